@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+//
+// qwenkit: a native command suite for the Qwen2 model family.
+// The target list below is the architecture: the C shims wrap system libraries, the libraries never
+// import the CLI, and the executable only parses flags and calls them.
+import PackageDescription
+
+// Hot loops are SIMD and byte-buffer code. Without a target CPU, Swift's SIMD lowers to SSE2 scalar
+// code that runs many times slower (measured in shared/SPEC-NOTES.md), so release builds on x86_64
+// pick haswell (AVX2, FMA, F16C: every x86 server of the last decade). Set QWENKIT_PORTABLE=1 to build
+// a baseline binary for older CPUs.
+#if arch(x86_64)
+let portable = Context.environment["QWENKIT_PORTABLE"] != nil
+let cpuFlags: [SwiftSetting] = portable ? [] : [.unsafeFlags(["-target-cpu", "haswell"], .when(configuration: .release))]
+#else
+let cpuFlags: [SwiftSetting] = []
+#endif
+
+let package = Package(
+    name: "qwenkit",
+    products: [
+        .executable(name: "qwenkit", targets: ["qwenkit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries, found with pkg-config.
+        .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // The embedded default tokenizer (zstd-compressed compact form), linked in with C23 #embed.
+        .target(name: "CQwenKitData", exclude: ["qwen2.qtok.zst"]),
+
+        // Files, streams, zstd, JSON scanning, progress: no tokenizer or model knowledge.
+        .target(name: "QwenKitIO", dependencies: ["CZstd"], swiftSettings: cpuFlags),
+        // Qwen2's byte-level BPE tokenizer: NFC, added tokens, pretokenizer, BPE, decoding.
+        .target(name: "QwenTokenizer", dependencies: ["CPCRE2", "CQwenKitData", "QwenKitIO"], swiftSettings: cpuFlags),
+
+        .executableTarget(
+            name: "qwenkit",
+            dependencies: [
+                "QwenKitIO", "QwenTokenizer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: cpuFlags),
+
+        .testTarget(name: "QwenKitIOTests", dependencies: ["QwenKitIO"]),
+        .testTarget(name: "QwenTokenizerTests", dependencies: ["QwenTokenizer", "QwenKitIO"]),
+        .testTarget(name: "CLITests", dependencies: ["qwenkit", "QwenKitIO"]),
+    ]
+)

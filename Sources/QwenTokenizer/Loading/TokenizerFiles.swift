@@ -1,0 +1,336 @@
+// Reading tokenizers from files: HF's tokenizer.json, the slow-tokenizer pair vocab.json + merges.txt
+// (with tokenizer_config.json for added tokens), a model directory holding either, and our compact
+// form. Any file may be zstd-compressed (name ends in .zst). The pipeline a file describes is checked
+// against what we implement; anything else is refused by name rather than tokenized differently.
+
+import CQwenKitData
+import QwenKitIO
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension Tokenizer {
+    /// Qwen2's tokenizer, embedded in the binary (compact form, zstd-compressed).
+    public static func embeddedQwen2() throws(TokenizerError) -> Tokenizer {
+        let data = UnsafeRawBufferPointer(start: qwenkit_qwen2_tokenizer_data(), count: qwenkit_qwen2_tokenizer_size())
+        let raw: [UInt8]
+        do { raw = try ZstdFrame.decompress(data, limit: 256 << 20, name: "embedded Qwen2 tokenizer") } catch {
+            throw TokenizerError.unreadable(path: "embedded Qwen2 tokenizer", reason: "\(error)")
+        }
+        return try withTokenizerErrors(path: "embedded Qwen2 tokenizer") {
+            try raw.withUnsafeBytes { try CompactTokenizerFormat.decode($0, name: "embedded Qwen2 tokenizer") }
+        }
+    }
+
+    /// Loads a tokenizer from a file (tokenizer.json, a compact .qtok, each optionally .zst) or a model
+    /// directory (tokenizer.json, or vocab.json + merges.txt + tokenizer_config.json).
+    public static func load(path: String) throws(TokenizerError) -> Tokenizer {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw TokenizerError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            let dir = path.hasSuffix("/") ? String(path.dropLast()) : path
+            for name in ["tokenizer.json", "tokenizer.json.zst"] where fileExists(dir + "/" + name) {
+                return try load(path: dir + "/" + name)
+            }
+            let vocab = firstExisting(dir, ["vocab.json", "vocab.json.zst"])
+            let merges = firstExisting(dir, ["merges.txt", "merges.txt.zst"])
+            guard let vocab, let merges else {
+                throw TokenizerError.unreadable(path: path, reason: "no tokenizer.json, nor vocab.json with merges.txt, in this directory")
+            }
+            return try loadVocabAndMerges(vocab: vocab, merges: merges, config: firstExisting(dir, ["tokenizer_config.json", "tokenizer_config.json.zst"]))
+        }
+        let data = try readTokenizerFile(path)
+        let name = path.hasSuffix(".zst") ? String(path.dropLast(4)) : path
+        return try withTokenizerErrors(path: path) { try data.withUnsafeBytes { raw in
+            if raw.count >= 4 && raw.prefix(4).elementsEqual(CompactTokenizerFormat.magic) {
+                return try CompactTokenizerFormat.decode(raw, name: path)
+            }
+            if name.hasSuffix("merges.txt") || name.hasSuffix("vocab.json") {
+                throw TokenizerError.unreadable(path: path, reason: "give the model directory (vocab.json and merges.txt are read together)")
+            }
+            return try parseTokenizerJSON(raw.assumingMemoryBound(to: UInt8.self), path: path)
+        } }
+    }
+
+    /// The compact binary form of this tokenizer (see CompactTokenizerFormat), uncompressed.
+    public func compactForm() -> [UInt8] { CompactTokenizerFormat.encode(self) }
+
+    // MARK: tokenizer.json
+
+    static func parseTokenizerJSON(_ bytes: UnsafeBufferPointer<UInt8>, path: String) throws(TokenizerError) -> Tokenizer {
+        var spec = TokenizerSpec()
+        var s = JSONScanner(bytes)
+        var sawModel = false
+        do {
+            try s.beginObject()
+            var key: [UInt8] = []
+            var first = true
+            while try s.nextKey(&key, first: &first) {
+                switch String(decoding: key, as: UTF8.self) {
+                case "added_tokens":
+                    spec.addedTokens = try readAddedTokens(&s, path: path)
+                case "normalizer":
+                    spec.normalizesNFC = try checkNormalizer(try s.readValue(), path: path)
+                case "pre_tokenizer":
+                    spec.pattern = try checkPreTokenizer(try s.readValue(), path: path)
+                case "decoder":
+                    let d = try s.readValue()
+                    if !d.isNull && d["type"]?.string != "ByteLevel" {
+                        throw TokenizerError.unreadable(path: path, reason: "unsupported decoder \(d.text) (only ByteLevel is implemented)")
+                    }
+                case "post_processor":
+                    let p = try s.readValue()
+                    if !p.isNull && p["type"]?.string != "ByteLevel" {
+                        throw TokenizerError.unreadable(path: path, reason: "unsupported post_processor \(p["type"]?.text ?? p.text) (it would add tokens; only ByteLevel is implemented)")
+                    }
+                case "model":
+                    try readModel(&s, into: &spec, path: path)
+                    sawModel = true
+                default:
+                    try s.skipValue()
+                }
+            }
+            guard s.atEnd() else { throw s.error("unexpected data after the JSON value") }
+        } catch let e as JSONError {
+            throw TokenizerError.unreadable(path: path, reason: e.description)
+        } catch let e as TokenizerError {
+            throw e
+        } catch {
+            throw TokenizerError.unreadable(path: path, reason: "\(error)")
+        }
+        guard sawModel else { throw TokenizerError.unreadable(path: path, reason: "no \"model\" section") }
+        return try buildNamed(spec, path: path)
+    }
+
+    private static func buildNamed(_ spec: TokenizerSpec, path: String) throws(TokenizerError) -> Tokenizer {
+        do { return try spec.build() } catch {
+            if case .invalidTokenizer(let why) = error { throw TokenizerError.unreadable(path: path, reason: why) }
+            throw error
+        }
+    }
+
+    private static func readAddedTokens(_ s: inout JSONScanner, path: String) throws -> [AddedToken] {
+        var tokens: [AddedToken] = []
+        guard case .array(let items) = try s.readValue() else {
+            throw TokenizerError.unreadable(path: path, reason: "\"added_tokens\" is not an array")
+        }
+        for item in items {
+            guard let content = item["content"]?.string, let idValue = item["id"]?.number,
+                  idValue >= 0, idValue < 16_777_216, idValue == idValue.rounded() else {
+                throw TokenizerError.unreadable(path: path, reason: "added token \(item.text) lacks a content string or a valid id")
+            }
+            if item["single_word"]?.bool == true {
+                throw TokenizerError.unreadable(path: path, reason: "added token \(content) uses single_word, which is not implemented")
+            }
+            tokens.append(AddedToken(id: UInt32(idValue), content: Array(content.utf8), special: item["special"]?.bool ?? false,
+                                     lstrip: item["lstrip"]?.bool ?? false, rstrip: item["rstrip"]?.bool ?? false,
+                                     normalized: item["normalized"]?.bool ?? false))
+        }
+        return tokens
+    }
+
+    private static func checkNormalizer(_ n: JSONValue, path: String) throws(TokenizerError) -> Bool {
+        if n.isNull { return false }
+        if n["type"]?.string == "NFC" { return true }
+        if n["type"]?.string == "Sequence", let list = n["normalizers"]?.array {
+            if list.isEmpty { return false }
+            if list.count == 1, list[0]["type"]?.string == "NFC" { return true }
+        }
+        throw TokenizerError.unreadable(path: path, reason: "unsupported normalizer \(n.text) (only NFC or none is implemented)")
+    }
+
+    /// GPT-2's pattern, used by a bare ByteLevel pretokenizer with use_regex.
+    static let gpt2Pattern = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
+
+    private static func checkPreTokenizer(_ p: JSONValue, path: String) throws(TokenizerError) -> String {
+        func unsupported(_ why: String) -> TokenizerError {
+            .unreadable(path: path, reason: "unsupported pre_tokenizer: \(why)")
+        }
+        func byteLevel(_ b: JSONValue) throws(TokenizerError) -> Bool {  // returns use_regex
+            if b["add_prefix_space"]?.bool == true { throw unsupported("ByteLevel with add_prefix_space") }
+            return b["use_regex"]?.bool ?? true
+        }
+        switch p["type"]?.string {
+        case "ByteLevel":
+            guard try byteLevel(p) else { throw unsupported("ByteLevel without a split regex") }
+            return gpt2Pattern
+        case "Sequence":
+            guard let list = p["pretokenizers"]?.array, list.count == 2,
+                  list[0]["type"]?.string == "Split", list[1]["type"]?.string == "ByteLevel" else {
+                throw unsupported("\(p.text.prefix(300)) (expected Split then ByteLevel)")
+            }
+            let split = list[0]
+            guard split["behavior"]?.string == "Isolated", split["invert"]?.bool != true else {
+                throw unsupported("Split with behavior \(split["behavior"]?.text ?? "?") (only Isolated is implemented)")
+            }
+            guard let pattern = split["pattern"]?["Regex"]?.string else {
+                throw unsupported("Split without a Regex pattern")
+            }
+            if try byteLevel(list[1]) { throw unsupported("a second regex split inside ByteLevel (use_regex true)") }
+            return pattern
+        default:
+            throw unsupported(String(p.text.prefix(300)))
+        }
+    }
+
+    private static func readModel(_ s: inout JSONScanner, into spec: inout TokenizerSpec, path: String) throws {
+        try s.beginObject()
+        var key: [UInt8] = []
+        var first = true
+        var buffer: [UInt8] = []
+        while try s.nextKey(&key, first: &first) {
+            switch String(decoding: key, as: UTF8.self) {
+            case "type":
+                let t = try s.readString()
+                guard t == "BPE" else { throw TokenizerError.unreadable(path: path, reason: "model type \(t) is not supported (only BPE)") }
+            case "vocab":
+                try s.beginObject()
+                var firstEntry = true
+                spec.vocab.reserveCapacity(160_000)
+                while try s.nextKey(&buffer, first: &firstEntry) {
+                    let id = try s.readInteger()
+                    guard id >= 0 && id < 16_777_216 else { throw s.error("token id \(id) out of range") }
+                    spec.vocab.append((buffer, UInt32(id)))
+                }
+            case "merges":
+                try s.beginArray()
+                var firstEntry = true
+                spec.merges.reserveCapacity(160_000)
+                while try s.nextElement(first: &firstEntry) {
+                    if try s.peekKind() == .string {
+                        buffer.removeAll(keepingCapacity: true)
+                        try s.readString(into: &buffer)
+                        guard let space = buffer.firstIndex(of: 0x20), buffer.lastIndex(of: 0x20) == space else {
+                            throw s.error("merge \"\(String(decoding: buffer, as: UTF8.self))\" is not two tokens separated by one space")
+                        }
+                        spec.merges.append((Array(buffer[..<space]), Array(buffer[(space + 1)...])))
+                    } else {
+                        try s.beginArray()
+                        var firstPart = true
+                        var parts: [[UInt8]] = []
+                        while try s.nextElement(first: &firstPart) {
+                            var part: [UInt8] = []
+                            try s.readString(into: &part)
+                            parts.append(part)
+                        }
+                        guard parts.count == 2 else { throw s.error("merge is not a pair of tokens") }
+                        spec.merges.append((parts[0], parts[1]))
+                    }
+                }
+            case "byte_fallback":
+                if try s.readValue().bool == true { throw TokenizerError.unreadable(path: path, reason: "BPE with byte_fallback is not supported") }
+            case "ignore_merges":
+                if try s.readValue().bool == true { throw TokenizerError.unreadable(path: path, reason: "BPE with ignore_merges is not supported") }
+            case "continuing_subword_prefix", "end_of_word_suffix":
+                let v = try s.readValue()
+                if let str = v.string, !str.isEmpty {
+                    throw TokenizerError.unreadable(path: path, reason: "BPE with \(String(decoding: key, as: UTF8.self)) \(v.text) is not supported")
+                }
+            case "dropout":
+                let v = try s.readValue()
+                if let d = v.number, d > 0 { throw TokenizerError.unreadable(path: path, reason: "BPE dropout is not supported") }
+            default:
+                try s.skipValue()
+            }
+        }
+    }
+
+    // MARK: vocab.json + merges.txt
+
+    static func loadVocabAndMerges(vocab vocabPath: String, merges mergesPath: String, config configPath: String?) throws(TokenizerError) -> Tokenizer {
+        var spec = TokenizerSpec()
+        let vocabData = try readTokenizerFile(vocabPath)
+        try withTokenizerErrors(path: vocabPath) { try vocabData.withUnsafeBufferPointer { b in
+            var s = JSONScanner(b)
+            do {
+                try s.beginObject()
+                var key: [UInt8] = []
+                var first = true
+                spec.vocab.reserveCapacity(160_000)
+                while try s.nextKey(&key, first: &first) {
+                    let id = try s.readInteger()
+                    guard id >= 0 && id < 16_777_216 else { throw s.error("token id \(id) out of range") }
+                    spec.vocab.append((key, UInt32(id)))
+                }
+            } catch let error as JSONError {
+                throw TokenizerError.unreadable(path: vocabPath, reason: error.description)
+            }
+        } }
+        let mergesData = try readTokenizerFile(mergesPath)
+        var lineNumber = 0
+        for line in mergesData.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            lineNumber += 1
+            var l = line
+            if l.last == 0x0D { l = l.dropLast() }
+            if l.isEmpty || (lineNumber == 1 && l.starts(with: Array("#version".utf8))) { continue }
+            let parts = l.split(separator: 0x20, omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw TokenizerError.unreadable(path: mergesPath, reason: "line \(lineNumber) is not two tokens separated by one space")
+            }
+            spec.merges.append((Array(parts[0]), Array(parts[1])))
+        }
+        if let configPath {
+            let configData = try readTokenizerFile(configPath)
+            let config: JSONValue
+            do { config = try configData.withUnsafeBufferPointer { (b) throws(JSONError) in try JSONScanner.parse(b) } } catch {
+                throw TokenizerError.unreadable(path: configPath, reason: error.description)
+            }
+            if case .object(let members) = config["added_tokens_decoder"] ?? .null {
+                for (idText, item) in members {
+                    guard let id = UInt32(idText), id < 16_777_216, let content = item["content"]?.string else {
+                        throw TokenizerError.unreadable(path: configPath, reason: "added token \(idText) lacks a content string or a valid id")
+                    }
+                    spec.addedTokens.append(AddedToken(id: id, content: Array(content.utf8), special: item["special"]?.bool ?? false,
+                                                       lstrip: item["lstrip"]?.bool ?? false, rstrip: item["rstrip"]?.bool ?? false,
+                                                       normalized: item["normalized"]?.bool ?? false))
+                }
+                spec.addedTokens.sort { $0.id < $1.id }
+            }
+        }
+        return try buildNamed(spec, path: vocabPath)
+    }
+
+    // MARK: Files
+
+    static func readTokenizerFile(_ path: String) throws(TokenizerError) -> [UInt8] {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw TokenizerError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw TokenizerError.unreadable(path: path, reason: String(cString: strerror(errno)))
+            }
+            if n == 0 { break }
+            data.append(contentsOf: chunk[0..<n])
+            if data.count > 1 << 30 { throw TokenizerError.unreadable(path: path, reason: "larger than 1 GiB; not a tokenizer file") }
+        }
+        if path.hasSuffix(".zst") {
+            do {
+                return try data.withUnsafeBytes { try ZstdFrame.decompress($0, limit: 1 << 30, name: path) }
+            } catch {
+                throw TokenizerError.unreadable(path: path, reason: "\(error)")
+            }
+        }
+        return data
+    }
+
+    /// Runs `body`, passing TokenizerErrors through and naming `path` in any other error.
+    static func withTokenizerErrors<T>(path: String, _ body: () throws -> T) throws(TokenizerError) -> T {
+        do { return try body() } catch let e as TokenizerError { throw e } catch {
+            throw TokenizerError.unreadable(path: path, reason: "\(error)")
+        }
+    }
+
+    private static func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    private static func firstExisting(_ dir: String, _ names: [String]) -> String? {
+        names.lazy.map { dir + "/" + $0 }.first(where: fileExists)
+    }
+}

@@ -1,0 +1,92 @@
+// A byte-level BPE model: the token table, the merge rules, and the byte -> initial symbol map.
+// Immutable once built; one instance serves every thread.
+
+public final class BPEModel: Sendable {
+    /// Every id's bytes (model tokens decoded from byte-level characters; added tokens as written).
+    public let tokens: TokenTable
+    /// Whole-piece shortcut: the model tokens that BPE over their own bytes turns into themselves.
+    let wholePieces: TokenTable
+    public let merges: MergeTable
+    /// The model token of each single byte.
+    let byteTokens: [UInt32]
+    /// Number of ids that belong to the BPE model itself (added tokens may follow).
+    public let modelTokenCount: Int
+    /// `byteLevelPure[id]`: the token's text was all byte-level characters (only those can be merged).
+    let byteLevelPure: [Bool]
+
+    /// - Parameters:
+    ///   - tokenBytes/offsets: bytes of ids 0 ..< offsets.count - 1.
+    ///   - modelTokenCount: ids below this (that have bytes) are model tokens.
+    ///   - merges: (left, right, result) by rank.
+    ///   - selfMerging: for each model id, whether BPE over its bytes yields exactly that id; nil to
+    ///     compute it here (a few tens of milliseconds for a 150k vocabulary).
+    convenience init(tokenBytes: [UInt8], offsets: [UInt32], modelTokenCount: Int, byteLevelPure: [Bool],
+                     merges: [(left: UInt32, right: UInt32, result: UInt32)], selfMerging: [Bool]?) throws(TokenizerError) {
+        try self.init(tokenBytes: tokenBytes, offsets: offsets, modelTokenCount: modelTokenCount, byteLevelPure: byteLevelPure,
+                      rankedMerges: merges.enumerated().map { (UInt32($0.offset), $0.element.left, $0.element.right, $0.element.result) },
+                      selfMerging: selfMerging)
+    }
+
+    init(tokenBytes: [UInt8], offsets: [UInt32], modelTokenCount: Int, byteLevelPure: [Bool],
+         rankedMerges: [(rank: UInt32, left: UInt32, right: UInt32, result: UInt32)], selfMerging: [Bool]?) throws(TokenizerError) {
+        let table = TokenTable(bytes: tokenBytes, offsets: offsets, indexed: nil)
+        var byteTokens = [UInt32](repeating: .max, count: 256)
+        for id in 0..<min(modelTokenCount, offsets.count - 1) where byteLevelPure[id] && offsets[id + 1] - offsets[id] == 1 {
+            let b = Int(tokenBytes[Int(offsets[id])])
+            if byteTokens[b] == .max { byteTokens[b] = UInt32(id) }
+        }
+        if let missing = byteTokens.firstIndex(of: .max) {
+            throw TokenizerError.invalidTokenizer("the vocabulary has no token for byte 0x\(String(missing, radix: 16, uppercase: true)) (byte-level BPE needs all 256)")
+        }
+        self.tokens = table
+        self.merges = MergeTable(ranked: rankedMerges)
+        self.byteTokens = byteTokens
+        self.modelTokenCount = modelTokenCount
+        self.byteLevelPure = byteLevelPure
+        let flags: [Bool]
+        if let selfMerging {
+            flags = selfMerging
+        } else {
+            flags = BPEModel.computeSelfMerging(tokens: table, merges: self.merges, byteTokens: byteTokens,
+                                                modelTokenCount: modelTokenCount, byteLevelPure: byteLevelPure)
+        }
+        self.wholePieces = TokenTable(bytes: tokenBytes, offsets: offsets) { id in id < modelTokenCount && byteLevelPure[id] && flags[id] }
+    }
+
+    /// For each model token: does merging its bytes give back exactly that token? (Almost always;
+    /// a token the merges cannot reach must not be taken as a shortcut.)
+    static func computeSelfMerging(tokens: TokenTable, merges: MergeTable, byteTokens: [UInt32],
+                                   modelTokenCount: Int, byteLevelPure: [Bool]) -> [Bool] {
+        // A model with an empty shortcut table does the real merge for every piece.
+        let probe = BPEModel(tokens: tokens, merges: merges, byteTokens: byteTokens, modelTokenCount: modelTokenCount)
+        let scratch = BPEScratch()
+        var out: [UInt32] = []
+        var flags = [Bool](repeating: false, count: tokens.count)
+        for id in 0..<min(modelTokenCount, tokens.count) where byteLevelPure[id] {
+            let piece = tokens.tokenBytes(id)
+            if piece.isEmpty { continue }
+            out.removeAll(keepingCapacity: true)
+            probe.encodePiece(piece, scratch: scratch, into: &out)
+            flags[id] = out.count == 1 && out[0] == UInt32(id)
+        }
+        return flags
+    }
+
+    /// A model without the whole-piece shortcut (used to compute it).
+    private init(tokens: TokenTable, merges: MergeTable, byteTokens: [UInt32], modelTokenCount: Int) {
+        self.tokens = tokens
+        self.wholePieces = TokenTable(bytes: [], offsets: [0], indexed: nil)
+        self.merges = merges
+        self.byteTokens = byteTokens
+        self.modelTokenCount = modelTokenCount
+        self.byteLevelPure = []
+    }
+
+    /// The self-merging flags as used (for the compact format).
+    var selfMergingFlags: [Bool] {
+        (0..<tokens.count).map { id in
+            let p = tokens.tokenBytes(id)
+            return !p.isEmpty && id < modelTokenCount && wholePieces.id(for: p) == UInt32(id)
+        }
+    }
+}

@@ -1,0 +1,74 @@
+// The merge rules of a byte-level BPE, keyed by the ids of the two symbols they join.
+//
+// Open addressing with linear probing over one flat array of (key, value) pairs: a lookup is one
+// multiply, one shift and usually one cache line. The value packs the merge's rank (its line in
+// merges.txt, lower merges first) in the high 32 bits and the id of the merged token in the low 32,
+// so the smallest packed value is also the highest-priority merge.
+
+public struct MergeTable: Sendable {
+    /// Returned by `lookup` when the pair has no merge. Larger than every packed value.
+    public static let none: UInt64 = .max
+
+    private let slots: [UInt64]  // 2 * capacity: key, value, key, value, ...
+    private let shift: UInt64
+    private let mask: Int
+    public let count: Int
+
+    /// `merges[rank] = (left, right, result)`.
+    public init(merges: [(left: UInt32, right: UInt32, result: UInt32)]) {
+        self.init(ranked: merges.enumerated().map { (UInt32($0.offset), $0.element.left, $0.element.right, $0.element.result) })
+    }
+
+    /// Merges with explicit ranks (the compact format keeps them, since duplicates are dropped).
+    public init(ranked merges: [(rank: UInt32, left: UInt32, right: UInt32, result: UInt32)]) {
+        var capacity = 16
+        while capacity < merges.count * 2 { capacity <<= 1 }
+        var slots = [UInt64](repeating: MergeTable.none, count: capacity * 2)
+        let bits = UInt64(capacity.trailingZeroBitCount)
+        let shift = 64 - bits
+        let mask = capacity - 1
+        var count = 0
+        for m in merges {
+            let rank = m.rank
+            let key = UInt64(m.left) << 32 | UInt64(m.right)
+            var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+            while slots[2 * i] != MergeTable.none && slots[2 * i] != key { i = (i + 1) & mask }
+            // A pair listed twice keeps its first (lowest) rank, as HF does when building its map.
+            if slots[2 * i] == key { continue }
+            slots[2 * i] = key
+            slots[2 * i + 1] = UInt64(rank) << 32 | UInt64(m.result)
+            count += 1
+        }
+        self.slots = slots
+        self.shift = shift
+        self.mask = mask
+        self.count = count
+    }
+
+    /// The packed (rank << 32 | result) of merging `left` then `right`, or `MergeTable.none`.
+    @inline(__always)
+    public func lookup(_ left: UInt32, _ right: UInt32) -> UInt64 {
+        let key = UInt64(left) << 32 | UInt64(right)
+        return slots.withUnsafeBufferPointer { s in
+            var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+            while true {
+                let k = s[2 &* i]
+                if k == key { return s[2 &* i &+ 1] }
+                if k == MergeTable.none { return MergeTable.none }
+                i = (i &+ 1) & mask
+            }
+        }
+    }
+
+    /// Every merge as (rank, left, right, result), in rank order.
+    public func entries() -> [(rank: UInt32, left: UInt32, right: UInt32, result: UInt32)] {
+        var out: [(rank: UInt32, left: UInt32, right: UInt32, result: UInt32)] = []
+        out.reserveCapacity(count)
+        for i in stride(from: 0, to: slots.count, by: 2) where slots[i] != MergeTable.none {
+            let k = slots[i], v = slots[i + 1]
+            out.append((UInt32(v >> 32), UInt32(k >> 32), UInt32(truncatingIfNeeded: k), UInt32(truncatingIfNeeded: v)))
+        }
+        out.sort { $0.rank < $1.rank }
+        return out
+    }
+}

@@ -1,0 +1,116 @@
+// Token ids and their bytes, both ways.
+//
+// Every id's bytes are stored once, back to back, with an offset table (id -> bytes, for decoding).
+// The reverse map (bytes -> id, for the whole-piece shortcut of BPE) is an open-addressing table of
+// ids hashed by their bytes; collisions compare against the stored bytes, so no key is duplicated.
+
+public struct TokenTable: Sendable {
+    /// Bytes of every id, concatenated. An id with no token has an empty range.
+    public let bytes: [UInt8]
+    /// `offsets[id] ..< offsets[id + 1]` are the bytes of `id`.
+    public let offsets: [UInt32]
+    public var count: Int { offsets.count - 1 }
+
+    private let slots: [UInt32]  // ids, or .max for an empty slot
+    private let mask: Int
+
+    /// `indexed` says which ids the reverse map may return (others are only decoded); nil builds
+    /// no reverse map at all.
+    public init(bytes: [UInt8], offsets: [UInt32], indexed: ((Int) -> Bool)?) {
+        self.bytes = bytes
+        self.offsets = offsets
+        guard let indexed else {
+            slots = [.max]
+            mask = 0
+            return
+        }
+        let n = offsets.count - 1
+        var capacity = 16
+        while capacity < n * 2 { capacity <<= 1 }
+        var slots = [UInt32](repeating: .max, count: capacity)
+        let mask = capacity - 1
+        bytes.withUnsafeBufferPointer { all in
+            for id in 0..<n where indexed(id) {
+                let start = Int(offsets[id]), end = Int(offsets[id + 1])
+                guard end > start else { continue }
+                let piece = UnsafeBufferPointer(rebasing: all[start..<end])
+                var i = Int(truncatingIfNeeded: TokenTable.hash(piece)) & mask
+                var duplicate = false
+                while slots[i] != .max {
+                    let other = Int(slots[i])
+                    let os = Int(offsets[other]), oe = Int(offsets[other + 1])
+                    if oe - os == piece.count && memcmp(all.baseAddress! + os, piece.baseAddress!, piece.count) == 0 {
+                        duplicate = true  // the lower id keeps the bytes, as a vocabulary map would
+                        break
+                    }
+                    i = (i + 1) & mask
+                }
+                if !duplicate { slots[i] = UInt32(id) }
+            }
+        }
+        self.slots = slots
+        self.mask = mask
+    }
+
+    @inline(__always)
+    public func tokenBytes(_ id: Int) -> UnsafeBufferPointer<UInt8> {
+        bytes.withUnsafeBufferPointer { all in
+            UnsafeBufferPointer(rebasing: all[Int(offsets[id])..<Int(offsets[id + 1])])
+        }
+    }
+
+    /// The id whose bytes equal `piece`, among the indexed ids.
+    @inline(__always)
+    public func id(for piece: UnsafeBufferPointer<UInt8>) -> UInt32? {
+        bytes.withUnsafeBufferPointer { all in
+            slots.withUnsafeBufferPointer { s in
+                offsets.withUnsafeBufferPointer { off in
+                    var i = Int(truncatingIfNeeded: TokenTable.hash(piece)) & mask
+                    while true {
+                        let id = s[i]
+                        if id == .max { return nil }
+                        let os = Int(off[Int(id)]), oe = Int(off[Int(id) + 1])
+                        if oe - os == piece.count && memcmp(all.baseAddress! + os, piece.baseAddress!, piece.count) == 0 {
+                            return id
+                        }
+                        i = (i &+ 1) & mask
+                    }
+                }
+            }
+        }
+    }
+
+    /// A fast 64-bit hash over 8-byte words (unaligned loads), finished with a multiply-xorshift.
+    @inline(__always)
+    static func hash(_ piece: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        let raw = UnsafeRawPointer(piece.baseAddress!)
+        var h: UInt64 = 0x243F_6A88_85A3_08D3 ^ UInt64(piece.count)
+        var i = 0
+        let n = piece.count
+        while i + 8 <= n {
+            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x9E37_79B9_7F4A_7C15
+            h ^= h >> 29
+            i += 8
+        }
+        if i < n {
+            var tail: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < n {
+                tail |= UInt64(raw.load(fromByteOffset: i, as: UInt8.self)) << shift
+                shift += 8
+                i += 1
+            }
+            h = (h ^ tail) &* 0x9E37_79B9_7F4A_7C15
+        }
+        h ^= h >> 32
+        h = h &* 0xD6E8_FEB8_6659_FD93
+        h ^= h >> 32
+        return h
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

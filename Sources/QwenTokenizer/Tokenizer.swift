@@ -1,0 +1,158 @@
+// Qwen2's tokenizer, as Hugging Face `tokenizers` runs it from tokenizer.json:
+//   1. added tokens (<|endoftext|>, <|im_start|>, <|im_end|>) are split out of the raw text;
+//   2. each remaining segment is NFC-normalized;
+//   3. the pretokenizer regex cuts it into pieces (PCRE2, UTF + UCP);
+//   4. each piece's bytes are merged by BPE rank into token ids.
+// Decoding concatenates the tokens' bytes; turning them into text (U+FFFD for invalid UTF-8) is the
+// caller's last step, so streams can hold back an incomplete character.
+
+public final class Tokenizer: Sendable {
+    public let model: BPEModel
+    public let addedTokens: [AddedToken]
+    let addedMatcher: AddedTokenMatcher
+    public let normalizesNFC: Bool
+    public let regex: PCRE2Regex
+    /// `isSpecial[id]`: the id is a special added token.
+    let isSpecial: [Bool]
+    /// `hasToken[id]`: the id decodes to something (false for holes in the id space).
+    let hasToken: [Bool]
+
+    /// The Qwen2 pretokenizer pattern.
+    public static let qwen2Pattern = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+
+    init(model: BPEModel, addedTokens: [AddedToken], normalizesNFC: Bool, pattern: String) throws(TokenizerError) {
+        self.model = model
+        self.addedTokens = addedTokens
+        self.addedMatcher = AddedTokenMatcher(addedTokens)
+        self.normalizesNFC = normalizesNFC
+        self.regex = try PCRE2Regex(pattern)
+        var special = [Bool](repeating: false, count: model.tokens.count)
+        var has = [Bool](repeating: false, count: model.tokens.count)
+        for id in 0..<model.tokens.count where !model.tokens.tokenBytes(id).isEmpty { has[id] = true }
+        for t in addedTokens where Int(t.id) < special.count {
+            special[Int(t.id)] = t.special
+            has[Int(t.id)] = true
+        }
+        self.isSpecial = special
+        self.hasToken = has
+    }
+
+    /// Number of ids (the largest id + 1).
+    public var vocabularySize: Int { model.tokens.count }
+
+    /// A per-thread encoder holding the scratch memory of every stage.
+    public func makeEncoder() -> TokenEncoder { TokenEncoder(self) }
+
+    /// The bytes of `id` as the decoder emits them (empty for an id with no token).
+    public func bytes(of id: UInt32) -> UnsafeBufferPointer<UInt8> {
+        Int(id) < model.tokens.count ? model.tokens.tokenBytes(Int(id)) : UnsafeBufferPointer(start: nil, count: 0)
+    }
+
+    public func isSpecialToken(_ id: UInt32) -> Bool { Int(id) < isSpecial.count && isSpecial[Int(id)] }
+
+    /// The id of an added token by its text.
+    public func addedTokenID(_ text: String) -> UInt32? {
+        addedTokens.first { $0.content.elementsEqual(text.utf8) }?.id
+    }
+
+    /// Appends the bytes of `ids` to `output`. Ids with no token are an error naming their position
+    /// (`firstPosition` is added, for callers decoding a stream in pieces).
+    public func decode<C: Collection>(_ ids: C, skipSpecial: Bool = false, firstPosition: Int = 0,
+                                      into output: inout [UInt8]) throws(TokenizerError) where C.Element == UInt32 {
+        let count = model.tokens.count
+        var position = firstPosition
+        for id in ids {
+            let i = Int(id)
+            guard i < count, hasToken[i] else {
+                throw TokenizerError.idOutOfRange(id: id, position: position, vocabularySize: count)
+            }
+            if !(skipSpecial && isSpecial[i]) {
+                output.append(contentsOf: model.tokens.tokenBytes(i))
+            }
+            position += 1
+        }
+    }
+}
+
+/// Encodes text with one `Tokenizer`. Owns reusable scratch buffers: make one per thread.
+public final class TokenEncoder {
+    public let tokenizer: Tokenizer
+    let matcher: PCRE2Matcher
+    let normalizer = NFCNormalizer()
+    var normalized: [UInt8] = []
+    let scratch = BPEScratch()
+
+    init(_ tokenizer: Tokenizer) {
+        self.tokenizer = tokenizer
+        self.matcher = PCRE2Matcher(tokenizer.regex)
+    }
+
+    /// Appends the ids of `text` (valid UTF-8) to `ids`.
+    public func encode(_ text: UnsafeBufferPointer<UInt8>, special: SpecialTokenPolicy = .parse,
+                       into ids: inout [UInt32]) throws(TokenizerError) {
+        let added = tokenizer.addedMatcher
+        if added.isEmpty {
+            try encodeOrdinary(text, into: &ids)
+            return
+        }
+        if special == .reject,
+           let m = added.nextMatch(in: text, from: 0, include: { $0.special }) {
+            throw TokenizerError.specialTokenInText(token: added.tokens[m.token].text, offset: m.start)
+        }
+        var position = 0
+        while position < text.count {
+            let match: AddedTokenMatcher.Match?
+            switch special {
+            case .parse: match = added.nextMatch(in: text, from: position) { _ in true }
+            case .text, .reject: match = added.nextMatch(in: text, from: position) { !$0.special }
+            }
+            guard let m = match else { break }
+            if m.start > position {
+                try encodeOrdinary(UnsafeBufferPointer(rebasing: text[position..<m.start]), into: &ids)
+            }
+            ids.append(added.tokens[m.token].id)
+            position = m.end
+        }
+        if position < text.count {
+            try encodeOrdinary(UnsafeBufferPointer(rebasing: text[position...]), into: &ids)
+        }
+    }
+
+    /// Encodes text with no added-token handling: normalize, pretokenize, BPE.
+    public func encodeOrdinary(_ text: UnsafeBufferPointer<UInt8>, into ids: inout [UInt32]) throws(TokenizerError) {
+        if tokenizer.normalizesNFC, normalizer.firstUnstableOffset(text) != nil {
+            normalized.removeAll(keepingCapacity: true)
+            normalizer.normalize(text, into: &normalized)
+            // `normalized` is not touched again until the pieces are encoded.
+            let n = normalized
+            try n.withUnsafeBufferPointer { (buffer) throws(TokenizerError) in
+                try encodePieces(buffer, into: &ids)
+            }
+            return
+        }
+        try encodePieces(text, into: &ids)
+    }
+
+    @inline(__always)
+    private func encodePieces(_ text: UnsafeBufferPointer<UInt8>, into ids: inout [UInt32]) throws(TokenizerError) {
+        let model = tokenizer.model
+        let scratch = self.scratch
+        try matcher.forEachPiece(text) { start, end in
+            model.encodePiece(UnsafeBufferPointer(rebasing: text[start..<end]), scratch: scratch, into: &ids)
+        }
+    }
+
+    /// Calls `body` with each pretokenized piece of `text` (no added-token split; NFC applied), for
+    /// tests and diagnostics.
+    public func forEachPiece(_ text: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(TokenizerError) {
+        if tokenizer.normalizesNFC, normalizer.firstUnstableOffset(text) != nil {
+            var normalized: [UInt8] = []
+            normalizer.normalize(text, into: &normalized)
+            try normalized.withUnsafeBufferPointer { (source) throws(TokenizerError) in
+                try matcher.forEachPiece(source) { start, end in body(UnsafeBufferPointer(rebasing: source[start..<end])) }
+            }
+        } else {
+            try matcher.forEachPiece(text) { start, end in body(UnsafeBufferPointer(rebasing: text[start..<end])) }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes `data` to a temporary name beside `path` and renames it into place.
+func writeFileAtomically(_ path: String, _ data: [UInt8]) throws {
+    let temp = path + ".tmp-\(getpid())"
+    let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard fd >= 0 else { throw CLIError("\(path): cannot create: \(String(cString: strerror(errno)))") }
+    var written = 0
+    while written < data.count {
+        let n = data.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            let message = String(cString: strerror(errno))
+            close(fd)
+            unlink(temp)
+            throw CLIError("\(path): cannot write: \(message)")
+        }
+        written += n
+    }
+    guard close(fd) == 0, rename(temp, path) == 0 else {
+        let message = String(cString: strerror(errno))
+        unlink(temp)
+        throw CLIError("\(path): cannot write: \(message)")
+    }
+}
+
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1001,8 +1001,9 @@ with Hugging Face `tokenizers`. Regenerate (from the repository root, determinis
 
 All files are pure JSONL (one JSON object per line, no header line, UTF-8, `\\n` line ends). Characters of
 Unicode categories C* and Z* other than U+0020 (controls, format characters, line/paragraph separators,
-no-break and other spaces, private use, noncharacters) are written as `\\uXXXX` escapes (surrogate pairs
-above the BMP), so a reader can split the files on `\\n` with any API.
+no-break and other spaces, private use, noncharacters) and all code points assigned after Unicode 9.0 are
+written as `\\uXXXX` escapes (surrogate pairs above the BMP), so a reader can split the files on `\\n` with
+any API.
 
 ## Files
 
@@ -1023,7 +1024,8 @@ above the BMP), so a reader can split the files on `\\n` with any API.
   skip_special_tokens=True)`. Invalid UTF-8 is replaced by U+FFFD per maximal invalid subpart
   (Rust `String::from_utf8_lossy`). Special tokens decode as their literal text, and their bytes take part in the
   same UTF-8 decoding as the neighbouring byte-level tokens (so a special token between the bytes of a
-  split character leaves U+FFFD on both sides).
+  split character leaves U+FFFD on both sides, e.g. ids `[127, 151643, 102]` give `"\\ufffd<|endoftext|>\\ufffd"`;
+  with `skip_special_tokens=True` the special id is dropped first, so the bytes rejoin into `"\\u00e9"`).
 - `cases.jsonl` and `random.jsonl` use only code points assigned by Unicode 9.0 (noncharacters and private
   use included, surrogates excluded): qwenkit must match every line exactly. HF's NFC tables are Unicode 9.0
   (the script verifies this: HF's normalizer agrees with Python's `unicodedata` NFC on every code point

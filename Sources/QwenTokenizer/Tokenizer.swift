@@ -13,9 +13,9 @@ public final class Tokenizer: Sendable {
     public let normalizesNFC: Bool
     public let regex: PCRE2Regex
     /// `isSpecial[id]`: the id is a special added token.
-    let isSpecial: [Bool]
+    public let isSpecial: [Bool]
     /// `hasToken[id]`: the id decodes to something (false for holes in the id space).
-    let hasToken: [Bool]
+    public let hasToken: [Bool]
 
     /// The Qwen2 pretokenizer pattern.
     public static let qwen2Pattern = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#

@@ -1,13 +1,54 @@
 import ArgumentParser
+import QwenKitIO
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 @main
 struct QwenKit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qwenkit",
         abstract: "Tokenize, convert, quantize, inspect and verify Qwen2 models.",
+        discussion: """
+            Examples:
+              echo 'Hello, world!' | qwenkit encode
+              qwenkit count --lines corpus.txt
+              qwenkit help encode
+            """,
         version: qwenkitVersion,
-        subcommands: [TokenizerCommand.self]
+        subcommands: [EncodeCommand.self, DecodeCommand.self, CountCommand.self, TokenizerCommand.self]
     )
+
+    /// Parses, runs, and turns every error into one line on stderr and a non-zero exit. A closed
+    /// stdout (`| head`) ends the program quietly with status 0, as ripgrep does.
+    static func main() {
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as IOError {
+            if case .brokenPipe = error { exitProcess(0) }
+            printError(error.description)
+            exitProcess(1)
+        } catch let error as ValidationError {
+            exit(withError: error)
+        } catch let error as ExitCode {
+            exit(withError: error)
+        } catch let error as CustomStringConvertible & Error {
+            if isArgumentParserError(error) { exit(withError: error) }
+            printError(error.description)
+            exitProcess(1)
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    private static func isArgumentParserError(_ error: Error) -> Bool {
+        String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
+    }
 }
 
 let qwenkitVersion = "0.1.0"

@@ -32,3 +32,12 @@ struct CLIError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+/// Writes `qwenkit: message` to stderr.
+func printError(_ message: String) {
+    var line = Array("qwenkit: \(message)\n".utf8)
+    line.withUnsafeMutableBytes { _ = write(2, $0.baseAddress, $0.count) }
+}
+
+/// Ends the process (the C library's exit, unambiguous inside ParsableCommand types).
+func exitProcess(_ code: Int32) -> Never { exit(code) }

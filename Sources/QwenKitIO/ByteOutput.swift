@@ -1,0 +1,144 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where a `ByteSink` sends its buffered bytes: a descriptor, an atomically replaced file, a compressor.
+///
+/// Outputs receive large blocks only. The life cycle is: any number of `write`/`flush`, then exactly one of
+/// `commit` (the output is complete: rename it into place, end the zstd frame) or `abandon` (an error happened:
+/// remove what was written). Not thread-safe.
+public protocol ByteOutput: AnyObject {
+    /// The path as the user gave it, or `<stdout>`.
+    var name: String { get }
+    /// Writes all of `bytes`.
+    func write(_ bytes: UnsafeRawBufferPointer) throws(IOError)
+    /// Pushes everything written so far as far down as it goes without ending the output (for a compressor: a
+    /// zstd flush, so that a reader of the pipe can decode it).
+    func flush() throws(IOError)
+    /// Completes the output. Only after this does a file appear under its final name.
+    func commit() throws(IOError)
+    /// Gives up: an uncommitted file is removed. Safe to call more than once and after `commit`.
+    func abandon()
+}
+
+/// Writes to a descriptor: stdout, or an existing pipe or device given as `-o` (`/dev/null`, a FIFO), where a
+/// rename would be wrong. Nothing to commit or remove.
+public final class FileDescriptorOutput: ByteOutput {
+    public let name: String
+    public let fileDescriptor: Int32
+    private let ownsDescriptor: Bool
+
+    public init(fileDescriptor: Int32, name: String, ownsDescriptor: Bool) {
+        self.fileDescriptor = fileDescriptor
+        self.name = name
+        self.ownsDescriptor = ownsDescriptor
+    }
+
+    /// File descriptor 1, not closed at the end.
+    public static func standardOutput() -> FileDescriptorOutput {
+        FileDescriptorOutput(fileDescriptor: 1, name: "<stdout>", ownsDescriptor: false)
+    }
+
+    deinit {
+        if ownsDescriptor { _ = systemClose(fileDescriptor) }
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(IOError) {
+        try writeAll(fileDescriptor, bytes, name: name)
+    }
+
+    public func flush() throws(IOError) {}
+    public func commit() throws(IOError) {}
+    public func abandon() {}
+}
+
+/// A new file that appears under its final name only when complete.
+///
+/// Bytes go to a temporary file in the same directory, `.<name>.tmp-<pid>-<random>`; `commit()` closes it and
+/// renames it over the final path (atomic within one file system: readers see the old file or the whole new
+/// one). If `commit()` is never reached, because of an error or because the object is dropped, the temporary
+/// file is unlinked, so nothing half-written is ever left under the final name. No `fsync`: this guards
+/// against our own failures, not against power loss. (A process killed by a signal leaves the temporary file.)
+///
+/// A symbolic link at the final path is followed: the file it points to is replaced, the link stays.
+public final class AtomicOutputFile: ByteOutput {
+    public let name: String
+    /// The path the data goes to on `commit()` (the final path, with a symbolic link resolved).
+    public let finalPath: String
+    public let temporaryPath: String
+    private var fd: Int32
+    private var finished = false
+
+    public init(path: String) throws(IOError) {
+        self.name = path
+        let target = AtomicOutputFile.resolveLink(path)
+        self.finalPath = target
+        let slash = target.lastIndex(of: "/")
+        let directory = slash.map { String(target[...$0]) } ?? ""
+        let base = slash.map { String(target[target.index(after: $0)...]) } ?? target
+        var lastErrno: Int32 = 0
+        var candidate = ""
+        // O_EXCL makes a collision fail instead of sharing a file; with 64 random bits, one retry is plenty.
+        for _ in 0..<4 {
+            let random = String(UInt64.random(in: .min ... .max), radix: 16)
+            candidate = "\(directory).\(base).tmp-\(getpid())-\(random)"
+            let fd = candidate.withCString { open($0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666) }
+            if fd >= 0 {
+                self.fd = fd
+                self.temporaryPath = candidate
+                return
+            }
+            lastErrno = errno
+            if lastErrno != EEXIST && lastErrno != EINTR { break }
+        }
+        throw .cannotCreateOutput(path: path, temporaryPath: candidate, errno: lastErrno)
+    }
+
+    deinit { abandon() }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(IOError) {
+        try writeAll(fd, bytes, name: name)
+    }
+
+    public func flush() throws(IOError) {}
+
+    public func commit() throws(IOError) {
+        guard !finished else { return }
+        // close(2) can report a delayed write error (NFS, quota): check it before renaming.
+        let closed = systemClose(fd)
+        fd = -1
+        if closed != 0 {
+            let code = errno
+            abandon()
+            throw .cannotCommitOutput(path: name, errno: code)
+        }
+        let renamed = temporaryPath.withCString { from in finalPath.withCString { to in rename(from, to) } }
+        if renamed != 0 {
+            let code = errno
+            abandon()
+            throw .cannotCommitOutput(path: name, errno: code)
+        }
+        finished = true
+    }
+
+    public func abandon() {
+        guard !finished else { return }
+        finished = true
+        if fd >= 0 {
+            _ = systemClose(fd)
+            fd = -1
+        }
+        _ = temporaryPath.withCString { unlink($0) }
+    }
+
+    /// Follows symbolic links at `path` so that the rename replaces the target, not the link.
+    private static func resolveLink(_ path: String) -> String {
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK else { return path }
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+}

@@ -1,0 +1,181 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A buffered writer in front of a `ByteOutput`: stdout, an atomically replaced file, a zstd compressor.
+///
+/// The small writes (`write(_ byte:)`, `writeDecimal`, `writeLittleEndian`) are inlinable and touch only the
+/// buffer; the output sees 1 MiB blocks. Finish with `close()`: it flushes and commits (renames the file into
+/// place, ends the zstd frame). A sink dropped without `close()` abandons its output: buffered bytes are
+/// discarded and an uncommitted file is removed, which is what an error path wants.
+///
+/// Not thread-safe: one writer at a time.
+public final class ByteSink {
+    public var name: String { output.name }
+    public let output: any ByteOutput
+
+    @usableFromInline let buffer: UnsafeMutablePointer<UInt8>
+    @usableFromInline let capacity: Int
+    @usableFromInline var count = 0
+    private var closed = false
+
+    public init(output: any ByteOutput, bufferCapacity: Int = 1 << 20) {
+        self.output = output
+        self.capacity = max(bufferCapacity, 64)
+        self.buffer = .allocate(capacity: self.capacity)
+    }
+
+    /// A sink on stdout.
+    public static func standardOutput(bufferCapacity: Int = 1 << 20) -> ByteSink {
+        ByteSink(output: FileDescriptorOutput.standardOutput(), bufferCapacity: bufferCapacity)
+    }
+
+    deinit {
+        if !closed { output.abandon() }
+        buffer.deallocate()
+    }
+
+    /// Bytes waiting in the buffer.
+    public var bufferedCount: Int { count }
+
+    @inlinable
+    public func write(_ byte: UInt8) throws(IOError) {
+        var n = count
+        if n == capacity {
+            try drain()
+            n = 0
+        }
+        buffer[n] = byte
+        count = n + 1
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(IOError) {
+        guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+        if bytes.count <= capacity - count {
+            (buffer + count).update(from: source.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+            count += bytes.count
+            return
+        }
+        try drain()
+        if bytes.count >= capacity {
+            try output.write(bytes)  // large blocks bypass the buffer
+        } else {
+            buffer.update(from: source.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+            count = bytes.count
+        }
+    }
+
+    public func write(_ bytes: [UInt8]) throws(IOError) {
+        // Array.withUnsafeBytes rethrows untyped errors, so the typed error is carried out by hand.
+        var failure: IOError?
+        bytes.withUnsafeBytes { raw in
+            do throws(IOError) { try write(raw) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Writes the UTF-8 bytes of `text`.
+    public func write(_ text: String) throws(IOError) {
+        var text = text
+        var failure: IOError?
+        text.withUTF8 { utf8 in
+            do throws(IOError) { try write(UnsafeRawBufferPointer(utf8)) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Writes `value` in decimal ASCII without allocating (token ids in text output).
+    @inlinable
+    public func writeDecimal(_ value: UInt32) throws(IOError) {
+        if capacity - count < 10 { try drain() }  // 4294967295 has 10 digits
+        var digits = 1
+        var limit: UInt32 = 10
+        while digits < 10 && value >= limit {
+            digits += 1
+            limit &*= 10
+        }
+        var v = value
+        var p = buffer + count + digits
+        repeat {
+            p -= 1
+            p.pointee = UInt8(truncatingIfNeeded: v % 10) &+ 0x30
+            v /= 10
+        } while v != 0
+        count += digits
+    }
+
+    /// Writes `value` as 4 little-endian bytes (the `.u32` token id format).
+    @inlinable
+    public func writeLittleEndian(_ value: UInt32) throws(IOError) {
+        if capacity - count < 4 { try drain() }
+        UnsafeMutableRawPointer(buffer + count).storeBytes(of: value.littleEndian, as: UInt32.self)
+        count += 4
+    }
+
+    /// Hands the buffered bytes to the output and asks it to flush (for zstd: ends the current block, so that a
+    /// reader downstream can decode everything written so far). Costs compression ratio if done often.
+    public func flush() throws(IOError) {
+        try drain()
+        try output.flush()
+    }
+
+    /// Flushes and commits the output. After this the sink must not be written to.
+    public func close() throws(IOError) {
+        guard !closed else { return }
+        do {
+            try drain()
+        } catch {
+            closed = true
+            output.abandon()
+            throw error
+        }
+        closed = true
+        try output.commit()
+    }
+
+    /// Gives up: discards buffered bytes and abandons the output (an uncommitted file is removed).
+    public func abandon() {
+        count = 0
+        closed = true
+        output.abandon()
+    }
+
+    /// Writes the buffer to the output and empties it.
+    @usableFromInline
+    func drain() throws(IOError) {
+        guard count > 0 else { return }
+        let n = count
+        count = 0
+        try output.write(UnsafeRawBufferPointer(start: buffer, count: n))
+    }
+}
+
+/// Opens an output the way the CLI names them: `-` is stdout; a path ending in `.zst` is compressed with zstd
+/// (`compress` forces either way, e.g. `true` for zstd on stdout); any other path becomes an
+/// `AtomicOutputFile`, except an existing pipe or device (`/dev/null`, a FIFO), which is written in place.
+public func openOutput(path: String, compress: Bool? = nil, zstdLevel: Int32 = 3,
+                       bufferCapacity: Int = 1 << 20) throws(IOError) -> ByteSink {
+    var output: any ByteOutput
+    if path == "-" {
+        output = FileDescriptorOutput.standardOutput()
+    } else {
+        var info = stat()
+        let exists = stat(path, &info) == 0
+        let kind = info.st_mode & S_IFMT
+        if exists && kind == S_IFDIR {
+            throw .isDirectory(path: path)
+        } else if exists && kind != S_IFREG {
+            let fd = path.withCString { open($0, O_WRONLY | O_CLOEXEC) }
+            if fd < 0 { throw .cannotOpen(path: path, errno: errno) }
+            output = FileDescriptorOutput(fileDescriptor: fd, name: path, ownsDescriptor: true)
+        } else {
+            output = try AtomicOutputFile(path: path)
+        }
+    }
+    if compress ?? path.hasSuffix(".zst") {
+        output = try ZstdCompressingOutput(wrapping: output, level: zstdLevel)
+    }
+    return ByteSink(output: output, bufferCapacity: bufferCapacity)
+}

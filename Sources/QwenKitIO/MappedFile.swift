@@ -1,0 +1,58 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A regular file mapped read-only into memory (model weights, tokenizer files), unmapped when dropped.
+///
+/// `@unchecked Sendable`: the mapping is `PROT_READ` and never changes after `init`; the pointer is only
+/// unmapped in `deinit`, when no thread can hold a reference. Threads may read it concurrently.
+///
+/// If another process truncates the file while it is mapped, touching the lost pages raises SIGBUS; model
+/// and tokenizer files are not rewritten in place by anything here (outputs are replaced by rename).
+public final class MappedFile: @unchecked Sendable {
+    public let path: String
+    /// The file size in bytes.
+    public let count: Int
+    private let base: UnsafeRawPointer?
+
+    /// Maps `path`. An empty file gives an empty buffer (mmap(2) refuses length 0, so nothing is mapped).
+    /// Fails with `.cannotOpen`, `.isDirectory`, `.notRegularFile` or `.cannotMap`, naming `path`.
+    public init(path: String) throws(IOError) {
+        let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
+        if fd < 0 { throw .cannotOpen(path: path, errno: errno) }
+        defer { _ = systemClose(fd) }  // the mapping keeps its own reference to the file
+        var info = stat()
+        if fstat(fd, &info) != 0 { throw .cannotOpen(path: path, errno: errno) }
+        let kind = info.st_mode & S_IFMT
+        if kind == S_IFDIR { throw .isDirectory(path: path) }
+        if kind != S_IFREG { throw .notRegularFile(path: path) }
+        self.path = path
+        self.count = Int(info.st_size)
+        if count == 0 {
+            self.base = nil
+            return
+        }
+        guard let address = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0), address != MAP_FAILED else {
+            throw .cannotMap(path: path, errno: errno)
+        }
+        self.base = UnsafeRawPointer(address)
+    }
+
+    deinit {
+        if let base { munmap(UnsafeMutableRawPointer(mutating: base), count) }
+    }
+
+    /// Calls `body` with the file's bytes. The buffer is valid only inside `body`.
+    public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+
+    /// Tells the kernel the whole file will be read soon (start read-ahead). A hint: failures are ignored.
+    public func adviseWillNeed() {
+        #if canImport(Glibc)
+        if let base { _ = madvise(UnsafeMutableRawPointer(mutating: base), count, Int32(MADV_WILLNEED)) }
+        #endif
+    }
+}

@@ -1,0 +1,40 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Thin aliases for the system calls whose names collide with methods here (`read`, `write`, `close`).
+
+@inline(__always)
+func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+    read(fd, buffer, count)
+}
+
+@inline(__always)
+func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    write(fd, buffer, count)
+}
+
+@inline(__always)
+func systemClose(_ fd: Int32) -> Int32 {
+    close(fd)
+}
+
+/// Writes all of `bytes` to `fd`, retrying on EINTR and short writes. EPIPE becomes `.brokenPipe`.
+func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, name: String) throws(IOError) {
+    guard var p = bytes.baseAddress else { return }
+    var left = bytes.count
+    while left > 0 {
+        let n = systemWrite(fd, p, min(left, 1 << 30))
+        if n > 0 {
+            p += n
+            left -= n
+            continue
+        }
+        let code = n < 0 ? errno : EIO  // write(2) returning 0 for a non-empty request: treat as an I/O error
+        if code == EINTR { continue }
+        if code == EPIPE { throw .brokenPipe(path: name) }
+        throw .writeFailed(path: name, errno: code)
+    }
+}

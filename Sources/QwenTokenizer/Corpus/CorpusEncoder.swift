@@ -1,0 +1,357 @@
+// Encodes corpora: inputs are cut into units (DocumentSplitter), units are encoded on N threads, and
+// results are handed to a consumer strictly in input order. At most `2 * threads + 2` units exist at
+// once (read, encoding, or waiting to be written), so memory is bounded by the unit size, not by the
+// input size; the reader blocks when the writer falls behind.
+
+import Dispatch
+import QwenKitIO
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What to do with input that is not valid UTF-8.
+public enum InvalidUTF8Policy: String, Sendable, CaseIterable {
+    /// Stop with an error naming the input and byte offset.
+    case error
+    /// Substitute U+FFFD per ill-formed subsequence, as Python's `errors="replace"`.
+    case replace
+}
+
+public struct CorpusEncodingOptions: Sendable {
+    public var framing: DocumentFraming = .whole
+    public var special: SpecialTokenPolicy = .parse
+    public var invalid: InvalidUTF8Policy = .error
+    public var threads: Int = 1
+    /// Target bytes of text per work unit.
+    public var unitBytes: Int = 1 << 20
+    /// For `.jsonl`: collect each record's other members (for JSONL output).
+    public var keepOtherFields = false
+
+    public init() {}
+}
+
+/// Receives encoded documents in input order.
+public protocol CorpusConsumer: AnyObject {
+    /// Called once per document part, in order. `ids` are this part's ids; `extraFields` is the raw
+    /// JSON text of the record's other members (JSONL input with keepOtherFields; empty otherwise).
+    func consume(input: Int, document: Int, ids: UnsafeBufferPointer<UInt32>, extraFields: UnsafeBufferPointer<UInt8>,
+                 continued: Bool, continues: Bool) throws
+    /// Called after each input's last document, with its byte and character counts.
+    func endInput(_ input: Int, bytes: Int64, characters: Int64) throws
+}
+
+public final class CorpusEncoder: @unchecked Sendable {  // immutable while workers run
+    public let tokenizer: Tokenizer
+    public let options: CorpusEncodingOptions
+    let splitFinder: SafeSplitFinder
+    let fieldName: [UInt8]
+
+    public init(tokenizer: Tokenizer, options: CorpusEncodingOptions) {
+        self.tokenizer = tokenizer
+        self.options = options
+        self.splitFinder = SafeSplitFinder(tokenizer: tokenizer)
+        if case .jsonl(let field) = options.framing { fieldName = Array(field.utf8) } else { fieldName = [] }
+    }
+
+    /// Encodes `sources` in order, calling `consumer` on the calling thread.
+    public func run(sources: [any ByteSource], progress: ProgressReporter? = nil, consumer: CorpusConsumer) throws {
+        sourceNames = sources.map(\.name)
+        let threads = max(1, options.threads)
+        let pool = EncoderPool(tokenizer: tokenizer)
+        var inputBytes: Int64 = 0
+        var characters: Int64 = 0
+
+        func deliver(_ unit: WorkUnit) throws {
+            if let error = unit.error { throw error }
+            try unit.ids.withUnsafeBufferPointer { ids in
+                try unit.extra.withUnsafeBufferPointer { extra in
+                    var idStart = 0, extraStart = 0
+                    for (k, span) in unit.spans.enumerated() {
+                        let extraEnd = unit.extraEnds.isEmpty ? 0 : unit.extraEnds[k]
+                        try consumer.consume(input: unit.input, document: span.document,
+                                             ids: UnsafeBufferPointer(rebasing: ids[idStart..<unit.idEnds[k]]),
+                                             extraFields: UnsafeBufferPointer(rebasing: extra[extraStart..<extraEnd]),
+                                             continued: span.continued, continues: span.continues)
+                        idStart = unit.idEnds[k]
+                        extraStart = extraEnd
+                    }
+                }
+            }
+            inputBytes += Int64(unit.inputBytes)
+            characters += Int64(unit.characters)
+            progress?.add(bytes: unit.inputBytes)
+            if unit.endsInput {
+                try consumer.endInput(unit.input, bytes: inputBytes, characters: characters)
+                inputBytes = 0
+                characters = 0
+            }
+        }
+
+        if threads == 1 {
+            let encoder = pool.take()
+            var sequence = 0
+            for (i, source) in sources.enumerated() {
+                let splitter = DocumentSplitter(source: source, input: i, framing: options.framing,
+                                                unitBytes: options.unitBytes, splitter: splitFinder)
+                while let unit = try splitter.next(sequence: sequence) {
+                    sequence += 1
+                    process(unit, encoder: encoder)
+                    try deliver(unit)
+                }
+            }
+            return
+        }
+
+        // Parallel: the calling thread reads and delivers; workers encode.
+        let state = PipelineState()
+        let maxInFlight = 2 * threads + 2
+        let queue = DispatchQueue(label: "qwenkit.encode", attributes: .concurrent)
+        let workers = DispatchSemaphore(value: threads)
+        var sequence = 0
+        var nextToDeliver = 0
+        var failure: Error?
+
+        func deliverReady(blockUntil target: Int) throws {
+            // Deliver in order every finished unit; wait while fewer than `target` are delivered.
+            while true {
+                let unit: WorkUnit? = state.take(nextToDeliver, wait: nextToDeliver < target)
+                guard let unit else { return }
+                nextToDeliver += 1
+                try deliver(unit)
+            }
+        }
+
+        do {
+            for (i, source) in sources.enumerated() {
+                let splitter = DocumentSplitter(source: source, input: i, framing: options.framing,
+                                                unitBytes: options.unitBytes, splitter: splitFinder)
+                while true {
+                    try deliverReady(blockUntil: sequence - maxInFlight + 1)
+                    guard let unit = try splitter.next(sequence: sequence) else { break }
+                    sequence += 1
+                    workers.wait()
+                    queue.async {
+                        let encoder = pool.take()
+                        self.process(unit, encoder: encoder)
+                        pool.give(encoder)
+                        workers.signal()
+                        state.finish(unit)
+                    }
+                }
+            }
+            try deliverReady(blockUntil: sequence)
+        } catch {
+            failure = error
+        }
+        // Let running workers end before returning (their units are dropped).
+        for _ in 0..<threads { workers.wait() }
+        for _ in 0..<threads { workers.signal() }
+        if let failure { throw failure }
+    }
+
+    /// Encodes every span of `unit` into its result fields. Errors are stored in the unit, to be
+    /// reported when the unit's turn to be delivered comes (so earlier output is complete).
+    func process(_ unit: WorkUnit, encoder: TokenEncoder) {
+        do {
+            unit.inputBytes = unit.text.count
+            unit.ids.reserveCapacity(unit.text.count / 3)
+            unit.idEnds.reserveCapacity(unit.spans.count)
+            if case .jsonl = options.framing {
+                try processJSONL(unit, encoder: encoder)
+            } else {
+                try processText(unit, encoder: encoder)
+            }
+        } catch {
+            unit.error = error
+        }
+        unit.text = []  // release the input early
+    }
+
+    private func processText(_ unit: WorkUnit, encoder: TokenEncoder) throws {
+        let invalidAt: Int? = unit.text.withUnsafeBytes { UTF8Validation.firstInvalidOffset($0) }
+        if let invalidAt, options.invalid == .error {
+            throw CorpusError(invalidMessage(unit, offset: invalidAt))
+        }
+        var replaced: [UInt8] = []
+        func encodeSpan(_ spanText: UnsafeBufferPointer<UInt8>, _ span: DocumentSpan) throws {
+            unit.characters += UTF8Validation.scalarCount(UnsafeRawBufferPointer(spanText))
+            do {
+                try encoder.encode(spanText, special: options.special, into: &unit.ids)
+            } catch {
+                throw CorpusError(describe(error, unit: unit, span: span))
+            }
+            unit.idEnds.append(unit.ids.count)
+        }
+        try unit.text.withUnsafeBufferPointer { text in
+            for span in unit.spans {
+                let spanText = UnsafeBufferPointer(rebasing: text[span.start..<span.end])
+                if invalidAt != nil {
+                    replaced.removeAll(keepingCapacity: true)
+                    UTF8Validation.replacingInvalid(UnsafeRawBufferPointer(spanText), into: &replaced)
+                    try replaced.withUnsafeBufferPointer { try encodeSpan($0, span) }
+                } else {
+                    try encodeSpan(spanText, span)
+                }
+            }
+        }
+        // Line separators count as input bytes and characters for `count`.
+        if case .lines = options.framing {
+            unit.characters += unit.inputBytes - unit.spans.reduce(0) { $0 + $1.end - $1.start }
+        }
+    }
+
+    private func processJSONL(_ unit: WorkUnit, encoder: TokenEncoder) throws {
+        var field: [UInt8] = []
+        var key: [UInt8] = []
+        var replaced: [UInt8] = []
+        try unit.text.withUnsafeBufferPointer { text in
+            for span in unit.spans {
+                let line = UnsafeBufferPointer(rebasing: text[span.start..<span.end])
+                if let bad = UTF8Validation.firstInvalidOffset(UnsafeRawBufferPointer(line)), options.invalid == .error {
+                    throw CorpusError(invalidMessage(unit, offset: span.start + bad))
+                }
+                field.removeAll(keepingCapacity: true)
+                var found = false
+                var scanner = JSONScanner(line)
+                do {
+                    try scanner.beginObject()
+                    var first = true
+                    var wroteExtra = false
+                    while try scanner.nextKey(&key, first: &first) {
+                        let memberStart = scanner.offset
+                        if !found && key == fieldName {
+                            guard try scanner.peekKind() == .string else {
+                                throw CorpusError("\(lineName(unit, span)): field \"\(String(decoding: fieldName, as: UTF8.self))\" is not a string")
+                            }
+                            try scanner.readString(into: &field, replaceLoneSurrogates: options.invalid == .replace)
+                            found = true
+                        } else {
+                            try scanner.skipValue()
+                            if options.keepOtherFields && key != Array("ids".utf8) {
+                                if wroteExtra { unit.extra.append(UInt8(ascii: ",")) }
+                                key.withUnsafeBufferPointer { JSONString.appendQuoted($0, to: &unit.extra) }
+                                unit.extra.append(UInt8(ascii: ":"))
+                                var valueStart = memberStart
+                                while line[valueStart] == 0x20 || line[valueStart] == 0x09 { valueStart += 1 }
+                                unit.extra.append(contentsOf: UnsafeBufferPointer(rebasing: line[valueStart..<scanner.offset]))
+                                wroteExtra = true
+                            }
+                        }
+                    }
+                    guard scanner.atEnd() else { throw scanner.error("unexpected data after the JSON object") }
+                } catch let error as JSONError {
+                    throw CorpusError("\(lineName(unit, span)): \(error)")
+                }
+                guard found else {
+                    throw CorpusError("\(lineName(unit, span)): no field \"\(String(decoding: fieldName, as: UTF8.self))\"")
+                }
+                if field.withUnsafeBytes({ UTF8Validation.firstInvalidOffset($0) }) != nil {
+                    // Raw invalid bytes inside the string, in replace mode.
+                    replaced.removeAll(keepingCapacity: true)
+                    field.withUnsafeBytes { UTF8Validation.replacingInvalid($0, into: &replaced) }
+                    swap(&field, &replaced)
+                }
+                try field.withUnsafeBufferPointer { textBuffer in
+                    unit.characters += UTF8Validation.scalarCount(UnsafeRawBufferPointer(textBuffer))
+                    do {
+                        try encoder.encode(textBuffer, special: options.special, into: &unit.ids)
+                    } catch {
+                        throw CorpusError("\(lineName(unit, span)): \(error)")
+                    }
+                }
+                unit.idEnds.append(unit.ids.count)
+                unit.extraEnds.append(unit.extra.count)
+            }
+        }
+    }
+
+    private func inputName(_ unit: WorkUnit) -> String { sourceNames[unit.input] }
+
+    private func lineName(_ unit: WorkUnit, _ span: DocumentSpan) -> String {
+        "\(inputName(unit)): line \(span.document + 1)"
+    }
+
+    private func invalidMessage(_ unit: WorkUnit, offset: Int) -> String {
+        var where_ = "byte \(unit.baseOffset + Int64(offset))"
+        if options.framing != .whole, let span = unit.spans.first(where: { $0.start <= offset && offset <= $0.end }) {
+            where_ += " (line \(span.document + 1))"
+        }
+        return "\(inputName(unit)): invalid UTF-8 at \(where_); use --invalid replace to substitute U+FFFD"
+    }
+
+    private func describe(_ error: TokenizerError, unit: WorkUnit, span: DocumentSpan) -> String {
+        if case .specialTokenInText(let token, let offset) = error {
+            var where_ = "byte \(unit.baseOffset + Int64(span.start + offset))"
+            if options.framing != .whole { where_ += " (line \(span.document + 1))" }
+            return "\(inputName(unit)): special token \(token) at \(where_); use --special parse or --special text to allow it"
+        }
+        return "\(inputName(unit)): \(error)"
+    }
+
+    /// Names of the inputs, for messages (set by `run` before any worker starts).
+    private var sourceNames: [String] = []
+}
+
+/// Completed units waiting for their turn, and a condition for the delivering thread.
+final class PipelineState: @unchecked Sendable {  // all access under `mutex`
+    private var finished: [Int: WorkUnit] = [:]
+    private var mutex = pthread_mutex_t()
+    private var condition = pthread_cond_t()
+
+    init() {
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&condition, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(&mutex)
+        pthread_cond_destroy(&condition)
+    }
+
+    func finish(_ unit: WorkUnit) {
+        pthread_mutex_lock(&mutex)
+        finished[unit.sequence] = unit
+        pthread_cond_signal(&condition)
+        pthread_mutex_unlock(&mutex)
+    }
+
+    /// Removes and returns unit `sequence`; when it is not finished yet, waits for it if `wait`, else nil.
+    func take(_ sequence: Int, wait: Bool) -> WorkUnit? {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        while true {
+            if let unit = finished.removeValue(forKey: sequence) { return unit }
+            if !wait { return nil }
+            pthread_cond_wait(&condition, &mutex)
+        }
+    }
+}
+
+/// Reusable per-thread encoders.
+final class EncoderPool: @unchecked Sendable {  // all access under `mutex`
+    let tokenizer: Tokenizer
+    private var free: [TokenEncoder] = []
+    private var mutex = pthread_mutex_t()
+
+    init(tokenizer: Tokenizer) {
+        self.tokenizer = tokenizer
+        pthread_mutex_init(&mutex, nil)
+    }
+
+    deinit { pthread_mutex_destroy(&mutex) }
+
+    func take() -> TokenEncoder {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return free.popLast() ?? tokenizer.makeEncoder()
+    }
+
+    func give(_ encoder: TokenEncoder) {
+        pthread_mutex_lock(&mutex)
+        free.append(encoder)
+        pthread_mutex_unlock(&mutex)
+    }
+}

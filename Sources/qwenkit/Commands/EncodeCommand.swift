@@ -1,0 +1,89 @@
+import ArgumentParser
+import QwenKitIO
+import QwenTokenizer
+
+struct EncodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "encode",
+        abstract: "Turn text into Qwen2 token ids.",
+        discussion: """
+            Each input file (or stdin) is one document unless --lines or --jsonl says otherwise; output \
+            keeps the input order whatever the thread count. Inputs ending in .zst are decompressed, \
+            and -o FILE.zst compresses.
+
+            Examples:
+              echo 'Hello, world!' | qwenkit encode
+              qwenkit encode --lines --format jsonl corpus.txt.zst -o ids.jsonl
+              qwenkit encode --jsonl text --format u32 --eod 151643 data.jsonl -o train.u32
+              qwenkit encode --max-tokens 512 --chunk --format jsonl book.txt
+            """
+    )
+
+    @OptionGroup var tokenizerOptions: TokenizerOptions
+    @OptionGroup var framingOptions: FramingOptions
+
+    @Option(name: .long, help: ArgumentHelp("Output format: text (ids per line), jsonl ({\"ids\":[...]}), u32 (little-endian uint32 stream) or pieces (token texts).", valueName: "format"))
+    var format: TokenOutputFormat = .text
+
+    @Option(name: .long, help: ArgumentHelp("Append this id after each document (for example 151643, <|endoftext|>).", valueName: "id"))
+    var eod: UInt32?
+
+    @Option(name: .long, help: ArgumentHelp("Limit documents to N tokens (with --truncate or --chunk; --eod counts).", valueName: "n"))
+    var maxTokens: Int?
+
+    @Flag(name: .long, help: "Cut each document to --max-tokens, report it on stderr and exit with status 3.")
+    var truncate = false
+
+    @Flag(name: .long, help: "Split each document into records of at most --max-tokens tokens, each with its document index.")
+    var chunk = false
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write to FILE instead of stdout (FILE.zst is compressed).", valueName: "file"), completion: .file())
+    var output: String = "-"
+
+    @Argument(help: ArgumentHelp("Input files (- for stdin; default: stdin).", valueName: "file"), completion: .file())
+    var files: [String] = []
+
+    func validate() throws {
+        if truncate && chunk { throw ValidationError("--truncate and --chunk cannot be used together") }
+        if (truncate || chunk) && maxTokens == nil { throw ValidationError("--truncate and --chunk need --max-tokens") }
+        if let maxTokens {
+            if maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1") }
+            if !truncate && !chunk { throw ValidationError("--max-tokens needs --truncate or --chunk") }
+        }
+        if chunk && format == .u32 { throw ValidationError("--chunk needs --format text, jsonl or pieces (u32 has no records)") }
+    }
+
+    func run() throws {
+        let tokenizer = try tokenizerOptions.load()
+        if let eod, Int(eod) >= tokenizer.vocabularySize {
+            throw ValidationError("--eod \(eod) is not a token id (the vocabulary has ids 0...\(tokenizer.vocabularySize - 1))")
+        }
+        var options = framingOptions.encodingOptions()
+        options.keepOtherFields = format == .jsonl
+        let limit: LengthLimit = truncate ? .truncate(maxTokens!) : chunk ? .chunk(maxTokens!) : .none
+        let inputs = files.isEmpty ? ["-"] : files
+        let sink = try openOutput(path: output)
+        let writer = TokenOutputWriter(sink: sink, format: format, limit: limit, eod: eod, tokenizer: tokenizer,
+                                       multipleInputs: inputs.count > 1 && framingOptions.framing != .whole)
+        try runCorpus(inputs: inputs, tokenizer: tokenizer, options: options, consumer: writer, label: "encode")
+        try writer.finish()
+        if writer.truncatedDocuments > 0 {
+            printError("truncated \(writer.truncatedDocuments) of \(writer.documents) documents to \(maxTokens!) tokens")
+            throw ExitCode(3)
+        }
+    }
+}
+
+/// Opens every input, runs the corpus encoder over them with progress on a terminal.
+func runCorpus(inputs: [String], tokenizer: Tokenizer, options: CorpusEncodingOptions, consumer: CorpusConsumer, label: String) throws {
+    var sources: [any ByteSource] = []
+    var total: Int64? = 0
+    for path in inputs {
+        let source = try openInput(path: path)
+        if let size = source.inputSize, let t = total { total = t + size } else { total = nil }
+        sources.append(source)
+    }
+    let progress = ProgressReporter(total: total, label: label)
+    defer { progress.finish() }
+    try CorpusEncoder(tokenizer: tokenizer, options: options).run(sources: sources, progress: progress, consumer: consumer)
+}

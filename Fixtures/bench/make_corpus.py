@@ -353,7 +353,7 @@ def build(workdir, quick=False, log=print):
     os.makedirs(workdir, exist_ok=True)
     scale = 0.1 if quick else 1.0
     specs = source_specs()
-    manifest = {"quick": quick, "seed": SEED, "corpora": {}}
+    manifest = {"quick": quick, "seed": SEED, "maker_sha256": sha256_file(os.path.abspath(__file__)), "corpora": {}}
 
     # mixed
     rng = random.Random(SEED)

@@ -90,8 +90,9 @@ public final class ProgressReporter: Sendable {
             expected: next, desired: now &+ ProgressReporter.intervalNanos, ordering: .relaxed)
         guard won else { return }
         drewSomething.store(true, ordering: .relaxed)
-        emit("\r" + ProgressReporter.render(label: label, done: completed.load(ordering: .relaxed), total: total,
-                                             elapsedNanos: now &- startNanos) + "\u{1B}[K")
+        let text = ProgressReporter.line(label: label, done: completed.load(ordering: .relaxed), total: total,
+                                         elapsedNanos: now &- startNanos)
+        emit("\r" + text + "\u{1B}[K")
     }
 
     private func emit(_ text: String) {
@@ -109,8 +110,9 @@ public final class ProgressReporter: Sendable {
 
     // MARK: - Formatting (no Foundation: fixed-point by hand)
 
-    /// The line without `\r` and the clear-to-end escape; separate so that tests can check it.
-    static func render(label: String, done: Int64, total: Int64?, elapsedNanos: UInt64) -> String {
+    /// The text of the line (without `\r` and the clear-to-end escape). Public for tests and for a CLI that
+    /// prints a final summary in the same format.
+    public static func line(label: String, done: Int64, total: Int64?, elapsedNanos: UInt64) -> String {
         let seconds = Double(elapsedNanos) / 1e9
         var parts: [String] = []
         if !label.isEmpty { parts.append(label) }
@@ -129,8 +131,8 @@ public final class ProgressReporter: Sendable {
         return parts.joined(separator: "  ")
     }
 
-    /// Decimal units, as `ls -h --si` and throughput figures use: 1 MB = 10^6 bytes.
-    static func formatBytes(_ bytes: Int64) -> String {
+    /// Decimal units, as `ls -h --si` and throughput figures use: 1 MB = 10^6 bytes. `1.50 kB`, `999 B`.
+    public static func formatBytes(_ bytes: Int64) -> String {
         let units = ["B", "kB", "MB", "GB", "TB"]
         var value = Double(bytes)
         var unit = 0
@@ -142,7 +144,7 @@ public final class ProgressReporter: Sendable {
     }
 
     /// `m:ss` or `h:mm:ss`.
-    static func formatDuration(_ seconds: Double) -> String {
+    public static func formatDuration(_ seconds: Double) -> String {
         let total = Int(max(0, min(seconds, 1e9)).rounded(.down))
         let (h, m, s) = (total / 3600, total / 60 % 60, total % 60)
         let ss = s < 10 ? "0\(s)" : "\(s)"

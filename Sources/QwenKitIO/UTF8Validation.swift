@@ -2,19 +2,21 @@
 /// overlongs, surrogates U+D800...U+DFFF, values above U+10FFFF, truncated sequences and stray continuation
 /// bytes are all ill-formed). `UTF8Reference` is the slow, obvious version; tests check that both agree.
 ///
-/// Performance notes (x86-64, `-target-cpu haswell`, one core; numbers in the QwenKitIO report):
+/// Performance notes (release, `-target-cpu haswell`, one core of a 2.8 GHz Xeon, 200 MB in memory):
+/// ASCII 9.7 GB/s, Chinese/Japanese prose 2.8 GB/s, English with some accents and emoji 6.6 GB/s; the
+/// reference decoder below runs at 0.6-0.7 GB/s on the same inputs.
 /// - ASCII runs are skipped 32 bytes at a time: four unaligned 64-bit loads OR-ed together and tested against
-///   0x80 in every byte. Swift's `SIMD32<UInt8>` was not needed: the word loop already runs at memory speed.
-/// - Everything else goes through a shift-based DFA (the "shift DFA" of Per Vognsen / Dougall Johnson): each
+///   0x80 in every byte. That runs at 9.7 GB/s, so SIMD vector types were not tried.
+/// - Everything else goes through a shift-based DFA (Per Vognsen's / Dougall Johnson's "shift DFA"): each
 ///   byte's table entry is a 64-bit row holding, for each of the 9 states, the next state's bit offset (a
-///   multiple of 6). One step is `state = row[byte] &>> state`: a single `shrx` on the loop-carried path, the
-///   table load depends only on the input, so it pipelines to about one byte per cycle on CJK text, with no
-///   branch per byte. The error state is 0, so it is absorbing and only checked once per 64-byte block.
+///   multiple of 6). One step is `state = row[byte] &>> state`: a single `shrx` on the loop-carried path,
+///   while the table load depends only on the input, so the loop runs near one byte per cycle with no branch
+///   per byte. The error state is offset 0, so it is absorbing and checked once per 64-byte block.
+///   It was chosen over a branchy decoder (switch on the lead byte, check the continuation ranges) because
+///   its speed does not depend on how sequence lengths alternate in the text.
 /// - When a block fails (or the input ends inside a sequence), the exact offset is found by re-running the
-///   reference decoder from the start of the sequence that was open at the block's start: at most 67 bytes,
-///   and only once per error.
-/// - A branchy decoder (lead-byte switch, check continuation ranges) was the alternative: it is as fast on
-///   predictable text but mispredicts on mixed scripts; the DFA's speed does not depend on the text.
+///   reference decoder from the start of the sequence that was open when that block began: at most 67
+///   bytes, once per error.
 public enum UTF8Validation {
     /// The offset of the first byte of the first ill-formed sequence, or nil if `bytes` is valid UTF-8.
     /// Equals `UnicodeDecodeError.start` from Python's `bytes.decode('utf-8')`.

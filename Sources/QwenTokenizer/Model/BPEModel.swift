@@ -53,6 +53,17 @@ public final class BPEModel: Sendable {
         self.wholePieces = TokenTable(bytes: tokenBytes, offsets: offsets) { id in id < modelTokenCount && byteLevelPure[id] && flags[id] }
     }
 
+    /// Restores a model from the parts the compact format stores.
+    init(tokens: TokenTable, wholePieces: TokenTable, merges: MergeTable, byteTokens: [UInt32],
+         modelTokenCount: Int, byteLevelPure: [Bool]) {
+        self.tokens = tokens
+        self.wholePieces = wholePieces
+        self.merges = merges
+        self.byteTokens = byteTokens
+        self.modelTokenCount = modelTokenCount
+        self.byteLevelPure = byteLevelPure
+    }
+
     /// For each model token: does merging its bytes give back exactly that token? (Almost always;
     /// a token the merges cannot reach must not be taken as a shortcut.)
     static func computeSelfMerging(tokens: TokenTable, merges: MergeTable, byteTokens: [UInt32],

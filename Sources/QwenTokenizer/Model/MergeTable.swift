@@ -9,7 +9,8 @@ public struct MergeTable: Sendable {
     /// Returned by `lookup` when the pair has no merge. Larger than every packed value.
     public static let none: UInt64 = .max
 
-    private let slots: [UInt64]  // 2 * capacity: key, value, key, value, ...
+    /// 2 * capacity words: key, value, key, value, ... (stored as they are in the compact format).
+    let slots: [UInt64]
     private let shift: UInt64
     private let mask: Int
     public let count: Int
@@ -21,8 +22,10 @@ public struct MergeTable: Sendable {
 
     /// Merges with explicit ranks (the compact format keeps them, since duplicates are dropped).
     public init(ranked merges: [(rank: UInt32, left: UInt32, right: UInt32, result: UInt32)]) {
+        // Load factor at most 0.6: linear probing stays short, and the table stays half the size of
+        // a 2x table (it is restored by memcpy at start-up, so its size is load time).
         var capacity = 16
-        while capacity < merges.count * 2 { capacity <<= 1 }
+        while capacity * 3 < merges.count * 5 { capacity <<= 1 }
         var slots = [UInt64](repeating: MergeTable.none, count: capacity * 2)
         let bits = UInt64(capacity.trailingZeroBitCount)
         let shift = 64 - bits
@@ -42,6 +45,19 @@ public struct MergeTable: Sendable {
         self.slots = slots
         self.shift = shift
         self.mask = mask
+        self.count = count
+    }
+
+    /// Restores a table from `slots` as stored by the compact format; nil when they are malformed.
+    init?(slots: [UInt64]) {
+        let capacity = slots.count / 2
+        guard capacity >= 16, capacity & (capacity - 1) == 0, slots.count == capacity * 2 else { return nil }
+        var count = 0
+        for i in stride(from: 0, to: slots.count, by: 2) where slots[i] != MergeTable.none { count += 1 }
+        guard count < capacity else { return nil }  // a full table would make lookups loop forever
+        self.slots = slots
+        self.shift = 64 - UInt64(capacity.trailingZeroBitCount)
+        self.mask = capacity - 1
         self.count = count
     }
 

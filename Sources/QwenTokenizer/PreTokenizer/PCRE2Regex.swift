@@ -8,13 +8,14 @@ public final class PCRE2Regex: @unchecked Sendable {  // the compiled code is re
     public let pattern: String
     public let isJIT: Bool
 
-    /// Compiles `pattern` with UTF and UCP (Unicode properties for \s, \w, \d and case folding),
-    /// as Oniguruma treats the patterns of tokenizer.json, and JIT-compiles it where available.
+    /// Compiles `pattern` (Oniguruma dialect, as tokenizer.json holds it) with UTF and UCP (Unicode
+    /// properties and case folding), and JIT-compiles it where available.
     public init(_ pattern: String) throws(TokenizerError) {
         var errorCode: Int32 = 0
         var errorOffset: Int = 0
-        let compiled: OpaquePointer? = pattern.withCString { p in
-            pcre2_compile_8(UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), pattern.utf8.count,
+        let translated = OnigurumaDialect.translate(pattern)
+        let compiled: OpaquePointer? = translated.withCString { p in
+            pcre2_compile_8(UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), translated.utf8.count,
                             UInt32(PCRE2_UTF | PCRE2_UCP), &errorCode, &errorOffset, nil)
         }
         guard let compiled else {
@@ -89,5 +90,42 @@ public final class PCRE2Matcher {
             }
         }
         if emitted < length { body(emitted, length) }
+    }
+}
+
+/// Pattern translation from the Oniguruma dialect of tokenizer.json to PCRE2.
+enum OnigurumaDialect {
+    /// Oniguruma's `\s`: Unicode White_Space (25 code points). PCRE2's `\s` also matches U+180E
+    /// (MONGOLIAN VOWEL SEPARATOR, a space before Unicode 6.3), which changes how HF splits text
+    /// around it, so `\s` and `\S` are spelled out.
+    static let whitespace = #"\t\n\x{0B}\f\r \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}"#
+
+    /// Rewrites `\s` and `\S` (inside and outside character classes) as explicit sets.
+    static func translate(_ pattern: String) -> String {
+        var out = ""
+        var inClass = false
+        var chars = Array(pattern)
+        var i = 0
+        chars.append("\0")
+        while i < chars.count - 1 {
+            let c = chars[i]
+            if c == "\\" {
+                let next = chars[i + 1]
+                if next == "s" {
+                    out += inClass ? whitespace : "[" + whitespace + "]"
+                } else if next == "S" && !inClass {
+                    out += "[^" + whitespace + "]"
+                } else {
+                    out.append(c)
+                    out.append(next)
+                }
+                i += 2
+                continue
+            }
+            if c == "[" && !inClass { inClass = true } else if c == "]" && inClass { inClass = false }
+            out.append(c)
+            i += 1
+        }
+        return out
     }
 }

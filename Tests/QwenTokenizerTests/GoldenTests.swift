@@ -1,0 +1,106 @@
+import Foundation
+import QwenKitIO
+import Testing
+@testable import QwenTokenizer
+
+/// The golden set made with Hugging Face `tokenizers` (Fixtures/tokenizer-golden): ids must be
+/// identical, and decoding them must give back the NFC text.
+@Suite struct GoldenTests {
+    static let tokenizer = try! Tokenizer.embeddedQwen2()
+
+    static func encode(_ text: String, _ encoder: TokenEncoder) throws -> [UInt32] {
+        var ids: [UInt32] = []
+        try Array(text.utf8).withUnsafeBufferPointer { try encoder.encode($0, special: .parse, into: &ids) }
+        return ids
+    }
+
+    static func decode(_ ids: [UInt32], skipSpecial: Bool = false) throws -> String {
+        var bytes: [UInt8] = []
+        try tokenizer.decode(ids, skipSpecial: skipSpecial, into: &bytes)
+        var lossy: [UInt8] = []
+        bytes.withUnsafeBytes { UTF8Validation.replacingInvalid($0, into: &lossy) }
+        return String(decoding: lossy, as: UTF8.self)
+    }
+
+    static func check(_ cases: [Golden.Case]) throws {
+        let encoder = tokenizer.makeEncoder()
+        var failures = 0
+        for c in cases {
+            let ids = try encode(c.text, encoder)
+            if ids != c.ids {
+                failures += 1
+                if failures <= 10 { Issue.record("\(c.name): ids \(ids) != HF \(c.ids) for \(c.text.debugDescription.prefix(200))") }
+            }
+            let back = try decode(c.ids)
+            if back != c.nfc || Array(back.utf8) != Array(c.nfc.utf8) {
+                failures += 1
+                if failures <= 10 { Issue.record("\(c.name): decode gives \(back.debugDescription.prefix(200)), NFC is \(c.nfc.debugDescription.prefix(200))") }
+            }
+        }
+        #expect(failures == 0, "\(failures) of \(cases.count) golden cases differ")
+    }
+
+    @Test func handWrittenCases() throws {
+        #expect(Golden.handWritten.count > 1000)
+        try Self.check(Golden.handWritten)
+    }
+
+    @Test func randomStrings() throws {
+        #expect(Golden.random.count >= 3000)
+        try Self.check(Golden.random)
+    }
+
+    /// HF's decode of arbitrary id sequences, including ones that are not valid UTF-8.
+    @Test func decodeGolden() throws {
+        let lines = Golden.lines("tokenizer-golden/decode.jsonl")
+        #expect(lines.count > 500)
+        for line in lines {
+            let ids = (line["ids"] as! [NSNumber]).map(\.uint32Value)
+            #expect(try Self.decode(ids) == line["text"] as! String, "\(line["name"]!)")
+            #expect(try Self.decode(ids, skipSpecial: true) == line["text_skip_special"] as! String, "\(line["name"]!)")
+        }
+    }
+
+    /// Characters assigned after Unicode 9: HF's tables and ours may differ; this records how many.
+    @Test func unicodeEdgeCases() throws {
+        let cases = Golden.cases("tokenizer-golden/unicode-edge.jsonl")
+        let encoder = Self.tokenizer.makeEncoder()
+        var differing: [String] = []
+        for c in cases where try Self.encode(c.text, encoder) != c.ids { differing.append(c.name) }
+        // Known and accepted: see README "Exactness". The list must not grow.
+        #expect(differing.count <= Self.knownUnicodeEdgeDifferences, "\(differing.prefix(20))")
+    }
+    static let knownUnicodeEdgeDifferences = 0
+
+    /// Encoding a long text cut into units at safe places gives the same ids as encoding it whole.
+    @Test func safeCutsDoNotChangeIDs() throws {
+        var corpus: [UInt8] = []
+        for c in Golden.handWritten + Golden.random.prefix(1500) {
+            corpus.append(contentsOf: c.text.utf8)
+            corpus.append(contentsOf: " and more text\n".utf8)
+        }
+        var whole: [UInt32] = []
+        try corpus.withUnsafeBufferPointer { try Self.tokenizer.makeEncoder().encode($0, into: &whole) }
+        for unitBytes in [1024, 4096, 65536] {
+            var options = CorpusEncodingOptions()
+            options.unitBytes = unitBytes
+            options.threads = 2
+            let collector = Collector()
+            try CorpusEncoder(tokenizer: Self.tokenizer, options: options)
+                .run(sources: [MemorySource(corpus, name: "corpus")], consumer: collector)
+            #expect(collector.parts > corpus.count / unitBytes / 2, "the corpus was not cut")
+            #expect(collector.ids == whole, "unit size \(unitBytes)")
+        }
+    }
+
+    final class Collector: CorpusConsumer {
+        var ids: [UInt32] = []
+        var parts = 0
+        func consume(input: Int, document: Int, ids: UnsafeBufferPointer<UInt32>, extraFields: UnsafeBufferPointer<UInt8>,
+                     continued: Bool, continues: Bool) throws {
+            self.ids.append(contentsOf: ids)
+            parts += 1
+        }
+        func endInput(_ input: Int, bytes: Int64, characters: Int64) throws {}
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import QwenKitIO
+import Testing
+@testable import QwenTokenizer
+
+@Suite struct ModelTests {
+    static let tokenizer = try! Tokenizer.embeddedQwen2()
+
+    /// The embedded compact tokenizer is exactly what compiling the committed tokenizer.json gives, and
+    /// vocab.json + merges.txt + tokenizer_config.json compile to the same.
+    @Test func embeddedTokenizerMatchesSourceFiles() throws {
+        let fromJSON = try Tokenizer.load(path: Golden.url("tokenizers/qwen2/tokenizer.json.zst").path)
+        let fromPair = try Tokenizer.load(path: Golden.url("tokenizers/qwen2").path.appending("/"))
+        let embedded = Self.tokenizer.compactForm()
+        #expect(fromJSON.compactForm() == embedded)
+        #expect(fromPair.compactForm() == embedded)
+    }
+
+    /// The fast BPE (with its whole-piece shortcut, quadratic and heap paths) agrees with the obvious one.
+    @Test func fastBPEMatchesReference() throws {
+        let model = Self.tokenizer.model
+        var vocab: [[UInt8]: UInt32] = [:]
+        for id in 0..<model.modelTokenCount { vocab[Array(model.tokens.tokenBytes(id))] = UInt32(id) }
+        let merges = model.merges.entries().map { (Array(model.tokens.tokenBytes(Int($0.left))), Array(model.tokens.tokenBytes(Int($0.right)))) }
+        let reference = ReferenceBPE(merges: merges, vocab: vocab)
+        let scratch = BPEScratch()
+        var pieces: [[UInt8]] = []
+        for c in Golden.handWritten + Golden.random.prefix(500) {
+            let encoder = Self.tokenizer.makeEncoder()
+            try Array(c.text.utf8).withUnsafeBufferPointer { b in
+                try encoder.forEachPiece(b) { pieces.append(Array($0)) }
+            }
+        }
+        // Long pieces take the heap path.
+        pieces.append(Array(String(repeating: "中文", count: 200).utf8))
+        pieces.append(Array(String(repeating: "ab", count: 300).utf8))
+        pieces.append(Array(String(repeating: "👍🏽", count: 40).utf8))
+        var checked = 0
+        for piece in pieces where piece.count <= 600 {
+            var fast: [UInt32] = []
+            piece.withUnsafeBufferPointer { model.encodePiece($0, scratch: scratch, into: &fast) }
+            #expect(fast == reference.encode(piece), "\(String(decoding: piece, as: UTF8.self))")
+            checked += 1
+        }
+        #expect(checked > 10_000)
+    }
+
+    /// Every model token that its own merges reach is a whole-piece shortcut; count them.
+    @Test func wholePieceShortcutCoversTheVocabulary() {
+        let flags = Self.tokenizer.model.selfMergingFlags
+        let reachable = flags.filter { $0 }.count
+        // Measured: all but the tokens that BPE cannot rebuild from their bytes.
+        #expect(reachable > 150_000)
+    }
+
+    @Test func malformedCompactFormIsRejected() throws {
+        var data = Self.tokenizer.compactForm()
+        for cut in [0, 3, 8, 100, data.count / 2, data.count - 1] {
+            let truncated = Array(data.prefix(cut))
+            #expect(throws: TokenizerError.self) {
+                try truncated.withUnsafeBytes { try CompactTokenizerFormat.decode($0, name: "t") }
+            }
+        }
+        data[4] = 99  // version
+        #expect(throws: TokenizerError.self) {
+            try data.withUnsafeBytes { try CompactTokenizerFormat.decode($0, name: "t") }
+        }
+    }
+}

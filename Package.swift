@@ -5,15 +5,21 @@
 // import the CLI, and the executable only parses flags and calls them.
 import PackageDescription
 
-// Hot loops are SIMD and byte-buffer code. Without a target CPU, Swift's SIMD lowers to SSE2 scalar
-// code that runs many times slower (measured in shared/SPEC-NOTES.md), so release builds on x86_64
-// pick haswell (AVX2, FMA, F16C: every x86 server of the last decade). Set QWENKIT_PORTABLE=1 to build
-// a baseline binary for older CPUs.
+// Release flags, chosen deliberately:
+// - Hot loops are SIMD and byte-buffer code. Without a target CPU, Swift's SIMD lowers to SSE2 scalar
+//   code that runs many times slower (measured in shared/SPEC-NOTES.md), so release builds on x86_64
+//   pick haswell (AVX2, FMA, F16C: every x86 server of the last decade). QWENKIT_PORTABLE=1 builds a
+//   baseline binary for older CPUs.
+// - Dynamic exclusivity checks cost a runtime call per access to a class's stored property; in the
+//   per-token paths (encoder scratch, output writer state) that was ~4% of encode time. Debug builds
+//   and tests keep them.
+let releaseOnly = BuildSettingCondition.when(configuration: .release)
 #if arch(x86_64)
 let portable = Context.environment["QWENKIT_PORTABLE"] != nil
-let cpuFlags: [SwiftSetting] = portable ? [] : [.unsafeFlags(["-target-cpu", "haswell"], .when(configuration: .release))]
+let cpuFlags: [SwiftSetting] = (portable ? [] : [.unsafeFlags(["-target-cpu", "haswell"], releaseOnly)])
+    + [.unsafeFlags(["-enforce-exclusivity=unchecked"], releaseOnly)]
 #else
-let cpuFlags: [SwiftSetting] = []
+let cpuFlags: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], releaseOnly)]
 #endif
 
 let package = Package(

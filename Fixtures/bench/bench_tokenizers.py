@@ -95,13 +95,22 @@ def ensure_tokenizer_json(workdir):
     return path
 
 
-def ensure_corpus(workdir, quick):
-    if not os.path.exists(os.path.join(workdir, "manifest.json")):
-        sys.path.insert(0, HERE)
-        import make_corpus
-        make_corpus.build(workdir, quick)
-    with open(os.path.join(workdir, "manifest.json"), encoding="utf-8") as f:
-        return json.load(f)
+def ensure_corpus(workdir, quick, log):
+    """Build the corpora unless WORKDIR holds ones made by this version of make_corpus.py."""
+    sys.path.insert(0, HERE)
+    import make_corpus
+    path = os.path.join(workdir, "manifest.json")
+    manifest = None
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            manifest = json.load(f)
+        if manifest.get("maker_sha256") != make_corpus.sha256_file(make_corpus.__file__) or \
+                manifest.get("quick") != quick:
+            log("corpus in %s is from another make_corpus.py or size; rebuilding" % workdir)
+            manifest = None
+    if manifest is None:
+        manifest = make_corpus.build(workdir, quick, log=log)
+    return manifest
 
 
 def load_docs(workdir, name):
@@ -369,10 +378,12 @@ def correctness(args, tokjson, corpus, docs, log):
                 info = compare_docs(ref, fn())
             except Exception as e:  # noqa: BLE001
                 info = {"mismatched_docs": None, "note": "error: %r" % e}
+                res.setdefault("_errors", set()).add(tool)
             ok = ok and info is None
             details.append("%s API: %s" % (mode, describe(tokjson, info, docs)))
-        res[tool] = {"ok": ok, "detail": "; ".join(details)}
-        log("  %-10s %s" % (tool, "OK" if ok else "MISMATCH: " + res[tool]["detail"]))
+        error = tool in res.pop("_errors", set())
+        res[tool] = {"ok": ok, "detail": "; ".join(details), "error": error}
+        log("  %-10s %s" % (tool, "OK" if ok else ("ERROR: " if error else "MISMATCH: ") + res[tool]["detail"]))
     if "qwenkit" in args.tools:
         if not args.qwenkit_ok:
             res["qwenkit"] = {"ok": False, "detail": args.qwenkit_missing, "unavailable": True}
@@ -380,12 +391,14 @@ def correctness(args, tokjson, corpus, docs, log):
             path = os.path.join(args.workdir, corpus + ".txt")
             details = []
             ok = True
+            error = False
             for th in sorted({1, args.threads}):
                 with tempfile.TemporaryDirectory() as td:
                     out = os.path.join(td, "ids.u32")
                     wall, cpu, rc, err = run_qwenkit(args.qwenkit, path, th, out)
                     if rc != 0:
                         ok = False
+                        error = True
                         details.append("--threads %d: exit status %d: %s" % (th, rc, err.strip()[-300:]))
                         continue
                     got = read_u32(out).tolist()
@@ -402,8 +415,9 @@ def correctness(args, tokjson, corpus, docs, log):
                     details.append("--threads %d: %d tokens (expected %d), first difference at token %d (doc %d, "
                                    "token %d): expected %s got %s" % (th, len(got), len(flat), j, d, j - pos,
                                                                      flat[j:j + 5], got[j:j + 5]))
-            res["qwenkit"] = {"ok": ok, "detail": "; ".join(details)}
-            log("  %-10s %s" % ("qwenkit", "OK" if ok else "MISMATCH: " + res["qwenkit"]["detail"]))
+            res["qwenkit"] = {"ok": ok, "detail": "; ".join(details), "error": error}
+            log("  %-10s %s" % ("qwenkit", "OK" if ok else ("ERROR: " if error else "MISMATCH: ") +
+                                res["qwenkit"]["detail"]))
     res["hf"] = {"ok": True, "detail": "reference"}
     return res, len(flat)
 
@@ -430,9 +444,12 @@ def measure_qwenkit(args, corpus, threads, baseline):
             raise RuntimeError("qwenkit failed: " + err[-500:])
         ntok = os.path.getsize(out) // 4
     bw, bc = baseline[threads]
-    return {"tool": "qwenkit", "corpus": corpus, "threads": threads, "wall": max(wall - bw, 1e-9),
-            "cpu": max(cpu - bc, 1e-9), "raw_wall": wall, "raw_cpu": cpu, "tokens": ntok,
-            "bytes": os.path.getsize(path)}
+    # On a corpus so small (or a machine so noisy) that start-up is over half the run, subtracting it is
+    # meaningless: keep the raw figures then and say so.
+    subtract = wall - bw >= 0.5 * wall
+    return {"tool": "qwenkit", "corpus": corpus, "threads": threads, "wall": wall - bw if subtract else wall,
+            "cpu": max(cpu - bc, 1e-6) if subtract else cpu, "raw_wall": wall, "raw_cpu": cpu, "tokens": ntok,
+            "bytes": os.path.getsize(path), "startup_subtracted": subtract}
 
 
 def qwenkit_baseline(args, threads):
@@ -451,6 +468,8 @@ def qwenkit_baseline(args, threads):
 
 
 def summarize(runs):
+    if any(not r.get("startup_subtracted", True) for r in runs):
+        runs = [dict(r, wall=r["raw_wall"], cpu=r["raw_cpu"], startup_subtracted=False) for r in runs]
     return {"wall": statistics.median(r["wall"] for r in runs), "cpu": statistics.median(r["cpu"] for r in runs),
             "raw_wall": statistics.median(r.get("raw_wall", r["wall"]) for r in runs),
             "tokens": runs[0]["tokens"], "bytes": runs[0]["bytes"], "runs": runs}
@@ -493,7 +512,7 @@ def machine_info(args):
     return info
 
 
-def render(args, info, manifest, checks, speeds):
+def render(args, info, manifest, checks, speeds, failures):
     L = []
     L.append("# Qwen2 tokenizer benchmark")
     L.append("")
@@ -539,7 +558,10 @@ def render(args, info, manifest, checks, speeds):
                 ratio = (mbs / (r["bytes"] / 1e6 / r["wall"])) if r else float("nan")
                 txt = "%.1f" % mbs
                 if tool == "qwenkit":
-                    txt += " (raw %.1f)" % (s["bytes"] / 1e6 / s["raw_wall"])
+                    if all(r.get("startup_subtracted") for r in s["runs"]):
+                        txt += " (raw %.1f)" % (s["bytes"] / 1e6 / s["raw_wall"])
+                    else:
+                        txt += " (raw: start-up not subtracted)"
                 cells += [txt, "%.1f" % cpu, "%.2f" % ratio]
                 tokens = s["tokens"]
             if args.threads == 1:
@@ -552,12 +574,19 @@ def render(args, info, manifest, checks, speeds):
         L.append("Correctness (ids identical to HF tokenizers for every document):")
         L.append("")
         for tool, c in checks[corpus].items():
-            L.append("- %s: %s%s" % (tool, "OK" if c["ok"] else ("UNAVAILABLE" if c.get("unavailable") else "MISMATCH"),
+            label = "OK" if c["ok"] else "UNAVAILABLE" if c.get("unavailable") else "ERROR" if c.get("error") \
+                else "MISMATCH"
+            L.append("- %s: %s%s" % (tool, label,
                                        "" if c["ok"] and c["detail"] in ("identical", "reference") else
                                        " (%s)" % c["detail"]))
             if not c["ok"] and not c.get("unavailable") and tool != "hf-whole-file":
                 L.append("  - left out of the speed table%s" % (" (timed anyway: --time-mismatching)"
                                                                   if args.time_mismatching else ""))
+        L.append("")
+    if failures:
+        L.append("## Problems during the speed runs")
+        L.append("")
+        L += ["- " + f for f in failures]
         L.append("")
     return "\n".join(L) + "\n"
 
@@ -611,10 +640,11 @@ def main():
 
     os.makedirs(args.workdir, exist_ok=True)
     args.tokjson = ensure_tokenizer_json(args.workdir)
-    manifest = ensure_corpus(args.workdir, args.quick)
+    manifest = ensure_corpus(args.workdir, args.quick, log)
     info = machine_info(args)
 
     checks = {}
+    ref_tokens = {}
     for corpus in args.corpora:
         docs, nbytes = load_docs(args.workdir, corpus)
         if args.skip_check:
@@ -623,14 +653,21 @@ def main():
                 checks[corpus]["qwenkit"] = {"ok": False, "detail": args.qwenkit_missing, "unavailable": True}
             continue
         log("correctness: %s (%.2f MB, %d docs)" % (corpus, nbytes / 1e6, len(docs)))
-        checks[corpus], _ = correctness(args, args.tokjson, corpus, docs, log)
+        checks[corpus], ref_tokens[corpus] = correctness(args, args.tokjson, corpus, docs, log)
 
     speeds = {}
+    failures = []
     if not args.skip_speed:
         args.baseline = {}
-        if args.qwenkit_ok:
-            for th in sorted({1, args.threads}):
-                args.baseline[th] = qwenkit_baseline(args, th)
+        if args.qwenkit_ok and any(checks[c].get("qwenkit", {}).get("ok") or args.time_mismatching
+                                   for c in args.corpora):
+            try:
+                for th in sorted({1, args.threads}):
+                    args.baseline[th] = qwenkit_baseline(args, th)
+            except RuntimeError as e:
+                failures.append("qwenkit start-up baseline: %s" % e)
+                for c in args.corpora:
+                    checks[c]["qwenkit"] = {"ok": False, "error": True, "detail": str(e)[-300:]}
         for corpus in args.corpora:
             for tool in args.tools:
                 c = checks[corpus].get(tool, {"ok": True})
@@ -638,24 +675,33 @@ def main():
                     continue
                 for th in sorted({1, args.threads}):
                     runs = []
-                    for _ in range(args.repeat):
-                        if tool == "qwenkit":
-                            runs.append(measure_qwenkit(args, corpus, th, args.baseline))
-                        else:
-                            runs.append(measure_peer(args, tool, corpus, th))
+                    try:
+                        for _ in range(args.repeat):
+                            if tool == "qwenkit":
+                                runs.append(measure_qwenkit(args, corpus, th, args.baseline))
+                            else:
+                                runs.append(measure_peer(args, tool, corpus, th))
+                    except Exception as e:  # noqa: BLE001
+                        failures.append("%s on %s at %d thread(s): %s" % (tool, corpus, th, str(e).strip()[-300:]))
+                        log("speed: " + failures[-1])
+                        continue
                     s = summarize(runs)
+                    expected = ref_tokens.get(corpus)
+                    if expected is not None and any(r["tokens"] != expected for r in runs):
+                        failures.append("%s on %s at %d thread(s): produced %s tokens, HF %d" % (
+                            tool, corpus, th, sorted({r["tokens"] for r in runs}), expected))
                     speeds[(corpus, tool, th)] = s
                     log("speed: %-6s %-10s %2d thread(s): %7.2f MB/s wall, %7.2f MB/CPU-s, %d tokens" % (
                         corpus, tool, th, s["bytes"] / 1e6 / s["wall"], s["bytes"] / 1e6 / s["cpu"], s["tokens"]))
     else:
         args.baseline = {}
 
-    report = render(args, info, manifest, checks, speeds)
+    report = render(args, info, manifest, checks, speeds, failures)
     print(report)
     with open(os.path.join(args.workdir, "results.md"), "w", encoding="utf-8") as f:
         f.write(report)
     with open(os.path.join(args.workdir, "results.json"), "w", encoding="utf-8") as f:
-        json.dump({"machine": info, "checks": checks,
+        json.dump({"machine": info, "checks": checks, "problems": failures,
                    "speeds": [dict(corpus=k[0], tool=k[1], threads=k[2], **v) for k, v in speeds.items()]},
                   f, indent=1)
     return 0

@@ -36,6 +36,8 @@ struct AddedTokenMatcher: Sendable {
     /// Indexes of tokens by first byte, longest first.
     let byFirstByte: [[Int]]
     let isFirst: [Bool]
+    /// When every token starts with the same byte, memchr finds candidates.
+    let onlyFirstByte: Int32?
 
     init(_ tokens: [AddedToken]) {
         self.tokens = tokens
@@ -46,6 +48,8 @@ struct AddedTokenMatcher: Sendable {
         for b in 0..<256 { by[b].sort { tokens[$0].content.count > tokens[$1].content.count } }
         byFirstByte = by
         isFirst = by.map { !$0.isEmpty }
+        let firsts = (0..<256).filter { !by[$0].isEmpty }
+        onlyFirstByte = firsts.count == 1 ? Int32(firsts[0]) : nil
     }
 
     var isEmpty: Bool { tokens.isEmpty }
@@ -56,6 +60,10 @@ struct AddedTokenMatcher: Sendable {
         var i = from
         let n = text.count
         while i < n {
+            if let only = onlyFirstByte {
+                guard let p = memchr(text.baseAddress! + i, only, n - i) else { return nil }
+                i = UnsafePointer<UInt8>(p.assumingMemoryBound(to: UInt8.self)) - text.baseAddress!
+            }
             if isFirst[Int(text[i])] {
                 for t in byFirstByte[Int(text[i])] {
                     let c = tokens[t].content

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 // Byte-pair encoding of one pretokenized piece, by merge rank: repeatedly join the adjacent pair with
 // the lowest rank, leftmost first on ties. That is what HF's `Word::merge_all` computes with its
 // (rank, position) heap; `ReferenceBPE` below is the obvious version, and tests check they agree.
@@ -12,6 +18,9 @@
 // - Long pieces (CJK runs without punctuation, long identifiers, runs of one emoji) use a binary heap
 //   of (rank, position) over a doubly linked symbol list, O(n log n), because the quadratic scan turns
 //   a 20 KB piece into seconds.
+// - Pieces that are not one token (identifiers, rare words, CJK phrases) repeat too: a direct-mapped
+//   cache of 4096 recent pieces (up to 32 bytes, up to 8 ids) answers repeats without merging, as HF's
+//   word cache does. It is keyed by the same hash the whole-piece lookup computed.
 // All scratch memory lives in the encoder and is reused: no allocation per piece.
 
 @usableFromInline
@@ -22,6 +31,20 @@ final class BPEScratch {
     var prev: UnsafeMutablePointer<Int32>
     var next: UnsafeMutablePointer<Int32>
     var heap: UnsafeMutablePointer<UInt64>
+
+    // Piece cache: entry e holds key bytes at cacheKeys[e * 32], its length (0 = empty) in
+    // cacheLengths[e], the id count in cacheCounts[e], and the ids at cacheIDs[e * 8].
+    static let cacheEntries = 4096
+    static let cacheMaxBytes = 32
+    static let cacheMaxIDs = 8
+    let cacheKeys = UnsafeMutablePointer<UInt8>.allocate(capacity: cacheEntries * cacheMaxBytes)
+    let cacheLengths: UnsafeMutablePointer<UInt8> = {
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: cacheEntries)
+        p.initialize(repeating: 0, count: cacheEntries)
+        return p
+    }()
+    let cacheCounts = UnsafeMutablePointer<UInt8>.allocate(capacity: cacheEntries)
+    let cacheIDs = UnsafeMutablePointer<UInt32>.allocate(capacity: cacheEntries * cacheMaxIDs)
 
     init() {
         capacity = 256
@@ -47,6 +70,7 @@ final class BPEScratch {
 
     deinit {
         ids.deallocate(); pairs.deallocate(); prev.deallocate(); next.deallocate(); heap.deallocate()
+        cacheKeys.deallocate(); cacheLengths.deallocate(); cacheCounts.deallocate(); cacheIDs.deallocate()
     }
 }
 
@@ -60,14 +84,30 @@ extension BPEModel {
             return
         }
         if n == 0 { return }
-        if let id = wholePieces.id(for: piece) {
+        let hash = TokenTable.hash(piece)
+        if let id = wholePieces.id(for: piece, hash: hash) {
             output.append(id)
             return
         }
-        if n < 64 {
-            mergeShort(piece, scratch: scratch, into: &output)
-        } else {
-            mergeLong(piece, scratch: scratch, into: &output)
+        guard n <= BPEScratch.cacheMaxBytes else {
+            if n < 64 { mergeShort(piece, scratch: scratch, into: &output) } else { mergeLong(piece, scratch: scratch, into: &output) }
+            return
+        }
+        let entry = Int(truncatingIfNeeded: hash >> 40) & (BPEScratch.cacheEntries - 1)
+        let key = scratch.cacheKeys + entry * BPEScratch.cacheMaxBytes
+        let ids = scratch.cacheIDs + entry * BPEScratch.cacheMaxIDs
+        if Int(scratch.cacheLengths[entry]) == n && bytesEqual(key, piece.baseAddress!, n) {
+            output.append(contentsOf: UnsafeBufferPointer(start: ids, count: Int(scratch.cacheCounts[entry])))
+            return
+        }
+        let before = output.count
+        mergeShort(piece, scratch: scratch, into: &output)
+        let produced = output.count - before
+        if produced <= BPEScratch.cacheMaxIDs {
+            key.update(from: piece.baseAddress!, count: n)
+            scratch.cacheLengths[entry] = UInt8(n)
+            scratch.cacheCounts[entry] = UInt8(produced)
+            output.withUnsafeBufferPointer { ids.update(from: $0.baseAddress! + before, count: produced) }
         }
     }
 

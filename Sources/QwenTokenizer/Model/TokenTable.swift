@@ -78,15 +78,21 @@ public struct TokenTable: Sendable {
     /// The id whose bytes equal `piece`, among the indexed ids.
     @inline(__always)
     public func id(for piece: UnsafeBufferPointer<UInt8>) -> UInt32? {
+        id(for: piece, hash: TokenTable.hash(piece))
+    }
+
+    /// As `id(for:)`, with the piece's `TokenTable.hash` already computed.
+    @inline(__always)
+    func id(for piece: UnsafeBufferPointer<UInt8>, hash: UInt64) -> UInt32? {
         bytes.withUnsafeBufferPointer { all in
             slots.withUnsafeBufferPointer { s in
                 offsets.withUnsafeBufferPointer { off in
-                    var i = Int(truncatingIfNeeded: TokenTable.hash(piece)) & mask
+                    var i = Int(truncatingIfNeeded: hash) & mask
                     while true {
                         let id = s[i]
                         if id == .max { return nil }
                         let os = Int(off[Int(id)]), oe = Int(off[Int(id) + 1])
-                        if oe - os == piece.count && memcmp(all.baseAddress! + os, piece.baseAddress!, piece.count) == 0 {
+                        if oe - os == piece.count && bytesEqual(all.baseAddress! + os, piece.baseAddress!, piece.count) {
                             return id
                         }
                         i = (i &+ 1) & mask
@@ -123,6 +129,23 @@ public struct TokenTable: Sendable {
         h ^= h >> 32
         return h
     }
+}
+
+/// Byte equality for short keys, inlined: 8-byte words, then the tail (memcmp's call and dispatch cost
+/// more than the compare for the 2-16 byte pieces that dominate).
+@inline(__always)
+func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+    var i = 0
+    while i + 8 <= n {
+        if ra.loadUnaligned(fromByteOffset: i, as: UInt64.self) != rb.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+        i += 8
+    }
+    while i < n {
+        if a[i] != b[i] { return false }
+        i += 1
+    }
+    return true
 }
 
 #if canImport(Glibc)

@@ -1,0 +1,74 @@
+import Foundation
+import QwenKitIO
+import Testing
+@testable import QwenTokenizer
+
+/// Malformed tokenizer files end in a TokenizerError naming the file, never a crash.
+@Suite struct LoaderTests {
+    static let json: [UInt8] = {
+        let data = try! Data(contentsOf: Golden.url("tokenizers/qwen2/tokenizer.json.zst"))
+        return try! data.withUnsafeBytes { try ZstdFrame.decompress($0) }
+    }()
+
+    func load(_ bytes: [UInt8]) throws -> Tokenizer {
+        try bytes.withUnsafeBufferPointer { try Tokenizer.parseTokenizerJSON($0, path: "tokenizer.json") }
+    }
+
+    func expectError(_ bytes: [UInt8], containing text: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        do {
+            _ = try load(bytes)
+            Issue.record("loaded a malformed tokenizer", sourceLocation: sourceLocation)
+        } catch {
+            let error = error as! TokenizerError
+            #expect(error.description.hasPrefix("tokenizer.json: "), sourceLocation: sourceLocation)
+            if !text.isEmpty { #expect(error.description.contains(text), "\(error)", sourceLocation: sourceLocation) }
+        }
+    }
+
+    @Test func truncatedFilesAreRejected() {
+        // Cut inside the header, the added tokens, the vocabulary and the merges.
+        for fraction in [0.0, 0.0001, 0.001, 0.01, 0.2, 0.5, 0.8, 0.99, 0.99999] {
+            let cut = Int(Double(Self.json.count) * fraction)
+            expectError(Array(Self.json.prefix(cut)), containing: "")
+        }
+    }
+
+    @Test func flippedBytesNeverCrash() {
+        var state: UInt64 = 0x1234_5678
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
+        // Flips in the first 64 KB (structure, added tokens, pipeline sections, start of the vocabulary).
+        for _ in 0..<10 {
+            var bytes = Self.json
+            let at = Int(next() % 65536)
+            bytes[at] = UInt8(truncatingIfNeeded: next())
+            _ = try? load(bytes)
+        }
+    }
+
+    @Test func unsupportedPipelinesAreRefusedByName() {
+        func replacing(_ a: String, _ b: String) -> [UInt8] {
+            let s = String(decoding: Self.json, as: UTF8.self)
+            precondition(s.contains(a))
+            return Array(s.replacingOccurrences(of: a, with: b).utf8)
+        }
+        expectError(replacing("\"type\": \"NFC\"", "\"type\": \"NFKC\""), containing: "unsupported normalizer")
+        expectError(replacing("\"type\": \"BPE\"", "\"type\": \"Unigram\""), containing: "model type Unigram")
+        expectError(replacing("\"byte_fallback\": false", "\"byte_fallback\": true"), containing: "byte_fallback")
+        expectError(replacing("\"behavior\": \"Isolated\"", "\"behavior\": \"Removed\""), containing: "Isolated")
+    }
+
+    @Test func unknownMergeTokenIsNamed() {
+        let s = String(decoding: Self.json, as: UTF8.self)
+        // The first merge in array form is ["Ġ", "Ġ"].
+        let broken = s.replacingOccurrences(of: "[\n        \"Ġ\",\n        \"Ġ\"\n      ]", with: "[\n        \"Ġ\",\n        \"@@@\"\n      ]")
+        #expect(broken != s)
+        expectError(Array(broken.utf8), containing: "merge 1 'Ġ @@@' names a token that is not in the vocabulary")
+    }
+
+    @Test func missingFilesAreNamed() {
+        #expect(throws: TokenizerError.unreadable(path: "/nonexistent/tok.json", reason: "No such file or directory")) {
+            try Tokenizer.load(path: "/nonexistent/tok.json")
+        }
+        #expect(throws: TokenizerError.self) { try Tokenizer.load(path: Golden.url("scripts").path) }
+    }
+}

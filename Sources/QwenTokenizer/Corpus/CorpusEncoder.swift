@@ -82,7 +82,6 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
             }
             inputBytes += Int64(unit.inputBytes)
             characters += Int64(unit.characters)
-            progress?.add(bytes: unit.inputBytes)
             if unit.endsInput {
                 try consumer.endInput(unit.input, bytes: inputBytes, characters: characters)
                 inputBytes = 0
@@ -93,10 +92,13 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
         if threads == 1 {
             let encoder = pool.take()
             var sequence = 0
+            var before: Int64 = 0  // input bytes (compressed, for .zst) of earlier sources, for progress
             for (i, source) in sources.enumerated() {
                 let splitter = DocumentSplitter(source: source, input: i, framing: options.framing,
                                                 unitBytes: options.unitBytes, splitter: splitFinder)
+                defer { before += source.inputPosition }
                 while let unit = try splitter.next(sequence: sequence) {
+                    progress?.set(completed: before + source.inputPosition)
                     sequence += 1
                     process(unit, encoder: encoder)
                     try deliver(unit)
@@ -125,12 +127,15 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
         }
 
         do {
+            var before: Int64 = 0
             for (i, source) in sources.enumerated() {
                 let splitter = DocumentSplitter(source: source, input: i, framing: options.framing,
                                                 unitBytes: options.unitBytes, splitter: splitFinder)
+                defer { before += source.inputPosition }
                 while true {
                     try deliverReady(blockUntil: sequence - maxInFlight + 1)
                     guard let unit = try splitter.next(sequence: sequence) else { break }
+                    progress?.set(completed: before + source.inputPosition)
                     sequence += 1
                     workers.wait()
                     queue.async {

@@ -18,7 +18,7 @@ extension Tokenizer {
         let data = UnsafeRawBufferPointer(start: qwenkit_qwen2_tokenizer_data(), count: qwenkit_qwen2_tokenizer_size())
         let raw: [UInt8]
         do { raw = try ZstdFrame.decompress(data, limit: 256 << 20, name: "embedded Qwen2 tokenizer") } catch {
-            throw TokenizerError.unreadable(path: "embedded Qwen2 tokenizer", reason: "\(error)")
+            throw TokenizerError.unreadable(path: "embedded Qwen2 tokenizer", reason: error.reasonWithoutPath)
         }
         return try withTokenizerErrors(path: "embedded Qwen2 tokenizer") {
             try raw.withUnsafeBytes { try CompactTokenizerFormat.decode($0, name: "embedded Qwen2 tokenizer") }
@@ -295,30 +295,13 @@ extension Tokenizer {
 
     // MARK: Files
 
+    /// Reads a whole tokenizer file (decompressing .zst), at most 1 GiB.
     static func readTokenizerFile(_ path: String) throws(TokenizerError) -> [UInt8] {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw TokenizerError.unreadable(path: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw TokenizerError.unreadable(path: path, reason: String(cString: strerror(errno)))
-            }
-            if n == 0 { break }
-            data.append(contentsOf: chunk[0..<n])
-            if data.count > 1 << 30 { throw TokenizerError.unreadable(path: path, reason: "larger than 1 GiB; not a tokenizer file") }
+        do {
+            return try openInput(path: path).readToEnd(limit: 1 << 30)
+        } catch {
+            throw TokenizerError.unreadable(path: path, reason: error.reasonWithoutPath)
         }
-        if path.hasSuffix(".zst") {
-            do {
-                return try data.withUnsafeBytes { try ZstdFrame.decompress($0, limit: 1 << 30, name: path) }
-            } catch {
-                throw TokenizerError.unreadable(path: path, reason: "\(error)")
-            }
-        }
-        return data
     }
 
     /// Runs `body`, passing TokenizerErrors through and naming `path` in any other error.
@@ -332,5 +315,13 @@ extension Tokenizer {
 
     private static func firstExisting(_ dir: String, _ names: [String]) -> String? {
         names.lazy.map { dir + "/" + $0 }.first(where: fileExists)
+    }
+}
+
+extension IOError {
+    /// The message without its leading "path: ", for errors that name the path themselves.
+    var reasonWithoutPath: String {
+        let d = description
+        return d.hasPrefix(path + ": ") ? String(d.dropFirst(path.count + 2)) : d
     }
 }

@@ -12,8 +12,19 @@ public enum ZstdFrame {
         defer { ZSTD_freeDCtx(dctx) }
         var output: [UInt8] = []
         let known = ZSTD_getFrameContentSize(input.baseAddress, input.count)
-        if known != ZSTD_CONTENTSIZE_UNKNOWN && known != ZSTD_CONTENTSIZE_ERROR && known <= UInt64(limit) {
-            output.reserveCapacity(Int(known))
+        if known != ZSTD_CONTENTSIZE_UNKNOWN && known != ZSTD_CONTENTSIZE_ERROR && known <= UInt64(limit)
+            && ZSTD_findFrameCompressedSize(input.baseAddress, input.count) == input.count {
+            // A single frame that states its size: decode straight into the result, no window buffer.
+            var status = 0
+            let result = [UInt8](unsafeUninitializedCapacity: Int(known)) { buffer, count in
+                status = ZSTD_decompressDCtx(dctx, buffer.baseAddress, buffer.count, input.baseAddress, input.count)
+                count = ZSTD_isError(status) != 0 ? 0 : status
+            }
+            if ZSTD_isError(status) != 0 {
+                throw .corruptZstd(path: name, offset: 0, reason: String(cString: ZSTD_getErrorName(status)))
+            }
+            if result.count == Int(known) { return result }
+            throw .truncatedZstd(path: name, compressedBytes: Int64(input.count), decodedBytes: Int64(result.count))
         }
         var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
         var chunk = [UInt8](repeating: 0, count: 1 << 17)

@@ -52,15 +52,24 @@ enum CompactTokenizerFormat {
         return out
     }
 
+    /// Decodes a compact tokenizer held in memory (uncompressed).
     static func decode(_ data: UnsafeRawBufferPointer, name: String) throws(TokenizerError) -> Tokenizer {
-        var r = BoundedReader(data: data, name: name)
-        guard try r.bytes(4).elementsEqual(magic) else { throw TokenizerError.unreadable(path: name, reason: "not a compact tokenizer (bad magic)") }
+        try decode(UnownedMemorySource(data, name: name), name: name)
+    }
+
+    /// Decodes a compact tokenizer from a stream: each array is read straight into its final storage
+    /// (for the embedded copy, straight out of the zstd decoder), so loading touches each byte once.
+    static func decode(_ source: any ByteSource, name: String) throws(TokenizerError) -> Tokenizer {
+        var r = SectionReader(source: source, name: name)
+        guard try r.bytes(4) == magic else { throw TokenizerError.unreadable(path: name, reason: "not a compact tokenizer (bad magic)") }
         let v = try r.u32()
         guard v == version else {
             throw TokenizerError.unreadable(path: name, reason: "compact tokenizer version \(v) is not supported (expected \(version)); compile it again from tokenizer.json")
         }
         let flags = try r.u32()
-        let pattern = String(decoding: try r.bytes(Int(try r.u32())), as: UTF8.self)
+        let patternLength = Int(try r.u32())
+        guard patternLength <= 1 << 16 else { throw r.corrupt("pattern length \(patternLength)") }
+        let pattern = String(decoding: try r.bytes(patternLength), as: UTF8.self)
         let idCount = Int(try r.u32())
         let modelTokenCount = Int(try r.u32())
         guard idCount <= 1 << 24, modelTokenCount <= idCount else { throw r.corrupt("id count \(idCount)") }
@@ -82,7 +91,9 @@ enum CompactTokenizerFormat {
         for _ in 0..<addedCount {
             let id = try r.u32()
             let f = try r.bytes(1)[0]
-            let content = Array(try r.bytes(Int(try r.u32())))
+            let length = Int(try r.u32())
+            guard length <= 1 << 16 else { throw r.corrupt("added token length \(length)") }
+            let content = try r.bytes(length)
             guard Int(id) < idCount else { throw r.corrupt("added token id \(id)") }
             added.append(AddedToken(id: id, content: content, special: f & 1 != 0, lstrip: f & 2 != 0, rstrip: f & 4 != 0, normalized: f & 8 != 0))
         }
@@ -92,14 +103,17 @@ enum CompactTokenizerFormat {
     }
 }
 
-/// Reads little-endian values from untrusted bytes; every read is bounds-checked and throws.
-struct BoundedReader {
-    let data: UnsafeRawBufferPointer
+/// Reads little-endian values from an untrusted stream. Every read is checked, and the total size is
+/// capped, so a corrupt length can neither overrun nor make us allocate without bound.
+struct SectionReader {
+    let source: any ByteSource
     let name: String
     var offset = 0
+    /// No compact tokenizer comes near this (Qwen2's is 7 MB).
+    static let maximumSize = 1 << 30
 
-    init(data: UnsafeRawBufferPointer, name: String) {
-        self.data = data
+    init(source: any ByteSource, name: String) {
+        self.source = source
         self.name = name
     }
 
@@ -107,30 +121,65 @@ struct BoundedReader {
         .unreadable(path: name, reason: "corrupt compact tokenizer (\(what))")
     }
 
-    mutating func bytes(_ n: Int) throws(TokenizerError) -> UnsafeRawBufferPointer {
-        guard n >= 0, n <= data.count - offset else {
-            throw TokenizerError.unreadable(path: name, reason: "truncated compact tokenizer (needs \(n) bytes at offset \(offset), has \(data.count - offset))")
+    /// Fills `buffer` completely or throws.
+    private mutating func fill(_ buffer: UnsafeMutableRawBufferPointer) throws(TokenizerError) {
+        guard buffer.count <= SectionReader.maximumSize - offset else { throw corrupt("a section of \(buffer.count) bytes at offset \(offset)") }
+        let n: Int
+        do { n = try source.readFull(into: buffer) } catch {
+            throw TokenizerError.unreadable(path: name, reason: error.reasonWithoutPath)
         }
-        defer { offset += n }
-        return UnsafeRawBufferPointer(rebasing: data[offset..<(offset + n)])
+        guard n == buffer.count else {
+            throw TokenizerError.unreadable(path: name, reason: "truncated compact tokenizer (needs \(buffer.count) bytes at offset \(offset), has \(n))")
+        }
+        offset += n
     }
+
+    mutating func bytes(_ n: Int) throws(TokenizerError) -> [UInt8] { try array(n) }
 
     mutating func u32() throws(TokenizerError) -> UInt32 {
-        let b = try bytes(4)
-        return UInt32(littleEndian: b.loadUnaligned(as: UInt32.self))
+        var v: UInt32 = 0
+        try withUnsafeMutableBytes(of: &v) { (b) throws(TokenizerError) in try fill(b) }
+        return UInt32(littleEndian: v)
     }
 
-    /// `n` little-endian integers, copied in one go (byte-swapped on a big-endian host).
+    /// `n` little-endian integers (byte-swapped on a big-endian host).
     mutating func array<T: FixedWidthInteger>(_ n: Int) throws(TokenizerError) -> [T] {
         let size = MemoryLayout<T>.size
-        guard n >= 0, n <= (data.count - offset) / size else { throw corrupt("array of \(n) values runs past the end") }
-        let b = try bytes(n * size)
-        return [T](unsafeUninitializedCapacity: n) { buffer, count in
-            if n > 0 { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: b) }
+        guard n >= 0, n <= (SectionReader.maximumSize - offset) / size else { throw corrupt("array of \(n) values at offset \(offset)") }
+        var failure: TokenizerError?
+        let result = [T](unsafeUninitializedCapacity: n) { buffer, count in
+            do throws(TokenizerError) { try fill(UnsafeMutableRawBufferPointer(buffer)) } catch {
+                failure = error
+                buffer.initialize(repeating: 0)
+            }
             #if _endian(big)
             for i in 0..<n { buffer[i] = T(littleEndian: buffer[i]) }
             #endif
             count = n
         }
+        if let failure { throw failure }
+        return result
+    }
+}
+
+/// A ByteSource over memory it does not own (the embedded tokenizer, which lives as long as the program).
+final class UnownedMemorySource: ByteSource {
+    let name: String
+    private let data: UnsafeRawBufferPointer
+    private var position = 0
+
+    init(_ data: UnsafeRawBufferPointer, name: String) {
+        self.data = data
+        self.name = name
+    }
+
+    var inputPosition: Int64 { Int64(position) }
+    var inputSize: Int64? { Int64(data.count) }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(IOError) -> Int {
+        let n = min(buffer.count, data.count - position)
+        if n > 0 { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: data[position..<(position + n)])) }
+        position += n
+        return n
     }
 }

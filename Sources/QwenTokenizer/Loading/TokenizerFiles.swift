@@ -15,14 +15,13 @@ import Darwin
 extension Tokenizer {
     /// Qwen2's tokenizer, embedded in the binary (compact form, zstd-compressed).
     public static func embeddedQwen2() throws(TokenizerError) -> Tokenizer {
+        let name = "embedded Qwen2 tokenizer"
         let data = UnsafeRawBufferPointer(start: qwenkit_qwen2_tokenizer_data(), count: qwenkit_qwen2_tokenizer_size())
         let raw: [UInt8]
-        do { raw = try ZstdFrame.decompress(data, limit: 256 << 20, name: "embedded Qwen2 tokenizer") } catch {
-            throw TokenizerError.unreadable(path: "embedded Qwen2 tokenizer", reason: error.reasonWithoutPath)
+        do { raw = try ZstdFrame.decompress(data, limit: 1 << 30, name: name) } catch {
+            throw TokenizerError.unreadable(path: name, reason: error.reasonWithoutPath)
         }
-        return try withTokenizerErrors(path: "embedded Qwen2 tokenizer") {
-            try raw.withUnsafeBytes { try CompactTokenizerFormat.decode($0, name: "embedded Qwen2 tokenizer") }
-        }
+        return try withTokenizerErrors(path: name) { try raw.withUnsafeBytes { try CompactTokenizerFormat.decode($0, name: name) } }
     }
 
     /// Loads a tokenizer from a file (tokenizer.json, a compact .qtok, each optionally .zst) or a model

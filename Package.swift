@@ -52,6 +52,6 @@ let package = Package(
 
         .testTarget(name: "QwenKitIOTests", dependencies: ["QwenKitIO"]),
         .testTarget(name: "QwenTokenizerTests", dependencies: ["QwenTokenizer", "QwenKitIO"]),
-        .testTarget(name: "CLITests", dependencies: ["qwenkit", "QwenKitIO"]),
+        .testTarget(name: "CLITests", dependencies: ["qwenkit", "QwenKitIO"], exclude: ["Snapshots"]),
     ]
 )

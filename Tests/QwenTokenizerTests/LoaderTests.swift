@@ -66,7 +66,7 @@ import Testing
     }
 
     @Test func missingFilesAreNamed() {
-        #expect(throws: TokenizerError.unreadable(path: "/nonexistent/tok.json", reason: "No such file or directory")) {
+        #expect(throws: TokenizerError.unreadable(path: "/nonexistent/tok.json", reason: "cannot open: No such file or directory")) {
             try Tokenizer.load(path: "/nonexistent/tok.json")
         }
         #expect(throws: TokenizerError.self) { try Tokenizer.load(path: Golden.url("scripts").path) }

@@ -65,11 +65,11 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
         var characters: Int64 = 0
 
         func deliver(_ unit: WorkUnit) throws {
-            if let error = unit.error { throw error }
             try unit.ids.withUnsafeBufferPointer { ids in
                 try unit.extra.withUnsafeBufferPointer { extra in
                     var idStart = 0, extraStart = 0
-                    for (k, span) in unit.spans.enumerated() {
+                    // A unit that failed part-way delivers the documents before the failure first.
+                    for (k, span) in unit.spans.prefix(unit.idEnds.count).enumerated() {
                         let extraEnd = unit.extraEnds.isEmpty ? 0 : unit.extraEnds[k]
                         try consumer.consume(input: unit.input, document: span.document,
                                              ids: UnsafeBufferPointer(rebasing: ids[idStart..<unit.idEnds[k]]),
@@ -80,7 +80,8 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
                     }
                 }
             }
-            inputBytes += Int64(unit.inputBytes)
+            if let error = unit.error { throw error }
+            inputBytes += Int64(unit.textBytes)
             characters += Int64(unit.characters)
             if unit.endsInput {
                 try consumer.endInput(unit.input, bytes: inputBytes, characters: characters)
@@ -162,6 +163,7 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
     func process(_ unit: WorkUnit, encoder: TokenEncoder) {
         do {
             unit.inputBytes = unit.text.count
+            unit.textBytes = unit.text.count
             unit.ids.reserveCapacity(unit.text.count / 3)
             unit.idEnds.reserveCapacity(unit.spans.count)
             if case .jsonl = options.framing {
@@ -177,9 +179,6 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
 
     private func processText(_ unit: WorkUnit, encoder: TokenEncoder) throws {
         let invalidAt: Int? = unit.text.withUnsafeBytes { UTF8Validation.firstInvalidOffset($0) }
-        if let invalidAt, options.invalid == .error {
-            throw CorpusError(invalidMessage(unit, offset: invalidAt))
-        }
         var replaced: [UInt8] = []
         func encodeSpan(_ spanText: UnsafeBufferPointer<UInt8>, _ span: DocumentSpan) throws {
             unit.characters += UTF8Validation.scalarCount(UnsafeRawBufferPointer(spanText))
@@ -193,6 +192,10 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
         try unit.text.withUnsafeBufferPointer { text in
             for span in unit.spans {
                 let spanText = UnsafeBufferPointer(rebasing: text[span.start..<span.end])
+                if let invalidAt, options.invalid == .error, invalidAt < span.end {
+                    // Spans before this one are delivered; then the error.
+                    throw CorpusError(invalidMessage(unit, offset: invalidAt))
+                }
                 if invalidAt != nil {
                     replaced.removeAll(keepingCapacity: true)
                     UTF8Validation.replacingInvalid(UnsafeRawBufferPointer(spanText), into: &replaced)
@@ -209,6 +212,7 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
     }
 
     private func processJSONL(_ unit: WorkUnit, encoder: TokenEncoder) throws {
+        unit.textBytes = 0  // counted per record: the field's text, not the JSON around it
         var field: [UInt8] = []
         var key: [UInt8] = []
         var replaced: [UInt8] = []
@@ -267,6 +271,7 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
                         throw CorpusError("\(lineName(unit, span)): \(error)")
                     }
                 }
+                unit.textBytes += field.count
                 unit.idEnds.append(unit.ids.count)
                 unit.extraEnds.append(unit.extra.count)
             }

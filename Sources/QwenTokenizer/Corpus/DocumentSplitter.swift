@@ -48,6 +48,8 @@ final class WorkUnit: @unchecked Sendable {  // handed from reader to one worker
     var characters: Int = 0
     /// Bytes of the input covered by this unit (including line separators).
     var inputBytes: Int = 0
+    /// Bytes of text, for `count`: the input's bytes, except for JSONL, where it is the fields' text.
+    var textBytes: Int = 0
     var error: Error?
 
     init(sequence: Int, input: Int, baseOffset: Int64, text: [UInt8], spans: [DocumentSpan], endsInput: Bool) {

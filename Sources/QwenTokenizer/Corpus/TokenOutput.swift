@@ -42,6 +42,8 @@ public final class TokenOutputWriter: CorpusConsumer {
     private var chunkIndex = 0
     private var wasTruncated = false
     private var scratch: [UInt8] = []
+    /// The current document's other JSONL members, written into each of its records.
+    private var extra: [UInt8] = []
 
     public init(sink: ByteSink, format: TokenOutputFormat, limit: LengthLimit, eod: UInt32?, tokenizer: Tokenizer, multipleInputs: Bool) {
         self.sink = sink
@@ -59,12 +61,14 @@ public final class TokenOutputWriter: CorpusConsumer {
             chunkIndex = 0
             wasTruncated = false
             documents += 1
+            extra.removeAll(keepingCapacity: true)
+            extra.append(contentsOf: extraFields)  // JSONL records are never split across parts
             try openRecord(input: input, document: document)
         }
         for id in ids { try emit(id, input: input, document: document) }
         if !continues {
-            if let eod { try emit(eod, input: input, document: document) }
-            try closeRecord(extraFields: extraFields)
+            if let eod { try emit(eod, input: input, document: document, isEOD: true) }
+            try closeRecord()
             if wasTruncated { truncatedDocuments += 1 }
         }
     }
@@ -74,19 +78,21 @@ public final class TokenOutputWriter: CorpusConsumer {
     /// Flushes and commits the output.
     public func finish() throws { try sink.close() }
 
+    /// Writes one id under the length limit. With --truncate, the document's own ids stop one short
+    /// of the limit when --eod is set, so that a cut document still ends with its separator.
     @inline(__always)
-    private func emit(_ id: UInt32, input: Int, document: Int) throws {
+    private func emit(_ id: UInt32, input: Int, document: Int, isEOD: Bool = false) throws {
         switch limit {
         case .none:
             break
         case .truncate(let n):
-            if inDocument >= n {
+            if !isEOD && inDocument >= (eod == nil ? n : n - 1) {
                 wasTruncated = true
                 return
             }
         case .chunk(let n):
             if inRecord >= n {
-                try closeRecord(extraFields: UnsafeBufferPointer(start: nil, count: 0))
+                try closeRecord()
                 chunkIndex += 1
                 try openRecord(input: input, document: document)
             }
@@ -116,7 +122,7 @@ public final class TokenOutputWriter: CorpusConsumer {
         }
     }
 
-    private func closeRecord(extraFields: UnsafeBufferPointer<UInt8>) throws {
+    private func closeRecord() throws {
         guard recordOpen else { return }
         recordOpen = false
         switch format {
@@ -124,9 +130,9 @@ public final class TokenOutputWriter: CorpusConsumer {
             try sink.write(0x0A)
         case .jsonl:
             try sink.write("]")
-            if !extraFields.isEmpty {
+            if !extra.isEmpty {
                 try sink.write(0x2C)
-                try sink.write(UnsafeRawBufferPointer(extraFields))
+                try sink.write(extra)
             }
             try sink.write("}\n")
         case .u32:
@@ -155,7 +161,7 @@ public final class TokenOutputWriter: CorpusConsumer {
     }
 
     /// A token's bytes for people: valid UTF-8 as it is, with `\n`, `\r`, `\t`, `\\` and `\|` escaped,
-    /// other control characters as `\u{XX}`, and bytes that are not valid UTF-8 as `\xNN`.
+    /// other C0 and C1 control characters as `\u{XX}`, and bytes that are not valid UTF-8 as `\xNN`.
     public static func appendReadablePiece(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         var i = 0
         let raw = UnsafeRawBufferPointer(bytes)
@@ -175,7 +181,11 @@ public final class TokenOutputWriter: CorpusConsumer {
                 continue
             }
             let seq = UTF8Reference.sequence(at: i, in: raw)
-            if seq.valid {
+            if seq.valid && b == 0xC2 && bytes[i + 1] < 0xA0 {
+                // C1 control characters (U+0080-U+009F), escaped like C0 ones.
+                out.append(contentsOf: Array("\\u{\(String(bytes[i + 1], radix: 16, uppercase: true))}".utf8))
+                i += 2
+            } else if seq.valid {
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[i..<(i + seq.length)]))
                 i += seq.length
             } else {

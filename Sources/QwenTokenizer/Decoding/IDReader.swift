@@ -3,6 +3,11 @@
 
 import QwenKitIO
 
+/// The formats `decode` reads (encode's outputs, less the one for people).
+public enum IDInputFormat: String, Sendable, CaseIterable {
+    case text, jsonl, u32
+}
+
 public final class IDReader {
     public enum Event {
         case id(UInt32, describe: () -> String)
@@ -11,10 +16,10 @@ public final class IDReader {
         case flush
     }
 
-    let format: TokenOutputFormat
+    let format: IDInputFormat
     let stream: Bool
 
-    public init(format: TokenOutputFormat, stream: Bool) {
+    public init(format: IDInputFormat, stream: Bool) {
         self.format = format
         self.stream = stream
     }
@@ -23,7 +28,7 @@ public final class IDReader {
         switch format {
         case .u32: try readU32(source, handle)
         case .jsonl: try readJSONL(source, handle)
-        default: try readText(source, handle)
+        case .text: try readText(source, handle)
         }
     }
 
@@ -52,7 +57,7 @@ public final class IDReader {
             if stream { try handle(.flush) }
         }
         if carry != 0 {
-            throw CorpusError("\(source.name): ends with \(carry) stray bytes (a u32 stream is a multiple of 4 bytes long)")
+            throw CorpusError("\(source.name): ends with \(carry) stray byte\(carry == 1 ? "" : "s") (a u32 stream is a multiple of 4 bytes long)")
         }
         try handle(.endDocument)
     }

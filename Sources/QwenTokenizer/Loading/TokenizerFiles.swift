@@ -28,7 +28,7 @@ extension Tokenizer {
     /// directory (tokenizer.json, or vocab.json + merges.txt + tokenizer_config.json).
     public static func load(path: String) throws(TokenizerError) -> Tokenizer {
         var st = stat()
-        guard stat(path, &st) == 0 else { throw TokenizerError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+        guard stat(path, &st) == 0 else { throw TokenizerError.unreadable(path: path, reason: "cannot open: " + String(cString: strerror(errno))) }
         if (st.st_mode & S_IFMT) == S_IFDIR {
             let dir = path.hasSuffix("/") ? String(path.dropLast()) : path
             for name in ["tokenizer.json", "tokenizer.json.zst"] where fileExists(dir + "/" + name) {

@@ -22,7 +22,7 @@ struct DecodeCommand: ParsableCommand {
     @OptionGroup var tokenizerOptions: TokenizerOptions
 
     @Option(name: .long, help: ArgumentHelp("Input format: text, jsonl or u32.", valueName: "format"))
-    var format: TokenOutputFormat = .text
+    var format: IDInputFormat = .text
 
     @Flag(name: .long, help: "Leave out special tokens (<|endoftext|>, <|im_start|>, <|im_end|>).")
     var skipSpecial = false
@@ -38,10 +38,6 @@ struct DecodeCommand: ParsableCommand {
 
     @Argument(help: ArgumentHelp("Input files (- for stdin; default: stdin).", valueName: "file"), completion: .file())
     var files: [String] = []
-
-    func validate() throws {
-        if format == .pieces { throw ValidationError("--format pieces is an output format of encode; decode reads text, jsonl or u32") }
-    }
 
     func run() throws {
         let tokenizer = try tokenizerOptions.load()

@@ -62,3 +62,4 @@ struct FramingOptions: ParsableArguments {
 extension SpecialTokenPolicy: ExpressibleByArgument {}
 extension InvalidUTF8Policy: ExpressibleByArgument {}
 extension TokenOutputFormat: ExpressibleByArgument {}
+extension IDInputFormat: ExpressibleByArgument {}

@@ -1,0 +1,139 @@
+function __qwenkit_should_offer_completions_for_flags_or_options -a expected_commands
+    set -l non_repeating_flags_or_options $argv[2..]
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __qwenkit_parse_tokens
+    test "$commands" = "$expected_commands"; and return $non_repeating_flags_or_options_absent
+end
+
+function __qwenkit_should_offer_completions_for_positional -a expected_commands positional_index_comparison expected_positional_index
+    set -l non_repeating_flags_or_options
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __qwenkit_parse_tokens
+    test "$commands" = "$expected_commands" -a \( "$positional_index" "$positional_index_comparison" "$expected_positional_index" \)
+end
+
+function __qwenkit_parse_tokens -S
+    set -l unparsed_tokens (__qwenkit_tokens -pc)
+    switch $unparsed_tokens[1]
+    case 'qwenkit'
+        __qwenkit_parse_subcommand 0 'version' 'h/help'
+        switch $unparsed_tokens[1]
+        case 'encode'
+            __qwenkit_parse_subcommand -r 1 'tokenizer=' 'lines' 'jsonl=' 'special=' 'invalid=' 'threads=' 'format=' 'eod=' 'max-tokens=' 'truncate' 'chunk' 'o/output=' 'version' 'h/help'
+        case 'decode'
+            __qwenkit_parse_subcommand -r 1 'tokenizer=' 'format=' 'skip-special' 'no-newline' 'stream' 'o/output=' 'version' 'h/help'
+        case 'count'
+            __qwenkit_parse_subcommand -r 1 'tokenizer=' 'lines' 'jsonl=' 'special=' 'invalid=' 'threads=' 'json' 'version' 'h/help'
+        case 'tokenizer'
+            __qwenkit_parse_subcommand 0 'version' 'h/help'
+            switch $unparsed_tokens[1]
+            case 'compile'
+                __qwenkit_parse_subcommand 1 'o/output=' 'version' 'h/help'
+            end
+        case 'help'
+            __qwenkit_parse_subcommand -r 1 'version'
+        end
+    end
+end
+
+function __qwenkit_tokens
+    if test (string split -m 1 -f 1 -- . "$FISH_VERSION") -gt 3
+        commandline --tokens-raw $argv
+    else
+        commandline -o $argv
+    end
+end
+
+function __qwenkit_parse_subcommand -S -a positional_count
+    argparse -s r -- $argv
+    set -l option_specs $argv[2..]
+    set -l is_repeating_positional $_flag_r
+    set -el _flag_r
+    set -a commands $unparsed_tokens[1]
+    set positional_index 0
+    while true
+        set -e unparsed_tokens[1]
+        argparse -sn "$commands" $option_specs -- $unparsed_tokens 2> /dev/null
+        set unparsed_tokens $argv
+        set positional_index (math $positional_index + 1)
+        for non_repeating_flag_or_option in $non_repeating_flags_or_options
+            if set -ql "_flag_$(string replace -a - _ -- $non_repeating_flag_or_option)"
+                set non_repeating_flags_or_options_absent 1
+                break
+            end
+        end
+        test (count $unparsed_tokens) -eq 0 -o \( -z "$is_repeating_positional" -a "$positional_index" -gt "$positional_count" \) && break
+    end
+end
+
+function __qwenkit_complete_directories
+    set -l token (commandline -t)
+    string match -- '*/' $token
+    set -l subdirs $token*/
+    printf %s\n $subdirs
+end
+
+function __qwenkit_custom_completion
+    set -x SAP_SHELL fish
+    set -x SAP_SHELL_VERSION $FISH_VERSION
+    set -l tokens (__qwenkit_tokens -p)
+    if test -z "$(__qwenkit_tokens -t)"
+        set -l index (count (__qwenkit_tokens -pc))
+        set tokens $tokens[..$index] \'\' $tokens[(math $index + 1)..]
+    end
+    command $tokens[1] $argv $tokens
+end
+
+complete -c 'qwenkit' -f
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit" version' -l 'version' -d 'Show the version.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'encode' -d 'Turn text into Qwen2 token ids.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'decode' -d 'Turn Qwen2 token ids back into text.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'count' -d 'Count tokens, bytes and characters, and bytes per token (compression).'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'tokenizer' -d 'Tokenizer files: compile one to the compact form qwenkit embeds.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" tokenizer' -l 'tokenizer' -d 'tokenizer.json, a compact .qtok, or a model directory (default: the embedded Qwen2 tokenizer).' -rF
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" lines' -l 'lines' -d 'Treat each line as a document (a trailing \\r is removed).'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" jsonl' -l 'jsonl' -d 'Read JSONL and tokenize the string field FIELD of each record.' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" special' -l 'special' -d 'What to do with special-token text in the input: parse (into its id), text (tokenize as text) or reject (fail).' -rfka 'parse text reject'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" invalid' -l 'invalid' -d 'Invalid UTF-8 in the input: error (fail, naming the byte offset) or replace (U+FFFD, as Python\'s errors="replace").' -rfka 'error replace'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" threads' -l 'threads' -d 'Threads to encode with (default: all cores).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" format' -l 'format' -d 'Output format: text (ids per line), jsonl ({"ids":[...]}), u32 (little-endian uint32 stream) or pieces (token texts).' -rfka 'text jsonl u32 pieces'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" eod' -l 'eod' -d 'Append this id after each document (for example 151643, <|endoftext|>).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" max-tokens' -l 'max-tokens' -d 'Limit documents to N tokens (with --truncate or --chunk; --eod counts).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" truncate' -l 'truncate' -d 'Cut each document to --max-tokens, report it on stderr and exit with status 3.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" chunk' -l 'chunk' -d 'Split each document into records of at most --max-tokens tokens, each with its document index.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" o output' -l 'output' -s 'o' -d 'Write to FILE instead of stdout (FILE.zst is compressed).' -rF
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit encode" -ge 1' -F
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" version' -l 'version' -d 'Show the version.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit decode" tokenizer' -l 'tokenizer' -d 'tokenizer.json, a compact .qtok, or a model directory (default: the embedded Qwen2 tokenizer).' -rF
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit decode" format' -l 'format' -d 'Input format: text, jsonl or u32.' -rfka 'text jsonl u32'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit decode" skip-special' -l 'skip-special' -d 'Leave out special tokens (<|endoftext|>, <|im_start|>, <|im_end|>).'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit decode" no-newline' -l 'no-newline' -d 'Write each document\'s text with no newline after it.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit decode" stream' -l 'stream' -d 'Write text as ids arrive (flush after every read), never splitting a character.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit decode" o output' -l 'output' -s 'o' -d 'Write to FILE instead of stdout (FILE.zst is compressed).' -rF
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit decode" -ge 1' -F
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit decode" version' -l 'version' -d 'Show the version.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit decode" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit count" tokenizer' -l 'tokenizer' -d 'tokenizer.json, a compact .qtok, or a model directory (default: the embedded Qwen2 tokenizer).' -rF
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit count" lines' -l 'lines' -d 'Treat each line as a document (a trailing \\r is removed).'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit count" jsonl' -l 'jsonl' -d 'Read JSONL and tokenize the string field FIELD of each record.' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit count" special' -l 'special' -d 'What to do with special-token text in the input: parse (into its id), text (tokenize as text) or reject (fail).' -rfka 'parse text reject'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit count" invalid' -l 'invalid' -d 'Invalid UTF-8 in the input: error (fail, naming the byte offset) or replace (U+FFFD, as Python\'s errors="replace").' -rfka 'error replace'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit count" threads' -l 'threads' -d 'Threads to encode with (default: all cores).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit count" json' -l 'json' -d 'Print one JSON document instead of a table.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit count" -ge 1' -F
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit count" version' -l 'version' -d 'Show the version.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit count" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit tokenizer" version' -l 'version' -d 'Show the version.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit tokenizer" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit tokenizer" -eq 1' -fa 'compile' -d 'Compile a tokenizer (tokenizer.json or a model directory) to qwenkit\'s compact form.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit tokenizer compile" o output' -l 'output' -s 'o' -d 'Output file; a name ending in .zst is compressed.' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit tokenizer compile" version' -l 'version' -d 'Show the version.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit tokenizer compile" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit help" version' -l 'version' -d 'Show the version.'

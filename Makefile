@@ -1,0 +1,59 @@
+# Developer tasks for qwenkit. SwiftPM does the building; this file only names the steps.
+#
+#   make build            release build (.build/release/qwenkit)
+#   make test             every test target (swift test)
+#   make completions      rebuild, then regenerate Completions/ (bash, zsh, fish)
+#   make help-snapshots   rebuild, then regenerate the help-text snapshots CLITests compares with
+#   make tokenizer-data   recompile the embedded tokenizer Sources/CQwenKitData/qwen2.qtok.zst
+#   make bench            release build, then Fixtures/bench/bench_tokenizers.py
+#
+# SCRATCH=.build-foo uses another build directory (swift --scratch-path), e.g. to build beside an
+# IDE or another checkout's build without waiting for the same lock.
+
+SWIFT   ?= swift
+PYTHON  ?= python3
+SCRATCH ?= .build
+
+SWIFTPM       := --scratch-path $(SCRATCH)
+RELEASE_BIN   := $(SCRATCH)/release/qwenkit
+DEBUG_BIN     := $(SCRATCH)/debug/qwenkit
+SNAPSHOTS     := Tests/CLITests/Snapshots
+TOKENIZER_OUT := Sources/CQwenKitData/qwen2.qtok.zst
+
+.PHONY: all build debug test completions help-snapshots tokenizer-data bench
+
+all: build
+
+build:
+	$(SWIFT) build $(SWIFTPM) -c release --product qwenkit
+
+debug:
+	$(SWIFT) build $(SWIFTPM) --product qwenkit
+
+test:
+	$(SWIFT) test $(SWIFTPM)
+
+# Completion scripts do not depend on the build configuration; the debug build is the quicker one.
+# Each file is written beside its final name first, so a failing step leaves the old script.
+completions: debug
+	@mkdir -p Completions
+	$(DEBUG_BIN) --generate-completion-script bash > Completions/qwenkit.bash.tmp && mv Completions/qwenkit.bash.tmp Completions/qwenkit.bash
+	$(DEBUG_BIN) --generate-completion-script zsh  > Completions/_qwenkit.tmp     && mv Completions/_qwenkit.tmp Completions/_qwenkit
+	$(DEBUG_BIN) --generate-completion-script fish > Completions/qwenkit.fish.tmp && mv Completions/qwenkit.fish.tmp Completions/qwenkit.fish
+
+# Help text wraps at the terminal width; the snapshots are taken at 80 columns, as the tests run.
+help-snapshots: debug
+	@mkdir -p $(SNAPSHOTS)
+	COLUMNS=80 $(DEBUG_BIN) --help                   > $(SNAPSHOTS)/help-qwenkit.txt
+	COLUMNS=80 $(DEBUG_BIN) encode --help            > $(SNAPSHOTS)/help-encode.txt
+	COLUMNS=80 $(DEBUG_BIN) decode --help            > $(SNAPSHOTS)/help-decode.txt
+	COLUMNS=80 $(DEBUG_BIN) count --help             > $(SNAPSHOTS)/help-count.txt
+	COLUMNS=80 $(DEBUG_BIN) tokenizer --help         > $(SNAPSHOTS)/help-tokenizer.txt
+	COLUMNS=80 $(DEBUG_BIN) tokenizer compile --help > $(SNAPSHOTS)/help-tokenizer-compile.txt
+
+# The binary that compiles the data embeds the current data; the new file takes effect at the next build.
+tokenizer-data: build
+	$(RELEASE_BIN) tokenizer compile Fixtures/tokenizers/qwen2 -o $(TOKENIZER_OUT)
+
+bench: build
+	$(PYTHON) Fixtures/bench/bench_tokenizers.py --qwenkit $(RELEASE_BIN) $(BENCH_ARGS)

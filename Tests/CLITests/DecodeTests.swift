@@ -1,0 +1,155 @@
+// `qwenkit decode` against HF's decode of the golden id sequences (Fixtures/tokenizer-golden/decode.jsonl,
+// 382 of which are not valid UTF-8 and decode with U+FFFD), in each input format, and the round trip.
+
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+@Suite struct DecodeTests {
+    /// decode.jsonl's id sequences as `--format text` input: one line each.
+    static let idLines: [UInt8] = Array(Golden.decodeCases.map { textFormatLine($0.ids) + "\n" }.joined().utf8)
+
+    /// Compares the output of decoding many documents with the expected texts, naming the first
+    /// document whose text differs.
+    static func expectTexts(_ output: [UInt8], _ expected: [(name: String, text: String)], separator: String = "\n",
+                            _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let whole = Array(expected.map { $0.text + separator }.joined().utf8)
+        if output == whole { return }
+        var offset = 0
+        for e in expected {
+            let bytes = Array((e.text + separator).utf8)
+            if offset + bytes.count > output.count || Array(output[offset..<(offset + bytes.count)]) != bytes {
+                let got = String(decoding: output[min(offset, output.count)..<min(output.count, offset + bytes.count + 20)], as: UTF8.self)
+                Issue.record("\(what): first differing document is \(e.name): expected \((e.text + separator).debugDescription), got \(got.debugDescription)…",
+                             sourceLocation: sourceLocation)
+                return
+            }
+            offset += bytes.count
+        }
+        Issue.record("\(what): \(output.count - offset) bytes after the last document", sourceLocation: sourceLocation)
+    }
+
+    @Test func textInputMatchesHF() throws {
+        let run = try CLI.run(["decode"], stdin: .bytes(Self.idLines))
+        #expect(run.status == 0 && !run.signaled && run.stderr.isEmpty, "\(run)")
+        Self.expectTexts(run.stdout, Golden.decodeCases.map { ($0.name, $0.text) }, "decode")
+    }
+
+    @Test func skipSpecialMatchesHF() throws {
+        let run = try CLI.run(["decode", "--skip-special"], stdin: .bytes(Self.idLines))
+        #expect(run.status == 0 && run.stderr.isEmpty, "\(run)")
+        Self.expectTexts(run.stdout, Golden.decodeCases.map { ($0.name, $0.text_skip_special) }, "decode --skip-special")
+    }
+
+    /// `--format jsonl` reads the "ids" member of each record and ignores the others (decode.jsonl itself).
+    @Test func jsonlInputMatchesHF() throws {
+        let run = try CLI.run(["decode", "--format", "jsonl", Golden.decodePath])
+        #expect(run.status == 0 && run.stderr.isEmpty, "\(run)")
+        Self.expectTexts(run.stdout, Golden.decodeCases.map { ($0.name, $0.text) }, "decode --format jsonl")
+    }
+
+    /// `--no-newline`: each document decoded on its own (U+FFFD stays per document), nothing between.
+    @Test func noNewline() throws {
+        let run = try CLI.run(["decode", "--no-newline"], stdin: .bytes(Self.idLines))
+        #expect(run.status == 0 && run.stderr.isEmpty, "\(run)")
+        Self.expectTexts(run.stdout, Golden.decodeCases.map { ($0.name, $0.text) }, separator: "", "decode --no-newline")
+    }
+
+    /// `--format u32` is one document with no newline after it: all golden ids back to back decode to
+    /// all NFC texts back to back (each is complete UTF-8 on its own).
+    @Test func u32InputIsOneDocument() throws {
+        let cases = Golden.clean
+        let run = try CLI.run(["decode", "--format", "u32"], stdin: .bytes(littleEndianBytes(cases.flatMap(\.ids))))
+        #expect(run.status == 0 && run.stderr.isEmpty, "\(run)")
+        Self.expectTexts(run.stdout, cases.map { ($0.name, $0.nfc) }, separator: "", "decode --format u32")
+    }
+
+    /// `--stream` with stdin a pipe writes the same bytes as without it, also when the pipe delivers
+    /// the ids in 7-byte writes (numbers and characters split across reads).
+    @Test func streamOnAPipeGivesTheSameBytes() throws {
+        try withTemporaryDirectory { dir in
+            try writeFile(dir + "/ids.txt", Self.idLines)
+            let plain = try CLI.run(["decode", dir + "/ids.txt"])
+            let streamed = try CLI.shell(#"dd if=ids.txt bs=7 status=none | "$QWENKIT" decode --stream"#, in: dir)
+            #expect(streamed.status == 0 && streamed.stderr.isEmpty, "\(streamed)")
+            #expect(streamed.stdout == plain.stdout, "\(describeFirstDifference(expected: plain.stdout, actual: streamed.stdout))")
+            // u32 on a pipe: 9707 11 127 (half of "é" at the end) gives "Hello," and, at the end of
+            // the input, U+FFFD for the held-back byte (HF's decode of these ids).
+            let u32 = try CLI.shell(#"printf '\xeb\x25\x00\x00\x0b\x00\x00\x00\x7f\x00\x00\x00' | "$QWENKIT" decode --stream --format u32"#, in: dir)
+            #expect(u32.status == 0 && u32.stdoutText == "Hello,\u{FFFD}", "\(u32)")
+        }
+    }
+
+    /// `--stream` really streams: text appears while stdin is still open, and half a character is
+    /// held back until its other half arrives.
+    @Test func streamWritesAsIDsArrive() throws {
+        signal(SIGPIPE, SIG_IGN)  // a dead child must fail the test, not kill the test process
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try CLI.binary())
+        process.arguments = ["decode", "--stream"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let inFD = input.fileHandleForWriting.fileDescriptor
+        let outFD = output.fileHandleForReading.fileDescriptor
+        func send(_ text: String) {
+            let bytes = Array(text.utf8)
+            #expect(bytes.withUnsafeBytes { write(inFD, $0.baseAddress, $0.count) } == bytes.count)
+        }
+        send("9707 11 ")                                      // "Hello" ","
+        #expect(readAvailable(outFD, atLeast: 6, timeout: 30) == Array("Hello,".utf8))
+        send("127 ")                                          // the first byte of "é" (C3)
+        #expect(readAvailable(outFD, atLeast: 1, timeout: 0.3) == [], "half a character was written")
+        send("102 1879\n")                                    // its second byte (A9), " world", end of document
+        #expect(readAvailable(outFD, atLeast: 9, timeout: 30) == Array("é world\n".utf8))
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+        #expect(readAvailable(outFD, atLeast: 1, timeout: 1) == [])
+        let whole = try CLI.run(["decode"], stdin: .text("9707 11 127 102 1879\n"))
+        #expect(whole.stdoutText == "Hello,é world\n")
+    }
+
+    /// decode(encode(x)) == NFC(x) for every clean golden, through JSONL: encode's records (with their
+    /// name and nfc members) are decode's input.
+    @Test func roundTripGivesNFC() throws {
+        let encoded = try GoldenRuns.jsonl.get()
+        #expect(encoded.status == 0, "\(encoded)")
+        let lines = outputLines(encoded.stdout)
+        #expect(lines.count == Golden.all.count)
+        guard lines.count == Golden.all.count else { return }
+        var input: [UInt8] = []
+        for (line, c) in zip(lines, Golden.all) where !KnownIssues.goldenMismatches.contains(c.name) {
+            input += Array(line.utf8) + [0x0A]
+        }
+        let run = try CLI.run(["decode", "--format", "jsonl"], stdin: .bytes(input))
+        #expect(run.status == 0 && run.stderr.isEmpty, "\(run)")
+        Self.expectTexts(run.stdout, Golden.clean.map { ($0.name, $0.nfc) }, "decode(encode(text))")
+    }
+}
+
+/// Reads from `fd` until `atLeast` bytes have arrived, end of file, or `timeout` seconds.
+func readAvailable(_ fd: Int32, atLeast: Int, timeout: Double) -> [UInt8] {
+    var got: [UInt8] = []
+    let deadline = Date().addingTimeInterval(timeout)
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while got.count < atLeast {
+        let remaining = deadline.timeIntervalSinceNow
+        if remaining <= 0 { break }
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&p, 1, Int32(max(1, remaining * 1000)))
+        if ready < 0 && errno == EINTR { continue }
+        if ready <= 0 { break }
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n <= 0 { break }
+        got += buffer[0..<n]
+    }
+    return got
+}

@@ -12,6 +12,8 @@ public final class Tokenizer: Sendable {
     let addedMatcher: AddedTokenMatcher
     public let normalizesNFC: Bool
     public let regex: PCRE2Regex
+    /// The pattern is Qwen2's, so the hand-written scanner (same pieces, faster) replaces PCRE2.
+    let usesQwen2Scanner: Bool
     /// `isSpecial[id]`: the id is a special added token.
     public let isSpecial: [Bool]
     /// `hasToken[id]`: the id decodes to something (false for holes in the id space).
@@ -26,6 +28,7 @@ public final class Tokenizer: Sendable {
         self.addedMatcher = AddedTokenMatcher(addedTokens)
         self.normalizesNFC = normalizesNFC
         self.regex = try PCRE2Regex(pattern)
+        self.usesQwen2Scanner = pattern == Tokenizer.qwen2Pattern
         var special = [Bool](repeating: false, count: model.tokens.count)
         var has = [Bool](repeating: false, count: model.tokens.count)
         for id in 0..<model.tokens.count where !model.tokens.tokenBytes(id).isEmpty { has[id] = true }
@@ -137,6 +140,12 @@ public final class TokenEncoder {
     private func encodePieces(_ text: UnsafeBufferPointer<UInt8>, into ids: inout [UInt32]) throws(TokenizerError) {
         let model = tokenizer.model
         let scratch = self.scratch
+        if tokenizer.usesQwen2Scanner {
+            Qwen2Scanner().forEachPiece(text) { start, end in
+                model.encodePiece(UnsafeBufferPointer(rebasing: text[start..<end]), scratch: scratch, into: &ids)
+            }
+            return
+        }
         try matcher.forEachPiece(text) { start, end in
             model.encodePiece(UnsafeBufferPointer(rebasing: text[start..<end]), scratch: scratch, into: &ids)
         }
@@ -145,14 +154,19 @@ public final class TokenEncoder {
     /// Calls `body` with each pretokenized piece of `text` (no added-token split; NFC applied), for
     /// tests and diagnostics.
     public func forEachPiece(_ text: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(TokenizerError) {
+        func split(_ source: UnsafeBufferPointer<UInt8>) throws(TokenizerError) {
+            if tokenizer.usesQwen2Scanner {
+                Qwen2Scanner().forEachPiece(source) { start, end in body(UnsafeBufferPointer(rebasing: source[start..<end])) }
+            } else {
+                try matcher.forEachPiece(source) { start, end in body(UnsafeBufferPointer(rebasing: source[start..<end])) }
+            }
+        }
         if tokenizer.normalizesNFC, normalizer.firstUnstableOffset(text) != nil {
             var normalized: [UInt8] = []
             normalizer.normalize(text, into: &normalized)
-            try normalized.withUnsafeBufferPointer { (source) throws(TokenizerError) in
-                try matcher.forEachPiece(source) { start, end in body(UnsafeBufferPointer(rebasing: source[start..<end])) }
-            }
+            try normalized.withUnsafeBufferPointer { (source) throws(TokenizerError) in try split(source) }
         } else {
-            try matcher.forEachPiece(text) { start, end in body(UnsafeBufferPointer(rebasing: text[start..<end])) }
+            try split(text)
         }
     }
 }

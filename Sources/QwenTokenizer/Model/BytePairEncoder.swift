@@ -118,7 +118,9 @@ extension BPEModel {
         byteTokens.withUnsafeBufferPointer { bt in
             for i in 0..<m { ids[i] = bt[Int(piece[i])] }
         }
-        for i in 0..<(m - 1) { pairs[i] = merges.lookup(ids[i], ids[i + 1]) }
+        bytePairs.withUnsafeBufferPointer { bp in
+            for i in 0..<(m - 1) { pairs[i] = bp[Int(piece[i]) << 8 | Int(piece[i + 1])] }
+        }
         while m > 1 {
             var best = MergeTable.none
             var at = 0
@@ -186,9 +188,11 @@ extension BPEModel {
             }
             return top
         }
-        for i in 0..<(n - 1) {
-            let p = merges.lookup(ids[i], ids[i + 1])
-            if p != MergeTable.none { push((p >> 32) << 32 | UInt64(i)) }
+        bytePairs.withUnsafeBufferPointer { bp in
+            for i in 0..<(n - 1) {
+                let p = bp[Int(piece[i]) << 8 | Int(piece[i + 1])]
+                if p != MergeTable.none { push((p >> 32) << 32 | UInt64(i)) }
+            }
         }
         while heapCount > 0 {
             let top = pop()

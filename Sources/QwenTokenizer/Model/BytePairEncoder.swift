@@ -31,6 +31,8 @@ final class BPEScratch {
     var prev: UnsafeMutablePointer<Int32>
     var next: UnsafeMutablePointer<Int32>
     var heap: UnsafeMutablePointer<UInt64>
+    /// Ranks of adjacent pairs for the short path: 64 slots plus SIMD padding.
+    let ranks = UnsafeMutablePointer<UInt32>.allocate(capacity: 72)
 
     // Piece cache: entry e holds key bytes at cacheKeys[e * 32], its length (0 = empty) in
     // cacheLengths[e], the id count in cacheCounts[e], and the ids at cacheIDs[e * 8].
@@ -71,6 +73,7 @@ final class BPEScratch {
     deinit {
         ids.deallocate(); pairs.deallocate(); prev.deallocate(); next.deallocate(); heap.deallocate()
         cacheKeys.deallocate(); cacheLengths.deallocate(); cacheCounts.deallocate(); cacheIDs.deallocate()
+        ranks.deallocate()
     }
 }
 
@@ -111,34 +114,59 @@ extension BPEModel {
         }
     }
 
+    /// The quadratic merge for pieces under 64 bytes. The ranks of adjacent pairs live in their own
+    /// array, padded with UInt32.max to a multiple of 8, so finding the lowest is a SIMD min over at
+    /// most 8 vectors; then the first position holding it (leftmost on ties) is the merge.
     private func mergeShort(_ piece: UnsafeBufferPointer<UInt8>, scratch: BPEScratch, into output: inout [UInt32]) {
         let ids = scratch.ids
         let pairs = scratch.pairs
+        let ranks = scratch.ranks
         var m = piece.count
         byteTokens.withUnsafeBufferPointer { bt in
             for i in 0..<m { ids[i] = bt[Int(piece[i])] }
         }
         bytePairs.withUnsafeBufferPointer { bp in
-            for i in 0..<(m - 1) { pairs[i] = bp[Int(piece[i]) << 8 | Int(piece[i + 1])] }
-        }
-        while m > 1 {
-            var best = MergeTable.none
-            var at = 0
-            for i in 0..<(m - 1) where pairs[i] < best {
-                best = pairs[i]
-                at = i
+            for i in 0..<(m - 1) {
+                let p = bp[Int(piece[i]) << 8 | Int(piece[i + 1])]
+                pairs[i] = p
+                ranks[i] = UInt32(truncatingIfNeeded: p >> 32)
             }
-            if best == MergeTable.none { break }
-            ids[at] = UInt32(truncatingIfNeeded: best)
+        }
+        for i in (m - 1)..<((m + 6) & ~7) { ranks[i] = .max }
+        let raw = UnsafeRawPointer(ranks)
+        while m > 1 {
+            var low = SIMD8<UInt32>(repeating: .max)
+            var i = 0
+            while i < m - 1 {
+                low = pointwiseMin(low, raw.loadUnaligned(fromByteOffset: 4 &* i, as: SIMD8<UInt32>.self))
+                i &+= 8
+            }
+            let best = low.min()
+            if best == .max { break }
+            var at = 0
+            while ranks[at] != best { at &+= 1 }
+            ids[at] = UInt32(truncatingIfNeeded: pairs[at])
             // Remove symbol at + 1 and pair at + 1 (shift left).
             let tail = m - at - 2
             if tail > 0 {
                 (ids + at + 1).update(from: ids + at + 2, count: tail)
-                (pairs + at + 1).update(from: pairs + at + 2, count: tail - 1 > 0 ? tail - 1 : 0)
+                if tail > 1 {
+                    (pairs + at + 1).update(from: pairs + at + 2, count: tail - 1)
+                    (ranks + at + 1).update(from: ranks + at + 2, count: tail - 1)
+                }
             }
             m -= 1
-            if at > 0 { pairs[at - 1] = merges.lookup(ids[at - 1], ids[at]) }
-            if at < m - 1 { pairs[at] = merges.lookup(ids[at], ids[at + 1]) }
+            ranks[m - 1] = .max  // the slot that fell off the end
+            if at > 0 {
+                let p = merges.lookup(ids[at - 1], ids[at])
+                pairs[at - 1] = p
+                ranks[at - 1] = UInt32(truncatingIfNeeded: p >> 32)
+            }
+            if at < m - 1 {
+                let p = merges.lookup(ids[at], ids[at + 1])
+                pairs[at] = p
+                ranks[at] = UInt32(truncatingIfNeeded: p >> 32)
+            }
         }
         output.append(contentsOf: UnsafeBufferPointer(start: ids, count: m))
     }

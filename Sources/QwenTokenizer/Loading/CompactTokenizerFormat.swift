@@ -3,22 +3,21 @@
 // embedded in the binary in this form, zstd-compressed (Sources/CQwenKitData); `qwenkit tokenizer
 // compile` writes it for any tokenizer, and a test checks the embedded copy against the source files.
 //
-// Layout (little-endian), version 3. The merge table is stored as built, so MergeTable's hash
-// function is part of the format: changing it means a new version. The whole-piece table is rebuilt
-// at load (a few milliseconds) from the flags, since its fast layout is four times the size.
+// Layout (little-endian), version 2. The hash tables are stored as built, so the hash functions in
+// MergeTable and TokenTable are part of the format: changing either means a new version.
 //   "QTOK"  u32 version  u32 flags (bit 0: NFC)  u32 patternLength  pattern bytes
 //   u32 idCount  u32 modelTokenCount  u32 offsets[idCount + 1]  token bytes[offsets[idCount]]
-//   u8 flags[idCount] (bit 0: the token's text was all byte-level characters; bit 1: BPE over its
-//                      bytes gives back the token, so it is a whole-piece shortcut)
+//   u8 pure[idCount] (1: the token's text was all byte-level characters)
 //   u32 byteTokens[256]
 //   u32 mergeSlotWords  u64 mergeSlots[mergeSlotWords]      (MergeTable.slots)
+//   u32 wholeSlotCount  u32 wholeSlots[wholeSlotCount]      (BPEModel.wholePieces.slots)
 //   u32 addedCount  (u32 id, u8 flags (special, lstrip, rstrip, normalized), u32 length, bytes)[addedCount]
 
 import QwenKitIO
 
 enum CompactTokenizerFormat {
     static let magic: [UInt8] = Array("QTOK".utf8)
-    static let version: UInt32 = 3
+    static let version: UInt32 = 2
 
     static func encode(_ tokenizer: Tokenizer) -> [UInt8] {
         var out: [UInt8] = magic
@@ -39,12 +38,10 @@ enum CompactTokenizerFormat {
         u32(model.modelTokenCount)
         for o in tokens.offsets { u32(o) }
         out.append(contentsOf: tokens.bytes)
-        let selfMerging = model.selfMergingFlags
-        for id in 0..<tokens.count {
-            out.append((id < model.byteLevelPure.count && model.byteLevelPure[id] ? 1 : 0) | (selfMerging[id] ? 2 : 0))
-        }
+        for id in 0..<tokens.count { out.append(id < model.byteLevelPure.count && model.byteLevelPure[id] ? 1 : 0) }
         for b in model.byteTokens { u32(b) }
         words(model.merges.slots)
+        words(model.wholePieces.slots)
         u32(tokenizer.addedTokens.count)
         for t in tokenizer.addedTokens {
             u32(t.id)
@@ -80,14 +77,14 @@ enum CompactTokenizerFormat {
         for i in 0..<idCount where offsets[i] > offsets[i + 1] { throw r.corrupt("token offsets decrease at id \(i)") }
         guard offsets[0] == 0 else { throw r.corrupt("first token offset") }
         let bytes: [UInt8] = try r.array(Int(offsets[idCount]))
-        let idFlags = try r.bytes(idCount)
-        let pure = idFlags.map { $0 & 1 != 0 }
-        let selfMerging = idFlags.map { $0 & 2 != 0 }
+        let pure = try r.bytes(idCount).map { $0 != 0 }
         let byteTokens: [UInt32] = try r.array(256)
         guard byteTokens.allSatisfy({ Int($0) < idCount }) else { throw r.corrupt("byte tokens") }
         let mergeSlots: [UInt64] = try r.array(Int(try r.u32()))
+        let wholeSlots: [UInt32] = try r.array(Int(try r.u32()))
         guard let merges = MergeTable(slots: mergeSlots) else { throw r.corrupt("merge table") }
         let tokens = TokenTable(bytes: bytes, offsets: offsets, indexed: nil)
+        guard let whole = TokenTable(bytes: bytes, offsets: offsets, slots: wholeSlots) else { throw r.corrupt("token table") }
         let addedCount = Int(try r.u32())
         guard addedCount <= idCount else { throw r.corrupt("added token count") }
         var added: [AddedToken] = []
@@ -100,7 +97,7 @@ enum CompactTokenizerFormat {
             guard Int(id) < idCount else { throw r.corrupt("added token id \(id)") }
             added.append(AddedToken(id: id, content: content, special: f & 1 != 0, lstrip: f & 2 != 0, rstrip: f & 4 != 0, normalized: f & 8 != 0))
         }
-        let model = BPEModel(tokens: tokens, selfMerging: selfMerging, merges: merges, byteTokens: byteTokens,
+        let model = BPEModel(tokens: tokens, wholePieces: whole, merges: merges, byteTokens: byteTokens,
                              modelTokenCount: modelTokenCount, byteLevelPure: pure)
         return try Tokenizer(model: model, addedTokens: added, normalizesNFC: flags & 1 != 0, pattern: pattern)
     }

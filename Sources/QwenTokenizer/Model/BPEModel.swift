@@ -5,7 +5,7 @@ public final class BPEModel: Sendable {
     /// Every id's bytes (model tokens decoded from byte-level characters; added tokens as written).
     public let tokens: TokenTable
     /// Whole-piece shortcut: the model tokens that BPE over their own bytes turns into themselves.
-    let wholePieces: PieceTable
+    let wholePieces: TokenTable
     public let merges: MergeTable
     /// The model token of each single byte.
     let byteTokens: [UInt32]
@@ -55,7 +55,7 @@ public final class BPEModel: Sendable {
             flags = BPEModel.computeSelfMerging(tokens: table, merges: self.merges, byteTokens: byteTokens,
                                                 modelTokenCount: modelTokenCount, byteLevelPure: byteLevelPure)
         }
-        self.wholePieces = PieceTable(tokens: table) { id in id < modelTokenCount && byteLevelPure[id] && flags[id] }
+        self.wholePieces = TokenTable(bytes: tokenBytes, offsets: offsets) { id in id < modelTokenCount && byteLevelPure[id] && flags[id] }
     }
 
     static func makeBytePairs(_ merges: MergeTable, _ byteTokens: [UInt32]) -> [UInt64] {
@@ -68,10 +68,10 @@ public final class BPEModel: Sendable {
     }
 
     /// Restores a model from the parts the compact format stores.
-    init(tokens: TokenTable, selfMerging: [Bool], merges: MergeTable, byteTokens: [UInt32],
+    init(tokens: TokenTable, wholePieces: TokenTable, merges: MergeTable, byteTokens: [UInt32],
          modelTokenCount: Int, byteLevelPure: [Bool]) {
         self.tokens = tokens
-        self.wholePieces = PieceTable(tokens: tokens) { id in id < modelTokenCount && byteLevelPure[id] && selfMerging[id] }
+        self.wholePieces = wholePieces
         self.merges = merges
         self.byteTokens = byteTokens
         self.bytePairs = BPEModel.makeBytePairs(merges, byteTokens)
@@ -101,7 +101,7 @@ public final class BPEModel: Sendable {
     /// A model without the whole-piece shortcut (used to compute it).
     private init(tokens: TokenTable, merges: MergeTable, byteTokens: [UInt32], modelTokenCount: Int) {
         self.tokens = tokens
-        self.wholePieces = PieceTable()
+        self.wholePieces = TokenTable(bytes: [], offsets: [0], indexed: nil)
         self.merges = merges
         self.byteTokens = byteTokens
         self.bytePairs = BPEModel.makeBytePairs(merges, byteTokens)

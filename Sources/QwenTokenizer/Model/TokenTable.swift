@@ -11,8 +11,8 @@ public struct TokenTable: Sendable {
     public let offsets: [UInt32]
     public var count: Int { offsets.count - 1 }
 
-    /// Ids by hash of their bytes, or .max for an empty slot.
-    private let slots: [UInt32]
+    /// Ids by hash of their bytes, or .max for an empty slot (stored as they are in the compact format).
+    let slots: [UInt32]
     private let mask: Int
 
     /// `indexed` says which ids the reverse map may return (others are only decoded); nil builds
@@ -51,6 +51,21 @@ public struct TokenTable: Sendable {
         }
         self.slots = slots
         self.mask = mask
+    }
+
+    /// Restores a table with a reverse map as stored by the compact format; nil when malformed.
+    init?(bytes: [UInt8], offsets: [UInt32], slots: [UInt32]) {
+        let n = offsets.count - 1
+        guard slots.count >= 1, slots.count & (slots.count - 1) == 0 else { return nil }
+        var empty = 0
+        for id in slots {
+            if id == .max { empty += 1 } else if Int(id) >= n { return nil }
+        }
+        guard empty > 0 else { return nil }
+        self.bytes = bytes
+        self.offsets = offsets
+        self.slots = slots
+        self.mask = slots.count - 1
     }
 
     @inline(__always)

@@ -26,7 +26,7 @@ public struct CorpusEncodingOptions: Sendable {
     public var invalid: InvalidUTF8Policy = .error
     public var threads: Int = 1
     /// Target bytes of text per work unit.
-    public var unitBytes: Int = 1 << 20
+    public var unitBytes: Int = 256 << 10
     /// For `.jsonl`: collect each record's other members (for JSONL output).
     public var keepOtherFields = false
 

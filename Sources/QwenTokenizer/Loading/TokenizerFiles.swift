@@ -124,9 +124,7 @@ extension Tokenizer {
             if item["single_word"]?.bool == true {
                 throw TokenizerError.unreadable(path: path, reason: "added token \(content) uses single_word, which is not implemented")
             }
-            tokens.append(AddedToken(id: UInt32(idValue), content: Array(content.utf8), special: item["special"]?.bool ?? false,
-                                     lstrip: item["lstrip"]?.bool ?? false, rstrip: item["rstrip"]?.bool ?? false,
-                                     normalized: item["normalized"]?.bool ?? false))
+            tokens.append(addedToken(item, id: UInt32(idValue), content: content))
         }
         return tokens
     }
@@ -186,14 +184,7 @@ extension Tokenizer {
                 let t = try s.readString()
                 guard t == "BPE" else { throw TokenizerError.unreadable(path: path, reason: "model type \(t) is not supported (only BPE)") }
             case "vocab":
-                try s.beginObject()
-                var firstEntry = true
-                spec.vocab.reserveCapacity(160_000)
-                while try s.nextKey(&buffer, first: &firstEntry) {
-                    let id = try s.readInteger()
-                    guard id >= 0 && id < 16_777_216 else { throw s.error("token id \(id) out of range") }
-                    spec.vocab.append((buffer, UInt32(id)))
-                }
+                try readVocabulary(&s, into: &spec)
             case "merges":
                 try s.beginArray()
                 var firstEntry = true
@@ -237,6 +228,28 @@ extension Tokenizer {
         }
     }
 
+    /// Reads a vocabulary object (`{"token": id, ...}`, byte-level token texts), as tokenizer.json's
+    /// model.vocab and vocab.json both hold it.
+    private static func readVocabulary(_ s: inout JSONScanner, into spec: inout TokenizerSpec) throws(JSONError) {
+        try s.beginObject()
+        var key: [UInt8] = []
+        var first = true
+        spec.vocab.reserveCapacity(160_000)
+        while try s.nextKey(&key, first: &first) {
+            let id = try s.readInteger()
+            guard id >= 0 && id < 16_777_216 else { throw s.error("token id \(id) out of range") }
+            spec.vocab.append((key, UInt32(id)))
+        }
+    }
+
+    /// An added token from its JSON object (tokenizer.json's added_tokens, tokenizer_config.json's
+    /// added_tokens_decoder); `id` is given separately since the two files keep it in different places.
+    private static func addedToken(_ item: JSONValue, id: UInt32, content: String) -> AddedToken {
+        AddedToken(id: id, content: Array(content.utf8), special: item["special"]?.bool ?? false,
+                   lstrip: item["lstrip"]?.bool ?? false, rstrip: item["rstrip"]?.bool ?? false,
+                   normalized: item["normalized"]?.bool ?? false)
+    }
+
     // MARK: vocab.json + merges.txt
 
     static func loadVocabAndMerges(vocab vocabPath: String, merges mergesPath: String, config configPath: String?) throws(TokenizerError) -> Tokenizer {
@@ -245,15 +258,7 @@ extension Tokenizer {
         try withTokenizerErrors(path: vocabPath) { try vocabData.withUnsafeBufferPointer { b in
             var s = JSONScanner(b)
             do {
-                try s.beginObject()
-                var key: [UInt8] = []
-                var first = true
-                spec.vocab.reserveCapacity(160_000)
-                while try s.nextKey(&key, first: &first) {
-                    let id = try s.readInteger()
-                    guard id >= 0 && id < 16_777_216 else { throw s.error("token id \(id) out of range") }
-                    spec.vocab.append((key, UInt32(id)))
-                }
+                try readVocabulary(&s, into: &spec)
             } catch let error as JSONError {
                 throw TokenizerError.unreadable(path: vocabPath, reason: error.description)
             }
@@ -282,9 +287,7 @@ extension Tokenizer {
                     guard let id = UInt32(idText), id < 16_777_216, let content = item["content"]?.string else {
                         throw TokenizerError.unreadable(path: configPath, reason: "added token \(idText) lacks a content string or a valid id")
                     }
-                    spec.addedTokens.append(AddedToken(id: id, content: Array(content.utf8), special: item["special"]?.bool ?? false,
-                                                       lstrip: item["lstrip"]?.bool ?? false, rstrip: item["rstrip"]?.bool ?? false,
-                                                       normalized: item["normalized"]?.bool ?? false))
+                    spec.addedTokens.append(addedToken(item, id: id, content: content))
                 }
                 spec.addedTokens.sort { $0.id < $1.id }
             }

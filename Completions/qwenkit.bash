@@ -333,12 +333,15 @@ _qwenkit_tokenizer_compile() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=(--output -o)
+    non_repeating_options=(--output -o --level)
     __qwenkit_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
     '--output'|'-o')
+        return
+        ;;
+    '--level')
         return
         ;;
     esac

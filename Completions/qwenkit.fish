@@ -32,7 +32,7 @@ function __qwenkit_parse_tokens -S
             __qwenkit_parse_subcommand 0 'version' 'h/help'
             switch $unparsed_tokens[1]
             case 'compile'
-                __qwenkit_parse_subcommand 1 'o/output=' 'version' 'h/help'
+                __qwenkit_parse_subcommand 1 'o/output=' 'level=' 'version' 'h/help'
             end
         case 'help'
             __qwenkit_parse_subcommand -r 1 'version'
@@ -134,6 +134,7 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit tokenizer" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit tokenizer" -eq 1' -fa 'compile' -d 'Compile a tokenizer (tokenizer.json or a model directory) to qwenkit\'s compact form.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit tokenizer compile" o output' -l 'output' -s 'o' -d 'Output file; a name ending in .zst is compressed.' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit tokenizer compile" level' -l 'level' -d 'zstd level for a .zst output (1-19).' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit tokenizer compile" version' -l 'version' -d 'Show the version.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit tokenizer compile" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit help" version' -l 'version' -d 'Show the version.'

@@ -1,7 +1,8 @@
 // Qwen2's tokenizer, as Hugging Face `tokenizers` runs it from tokenizer.json:
 //   1. added tokens (<|endoftext|>, <|im_start|>, <|im_end|>) are split out of the raw text;
 //   2. each remaining segment is NFC-normalized;
-//   3. the pretokenizer regex cuts it into pieces (PCRE2, UTF + UCP);
+//   3. the pretokenizer regex cuts it into pieces (Qwen2's by a hand-written scanner, any other by
+//      PCRE2 with UTF + UCP);
 //   4. each piece's bytes are merged by BPE rank into token ids.
 // Decoding concatenates the tokens' bytes; turning them into text (U+FFFD for invalid UTF-8) is the
 // caller's last step, so streams can hold back an incomplete character.
@@ -11,9 +12,12 @@ public final class Tokenizer: Sendable {
     public let addedTokens: [AddedToken]
     let addedMatcher: AddedTokenMatcher
     public let normalizesNFC: Bool
-    public let regex: PCRE2Regex
-    /// The pattern is Qwen2's, so the hand-written scanner (same pieces, faster) replaces PCRE2.
-    let usesQwen2Scanner: Bool
+    /// The pretokenizer pattern, as tokenizer.json states it.
+    public let pattern: String
+    /// PCRE2's compiled pattern; nil for Qwen2's, which the hand-written scanner runs (same pieces,
+    /// several times faster; compiling it would only cost start-up).
+    let regex: PCRE2Regex?
+    var usesQwen2Scanner: Bool { regex == nil }
     /// `isSpecial[id]`: the id is a special added token.
     public let isSpecial: [Bool]
     /// `hasToken[id]`: the id decodes to something (false for holes in the id space).
@@ -27,8 +31,8 @@ public final class Tokenizer: Sendable {
         self.addedTokens = addedTokens
         self.addedMatcher = AddedTokenMatcher(addedTokens)
         self.normalizesNFC = normalizesNFC
-        self.regex = try PCRE2Regex(pattern)
-        self.usesQwen2Scanner = pattern == Tokenizer.qwen2Pattern
+        self.pattern = pattern
+        self.regex = pattern == Tokenizer.qwen2Pattern ? nil : try PCRE2Regex(pattern)
         var special = [Bool](repeating: false, count: model.tokens.count)
         var has = [Bool](repeating: false, count: model.tokens.count)
         for id in 0..<model.tokens.count where !model.tokens.tokenBytes(id).isEmpty { has[id] = true }
@@ -80,14 +84,14 @@ public final class Tokenizer: Sendable {
 /// Encodes text with one `Tokenizer`. Owns reusable scratch buffers: make one per thread.
 public final class TokenEncoder {
     public let tokenizer: Tokenizer
-    let matcher: PCRE2Matcher
+    let matcher: PCRE2Matcher?
     let normalizer = NFCNormalizer()
     var normalized: [UInt8] = []
     let scratch = BPEScratch()
 
     init(_ tokenizer: Tokenizer) {
         self.tokenizer = tokenizer
-        self.matcher = PCRE2Matcher(tokenizer.regex)
+        self.matcher = tokenizer.regex.map(PCRE2Matcher.init)
     }
 
     /// Appends the ids of `text` (valid UTF-8) to `ids`.
@@ -140,7 +144,7 @@ public final class TokenEncoder {
     private func encodePieces(_ text: UnsafeBufferPointer<UInt8>, into ids: inout [UInt32]) throws(TokenizerError) {
         let model = tokenizer.model
         let scratch = self.scratch
-        if tokenizer.usesQwen2Scanner {
+        guard let matcher else {
             Qwen2Scanner().forEachPiece(text) { start, end in
                 model.encodePiece(UnsafeBufferPointer(rebasing: text[start..<end]), scratch: scratch, into: &ids)
             }
@@ -155,10 +159,10 @@ public final class TokenEncoder {
     /// tests and diagnostics.
     public func forEachPiece(_ text: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(TokenizerError) {
         func split(_ source: UnsafeBufferPointer<UInt8>) throws(TokenizerError) {
-            if tokenizer.usesQwen2Scanner {
-                Qwen2Scanner().forEachPiece(source) { start, end in body(UnsafeBufferPointer(rebasing: source[start..<end])) }
-            } else {
+            if let matcher {
                 try matcher.forEachPiece(source) { start, end in body(UnsafeBufferPointer(rebasing: source[start..<end])) }
+            } else {
+                Qwen2Scanner().forEachPiece(source) { start, end in body(UnsafeBufferPointer(rebasing: source[start..<end])) }
             }
         }
         if tokenizer.normalizesNFC, normalizer.firstUnstableOffset(text) != nil {

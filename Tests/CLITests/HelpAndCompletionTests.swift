@@ -83,7 +83,9 @@ import Testing
         let committed = try? readFile(path)
         #expect(committed != nil, "Completions/\(file) is missing; run `make completions`")
         if let committed {
-            #expect(committed == run.stdout, "Completions/\(file) is out of date; run `make completions` and commit the result. \(describeFirstDifference(expected: committed, actual: run.stdout))")
+            // Compared as a Bool so that a failure prints the message, not two scripts' bytes.
+            let current = committed == run.stdout
+            #expect(current, "Completions/\(file) is out of date; run `make completions` and commit the result. \(describeFirstDifference(expected: committed, actual: run.stdout))")
         }
     }
 }

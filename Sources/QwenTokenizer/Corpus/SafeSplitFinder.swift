@@ -19,7 +19,7 @@ struct SafeSplitFinder: Sendable {
     let addedTokens: [[UInt8]]
 
     init(tokenizer: Tokenizer) {
-        enabled = tokenizer.regex.pattern == Tokenizer.qwen2Pattern
+        enabled = tokenizer.usesQwen2Scanner
         addedTokens = tokenizer.addedTokens.map(\.content).filter { $0.count > 1 }
     }
 

@@ -29,7 +29,7 @@ enum CompactTokenizerFormat {
         }
         u32(version)
         u32(tokenizer.normalizesNFC ? 1 : 0)
-        let pattern = Array(tokenizer.regex.pattern.utf8)
+        let pattern = Array(tokenizer.pattern.utf8)
         u32(pattern.count)
         out.append(contentsOf: pattern)
         let model = tokenizer.model

@@ -11,7 +11,7 @@ public final class BPEModel: Sendable {
     let byteTokens: [UInt32]
     /// `bytePairs[a << 8 | b]`: the merge of the single-byte tokens of a and b (MergeTable.lookup's
     /// packed value). Every piece starts as bytes, so its first round of lookups skips the hash table
-    /// (512 KB, L2-resident; built in about a millisecond).
+    /// (512 KB, L2-resident).
     let bytePairs: [UInt64]
     /// Number of ids that belong to the BPE model itself (added tokens may follow).
     public let modelTokenCount: Int
@@ -58,13 +58,19 @@ public final class BPEModel: Sendable {
         self.wholePieces = TokenTable(bytes: tokenBytes, offsets: offsets) { id in id < modelTokenCount && byteLevelPure[id] && flags[id] }
     }
 
+    /// One pass over the merge table picks out the merges of two single-byte tokens (65,536 random
+    /// lookups would cost start-up a millisecond of cache misses).
     static func makeBytePairs(_ merges: MergeTable, _ byteTokens: [UInt32]) -> [UInt64] {
-        [UInt64](unsafeUninitializedCapacity: 65536) { buffer, count in
-            for a in 0..<256 {
-                for b in 0..<256 { buffer[a << 8 | b] = merges.lookup(byteTokens[a], byteTokens[b]) }
-            }
-            count = 65536
+        let limit = Int(byteTokens.max() ?? 0) + 1
+        var byteOf = [Int16](repeating: -1, count: limit)
+        for (b, id) in byteTokens.enumerated() { byteOf[Int(id)] = Int16(b) }
+        var table = [UInt64](repeating: MergeTable.none, count: 65536)
+        merges.forEachMerge { left, right, value in
+            guard Int(left) < limit, Int(right) < limit else { return }
+            let a = byteOf[Int(left)], b = byteOf[Int(right)]
+            if a >= 0 && b >= 0 { table[Int(a) << 8 | Int(b)] = value }
         }
+        return table
     }
 
     /// Restores a model from the parts the compact format stores.

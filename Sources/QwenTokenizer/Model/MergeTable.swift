@@ -76,6 +76,15 @@ public struct MergeTable: Sendable {
         }
     }
 
+    /// Calls `body(left, right, packed value)` for every merge, in table order (fast: one pass).
+    func forEachMerge(_ body: (UInt32, UInt32, UInt64) -> Void) {
+        slots.withUnsafeBufferPointer { s in
+            for i in stride(from: 0, to: s.count, by: 2) where s[i] != MergeTable.none {
+                body(UInt32(s[i] >> 32), UInt32(truncatingIfNeeded: s[i]), s[i + 1])
+            }
+        }
+    }
+
     /// Every merge as (rank, left, right, result), in rank order.
     public func entries() -> [(rank: UInt32, left: UInt32, right: UInt32, result: UInt32)] {
         var out: [(rank: UInt32, left: UInt32, right: UInt32, result: UInt32)] = []

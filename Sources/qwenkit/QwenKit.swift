@@ -26,15 +26,22 @@ struct QwenKit: ParsableCommand {
     /// stdout (`| head`) ends the program quietly with status 0, as ripgrep does.
     static func main() {
         signal(SIGPIPE, SIG_IGN)
+        var commandType: ParsableCommand.Type = QwenKit.self
         do {
             var command = try parseAsRoot()
+            commandType = type(of: command)
             try command.run()
         } catch let error as IOError {
             if case .brokenPipe = error { exitProcess(0) }
             printError(error.description)
             exitProcess(1)
         } catch let error as ValidationError {
-            exit(withError: error)
+            // A flag found wrong only while running (it needed the tokenizer) reads like the ones
+            // validate() rejects: the message, the subcommand's usage, status 64.
+            let name = commandType.configuration.commandName ?? ""
+            printError(raw: "Error: \(error.message)\nUsage: \(QwenKit.usageString(for: commandType))\n"
+                + "  See 'qwenkit \(name) --help' for more information.\n")
+            exitProcess(ExitCode.validationFailure.rawValue)
         } catch let error as ExitCode {
             exit(withError: error)
         } catch let error as CustomStringConvertible & Error {

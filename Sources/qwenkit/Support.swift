@@ -35,8 +35,13 @@ struct CLIError: Error, CustomStringConvertible {
 
 /// Writes `qwenkit: message` to stderr.
 func printError(_ message: String) {
-    var line = Array("qwenkit: \(message)\n".utf8)
-    line.withUnsafeMutableBytes { _ = write(2, $0.baseAddress, $0.count) }
+    printError(raw: "qwenkit: \(message)\n")
+}
+
+/// Writes `text` to stderr as it is.
+func printError(raw text: String) {
+    var bytes = Array(text.utf8)
+    bytes.withUnsafeMutableBytes { _ = write(2, $0.baseAddress, $0.count) }
 }
 
 /// Ends the process (the C library's exit, unambiguous inside ParsableCommand types).

@@ -56,8 +56,8 @@ struct EncodeCommand: ParsableCommand {
     func run() throws {
         let tokenizer = try tokenizerOptions.load()
         if let eod, Int(eod) >= tokenizer.vocabularySize {
-            // Known only once the tokenizer is loaded; reported like the other flag errors.
-            Self.exit(withError: ValidationError("--eod \(eod) is not a token id (the vocabulary has ids 0...\(tokenizer.vocabularySize - 1))"))
+            // Known only once the tokenizer is loaded; main() reports it like the other flag errors.
+            throw ValidationError("--eod \(eod) is not a token id (the vocabulary has ids 0...\(tokenizer.vocabularySize - 1))")
         }
         var options = framingOptions.encodingOptions()
         options.keepOtherFields = format == .jsonl

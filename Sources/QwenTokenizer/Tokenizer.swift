@@ -19,9 +19,9 @@ public final class Tokenizer: Sendable {
     let regex: PCRE2Regex?
     var usesQwen2Scanner: Bool { regex == nil }
     /// `isSpecial[id]`: the id is a special added token.
-    public let isSpecial: [Bool]
+    let isSpecial: [Bool]
     /// `hasToken[id]`: the id decodes to something (false for holes in the id space).
-    public let hasToken: [Bool]
+    let hasToken: [Bool]
 
     /// The Qwen2 pretokenizer pattern.
     public static let qwen2Pattern = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
@@ -57,6 +57,10 @@ public final class Tokenizer: Sendable {
 
     public func isSpecialToken(_ id: UInt32) -> Bool { Int(id) < isSpecial.count && isSpecial[Int(id)] }
 
+    /// Whether `id` has a token (an id past the vocabulary or in a hole has none).
+    @inline(__always)
+    public func hasToken(_ id: UInt32) -> Bool { Int(id) < hasToken.count && hasToken[Int(id)] }
+
     /// The id of an added token by its text.
     public func addedTokenID(_ text: String) -> UInt32? {
         addedTokens.first { $0.content.elementsEqual(text.utf8) }?.id
@@ -66,15 +70,13 @@ public final class Tokenizer: Sendable {
     /// (`firstPosition` is added, for callers decoding a stream in pieces).
     public func decode<C: Collection>(_ ids: C, skipSpecial: Bool = false, firstPosition: Int = 0,
                                       into output: inout [UInt8]) throws(TokenizerError) where C.Element == UInt32 {
-        let count = model.tokens.count
         var position = firstPosition
         for id in ids {
-            let i = Int(id)
-            guard i < count, hasToken[i] else {
-                throw TokenizerError.idOutOfRange(id: id, position: position, vocabularySize: count)
+            guard hasToken(id) else {
+                throw TokenizerError.idOutOfRange(id: id, position: position, vocabularySize: vocabularySize)
             }
-            if !(skipSpecial && isSpecial[i]) {
-                output.append(contentsOf: model.tokens.tokenBytes(i))
+            if !(skipSpecial && isSpecial[Int(id)]) {
+                output.append(contentsOf: model.tokens.tokenBytes(Int(id)))
             }
             position += 1
         }

@@ -21,12 +21,11 @@ public final class TextDecoder {
     /// Decodes `id`; `describePosition` names it in an error.
     @inline(__always)
     public func append(_ id: UInt32, describePosition: () -> String) throws {
-        let i = Int(id)
-        guard i < tokenizer.vocabularySize, tokenizer.hasToken[i] else {
+        guard tokenizer.hasToken(id) else {
             throw CorpusError("id \(id) at \(describePosition()) is out of range (the vocabulary has ids 0...\(tokenizer.vocabularySize - 1))")
         }
-        if skipSpecial && tokenizer.isSpecial[i] { return }
-        pending.append(contentsOf: tokenizer.model.tokens.tokenBytes(i))
+        if skipSpecial && tokenizer.isSpecial[Int(id)] { return }
+        pending.append(contentsOf: tokenizer.bytes(of: id))
         if pending.count >= 1 << 16 { try emit(final: false) }
     }
 

@@ -124,7 +124,7 @@ import Testing
             let path = dir + "/ids.txt"
             try writeFile(path, "9707 11\n9707 x 11\n")
             Self.expectFailure(try CLI.run(["decode", path]),
-                               "\(path): line 2: 'x' is not part of a token id (expected decimal ids separated by spaces)")
+                               "\(path): line 2: 'x' is not part of a token id (expected decimal ids separated by spaces or commas)")
         }
         Self.expectFailure(try CLI.run(["decode", "--format", "jsonl"], stdin: .text(#"{"ids":[1,"a"]}"# + "\n")),
                            "<stdin>: line 1: invalid JSON at byte 10: expected an integer")

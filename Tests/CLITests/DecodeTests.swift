@@ -53,6 +53,13 @@ import Darwin
         Self.expectTexts(run.stdout, Golden.decodeCases.map { ($0.name, $0.text) }, "decode --format jsonl")
     }
 
+    /// A Python list pasted as it prints ("[9707, 11, 1879, 0]") is read as ids.
+    @Test func pastedPythonList() throws {
+        let run = try CLI.run(["decode"], stdin: .text("[9707, 11, 1879, 0]\n[]\n"))
+        #expect(run.status == 0 && run.stderr.isEmpty, "\(run)")
+        #expect(run.stdoutText == "Hello, world!\n\n")
+    }
+
     /// `--no-newline`: each document decoded on its own (U+FFFD stays per document), nothing between.
     @Test func noNewline() throws {
         let run = try CLI.run(["decode", "--no-newline"], stdin: .bytes(Self.idLines))

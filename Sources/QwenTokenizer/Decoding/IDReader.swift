@@ -1,5 +1,6 @@
-// Parses token ids in the formats `qwenkit encode` writes, streaming: text (space-separated decimal
-// ids, one document per line), JSONL (an "ids" array per line) or u32 (little-endian, one document).
+// Parses token ids in the formats `qwenkit encode` writes, streaming: text (decimal ids separated by
+// spaces, commas or brackets, so a pasted Python list works; one document per line), JSONL (an "ids"
+// array per line) or u32 (little-endian, one document).
 
 import QwenKitIO
 
@@ -92,7 +93,7 @@ public final class IDReader {
                     digits += 1
                     lineHasContent = true
                     if digits > 12 { throw CorpusError("\(source.name): line \(line): a number of more than 12 digits is not a token id") }
-                case 0x20, 0x09, 0x0D, 0x2C:
+                case 0x20, 0x09, 0x0D, 0x2C, 0x5B, 0x5D:  // also "[1, 2, 3]" as Python prints a list
                     try endNumber()
                 case 0x0A:
                     try endNumber()
@@ -103,7 +104,7 @@ public final class IDReader {
                 default:
                     var shown = String(UnicodeScalar(b))
                     if b < 0x20 || b >= 0x7F { shown = "byte 0x" + String(b, radix: 16, uppercase: true) }
-                    throw CorpusError("\(source.name): line \(line): '\(shown)' is not part of a token id (expected decimal ids separated by spaces)")
+                    throw CorpusError("\(source.name): line \(line): '\(shown)' is not part of a token id (expected decimal ids separated by spaces or commas)")
                 }
             }
             if stream { try handle(.flush) }

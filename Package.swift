@@ -41,6 +41,8 @@ let package = Package(
         .target(name: "QwenKitIO", dependencies: ["CZstd"], swiftSettings: cpuFlags),
         // Qwen2's byte-level BPE tokenizer: NFC, added tokens, pretokenizer, BPE, decoding.
         .target(name: "QwenTokenizer", dependencies: ["CPCRE2", "CQwenKitData", "QwenKitIO"], swiftSettings: cpuFlags),
+        // Model files: the ggml type table and safetensors (GGUF to come), validated, memory-mapped.
+        .target(name: "ModelFiles", dependencies: ["QwenKitIO"], swiftSettings: cpuFlags),
 
         .executableTarget(
             name: "qwenkit",
@@ -52,6 +54,7 @@ let package = Package(
 
         .testTarget(name: "QwenKitIOTests", dependencies: ["QwenKitIO"]),
         .testTarget(name: "QwenTokenizerTests", dependencies: ["QwenTokenizer", "QwenKitIO"]),
+        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "QwenKitIO"]),
         .testTarget(name: "CLITests", dependencies: ["qwenkit", "QwenKitIO"], exclude: ["Snapshots"]),
     ]
 )

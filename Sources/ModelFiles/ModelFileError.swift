@@ -40,6 +40,14 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
     case tensorInTwoShards(path: String, tensor: String, shard: String, otherShard: String)
     /// A ggml element count that cannot be stored (`byteCount(elements:)`): not whole blocks, negative, too big.
     case invalidElementCount(type: String, elements: Int, reason: String)
+    /// GGUF: the header (magic, version, counts) or the layout around it is wrong.
+    case ggufHeader(path: String, reason: String)
+    /// GGUF: the file ends (at `offset`) inside something it declares (`what`: a key, a string, a tensor info).
+    case ggufTruncated(path: String, what: String, offset: Int, needed: Int, fileSize: Int)
+    /// GGUF: one metadata entry is malformed (`key` may be a placeholder like `#3` when the key itself is unreadable).
+    case ggufMetadata(path: String, key: String, reason: String)
+    /// GGUF: a metadata key appears twice.
+    case ggufDuplicateKey(path: String, key: String)
 
     public var description: String {
         switch self {
@@ -86,6 +94,14 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
             return "\(path): tensor \(quoted(tensor)) is in two shards: \(other) and \(shard)"
         case .invalidElementCount(let type, let elements, let reason):
             return "\(type): element count \(elements) \(reason)"
+        case .ggufHeader(let path, let reason):
+            return "\(path): GGUF header: \(reason)"
+        case .ggufTruncated(let path, let what, let offset, let needed, let size):
+            return "\(path): truncated: \(what) needs \(needed) bytes at offset \(offset) but the file has \(size) bytes"
+        case .ggufMetadata(let path, let key, let reason):
+            return "\(path): metadata key \(quoted(key)): \(reason)"
+        case .ggufDuplicateKey(let path, let key):
+            return "\(path): metadata key \(quoted(key)) appears twice"
         }
     }
 
@@ -98,12 +114,21 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
              .duplicateTensor(let p, _), .unknownDType(let p, _, _), .invalidShape(let p, _, _, _),
              .offsetsOutOfBounds(let p, _, _, _, _), .sizeMismatch(let p, _, _, _, _, _, _),
              .overlappingTensors(let p, _, _, _, _), .noSuchTensor(let p, _), .tensorMissingFromShard(let p, _, _),
-             .tensorNotInIndex(let p, _, _, _), .tensorInTwoShards(let p, _, _, _):
+             .tensorNotInIndex(let p, _, _, _), .tensorInTwoShards(let p, _, _, _),
+             .ggufHeader(let p, _), .ggufTruncated(let p, _, _, _, _), .ggufMetadata(let p, _, _),
+             .ggufDuplicateKey(let p, _):
             return p
         case .invalidElementCount: return nil
         }
     }
 }
 
-private func quoted(_ s: String) -> String { JSONValue.string(s).text }
+/// `s` as a JSON string literal (control characters escaped, so a name from a corrupt file keeps the message on
+/// one line).
+func quoted(_ s: String) -> String {
+    var s = s
+    var out: [UInt8] = []
+    s.withUTF8 { JSONString.appendQuoted($0, to: &out) }
+    return String(decoding: out, as: UTF8.self)
+}
 private func list(_ a: [Int]) -> String { "[" + a.map(String.init).joined(separator: ", ") + "]" }

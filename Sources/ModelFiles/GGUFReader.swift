@@ -198,13 +198,7 @@ public final class GGUFFile: @unchecked Sendable {
                                           end: t.offset &+ t.byteCount, dataSize: dataSize)
             }
         }
-        let sorted = tensors.filter { $0.byteCount > 0 }.sorted { $0.offset < $1.offset }
-        if sorted.count > 1 {
-            for k in 1..<sorted.count where sorted[k].offset < sorted[k - 1].offset + sorted[k - 1].byteCount {
-                throw .overlappingTensors(path: path, tensor: sorted[k].name, other: sorted[k - 1].name,
-                                          begin: sorted[k].offset, otherEnd: sorted[k - 1].offset + sorted[k - 1].byteCount)
-            }
-        }
+        try checkNoOverlap(tensors.map { ($0.name, $0.offset..<($0.offset + $0.byteCount)) }, path: path)
 
         self.metadata = metadata
         self.keyIndex = keyIndex

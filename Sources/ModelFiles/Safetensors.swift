@@ -149,7 +149,7 @@ public final class SafetensorsFile: @unchecked Sendable {
             indexByName[name] = tensors.count
             tensors.append(info)
         }
-        try Self.checkNoOverlap(tensors, path: path)
+        try checkNoOverlap(tensors.map { ($0.name, $0.dataOffsets) }, path: path)
         self.tensors = tensors
         self.indexByName = indexByName
         self.metadata = metadata ?? [:]
@@ -251,17 +251,6 @@ public final class SafetensorsFile: @unchecked Sendable {
             throw .sizeMismatch(path: path, tensor: name, begin: begin, end: end, dtype: dtype.rawValue, shape: shape, needed: needed)
         }
         return SafetensorsTensorInfo(name: name, dtype: dtype, shape: shape, dataOffsets: begin..<end, elementCount: elements)
-    }
-
-    /// Sorts the non-empty ranges by start and checks each starts at or after the previous one's end.
-    private static func checkNoOverlap(_ tensors: [SafetensorsTensorInfo], path: String) throws(ModelFileError) {
-        let ordered = tensors.filter { !$0.dataOffsets.isEmpty }
-            .sorted { ($0.dataOffsets.lowerBound, $0.dataOffsets.upperBound) < ($1.dataOffsets.lowerBound, $1.dataOffsets.upperBound) }
-        for (previous, next) in zip(ordered, ordered.dropFirst()) where next.dataOffsets.lowerBound < previous.dataOffsets.upperBound {
-            throw .overlappingTensors(
-                path: path, tensor: next.name, other: previous.name,
-                begin: next.dataOffsets.lowerBound, otherEnd: previous.dataOffsets.upperBound)
-        }
     }
 }
 

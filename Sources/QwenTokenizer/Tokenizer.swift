@@ -129,50 +129,42 @@ public final class TokenEncoder {
 
     /// Encodes text with no added-token handling: normalize, pretokenize, BPE.
     public func encodeOrdinary(_ text: UnsafeBufferPointer<UInt8>, into ids: inout [UInt32]) throws(TokenizerError) {
-        if tokenizer.normalizesNFC, normalizer.firstUnstableOffset(text) != nil {
-            normalized.removeAll(keepingCapacity: true)
-            normalizer.normalize(text, into: &normalized)
-            // `normalized` is not touched again until the pieces are encoded.
-            let n = normalized
-            try n.withUnsafeBufferPointer { (buffer) throws(TokenizerError) in
-                try encodePieces(buffer, into: &ids)
-            }
-            return
-        }
-        try encodePieces(text, into: &ids)
-    }
-
-    @inline(__always)
-    private func encodePieces(_ text: UnsafeBufferPointer<UInt8>, into ids: inout [UInt32]) throws(TokenizerError) {
         let model = tokenizer.model
         let scratch = self.scratch
-        guard let matcher else {
-            Qwen2Scanner().forEachPiece(text) { start, end in
-                model.encodePiece(UnsafeBufferPointer(rebasing: text[start..<end]), scratch: scratch, into: &ids)
-            }
-            return
-        }
-        try matcher.forEachPiece(text) { start, end in
-            model.encodePiece(UnsafeBufferPointer(rebasing: text[start..<end]), scratch: scratch, into: &ids)
+        try withNormalized(text) { (source) throws(TokenizerError) in
+            try splitPieces(source) { piece in model.encodePiece(piece, scratch: scratch, into: &ids) }
         }
     }
 
     /// Calls `body` with each pretokenized piece of `text` (no added-token split; NFC applied), for
     /// tests and diagnostics.
     public func forEachPiece(_ text: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(TokenizerError) {
-        func split(_ source: UnsafeBufferPointer<UInt8>) throws(TokenizerError) {
-            if let matcher {
-                try matcher.forEachPiece(source) { start, end in body(UnsafeBufferPointer(rebasing: source[start..<end])) }
-            } else {
-                Qwen2Scanner().forEachPiece(source) { start, end in body(UnsafeBufferPointer(rebasing: source[start..<end])) }
-            }
+        try withNormalized(text) { (source) throws(TokenizerError) in try splitPieces(source, body) }
+    }
+
+    /// Runs `body` on the NFC form of `text`: `text` itself when it is already NFC (the common case),
+    /// else the normalized copy in the encoder's reusable buffer.
+    @inline(__always)
+    private func withNormalized(_ text: UnsafeBufferPointer<UInt8>,
+                                _ body: (UnsafeBufferPointer<UInt8>) throws(TokenizerError) -> Void) throws(TokenizerError) {
+        guard tokenizer.normalizesNFC, normalizer.firstUnstableOffset(text) != nil else {
+            try body(text)
+            return
         }
-        if tokenizer.normalizesNFC, normalizer.firstUnstableOffset(text) != nil {
-            var normalized: [UInt8] = []
-            normalizer.normalize(text, into: &normalized)
-            try normalized.withUnsafeBufferPointer { (source) throws(TokenizerError) in try split(source) }
-        } else {
-            try split(text)
+        normalized.removeAll(keepingCapacity: true)
+        normalizer.normalize(text, into: &normalized)
+        // `normalized` is not touched again until `body` returns.
+        let copy = normalized
+        try copy.withUnsafeBufferPointer { (buffer) throws(TokenizerError) in try body(buffer) }
+    }
+
+    /// Cuts `text` into pretokenized pieces: Qwen2's pattern by the scanner, any other by PCRE2.
+    @inline(__always)
+    private func splitPieces(_ text: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(TokenizerError) {
+        guard let matcher else {
+            Qwen2Scanner().forEachPiece(text) { start, end in body(UnsafeBufferPointer(rebasing: text[start..<end])) }
+            return
         }
+        try matcher.forEachPiece(text) { start, end in body(UnsafeBufferPointer(rebasing: text[start..<end])) }
     }
 }

@@ -41,13 +41,15 @@ let package = Package(
         .target(name: "QwenKitIO", dependencies: ["CZstd"], swiftSettings: cpuFlags),
         // Qwen2's byte-level BPE tokenizer: NFC, added tokens, pretokenizer, BPE, decoding.
         .target(name: "QwenTokenizer", dependencies: ["CPCRE2", "CQwenKitData", "QwenKitIO"], swiftSettings: cpuFlags),
-        // Model files: the ggml type table and safetensors (GGUF to come), validated, memory-mapped.
+        // Model files: the ggml type table, safetensors, GGUF v3, HF model directories, typed hyperparameters.
         .target(name: "ModelFiles", dependencies: ["QwenKitIO"], swiftSettings: cpuFlags),
+        // What `inspect` shows: one view over GGUF, safetensors and HF directories, summaries, tensor statistics.
+        .target(name: "ModelInspection", dependencies: ["ModelFiles", "QwenKitIO"], swiftSettings: cpuFlags),
 
         .executableTarget(
             name: "qwenkit",
             dependencies: [
-                "QwenKitIO", "QwenTokenizer",
+                "QwenKitIO", "QwenTokenizer", "ModelFiles", "ModelInspection",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: cpuFlags),
@@ -55,6 +57,7 @@ let package = Package(
         .testTarget(name: "QwenKitIOTests", dependencies: ["QwenKitIO"]),
         .testTarget(name: "QwenTokenizerTests", dependencies: ["QwenTokenizer", "QwenKitIO"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "QwenKitIO"]),
+        .testTarget(name: "ModelInspectionTests", dependencies: ["ModelInspection", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "CLITests", dependencies: ["qwenkit", "QwenKitIO"], exclude: ["Snapshots"]),
     ]
 )

@@ -48,6 +48,9 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
     case ggufMetadata(path: String, key: String, reason: String)
     /// GGUF: a metadata key appears twice.
     case ggufDuplicateKey(path: String, key: String)
+    /// A model configuration (`config.json`, or GGUF hyperparameters read as one) lacks `key` or holds a value
+    /// the model cannot use.
+    case invalidConfig(path: String, key: String, reason: String)
 
     public var description: String {
         switch self {
@@ -102,6 +105,8 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
             return "\(path): metadata key \(quoted(key)): \(reason)"
         case .ggufDuplicateKey(let path, let key):
             return "\(path): metadata key \(quoted(key)) appears twice"
+        case .invalidConfig(let path, let key, let reason):
+            return key.isEmpty ? "\(path): \(reason)" : "\(path): \(quoted(key)): \(reason)"
         }
     }
 
@@ -116,7 +121,7 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
              .overlappingTensors(let p, _, _, _, _), .noSuchTensor(let p, _), .tensorMissingFromShard(let p, _, _),
              .tensorNotInIndex(let p, _, _, _), .tensorInTwoShards(let p, _, _, _),
              .ggufHeader(let p, _), .ggufTruncated(let p, _, _, _, _), .ggufMetadata(let p, _, _),
-             .ggufDuplicateKey(let p, _):
+             .ggufDuplicateKey(let p, _), .invalidConfig(let p, _, _):
             return p
         case .invalidElementCount: return nil
         }

@@ -1,0 +1,360 @@
+import QwenKitIO
+
+// A Qwen2 / Qwen2-MoE model's shape and constants as Swift values, read from either source and nowhere else:
+// GGUF metadata (`qwen2.block_count`, ... — the keys in GGUFKeys.Architecture) or an HF `config.json` (both the
+// 2024 layout with top-level `rope_theta` and `rope_scaling`, and transformers 5's `rope_parameters`; see
+// shared/SPEC-NOTES.md). The two mappings below are the only places these names are spelled.
+
+/// The model families qwenkit knows. Raw values are GGUF's `general.architecture`.
+public enum ModelArchitecture: String, CaseIterable, Sendable {
+    case qwen2
+    case qwen2moe
+
+    /// HF `config.json` `model_type` values.
+    public init?(hfModelType: String) {
+        switch hfModelType {
+        case "qwen2": self = .qwen2
+        case "qwen2_moe": self = .qwen2moe
+        default: return nil
+        }
+    }
+}
+
+/// RoPE context scaling (absent for plain RoPE).
+public struct RopeScaling: Sendable, Equatable {
+    /// "yarn" or "linear" (GGUF `rope.scaling.type`; HF `rope_type`/`type`).
+    public var type: String
+    public var factor: Double
+    /// The context the model was trained with (YaRN).
+    public var originalContextLength: Int?
+    /// YaRN's optional parameters, when the source states them.
+    public var extrapolationFactor: Double?
+    public var attentionFactor: Double?
+    public var betaFast: Double?
+    public var betaSlow: Double?
+
+    public init(type: String, factor: Double, originalContextLength: Int? = nil, extrapolationFactor: Double? = nil,
+                attentionFactor: Double? = nil, betaFast: Double? = nil, betaSlow: Double? = nil) {
+        self.type = type
+        self.factor = factor
+        self.originalContextLength = originalContextLength
+        self.extrapolationFactor = extrapolationFactor
+        self.attentionFactor = attentionFactor
+        self.betaFast = betaFast
+        self.betaSlow = betaSlow
+    }
+}
+
+/// The mixture-of-experts part of a Qwen2-MoE model.
+public struct MoEHyperparameters: Sendable, Equatable {
+    public var expertCount: Int
+    /// Experts chosen per token (top-k).
+    public var expertUsedCount: Int
+    /// Rows of each routed expert's FFN (`moe_intermediate_size`).
+    public var expertFeedForwardLength: Int
+    /// Rows of the shared expert's FFN (`shared_expert_intermediate_size`); 0 when there is none.
+    public var sharedExpertFeedForwardLength: Int
+    /// Whether the top-k router weights are renormalized to sum to 1 (HF `norm_topk_prob`; GGUF does not store it,
+    /// and llama.cpp's qwen2moe does not renormalize, so a GGUF gives false).
+    public var normalizeTopK: Bool
+
+    public init(expertCount: Int, expertUsedCount: Int, expertFeedForwardLength: Int,
+                sharedExpertFeedForwardLength: Int, normalizeTopK: Bool) {
+        self.expertCount = expertCount
+        self.expertUsedCount = expertUsedCount
+        self.expertFeedForwardLength = expertFeedForwardLength
+        self.sharedExpertFeedForwardLength = sharedExpertFeedForwardLength
+        self.normalizeTopK = normalizeTopK
+    }
+}
+
+/// A Qwen2-family model's hyperparameters.
+public struct Qwen2Hyperparameters: Sendable, Equatable {
+    public var architecture: ModelArchitecture
+    /// Transformer layers.
+    public var blockCount: Int
+    /// Longest context the model is made for (`max_position_embeddings`).
+    public var contextLength: Int
+    /// Hidden size.
+    public var embeddingLength: Int
+    /// Rows of the dense FFN (`intermediate_size`; in a MoE model, unused by the routed layers).
+    public var feedForwardLength: Int
+    public var headCount: Int
+    public var headCountKV: Int
+    /// Per-head size of queries/keys and values (`head_dim`; by default hidden / heads).
+    public var keyLength: Int
+    public var valueLength: Int
+    public var ropeFreqBase: Double
+    public var rmsNormEpsilon: Double
+    public var ropeScaling: RopeScaling?
+    public var moe: MoEHyperparameters?
+    /// Rows of the embedding, when the source says (HF `vocab_size`; GGUF: the token list or `token_embd`).
+    public var vocabSize: Int?
+    /// Whether the output projection is the token embedding (HF `tie_word_embeddings`; GGUF: no `output.weight`).
+    public var tiedEmbeddings: Bool?
+
+    /// RoPE's default base when a source does not state one (transformers and llama.cpp agree).
+    public static let defaultRopeFreqBase = 10_000.0
+
+    public init(architecture: ModelArchitecture, blockCount: Int, contextLength: Int, embeddingLength: Int,
+                feedForwardLength: Int, headCount: Int, headCountKV: Int, keyLength: Int? = nil,
+                valueLength: Int? = nil, ropeFreqBase: Double = Self.defaultRopeFreqBase, rmsNormEpsilon: Double,
+                ropeScaling: RopeScaling? = nil, moe: MoEHyperparameters? = nil, vocabSize: Int? = nil,
+                tiedEmbeddings: Bool? = nil) {
+        self.architecture = architecture
+        self.blockCount = blockCount
+        self.contextLength = contextLength
+        self.embeddingLength = embeddingLength
+        self.feedForwardLength = feedForwardLength
+        self.headCount = headCount
+        self.headCountKV = headCountKV
+        self.keyLength = keyLength ?? (headCount > 0 ? embeddingLength / headCount : 0)
+        self.valueLength = valueLength ?? self.keyLength
+        self.ropeFreqBase = ropeFreqBase
+        self.rmsNormEpsilon = rmsNormEpsilon
+        self.ropeScaling = ropeScaling
+        self.moe = moe
+        self.vocabSize = vocabSize
+        self.tiedEmbeddings = tiedEmbeddings
+    }
+
+    /// Checks what every later stage relies on: positive sizes, heads dividing evenly, KV heads dividing heads,
+    /// an even head size (RoPE rotates pairs), a top-k within the experts. `path` names the source in errors.
+    public func validate(path: String) throws(ModelFileError) {
+        func fail(_ key: String, _ reason: String) -> ModelFileError { .invalidConfig(path: path, key: key, reason: reason) }
+        let sizes: [(String, Int)] = [("block_count", blockCount), ("context_length", contextLength),
+                                      ("embedding_length", embeddingLength), ("head_count", headCount),
+                                      ("head_count_kv", headCountKV), ("key_length", keyLength),
+                                      ("value_length", valueLength)]
+        for (name, value) in sizes where value <= 0 { throw fail(name, "is \(value); it must be positive") }
+        guard feedForwardLength >= 0 else { throw fail("feed_forward_length", "is \(feedForwardLength); it must not be negative") }
+        guard headCount % headCountKV == 0 else {
+            throw fail("head_count_kv", "\(headCountKV) does not divide head_count \(headCount)")
+        }
+        guard keyLength % 2 == 0 else { throw fail("key_length", "\(keyLength) is odd; RoPE rotates pairs of dimensions") }
+        guard rmsNormEpsilon.isFinite, rmsNormEpsilon >= 0 else { throw fail("rms_norm_eps", "is \(rmsNormEpsilon)") }
+        guard ropeFreqBase.isFinite, ropeFreqBase > 0 else { throw fail("rope_theta", "is \(ropeFreqBase); it must be positive") }
+        if let s = ropeScaling {
+            guard s.factor.isFinite, s.factor > 0 else { throw fail("rope_scaling.factor", "is \(s.factor); it must be positive") }
+        }
+        if let moe {
+            guard moe.expertCount > 0 else { throw fail("expert_count", "is \(moe.expertCount); it must be positive") }
+            guard (1...moe.expertCount).contains(moe.expertUsedCount) else {
+                throw fail("expert_used_count", "is \(moe.expertUsedCount); it must be between 1 and expert_count \(moe.expertCount)")
+            }
+            guard moe.expertFeedForwardLength > 0 else {
+                throw fail("expert_feed_forward_length", "is \(moe.expertFeedForwardLength); it must be positive")
+            }
+        }
+        if let v = vocabSize, v <= 0 { throw fail("vocab_size", "is \(v); it must be positive") }
+    }
+}
+
+// MARK: - From GGUF metadata
+
+extension Qwen2Hyperparameters {
+    /// Reads `{arch}.*` from a GGUF file whose `general.architecture` is qwen2 or qwen2moe. Missing required keys,
+    /// values of the wrong kind and inconsistent values throw, naming the key.
+    public init(gguf file: GGUFFile) throws(ModelFileError) {
+        let path = file.path
+        guard let archName = file[GGUFKeys.generalArchitecture]?.stringValue else {
+            throw .invalidConfig(path: path, key: GGUFKeys.generalArchitecture, reason: "missing, or not a string")
+        }
+        guard let arch = ModelArchitecture(rawValue: archName) else {
+            throw .invalidConfig(path: path, key: GGUFKeys.generalArchitecture, reason:
+                "architecture \(quoted(archName)) is not supported (supported: \(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        typealias K = GGUFKeys.Architecture
+        func value(_ k: K) -> GGUFValue? { file[k.key(archName)] }
+        func int(_ k: K) throws(ModelFileError) -> Int? {
+            guard let v = value(k) else { return nil }
+            guard let i = v.intValue else {
+                throw .invalidConfig(path: path, key: k.key(archName), reason: "has type \(v.type.name), expected an integer")
+            }
+            return i
+        }
+        func required(_ k: K) throws(ModelFileError) -> Int {
+            guard let i = try int(k) else { throw .invalidConfig(path: path, key: k.key(archName), reason: "missing; \(archName) needs it") }
+            return i
+        }
+        func double(_ k: K) throws(ModelFileError) -> Double? {
+            switch value(k) {
+            case nil: return nil
+            case .float32(let f)?: return Double(f)
+            case .float64(let d)?: return d
+            case let v?: throw .invalidConfig(path: path, key: k.key(archName), reason: "has type \(v.type.name), expected a float")
+            }
+        }
+
+        var scaling: RopeScaling?
+        if let typeValue = value(.ropeScalingType) {
+            guard let type = typeValue.stringValue else {
+                throw .invalidConfig(path: path, key: K.ropeScalingType.key(archName), reason: "has type \(typeValue.type.name), expected a string")
+            }
+            if type != "none" {
+                guard let factor = try double(.ropeScalingFactor) else {
+                    throw .invalidConfig(path: path, key: K.ropeScalingFactor.key(archName), reason: "missing; rope scaling \(quoted(type)) needs it")
+                }
+                scaling = RopeScaling(type: type, factor: factor,
+                                      originalContextLength: try int(.ropeScalingOriginalContextLength),
+                                      extrapolationFactor: try double(.ropeYarnExtFactor),
+                                      attentionFactor: try double(.ropeYarnAttnFactor),
+                                      betaFast: try double(.ropeYarnBetaFast), betaSlow: try double(.ropeYarnBetaSlow))
+            }
+        }
+        var moe: MoEHyperparameters?
+        if arch == .qwen2moe {
+            moe = MoEHyperparameters(expertCount: try required(.expertCount),
+                                     expertUsedCount: try required(.expertUsedCount),
+                                     expertFeedForwardLength: try required(.expertFeedForwardLength),
+                                     sharedExpertFeedForwardLength: try int(.expertSharedFeedForwardLength) ?? 0,
+                                     normalizeTopK: false)
+        }
+        guard let eps = try double(.rmsNormEpsilon) else {
+            throw .invalidConfig(path: path, key: K.rmsNormEpsilon.key(archName), reason: "missing; \(archName) needs it")
+        }
+        let vocab = try int(.vocabSize)
+            ?? file[GGUFKeys.tokenizerTokens]?.arrayValue?.count
+            ?? file.tensor(named: "token_embd.weight").flatMap { $0.dims.count == 2 ? $0.dims[1] : nil }
+        let headCount = try required(.headCount)
+        let headCountKV = try int(.headCountKV) ?? headCount
+        self.init(architecture: arch,
+                  blockCount: try required(.blockCount),
+                  contextLength: try required(.contextLength),
+                  embeddingLength: try required(.embeddingLength),
+                  feedForwardLength: try int(.feedForwardLength) ?? 0,
+                  headCount: headCount,
+                  headCountKV: headCountKV,
+                  keyLength: try int(.keyLength),
+                  valueLength: try int(.valueLength),
+                  ropeFreqBase: try double(.ropeFreqBase) ?? Self.defaultRopeFreqBase,
+                  rmsNormEpsilon: eps,
+                  ropeScaling: scaling,
+                  moe: moe,
+                  vocabSize: vocab,
+                  tiedEmbeddings: file.tensor(named: "output.weight") == nil)
+        try validate(path: path)
+    }
+}
+
+// MARK: - From an HF config.json
+
+extension Qwen2Hyperparameters {
+    /// Reads a transformers `config.json` (`model_type` qwen2 or qwen2_moe). Defaults are transformers' own
+    /// (`num_key_value_heads` = heads, `rope_theta` 10000, `tie_word_embeddings` false, `norm_topk_prob` false).
+    public init(hfConfig config: JSONValue, path: String) throws(ModelFileError) {
+        func fail(_ key: String, _ reason: String) -> ModelFileError { .invalidConfig(path: path, key: key, reason: reason) }
+        guard case .object = config else { throw fail("config", "is not a JSON object") }
+        guard let modelType = config["model_type"]?.string else { throw fail("model_type", "missing, or not a string") }
+        guard let arch = ModelArchitecture(hfModelType: modelType) else {
+            throw fail("model_type", "\(quoted(modelType)) is not supported (supported: qwen2, qwen2_moe)")
+        }
+        func int(_ key: String, in object: JSONValue? = nil) throws(ModelFileError) -> Int? {
+            guard let v = (object ?? config)[key], !v.isNull else { return nil }
+            guard let d = v.number, d == d.rounded(), abs(d) < 9e15 else {
+                throw fail(key, "is \(v.text), expected an integer")
+            }
+            return Int(d)
+        }
+        func required(_ key: String) throws(ModelFileError) -> Int {
+            guard let i = try int(key) else { throw fail(key, "missing; a \(modelType) config needs it") }
+            return i
+        }
+        func double(_ key: String, in object: JSONValue? = nil) throws(ModelFileError) -> Double? {
+            guard let v = (object ?? config)[key], !v.isNull else { return nil }
+            guard let d = v.number else { throw fail(key, "is \(v.text), expected a number") }
+            return d
+        }
+        func bool(_ key: String) throws(ModelFileError) -> Bool? {
+            guard let v = config[key], !v.isNull else { return nil }
+            guard let b = v.bool else { throw fail(key, "is \(v.text), expected true or false") }
+            return b
+        }
+
+        // RoPE: transformers 5 keeps everything in `rope_parameters`; older configs have a top-level `rope_theta`
+        // and an optional `rope_scaling` whose kind is `rope_type` or the legacy `type`.
+        let ropeObject = [config["rope_parameters"], config["rope_scaling"]].lazy.compactMap { $0 }.first { !$0.isNull }
+        if let ropeObject, case .object = ropeObject {} else if let ropeObject {
+            throw fail("rope_scaling", "is \(ropeObject.text), expected an object")
+        }
+        let topTheta = try double("rope_theta")
+        let nestedTheta = ropeObject == nil ? nil : try double("rope_theta", in: ropeObject)
+        let theta = topTheta ?? nestedTheta
+        var scaling: RopeScaling?
+        if let r = ropeObject {
+            let kind = r["rope_type"]?.string ?? r["type"]?.string ?? "default"
+            if kind != "default", let factor = try double("factor", in: r) {
+                let nestedOriginal = try int("original_max_position_embeddings", in: r)
+                let topOriginal = try int("original_max_position_embeddings")
+                let attentionFactor = try double("attention_factor", in: r)
+                let attnFactor = try double("attn_factor", in: r)
+                scaling = RopeScaling(type: kind, factor: factor,
+                                      originalContextLength: nestedOriginal ?? topOriginal,
+                                      extrapolationFactor: try double("extrapolation_factor", in: r),
+                                      attentionFactor: attentionFactor ?? attnFactor,
+                                      betaFast: try double("beta_fast", in: r), betaSlow: try double("beta_slow", in: r))
+            }
+        }
+        var moe: MoEHyperparameters?
+        if arch == .qwen2moe {
+            if let layers = config["mlp_only_layers"]?.array, !layers.isEmpty {
+                throw fail("mlp_only_layers", "lists dense layers; Qwen2-MoE with dense layers is not supported (nor by llama.cpp)")
+            }
+            if let step = try int("decoder_sparse_step"), step > 1 {
+                throw fail("decoder_sparse_step", "is \(step); Qwen2-MoE with dense layers is not supported (nor by llama.cpp)")
+            }
+            let experts = try int("num_experts")
+            let localExperts = try int("num_local_experts")
+            guard let expertCount = experts ?? localExperts else {
+                throw fail("num_experts", "missing; a \(modelType) config needs it")
+            }
+            moe = MoEHyperparameters(expertCount: expertCount,
+                                     expertUsedCount: try required("num_experts_per_tok"),
+                                     expertFeedForwardLength: try required("moe_intermediate_size"),
+                                     sharedExpertFeedForwardLength: try int("shared_expert_intermediate_size") ?? 0,
+                                     normalizeTopK: try bool("norm_topk_prob") ?? false)
+        }
+        let heads = try required("num_attention_heads")
+        guard let eps = try double("rms_norm_eps") else { throw fail("rms_norm_eps", "missing; a \(modelType) config needs it") }
+        self.init(architecture: arch,
+                  blockCount: try required("num_hidden_layers"),
+                  contextLength: try required("max_position_embeddings"),
+                  embeddingLength: try required("hidden_size"),
+                  feedForwardLength: try int("intermediate_size") ?? 0,
+                  headCount: heads,
+                  headCountKV: try int("num_key_value_heads") ?? heads,
+                  keyLength: try int("head_dim"),
+                  valueLength: try int("head_dim"),
+                  ropeFreqBase: theta ?? Self.defaultRopeFreqBase,
+                  rmsNormEpsilon: eps,
+                  ropeScaling: scaling,
+                  moe: moe,
+                  vocabSize: try int("vocab_size"),
+                  tiedEmbeddings: try bool("tie_word_embeddings") ?? false)
+        try validate(path: path)
+    }
+
+    /// Reads and parses `path` (a `config.json`, at most `maxConfigLength` bytes).
+    public init(hfConfigFile path: String) throws(ModelFileError) {
+        try self.init(hfConfig: try readJSONFile(path), path: path)
+    }
+}
+
+/// The largest JSON side file read whole (config.json, tokenizer_config.json, an index).
+public let maxConfigLength = 100_000_000
+
+/// Parses the JSON file at `path`, with errors naming it.
+public func readJSONFile(_ path: String) throws(ModelFileError) -> JSONValue {
+    let file: MappedFile
+    do { file = try MappedFile(path: path) } catch { throw .io(error) }
+    guard file.count <= maxConfigLength else {
+        throw .invalidConfig(path: path, key: "", reason: "file is \(file.count) bytes, above the limit of \(maxConfigLength)")
+    }
+    do {
+        return try file.withUnsafeBytes { (raw) throws(JSONError) -> JSONValue in
+            try JSONScanner.parse(raw.bindMemory(to: UInt8.self))
+        }
+    } catch {
+        throw .invalidJSON(path: path, reason: error.description)
+    }
+}

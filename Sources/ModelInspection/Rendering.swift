@@ -12,8 +12,8 @@ import QwenKitIO
 // MARK: - Summary as text
 
 extension ModelSummary {
-    public func text() -> String {
-        var lines: [String] = []
+    /// The first line: path, format, size, counts.
+    public func headline() -> String {
         var head = "\(path): \(format)"
         if let v = formatVersion { head += " v\(v)" }
         head += ", " + bytes(fileSize)
@@ -21,7 +21,12 @@ extension ModelSummary {
         head += ", \(grouped(tensorCount)) tensor\(tensorCount == 1 ? "" : "s")"
         if formatVersion != nil { head += ", \(metadata.count) metadata key\(metadata.count == 1 ? "" : "s")" }
         if let a = alignment { head += ", alignment \(a)" }
-        lines.append(head)
+        return head
+    }
+
+    /// The whole summary: the headline, then the facts, bytes by type, metadata and warnings.
+    public func text() -> String {
+        var lines = [headline()]
 
         func row(_ label: String, _ value: String) { lines.append(pad(label, 16) + value) }
         if let a = architecture { row("architecture", a + (name.map { "  (\($0))" } ?? "")) }

@@ -52,7 +52,7 @@ public typealias ElementDecoder = @Sendable (_ data: UnsafeRawBufferPointer, _ s
 /// result does not depend on the thread count (slices are merged in order).
 public enum TensorStatisticsCalculator {
     /// Elements per work unit: 1 Mi elements (4 MB as float32) keeps threads busy without much merging.
-    static let unitElements = 1 << 20
+    public static let unitElements = 1 << 20
     /// Elements decoded and summed at a time: 4,096 floats stay in L1 between the two passes.
     static let blockElements = 4096
 
@@ -68,11 +68,13 @@ public enum TensorStatisticsCalculator {
     }
 
     /// Statistics for each of `tensors` that has a decoder (`decoder(type)`, defaulting to the built-in ones);
-    /// nil entries for the others. `progress` counts tensor bytes.
+    /// nil entries for the others. `progress` counts tensor bytes. `unitElements` (rounded to whole blocks) is the
+    /// slice one thread takes at a time; the result depends on it only through rounding.
     public static func compute(_ tensors: [InspectedModel.Tensor], threads: Int,
                                decoder: (InspectedModel.ElementType) -> ElementDecoder? = builtinDecoder(for:),
                                blockSize: (InspectedModel.ElementType) -> Int = { _ in 1 },
-                               progress: ProgressReporter = .disabled()) -> [TensorStatistics?] {
+                               progress: ProgressReporter = .disabled(),
+                               unitElements: Int = unitElements) -> [TensorStatistics?] {
         struct Unit { let tensor: Int; let start: Int; let count: Int }
         var units: [Unit] = []
         var decoders: [ElementDecoder?] = []

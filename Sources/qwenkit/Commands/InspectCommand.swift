@@ -14,7 +14,8 @@ struct InspectCommand: ParsableCommand {
         abstract: "Show what is inside a GGUF file, a safetensors file or an HF model directory.",
         discussion: """
             The summary (format, architecture, hyperparameters, tokenizer, parameter count, bytes by \
-            tensor type, every metadata key) reads headers only. GGUF shapes are ggml's dims, innermost \
+            tensor type, every metadata key) reads headers only. With --tensors, --tensor or --stats, \
+            text output shows the first line of the summary and the tables; --json always has it all. GGUF shapes are ggml's dims, innermost \
             first; safetensors shapes are PyTorch's, outermost first. Offsets are byte offsets in the file.
 
             Examples:
@@ -80,7 +81,8 @@ struct InspectCommand: ParsableCommand {
             if stats { document.append(("statistics", StatisticsTable.json(selected, statistics))) }
             try out.write(JSONOutput.object(document).rendered() + "\n")
         } else {
-            try out.write(summary.text())
+            // The summary alone by default; with a table asked for, its headline and the table(s).
+            try out.write(showTable || stats ? summary.headline() + "\n" : summary.text())
             let order = summary.format == "GGUF" ? "(ne)" : ""
             if showTable { try out.write("\n" + TensorTable.text(selected, shapeOrder: order)) }
             if stats { try out.write("\n" + StatisticsTable.text(selected, statistics)) }

@@ -55,4 +55,19 @@ public final class MappedFile: @unchecked Sendable {
         if let base { _ = madvise(UnsafeMutableRawPointer(mutating: base), count, Int32(MADV_WILLNEED)) }
         #endif
     }
+
+    /// Drops the pages wholly inside `bytes` from this process's resident set once they have been read, so that a
+    /// pass over a file larger than memory keeps RSS flat (the kernel still caches the file; a later read faults the
+    /// pages back in). `bytes` must lie inside a `MappedFile`'s mapping: on other memory this would discard data.
+    /// A hint: failures are ignored.
+    public static func releaseResidentPages(_ bytes: UnsafeRawBufferPointer) {
+        #if canImport(Glibc)
+        guard let start = bytes.baseAddress else { return }
+        let page = UInt(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (UInt(bitPattern: start) + page - 1) & ~(page - 1)
+        let end = (UInt(bitPattern: start) + UInt(bytes.count)) & ~(page - 1)
+        guard end > first, let address = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        _ = madvise(address, Int(end - first), Int32(MADV_DONTNEED))
+        #endif
+    }
 }

@@ -47,7 +47,7 @@ let package = Package(
         .executableTarget(
             name: "qwenkit",
             dependencies: [
-                "QwenKitIO", "QwenTokenizer",
+                "QwenKitIO", "QwenTokenizer", "ModelFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: cpuFlags),

@@ -85,7 +85,7 @@ public enum GGUFEditError: Error, Equatable, Sendable, CustomStringConvertible {
                 : "\(path): cannot set metadata key \(quoted(key)): the file has no such key, so its type is unknown;"
                     + " give the type of the new key"
         case .invalidValue(let key, let text, let type, let reason):
-            return "metadata key \(quoted(key)): \(quoted(text)) is not a \(type.name) value: \(reason)"
+            return "metadata key \(quoted(key)): \(quoted(text)) is not a valid \(type.name): \(reason)"
         case .cannotSetArray(let key, let elementType, let count):
             return "metadata key \(quoted(key)) is an array (\(count) \(elementType.name) elements);"
                 + " arrays cannot be set from text"

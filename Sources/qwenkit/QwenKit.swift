@@ -19,7 +19,7 @@ struct QwenKit: ParsableCommand {
               qwenkit help encode
             """,
         version: qwenkitVersion,
-        subcommands: [EncodeCommand.self, DecodeCommand.self, CountCommand.self, TokenizerCommand.self]
+        subcommands: [EncodeCommand.self, DecodeCommand.self, CountCommand.self, TokenizerCommand.self, EditCommand.self]
     )
 
     /// Parses, runs, and turns every error into one line on stderr and a non-zero exit. A closed

@@ -227,7 +227,7 @@ private func rawGGUF(kv: [([UInt8], UInt32, [UInt8])], tensorName: [UInt8]) -> [
         #expect(failure([.setKeepingType(key: "test.strings", text: "a")])
             == "metadata key \"test.strings\" is an array (4 STRING elements); arrays cannot be set from text")
         #expect(failure([.setKeepingType(key: "test.u8", text: "256")])
-            == "metadata key \"test.u8\": \"256\" is not a UINT8 value: out of range 0...255")
+            == "metadata key \"test.u8\": \"256\" is not a valid UINT8: out of range 0...255")
         #expect(failure([.set(key: "", value: .uint8(1))]) == "metadata key \"\": a key cannot be empty")
         for bad: GGUFValue in [.uint32(0), .uint32(48), .uint64(64), .string("64")] {
             #expect(failure([.set(key: "general.alignment", value: bad)])

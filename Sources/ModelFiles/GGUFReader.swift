@@ -88,6 +88,12 @@ public final class GGUFFile: @unchecked Sendable {
     public let dataStart: Int
     public var fileSize: Int { file.count }
 
+    /// Where each metadata entry (key, type id, value) lies in the file, in `metadata` order, and each tensor's
+    /// name (u64 length and bytes), in `tensors` order: lets a copy prove it re-encodes the stored bytes exactly
+    /// (a key or string that is not valid UTF-8 is decoded with U+FFFD and would not).
+    let metadataRecordRanges: [Range<Int>]
+    let tensorNameRanges: [Range<Int>]
+
     private let file: MappedFile
     private let bytes: UnsafeRawBufferPointer
     private let keyIndex: [String: Int]
@@ -133,12 +139,16 @@ public final class GGUFFile: @unchecked Sendable {
         var metadata: [GGUFKeyValue] = []
         metadata.reserveCapacity(Int(kvCount))
         var keyIndex: [String: Int] = [:]
+        var metadataRecordRanges: [Range<Int>] = []
+        metadataRecordRanges.reserveCapacity(Int(kvCount))
         for i in 0..<Int(kvCount) {
+            let recordStart = r.position
             let key = try r.string("metadata key #\(i)")
             guard keyIndex[key] == nil else { throw .ggufDuplicateKey(path: path, key: key) }
             let value = try r.value(key: key, file: file)
             keyIndex[key] = metadata.count
             metadata.append(GGUFKeyValue(key, value))
+            metadataRecordRanges.append(recordStart..<r.position)
         }
 
         // general.alignment: UINT32, a non-zero power of two.
@@ -158,8 +168,12 @@ public final class GGUFFile: @unchecked Sendable {
         var tensors: [GGUFTensorInfo] = []
         tensors.reserveCapacity(Int(tensorCount))
         var tensorIndex: [String: Int] = [:]
+        var tensorNameRanges: [Range<Int>] = []
+        tensorNameRanges.reserveCapacity(Int(tensorCount))
         for i in 0..<Int(tensorCount) {
+            let nameStart = r.position
             let name = try r.string("the name of tensor #\(i)")
+            tensorNameRanges.append(nameStart..<r.position)
             func fail(_ reason: String) -> ModelFileError { .malformedTensor(path: path, tensor: name, reason: reason) }
             guard name.utf8.count <= GGUFLimits.maxTensorNameLength else {
                 throw fail("name is \(name.utf8.count) bytes, above the limit of \(GGUFLimits.maxTensorNameLength)")
@@ -201,6 +215,8 @@ public final class GGUFFile: @unchecked Sendable {
         try checkNoOverlap(tensors.map { ($0.name, $0.offset..<($0.offset + $0.byteCount)) }, path: path)
 
         self.metadata = metadata
+        self.metadataRecordRanges = metadataRecordRanges
+        self.tensorNameRanges = tensorNameRanges
         self.keyIndex = keyIndex
         self.alignment = alignment
         self.tensors = tensors
@@ -223,6 +239,11 @@ public final class GGUFFile: @unchecked Sendable {
     public func data(of name: String) throws(ModelFileError) -> UnsafeRawBufferPointer {
         guard let info = tensor(named: name) else { throw .noSuchTensor(path: path, tensor: name) }
         return data(of: info)
+    }
+
+    /// The stored bytes at `range` (one of `metadataRecordRanges` or `tensorNameRanges`), valid while `self` lives.
+    func storedBytes(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: bytes[range])
     }
 
     /// Keeps the mapping alive across `body` (for callers holding `data(of:)` views).

@@ -153,12 +153,14 @@ public final class GGUFWriter {
     }
 }
 
-private func appendString(_ s: String, to out: inout [UInt8]) {
+/// A GGUF string: u64 byte length, then the UTF-8 bytes.
+func appendString(_ s: String, to out: inout [UInt8]) {
     appendLittleEndian(UInt64(s.utf8.count), to: &out)
     out.append(contentsOf: s.utf8)
 }
 
-private func appendValue(_ value: GGUFValue, to out: inout [UInt8]) {
+/// A value's encoding without its type id (for an array: element type, count, elements).
+func appendValue(_ value: GGUFValue, to out: inout [UInt8]) {
     switch value {
     case .uint8(let v): out.append(v)
     case .int8(let v): appendLittleEndian(v, to: &out)

@@ -19,7 +19,8 @@ struct QwenKit: ParsableCommand {
               qwenkit help encode
             """,
         version: qwenkitVersion,
-        subcommands: [EncodeCommand.self, DecodeCommand.self, CountCommand.self, TokenizerCommand.self, InspectCommand.self]
+        subcommands: [EncodeCommand.self, DecodeCommand.self, CountCommand.self, TokenizerCommand.self,
+                      InspectCommand.self, EditCommand.self]
     )
 
     /// Parses, runs, and turns every error into one line on stderr and a non-zero exit. A closed

@@ -50,6 +50,8 @@ help-snapshots: debug
 	COLUMNS=80 $(DEBUG_BIN) count --help             > $(SNAPSHOTS)/help-count.txt
 	COLUMNS=80 $(DEBUG_BIN) tokenizer --help         > $(SNAPSHOTS)/help-tokenizer.txt
 	COLUMNS=80 $(DEBUG_BIN) tokenizer compile --help > $(SNAPSHOTS)/help-tokenizer-compile.txt
+	COLUMNS=80 $(DEBUG_BIN) inspect --help           > $(SNAPSHOTS)/help-inspect.txt
+	COLUMNS=80 $(DEBUG_BIN) edit --help              > $(SNAPSHOTS)/help-edit.txt
 
 # The binary that compiles the data embeds the current data; the new file takes effect at the next build.
 tokenizer-data: build

@@ -173,13 +173,13 @@ _qwenkit() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    encode|decode|count|tokenizer|help)
+    encode|decode|count|tokenizer|inspect|edit|help)
         # Offer subcommand argument completions
         "_qwenkit_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'encode decode count tokenizer help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'encode decode count tokenizer inspect edit help' -- "${cur}"))
         ;;
     esac
 }
@@ -342,6 +342,87 @@ _qwenkit_tokenizer_compile() {
         return
         ;;
     '--level')
+        return
+        ;;
+    esac
+}
+
+_qwenkit_inspect() {
+    repeating_flags=()
+    non_repeating_flags=(--tensors --stats --json --full --version -h --help)
+    repeating_options=(--tensor)
+    non_repeating_options=(--threads)
+    __qwenkit_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--tensor')
+        return
+        ;;
+    '--threads')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __qwenkit_add_completions -f
+        return
+        ;;
+    esac
+}
+
+_qwenkit_edit() {
+    repeating_flags=()
+    non_repeating_flags=(--dry-run --version -h --help)
+    repeating_options=(--set --set-str --set-u32 --set-i32 --set-u64 --set-i64 --set-f32 --set-bool --delete)
+    non_repeating_options=(--output -o --chat-template)
+    __qwenkit_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--output'|'-o')
+        __qwenkit_add_completions -o plusdirs -fX '!*.@(gguf)'
+        return
+        ;;
+    '--set')
+        return
+        ;;
+    '--set-str')
+        return
+        ;;
+    '--set-u32')
+        return
+        ;;
+    '--set-i32')
+        return
+        ;;
+    '--set-u64')
+        return
+        ;;
+    '--set-i64')
+        return
+        ;;
+    '--set-f32')
+        return
+        ;;
+    '--set-bool')
+        return
+        ;;
+    '--delete')
+        return
+        ;;
+    '--chat-template')
+        __qwenkit_add_completions -f
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __qwenkit_add_completions -o plusdirs -fX '!*.@(gguf)'
         return
         ;;
     esac

@@ -16,6 +16,8 @@ struct QwenKit: ParsableCommand {
             Examples:
               echo 'Hello, world!' | qwenkit encode
               qwenkit count --lines corpus.txt
+              qwenkit inspect model.gguf
+              qwenkit edit model.gguf -o fixed.gguf --chat-template template.jinja
               qwenkit help encode
             """,
         version: qwenkitVersion,

@@ -33,6 +33,9 @@ import Testing
                                                "--threads <n>", "--json"]),
         HelpCase(command: ["tokenizer"], options: []),
         HelpCase(command: ["tokenizer", "compile"], options: ["-o, --output <output>"]),
+        HelpCase(command: ["inspect"], options: ["--tensors", "--tensor <glob>", "--stats", "--json", "--full", "--threads <n>"]),
+        HelpCase(command: ["edit"], options: ["-o, --output <file>", "--set <key=value>", "--set-str <key=value>", "--delete <key>",
+                                              "--chat-template <file>", "--dry-run"]),
     ]
 
     static let snapshotDirectory = CLI.repositoryPath("Tests/CLITests/Snapshots")

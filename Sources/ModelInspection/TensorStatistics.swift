@@ -140,25 +140,32 @@ public enum TensorStatisticsCalculator {
     /// block mean in a second pass over the (cached) block; used when the sum is finite, which proves there is no
     /// NaN or infinity. Otherwise (or if the float sum overflowed) the exact scalar path in double.
     static func blockStatistics(_ x: UnsafeBufferPointer<Float>) -> TensorStatistics {
-        // SIMD8 and `replacing(with:where:)` compile to vminps/vmaxps-style blends; `pointwiseMin` on SIMD16
-        // compiled to a scalar loop through the stack here (0.3 GB/s against 27 GB/s, Swift 6.3.1, haswell).
+        // `replacing(with:where:)` compiles to vminps/vmaxps-style blends; `pointwiseMin` compiled to a scalar loop
+        // through the stack here (0.3 GB/s against 27 GB/s, Swift 6.3.1, haswell). Two independent SIMD16
+        // accumulators per figure hide the add latency: 3.3 -> 5.0 G elements/s against one SIMD8.
         let n = x.count
         guard n > 0 else { return TensorStatistics() }
-        typealias V = SIMD8<Float>
+        typealias V = SIMD16<Float>
         let lanes = V.scalarCount
-        var vmin = V(repeating: .infinity), vmax = V(repeating: -.infinity)
-        var vsum = V.zero
+        var min0 = V(repeating: .infinity), max0 = V(repeating: -.infinity), sum0 = V.zero
+        var min1 = min0, max1 = max0, sum1 = sum0
         let raw = UnsafeRawPointer(x.baseAddress!)
         var i = 0
-        while i + lanes <= n {
+        while i + 2 * lanes <= n {
             let v = raw.loadUnaligned(fromByteOffset: i * 4, as: V.self)
-            vmin = vmin.replacing(with: v, where: v .< vmin)
-            vmax = vmax.replacing(with: v, where: v .> vmax)
-            vsum += v
-            i += lanes
+            let w = raw.loadUnaligned(fromByteOffset: (i + lanes) * 4, as: V.self)
+            min0 = min0.replacing(with: v, where: v .< min0)
+            max0 = max0.replacing(with: v, where: v .> max0)
+            sum0 += v
+            min1 = min1.replacing(with: w, where: w .< min1)
+            max1 = max1.replacing(with: w, where: w .> max1)
+            sum1 += w
+            i += 2 * lanes
         }
-        var lo = vmin.min(), hi = vmax.max()
-        var sum = Double(vsum.sum())
+        min0 = min0.replacing(with: min1, where: min1 .< min0)
+        max0 = max0.replacing(with: max1, where: max1 .> max0)
+        var lo = min0.min(), hi = max0.max()
+        var sum = Double((sum0 + sum1).sum())
         while i < n {
             let v = x[i]
             lo = v < lo ? v : lo
@@ -169,14 +176,16 @@ public enum TensorStatisticsCalculator {
         guard sum.isFinite, lo.isFinite, hi.isFinite else { return exactStatistics(x) }
         let mean = sum / Double(n)
         let fmean = Float(mean)
-        var vm2 = V.zero
+        var m2a = V.zero, m2b = V.zero
         i = 0
-        while i + lanes <= n {
+        while i + 2 * lanes <= n {
             let d = raw.loadUnaligned(fromByteOffset: i * 4, as: V.self) - fmean
-            vm2 += d * d
-            i += lanes
+            let e = raw.loadUnaligned(fromByteOffset: (i + lanes) * 4, as: V.self) - fmean
+            m2a += d * d
+            m2b += e * e
+            i += 2 * lanes
         }
-        var m2 = Double(vm2.sum())
+        var m2 = Double((m2a + m2b).sum())
         while i < n {
             let d = Double(x[i]) - Double(fmean)
             m2 += d * d

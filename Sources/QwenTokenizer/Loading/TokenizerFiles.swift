@@ -12,6 +12,32 @@ import Glibc
 import Darwin
 #endif
 
+extension TokenizerSpec {
+    /// Reads what a tokenizer file or model directory declares, without building the tables: the vocabulary and
+    /// merges in file order as byte-level texts, the added tokens, and the normalizer and pretokenizer as checked
+    /// against what qwenkit implements (anything else is refused by name, as `Tokenizer.load` does). For tools
+    /// that copy a tokenizer into another format (GGUF conversion). `path` is a tokenizer.json (optionally .zst)
+    /// or a directory with tokenizer.json or vocab.json + merges.txt (+ tokenizer_config.json).
+    public static func load(path: String) throws(TokenizerError) -> TokenizerSpec {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw TokenizerError.unreadable(path: path, reason: "cannot open: " + String(cString: strerror(errno))) }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            let dir = path.hasSuffix("/") ? String(path.dropLast()) : path
+            if let json = Tokenizer.firstExisting(dir, ["tokenizer.json", "tokenizer.json.zst"]) { return try load(path: json) }
+            guard let vocab = Tokenizer.firstExisting(dir, ["vocab.json", "vocab.json.zst"]),
+                  let merges = Tokenizer.firstExisting(dir, ["merges.txt", "merges.txt.zst"]) else {
+                throw TokenizerError.unreadable(path: path, reason: "no tokenizer.json, nor vocab.json with merges.txt, in this directory")
+            }
+            return try Tokenizer.loadVocabAndMergesSpec(vocab: vocab, merges: merges,
+                                                        config: Tokenizer.firstExisting(dir, ["tokenizer_config.json", "tokenizer_config.json.zst"]))
+        }
+        let data = try Tokenizer.readTokenizerFile(path)
+        return try Tokenizer.withTokenizerErrors(path: path) { try data.withUnsafeBufferPointer { b in
+            try Tokenizer.parseTokenizerJSONSpec(b, path: path)
+        } }
+    }
+}
+
 extension Tokenizer {
     /// Qwen2's tokenizer, embedded in the binary (compact form, zstd-compressed).
     public static func embeddedQwen2() throws(TokenizerError) -> Tokenizer {
@@ -60,6 +86,10 @@ extension Tokenizer {
     // MARK: tokenizer.json
 
     static func parseTokenizerJSON(_ bytes: UnsafeBufferPointer<UInt8>, path: String) throws(TokenizerError) -> Tokenizer {
+        try buildNamed(try parseTokenizerJSONSpec(bytes, path: path), path: path)
+    }
+
+    static func parseTokenizerJSONSpec(_ bytes: UnsafeBufferPointer<UInt8>, path: String) throws(TokenizerError) -> TokenizerSpec {
         var spec = TokenizerSpec()
         var s = JSONScanner(bytes)
         var sawModel = false
@@ -101,7 +131,7 @@ extension Tokenizer {
             throw TokenizerError.unreadable(path: path, reason: "\(error)")
         }
         guard sawModel else { throw TokenizerError.unreadable(path: path, reason: "no \"model\" section") }
-        return try buildNamed(spec, path: path)
+        return spec
     }
 
     private static func buildNamed(_ spec: TokenizerSpec, path: String) throws(TokenizerError) -> Tokenizer {
@@ -253,6 +283,10 @@ extension Tokenizer {
     // MARK: vocab.json + merges.txt
 
     static func loadVocabAndMerges(vocab vocabPath: String, merges mergesPath: String, config configPath: String?) throws(TokenizerError) -> Tokenizer {
+        try buildNamed(try loadVocabAndMergesSpec(vocab: vocabPath, merges: mergesPath, config: configPath), path: vocabPath)
+    }
+
+    static func loadVocabAndMergesSpec(vocab vocabPath: String, merges mergesPath: String, config configPath: String?) throws(TokenizerError) -> TokenizerSpec {
         var spec = TokenizerSpec()
         let vocabData = try readTokenizerFile(vocabPath)
         try withTokenizerErrors(path: vocabPath) { try vocabData.withUnsafeBufferPointer { b in
@@ -292,7 +326,7 @@ extension Tokenizer {
                 spec.addedTokens.sort { $0.id < $1.id }
             }
         }
-        return try buildNamed(spec, path: vocabPath)
+        return spec
     }
 
     // MARK: Files
@@ -315,7 +349,7 @@ extension Tokenizer {
 
     private static func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
-    private static func firstExisting(_ dir: String, _ names: [String]) -> String? {
+    static func firstExisting(_ dir: String, _ names: [String]) -> String? {
         names.lazy.map { dir + "/" + $0 }.first(where: fileExists)
     }
 }

@@ -277,7 +277,7 @@ func writerReproducesGGUFPyFixture(name: String, alignment: UInt32?) throws {
 }
 
 @Test func flippedBytesNeverCrash() throws {
-    var rng = GGUFFuzzRNG(seed: 0x6767_7566)
+    var rng = SplitMix64(seed: 0x6767_7566)
     for name in ["small.gguf", "small-align64.gguf"] {
         let golden = try fileBytes(fixturePath("gguf/" + name))
         try withTemporaryDirectory { dir in
@@ -379,18 +379,5 @@ func writerReproducesGGUFPyFixture(name: String, alignment: UInt32?) throws {
         withExtendedLifetime(file) {}
         try writeFile(path, RawGGUF().bytes())
         #expect(try GGUFFile(path: path).tensors.isEmpty)
-    }
-}
-
-/// A small seeded generator (GGUFFuzzRNG), so failures reproduce.
-private struct GGUFFuzzRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -6,6 +6,8 @@
 #   make help-snapshots   rebuild, then regenerate the help-text snapshots CLITests compares with
 #   make tokenizer-data   recompile the embedded tokenizer Sources/CQwenKitData/qwen2.qtok.zst
 #   make bench            release build, then Fixtures/bench/bench_tokenizers.py
+#   make fuzz             libFuzzer + AddressSanitizer over the GGUF and safetensors readers (Fuzz/), for
+#                         FUZZ_TIME seconds (default 60); the corpus and any crashing inputs stay in .build-fuzz/
 #
 # SCRATCH=.build-foo uses another build directory (swift --scratch-path), e.g. to build beside an
 # IDE or another checkout's build without waiting for the same lock.
@@ -20,7 +22,7 @@ DEBUG_BIN     := $(SCRATCH)/debug/qwenkit
 SNAPSHOTS     := Tests/CLITests/Snapshots
 TOKENIZER_OUT := Sources/CQwenKitData/qwen2.qtok.zst
 
-.PHONY: all build debug test completions help-snapshots tokenizer-data bench
+.PHONY: all build debug test completions help-snapshots tokenizer-data bench fuzz fuzz-build
 
 all: build
 
@@ -59,3 +61,30 @@ tokenizer-data: build
 
 bench: build
 	$(PYTHON) Fixtures/bench/bench_tokenizers.py --qwenkit $(RELEASE_BIN) $(BENCH_ARGS)
+
+# The fuzzer is built with swiftc, not SwiftPM, so that the sanitizer flags never reach `swift build`: QwenKitIO and
+# ModelFiles become instrumented static libraries, then Fuzz/ModelFilesFuzzer.swift links them with libFuzzer's
+# main. -Onone keeps the standard library's debug bounds checks (a zero-length slice past a buffer traps there, not
+# in -O). Seeds are the committed fixtures; FUZZ_ARGS passes more libFuzzer flags (e.g. -jobs=2, -runs=N).
+FUZZ_DIR    ?= .build-fuzz
+FUZZ_TIME   ?= 60
+SWIFTC      ?= swiftc
+FUZZ_FLAGS  := -sanitize=fuzzer,address -Onone -g -parse-as-library -swift-version 6 -I $(FUZZ_DIR) -I Sources/CZstd
+# The toolchain's lld links the sanitizer runtimes without gold's "cannot export local symbol" warnings.
+FUZZ_LINK   ?= -use-ld=lld
+FUZZ_BIN    := $(FUZZ_DIR)/modelfiles-fuzzer
+
+fuzz-build:
+	@mkdir -p $(FUZZ_DIR)
+	$(SWIFTC) $(FUZZ_FLAGS) -emit-library -static -emit-module -module-name QwenKitIO \
+		-emit-module-path $(FUZZ_DIR)/QwenKitIO.swiftmodule -o $(FUZZ_DIR)/libQwenKitIO.a Sources/QwenKitIO/*.swift
+	$(SWIFTC) $(FUZZ_FLAGS) -emit-library -static -emit-module -module-name ModelFiles \
+		-emit-module-path $(FUZZ_DIR)/ModelFiles.swiftmodule -o $(FUZZ_DIR)/libModelFiles.a Sources/ModelFiles/*.swift
+	$(SWIFTC) $(FUZZ_FLAGS) Fuzz/ModelFilesFuzzer.swift -L $(FUZZ_DIR) -lModelFiles -lQwenKitIO -lzstd \
+		$(FUZZ_LINK) -o $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@mkdir -p $(FUZZ_DIR)/corpus
+	cp Fixtures/gguf/*.gguf Fixtures/safetensors/*.safetensors $(FUZZ_DIR)/corpus/
+	$(FUZZ_BIN) $(FUZZ_DIR)/corpus -dict=Fuzz/modelfiles.dict -max_total_time=$(FUZZ_TIME) -malloc_limit_mb=1024 \
+		-artifact_prefix=$(FUZZ_DIR)/ -print_final_stats=1 $(FUZZ_ARGS)

@@ -205,6 +205,12 @@ public final class GGUFFile: @unchecked Sendable {
         let (padded, overflow) = r.position.addingReportingOverflow(alignment - 1)
         guard !overflow else { throw .ggufHeader(path: path, reason: "data section start overflows") }
         let dataStart = padded / alignment * alignment
+        // With tensors, the data section must start inside the file, even if every tensor is empty: a view at
+        // `dataStart` would otherwise point past the mapping. (Without tensors, gguf-py writes no padding.)
+        guard tensors.isEmpty || dataStart <= bytes.count else {
+            throw .ggufTruncated(path: path, what: "the padding before the data section", offset: r.position,
+                                 needed: dataStart - r.position, fileSize: bytes.count)
+        }
         let dataSize = max(0, bytes.count - dataStart)
         for t in tensors {
             guard t.offset <= dataSize, t.byteCount <= dataSize - t.offset else {

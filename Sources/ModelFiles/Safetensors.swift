@@ -52,6 +52,29 @@ public enum SafetensorsDType: String, CaseIterable, Sendable {
     }
 }
 
+extension SafetensorsDType {
+    /// The element and byte counts of a tensor of this dtype and `shape` (the reader's and the writer's one check):
+    /// throws `invalidShape` for a negative dimension, or a count that does not fit in `Int`.
+    func counts(shape: [Int], path: String, tensor: String) throws(ModelFileError) -> (elements: Int, bytes: Int) {
+        if let negative = shape.first(where: { $0 < 0 }) {
+            throw .invalidShape(path: path, tensor: tensor, shape: shape, reason: "has a negative dimension \(negative)")
+        }
+        var elements = 1
+        for d in shape {
+            let (p, overflow) = elements.multipliedReportingOverflow(by: d)
+            guard !overflow else {
+                throw .invalidShape(path: path, tensor: tensor, shape: shape, reason: "has more elements than Int can count")
+            }
+            elements = p
+        }
+        let (bytes, overflow) = elements.multipliedReportingOverflow(by: size)
+        guard !overflow else {
+            throw .invalidShape(path: path, tensor: tensor, shape: shape, reason: "of \(rawValue) needs more bytes than Int can count")
+        }
+        return (elements, bytes)
+    }
+}
+
 /// One tensor of a safetensors file, validated.
 public struct SafetensorsTensorInfo: Sendable, Equatable {
     public let name: String
@@ -65,7 +88,7 @@ public struct SafetensorsTensorInfo: Sendable, Equatable {
     /// `elementCount × dtype.size`, equal to `dataOffsets.count`.
     public var byteCount: Int { dataOffsets.count }
 
-    /// Memberwise; no checks (the reader validates what it builds; a writer will compute these).
+    /// Memberwise; no checks (the reader validates what it builds; `SafetensorsWriter` computes these).
     public init(name: String, dtype: SafetensorsDType, shape: [Int], dataOffsets: Range<Int>, elementCount: Int) {
         self.name = name
         self.dtype = dtype
@@ -222,21 +245,7 @@ public final class SafetensorsFile: @unchecked Sendable {
             guard let n = exactInteger(d) else { throw fail("shape entry \(d.text) is not an integer") }
             shape.append(n)
         }
-        if let negative = shape.first(where: { $0 < 0 }) {
-            throw .invalidShape(path: path, tensor: name, shape: shape, reason: "has a negative dimension \(negative)")
-        }
-        var elements = 1
-        for d in shape {
-            let (p, overflow) = elements.multipliedReportingOverflow(by: d)
-            guard !overflow else {
-                throw .invalidShape(path: path, tensor: name, shape: shape, reason: "has more elements than Int can count")
-            }
-            elements = p
-        }
-        let (needed, overflow) = elements.multipliedReportingOverflow(by: dtype.size)
-        guard !overflow else {
-            throw .invalidShape(path: path, tensor: name, shape: shape, reason: "of \(dtype.rawValue) needs more bytes than Int can count")
-        }
+        let (elements, needed) = try dtype.counts(shape: shape, path: path, tensor: name)
 
         guard case .array(let offsets) = offsetsValue, offsets.count == 2 else {
             throw fail("data_offsets is \(offsetsValue.text), not an array of two integers")

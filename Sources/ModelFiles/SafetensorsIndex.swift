@@ -6,7 +6,7 @@ import QwenKitIO
 /// Each shard is opened (and fully validated) once. The index and the shards must agree exactly: every tensor in
 /// `weight_map` is in the shard it names, every tensor of every shard is in `weight_map` under that shard, and no
 /// tensor is held by two shards. Shard names are plain file names next to the index (no `/`, so an index cannot
-/// point outside its directory).
+/// point outside its directory; no control characters, so every message naming a shard stays on one line).
 ///
 /// `@unchecked Sendable` for the same reason as `SafetensorsFile`: immutable after `init`.
 public final class SafetensorsIndex: @unchecked Sendable {
@@ -69,7 +69,8 @@ public final class SafetensorsIndex: @unchecked Sendable {
             guard case .string(let shard) = value else {
                 throw .malformedTensor(path: path, tensor: tensor, reason: "weight_map value is \(kindName(value)), not a file name")
             }
-            guard !shard.isEmpty, !shard.contains("/"), shard != ".", shard != ".." else {
+            guard !shard.isEmpty, !shard.contains("/"), shard != ".", shard != "..",
+                  !shard.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
                 throw .malformedTensor(path: path, tensor: tensor, reason: "shard \(JSONValue.string(shard).text) is not a plain file name")
             }
             guard shardOf.updateValue(shard, forKey: tensor) == nil else {

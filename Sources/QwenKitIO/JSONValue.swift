@@ -32,22 +32,24 @@ public indirect enum JSONValue: Sendable, Equatable {
     public var array: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
     public var isNull: Bool { if case .null = self { return true }; return false }
 
-    /// Compact JSON text, for messages.
+    /// Compact JSON text, for messages. Strings and keys are escaped as JSON (`JSONString`), control characters
+    /// included, so a value from an untrusted file cannot break a one-line message.
     public var text: String {
         switch self {
         case .null: return "null"
         case .bool(let b): return b ? "true" : "false"
         case .number(let n): return n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : String(n)
-        case .string(let s): return "\"" + s.replacingAll("\\", "\\\\").replacingAll("\"", "\\\"") + "\""
+        case .string(let s): return Self.quoted(s)
         case .array(let a): return "[" + a.map(\.text).joined(separator: ",") + "]"
-        case .object(let m): return "{" + m.map { "\"\($0.0)\":\($0.1.text)" }.joined(separator: ",") + "}"
+        case .object(let m): return "{" + m.map { Self.quoted($0.0) + ":" + $0.1.text }.joined(separator: ",") + "}"
         }
     }
-}
 
-extension String {
-    fileprivate func replacingAll(_ a: String, _ b: String) -> String {
-        split(separator: a, omittingEmptySubsequences: false).joined(separator: b)
+    private static func quoted(_ s: String) -> String {
+        var s = s
+        var out: [UInt8] = []
+        s.withUTF8 { JSONString.appendQuoted($0, to: &out) }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

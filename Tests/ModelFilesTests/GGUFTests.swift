@@ -277,7 +277,7 @@ func writerReproducesGGUFPyFixture(name: String, alignment: UInt32?) throws {
 }
 
 @Test func flippedBytesNeverCrash() throws {
-    var rng = GGUFFuzzRNG(seed: 0x6767_7566)
+    var rng = SplitMix64(seed: 0x6767_7566)
     for name in ["small.gguf", "small-align64.gguf"] {
         let golden = try fileBytes(fixturePath("gguf/" + name))
         try withTemporaryDirectory { dir in
@@ -382,15 +382,26 @@ func writerReproducesGGUFPyFixture(name: String, alignment: UInt32?) throws {
     }
 }
 
-/// A small seeded generator (GGUFFuzzRNG), so failures reproduce.
-private struct GGUFFuzzRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+// MARK: - Regressions found by FuzzTests
+
+/// Empty tensors in a file that ends inside the padding before the data section: the data section would start past
+/// the end of the file, so even a zero-byte view of it would point outside the mapping.
+@Test func rejectsADataSectionThatStartsPastTheEnd() throws {
+    var raw = RawGGUF(tensors: [("e", [0], 0, 0), ("f", [4, 0], 1, 0)])
+    raw.alignment = 1  // no padding after the infos
+    try withTemporaryDirectory { dir in
+        let path = dir + "/short.gguf"
+        let bytes = raw.bytes()
+        #expect(bytes.count % 32 != 0)
+        try writeFile(path, bytes)
+        let error = openExpectingFailure(path)
+        #expect(error?.description.contains("padding before the data section") == true, "\(String(describing: error))")
+        // Padded to the alignment, the same file is fine, and its empty tensors are empty views.
+        try writeFile(path, bytes + [UInt8](repeating: 0, count: (32 - bytes.count % 32) % 32))
+        let file = try GGUFFile(path: path)
+        #expect(try file.data(of: "e").isEmpty && file.data(of: "f").isEmpty)
+        // Without tensors there is no data section to find, and gguf-py writes no padding.
+        try writeFile(path, RawGGUF(kv: [("k", 0, [1])], alignment: 1).bytes())
+        #expect(try GGUFFile(path: path)["k"] == .uint8(1))
     }
 }

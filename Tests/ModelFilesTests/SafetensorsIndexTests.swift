@@ -54,6 +54,9 @@ private let badIndexes: [BadIndex] = [
              extraInShard2: false, tensor: "a", says: "appears twice"),
     BadIndex(label: "shard path outside the directory", weightMap: #""a":"../x.safetensors""#,
              extraInShard2: false, tensor: "a", says: "not a plain file name"),
+    // Found by FuzzTests: a control character in a shard name reached messages raw (and the file system).
+    BadIndex(label: "control character in a shard name", weightMap: #""a":"model-00001-of-00002.safe\ntensors""#,
+             extraInShard2: false, tensor: "a", says: #"shard "model-00001-of-00002.safe\ntensors" is not a plain file name"#),
 ]
 
 @Test(arguments: badIndexes)

@@ -63,4 +63,11 @@ struct JSONStringTests {
         Array("x".utf8).withUnsafeBufferPointer { JSONString.appendQuoted($0, to: &quoted) }
         #expect(quoted == Array(#""x""#.utf8))
     }
+
+    /// `JSONValue.text` goes into one-line error messages, so strings and keys are escaped like everything else.
+    @Test("JSONValue.text escapes strings and keys")
+    func valueTextIsEscaped() {
+        let value = JSONValue.object([("a\nb", .array([.string("\u{1}\"\\"), .number(2), .null]))])
+        #expect(value.text == #"{"a\nb":["\u0001\"\\",2,null]}"#)
+    }
 }

@@ -8,7 +8,7 @@ import Testing
 @Suite struct RegistryTests {
     @Test func supportedTypes() {
         #expect(QuantizationFormats.supportedTypes == [
-            .f32, .f16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .bf16,
+            .f32, .f16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K, .bf16,
         ])
         for type in [GGMLType.q8_1, .iq4_NL, .tq1_0, .mxfp4, .i8, .f64] {
             #expect(QuantizationFormats.format(for: type) == nil)
@@ -25,14 +25,14 @@ import Testing
     }
 
     @Test func wrongSizesThrow() throws {
-        let q4k = try #require(QuantizationFormats.format(for: .q4_0))
-        let row = [Float](repeating: 1, count: 900)
+        let q4k = try #require(QuantizationFormats.format(for: .q4_K))
+        let row = [Float](repeating: 1, count: 896)
         var out = [UInt8](repeating: 0, count: 1000)
-        #expect(throws: QuantizationError.invalidRowLength(type: "Q4_0", elements: 900, blockSize: 32)) {
+        #expect(throws: QuantizationError.invalidRowLength(type: "Q4_K", elements: 896, blockSize: 256)) {
             try row.withUnsafeBufferPointer { src in try out.withUnsafeMutableBytes { try q4k.quantizeRow(src, into: $0) } }
         }
         let row512 = [Float](repeating: 1, count: 512)
-        #expect(throws: QuantizationError.byteCountMismatch(type: "Q4_0", elements: 512, needed: 288, actual: 1000)) {
+        #expect(throws: QuantizationError.byteCountMismatch(type: "Q4_K", elements: 512, needed: 288, actual: 1000)) {
             try row512.withUnsafeBufferPointer { src in try out.withUnsafeMutableBytes { try q4k.quantizeRow(src, into: $0) } }
         }
         var floats = [Float](repeating: 0, count: 64)
@@ -45,7 +45,7 @@ import Testing
     }
 
     @Test func emptyRowsAreFine() throws {
-        let q6 = try #require(QuantizationFormats.format(for: .q5_1))
+        let q6 = try #require(QuantizationFormats.format(for: .q6_K))
         #expect(try q6.quantize([Float]()) == [])
         #expect(try q6.dequantize([UInt8]()) == [])
     }

@@ -45,6 +45,8 @@ let package = Package(
         .target(name: "ModelFiles", dependencies: ["QwenKitIO"], swiftSettings: cpuFlags),
         // What `inspect` shows: one view over GGUF, safetensors and HF directories, summaries, tensor statistics.
         .target(name: "ModelInspection", dependencies: ["ModelFiles", "QwenKitIO"], swiftSettings: cpuFlags),
+        // ggml's block formats (Q4_0 ... Q8_K, F16, BF16): reference quantizers and dequantizers, bit-exact with ggml.
+        .target(name: "Quantization", dependencies: ["ModelFiles"], swiftSettings: cpuFlags),
 
         .executableTarget(
             name: "qwenkit",
@@ -58,6 +60,7 @@ let package = Package(
         .testTarget(name: "QwenTokenizerTests", dependencies: ["QwenTokenizer", "QwenKitIO"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "QwenKitIO"]),
         .testTarget(name: "ModelInspectionTests", dependencies: ["ModelInspection", "ModelFiles", "QwenKitIO"]),
+        .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "CLITests", dependencies: ["qwenkit", "QwenKitIO"], exclude: ["Snapshots"]),
     ]
 )

@@ -1,0 +1,117 @@
+import ModelFiles
+
+/// Q2_K: 256 weights in 84 bytes, `scales[16] | qs[64] | d: fp16 | dmin: fp16`.
+/// Sixteen sub-blocks of 16; `scales[j]` holds sub-block j's 4-bit scale (low nibble) and 4-bit min (high
+/// nibble); weight = d · scale · q − dmin · min with q in 0...3. In each 128-element half h, byte `32h + l` of
+/// `qs` holds elements `128h + l + 32k` at bits 2k (k = 0...3).
+enum BlockQ2_K {
+    static let format = BlockFormat(type: .q2_K, reference: quantizeReference, dequantize: dequantize)
+    static let bytes = 84
+    static let scalesOffset = 0, qsOffset = 16, dOffset = 80, dminOffset = 82
+
+    /// ggml `quantize_row_q2_K_ref`.
+    static func quantizeReference(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ blocks: Int) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: QK_K + 16) { indices in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 + 2 * (QK_K / 16)) { floats in
+                let L = indices.baseAddress!             // [256] indices
+                let Laux = L + QK_K                    // [16] scratch for the search
+                let weights = floats.baseAddress!      // [16]
+                let mins = weights + 16                // [16] per sub-block (negated) minimum
+                let scales = mins + QK_K / 16          // [16] per sub-block scale
+                for i in 0..<blocks {
+                    quantizeBlock(x + i * QK_K, y + i * bytes, L, Laux, weights, mins, scales)
+                }
+            }
+        }
+    }
+
+    private static func quantizeBlock(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ L: UnsafeMutablePointer<UInt8>,
+        _ Laux: UnsafeMutablePointer<UInt8>, _ weights: UnsafeMutablePointer<Float>,
+        _ mins: UnsafeMutablePointer<Float>, _ scales: UnsafeMutablePointer<Float>
+    ) {
+        let q4scale: Float = 15
+
+        var maxScale: Float = 0  // as we are deducting the min, scales are always positive
+        var maxMin: Float = 0
+        for j in 0..<QK_K / 16 {
+            for l in 0..<16 { weights[l] = abs(x[16 * j + l]) }
+            scales[j] = makeQKX2Quants(
+                16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], Laux,
+                rmin: -0.5, rdelta: 0.1, nstep: 15, useMAD: true)
+            let scale = scales[j]
+            if scale > maxScale { maxScale = scale }
+            let min = mins[j]
+            if min > maxMin { maxMin = min }
+        }
+
+        if maxScale > 0 {
+            let iscale = q4scale / maxScale
+            for j in 0..<QK_K / 16 {
+                let l = nearestInt(iscale * scales[j])
+                storeByte(UInt8(truncatingIfNeeded: l), y, scalesOffset + j)
+            }
+            storeHalf(maxScale / q4scale, y, dOffset)
+        } else {
+            for j in 0..<QK_K / 16 { storeByte(0, y, scalesOffset + j) }
+            storeHalf(0, y, dOffset)
+        }
+        if maxMin > 0 {
+            let iscale = q4scale / maxMin
+            for j in 0..<QK_K / 16 {
+                let l = nearestInt(iscale * mins[j])
+                storeByte(loadByte(y, scalesOffset + j) | UInt8(truncatingIfNeeded: l << 4), y, scalesOffset + j)
+            }
+            storeHalf(maxMin / q4scale, y, dminOffset)
+        } else {
+            storeHalf(0, y, dminOffset)
+        }
+        for j in 0..<QK_K / 16 {
+            let sc = loadByte(y, scalesOffset + j)
+            let d = loadHalf(y, dOffset) * Float(sc & 0xF)
+            if d == 0 { continue }  // keep the search's indices
+            let dm = loadHalf(y, dminOffset) * Float(sc >> 4)
+            for ii in 0..<16 {
+                let l = nearestInt((x[16 * j + ii] + dm) / d)
+                L[16 * j + ii] = UInt8(truncatingIfNeeded: clamp(l, 0, 3))
+            }
+        }
+
+        for j in stride(from: 0, to: QK_K, by: 128) {
+            for l in 0..<32 {
+                let packed = L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6)
+                storeByte(packed, y, qsOffset + j / 4 + l)
+            }
+        }
+    }
+
+    /// ggml `dequantize_row_q2_K`.
+    static func dequantize(_ y: UnsafeRawPointer, _ x: UnsafeMutablePointer<Float>, _ blocks: Int) {
+        var out = x
+        for i in 0..<blocks {
+            let yb = y + i * bytes
+            let d = loadHalf(yb, dOffset)
+            let min = loadHalf(yb, dminOffset)
+            var q = qsOffset
+            var scaleIndex = 0
+            for _ in stride(from: 0, to: QK_K, by: 128) {
+                var shift: UInt8 = 0
+                for _ in 0..<4 {
+                    for half in 0..<2 {  // elements l and l + 16 of this 32-byte run, each with its own scale
+                        let sc = loadByte(yb, scalesOffset + scaleIndex)
+                        scaleIndex += 1
+                        let dl = d * Float(sc & 0xF)
+                        let ml = min * Float(sc >> 4)
+                        for l in 0..<16 {
+                            let v = (loadByte(yb, q + 16 * half + l) >> shift) & 3
+                            out[l] = dl * Float(v) - ml
+                        }
+                        out += 16
+                    }
+                    shift += 2
+                }
+                q += 32
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import ModelFiles
+
+/// Q3_K: 256 weights in 110 bytes, `hmask[32] | qs[64] | scales[12] | d: fp16`.
+/// Sixteen sub-blocks of 16 with 6-bit signed scales (stored + 32): the low nibble of scale j is in
+/// `scales[j]` (j < 8) or the high nibble of `scales[j − 8]`, its top 2 bits at bit `2·(j/4)` of `scales[8 + j%4]`.
+/// weight = d · (scale − 32) · (q − 4) with q in 0...7: its low 2 bits packed as in Q2_K, its high bit at bit
+/// `e/32` of `hmask[e % 32]`.
+enum BlockQ3_K {
+    static let format = BlockFormat(type: .q3_K, reference: quantizeReference, dequantize: dequantize)
+    static let bytes = 110
+    static let hmaskOffset = 0, qsOffset = 32, scalesOffset = 96, dOffset = 108
+
+    /// ggml `quantize_row_q3_K_ref`.
+    static func quantizeReference(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ blocks: Int) {
+        withUnsafeTemporaryAllocation(of: Int8.self, capacity: QK_K) { L in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: QK_K / 16) { scales in
+                for i in 0..<blocks {
+                    quantizeBlock(x + i * QK_K, y + i * bytes, L.baseAddress!, scales.baseAddress!)
+                }
+            }
+        }
+    }
+
+    private static func quantizeBlock(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ L: UnsafeMutablePointer<Int8>,
+        _ scales: UnsafeMutablePointer<Float>
+    ) {
+        var maxScale: Float = 0
+        var amax: Float = 0
+        for j in 0..<QK_K / 16 {
+            scales[j] = makeQ3Quants(16, 4, x + 16 * j, L + 16 * j, doRMSE: true)
+            let scale = abs(scales[j])
+            if scale > amax {
+                amax = scale
+                maxScale = scales[j]
+            }
+        }
+
+        for k in 0..<12 { storeByte(0, y, scalesOffset + k) }
+        if maxScale != 0 {
+            let iscale = -32 / maxScale
+            for j in 0..<QK_K / 16 {
+                var l = Int8(truncatingIfNeeded: nearestInt(iscale * scales[j]))
+                l = Int8(truncatingIfNeeded: clamp(Int(l), -32, 31) + 32)
+                if j < 8 {
+                    storeByte(UInt8(bitPattern: l) & 0xF, y, scalesOffset + j)
+                } else {
+                    let low = UInt8(truncatingIfNeeded: (Int(l) & 0xF) << 4)
+                    storeByte(loadByte(y, scalesOffset + j - 8) | low, y, scalesOffset + j - 8)
+                }
+                l >>= 4
+                let top = UInt8(truncatingIfNeeded: Int(l) << (2 * (j / 4)))
+                storeByte(loadByte(y, scalesOffset + 8 + j % 4) | top, y, scalesOffset + 8 + j % 4)
+            }
+            storeHalf(1 / iscale, y, dOffset)
+        } else {
+            storeHalf(0, y, dOffset)
+        }
+
+        for j in 0..<QK_K / 16 {
+            let sc = Int(scale(j, y + scalesOffset)) - 32
+            let d = loadHalf(y, dOffset) * Float(sc)
+            if d == 0 { continue }  // keep the search's indices
+            for ii in 0..<16 {
+                let l = clamp(nearestInt(x[16 * j + ii] / d), -4, 3)
+                L[16 * j + ii] = Int8(truncatingIfNeeded: l + 4)
+            }
+        }
+
+        for k in 0..<QK_K / 8 { storeByte(0, y, hmaskOffset + k) }
+        // The high bit of the first 32 quants goes to bit 0, of the next 32 to bit 1, and so on.
+        var m = 0
+        var hm: UInt8 = 1
+        for j in 0..<QK_K {
+            if L[j] > 3 {
+                storeByte(loadByte(y, hmaskOffset + m) | hm, y, hmaskOffset + m)
+                L[j] -= 4
+            }
+            m += 1
+            if m == QK_K / 8 {
+                m = 0
+                hm <<= 1
+            }
+        }
+        for j in stride(from: 0, to: QK_K, by: 128) {
+            for l in 0..<32 {
+                let packed = Int(L[j + l]) | (Int(L[j + l + 32]) << 2) | (Int(L[j + l + 64]) << 4)
+                    | (Int(L[j + l + 96]) << 6)
+                storeByte(UInt8(truncatingIfNeeded: packed), y, qsOffset + j / 4 + l)
+            }
+        }
+    }
+
+    /// Sub-block `j`'s 6-bit scale (still biased by 32) from the 12 scale bytes at `s`.
+    @inline(__always)
+    static func scale(_ j: Int, _ s: UnsafeRawPointer) -> UInt8 {
+        let low = j < 8 ? loadByte(s, j) & 0xF : loadByte(s, j - 8) >> 4
+        return low | (((loadByte(s, 8 + j % 4) >> UInt8(2 * (j / 4))) & 3) << 4)
+    }
+
+    /// ggml `dequantize_row_q3_K` (ggml unpacks the sixteen scales with 32-bit masks; `scale(_:_:)` reads the
+    /// same bits one scale at a time).
+    static func dequantize(_ y: UnsafeRawPointer, _ x: UnsafeMutablePointer<Float>, _ blocks: Int) {
+        var out = x
+        for i in 0..<blocks {
+            let yb = y + i * bytes
+            let dAll = loadHalf(yb, dOffset)
+            var q = qsOffset
+            var m: UInt8 = 1
+            var scaleIndex = 0
+            for _ in stride(from: 0, to: QK_K, by: 128) {
+                var shift: UInt8 = 0
+                for _ in 0..<4 {
+                    for half in 0..<2 {  // bytes l and l + 16 of this 32-byte run, each with its own scale
+                        let dl = dAll * Float(Int(scale(scaleIndex, yb + scalesOffset)) - 32)
+                        scaleIndex += 1
+                        for l in 0..<16 {
+                            let low = Int((loadByte(yb, q + 16 * half + l) >> shift) & 3)
+                            let high = loadByte(yb, hmaskOffset + 16 * half + l) & m != 0 ? 0 : 4
+                            out[l] = dl * Float(low - high)
+                        }
+                        out += 16
+                    }
+                    shift += 2
+                    m <<= 1
+                }
+                q += 32
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import ModelFiles
+
+/// Q4_K: 256 weights in 144 bytes, `d: fp16 | dmin: fp16 | scales[12] | qs[128]`.
+/// Eight sub-blocks of 32 with 6-bit scales and mins (packed as `scaleMinK4` reads them);
+/// weight = d · scale · q − dmin · min with q in 0...15. For each 64-element chunk c, byte `32c + l` of `qs`
+/// holds element `64c + l` in its low nibble and `64c + 32 + l` in its high nibble.
+enum BlockQ4_K {
+    static let format = BlockFormat(type: .q4_K, reference: quantizeReference, dequantize: dequantize)
+    static let bytes = 144
+    static let dOffset = 0, dminOffset = 2, scalesOffset = 4, qsOffset = 16
+
+    /// ggml `quantize_row_q4_K_ref`.
+    static func quantizeReference(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ blocks: Int) {
+        withKQuantScratch { scratch in
+            for i in 0..<blocks {
+                quantizeBlock(x + i * QK_K, y + i * bytes, scratch)
+            }
+        }
+    }
+
+    private static func quantizeBlock(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ s: KQuantScratch) {
+        let (L, Laux, weights, mins, scales) = (s.L, s.Laux, s.weights, s.mins, s.scales)
+
+        var maxScale: Float = 0  // as we are deducting the min, scales are always positive
+        var maxMin: Float = 0
+        for j in 0..<QK_K / 32 {
+            var sumX2: Float = 0
+            for l in 0..<32 { sumX2 += x[32 * j + l] * x[32 * j + l] }
+            let avX = (sumX2 / 32).squareRoot()
+            for l in 0..<32 { weights[l] = avX + abs(x[32 * j + l]) }
+            scales[j] = makeQKX2Quants(
+                32, 15, x + 32 * j, weights, L + 32 * j, &mins[j], Laux,
+                rmin: -1, rdelta: 0.1, nstep: 20, useMAD: false)
+            let scale = scales[j]
+            if scale > maxScale { maxScale = scale }
+            let min = mins[j]
+            if min > maxMin { maxMin = min }
+        }
+
+        let invScale: Float = maxScale > 0 ? 63 / maxScale : 0
+        let invMin: Float = maxMin > 0 ? 63 / maxMin : 0
+        for j in 0..<QK_K / 32 {
+            let ls = Swift.min(63, UInt8(truncatingIfNeeded: nearestInt(invScale * scales[j])))
+            let lm = Swift.min(63, UInt8(truncatingIfNeeded: nearestInt(invMin * mins[j])))
+            packScaleMinK4(j, scale: ls, min: lm, y + scalesOffset)
+        }
+        storeHalf(maxScale / 63, y, dOffset)
+        storeHalf(maxMin / 63, y, dminOffset)
+
+        for j in 0..<QK_K / 32 {
+            let (sc, m) = scaleMinK4(j, y + scalesOffset)
+            let d = loadHalf(y, dOffset) * Float(sc)
+            if d == 0 { continue }  // keep the search's indices
+            let dm = loadHalf(y, dminOffset) * Float(m)
+            for ii in 0..<32 {
+                let l = nearestInt((x[32 * j + ii] + dm) / d)
+                L[32 * j + ii] = UInt8(truncatingIfNeeded: clamp(l, 0, 15))
+            }
+        }
+
+        for (chunk, j) in stride(from: 0, to: QK_K, by: 64).enumerated() {
+            for l in 0..<32 {
+                storeByte(L[j + l] | (L[j + l + 32] << 4), y, qsOffset + 32 * chunk + l)
+            }
+        }
+    }
+
+    /// ggml `dequantize_row_q4_K`.
+    static func dequantize(_ y: UnsafeRawPointer, _ x: UnsafeMutablePointer<Float>, _ blocks: Int) {
+        var out = x
+        for i in 0..<blocks {
+            let yb = y + i * bytes
+            let d = loadHalf(yb, dOffset)
+            let min = loadHalf(yb, dminOffset)
+            var q = qsOffset
+            var scaleIndex = 0
+            for _ in stride(from: 0, to: QK_K, by: 64) {
+                let (sc1, m1) = scaleMinK4(scaleIndex, yb + scalesOffset)
+                let d1 = d * Float(sc1)
+                let min1 = min * Float(m1)
+                let (sc2, m2) = scaleMinK4(scaleIndex + 1, yb + scalesOffset)
+                let d2 = d * Float(sc2)
+                let min2 = min * Float(m2)
+                for l in 0..<32 { out[l] = d1 * Float(loadByte(yb, q + l) & 0xF) - min1 }
+                for l in 0..<32 { out[32 + l] = d2 * Float(loadByte(yb, q + l) >> 4) - min2 }
+                out += 64
+                q += 32
+                scaleIndex += 2
+            }
+        }
+    }
+}
+
+/// The per-row scratch of the Q4_K and Q5_K quantizers, on the stack for the whole row (nothing per block).
+struct KQuantScratch {
+    let L: UnsafeMutablePointer<UInt8>        // [256] indices
+    let Laux: UnsafeMutablePointer<UInt8>     // [32] the search's candidate indices
+    let weights: UnsafeMutablePointer<Float>  // [32] per-element weights of one sub-block
+    let mins: UnsafeMutablePointer<Float>     // [8] per sub-block (negated) minimum
+    let scales: UnsafeMutablePointer<Float>   // [8] per sub-block scale
+}
+
+func withKQuantScratch(_ body: (KQuantScratch) -> Void) {
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: QK_K + 32) { indices in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 32 + 2 * (QK_K / 32)) { floats in
+            let L = indices.baseAddress!
+            let weights = floats.baseAddress!
+            body(KQuantScratch(
+                L: L, Laux: L + QK_K, weights: weights, mins: weights + 32, scales: weights + 32 + QK_K / 32))
+        }
+    }
+}

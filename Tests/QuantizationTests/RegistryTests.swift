@@ -1,0 +1,104 @@
+// The registry: which types have codecs, that their sizes come from GGMLType's table, and that the checked entry
+// points refuse buffers that are not whole blocks of one row.
+import ModelFiles
+import Testing
+
+@testable import Quantization
+
+@Suite struct RegistryTests {
+    @Test func supportedTypes() {
+        #expect(QuantizationFormats.supportedTypes == [
+            .f32, .f16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K, .bf16,
+        ])
+        for type in [GGMLType.q8_1, .iq4_NL, .tq1_0, .mxfp4, .i8, .f64] {
+            #expect(QuantizationFormats.format(for: type) == nil)
+        }
+    }
+
+    @Test(arguments: QuantizationFormats.supportedTypes)
+    func sizesComeFromTheTypeTable(type: GGMLType) throws {
+        let format = try #require(QuantizationFormats.format(for: type))
+        #expect(format.type == type)
+        #expect(format.blockSize == type.traits.blockSize)
+        #expect(format.typeSize == type.traits.typeSize)
+        #expect(try format.rowByteCount(elements: 4 * type.blockSize) == 4 * type.typeSize)
+    }
+
+    @Test func wrongSizesThrow() throws {
+        let q4k = try #require(QuantizationFormats.format(for: .q4_K))
+        let row = [Float](repeating: 1, count: 896)
+        var out = [UInt8](repeating: 0, count: 1000)
+        #expect(throws: QuantizationError.invalidRowLength(type: "Q4_K", elements: 896, blockSize: 256)) {
+            try row.withUnsafeBufferPointer { src in try out.withUnsafeMutableBytes { try q4k.quantizeRow(src, into: $0) } }
+        }
+        let row512 = [Float](repeating: 1, count: 512)
+        #expect(throws: QuantizationError.byteCountMismatch(type: "Q4_K", elements: 512, needed: 288, actual: 1000)) {
+            try row512.withUnsafeBufferPointer { src in try out.withUnsafeMutableBytes { try q4k.quantizeRow(src, into: $0) } }
+        }
+        var floats = [Float](repeating: 0, count: 64)
+        let q8 = try #require(QuantizationFormats.format(for: .q8_0))
+        #expect(throws: QuantizationError.byteCountMismatch(type: "Q8_0", elements: 64, needed: 68, actual: 1000)) {
+            try out.withUnsafeBytes { src in try floats.withUnsafeMutableBufferPointer { try q8.dequantizeRow(src, into: $0) } }
+        }
+        #expect(QuantizationError.invalidRowLength(type: "Q4_K", elements: 896, blockSize: 256).description
+            == "Q4_K: a row of 896 elements is not a whole number of 256-element blocks")
+    }
+
+    @Test func emptyRowsAreFine() throws {
+        let q6 = try #require(QuantizationFormats.format(for: .q6_K))
+        #expect(try q6.quantize([Float]()) == [])
+        #expect(try q6.dequantize([UInt8]()) == [])
+    }
+
+    /// A loose sanity bound on real-looking data: the round trip's RMS error relative to the row's RMS. Catches a
+    /// codec that is bit-exact on the goldens only by accident of layout (it is not a spec of quality).
+    @Test(arguments: QuantizationFormats.supportedTypes)
+    func roundTripErrorIsSmall(type: GGMLType) throws {
+        let format = try #require(QuantizationFormats.format(for: type))
+        let row = Golden.row(try #require(Golden.cases.first { $0.name == "weights_4864" }))
+        let back = try format.dequantize(try format.quantize(row))
+        let err = zip(row, back).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +)
+        let energy = row.map { Double($0) * Double($0) }.reduce(0, +)
+        let relative = (err / energy).squareRoot()
+        let bound: [GGMLType: Double] = [
+            .f32: 0, .f16: 1e-3, .bf16: 5e-3, .q8_0: 0.01, .q8_K: 0.01, .q6_K: 0.02, .q5_0: 0.05, .q5_1: 0.05,
+            .q5_K: 0.05, .q4_0: 0.1, .q4_1: 0.1, .q4_K: 0.1, .q3_K: 0.2, .q2_K: 0.4,
+        ]
+        #expect(relative <= bound[type]!, "\(type): relative RMS error \(relative)")
+    }
+}
+
+@Suite struct Q8_0FastPathTests {
+    /// The SIMD quantizer against the reference on rows built to hit every branch: NaN and inf elements, subnormal
+    /// blocks (1/d = inf), all-zero blocks, ties, negative zeros, huge values.
+    @Test func fastEqualsReference() throws {
+        let format = try #require(QuantizationFormats.format(for: .q8_0))
+        var rng = SplitMix64(seed: 1)
+        var rows: [[Float]] = [Array(Golden.inputs[0..<(Golden.inputs.count / 32 * 32)])]
+        for kind in 0..<12 {
+            rows.append((0..<(32 * 64)).map { i -> Float in
+                let u = Float(rng.next() >> 40) / Float(1 << 24) * 2 - 1
+                switch kind {
+                case 0: return u
+                case 1: return u * Float(bitPattern: 0x0010_0000)  // subnormal
+                case 2: return i % 32 == 7 ? .nan : u
+                case 3: return i % 64 == 3 ? -.infinity : u
+                case 4: return (u * 16).rounded() / 2  // ties
+                case 5: return i % 3 == 0 ? -0.0 : u * 1e-3
+                case 6: return u * 3e38
+                case 7: return Float(bitPattern: UInt32(truncatingIfNeeded: rng.next()))  // anything at all
+                case 8: return i % 32 == 0 ? 127 : (u * 254).rounded() / 2
+                case 9: return u * 65504 * 127
+                case 10: return i % 32 == 31 ? .nan : 0
+                default: return 0
+                }
+            })
+        }
+        for (n, row) in rows.enumerated() {
+            let fast = try format.quantize(row)
+            let reference = try format.quantize(row, reference: true)
+            let diff = firstByteDifference(fast, reference, typeSize: format.typeSize)
+            #expect(diff == nil, "row kind \(n): \(diff ?? "")")
+        }
+    }
+}

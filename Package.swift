@@ -47,11 +47,13 @@ let package = Package(
         .target(name: "ModelInspection", dependencies: ["ModelFiles", "QwenKitIO"], swiftSettings: cpuFlags),
         // ggml's block formats (Q4_0 ... Q8_K, F16, BF16): reference quantizers and dequantizers, bit-exact with ggml.
         .target(name: "Quantization", dependencies: ["ModelFiles"], swiftSettings: cpuFlags),
+        // HF checkpoint -> GGUF as llama.cpp's converter writes it: names, metadata, tokenizer, streaming conversion.
+        .target(name: "Conversion", dependencies: ["ModelFiles", "Quantization", "QwenTokenizer", "QwenKitIO"], swiftSettings: cpuFlags),
 
         .executableTarget(
             name: "qwenkit",
             dependencies: [
-                "QwenKitIO", "QwenTokenizer", "ModelFiles", "ModelInspection",
+                "QwenKitIO", "QwenTokenizer", "ModelFiles", "ModelInspection", "Conversion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: cpuFlags),
@@ -60,6 +62,7 @@ let package = Package(
         .testTarget(name: "QwenTokenizerTests", dependencies: ["QwenTokenizer", "QwenKitIO"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "QwenKitIO"]),
         .testTarget(name: "ModelInspectionTests", dependencies: ["ModelInspection", "ModelFiles", "QwenKitIO"]),
+        .testTarget(name: "ConversionTests", dependencies: ["Conversion", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "CLITests", dependencies: ["qwenkit", "QwenKitIO"], exclude: ["Snapshots"]),
     ]

@@ -22,7 +22,7 @@ struct QwenKit: ParsableCommand {
             """,
         version: qwenkitVersion,
         subcommands: [EncodeCommand.self, DecodeCommand.self, CountCommand.self, TokenizerCommand.self,
-                      InspectCommand.self, EditCommand.self]
+                      InspectCommand.self, EditCommand.self, ConvertCommand.self]
     )
 
     /// Parses, runs, and turns every error into one line on stderr and a non-zero exit. A closed

@@ -18,6 +18,7 @@ public enum Converter {
     @discardableResult
     public static func write(_ plan: ConversionPlan, to path: String, progress: ProgressReporter = .disabled()) throws(ConversionError) -> Int {
         let writer = GGUFWriter(path: path)
+        writer.omitsPaddingWithoutTensors = true  // --vocab-only files end after the metadata, as the reference's do
         do {
             for kv in plan.metadata { try writer.add(kv.key, kv.value) }
             for t in plan.tensors { try writer.addTensor(name: t.name, dims: t.dims, type: t.type) }

@@ -50,6 +50,11 @@ public final class GGUFWriter {
     private var tensorNames: Set<String> = []
     private var dataSize = 0
 
+    /// With no tensors, end the file right after the metadata instead of padding it to the alignment, as
+    /// llama.cpp's converter does for `--vocab-only` (gguf-py's `write_tensors_to_file` pads; the converter does
+    /// not call it then). Either form reads back the same.
+    public var omitsPaddingWithoutTensors = false
+
     /// Nothing is created until `write`.
     public init(path: String) {
         self.path = path
@@ -138,8 +143,10 @@ public final class GGUFWriter {
             appendLittleEndian(t.type.rawValue, to: &out)
             appendLittleEndian(UInt64(t.offset), to: &out)
         }
-        let pad = (alignment - out.count % alignment) % alignment
-        out.append(contentsOf: repeatElement(0, count: pad))
+        if !(tensors.isEmpty && omitsPaddingWithoutTensors) {
+            let pad = (alignment - out.count % alignment) % alignment
+            out.append(contentsOf: repeatElement(0, count: pad))
+        }
         return out
     }
 

@@ -3,7 +3,7 @@
 
     python3 Fixtures/bench/make_bench_model.py [OUT_DIR]      (default /tmp/qwenkit-bench/qwen2-0.5b)
 
-Writes OUT_DIR/hf/ (config.json of Qwen2-0.5B: hidden 896, 24 layers, 14 heads, 2 KV heads, FFN 4864,
+Writes OUT_DIR/hf/ (the real Qwen2 tokenizer files from Fixtures/tokenizers/qwen2, config.json of Qwen2-0.5B: hidden 896, 24 layers, 14 heads, 2 KV heads, FFN 4864,
 vocab 151936, tied embeddings, BF16 matrices, F32 norms and biases, in model.safetensors) and OUT_DIR/model-f16.gguf
 (the same weights as llama.cpp's converter lays them out with --outtype f16, without the tokenizer), using
 numpy, safetensors and gguf-py. Weights are N(0, 0.02) (norms around 1), seeded, so every run makes the same files.
@@ -77,6 +77,15 @@ def main():
               "rope_theta": 1000000.0, "sliding_window": 32768, "tie_word_embeddings": True,
               "torch_dtype": "bfloat16", "use_cache": True, "use_sliding_window": False, "vocab_size": VOCAB}
     (out / "hf" / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    # The real Qwen2 tokenizer files (committed zstd-compressed under Fixtures/tokenizers/qwen2).
+    import zstandard
+    tok = pathlib.Path(__file__).resolve().parent.parent / "tokenizers" / "qwen2"
+    for f in tok.iterdir():
+        if f.name.endswith(".zst"):
+            data = zstandard.ZstdDecompressor().decompress(f.read_bytes(), max_output_size=1 << 30)
+            (out / "hf" / f.name[:-4]).write_bytes(data)
+        elif f.suffix == ".json":
+            (out / "hf" / f.name).write_bytes(f.read_bytes())
     specs = {k: TensorSpec(dtype={"BF16": "bfloat16", "F32": "float32"}[d], shape=a.shape, data_ptr=a.ctypes.data,
                            data_len=a.nbytes) for k, (d, a) in ts.items()}
     safetensors.serialize_file(specs, str(out / "hf" / "model.safetensors"), metadata={"format": "pt"})

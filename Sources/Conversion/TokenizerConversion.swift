@@ -30,6 +30,7 @@ public struct TokenizerConversion: Sendable {
     public init(directory: HFModelDirectory, vocabularySize: Int) throws(ConversionError) {
         let spec: TokenizerSpec
         do { spec = try TokenizerSpec.load(path: directory.path) } catch {
+            if case .unreadable(let path, let reason) = error { throw .tokenizer(path: path, reason: reason) }
             throw .tokenizer(path: directory.path, reason: error.description)
         }
         guard spec.pattern == Tokenizer.qwen2Pattern else {

@@ -61,7 +61,15 @@ public enum Converter {
                         bytes: UnsafeMutableRawBufferPointer, tensor: String) throws {
         guard let sourceType = dtype.ggmlType else { throw ConversionError.tensor(path: "", tensor: tensor, reason: "unsupported dtype") }
         if sourceType == type {
-            try sink.write(source)
+            // Copied in chunks, each chunk's mapped pages released once written, so RSS stays flat.
+            var offset = 0
+            while offset < source.count {
+                let end = Swift.min(source.count, offset + chunkElements * 4)
+                let piece = UnsafeRawBufferPointer(rebasing: source[offset..<end])
+                try sink.write(piece)
+                MappedFile.releaseResidentPages(piece)
+                offset = end
+            }
             return
         }
         guard let decoder = QuantizationFormats.format(for: sourceType), let encoder = QuantizationFormats.format(for: type) else {
@@ -83,6 +91,7 @@ public enum Converter {
             let out = UnsafeMutableRawBufferPointer(rebasing: bytes[0..<outBytes])
             try encoder.quantizeRow(UnsafeBufferPointer(f), into: out)
             try sink.write(UnsafeRawBufferPointer(out))
+            MappedFile.releaseResidentPages(input)
             start += n
         }
     }

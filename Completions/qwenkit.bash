@@ -173,13 +173,13 @@ _qwenkit() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    encode|decode|count|tokenizer|inspect|edit|help)
+    encode|decode|count|tokenizer|inspect|edit|convert|help)
         # Offer subcommand argument completions
         "_qwenkit_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'encode decode count tokenizer inspect edit help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'encode decode count tokenizer inspect edit convert help' -- "${cur}"))
         ;;
     esac
 }
@@ -423,6 +423,34 @@ _qwenkit_edit() {
     case "${positional_number}" in
     1)
         __qwenkit_add_completions -o plusdirs -fX '!*.@(gguf)'
+        return
+        ;;
+    esac
+}
+
+_qwenkit_convert() {
+    repeating_flags=()
+    non_repeating_flags=(--vocab-only -q --quiet --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-o --output --outtype)
+    __qwenkit_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-o'|'--output')
+        __qwenkit_add_completions -f
+        return
+        ;;
+    '--outtype')
+        __qwenkit_add_completions -W 'f32'$'\n''f16'$'\n''bf16'$'\n''q8_0'$'\n''auto'
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __qwenkit_add_completions -d
         return
         ;;
     esac

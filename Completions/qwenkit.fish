@@ -38,6 +38,8 @@ function __qwenkit_parse_tokens -S
             __qwenkit_parse_subcommand 1 'tensors' 'tensor=+' 'stats' 'json' 'full' 'threads=' 'version' 'h/help'
         case 'edit'
             __qwenkit_parse_subcommand 1 'o/output=' 'set=+' 'set-str=+' 'set-u32=+' 'set-i32=+' 'set-u64=+' 'set-i64=+' 'set-f32=+' 'set-bool=+' 'delete=+' 'chat-template=' 'dry-run' 'version' 'h/help'
+        case 'convert'
+            __qwenkit_parse_subcommand 1 'o/output=' 'outtype=' 'vocab-only' 'q/quiet' 'version' 'h/help'
         case 'help'
             __qwenkit_parse_subcommand -r 1 'version'
         end
@@ -101,6 +103,7 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwe
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'tokenizer' -d 'Tokenizer files: compile one to the compact form qwenkit embeds.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'inspect' -d 'Show what is inside a GGUF file, a safetensors file or an HF model directory.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'edit' -d 'Change a GGUF file\'s metadata; the tensors are copied as they are.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'convert' -d 'Convert a Hugging Face Qwen2 or Qwen2-MoE checkpoint to GGUF for llama.cpp.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'help' -d 'Show subcommand help information.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" tokenizer' -l 'tokenizer' -d 'tokenizer.json, a compact .qtok, or a model directory (default: the embedded Qwen2 tokenizer).' -rF
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" lines' -l 'lines' -d 'Treat each line as a document (a trailing \\r is removed).'
@@ -167,4 +170,11 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit edit" dry-run' -l 'dry-run' -d 'Print the changes on stdout and write nothing.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit edit" version' -l 'version' -d 'Show the version.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit edit" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit convert" -eq 1' -fa '(__qwenkit_complete_directories)'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit convert" o output' -s 'o' -l 'output' -d 'The GGUF file to write.' -rF
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit convert" outtype' -l 'outtype' -d 'Type of the weight matrices: f32, f16, bf16, q8_0, or auto (the checkpoint\'s F16 or BF16).' -rfka 'f32 f16 bf16 q8_0 auto'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit convert" vocab-only' -l 'vocab-only' -d 'Write only the tokenizer and hyperparameters, no tensors.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit convert" q quiet' -s 'q' -l 'quiet' -d 'No summary on stderr.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit convert" version' -l 'version' -d 'Show the version.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit convert" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit help" version' -l 'version' -d 'Show the version.'

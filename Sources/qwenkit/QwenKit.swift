@@ -16,6 +16,7 @@ struct QwenKit: ParsableCommand {
             Examples:
               echo 'Hello, world!' | qwenkit encode
               qwenkit count --lines corpus.txt
+              qwenkit convert ./Qwen2-0.5B-Instruct -o qwen2-0.5b-instruct.gguf
               qwenkit inspect model.gguf
               qwenkit edit model.gguf -o fixed.gguf --chat-template template.jinja
               qwenkit help encode

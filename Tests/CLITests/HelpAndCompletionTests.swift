@@ -34,6 +34,7 @@ import Testing
         HelpCase(command: ["tokenizer"], options: []),
         HelpCase(command: ["tokenizer", "compile"], options: ["-o, --output <output>"]),
         HelpCase(command: ["inspect"], options: ["--tensors", "--tensor <glob>", "--stats", "--json", "--full", "--threads <n>"]),
+        HelpCase(command: ["convert"], options: ["-o, --output <file>", "--outtype <type>", "--vocab-only", "-q, --quiet"]),
         HelpCase(command: ["edit"], options: ["-o, --output <file>", "--set <key=value>", "--set-str <key=value>", "--delete <key>",
                                               "--chat-template <file>", "--dry-run"]),
     ]

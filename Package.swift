@@ -44,7 +44,7 @@ let package = Package(
         // Model files: the ggml type table, safetensors, GGUF v3, HF model directories, typed hyperparameters.
         .target(name: "ModelFiles", dependencies: ["QwenKitIO"], swiftSettings: cpuFlags),
         // What `inspect` shows: one view over GGUF, safetensors and HF directories, summaries, tensor statistics.
-        .target(name: "ModelInspection", dependencies: ["ModelFiles", "QwenKitIO"], swiftSettings: cpuFlags),
+        .target(name: "ModelInspection", dependencies: ["ModelFiles", "Quantization", "QwenKitIO"], swiftSettings: cpuFlags),
         // ggml's block formats (Q4_0 ... Q8_K, F16, BF16): reference quantizers and dequantizers, bit-exact with ggml.
         .target(name: "Quantization", dependencies: ["ModelFiles"], swiftSettings: cpuFlags),
         // HF checkpoint -> GGUF as llama.cpp's converter writes it: names, metadata, tokenizer, streaming conversion.
@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "QwenKitIOTests", dependencies: ["QwenKitIO"]),
         .testTarget(name: "QwenTokenizerTests", dependencies: ["QwenTokenizer", "QwenKitIO"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "QwenKitIO"]),
-        .testTarget(name: "ModelInspectionTests", dependencies: ["ModelInspection", "ModelFiles", "QwenKitIO"]),
+        .testTarget(name: "ModelInspectionTests", dependencies: ["ModelInspection", "ModelFiles", "Quantization", "QwenKitIO"]),
         .testTarget(name: "ConversionTests", dependencies: ["Conversion", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "CLITests", dependencies: ["qwenkit", "QwenKitIO"], exclude: ["Snapshots"]),

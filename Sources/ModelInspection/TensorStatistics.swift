@@ -1,5 +1,6 @@
 import Dispatch
 import ModelFiles
+import Quantization
 import QwenKitIO
 import Synchronization
 
@@ -56,15 +57,29 @@ public enum TensorStatisticsCalculator {
     /// Elements decoded and summed at a time: 4,096 floats stay in L1 between the two passes.
     static let blockElements = 4096
 
-    /// A decoder for the types computed here directly (float types); nil for others.
+    /// A decoder for `type`: float types directly, ggml block types through their `Quantization` dequantizer;
+    /// nil for the others (integers, and block types without a dequantizer: IQ, TQ, MXFP4).
     public static func builtinDecoder(for type: InspectedModel.ElementType) -> ElementDecoder? {
         switch type {
         case .ggml(.f32), .safetensors(.f32): return decodeF32
         case .ggml(.f16), .safetensors(.f16): return decodeF16
         case .ggml(.bf16), .safetensors(.bf16): return decodeBF16
         case .ggml(.f64), .safetensors(.f64): return decodeF64
+        case .ggml(let t) where t.blockSize > 1:
+            guard let format = QuantizationFormats.format(for: t) else { return nil }
+            return { data, start, out in
+                let first = start / t.blockSize * t.typeSize
+                let bytes = out.count / t.blockSize * t.typeSize
+                try? format.dequantizeRow(UnsafeRawBufferPointer(rebasing: data[first..<(first + bytes)]), into: out)
+            }
         default: return nil
         }
+    }
+
+    /// Elements per block of `type` (slices and decoded blocks are whole blocks).
+    public static func blockSize(of type: InspectedModel.ElementType) -> Int {
+        if case .ggml(let t) = type { return t.blockSize }
+        return 1
     }
 
     /// Statistics for each of `tensors` that has a decoder (`decoder(type)`, defaulting to the built-in ones);
@@ -74,7 +89,7 @@ public enum TensorStatisticsCalculator {
     /// resident set once read, so memory stays flat however large the model.
     public static func compute(_ tensors: [InspectedModel.Tensor], threads: Int,
                                decoder: (InspectedModel.ElementType) -> ElementDecoder? = builtinDecoder(for:),
-                               blockSize: (InspectedModel.ElementType) -> Int = { _ in 1 },
+                               blockSize: (InspectedModel.ElementType) -> Int = blockSize(of:),
                                progress: ProgressReporter = .disabled(),
                                unitElements: Int = unitElements, releasePages: Bool = true) -> [TensorStatistics?] {
         struct Unit { let tensor: Int; let start: Int; let count: Int }
@@ -112,7 +127,7 @@ public enum TensorStatisticsCalculator {
                 var stats = TensorStatistics()
                 var done = 0
                 while done < unit.count {
-                    let n = Swift.min(blockElements, unit.count - done)
+                    let n = Swift.min(blockElements, unit.count - done)  // blockElements is a multiple of 256
                     let out = UnsafeMutableBufferPointer(rebasing: scratch[0..<n])
                     decode(tensor.data, unit.start + done, out)
                     stats.merge(blockStatistics(UnsafeBufferPointer(out)))

@@ -3,6 +3,7 @@
 
 import Foundation
 import ModelFiles
+import Quantization
 import QwenKitIO
 import Testing
 @testable import ModelInspection
@@ -74,9 +75,24 @@ func expectStatistics(_ s: TensorStatistics?, _ e: [String: Any], _ name: String
         }
     }
 
-    @Test func quantizedTypesHaveNoBuiltinDecoder() {
-        #expect(TensorStatisticsCalculator.builtinDecoder(for: .ggml(.q8_0)) == nil)
-        #expect(TensorStatisticsCalculator.builtinDecoder(for: .ggml(.f16)) != nil)
+    /// Quantized tensors are dequantized block by block; the figures equal those of the whole tensor dequantized
+    /// at once (Quantization's reference dequantizer) and summed in double.
+    @Test func quantizedTensors() throws {
+        let model = try InspectedModel(path: repositoryRoot.appendingPathComponent("Fixtures/convert-golden/q2moe.q8_0.gguf").path)
+        let quantized = model.tensors.filter { $0.type == .ggml(.q8_0) }
+        #expect(quantized.count == 20)
+        let stats = TensorStatisticsCalculator.compute(quantized, threads: 2, unitElements: 512)
+        for (t, s) in zip(quantized, stats) {
+            var floats = [Float](repeating: 0, count: t.elementCount)
+            try floats.withUnsafeMutableBufferPointer { try QuantizationFormats.format(for: .q8_0)!.dequantizeRow(t.data, into: $0) }
+            let exact = floats.withUnsafeBufferPointer { TensorStatisticsCalculator.exactStatistics($0) }
+            let s = try #require(s)
+            #expect(s.count == exact.count && s.min == exact.min && s.max == exact.max, "\(t.name)")
+            let scale = max(abs(exact.mean), exact.std)
+            #expect(abs(s.mean - exact.mean) <= 1e-6 * scale && abs(s.std - exact.std) <= 1e-6 * scale, "\(t.name)")
+        }
+        #expect(TensorStatisticsCalculator.builtinDecoder(for: .ggml(.iq2_XXS)) == nil)
+        #expect(TensorStatisticsCalculator.builtinDecoder(for: .safetensors(.i32)) == nil)
     }
 }
 

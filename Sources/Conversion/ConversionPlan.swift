@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ModelFiles
 import QwenKitIO
 
@@ -123,7 +128,7 @@ public struct ConversionPlan: @unchecked Sendable {
         let tokenizer = try TokenizerConversion(directory: directory, vocabularySize: h.vocabSize ?? 0)
         let counts = ModelNaming.ParameterCounts(tensors: self.tensors.map { ($0.name, $0.dims) })
         let naming = ModelNaming.derive(nameOrPath: directory.config["_name_or_path"]?.string,
-                                        directoryName: baseName(path), parameters: counts)
+                                        directoryName: directoryName(path), parameters: counts)
         self.metadata = try MetadataBuilder.entries(directory: directory, hyperparameters: h, fileType: resolved.fileType,
                                                     naming: naming, tokenizer: tokenizer)
     }
@@ -182,6 +187,15 @@ struct ExpectedShapes {
 
     func shape(of name: String) -> [Int]? { shapes[name] }
     func expertShape(of name: String) -> [Int]? { expertShapes[name] }
+}
+
+/// The directory's name as given (as the reference takes it), except that `.` and `..` are resolved, so that
+/// `convert .` names the model after the directory (the reference would use an empty name there).
+func directoryName(_ path: String) -> String {
+    let given = baseName(path)
+    guard given == "." || given == "..", let resolved = realpath(path, nil) else { return given }
+    defer { free(resolved) }
+    return baseName(String(cString: resolved))
 }
 
 /// The last path component (without a trailing slash).

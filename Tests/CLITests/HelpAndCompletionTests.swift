@@ -36,6 +36,7 @@ import Testing
         HelpCase(command: ["inspect"], options: ["--tensors", "--tensor <glob>", "--stats", "--json", "--full", "--threads <n>"]),
         HelpCase(command: ["edit"], options: ["-o, --output <file>", "--set <key=value>", "--set-str <key=value>", "--delete <key>",
                                               "--chat-template <file>", "--dry-run"]),
+        HelpCase(command: ["diff"], options: ["--tolerance <x>", "--tensor <glob>", "--json", "--threads <n>"]),
     ]
 
     static let snapshotDirectory = CLI.repositoryPath("Tests/CLITests/Snapshots")

@@ -114,7 +114,7 @@ extension ModelDiff {
     }
 
     static func text(_ m: MetadataDiff, keyCounts: (Int, Int)) -> [String] {
-        if m.isEmpty { return ["metadata: the same \(grouped(keyCounts.0)) keys and values"] }
+        if m.isEmpty { return ["metadata: the same \(grouped(keyCounts.0)) key\(keyCounts.0 == 1 ? "" : "s") and values"] }
         var lines = ["metadata: \(m.changed.count) changed, \(m.added.count) added, \(m.removed.count) removed"]
         let width = min(44, ([m.changed.map(\.key), m.added.map(\.key), m.removed.map(\.key)].joined().map(\.count).max() ?? 0) + 2)
         func shown(_ v: GGUFValue) -> String {

@@ -42,7 +42,7 @@ extension ModelDiff {
         }
         lines.append(plan.mapping == .hfToGGUF
             ? "HF names mapped to GGUF names as convert maps them; shapes outermost first (GGUF ne reversed)"
-            : (a.formatName == "GGUF" ? "names as stored; shapes outermost first (GGUF ne reversed)" : "names as stored; shapes outermost first"))
+            : (a.isGGUF ? "names as stored; shapes outermost first (GGUF ne reversed)" : "names as stored; shapes outermost first"))
 
         if !tensors.isEmpty {
             let names = tensors.map(\.name)

@@ -55,6 +55,7 @@ help-snapshots: debug
 	COLUMNS=80 $(DEBUG_BIN) inspect --help           > $(SNAPSHOTS)/help-inspect.txt
 	COLUMNS=80 $(DEBUG_BIN) edit --help              > $(SNAPSHOTS)/help-edit.txt
 	COLUMNS=80 $(DEBUG_BIN) convert --help           > $(SNAPSHOTS)/help-convert.txt
+	COLUMNS=80 $(DEBUG_BIN) diff --help              > $(SNAPSHOTS)/help-diff.txt
 
 # The binary that compiles the data embeds the current data; the new file takes effect at the next build.
 tokenizer-data: build

@@ -49,11 +49,14 @@ let package = Package(
         .target(name: "Quantization", dependencies: ["ModelFiles"], swiftSettings: cpuFlags),
         // HF checkpoint -> GGUF as llama.cpp's converter writes it: names, metadata, tokenizer, streaming conversion.
         .target(name: "Conversion", dependencies: ["ModelFiles", "Quantization", "QwenTokenizer", "QwenKitIO"], swiftSettings: cpuFlags),
+        // What `diff` shows: two models matched tensor by tensor across formats and names, compared as float32.
+        .target(name: "ModelComparison", dependencies: ["ModelInspection", "Quantization", "Conversion", "ModelFiles", "QwenKitIO"],
+                swiftSettings: cpuFlags),
 
         .executableTarget(
             name: "qwenkit",
             dependencies: [
-                "QwenKitIO", "QwenTokenizer", "ModelFiles", "ModelInspection", "Conversion",
+                "QwenKitIO", "QwenTokenizer", "ModelFiles", "ModelInspection", "Conversion", "ModelComparison",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: cpuFlags),
@@ -63,6 +66,8 @@ let package = Package(
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "QwenKitIO"]),
         .testTarget(name: "ModelInspectionTests", dependencies: ["ModelInspection", "ModelFiles", "Quantization", "QwenKitIO"]),
         .testTarget(name: "ConversionTests", dependencies: ["Conversion", "ModelFiles", "QwenKitIO"]),
+        .testTarget(name: "ModelComparisonTests",
+                    dependencies: ["ModelComparison", "ModelInspection", "Quantization", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "CLITests", dependencies: ["qwenkit", "QwenKitIO"], exclude: ["Snapshots"]),
     ]

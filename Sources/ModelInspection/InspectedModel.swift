@@ -81,6 +81,16 @@ public final class InspectedModel: @unchecked Sendable {
         }
     }
 
+    /// "GGUF", "safetensors", "safetensors (sharded)" or "HF model directory".
+    public var formatName: String {
+        switch source {
+        case .gguf: return "GGUF"
+        case .safetensors: return "safetensors"
+        case .sharded: return "safetensors (sharded)"
+        case .hfDirectory: return "HF model directory"
+        }
+    }
+
     /// Every data file's size in bytes, summed.
     public var totalFileSize: Int {
         switch source {

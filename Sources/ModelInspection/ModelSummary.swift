@@ -9,6 +9,17 @@ public struct ModelSummary: Sendable {
         public let key: String
         public let type: String
         public let value: Value
+
+        public init(key: String, type: String, value: Value) {
+            self.key = key
+            self.type = type
+            self.value = value
+        }
+
+        /// A GGUF metadata entry as `inspect` shows it (arrays cut to their first items unless `full`).
+        public init(_ kv: GGUFKeyValue, full: Bool = false) {
+            self.init(key: kv.key, type: ModelSummary.typeName(kv.value), value: ModelSummary.value(kv.value, full: full))
+        }
     }
 
     /// A metadata value: a scalar, or an array (summarized to its first items unless `full`).
@@ -78,18 +89,18 @@ extension ModelSummary {
     public init(_ model: InspectedModel, full: Bool = false) {
         switch model.source {
         case .gguf(let f):
-            self.init(path: model.path, format: "GGUF", fileSize: f.fileSize)
+            self.init(path: model.path, format: model.formatName, fileSize: f.fileSize)
             formatVersion = Int(f.version)
             alignment = f.alignment
             describeGGUF(f, full: full)
         case .safetensors(let f):
-            self.init(path: model.path, format: "safetensors", fileSize: f.fileSize)
+            self.init(path: model.path, format: model.formatName, fileSize: f.fileSize)
             metadata = f.metadata.sorted { $0.key < $1.key }.map { Entry(key: $0.key, type: "string", value: .scalar(.string($0.value))) }
         case .sharded(let index):
-            self.init(path: model.path, format: "safetensors (sharded)", fileSize: model.totalFileSize)
+            self.init(path: model.path, format: model.formatName, fileSize: model.totalFileSize)
             shardCount = index.shards.count
         case .hfDirectory(let dir):
-            self.init(path: model.path, format: "HF model directory", fileSize: model.totalFileSize)
+            self.init(path: model.path, format: model.formatName, fileSize: model.totalFileSize)
             if case .sharded(let index) = dir.weights { shardCount = index.shards.count }
             describeHF(dir, full: full)
         }
@@ -122,7 +133,7 @@ extension ModelSummary {
         if let v = f[GGUFKeys.generalFileType]?.intValue {
             fileType = (LlamaFileType(rawValue: UInt32(truncatingIfNeeded: v)).map(\.name) ?? "unknown", v)
         }
-        metadata = f.metadata.map { kv in Entry(key: kv.key, type: Self.typeName(kv.value), value: Self.value(kv.value, full: full)) }
+        metadata = f.metadata.map { Entry($0, full: full) }
         let known = GGUFKeys.known(architecture: architecture)
         unknownKeys = f.metadata.map(\.key).filter { key in
             !known.contains(key) && !GGUFKeys.descriptivePrefixes.contains { key.hasPrefix($0) }
@@ -160,12 +171,14 @@ extension ModelSummary {
         }
     }
 
-    static func typeName(_ v: GGUFValue) -> String {
+    /// A GGUF value's type as `inspect` names it: `UINT32`, `STRING`, `ARRAY[STRING]`.
+    public static func typeName(_ v: GGUFValue) -> String {
         if case .array(let a) = v { return "ARRAY[\(a.elementType.name)]" }
         return v.type.name
     }
 
-    static func value(_ v: GGUFValue, full: Bool) -> Value {
+    /// A GGUF value as shown: arrays cut to their first `arrayPreviewCount` items unless `full`.
+    public static func value(_ v: GGUFValue, full: Bool) -> Value {
         switch v {
         case .array(let a):
             let shown = full ? a.count : Swift.min(a.count, arrayPreviewCount)
@@ -175,7 +188,8 @@ extension ModelSummary {
         }
     }
 
-    static func scalar(_ v: GGUFValue) -> JSONOutput {
+    /// A scalar GGUF value as JSON (an array as its `[count × TYPE]` placeholder).
+    public static func scalar(_ v: GGUFValue) -> JSONOutput {
         switch v {
         case .uint8(let x): return .integer(x)
         case .int8(let x): return .integer(x)

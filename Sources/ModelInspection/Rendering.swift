@@ -82,7 +82,8 @@ extension ModelSummary {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static func text(_ v: Value) -> String {
+    /// A value on one line: scalars as JSON, long arrays as their count and first items.
+    public static func text(_ v: Value) -> String {
         switch v {
         case .scalar(let s): return oneLine(s)
         case .json(let j): return oneLine(j, limit: 120)
@@ -94,7 +95,7 @@ extension ModelSummary {
     }
 
     /// Compact JSON for a value, cut at `limit` characters (strings keep their escapes, so one line stays one).
-    static func oneLine(_ v: JSONOutput, limit: Int = 200) -> String {
+    public static func oneLine(_ v: JSONOutput, limit: Int = 200) -> String {
         let s = v.rendered(indent: nil)
         guard s.count > limit else { return s }
         return String(s.prefix(limit)) + "… (\(grouped(s.utf8.count)) bytes)"
@@ -128,7 +129,8 @@ extension ModelSummary {
         return o
     }
 
-    static func json(_ e: Entry) -> JSONOutput {
+    /// An entry's type and value as JSON (`{"type", "value"}`; arrays with their count and first items).
+    public static func json(_ e: Entry) -> JSONOutput {
         switch e.value {
         case .scalar(let s): return .object([("type", .string(e.type)), ("value", s)])
         case .json(let j): return j
@@ -254,7 +256,7 @@ public enum StatisticsTable {
 // MARK: - Formatting helpers
 
 /// `1,234,567`.
-func grouped(_ n: Int) -> String {
+public func grouped(_ n: Int) -> String {
     let digits = String(n.magnitude)
     var out = ""
     for (i, c) in digits.enumerated() {
@@ -287,7 +289,7 @@ public func formatG(_ x: Double, digits: Int = 6) -> String {
 }
 
 /// `s` padded with spaces to `width` characters (left-aligned, or right-aligned), never cut.
-func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
+public func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
     let n = s.count
     guard n < width else { return right ? " " + s : s + " " }
     let spaces = String(repeating: " ", count: width - n)

@@ -18,12 +18,14 @@ struct QwenKit: ParsableCommand {
               qwenkit count --lines corpus.txt
               qwenkit convert ./Qwen2-0.5B-Instruct -o qwen2-0.5b-instruct.gguf
               qwenkit inspect model.gguf
+              qwenkit diff ./Qwen2-0.5B model-q8_0.gguf --tolerance 0.05
               qwenkit edit model.gguf -o fixed.gguf --chat-template template.jinja
+              qwenkit diff ./Qwen2-0.5B model.gguf
               qwenkit help encode
             """,
         version: qwenkitVersion,
         subcommands: [EncodeCommand.self, DecodeCommand.self, CountCommand.self, TokenizerCommand.self,
-                      InspectCommand.self, EditCommand.self, ConvertCommand.self]
+                      InspectCommand.self, EditCommand.self, ConvertCommand.self, DiffCommand.self]
     )
 
     /// Parses, runs, and turns every error into one line on stderr and a non-zero exit. A closed

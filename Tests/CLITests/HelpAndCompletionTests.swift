@@ -37,6 +37,7 @@ import Testing
         HelpCase(command: ["convert"], options: ["-o, --output <file>", "--outtype <type>", "--vocab-only", "-q, --quiet"]),
         HelpCase(command: ["edit"], options: ["-o, --output <file>", "--set <key=value>", "--set-str <key=value>", "--delete <key>",
                                               "--chat-template <file>", "--dry-run"]),
+        HelpCase(command: ["diff"], options: ["--tolerance <x>", "--tensor <glob>", "--json", "--threads <n>"]),
     ]
 
     static let snapshotDirectory = CLI.repositoryPath("Tests/CLITests/Snapshots")

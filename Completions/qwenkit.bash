@@ -173,13 +173,13 @@ _qwenkit() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    encode|decode|count|tokenizer|inspect|edit|convert|help)
+    encode|decode|count|tokenizer|inspect|edit|convert|diff|help)
         # Offer subcommand argument completions
         "_qwenkit_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'encode decode count tokenizer inspect edit convert help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'encode decode count tokenizer inspect edit convert diff help' -- "${cur}"))
         ;;
     esac
 }
@@ -451,6 +451,39 @@ _qwenkit_convert() {
     case "${positional_number}" in
     1)
         __qwenkit_add_completions -d
+        return
+        ;;
+    esac
+}
+
+_qwenkit_diff() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=(--tensor)
+    non_repeating_options=(--tolerance --threads)
+    __qwenkit_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '--tolerance')
+        return
+        ;;
+    '--tensor')
+        return
+        ;;
+    '--threads')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __qwenkit_add_completions -f
+        return
+        ;;
+    2)
+        __qwenkit_add_completions -f
         return
         ;;
     esac

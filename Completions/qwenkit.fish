@@ -40,6 +40,8 @@ function __qwenkit_parse_tokens -S
             __qwenkit_parse_subcommand 1 'o/output=' 'set=+' 'set-str=+' 'set-u32=+' 'set-i32=+' 'set-u64=+' 'set-i64=+' 'set-f32=+' 'set-bool=+' 'delete=+' 'chat-template=' 'dry-run' 'version' 'h/help'
         case 'convert'
             __qwenkit_parse_subcommand 1 'o/output=' 'outtype=' 'vocab-only' 'q/quiet' 'version' 'h/help'
+        case 'diff'
+            __qwenkit_parse_subcommand 2 'tolerance=' 'tensor=+' 'json' 'threads=' 'version' 'h/help'
         case 'help'
             __qwenkit_parse_subcommand -r 1 'version'
         end
@@ -104,6 +106,7 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwe
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'inspect' -d 'Show what is inside a GGUF file, a safetensors file or an HF model directory.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'edit' -d 'Change a GGUF file\'s metadata; the tensors are copied as they are.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'convert' -d 'Convert a Hugging Face Qwen2 or Qwen2-MoE checkpoint to GGUF for llama.cpp.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'diff' -d 'Compare two models tensor by tensor, across formats, and two GGUF files\' metadata.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'help' -d 'Show subcommand help information.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" tokenizer' -l 'tokenizer' -d 'tokenizer.json, a compact .qtok, or a model directory (default: the embedded Qwen2 tokenizer).' -rF
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" lines' -l 'lines' -d 'Treat each line as a document (a trailing \\r is removed).'
@@ -177,4 +180,12 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit convert" q quiet' -s 'q' -l 'quiet' -d 'No summary on stderr.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit convert" version' -l 'version' -d 'Show the version.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit convert" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit diff" -eq 1' -F
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit diff" -eq 2' -F
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit diff" tolerance' -l 'tolerance' -d 'The largest max abs error a tensor may have and pass (default 0: values must be equal).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit diff"' -l 'tensor' -d 'Only tensors whose name (either model\'s) matches this glob (repeatable).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit diff" json' -l 'json' -d 'Print one JSON document instead of text.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit diff" threads' -l 'threads' -d 'Threads to compare with (default: all cores).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit diff" version' -l 'version' -d 'Show the version.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit diff" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit help" version' -l 'version' -d 'Show the version.'

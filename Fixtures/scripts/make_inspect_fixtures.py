@@ -24,6 +24,8 @@ import gguf
 import safetensors
 from safetensors import TensorSpec
 
+from tiny_vocab import byte_tokens_and_merges
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent / "models"
 HIDDEN, LAYERS, HEADS, KV_HEADS, FFN, VOCAB = 64, 2, 4, 2, 128, 320
 HEAD_DIM = HIDDEN // HEADS
@@ -142,36 +144,8 @@ def gguf_name(hf):
 
 
 def byte_level_vocab():
-    """GPT-2 bytes_to_unicode tokens, then merges of frequent pairs, then the specials and [PADn]."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    byte_token = {b: chr(c) for b, c in zip(bs, cs)}
-    tokens = [byte_token[b] for b in range(256)]
-    text = "the quick brown fox jumps over the lazy dog and the cat sat on the mat then the end"
-    merges = []
-    words = [[byte_token[b] for b in (" " + w if i else w).encode()] for i, w in enumerate(text.split())]
-    while len(tokens) < 296:
-        counts = {}
-        for w in words:
-            for a, b in zip(w, w[1:]):
-                counts[(a, b)] = counts.get((a, b), 0) + 1
-        if not counts:
-            break
-        (a, b), _ = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
-        merges.append(f"{a} {b}")
-        tokens.append(a + b)
-        for w in words:
-            i = 0
-            while i < len(w) - 1:
-                if w[i] == a and w[i + 1] == b:
-                    w[i:i + 2] = [a + b]
-                i += 1
+    """The shared tiny vocabulary (tiny_vocab.py), then the specials and [PADn]."""
+    tokens, merges = byte_tokens_and_merges()
     types = [1] * len(tokens)
     for special in ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]:
         tokens.append(special)

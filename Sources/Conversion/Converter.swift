@@ -1,6 +1,8 @@
+import Dispatch
 import ModelFiles
 import Quantization
 import QwenKitIO
+import Synchronization
 
 /// Writes a `ConversionPlan` to a GGUF file, one tensor at a time from the memory-mapped checkpoint into the
 /// streaming writer: memory stays at a few chunk buffers whatever the model size, and nothing is left at the
@@ -13,6 +15,8 @@ import QwenKitIO
 public enum Converter {
     /// Elements converted per chunk: 256 Ki floats (1 MB) keeps the buffers in L2 and the writes large.
     static let chunkElements = 1 << 18
+    /// Where a chunk may be cut between threads: 256 elements are whole blocks of every ggml type.
+    static let partAlignment = 256
 
     /// Writes `plan` to `path`. `progress` counts bytes written. Returns the bytes of tensor data written.
     @discardableResult
@@ -85,11 +89,28 @@ public enum Converter {
         while start < elements {
             let n = Swift.min(step, elements - start)
             let input = UnsafeRawBufferPointer(rebasing: source[(start * sourceType.typeSize)..<((start + n) * sourceType.typeSize)])
-            let f = UnsafeMutableBufferPointer(rebasing: floats[0..<n])
-            try decoder.dequantizeRow(input, into: f)
             let outBytes = try encoder.rowByteCount(elements: n)
             let out = UnsafeMutableRawBufferPointer(rebasing: bytes[0..<outBytes])
-            try encoder.quantizeRow(UnsafeBufferPointer(f), into: out)
+            // The chunk is widened and encoded in two halves on two threads (cut at a multiple of 256, which is
+            // whole blocks of every type); blocks are independent, so the bytes are the same as in one pass.
+            let half = n >= 2 * partAlignment ? n / 2 / partAlignment * partAlignment : n
+            let parts = half < n ? [0..<half, half..<n] : [0..<n]
+            nonisolated(unsafe) let (floatBase, outBase, inputBase) = (floats, out, input)
+            let failures = Mutex<[any Error]>([])
+            DispatchQueue.concurrentPerform(iterations: parts.count) { p in
+                let r = parts[p]
+                do {
+                    let inBytes = UnsafeRawBufferPointer(rebasing: inputBase[(r.lowerBound * sourceType.typeSize)..<(r.upperBound * sourceType.typeSize)])
+                    let f = UnsafeMutableBufferPointer(rebasing: floatBase[r])
+                    try decoder.dequantizeRow(inBytes, into: f)
+                    let first = try encoder.rowByteCount(elements: r.lowerBound)
+                    let last = try encoder.rowByteCount(elements: r.upperBound)
+                    try encoder.quantizeRow(UnsafeBufferPointer(f), into: UnsafeMutableRawBufferPointer(rebasing: outBase[first..<last]))
+                } catch {
+                    failures.withLock { $0.append(error) }
+                }
+            }
+            if let error = failures.withLock({ $0.first }) { throw error }
             try sink.write(UnsafeRawBufferPointer(out))
             MappedFile.releaseResidentPages(input)
             start += n

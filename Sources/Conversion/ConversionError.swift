@@ -21,7 +21,7 @@ public enum ConversionError: Error, Sendable, CustomStringConvertible {
             return "\(path): architecture \(names.isEmpty ? "(none given)" : names.joined(separator: ", ")) is not supported"
                 + " (supported: Qwen2ForCausalLM, Qwen2Model, Qwen2MoeForCausalLM)"
         case .tokenizer(let path, let reason): return "\(path): tokenizer: \(reason)"
-        case .tensor(let path, let tensor, let reason): return "\(path): tensor \(quotedJSON(tensor)): \(reason)"
+        case .tensor(let path, let tensor, let reason): return "\(path): tensor \(JSONString.quoted(tensor)): \(reason)"
         case .output(let path, let reason): return "\(path): \(reason)"
         }
     }

@@ -54,7 +54,7 @@ public struct ConversionPlan: @unchecked Sendable {
 
         // Tensors in the reference's order: files sorted by name, names sorted by their UTF-8 bytes within a file;
         // a layer's experts become three stacked tensors (down, gate, up) where its last expert tensor is.
-        let files = directory.weights.files.sorted { baseName($0.path).utf8.lexicographicallyPrecedes(baseName($1.path).utf8) }
+        let files = directory.weights.files.sorted { lastPathComponent($0.path).utf8.lexicographicallyPrecedes(lastPathComponent($1.path).utf8) }
         var ordered: [(file: SafetensorsFile, info: SafetensorsTensorInfo)] = []
         for f in files {
             ordered += f.tensors.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }.map { (f, $0) }
@@ -192,13 +192,9 @@ struct ExpectedShapes {
 /// The directory's name as given (as the reference takes it), except that `.` and `..` are resolved, so that
 /// `convert .` names the model after the directory (the reference would use an empty name there).
 func directoryName(_ path: String) -> String {
-    let given = baseName(path)
+    let given = lastPathComponent(path)
     guard given == "." || given == "..", let resolved = realpath(path, nil) else { return given }
     defer { free(resolved) }
-    return baseName(String(cString: resolved))
+    return lastPathComponent(String(cString: resolved))
 }
 
-/// The last path component (without a trailing slash).
-func baseName(_ path: String) -> String {
-    path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? path
-}

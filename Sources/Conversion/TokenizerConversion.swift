@@ -35,7 +35,7 @@ public struct TokenizerConversion: Sendable {
         }
         guard spec.pattern == Tokenizer.qwen2Pattern else {
             throw .tokenizer(path: directory.path, reason: "the pretokenizer regex is not Qwen2's, so there is no llama.cpp"
-                + " pre-tokenizer to name for it: \(quotedJSON(spec.pattern))")
+                + " pre-tokenizer to name for it: \(JSONString.quoted(spec.pattern))")
         }
         guard spec.normalizesNFC else {
             throw .tokenizer(path: directory.path, reason: "the tokenizer has no NFC normalizer, unlike Qwen2's")
@@ -153,11 +153,4 @@ public struct TokenizerConversion: Sendable {
         if let t = chatTemplate, !t.isEmpty { out.append(GGUFKeyValue(GGUFKeys.tokenizerChatTemplate, .string(t))) }
         return out
     }
-}
-
-func quotedJSON(_ s: String) -> String {
-    var s = s
-    var out: [UInt8] = []
-    s.withUTF8 { JSONString.appendQuoted($0, to: &out) }
-    return String(decoding: out, as: UTF8.self)
 }

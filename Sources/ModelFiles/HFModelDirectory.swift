@@ -29,6 +29,12 @@ public final class HFModelDirectory: @unchecked Sendable {
             }
         }
 
+        /// Whether the weights come through an index (even one naming a single shard).
+        public var isSharded: Bool {
+            if case .sharded = self { return true }
+            return false
+        }
+
         /// Every file of the weights.
         public var files: [SafetensorsFile] {
             switch self {

@@ -130,10 +130,5 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
 
 /// `s` as a JSON string literal (control characters escaped, so a name from a corrupt file keeps the message on
 /// one line).
-func quoted(_ s: String) -> String {
-    var s = s
-    var out: [UInt8] = []
-    s.withUTF8 { JSONString.appendQuoted($0, to: &out) }
-    return String(decoding: out, as: UTF8.self)
-}
+func quoted(_ s: String) -> String { JSONString.quoted(s) }
 private func list(_ a: [Int]) -> String { "[" + a.map(String.init).joined(separator: ", ") + "]" }

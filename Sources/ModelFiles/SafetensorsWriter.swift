@@ -207,22 +207,22 @@ public final class SafetensorsWriter {
         }
         if let metadata {
             separator()
-            appendQuoted(Self.metadataKey, to: &json)
+            JSONString.appendQuoted(Self.metadataKey, to: &json)
             json += Array(":{".utf8)
             let entries = metadata.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
             for (i, (key, value)) in entries.enumerated() {
                 if i > 0 { json.append(UInt8(ascii: ",")) }
-                appendQuoted(key, to: &json)
+                JSONString.appendQuoted(key, to: &json)
                 json.append(UInt8(ascii: ":"))
-                appendQuoted(value, to: &json)
+                JSONString.appendQuoted(value, to: &json)
             }
             json.append(UInt8(ascii: "}"))
         }
         for info in layout {
             separator()
-            appendQuoted(info.name, to: &json)
+            JSONString.appendQuoted(info.name, to: &json)
             json += Array(#":{"dtype":"#.utf8)
-            appendQuoted(info.dtype.rawValue, to: &json)
+            JSONString.appendQuoted(info.dtype.rawValue, to: &json)
             json += Array(#","shape":["#.utf8)
             json += Array(info.shape.map(String.init).joined(separator: ",").utf8)
             json += Array(#"],"data_offsets":["#.utf8)
@@ -243,8 +243,3 @@ public final class SafetensorsWriter {
     }
 }
 
-/// Appends `s` as a JSON string literal, escaped as Python's `json.dumps(ensure_ascii=False)` does.
-private func appendQuoted(_ s: String, to out: inout [UInt8]) {
-    var s = s
-    s.withUTF8 { JSONString.appendQuoted($0, to: &out) }
-}

@@ -73,11 +73,7 @@ public final class InspectedModel: @unchecked Sendable {
         case .sharded(let index):
             tensors = Self.tensors(of: .sharded(index), sharded: true)
         case .hfDirectory(let dir):
-            if case .sharded = dir.weights {
-                tensors = Self.tensors(of: dir.weights, sharded: true)
-            } else {
-                tensors = Self.tensors(of: dir.weights, sharded: false)
-            }
+            tensors = Self.tensors(of: dir.weights, sharded: dir.weights.isSharded)
         }
     }
 
@@ -107,7 +103,7 @@ public final class InspectedModel: @unchecked Sendable {
                 Tensor(name: info.name, type: .safetensors(info.dtype), shape: info.shape,
                        elementCount: info.elementCount, byteCount: info.byteCount,
                        fileOffset: file.dataStart + info.dataOffsets.lowerBound,
-                       shard: sharded ? baseName(file.path) : nil, data: file.data(of: info))
+                       shard: sharded ? lastPathComponent(file.path) : nil, data: file.data(of: info))
             }
         }
     }
@@ -122,10 +118,6 @@ public final class InspectedModel: @unchecked Sendable {
     }
 }
 
-/// The last path component.
-func baseName(_ path: String) -> String {
-    path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? path
-}
 
 /// Shell-style glob match (`*`, `?`, `[...]`), as the shell matches file names; `*` also crosses dots.
 public func globMatches(_ pattern: String, _ name: String) -> Bool {

@@ -30,6 +30,20 @@ public enum JSONString {
         if n > runStart { output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<n])) }
     }
 
+    /// `s` as a JSON string literal, quotes included (control characters escaped, so a name read from a corrupt
+    /// file keeps a message on one line).
+    public static func quoted(_ s: String) -> String {
+        var out: [UInt8] = []
+        appendQuoted(s, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `s` as a JSON string literal, quotes included.
+    public static func appendQuoted(_ s: String, to output: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { appendQuoted($0, to: &output) }
+    }
+
     /// Appends `"` + escaped body + `"`.
     public static func appendQuoted(_ bytes: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
         output.append(0x22)

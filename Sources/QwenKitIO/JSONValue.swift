@@ -39,17 +39,10 @@ public indirect enum JSONValue: Sendable, Equatable {
         case .null: return "null"
         case .bool(let b): return b ? "true" : "false"
         case .number(let n): return n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : String(n)
-        case .string(let s): return Self.quoted(s)
+        case .string(let s): return JSONString.quoted(s)
         case .array(let a): return "[" + a.map(\.text).joined(separator: ",") + "]"
-        case .object(let m): return "{" + m.map { Self.quoted($0.0) + ":" + $0.1.text }.joined(separator: ",") + "}"
+        case .object(let m): return "{" + m.map { JSONString.quoted($0.0) + ":" + $0.1.text }.joined(separator: ",") + "}"
         }
-    }
-
-    private static func quoted(_ s: String) -> String {
-        var s = s
-        var out: [UInt8] = []
-        s.withUTF8 { JSONString.appendQuoted($0, to: &out) }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 

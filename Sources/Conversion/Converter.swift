@@ -41,7 +41,7 @@ public enum Converter {
                 index += 1
                 for (file, info) in tensor.sources {
                     try convert(file.data(of: info), from: info.dtype, rowLength: tensor.dims[0], to: tensor.type,
-                                sink: sink, floats: floats, bytes: bytes, tensor: tensor.name)
+                                sink: sink, floats: floats, bytes: bytes, file: file.path, tensor: info.name)
                     withExtendedLifetime(file) {}
                 }
                 let size = (try? tensor.type.byteCount(elements: tensor.elementCount)) ?? 0
@@ -62,8 +62,8 @@ public enum Converter {
     /// Converts one source tensor's bytes to `type` into `sink`.
     static func convert(_ source: UnsafeRawBufferPointer, from dtype: SafetensorsDType, rowLength: Int, to type: GGMLType,
                         sink: GGUFTensorSink, floats: UnsafeMutableBufferPointer<Float>,
-                        bytes: UnsafeMutableRawBufferPointer, tensor: String) throws {
-        guard let sourceType = dtype.ggmlType else { throw ConversionError.tensor(path: "", tensor: tensor, reason: "unsupported dtype") }
+                        bytes: UnsafeMutableRawBufferPointer, file: String, tensor: String) throws {
+        guard let sourceType = dtype.ggmlType else { throw ConversionError.tensor(path: file, tensor: tensor, reason: "dtype \(dtype.rawValue) is not supported") }
         if sourceType == type {
             // Copied in chunks, each chunk's mapped pages released once written, so RSS stays flat.
             var offset = 0
@@ -77,7 +77,7 @@ public enum Converter {
             return
         }
         guard let decoder = QuantizationFormats.format(for: sourceType), let encoder = QuantizationFormats.format(for: type) else {
-            throw ConversionError.tensor(path: "", tensor: tensor, reason: "no conversion from \(sourceType.name) to \(type.name)")
+            throw ConversionError.tensor(path: file, tensor: tensor, reason: "no conversion from \(sourceType.name) to \(type.name)")
         }
         let elements = source.count / sourceType.typeSize
         guard elements > 0 else { return }

@@ -1,0 +1,4 @@
+import XCTest
+@testable import Quantize
+import ModelFiles
+import QwenKitIO

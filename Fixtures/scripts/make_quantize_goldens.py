@@ -160,9 +160,9 @@ def digest(path):
         kvs.append({"key": field.name, **kv_value(field)})
     tensors = []
     for t in r.tensors:
-        start = r.data_offset + t.data_offset
+        start = int(t.data_offset)  # gguf-py's is absolute; the file stores it relative to the data section
         tensors.append({"name": t.name, "type": t.tensor_type.name, "dims": [int(d) for d in t.shape],
-                        "offset": int(t.data_offset), "fnv1a64": fnv1a64(data[start:start + int(t.n_bytes)])})
+                        "offset": start - r.data_offset, "fnv1a64": fnv1a64(data[start:start + int(t.n_bytes)])})
     return {"file_size": len(data), "file_fnv1a64": fnv1a64(data), "header_fnv1a64": fnv1a64(data[:r.data_offset]),
             "kvs": kvs, "tensors": tensors}
 

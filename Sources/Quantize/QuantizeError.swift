@@ -19,7 +19,9 @@ public enum QuantizeError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .input(let path, let reason): return "\(path): \(reason)"
+        case .input(let path, let reason), .output(let path, let reason):
+            // The readers' and writer's messages usually name the file already.
+            return reason.contains(path) ? reason : "\(path): \(reason)"
         case .metadata(let path, let key, let reason): return "\(path): \(key) \(reason)"
         case .requantize(let tensor, let type):
             return "\(tensor) is already quantized (\(type)); requantizing loses precision, pass --allow-requantize to do it anyway"
@@ -27,7 +29,6 @@ public enum QuantizeError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(tensor): \(reason); it would fall back to \(fallback), refused by --no-fallback"
         case .layer(let tensor, let reason): return "\(tensor): \(reason)"
         case .unsupportedType(let tensor, let type): return "\(tensor): type \(type) cannot be converted here"
-        case .output(let path, let reason): return "\(path): \(reason)"
         }
     }
 }

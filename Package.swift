@@ -46,7 +46,9 @@ let package = Package(
         // What `inspect` shows: one view over GGUF, safetensors and HF directories, summaries, tensor statistics.
         .target(name: "ModelInspection", dependencies: ["ModelFiles", "Quantization", "QwenKitIO"], swiftSettings: cpuFlags),
         // ggml's block formats (Q4_0 ... Q8_K, F16, BF16): reference quantizers and dequantizers, bit-exact with ggml.
-        .target(name: "Quantization", dependencies: ["ModelFiles"], swiftSettings: cpuFlags),
+        .target(name: "Quantization", dependencies: ["ModelFiles", "QwenKitIO"], swiftSettings: cpuFlags),
+        // GGUF -> GGUF as llama-quantize writes it: the per-tensor type policy (mixes, fallbacks), layout, streaming.
+        .target(name: "Quantize", dependencies: ["ModelFiles", "Quantization", "QwenKitIO"], swiftSettings: cpuFlags),
         // HF checkpoint -> GGUF as llama.cpp's converter writes it: names, metadata, tokenizer, streaming conversion.
         .target(name: "Conversion", dependencies: ["ModelFiles", "Quantization", "QwenTokenizer", "QwenKitIO"], swiftSettings: cpuFlags),
         // What `diff` shows: two models matched tensor by tensor across formats and names, compared as float32.
@@ -56,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "qwenkit",
             dependencies: [
-                "QwenKitIO", "QwenTokenizer", "ModelFiles", "ModelInspection", "Conversion", "ModelComparison",
+                "QwenKitIO", "QwenTokenizer", "ModelFiles", "ModelInspection", "Conversion", "ModelComparison", "Quantize",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: cpuFlags),
@@ -69,6 +71,7 @@ let package = Package(
         .testTarget(name: "ModelComparisonTests",
                     dependencies: ["ModelComparison", "ModelInspection", "Quantization", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "ModelFiles", "QwenKitIO"]),
+        .testTarget(name: "QuantizeTests", dependencies: ["Quantize", "ModelFiles", "Quantization", "QwenKitIO"]),
         .testTarget(name: "CLITests", dependencies: ["qwenkit", "QwenKitIO"], exclude: ["Snapshots"]),
     ]
 )

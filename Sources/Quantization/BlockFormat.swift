@@ -87,6 +87,8 @@ public enum QuantizationError: Error, Equatable, Sendable, CustomStringConvertib
     case invalidRowLength(type: String, elements: Int, blockSize: Int)
     /// The byte buffer does not hold exactly the blocks of the float row.
     case byteCountMismatch(type: String, elements: Int, needed: Int, actual: Int)
+    /// The type has no codec here (the IQ and TQ types, Q8_1, MXFP4, integers, F64).
+    case noCodec(type: String)
 
     public var description: String {
         switch self {
@@ -94,6 +96,8 @@ public enum QuantizationError: Error, Equatable, Sendable, CustomStringConvertib
             return "\(type): a row of \(elements) elements is not a whole number of \(blockSize)-element blocks"
         case .byteCountMismatch(let type, let elements, let needed, let actual):
             return "\(type): \(elements) elements take \(needed) bytes, but the buffer holds \(actual)"
+        case .noCodec(let type):
+            return "\(type): no quantizer or dequantizer for this type"
         }
     }
 }

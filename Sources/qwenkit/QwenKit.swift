@@ -17,6 +17,7 @@ struct QwenKit: ParsableCommand {
               echo 'Hello, world!' | qwenkit encode
               qwenkit count --lines corpus.txt
               qwenkit convert ./Qwen2-0.5B-Instruct -o qwen2-0.5b-instruct.gguf
+              qwenkit quantize model-f16.gguf model-q4_k_m.gguf Q4_K_M
               qwenkit inspect model.gguf
               qwenkit diff ./Qwen2-0.5B model-q8_0.gguf --tolerance 0.05
               qwenkit edit model.gguf -o fixed.gguf --chat-template template.jinja
@@ -25,7 +26,7 @@ struct QwenKit: ParsableCommand {
             """,
         version: qwenkitVersion,
         subcommands: [EncodeCommand.self, DecodeCommand.self, CountCommand.self, TokenizerCommand.self,
-                      InspectCommand.self, EditCommand.self, ConvertCommand.self, DiffCommand.self]
+                      InspectCommand.self, EditCommand.self, ConvertCommand.self, QuantizeCommand.self, DiffCommand.self]
     )
 
     /// Parses, runs, and turns every error into one line on stderr and a non-zero exit. A closed

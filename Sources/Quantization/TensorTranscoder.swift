@@ -1,0 +1,96 @@
+import Dispatch
+import ModelFiles
+import QwenKitIO
+import Synchronization
+
+/// Re-encodes one tensor's bytes from one ggml type to another in chunks, for the streaming writers (`convert`,
+/// `quantize`): memory stays at two chunk buffers whatever the tensor size, and each chunk's mapped source pages are
+/// released once it is written, so resident memory stays flat on models larger than RAM.
+///
+/// Bytes of the same type are copied as they are. Otherwise each chunk (whole rows) is decoded to float32 (exact for
+/// F16 and BF16, ggml's `dequantize_row_*` for block types) and encoded by the target's `BlockFormat` (ggml's
+/// reference quantizers). The chunk is cut into `threads` parts at multiples of 256 elements, whole blocks of every
+/// type; blocks are independent, so the bytes do not depend on the thread count.
+public final class TensorTranscoder {
+    /// Elements per chunk: 256 Ki floats (1 MB) keeps the buffers in L2 and the writes large.
+    public static let chunkElements = 1 << 18
+    /// Where a chunk may be cut between threads.
+    static let partAlignment = 256
+
+    public let threads: Int
+    private let floats: UnsafeMutableBufferPointer<Float>
+    private let bytes: UnsafeMutableRawBufferPointer
+
+    public init(threads: Int) {
+        self.threads = Swift.max(1, threads)
+        floats = .allocate(capacity: Self.chunkElements)
+        bytes = .allocate(byteCount: Self.chunkElements * 4, alignment: 64)
+    }
+
+    deinit {
+        floats.deallocate()
+        bytes.deallocate()
+    }
+
+    /// Re-encodes `source` (whole rows of `rowLength` elements of `sourceType`) as `type`, handing the output to
+    /// `write` in order. Throws `QuantizationError` when a type has no codec or the rows are not whole blocks, and
+    /// rethrows what `write` throws.
+    public func transcode(_ source: UnsafeRawBufferPointer, from sourceType: GGMLType, rowLength: Int, to type: GGMLType,
+                          write: (UnsafeRawBufferPointer) throws -> Void) throws {
+        if sourceType == type {
+            var offset = 0
+            while offset < source.count {
+                let end = Swift.min(source.count, offset + Self.chunkElements * 4)
+                let piece = UnsafeRawBufferPointer(rebasing: source[offset..<end])
+                try write(piece)
+                MappedFile.releaseResidentPages(piece)
+                offset = end
+            }
+            return
+        }
+        guard let decoder = QuantizationFormats.format(for: sourceType) else { throw QuantizationError.noCodec(type: sourceType.name) }
+        guard let encoder = QuantizationFormats.format(for: type) else { throw QuantizationError.noCodec(type: type.name) }
+        let elements = source.count / sourceType.typeSize * sourceType.blockSize
+        guard elements > 0 else { return }
+        // Whole rows per chunk (a row longer than the chunk is converted in whole 256-element pieces).
+        let row = Swift.max(1, rowLength)
+        var step = Self.chunkElements >= row ? Self.chunkElements / row * row : Self.chunkElements
+        step = Swift.max(step, type.blockSize)
+        let inputBytes = { (elements: Int) throws(QuantizationError) -> Int in try decoder.rowByteCount(elements: elements) }
+        var start = 0
+        while start < elements {
+            let n = Swift.min(step, elements - start)
+            let input = UnsafeRawBufferPointer(rebasing: source[try inputBytes(start)..<(try inputBytes(start + n))])
+            let out = UnsafeMutableRawBufferPointer(rebasing: bytes[0..<(try encoder.rowByteCount(elements: n))])
+            let part = n >= threads * Self.partAlignment ? n / threads / Self.partAlignment * Self.partAlignment : n
+            var parts: [Range<Int>] = []
+            var cut = 0
+            while cut < n {
+                let end = parts.count == threads - 1 || part == n ? n : cut + part
+                parts.append(cut..<end)
+                cut = end
+            }
+            let ranges = parts
+            nonisolated(unsafe) let (floatBase, outBase, inputBase) = (floats, out, input)
+            let failures = Mutex<[QuantizationError]>([])
+            DispatchQueue.concurrentPerform(iterations: ranges.count) { p in
+                let r = ranges[p]
+                do throws(QuantizationError) {
+                    let inBytes = UnsafeRawBufferPointer(
+                        rebasing: inputBase[(try decoder.rowByteCount(elements: r.lowerBound))..<(try decoder.rowByteCount(elements: r.upperBound))])
+                    let f = UnsafeMutableBufferPointer(rebasing: floatBase[r])
+                    try decoder.dequantizeRow(inBytes, into: f)
+                    let first = try encoder.rowByteCount(elements: r.lowerBound)
+                    let last = try encoder.rowByteCount(elements: r.upperBound)
+                    try encoder.quantizeRow(UnsafeBufferPointer(f), into: UnsafeMutableRawBufferPointer(rebasing: outBase[first..<last]))
+                } catch {
+                    failures.withLock { $0.append(error) }
+                }
+            }
+            if let error = failures.withLock({ $0.first }) { throw error }
+            try write(UnsafeRawBufferPointer(out))
+            MappedFile.releaseResidentPages(input)
+            start += n
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import ModelFiles
+import Quantization
+
+/// What `quantize` will write for one input file: the metadata as llama-quantize writes it, and every tensor in its
+/// output order with the type chosen for it and why.
+public struct QuantizePlan {
+    public struct Tensor {
+        public let name: String
+        /// ne[0], ne[1], ... without trailing 1s (`ggml_n_dims`).
+        public let dims: [Int]
+        public let source: GGUFTensorInfo
+        public let type: GGMLType
+        /// The file type's default for eligible tensors, the source type for the others.
+        public let nominalType: GGMLType
+        /// Empty when `type == nominalType`.
+        public let reasons: [TypeReason]
+
+        public var elementCount: Int { source.elementCount }
+        public var byteCount: Int { (try? type.byteCount(elements: elementCount)) ?? 0 }
+    }
+
+    public let input: GGUFFile
+    public let type: QuantizeType
+    public let options: QuantizeOptions
+    public let facts: QuantizeModelFacts
+    public let metadata: [GGUFKeyValue]
+    public let tensors: [Tensor]
+
+    public var inputTensorBytes: Int { tensors.reduce(0) { $0 + $1.source.byteCount } }
+    public var outputTensorBytes: Int { tensors.reduce(0) { $0 + $1.byteCount } }
+
+    public init(path: String, type: QuantizeType, options: QuantizeOptions) throws(QuantizeError) {
+        let file: GGUFFile
+        do { file = try GGUFFile(path: path) } catch { throw .input(path: path, reason: error.description) }
+        try self.init(file: file, type: type, options: options)
+    }
+
+    public init(file: GGUFFile, type: QuantizeType, options: QuantizeOptions) throws(QuantizeError) {
+        input = file
+        self.type = type
+        self.options = options
+        facts = try Self.facts(of: file)
+
+        // KVs in input order; quantization_version and file_type removed and re-appended (gguf's set_val).
+        var kvs = file.metadata.filter {
+            $0.key != GGUFKeys.generalQuantizationVersion && $0.key != GGUFKeys.generalFileType
+        }
+        kvs.append(GGUFKeyValue(GGUFKeys.generalQuantizationVersion, .uint32(2)))
+        kvs.append(GGUFKeyValue(GGUFKeys.generalFileType, .uint32(type.fileType.rawValue)))
+        metadata = kvs
+
+        let ordered = file.tensors.sorted(by: Self.loaderOrder)
+        var policy = TensorTypePolicy(type: type, facts: facts, options: options, tensorNames: ordered.map(\.name))
+        var planned: [Tensor] = []
+        for info in ordered {
+            var dims = info.dims
+            while dims.count > 1, dims.last == 1 { dims.removeLast() }
+            let (chosen, reasons) = try policy.decide(name: info.name, dims: dims, sourceType: info.type)
+            let eligible = TensorTypePolicy.ineligibility(name: info.name, dims: dims) == nil
+            let nominal = eligible ? type.defaultType : info.type
+            if options.noFallback, let r = reasons.first(where: \.isFallback) {
+                throw .fallbackRefused(tensor: info.name, reason: r.description, fallback: chosen.name)
+            }
+            if chosen != info.type {
+                if info.type.blockSize > 1, !options.allowRequantize { throw .requantize(tensor: info.name, type: info.type.name) }
+                guard QuantizationFormats.format(for: info.type) != nil else {
+                    throw .unsupportedType(tensor: info.name, type: info.type.name)
+                }
+                guard QuantizationFormats.format(for: chosen) != nil else { throw .unsupportedType(tensor: info.name, type: chosen.name) }
+            }
+            planned.append(Tensor(name: info.name, dims: dims, source: info, type: chosen, nominalType: nominal,
+                                  reasons: chosen == nominal ? [] : reasons))
+        }
+        tensors = planned
+    }
+
+    /// llama.cpp's loader order (`weight_name_comparer`): tensors outside blocks first, then by block number, then by
+    /// name as bytes.
+    static func loaderOrder(_ a: GGUFTensorInfo, _ b: GGUFTensorInfo) -> Bool {
+        let la = TensorTypePolicy.blockNumber(a.name) ?? -1
+        let lb = TensorTypePolicy.blockNumber(b.name) ?? -1
+        if la != lb { return la < lb }
+        return a.name.utf8.lexicographicallyPrecedes(b.name.utf8)
+    }
+
+    static func facts(of file: GGUFFile) throws(QuantizeError) -> QuantizeModelFacts {
+        guard let arch = file[GGUFKeys.generalArchitecture]?.stringValue else {
+            throw .metadata(path: file.path, key: GGUFKeys.generalArchitecture, reason: "is missing")
+        }
+        func integer(_ suffix: String, required: Bool) throws(QuantizeError) -> Int {
+            let key = arch + "." + suffix
+            guard let value = file[key] else {
+                if required { throw .metadata(path: file.path, key: key, reason: "is missing") }
+                return 0
+            }
+            // Per-layer arrays (head_count_kv of some models): llama.cpp's n_gqa() reads layer 0.
+            if let a = value.arrayValue, a.count > 0, let v = a.value(at: 0).intValue, v >= 0 { return v }
+            guard let v = value.intValue, v >= 0 else {
+                throw .metadata(path: file.path, key: key, reason: "is \(value.type.name), expected a non-negative integer")
+            }
+            return v
+        }
+        return QuantizeModelFacts(architecture: arch, layerCount: try integer("block_count", required: true),
+                                  headCount: try integer("attention.head_count", required: false),
+                                  headCountKV: try integer("attention.head_count_kv", required: false),
+                                  expertCount: try integer("expert_count", required: false))
+    }
+}

@@ -1,0 +1,62 @@
+// `qwenkit quantize` as a user runs it: the output equals llama-quantize's (the library tests check every type
+// against Fixtures/quantize-golden); bad input is one line, a non-zero exit, and nothing at the output path.
+
+import Foundation
+import Testing
+
+@Suite struct QuantizeTests {
+    static func golden(_ name: String) -> String { CLI.repositoryPath("Fixtures/quantize-golden/" + name) }
+
+    @Test func summary() throws {
+        try withTemporaryDirectory { dir in
+            let run = try CLI.run(["quantize", Self.golden("moe.f16.gguf"), dir + "/out.gguf", "q4_k_m"])
+            #expect(run.status == 0, "\(run)")
+            let lines = run.stderrLines
+            #expect(lines.first == "\(dir)/out.gguf: Q4_K_M (qwen2moe, 53 tensors)")
+            #expect(lines.contains("    token_embd.weight: Q6_K, 6.56 bpw instead of 4.50 (output tensor rule)"))
+            #expect(lines.contains("    blk.0.ffn_down_shexp.weight: F16, 16.00 bpw instead of 4.50 (rows of 80 are not a multiple of 256 for Q4_K nor of 32 for its fallback)"))
+            #expect(run.stdoutText.isEmpty)
+        }
+    }
+
+    static func expectRefused(_ arguments: (String) throws -> [String], status: Int32 = 1, _ message: (String) -> String,
+                              sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try withTemporaryDirectory { dir in
+            let arguments = try arguments(dir)
+            let before = try directoryEntries(dir)
+            let run = try CLI.run(arguments)
+            #expect(run.status == status && !run.signaled, "\(run)", sourceLocation: sourceLocation)
+            // One line (a usage error adds the usage); the output's temporary name is random, so a prefix is compared.
+            #expect((run.stderrLines.first ?? "").hasPrefix(message(dir)), "\(run)", sourceLocation: sourceLocation)
+            if status == 1 { #expect(run.stderrLines.count == 1, "\(run)", sourceLocation: sourceLocation) }
+            #expect(try directoryEntries(dir) == before, "nothing is left at the output path", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func badInput() throws {
+        let dense = Self.golden("dense.f16.gguf")
+        try Self.expectRefused({ ["quantize", dense, $0 + "/out.gguf", "Q4_K_X"] }, status: 64) { _ in
+            "Error: unknown type 'Q4_K_X'; valid types: Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K, F16, BF16, F32"
+        }
+        try Self.expectRefused({ ["quantize", dense, $0 + "/out.gguf", "Q4_K_M", "--no-fallback"] }) { _ in
+            "qwenkit: blk.0.ffn_down.weight: rows of 288 are not a multiple of 256 for Q6_K; it would fall back to Q8_0, refused by --no-fallback"
+        }
+        try Self.expectRefused({ dir in
+            let run = try CLI.run(["quantize", dense, dir + "/q8.gguf", "Q8_0"])
+            #expect(run.status == 0)
+            return ["quantize", dir + "/q8.gguf", dir + "/out.gguf", "Q4_0"]
+        }) { _ in
+            "qwenkit: output.weight is already quantized (Q8_0); requantizing loses precision, pass --allow-requantize to do it anyway"
+        }
+        try Self.expectRefused({ dir in
+            let bytes = try readFile(dense)
+            try writeFile(dir + "/cut.gguf", Array(bytes.prefix(bytes.count - 1000)))
+            return ["quantize", dir + "/cut.gguf", dir + "/out.gguf", "Q8_0"]
+        }) { dir in
+            "qwenkit: \(dir)/cut.gguf: tensor \"output.weight\": data_offsets [347072, 379840] end past the data section (378840 bytes)"
+        }
+        try Self.expectRefused({ ["quantize", dense, $0 + "/missing/out.gguf", "Q8_0"] }) { dir in
+            "qwenkit: \(dir)/missing/out.gguf: cannot create output file \(dir)/missing/.out.gguf.tmp-"
+        }
+    }
+}

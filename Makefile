@@ -56,6 +56,7 @@ help-snapshots: debug
 	COLUMNS=80 $(DEBUG_BIN) edit --help              > $(SNAPSHOTS)/help-edit.txt
 	COLUMNS=80 $(DEBUG_BIN) convert --help           > $(SNAPSHOTS)/help-convert.txt
 	COLUMNS=80 $(DEBUG_BIN) diff --help              > $(SNAPSHOTS)/help-diff.txt
+	COLUMNS=80 $(DEBUG_BIN) quantize --help          > $(SNAPSHOTS)/help-quantize.txt
 
 # The binary that compiles the data embeds the current data; the new file takes effect at the next build.
 tokenizer-data: build

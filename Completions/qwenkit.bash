@@ -173,13 +173,13 @@ _qwenkit() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    encode|decode|count|tokenizer|inspect|edit|convert|diff|help)
+    encode|decode|count|tokenizer|inspect|edit|convert|quantize|diff|help)
         # Offer subcommand argument completions
         "_qwenkit_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'encode decode count tokenizer inspect edit convert diff help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'encode decode count tokenizer inspect edit convert quantize diff help' -- "${cur}"))
         ;;
     esac
 }
@@ -451,6 +451,39 @@ _qwenkit_convert() {
     case "${positional_number}" in
     1)
         __qwenkit_add_completions -d
+        return
+        ;;
+    esac
+}
+
+_qwenkit_quantize() {
+    repeating_flags=()
+    non_repeating_flags=(--pure --allow-requantize --no-fallback -q --quiet --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--threads --output-tensor-type --token-embedding-type)
+    __qwenkit_offer_flags_options 3
+
+    # Offer option value completions
+    case "${prev}" in
+    '--threads')
+        return
+        ;;
+    '--output-tensor-type')
+        return
+        ;;
+    '--token-embedding-type')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __qwenkit_add_completions -o plusdirs -fX '!*.@(gguf)'
+        return
+        ;;
+    2)
+        __qwenkit_add_completions -o plusdirs -fX '!*.@(gguf)'
         return
         ;;
     esac

@@ -35,6 +35,7 @@ import Testing
         HelpCase(command: ["tokenizer", "compile"], options: ["-o, --output <output>"]),
         HelpCase(command: ["inspect"], options: ["--tensors", "--tensor <glob>", "--stats", "--json", "--full", "--threads <n>"]),
         HelpCase(command: ["convert"], options: ["-o, --output <file>", "--outtype <type>", "--vocab-only", "-q, --quiet"]),
+        HelpCase(command: ["quantize"], options: ["--threads <n>", "--pure", "--allow-requantize", "--no-fallback"]),
         HelpCase(command: ["edit"], options: ["-o, --output <file>", "--set <key=value>", "--set-str <key=value>", "--delete <key>",
                                               "--chat-template <file>", "--dry-run"]),
         HelpCase(command: ["diff"], options: ["--tolerance <x>", "--tensor <glob>", "--json", "--threads <n>"]),

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Benchmark `qwenkit quantize` against llama.cpp's quantizer, side by side in one run.
+
+    python3 Fixtures/bench/bench_quantize.py [--qwenkit PATH] [--input F16.gguf] [--types Q8_0,Q4_K_M] [--threads 2]
+
+The peer is llama.cpp's `llama_model_quantize` (the function behind llama-quantize) from llama-cpp-python's
+build, called through its ctypes binding in a fresh Python process; the input is make_bench_model.py's
+Qwen2-0.5B-shaped F16 GGUF (default /tmp/qwenkit-bench/qwen2-0.5b/model-f16.gguf). Wall time of each process
+(Python start-up included for the peer, about 0.3 s), peak RSS from wait4, median of --repeat after a warm-up;
+the two outputs are compared byte for byte.
+"""
+import argparse
+import filecmp
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+FTYPES = {"Q4_0": 2, "Q4_1": 3, "Q8_0": 7, "Q5_0": 8, "Q5_1": 9, "Q2_K": 10, "Q3_K_S": 11, "Q3_K_M": 12, "Q3_K_L": 13,
+          "Q4_K_S": 14, "Q4_K_M": 15, "Q5_K_S": 16, "Q5_K_M": 17, "Q6_K": 18}
+
+PEER = """
+import sys, llama_cpp
+p = llama_cpp.llama_model_quantize_default_params()
+p.ftype = int(sys.argv[3]); p.nthread = int(sys.argv[4])
+sys.exit(llama_cpp.llama_model_quantize(sys.argv[1].encode(), sys.argv[2].encode(), p))
+"""
+
+
+def run(cmd):
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(p.pid, 0)
+    if status != 0:
+        sys.exit(f"failed ({status}): {' '.join(cmd)}")
+    return time.perf_counter() - t0, usage.ru_maxrss / 1024
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--qwenkit", default=os.environ.get("QWENKIT", ".build/release/qwenkit"))
+    ap.add_argument("--input", default="/tmp/qwenkit-bench/qwen2-0.5b/model-f16.gguf")
+    ap.add_argument("--types", default="Q8_0,Q4_K_M")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--out", default="/tmp/qwenkit-bench/quantize-out")
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    print(f"input: {a.input} ({os.path.getsize(a.input) / 1e6:.0f} MB), {a.threads} threads, median of {a.repeat} warm runs")
+    print(f"{'type':<8}{'qwenkit':>10}{'RSS MB':>8}{'llama.cpp':>11}{'RSS MB':>8}{'speed-up':>10}  identical")
+    for t in a.types.split(","):
+        ours, theirs = os.path.join(a.out, f"qwenkit-{t}.gguf"), os.path.join(a.out, f"llama-{t}.gguf")
+        q = [a.qwenkit, "quantize", "-q", "--threads", str(a.threads), a.input, ours, t]
+        r = [sys.executable, "-c", PEER, a.input, theirs, str(FTYPES[t]), str(a.threads)]
+        res = {}
+        for name, cmd in [("q", q), ("r", r)]:
+            run(cmd)
+            times = [run(cmd) for _ in range(a.repeat)]
+            res[name] = (statistics.median(x for x, _ in times), max(m for _, m in times))
+        (qt, qm), (rt, rm) = res["q"], res["r"]
+        print(f"{t:<8}{qt:>9.2f}s{qm:>8.0f}{rt:>10.2f}s{rm:>8.0f}{rt / qt:>9.1f}x  {filecmp.cmp(ours, theirs, shallow=False)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -7,13 +7,13 @@ public enum QuantizeError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A hyperparameter the policy needs is missing or malformed.
     case metadata(path: String, key: String, reason: String)
     /// A tensor is already quantized and `--allow-requantize` was not given.
-    case requantize(tensor: String, type: String)
+    case requantize(path: String, tensor: String, type: String)
     /// `--no-fallback` and a tensor's rows do not fit its type.
-    case fallbackRefused(tensor: String, reason: String, fallback: String)
+    case fallbackRefused(path: String, tensor: String, reason: String, fallback: String)
     /// An expert tensor's layer could not be read from its name.
     case layer(tensor: String, reason: String)
     /// A tensor's type cannot be decoded or encoded here.
-    case unsupportedType(tensor: String, type: String)
+    case unsupportedType(path: String, tensor: String, type: String)
     /// Writing the output failed; nothing was left at the path.
     case output(path: String, reason: String)
 
@@ -23,12 +23,12 @@ public enum QuantizeError: Error, Equatable, Sendable, CustomStringConvertible {
             // The readers' and writer's messages usually name the file already.
             return reason.contains(path) ? reason : "\(path): \(reason)"
         case .metadata(let path, let key, let reason): return "\(path): \(key) \(reason)"
-        case .requantize(let tensor, let type):
-            return "\(tensor) is already quantized (\(type)); requantizing loses precision, pass --allow-requantize to do it anyway"
-        case .fallbackRefused(let tensor, let reason, let fallback):
-            return "\(tensor): \(reason); it would fall back to \(fallback), refused by --no-fallback"
+        case .requantize(let path, let tensor, let type):
+            return "\(path): \(tensor) is already quantized (\(type)); requantizing loses precision, pass --allow-requantize to do it anyway"
+        case .fallbackRefused(let path, let tensor, let reason, let fallback):
+            return "\(path): \(tensor): \(reason); it would fall back to \(fallback), refused by --no-fallback"
         case .layer(let tensor, let reason): return "\(tensor): \(reason)"
-        case .unsupportedType(let tensor, let type): return "\(tensor): type \(type) cannot be converted here"
+        case .unsupportedType(let path, let tensor, let type): return "\(path): \(tensor): type \(type) cannot be converted here"
         }
     }
 }

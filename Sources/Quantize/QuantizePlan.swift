@@ -55,18 +55,23 @@ public struct QuantizePlan {
         for info in ordered {
             var dims = info.dims
             while dims.count > 1, dims.last == 1 { dims.removeLast() }
-            let (chosen, reasons) = try policy.decide(name: info.name, dims: dims, sourceType: info.type)
+            let (chosen, reasons): (GGMLType, [TypeReason])
+            do { (chosen, reasons) = try policy.decide(name: info.name, dims: dims, sourceType: info.type) } catch {
+                // The policy knows tensors, not files: name the file here.
+                if case .layer(let tensor, let reason) = error { throw .input(path: file.path, reason: "\(tensor): \(reason)") }
+                throw error
+            }
             let eligible = TensorTypePolicy.ineligibility(name: info.name, dims: dims) == nil
             let nominal = eligible ? type.defaultType : info.type
             if options.noFallback, let r = reasons.first(where: \.isFallback) {
-                throw .fallbackRefused(tensor: info.name, reason: r.description, fallback: chosen.name)
+                throw .fallbackRefused(path: file.path, tensor: info.name, reason: r.description, fallback: chosen.name)
             }
             if chosen != info.type {
-                if info.type.blockSize > 1, !options.allowRequantize { throw .requantize(tensor: info.name, type: info.type.name) }
+                if info.type.blockSize > 1, !options.allowRequantize { throw .requantize(path: file.path, tensor: info.name, type: info.type.name) }
                 guard QuantizationFormats.format(for: info.type) != nil else {
-                    throw .unsupportedType(tensor: info.name, type: info.type.name)
+                    throw .unsupportedType(path: file.path, tensor: info.name, type: info.type.name)
                 }
-                guard QuantizationFormats.format(for: chosen) != nil else { throw .unsupportedType(tensor: info.name, type: chosen.name) }
+                guard QuantizationFormats.format(for: chosen) != nil else { throw .unsupportedType(path: file.path, tensor: info.name, type: chosen.name) }
             }
             planned.append(Tensor(name: info.name, dims: dims, source: info, type: chosen, nominalType: nominal,
                                   reasons: chosen == nominal ? [] : reasons))

@@ -39,14 +39,14 @@ import Testing
             "Error: unknown type 'Q4_K_X'; valid types: Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K, F16, BF16, F32"
         }
         try Self.expectRefused({ ["quantize", dense, $0 + "/out.gguf", "Q4_K_M", "--no-fallback"] }) { _ in
-            "qwenkit: blk.0.ffn_down.weight: rows of 288 are not a multiple of 256 for Q6_K; it would fall back to Q8_0, refused by --no-fallback"
+            "qwenkit: \(dense): blk.0.ffn_down.weight: rows of 288 are not a multiple of 256 for Q6_K; it would fall back to Q8_0, refused by --no-fallback"
         }
         try Self.expectRefused({ dir in
             let run = try CLI.run(["quantize", dense, dir + "/q8.gguf", "Q8_0"])
             #expect(run.status == 0)
             return ["quantize", dir + "/q8.gguf", dir + "/out.gguf", "Q4_0"]
-        }) { _ in
-            "qwenkit: output.weight is already quantized (Q8_0); requantizing loses precision, pass --allow-requantize to do it anyway"
+        }) { dir in
+            "qwenkit: \(dir)/q8.gguf: output.weight is already quantized (Q8_0); requantizing loses precision, pass --allow-requantize to do it anyway"
         }
         try Self.expectRefused({ dir in
             let bytes = try readFile(dense)

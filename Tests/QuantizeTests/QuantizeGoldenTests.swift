@@ -92,7 +92,7 @@ struct Digest {
         try withTemporaryDirectory { dir in
             let q8 = dir + "/q8.gguf"
             try Quantizer.write(try QuantizePlan(path: golden("dense.f16.gguf"), type: .q8_0, options: QuantizeOptions()), to: q8)
-            #expect(throws: QuantizeError.requantize(tensor: "output.weight", type: "Q8_0")) {
+            #expect(throws: QuantizeError.requantize(path: q8, tensor: "output.weight", type: "Q8_0")) {
                 _ = try QuantizePlan(path: q8, type: .q4_0, options: QuantizeOptions())
             }
             var options = QuantizeOptions()
@@ -143,7 +143,7 @@ struct Digest {
         #expect(types["blk.0.ffn_down.weight"] == .q5_0) // the fallback still applies
         var strict = QuantizeOptions()
         strict.noFallback = true
-        #expect(throws: QuantizeError.fallbackRefused(tensor: "blk.0.ffn_down.weight",
+        #expect(throws: QuantizeError.fallbackRefused(path: golden("dense.f16.gguf"), tensor: "blk.0.ffn_down.weight",
                                                       reason: "rows of 288 are not a multiple of 256 for Q6_K", fallback: "Q8_0")) {
             _ = try QuantizePlan(path: golden("dense.f16.gguf"), type: .q4_K_M, options: strict)
         }

@@ -55,10 +55,13 @@ let package = Package(
         .target(name: "ModelComparison", dependencies: ["ModelInspection", "Quantization", "Conversion", "ModelFiles", "QwenKitIO"],
                 swiftSettings: cpuFlags),
 
+        // The reference forward pass: Qwen2 / Qwen2-MoE over memory-mapped weights of any type, KV cache, sampling.
+        .target(name: "Qwen2Runtime", dependencies: ["ModelFiles", "Quantization", "Conversion", "QwenKitIO"], swiftSettings: cpuFlags),
+
         .executableTarget(
             name: "qwenkit",
             dependencies: [
-                "QwenKitIO", "QwenTokenizer", "ModelFiles", "ModelInspection", "Conversion", "ModelComparison", "Quantize",
+                "QwenKitIO", "QwenTokenizer", "ModelFiles", "ModelInspection", "Conversion", "ModelComparison", "Quantize", "Qwen2Runtime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: cpuFlags),
@@ -72,6 +75,7 @@ let package = Package(
                     dependencies: ["ModelComparison", "ModelInspection", "Quantization", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "QuantizeTests", dependencies: ["Quantize", "ModelFiles", "Quantization", "QwenKitIO"]),
+        .testTarget(name: "Qwen2RuntimeTests", dependencies: ["Qwen2Runtime", "ModelFiles", "Quantization", "Quantize", "QwenKitIO"]),
         .testTarget(name: "CLITests", dependencies: ["qwenkit", "QwenKitIO"], exclude: ["Snapshots"]),
     ]
 )

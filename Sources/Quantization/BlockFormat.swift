@@ -29,6 +29,10 @@ public struct BlockFormat: Sendable {
         self.dequantizeBlocks = dequantize
     }
 
+    /// ggml's `dequantize_row_*` without the size checks of `dequantizeRow`, for callers that checked the row
+    /// length once (the runtime's matrix kernels call it per row).
+    public var uncheckedDequantizer: DequantizeBlocks { dequantizeBlocks }
+
     /// Elements per block.
     public var blockSize: Int { type.blockSize }
     /// Bytes per block.

@@ -26,7 +26,7 @@ struct QwenKit: ParsableCommand {
             """,
         version: qwenkitVersion,
         subcommands: [EncodeCommand.self, DecodeCommand.self, CountCommand.self, TokenizerCommand.self,
-                      InspectCommand.self, EditCommand.self, ConvertCommand.self, QuantizeCommand.self, DiffCommand.self]
+                      InspectCommand.self, EditCommand.self, ConvertCommand.self, QuantizeCommand.self, DiffCommand.self, RunCommand.self]
     )
 
     /// Parses, runs, and turns every error into one line on stderr and a non-zero exit. A closed

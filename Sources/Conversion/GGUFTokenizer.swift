@@ -1,0 +1,57 @@
+import ModelFiles
+import QwenTokenizer
+
+// The reverse of TokenizerConversion: the tokenizer a converted GGUF carries (`tokenizer.ggml.*`, gpt2 model,
+// qwen2 pre-tokenizer) back as a TokenizerSpec, so `run` can tokenize for a GGUF without its HF directory.
+// Normal tokens are the BPE vocabulary, control tokens special added tokens, user-defined tokens non-special
+// added tokens; unused padding entries (`[PAD…]`) are left out, as HF's tokenizer has no such ids.
+
+extension TokenizerSpec {
+    /// Reads `file`'s tokenizer; throws `.tokenizer` naming the key when it is missing or not Qwen2's kind.
+    public init(gguf file: GGUFFile) throws(ConversionError) {
+        self.init()
+        let path = file.path
+        let meta: GGUFTokenizerMetadata
+        do { meta = try GGUFTokenizerMetadata(gguf: file) } catch { throw .model(error) }
+        guard meta.model == "gpt2" else {
+            throw .tokenizer(path: path, reason: "tokenizer.ggml.model is \(meta.model.map { "\"\($0)\"" } ?? "missing"); only byte-level BPE (gpt2) is supported")
+        }
+        guard meta.pre == nil || meta.pre == "qwen2" else {
+            throw .tokenizer(path: path, reason: "tokenizer.ggml.pre is \"\(meta.pre!)\"; only qwen2 is supported")
+        }
+        guard let tokens = meta.tokens, let merges = meta.merges else {
+            throw .tokenizer(path: path, reason: "tokenizer.ggml.tokens or tokenizer.ggml.merges is missing")
+        }
+        let types = meta.tokenTypes
+        guard types == nil || types!.count == tokens.count else {
+            throw .tokenizer(path: path, reason: "tokenizer.ggml.token_type has \(types!.count) entries for \(tokens.count) tokens")
+        }
+        var vocab: [(token: [UInt8], id: UInt32)] = []
+        var added: [AddedToken] = []
+        vocab.reserveCapacity(tokens.count)
+        tokens.forEachString { i, bytes in
+            let text = Array(bytes)
+            let type = types.flatMap { $0.value(at: i).intValue }.flatMap { GGUFTokenizerMetadata.TokenType(rawValue: Int32($0)) } ?? .normal
+            switch type {
+            case .control: added.append(AddedToken(id: UInt32(i), content: text, special: true))
+            case .userDefined: added.append(AddedToken(id: UInt32(i), content: text, special: false))
+            case .unused: break
+            default: vocab.append((text, UInt32(i)))
+            }
+        }
+        var pairs: [(left: [UInt8], right: [UInt8])] = []
+        pairs.reserveCapacity(merges.count)
+        var bad: Int?
+        merges.forEachString { i, bytes in
+            guard let space = bytes.firstIndex(of: 0x20) else {
+                if bad == nil { bad = i }
+                return
+            }
+            pairs.append((Array(bytes[..<space]), Array(bytes[(space + 1)...])))
+        }
+        if let bad { throw .tokenizer(path: path, reason: "tokenizer.ggml.merges entry \(bad) is not two tokens separated by a space") }
+        self.vocab = vocab
+        self.merges = pairs
+        self.addedTokens = added
+    }
+}

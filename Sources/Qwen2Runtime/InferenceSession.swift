@@ -1,0 +1,339 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A forward pass over a `Qwen2Model` with its KV cache: feed tokens in order (a prompt in one call, then one
+/// generated token per call) and read the logits of the positions asked for. All buffers are allocated once, sized
+/// for `maxBatch` tokens per step and `capacity` positions; nothing is allocated per token.
+///
+/// The pass, per step of B tokens at positions p…p+B−1 (shapes per token):
+///   x = token_embd[ids]                                       [hidden]
+///   for each layer:
+///     a = RMSNorm(x) · attn_norm
+///     q = Wq·a + bq, k = Wk·a + bk, v = Wv·a + bv              [heads·hd], [kv·hd], [kv·hd]
+///     rotate q and k (NEOX layout); append k, v to the cache
+///     per head h: softmax(q_h·K_{h/g}ᵀ / √hd, causal) · V_{h/g}  [heads·hd]
+///     x += Wo · attention
+///     m = RMSNorm(x) · ffn_norm
+///     x += down(silu(gate·m) ⊙ up·m)     or the MoE block
+///   logits = output · (RMSNorm(x) · output_norm)               [vocab]
+public final class InferenceSession {
+    public let model: Qwen2Model
+    /// Positions the cache holds.
+    public let capacity: Int
+    /// Tokens processed per step (longer inputs are split).
+    public let maxBatch: Int
+    public let threads: Int
+    /// Positions already in the cache (the next token's position).
+    public private(set) var position = 0
+
+    private let s: ModelShape
+    private let kvWidth: Int
+    private let qWidth: Int
+    private let ffnWidth: Int
+    /// Buffers (B = maxBatch): x, normed [B×hidden]; q [B×qWidth]; k, v [B×kvWidth]; attention [B×qWidth];
+    /// projected [B×hidden]; gate, up [B×ffnWidth]; moe accumulators; logits [logitBatch×vocab].
+    private let arena: UnsafeMutablePointer<Float>
+    private let x, normed, q, k, v, attention, projected, gate, up: UnsafeMutablePointer<Float>
+    private let gathered, expertOut, mixed, routerLogits: UnsafeMutablePointer<Float>
+    private let logits: UnsafeMutablePointer<Float>
+    private let logitBatch: Int
+    private let ropeCos, ropeSin: UnsafeMutablePointer<Float>
+    /// Per worker: a decoded row [maxColumns] and attention scores [capacity].
+    private let rowScratch: UnsafeMutablePointer<Float>
+    private let scoreScratch: UnsafeMutablePointer<Float>
+    private let maxColumns: Int
+    /// KV cache per layer: [capacity × kvWidth] keys then values.
+    private let cache: UnsafeMutablePointer<Float>
+    private let expertTokens: UnsafeMutablePointer<Int32>
+    private let expertWeights: UnsafeMutablePointer<Float>
+    private let routing: UnsafeMutablePointer<Int32>
+    private let routingWeights: UnsafeMutablePointer<Float>
+
+    /// - Parameters:
+    ///   - capacity: positions to hold; at most the model's context length.
+    ///   - threads: worker threads for the matrix products and attention.
+    public init(model: Qwen2Model, capacity: Int, threads: Int = 1, maxBatch: Int = 32) throws(RuntimeError) {
+        let s = model.shape
+        guard capacity <= s.contextLength else {
+            throw .contextExceeded(needed: capacity, limit: s.contextLength, what: "the model's context length")
+        }
+        self.model = model
+        self.s = s
+        self.capacity = max(capacity, 1)
+        self.threads = max(threads, 1)
+        self.maxBatch = max(1, maxBatch)
+        qWidth = s.headCount * s.headDim
+        kvWidth = s.headCountKV * s.headDim
+        let moeWidth = max(s.moe?.expertFeedForwardLength ?? 0, s.moe?.sharedExpertFeedForwardLength ?? 0)
+        ffnWidth = max(s.feedForwardLength, moeWidth)
+        let experts = s.moe?.expertCount ?? 0
+        maxColumns = max(s.embeddingLength, qWidth, ffnWidth)
+        logitBatch = min(self.maxBatch, 8)
+        let B = self.maxBatch, H = s.embeddingLength
+        let sizes = [B * H, B * H, B * qWidth, B * kvWidth, B * kvWidth, B * qWidth, B * H, B * ffnWidth, B * ffnWidth,
+                     B * H, B * H, B * H, B * max(experts, 1), logitBatch * s.vocabSize, B * s.headDim / 2, B * s.headDim / 2,
+                     self.threads * maxColumns, self.threads * self.capacity]
+        let total = sizes.reduce(0, +)
+        let base = UnsafeMutablePointer<Float>.allocate(capacity: total)
+        base.initialize(repeating: 0, count: total)
+        arena = base
+        var starts: [Int] = []
+        var offset = 0
+        for size in sizes {
+            starts.append(offset)
+            offset += size
+        }
+        x = base + starts[0]; normed = base + starts[1]; q = base + starts[2]; k = base + starts[3]; v = base + starts[4]
+        attention = base + starts[5]; projected = base + starts[6]; gate = base + starts[7]; up = base + starts[8]
+        gathered = base + starts[9]; expertOut = base + starts[10]; mixed = base + starts[11]; routerLogits = base + starts[12]
+        logits = base + starts[13]; ropeCos = base + starts[14]; ropeSin = base + starts[15]
+        rowScratch = base + starts[16]; scoreScratch = base + starts[17]
+        let cacheCount = s.layerCount * 2 * self.capacity * kvWidth
+        cache = .allocate(capacity: max(cacheCount, 1))
+        expertTokens = .allocate(capacity: B)
+        expertWeights = .allocate(capacity: B)
+        routing = .allocate(capacity: B * max(s.moe?.expertUsedCount ?? 1, 1))
+        routingWeights = .allocate(capacity: B * max(s.moe?.expertUsedCount ?? 1, 1))
+    }
+
+    deinit {
+        arena.deallocate()
+        cache.deallocate()
+        expertTokens.deallocate()
+        expertWeights.deallocate()
+        routing.deallocate()
+        routingWeights.deallocate()
+    }
+
+    /// Forgets the cache: the next token is at position 0.
+    public func reset() { position = 0 }
+
+    /// Which positions' logits `evaluate` reports.
+    public enum LogitsWanted: Sendable {
+        /// Every position of the input.
+        case all
+        /// Only the last position.
+        case last
+        /// None (filling the cache).
+        case none
+    }
+
+    /// Runs `tokens` at the next positions, calling `body(position, logits)` for the positions `wanted`
+    /// (`logits` holds `vocabSize` floats, valid only during the call).
+    public func evaluate(_ tokens: [UInt32], logits wanted: LogitsWanted = .last,
+                         _ body: (Int, UnsafeBufferPointer<Float>) throws -> Void = { _, _ in }) throws {
+        guard position + tokens.count <= capacity else {
+            throw RuntimeError.contextExceeded(needed: position + tokens.count, limit: capacity,
+                                               what: capacity == s.contextLength ? "the model's context length" : "the session")
+        }
+        for (i, t) in tokens.enumerated() where Int(t) >= s.vocabSize {
+            throw RuntimeError.tokenOutOfRange(token: t, position: position + i, vocabSize: s.vocabSize)
+        }
+        var start = 0
+        while start < tokens.count {
+            let n = min(maxBatch, tokens.count - start)
+            let isLast = start + n == tokens.count
+            try tokens.withUnsafeBufferPointer { ids in
+                try step(UnsafeBufferPointer(rebasing: ids[start..<(start + n)]))
+            }
+            switch wanted {
+            case .all: try emitLogits(rows: 0..<n, body)
+            case .last where isLast: try emitLogits(rows: (n - 1)..<n, body)
+            default: break
+            }
+            position += n
+            start += n
+        }
+    }
+
+    // MARK: - One step
+
+    private func scratch(_ worker: Int) -> UnsafeMutablePointer<Float> { rowScratch + worker * maxColumns }
+
+    /// y_j = W_j · x for each job, the rows of every job split among the workers in one parallel region.
+    private func multiply(_ jobs: [(WeightMatrix, UnsafeMutablePointer<Float>)], _ input: UnsafePointer<Float>, batch: Int) {
+        let workers = threads
+        parallel(workers) { w in
+            for (m, y) in jobs {
+                m.multiply(input, batch: batch, rowRange: share(m.rows, worker: w, of: workers, granule: 4),
+                           into: y, yStride: m.rows, scratch: scratch(w))
+            }
+        }
+    }
+
+    @inline(__always)
+    private func addBias(_ bias: [Float]?, _ y: UnsafeMutablePointer<Float>, width: Int, batch: Int) {
+        guard let bias else { return }
+        bias.withUnsafeBufferPointer { b in
+            for t in 0..<batch {
+                let row = y + t * width
+                for i in 0..<width { row[i] += b[i] }
+            }
+        }
+    }
+
+    private func keys(_ layer: Int) -> UnsafeMutablePointer<Float> { cache + (2 * layer) * capacity * kvWidth }
+    private func values(_ layer: Int) -> UnsafeMutablePointer<Float> { cache + (2 * layer + 1) * capacity * kvWidth }
+
+    private func step(_ ids: UnsafeBufferPointer<UInt32>) throws {
+        let B = ids.count, H = s.embeddingLength, hd = s.headDim, half = hd / 2
+        for (t, id) in ids.enumerated() { model.tokenEmbedding.decodeRow(Int(id), into: x + t * H) }
+        for t in 0..<B { model.rope.table(position: position + t, cos: ropeCos + t * half, sin: ropeSin + t * half) }
+        let eps = s.rmsNormEpsilon
+        for (l, layer) in model.layers.enumerated() {
+            // Attention
+            let a = layer.attention
+            a.norm.withUnsafeBufferPointer { w in
+                for t in 0..<B { VectorMath.rmsNorm(x + t * H, weight: w.baseAddress!, eps: eps, out: normed + t * H, H) }
+            }
+            multiply([(a.q, q), (a.k, k), (a.v, v)], normed, batch: B)
+            addBias(a.qBias, q, width: qWidth, batch: B)
+            addBias(a.kBias, k, width: kvWidth, batch: B)
+            addBias(a.vBias, v, width: kvWidth, batch: B)
+            let kc = keys(l), vc = values(l)
+            for t in 0..<B {
+                model.rope.apply(q + t * qWidth, heads: s.headCount, cos: ropeCos + t * half, sin: ropeSin + t * half)
+                model.rope.apply(k + t * kvWidth, heads: s.headCountKV, cos: ropeCos + t * half, sin: ropeSin + t * half)
+                (kc + (position + t) * kvWidth).update(from: k + t * kvWidth, count: kvWidth)
+                (vc + (position + t) * kvWidth).update(from: v + t * kvWidth, count: kvWidth)
+            }
+            attend(batch: B, keys: kc, values: vc)
+            multiply([(a.o, projected)], attention, batch: B)
+            for i in 0..<(B * H) { x[i] += projected[i] }
+            try checkFinite(batch: B, after: "layer \(l) attention")
+
+            // Feed-forward
+            layer.ffnNorm.withUnsafeBufferPointer { w in
+                for t in 0..<B { VectorMath.rmsNorm(x + t * H, weight: w.baseAddress!, eps: eps, out: normed + t * H, H) }
+            }
+            switch layer.feedForward {
+            case .dense(let mlp):
+                swiGLU(mlp, normed, batch: B, out: projected)
+            case .mixture(let moe):
+                mixture(moe, batch: B, out: projected)
+            }
+            for i in 0..<(B * H) { x[i] += projected[i] }
+            try checkFinite(batch: B, after: "layer \(l) feed-forward")
+        }
+        model.outputNorm.withUnsafeBufferPointer { w in
+            for t in 0..<B { VectorMath.rmsNorm(x + t * H, weight: w.baseAddress!, eps: eps, out: normed + t * H, H) }
+        }
+    }
+
+    /// out = down(silu(gate·input) ⊙ up·input) for `batch` tokens.
+    private func swiGLU(_ mlp: DenseFeedForward, _ input: UnsafePointer<Float>, batch: Int, out: UnsafeMutablePointer<Float>) {
+        let f = mlp.gate.rows
+        multiply([(mlp.gate, gate), (mlp.up, up)], input, batch: batch)
+        VectorMath.siluMultiply(gate, up, batch * f)
+        multiply([(mlp.down, out)], gate, batch: batch)
+    }
+
+    /// Causal attention of the batch's queries over the cache (positions 0…p for the token at p). Work is split by
+    /// (token, head) pairs.
+    private func attend(batch B: Int, keys kc: UnsafePointer<Float>, values vc: UnsafePointer<Float>) {
+        let hd = s.headDim, heads = s.headCount, group = s.headCount / s.headCountKV
+        let scale = 1 / Float(hd).squareRoot()
+        let workers = min(threads, B * heads)
+        let start = position, kvw = kvWidth, qw = qWidth, cap = capacity
+        let q = self.q, attention = self.attention, scores = scoreScratch
+        parallel(workers) { w in
+            let sc = scores + w * cap
+            for pair in share(B * heads, worker: w, of: workers) {
+                let t = pair / heads, h = pair % heads, kvh = h / group
+                let query = q + t * qw + h * hd
+                let n = start + t + 1
+                for j in 0..<n { sc[j] = VectorMath.dot(query, kc + j * kvw + kvh * hd, hd) * scale }
+                VectorMath.softmax(sc, n)
+                let out = attention + t * qw + h * hd
+                out.initialize(repeating: 0, count: hd)
+                for j in 0..<n { VectorMath.axpy(sc[j], vc + j * kvw + kvh * hd, out, hd) }
+            }
+        }
+    }
+
+    /// Qwen2-MoE: softmax over the router's logits, the top-k experts (weights renormalized only with
+    /// norm_topk_prob), each chosen expert's SwiGLU output weighted and summed in ascending expert order, plus the
+    /// shared expert scaled by sigmoid(shared_gate · x).
+    private func mixture(_ moe: MixtureWeights, batch B: Int, out: UnsafeMutablePointer<Float>) {
+        let H = s.embeddingLength, E = moe.router.rows, K = moe.usedCount
+        multiply([(moe.router, routerLogits)], normed, batch: B)
+        // The top K of each token: expert ids in routing[t·K ..< t·K + K], their weights in routingWeights.
+        for t in 0..<B {
+            let p = routerLogits + t * E
+            VectorMath.softmax(p, E)
+            let ids = routing + t * K, ws = routingWeights + t * K
+            for i in 0..<K { ids[i] = -1; ws[i] = -.infinity }
+            for e in 0..<E where p[e] > ws[K - 1] {
+                // insertion into the descending list; ties keep the lower expert first
+                var i = K - 1
+                while i > 0 && p[e] > ws[i - 1] {
+                    ids[i] = ids[i - 1]
+                    ws[i] = ws[i - 1]
+                    i -= 1
+                }
+                ids[i] = Int32(e)
+                ws[i] = p[e]
+            }
+            if moe.normalizeTopK {
+                var total: Float = 0
+                for i in 0..<K { total += ws[i] }
+                for i in 0..<K { ws[i] /= total }
+            }
+        }
+        out.initialize(repeating: 0, count: B * H)
+        for e in 0..<E {
+            var m = 0
+            for t in 0..<B {
+                for i in 0..<K where routing[t * K + i] == Int32(e) {
+                    expertTokens[m] = Int32(t)
+                    expertWeights[m] = routingWeights[t * K + i]
+                    (gathered + m * H).update(from: normed + t * H, count: H)
+                    m += 1
+                }
+            }
+            guard m > 0 else { continue }
+            swiGLU(DenseFeedForward(gate: moe.gate[e], up: moe.up[e], down: moe.down[e]), gathered, batch: m, out: expertOut)
+            for i in 0..<m {
+                VectorMath.axpy(expertWeights[i], expertOut + i * H, out + Int(expertTokens[i]) * H, H)
+            }
+        }
+        if let shared = moe.shared, let sharedGate = moe.sharedGate {
+            swiGLU(shared, normed, batch: B, out: mixed)
+            sharedGate.withUnsafeBufferPointer { g in
+                for t in 0..<B {
+                    let z = VectorMath.dot(g.baseAddress!, normed + t * H, H)
+                    let sigmoid = 1 / (1 + expf(-z))
+                    VectorMath.axpy(sigmoid, mixed + t * H, out + t * H, H)
+                }
+            }
+        }
+    }
+
+    private func checkFinite(batch B: Int, after layer: String) throws {
+        let H = s.embeddingLength
+        for t in 0..<B where !VectorMath.allFinite(x + t * H, H) {
+            throw RuntimeError.nonFinite(layer: layer, position: position + t)
+        }
+    }
+
+    /// Computes the output logits of batch rows `rows` (their final-normed states are in `normed`) and reports them.
+    private func emitLogits(rows: Range<Int>, _ body: (Int, UnsafeBufferPointer<Float>) throws -> Void) throws {
+        let H = s.embeddingLength, V = s.vocabSize
+        var r = rows.lowerBound
+        while r < rows.upperBound {
+            let n = min(logitBatch, rows.upperBound - r)
+            multiply([(model.output, logits)], normed + r * H, batch: n)
+            for i in 0..<n {
+                let row = UnsafeBufferPointer(start: logits + i * V, count: V)
+                guard VectorMath.allFinite(row.baseAddress!, V) else {
+                    throw RuntimeError.nonFinite(layer: "output", position: position + r + i)
+                }
+                try body(position + r + i, row)
+            }
+            r += n
+        }
+    }
+}

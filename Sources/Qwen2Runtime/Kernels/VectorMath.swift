@@ -1,0 +1,109 @@
+// Float32 vector primitives of the forward pass: plain loops over flat buffers, SIMD in the innermost loop only.
+// Every reduction accumulates in float32 (as transformers' float32 model does); lane order differs from PyTorch's,
+// which moves results by a few ulps, far inside the 1e-5 budget.
+
+@inline(__always)
+func load8(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
+    UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always)
+func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ i: Int) {
+    UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
+enum VectorMath {
+    /// Σ a[i]·b[i] over `n` floats.
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
+        var i = 0
+        while i + 32 <= n {
+            s0 = s0.addingProduct(load8(a, i), load8(b, i))
+            s1 = s1.addingProduct(load8(a, i + 8), load8(b, i + 8))
+            s2 = s2.addingProduct(load8(a, i + 16), load8(b, i + 16))
+            s3 = s3.addingProduct(load8(a, i + 24), load8(b, i + 24))
+            i += 32
+        }
+        while i + 8 <= n {
+            s0 = s0.addingProduct(load8(a, i), load8(b, i))
+            i += 8
+        }
+        var s = ((s0 + s1) + (s2 + s3)).sum()
+        while i < n {
+            s += a[i] * b[i]
+            i += 1
+        }
+        return s
+    }
+
+    /// y[i] += a·x[i].
+    @inline(__always)
+    static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        let av = SIMD8<Float>(repeating: a)
+        var i = 0
+        while i + 8 <= n {
+            store8(load8(y, i).addingProduct(av, load8(x, i)), y, i)
+            i += 8
+        }
+        while i < n {
+            y[i] += a * x[i]
+            i += 1
+        }
+    }
+
+    /// RMSNorm (transformers' Qwen2RMSNorm): out = x / sqrt(mean(x²) + eps) · weight.
+    static func rmsNorm(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, eps: Float,
+                        out: UnsafeMutablePointer<Float>, _ n: Int) {
+        let meanSquare = dot(x, x, n) / Float(n)
+        let scale = 1 / (meanSquare + eps).squareRoot()
+        for i in 0..<n { out[i] = weight[i] * (x[i] * scale) }
+    }
+
+    /// x[i] = silu(x[i]) · y[i], silu(v) = v / (1 + e^−v).
+    static func siluMultiply(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) {
+        for i in 0..<n {
+            let v = x[i]
+            x[i] = v / (1 + expf(-v)) * y[i]
+        }
+    }
+
+    /// Softmax in place over `n` floats (max subtracted first).
+    static func softmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+        guard n > 0 else { return }
+        var m = x[0]
+        for i in 1..<n where x[i] > m { m = x[i] }
+        var s: Float = 0
+        for i in 0..<n {
+            let e = expf(x[i] - m)
+            x[i] = e
+            s += e
+        }
+        let inv = 1 / s
+        for i in 0..<n { x[i] *= inv }
+    }
+
+    /// Whether all `n` floats are finite.
+    static func allFinite(_ x: UnsafePointer<Float>, _ n: Int) -> Bool {
+        // x − x is 0 for finite x and NaN for NaN and ±inf; any NaN makes the sum NaN.
+        var acc = SIMD8<Float>()
+        var i = 0
+        while i + 8 <= n {
+            let v = load8(x, i)
+            acc += v - v
+            i += 8
+        }
+        var s = acc.sum()
+        while i < n {
+            s += x[i] - x[i]
+            i += 1
+        }
+        return s == 0
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,108 @@
+import Dispatch
+import ModelFiles
+
+/// A read-only `rows × columns` matrix stored row-major in a ggml type, viewed in a memory-mapped file: row r's
+/// bytes start at `base + r × rowBytes`. Multiplying it by a batch of vectors never dequantizes more than one row
+/// at a time (per thread).
+struct WeightMatrix: @unchecked Sendable {
+    let name: String
+    let type: GGMLType
+    /// Output features (GGUF ne[1], the PyTorch first dimension).
+    let rows: Int
+    /// Input features (GGUF ne[0], the PyTorch last dimension).
+    let columns: Int
+    let rowBytes: Int
+    let base: UnsafeRawPointer
+    let kernel: RowKernel
+
+    init(name: String, type: GGMLType, rows: Int, columns: Int, base: UnsafeRawPointer, path: String) throws(RuntimeError) {
+        guard let kernel = RowKernel.forType(type) else {
+            throw .unsupported(path: path, reason: "tensor \(name) has type \(type.name), which the runtime cannot read")
+        }
+        guard let rowBytes = try? type.byteCount(elements: columns) else {
+            throw .badTensor(path: path, tensor: name, reason: "rows of \(columns) are not whole \(type.name) blocks of \(type.blockSize)")
+        }
+        self.name = name
+        self.type = type
+        self.rows = rows
+        self.columns = columns
+        self.rowBytes = rowBytes
+        self.base = base
+        self.kernel = kernel
+    }
+
+    /// Row `r` as floats into `out` (`columns` floats).
+    func decodeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
+        let row = base + r * rowBytes
+        switch (type, kernel) {
+        case (.f32, _):
+            out.update(from: row.assumingMemoryBound(to: Float.self), count: columns)
+        case (.f16, _):
+            var i = 0
+            while i + 8 <= columns {
+                store8(SIMD8<Float>(row.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<Float16>.self)), out, i)
+                i += 8
+            }
+            while i < columns {
+                out[i] = Float(row.loadUnaligned(fromByteOffset: 2 * i, as: Float16.self))
+                i += 1
+            }
+        case (.bf16, _):
+            for i in 0..<columns {
+                out[i] = Float(bitPattern: UInt32(row.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16)
+            }
+        case (_, .decoded(let decode)):
+            decode(row, out, columns / type.blockSize)
+        case (_, .fused):
+            guard let format = QuantizationFormatsBridge.dequantizer(for: type) else { preconditionFailure("no decoder for \(type.name)") }
+            format(row, out, columns / type.blockSize)
+        }
+    }
+
+    /// y[t·yStride + r] = row r · x[t·columns ..< (t+1)·columns] for every token t < `batch` and row r in `rowRange`.
+    /// `scratch` holds at least `columns` floats (used when rows are decoded before the dot product).
+    func multiply(_ x: UnsafePointer<Float>, batch: Int, rowRange: Range<Int>, into y: UnsafeMutablePointer<Float>,
+                  yStride: Int, scratch: UnsafeMutablePointer<Float>) {
+        if batch == 1, case .fused(let dot) = kernel {
+            for r in rowRange { y[r] = dot(base + r * rowBytes, x, columns) }
+            return
+        }
+        for r in rowRange {
+            decodeRow(r, into: scratch)
+            for t in 0..<batch {
+                y[t * yStride + r] = VectorMath.dot(scratch, x + t * columns, columns)
+            }
+        }
+    }
+}
+
+import Quantization
+
+/// The library dequantizer of a type that has a fused kernel here (used when a batch decodes rows first).
+enum QuantizationFormatsBridge {
+    static func dequantizer(for type: GGMLType) -> BlockFormat.DequantizeBlocks? {
+        QuantizationFormats.format(for: type)?.uncheckedDequantizer
+    }
+}
+
+/// Runs `body(worker)` for `workers` workers at once (the caller's thread is one of them). The workers write
+/// disjoint parts of shared buffers (each its share of rows or heads), which is why `body` need not be `@Sendable`.
+@inline(__always)
+func parallel(_ workers: Int, _ body: (Int) -> Void) {
+    if workers <= 1 {
+        body(0)
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        nonisolated(unsafe) let work = body
+        DispatchQueue.concurrentPerform(iterations: workers) { work($0) }
+    }
+}
+
+/// The share of `count` items that worker `w` of `workers` takes, in multiples of `granule`.
+@inline(__always)
+func share(_ count: Int, worker w: Int, of workers: Int, granule: Int = 1) -> Range<Int> {
+    let units = (count + granule - 1) / granule
+    let lo = units * w / workers * granule, hi = units * (w + 1) / workers * granule
+    return min(lo, count)..<min(hi, count)
+}

@@ -1,0 +1,324 @@
+import Conversion
+import ModelFiles
+import QwenKitIO
+
+/// The shape of a Qwen2 or Qwen2-MoE model as the forward pass needs it.
+public struct ModelShape: Sendable, Equatable {
+    public let architecture: ModelArchitecture
+    public let layerCount: Int
+    /// Hidden size.
+    public let embeddingLength: Int
+    public let headCount: Int
+    public let headCountKV: Int
+    public let headDim: Int
+    /// Dense MLP width (Qwen2; 0 for an all-MoE model).
+    public let feedForwardLength: Int
+    public let vocabSize: Int
+    /// Longest sequence the model allows (`context_length` / `max_position_embeddings`).
+    public let contextLength: Int
+    public let rmsNormEpsilon: Float
+    public let moe: MoEHyperparameters?
+}
+
+/// A loaded model: its shape and weight views into memory-mapped files (a GGUF of any type the Quantization library
+/// reads, or an HF safetensors directory in F32, F16 or BF16). Nothing is dequantized at load time except the 1-D
+/// norm and bias vectors; the files stay mapped as long as the model lives.
+public final class Qwen2Model: @unchecked Sendable {
+    public let path: String
+    public let shape: ModelShape
+    /// Elements stored per ggml type (matrices and vectors), for reports and default thresholds.
+    public let elementsByType: [GGMLType: Int]
+    /// `general.file_type` of a GGUF, if set.
+    public let fileType: LlamaFileType?
+    let rope: RotaryEmbedding
+    let tokenEmbedding: WeightMatrix
+    let output: WeightMatrix
+    let outputNorm: [Float]
+    let layers: [LayerWeights]
+    /// Keeps the mapped files alive.
+    private let owner: AnyObject
+
+    /// Opens a GGUF file or an HF model directory.
+    public convenience init(path: String) throws(RuntimeError) {
+        if HFModelDirectory.isDirectory(path) {
+            let dir: HFModelDirectory
+            let hp: Qwen2Hyperparameters
+            do {
+                dir = try HFModelDirectory(path: path)
+                hp = try dir.hyperparameters()
+            } catch { throw .model(error) }
+            try self.init(path: path, hyperparameters: hp, source: TensorSource(hf: dir), fileType: nil, owner: dir)
+        } else {
+            let file: GGUFFile
+            let hp: Qwen2Hyperparameters
+            do {
+                file = try GGUFFile(path: path)
+                hp = try Qwen2Hyperparameters(gguf: file)
+            } catch { throw .model(error) }
+            let fileType = file[GGUFKeys.generalFileType]?.intValue.flatMap { LlamaFileType(rawValue: UInt32(truncatingIfNeeded: $0)) }
+            try self.init(path: path, hyperparameters: hp, source: TensorSource(gguf: file), fileType: fileType, owner: file)
+        }
+    }
+
+    private init(path: String, hyperparameters hp: Qwen2Hyperparameters, source: TensorSource,
+                 fileType: LlamaFileType?, owner: AnyObject) throws(RuntimeError) {
+        self.path = path
+        self.owner = owner
+        self.fileType = fileType
+        let hidden = hp.embeddingLength
+        let headDim = hp.keyLength
+        guard hp.headCount > 0, hp.headCountKV > 0, hp.headCount % hp.headCountKV == 0, headDim % 2 == 0,
+              hp.valueLength == headDim else {
+            throw .unsupported(path: path, reason: "attention shape: \(hp.headCount) heads, \(hp.headCountKV) KV heads, head size \(headDim) (needs heads divisible by KV heads, an even head size, equal key and value sizes)")
+        }
+        var loader = WeightLoader(source: source, path: path)
+        let embedding = try loader.matrix("token_embd.weight", columns: hidden, rows: nil)
+        let vocab = embedding.rows
+        if let v = hp.vocabSize, v != vocab {
+            throw .badTensor(path: path, tensor: "token_embd.weight", reason: "has \(vocab) rows but the model's vocabulary has \(v) tokens")
+        }
+        tokenEmbedding = embedding
+        output = try loader.optionalMatrix("output.weight", columns: hidden, rows: vocab) ?? embedding
+        outputNorm = try loader.vector("output_norm.weight", count: hidden)
+        let qWidth = hp.headCount * headDim, kvWidth = hp.headCountKV * headDim
+        var layers: [LayerWeights] = []
+        for i in 0..<hp.blockCount {
+            func n(_ s: String) -> String { "blk.\(i).\(s)" }
+            let attention = AttentionWeights(
+                norm: try loader.vector(n("attn_norm.weight"), count: hidden),
+                q: try loader.matrix(n("attn_q.weight"), columns: hidden, rows: qWidth),
+                k: try loader.matrix(n("attn_k.weight"), columns: hidden, rows: kvWidth),
+                v: try loader.matrix(n("attn_v.weight"), columns: hidden, rows: kvWidth),
+                o: try loader.matrix(n("attn_output.weight"), columns: qWidth, rows: hidden),
+                qBias: try loader.optionalVector(n("attn_q.bias"), count: qWidth),
+                kBias: try loader.optionalVector(n("attn_k.bias"), count: kvWidth),
+                vBias: try loader.optionalVector(n("attn_v.bias"), count: kvWidth))
+            let ffnNorm = try loader.vector(n("ffn_norm.weight"), count: hidden)
+            let mlp: FeedForwardWeights
+            if let moe = hp.moe {
+                let e = moe.expertCount, f = moe.expertFeedForwardLength
+                guard moe.expertUsedCount >= 1, moe.expertUsedCount <= e else {
+                    throw .unsupported(path: path, reason: "\(moe.expertUsedCount) experts used per token out of \(e)")
+                }
+                var shared: DenseFeedForward?
+                if moe.sharedExpertFeedForwardLength > 0 {
+                    let s = moe.sharedExpertFeedForwardLength
+                    shared = DenseFeedForward(gate: try loader.matrix(n("ffn_gate_shexp.weight"), columns: hidden, rows: s),
+                                              up: try loader.matrix(n("ffn_up_shexp.weight"), columns: hidden, rows: s),
+                                              down: try loader.matrix(n("ffn_down_shexp.weight"), columns: s, rows: hidden))
+                }
+                mlp = .mixture(MixtureWeights(
+                    router: try loader.matrix(n("ffn_gate_inp.weight"), columns: hidden, rows: e),
+                    gate: try loader.experts(n("ffn_gate_exps.weight"), count: e, columns: hidden, rows: f),
+                    up: try loader.experts(n("ffn_up_exps.weight"), count: e, columns: hidden, rows: f),
+                    down: try loader.experts(n("ffn_down_exps.weight"), count: e, columns: f, rows: hidden),
+                    shared: shared,
+                    sharedGate: shared == nil ? nil : try loader.vector(n("ffn_gate_inp_shexp.weight"), count: hidden),
+                    usedCount: moe.expertUsedCount, normalizeTopK: moe.normalizeTopK))
+            } else {
+                let f = hp.feedForwardLength
+                mlp = .dense(DenseFeedForward(gate: try loader.matrix(n("ffn_gate.weight"), columns: hidden, rows: f),
+                                              up: try loader.matrix(n("ffn_up.weight"), columns: hidden, rows: f),
+                                              down: try loader.matrix(n("ffn_down.weight"), columns: f, rows: hidden)))
+            }
+            layers.append(LayerWeights(attention: attention, ffnNorm: ffnNorm, feedForward: mlp))
+        }
+        self.layers = layers
+        elementsByType = loader.elementsByType
+        shape = ModelShape(architecture: hp.architecture, layerCount: hp.blockCount, embeddingLength: hidden,
+                           headCount: hp.headCount, headCountKV: hp.headCountKV, headDim: headDim,
+                           feedForwardLength: hp.feedForwardLength, vocabSize: vocab, contextLength: hp.contextLength,
+                           rmsNormEpsilon: Float(hp.rmsNormEpsilon), moe: hp.moe)
+        rope = try RotaryEmbedding(headDim: headDim, base: hp.ropeFreqBase, scaling: hp.ropeScaling,
+                                   contextLength: hp.contextLength, path: path)
+    }
+
+    /// The type holding most of the weights (by element count), e.g. Q4_K in a Q4_K_M file.
+    public var dominantWeightType: GGMLType {
+        elementsByType.max { $0.value < $1.value || ($0.value == $1.value && $0.key.rawValue > $1.key.rawValue) }?.key ?? .f32
+    }
+}
+
+/// One layer's attention weights. Shapes: q [heads·headDim × hidden], k and v [kvHeads·headDim × hidden],
+/// o [hidden × heads·headDim]; biases as their rows.
+struct AttentionWeights: Sendable {
+    let norm: [Float]
+    let q, k, v, o: WeightMatrix
+    let qBias, kBias, vBias: [Float]?
+}
+
+/// SwiGLU MLP: down(silu(gate·x) ⊙ up·x). gate and up [ffn × hidden], down [hidden × ffn].
+struct DenseFeedForward: Sendable {
+    let gate, up, down: DenseMatrix
+    typealias DenseMatrix = WeightMatrix
+}
+
+/// Qwen2-MoE's sparse block: router [experts × hidden], per-expert SwiGLU MLPs, an optional shared expert scaled by
+/// sigmoid(sharedGate · x).
+struct MixtureWeights: Sendable {
+    let router: WeightMatrix
+    let gate, up, down: [WeightMatrix]
+    let shared: DenseFeedForward?
+    let sharedGate: [Float]?
+    let usedCount: Int
+    let normalizeTopK: Bool
+}
+
+enum FeedForwardWeights: Sendable {
+    case dense(DenseFeedForward)
+    case mixture(MixtureWeights)
+}
+
+struct LayerWeights: Sendable {
+    let attention: AttentionWeights
+    let ffnNorm: [Float]
+    let feedForward: FeedForwardWeights
+}
+
+// MARK: - Finding tensors
+
+/// One stored tensor as the runtime sees it: GGUF dims order (innermost first) and its bytes.
+struct StoredTensor {
+    let name: String
+    let type: GGMLType
+    let dims: [Int]
+    let data: UnsafeRawBufferPointer
+}
+
+/// Looks tensors up by their GGUF names in a GGUF file or, through the converter's name table, an HF directory.
+struct TensorSource {
+    let lookup: (String) throws(RuntimeError) -> StoredTensor?
+    /// Per-expert tensors of a stacked GGUF name (HF keeps them apart); nil when the source stacks them.
+    let expertParts: (String, Int) throws(RuntimeError) -> [StoredTensor]?
+
+    init(gguf file: GGUFFile) {
+        lookup = { name throws(RuntimeError) in
+            guard let info = file.tensor(named: name) else { return nil }
+            return StoredTensor(name: name, type: info.type, dims: info.dims, data: file.data(of: info))
+        }
+        expertParts = { _, _ in nil }
+    }
+
+    init(hf dir: HFModelDirectory) {
+        let path = dir.path
+        func stored(_ hfName: String, as name: String) throws(RuntimeError) -> StoredTensor? {
+            guard let file = dir.weights.file(holding: hfName), let info = file[hfName] else { return nil }
+            guard let type = info.dtype.ggmlType, [.f32, .f16, .bf16].contains(type) else {
+                throw .unsupported(path: path, reason: "tensor \(hfName) has dtype \(info.dtype.rawValue); the runtime reads F32, F16 and BF16 safetensors")
+            }
+            return StoredTensor(name: hfName, type: type, dims: info.shape.reversed(), data: file.data(of: info))
+        }
+        lookup = { name throws(RuntimeError) in
+            guard let names = TensorNameMap.hfNames(ofGGUF: name), names.count == 1 else { return nil }
+            if let t = try stored(names[0], as: name) { return t }
+            // Checkpoints saved from `Qwen2Model` have no `model.` prefix.
+            if names[0].hasPrefix("model.") { return try stored(String(names[0].dropFirst(6)), as: name) }
+            return nil
+        }
+        expertParts = { name, count throws(RuntimeError) in
+            guard let names = TensorNameMap.hfNames(ofGGUF: name, expertCount: count), names.count == count else { return nil }
+            var parts: [StoredTensor] = []
+            for hfName in names {
+                guard let t = try stored(hfName, as: name) else {
+                    throw .badTensor(path: path, tensor: hfName, reason: "missing (the model has \(count) experts)")
+                }
+                parts.append(t)
+            }
+            return parts
+        }
+    }
+}
+
+/// Builds weight views, checking every shape against the hyperparameters.
+struct WeightLoader {
+    let source: TensorSource
+    let path: String
+    var elementsByType: [GGMLType: Int] = [:]
+
+    init(source: TensorSource, path: String) {
+        self.source = source
+        self.path = path
+    }
+
+    private mutating func count(_ t: StoredTensor) {
+        elementsByType[t.type, default: 0] += t.dims.reduce(1, *)
+    }
+
+    mutating func optionalMatrix(_ name: String, columns: Int, rows: Int?) throws(RuntimeError) -> WeightMatrix? {
+        guard let t = try source.lookup(name) else { return nil }
+        let r = t.dims.count == 2 ? t.dims[1] : -1
+        guard t.dims.count == 2, t.dims[0] == columns, rows == nil || r == rows! else {
+            throw .badTensor(path: path, tensor: name, reason: "has shape \(t.dims) (GGUF order), expected [\(columns), \(rows.map(String.init) ?? "n")]")
+        }
+        guard r > 0 else { throw .badTensor(path: path, tensor: name, reason: "has no rows") }
+        let m = try WeightMatrix(name: name, type: t.type, rows: r, columns: columns, base: t.data.baseAddress!, path: path)
+        guard m.rowBytes * r == t.data.count else {
+            throw .badTensor(path: path, tensor: name, reason: "holds \(t.data.count) bytes, expected \(m.rowBytes * r)")
+        }
+        count(t)
+        return m
+    }
+
+    mutating func matrix(_ name: String, columns: Int, rows: Int?) throws(RuntimeError) -> WeightMatrix {
+        guard let m = try optionalMatrix(name, columns: columns, rows: rows) else {
+            throw .badTensor(path: path, tensor: name, reason: "missing")
+        }
+        return m
+    }
+
+    /// A stacked expert tensor [columns, rows, count] (GGUF) or `count` separate [columns, rows] ones (HF).
+    mutating func experts(_ name: String, count n: Int, columns: Int, rows: Int) throws(RuntimeError) -> [WeightMatrix] {
+        if let parts = try source.expertParts(name, n) {
+            var out: [WeightMatrix] = []
+            for p in parts {
+                guard p.dims == [columns, rows] else {
+                    throw .badTensor(path: path, tensor: p.name, reason: "has shape \(p.dims) (GGUF order), expected [\(columns), \(rows)]")
+                }
+                let m = try WeightMatrix(name: p.name, type: p.type, rows: rows, columns: columns, base: p.data.baseAddress!, path: path)
+                guard m.rowBytes * rows == p.data.count else {
+                    throw .badTensor(path: path, tensor: p.name, reason: "holds \(p.data.count) bytes, expected \(m.rowBytes * rows)")
+                }
+                count(p)
+                out.append(m)
+            }
+            return out
+        }
+        guard let t = try source.lookup(name) else { throw .badTensor(path: path, tensor: name, reason: "missing") }
+        guard t.dims == [columns, rows, n] else {
+            throw .badTensor(path: path, tensor: name, reason: "has shape \(t.dims), expected [\(columns), \(rows), \(n)]")
+        }
+        let first = try WeightMatrix(name: name, type: t.type, rows: rows, columns: columns, base: t.data.baseAddress!, path: path)
+        let expertBytes = first.rowBytes * rows
+        guard expertBytes * n == t.data.count else {
+            throw .badTensor(path: path, tensor: name, reason: "holds \(t.data.count) bytes, expected \(expertBytes * n)")
+        }
+        count(t)
+        var out: [WeightMatrix] = []
+        for e in 0..<n {
+            out.append(try WeightMatrix(name: "\(name)[\(e)]", type: t.type, rows: rows, columns: columns,
+                                        base: t.data.baseAddress! + e * expertBytes, path: path))
+        }
+        return out
+    }
+
+    mutating func optionalVector(_ name: String, count n: Int) throws(RuntimeError) -> [Float]? {
+        guard let t = try source.lookup(name) else { return nil }
+        // The router of the shared expert is stored as {hidden, 1} by some converters.
+        guard t.dims.reduce(1, *) == n, t.dims.first == n else {
+            throw .badTensor(path: path, tensor: name, reason: "has shape \(t.dims), expected [\(n)]")
+        }
+        let m = try WeightMatrix(name: name, type: t.type, rows: 1, columns: n, base: t.data.baseAddress!, path: path)
+        guard m.rowBytes == t.data.count else {
+            throw .badTensor(path: path, tensor: name, reason: "holds \(t.data.count) bytes, expected \(m.rowBytes)")
+        }
+        count(t)
+        var v = [Float](repeating: 0, count: n)
+        v.withUnsafeMutableBufferPointer { m.decodeRow(0, into: $0.baseAddress!) }
+        return v
+    }
+
+    mutating func vector(_ name: String, count n: Int) throws(RuntimeError) -> [Float] {
+        guard let v = try optionalVector(name, count: n) else { throw .badTensor(path: path, tensor: name, reason: "missing") }
+        return v
+    }
+}

@@ -1,0 +1,34 @@
+import ModelFiles
+
+/// Everything the runtime refuses. `description` is one line naming the input and the broken invariant.
+public enum RuntimeError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Reading the model (file, directory, metadata) failed.
+    case model(ModelFileError)
+    /// The model is readable but the runtime cannot run it (architecture, tensor type, shapes).
+    case unsupported(path: String, reason: String)
+    /// A tensor the architecture needs is missing or has the wrong shape.
+    case badTensor(path: String, tensor: String, reason: String)
+    /// A token id is not below the vocabulary size.
+    case tokenOutOfRange(token: UInt32, position: Int, vocabSize: Int)
+    /// The sequence would run past the context the model allows (or the session was sized for).
+    case contextExceeded(needed: Int, limit: Int, what: String)
+    /// A NaN or infinity appeared in the activations.
+    case nonFinite(layer: String, position: Int)
+    /// An output file could not be written.
+    case output(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .model(let e): return e.description
+        case .unsupported(let path, let reason): return "\(path): \(reason)"
+        case .badTensor(let path, let tensor, let reason): return "\(path): tensor \(tensor): \(reason)"
+        case .tokenOutOfRange(let token, let position, let vocab):
+            return "token \(token) at position \(position) is out of range: the model's vocabulary has \(vocab) tokens (ids 0..<\(vocab))"
+        case .contextExceeded(let needed, let limit, let what):
+            return "\(needed) positions needed but \(what) allows \(limit)"
+        case .nonFinite(let layer, let position):
+            return "non-finite activations (NaN or infinity) after \(layer) at position \(position)"
+        case .output(let path, let reason): return "\(path): \(reason)"
+        }
+    }
+}

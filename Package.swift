@@ -54,6 +54,8 @@ let package = Package(
         // What `diff` shows: two models matched tensor by tensor across formats and names, compared as float32.
         .target(name: "ModelComparison", dependencies: ["ModelInspection", "Quantization", "Conversion", "ModelFiles", "QwenKitIO"],
                 swiftSettings: cpuFlags),
+        // What `verify` checks: golden logits files (full or top-k), their comparison with ours, thresholds, the report.
+        .target(name: "Verification", dependencies: ["ModelFiles", "QwenKitIO"], swiftSettings: cpuFlags),
 
         .executableTarget(
             name: "qwenkit",
@@ -72,6 +74,7 @@ let package = Package(
                     dependencies: ["ModelComparison", "ModelInspection", "Quantization", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "QuantizeTests", dependencies: ["Quantize", "ModelFiles", "Quantization", "QwenKitIO"]),
+        .testTarget(name: "VerificationTests", dependencies: ["Verification", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "CLITests", dependencies: ["qwenkit", "QwenKitIO"], exclude: ["Snapshots"]),
     ]
 )

@@ -36,9 +36,10 @@ public struct ThresholdFailure: Sendable, Equatable, CustomStringConvertible {
     /// True when `limit` is a minimum (cosine, agreement), false when a maximum.
     public let isMinimum: Bool
 
-    /// `mean KL 0.0123 > 0.01`.
+    /// `mean KL 0.0123 > 0.01` (cosine with the digits its limits need: `cosine 0.9831612 < 0.999999`).
     public var description: String {
-        "\(metric.label) \(formatG(actual, digits: 4)) \(isMinimum ? "<" : ">") \(formatG(limit, digits: 4))"
+        let digits = metric == .cosine ? 7 : 4
+        return "\(metric.label) \(formatG(actual, digits: digits)) \(isMinimum ? "<" : ">") \(formatG(limit, digits: digits))"
     }
 }
 

@@ -54,6 +54,8 @@ let package = Package(
         // What `diff` shows: two models matched tensor by tensor across formats and names, compared as float32.
         .target(name: "ModelComparison", dependencies: ["ModelInspection", "Quantization", "Conversion", "ModelFiles", "QwenKitIO"],
                 swiftSettings: cpuFlags),
+        // What `verify` checks: golden logits files (full or top-k), their comparison with ours, thresholds, the report.
+        .target(name: "Verification", dependencies: ["ModelFiles", "QwenKitIO"], swiftSettings: cpuFlags),
 
         // The reference forward pass: Qwen2 / Qwen2-MoE over memory-mapped weights of any type, KV cache, sampling.
         .target(name: "Qwen2Runtime", dependencies: ["ModelFiles", "Quantization", "Conversion", "QwenKitIO"], swiftSettings: cpuFlags),
@@ -76,6 +78,7 @@ let package = Package(
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "QuantizeTests", dependencies: ["Quantize", "ModelFiles", "Quantization", "QwenKitIO"]),
         .testTarget(name: "Qwen2RuntimeTests", dependencies: ["Qwen2Runtime", "ModelFiles", "Quantization", "Quantize", "QwenKitIO"]),
+        .testTarget(name: "VerificationTests", dependencies: ["Verification", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "CLITests", dependencies: ["qwenkit", "QwenKitIO"], exclude: ["Snapshots"]),
     ]
 )

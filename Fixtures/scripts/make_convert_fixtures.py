@@ -34,7 +34,6 @@ import tempfile
 
 import numpy as np
 import torch
-import zstandard
 
 from tiny_vocab import byte_tokens_and_merges
 
@@ -52,6 +51,7 @@ def byte_level_vocab():
 
 
 def write_tokenizer(directory, eos):
+    import zstandard
     real = json.loads(zstandard.ZstdDecompressor().decompress(
         (ROOT / "tokenizers" / "qwen2" / "tokenizer.json.zst").read_bytes(), max_output_size=1 << 30))
     vocab, merges = byte_level_vocab()

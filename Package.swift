@@ -47,10 +47,11 @@ let package = Package(
         .target(name: "ModelInspection", dependencies: ["ModelFiles", "Quantization", "QwenKitIO"], swiftSettings: cpuFlags),
         // ggml's block formats (Q4_0 ... Q8_K, F16, BF16): reference quantizers and dequantizers, bit-exact with ggml.
         .target(name: "Quantization", dependencies: ["ModelFiles", "QwenKitIO"], swiftSettings: cpuFlags),
-        // GGUF -> GGUF as llama-quantize writes it: the per-tensor type policy (mixes, fallbacks), layout, streaming.
-        .target(name: "Quantize", dependencies: ["ModelFiles", "Quantization", "QwenKitIO"], swiftSettings: cpuFlags),
         // HF checkpoint -> GGUF as llama.cpp's converter writes it: names, metadata, tokenizer, streaming conversion.
         .target(name: "Conversion", dependencies: ["ModelFiles", "Quantization", "QwenTokenizer", "QwenKitIO"], swiftSettings: cpuFlags),
+        // GGUF -> GGUF as llama-quantize writes it: the per-tensor type policy (mixes, fallbacks), layout, streaming;
+        // an HF checkpoint is read through its conversion plan, as the float32 GGUF `convert` would write.
+        .target(name: "Quantize", dependencies: ["ModelFiles", "Quantization", "Conversion", "QwenKitIO"], swiftSettings: cpuFlags),
         // What `diff` shows: two models matched tensor by tensor across formats and names, compared as float32.
         .target(name: "ModelComparison", dependencies: ["ModelInspection", "Quantization", "Conversion", "ModelFiles", "QwenKitIO"],
                 swiftSettings: cpuFlags),
@@ -76,7 +77,7 @@ let package = Package(
         .testTarget(name: "ModelComparisonTests",
                     dependencies: ["ModelComparison", "ModelInspection", "Quantization", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "ModelFiles", "QwenKitIO"]),
-        .testTarget(name: "QuantizeTests", dependencies: ["Quantize", "ModelFiles", "Quantization", "QwenKitIO"]),
+        .testTarget(name: "QuantizeTests", dependencies: ["Quantize", "Conversion", "ModelFiles", "Quantization", "QwenKitIO"]),
         .testTarget(name: "Qwen2RuntimeTests", dependencies: ["Qwen2Runtime", "ModelFiles", "Quantization", "Quantize", "QwenKitIO"]),
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "CLITests", dependencies: ["qwenkit", "QwenKitIO"], exclude: ["Snapshots"]),

@@ -479,7 +479,7 @@ _qwenkit_quantize() {
     # Offer positional completions
     case "${positional_number}" in
     1)
-        __qwenkit_add_completions -o plusdirs -fX '!*.@(gguf)'
+        __qwenkit_add_completions -f
         return
         ;;
     2)

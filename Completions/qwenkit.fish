@@ -108,7 +108,7 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwe
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'inspect' -d 'Show what is inside a GGUF file, a safetensors file or an HF model directory.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'edit' -d 'Change a GGUF file\'s metadata; the tensors are copied as they are.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'convert' -d 'Convert a Hugging Face Qwen2 or Qwen2-MoE checkpoint to GGUF for llama.cpp.'
-complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'quantize' -d 'Quantize a GGUF model as llama-quantize does.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'quantize' -d 'Quantize a GGUF model or an HF checkpoint as llama-quantize does.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'diff' -d 'Compare two models tensor by tensor, across formats, and two GGUF files\' metadata.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'help' -d 'Show subcommand help information.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" tokenizer' -l 'tokenizer' -d 'tokenizer.json, a compact .qtok, or a model directory (default: the embedded Qwen2 tokenizer).' -rF
@@ -183,7 +183,7 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit convert" q quiet' -s 'q' -l 'quiet' -d 'No summary on stderr.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit convert" version' -l 'version' -d 'Show the version.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit convert" h help' -s 'h' -l 'help' -d 'Show help information.'
-complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit quantize" -eq 1' -fa '(for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.\'gguf\';printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit quantize" -eq 1' -F
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit quantize" -eq 2' -fa '(for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.\'gguf\';printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit quantize" threads' -l 'threads' -d 'Encoding threads (default: the CPU count).' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit quantize" pure' -l 'pure' -d 'Give every weight matrix the type\'s default type (no k-quant mix).'

@@ -35,9 +35,13 @@ public final class TensorTranscoder {
     /// Re-encodes `source` (whole rows of `rowLength` elements of `sourceType`) as `type`, handing the output to
     /// `write` in order. Throws `QuantizationError` when a type has no codec or the rows are not whole blocks, and
     /// rethrows what `write` throws.
+    ///
+    /// `copiesSameType` false sends bytes whose type does not change through float32 too, as a float32 file in
+    /// between would (F16 NaN payloads dropped, BF16 NaNs made quiet; every other value comes back unchanged).
+    /// F32 is copied either way: its round trip is the identity.
     public func transcode(_ source: UnsafeRawBufferPointer, from sourceType: GGMLType, rowLength: Int, to type: GGMLType,
-                          write: (UnsafeRawBufferPointer) throws -> Void) throws {
-        if sourceType == type {
+                          copiesSameType: Bool = true, write: (UnsafeRawBufferPointer) throws -> Void) throws {
+        if sourceType == type, copiesSameType || type == .f32 {
             var offset = 0
             while offset < source.count {
                 let end = Swift.min(source.count, offset + Self.chunkElements * 4)

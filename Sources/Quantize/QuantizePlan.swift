@@ -8,7 +8,7 @@ public struct QuantizePlan {
         public let name: String
         /// ne[0], ne[1], ... without trailing 1s (`ggml_n_dims`).
         public let dims: [Int]
-        public let source: GGUFTensorInfo
+        public let source: QuantizeInput.Tensor
         public let type: GGMLType
         /// The file type's default for eligible tensors, the source type for the others.
         public let nominalType: GGMLType
@@ -19,7 +19,7 @@ public struct QuantizePlan {
         public var byteCount: Int { (try? type.byteCount(elements: elementCount)) ?? 0 }
     }
 
-    public let input: GGUFFile
+    public let input: QuantizeInput
     public let type: QuantizeType
     public let options: QuantizeOptions
     public let facts: QuantizeModelFacts
@@ -29,27 +29,36 @@ public struct QuantizePlan {
     public var inputTensorBytes: Int { tensors.reduce(0) { $0 + $1.source.byteCount } }
     public var outputTensorBytes: Int { tensors.reduce(0) { $0 + $1.byteCount } }
 
+    /// Plans the quantization of the GGUF file at `path`.
     public init(path: String, type: QuantizeType, options: QuantizeOptions) throws(QuantizeError) {
-        let file: GGUFFile
-        do { file = try GGUFFile(path: path) } catch { throw .input(path: path, reason: error.description) }
-        try self.init(file: file, type: type, options: options)
+        try self.init(input: try QuantizeInput(path: path), type: type, options: options)
     }
 
     public init(file: GGUFFile, type: QuantizeType, options: QuantizeOptions) throws(QuantizeError) {
-        input = file
+        try self.init(input: QuantizeInput(file: file), type: type, options: options)
+    }
+
+    /// Plans the quantization of the HF checkpoint directory at `path` in one pass: the result is what
+    /// `convert --outtype f32` followed by quantizing that file gives, byte for byte (`QuantizeInput(checkpoint:)`).
+    public init(checkpoint path: String, type: QuantizeType, options: QuantizeOptions) throws(QuantizeError) {
+        try self.init(input: try QuantizeInput(checkpoint: path), type: type, options: options)
+    }
+
+    public init(input: QuantizeInput, type: QuantizeType, options: QuantizeOptions) throws(QuantizeError) {
+        self.input = input
         self.type = type
         self.options = options
-        facts = try Self.facts(of: file)
+        facts = try Self.facts(of: input)
 
         // KVs in input order; quantization_version and file_type removed and re-appended (gguf's set_val).
-        var kvs = file.metadata.filter {
+        var kvs = input.metadata.filter {
             $0.key != GGUFKeys.generalQuantizationVersion && $0.key != GGUFKeys.generalFileType
         }
         kvs.append(GGUFKeyValue(GGUFKeys.generalQuantizationVersion, .uint32(2)))
         kvs.append(GGUFKeyValue(GGUFKeys.generalFileType, .uint32(type.fileType.rawValue)))
         metadata = kvs
 
-        let ordered = file.tensors.sorted(by: Self.loaderOrder)
+        let ordered = input.tensors.sorted { Self.loaderOrder($0.name, $1.name) }
         var policy = TensorTypePolicy(type: type, facts: facts, options: options, tensorNames: ordered.map(\.name))
         var planned: [Tensor] = []
         for info in ordered {
@@ -58,20 +67,20 @@ public struct QuantizePlan {
             let (chosen, reasons): (GGMLType, [TypeReason])
             do { (chosen, reasons) = try policy.decide(name: info.name, dims: dims, sourceType: info.type) } catch {
                 // The policy knows tensors, not files: name the file here.
-                if case .layer(let tensor, let reason) = error { throw .input(path: file.path, reason: "\(tensor): \(reason)") }
+                if case .layer(let tensor, let reason) = error { throw .input(path: input.path, reason: "\(tensor): \(reason)") }
                 throw error
             }
             let eligible = TensorTypePolicy.ineligibility(name: info.name, dims: dims) == nil
             let nominal = eligible ? type.defaultType : info.type
             if options.noFallback, let r = reasons.first(where: \.isFallback) {
-                throw .fallbackRefused(path: file.path, tensor: info.name, reason: r.description, fallback: chosen.name)
+                throw .fallbackRefused(path: input.path, tensor: info.name, reason: r.description, fallback: chosen.name)
             }
             if chosen != info.type {
-                if info.type.blockSize > 1, !options.allowRequantize { throw .requantize(path: file.path, tensor: info.name, type: info.type.name) }
+                if info.type.blockSize > 1, !options.allowRequantize { throw .requantize(path: input.path, tensor: info.name, type: info.type.name) }
                 guard QuantizationFormats.format(for: info.type) != nil else {
-                    throw .unsupportedType(path: file.path, tensor: info.name, type: info.type.name)
+                    throw .unsupportedType(path: input.path, tensor: info.name, type: info.type.name)
                 }
-                guard QuantizationFormats.format(for: chosen) != nil else { throw .unsupportedType(path: file.path, tensor: info.name, type: chosen.name) }
+                guard QuantizationFormats.format(for: chosen) != nil else { throw .unsupportedType(path: input.path, tensor: info.name, type: chosen.name) }
             }
             planned.append(Tensor(name: info.name, dims: dims, source: info, type: chosen, nominalType: nominal,
                                   reasons: chosen == nominal ? [] : reasons))
@@ -81,27 +90,27 @@ public struct QuantizePlan {
 
     /// llama.cpp's loader order (`weight_name_comparer`): tensors outside blocks first, then by block number, then by
     /// name as bytes.
-    static func loaderOrder(_ a: GGUFTensorInfo, _ b: GGUFTensorInfo) -> Bool {
-        let la = TensorTypePolicy.blockNumber(a.name) ?? -1
-        let lb = TensorTypePolicy.blockNumber(b.name) ?? -1
+    static func loaderOrder(_ a: String, _ b: String) -> Bool {
+        let la = TensorTypePolicy.blockNumber(a) ?? -1
+        let lb = TensorTypePolicy.blockNumber(b) ?? -1
         if la != lb { return la < lb }
-        return a.name.utf8.lexicographicallyPrecedes(b.name.utf8)
+        return a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
-    static func facts(of file: GGUFFile) throws(QuantizeError) -> QuantizeModelFacts {
-        guard let arch = file[GGUFKeys.generalArchitecture]?.stringValue else {
-            throw .metadata(path: file.path, key: GGUFKeys.generalArchitecture, reason: "is missing")
+    static func facts(of input: QuantizeInput) throws(QuantizeError) -> QuantizeModelFacts {
+        guard let arch = input[GGUFKeys.generalArchitecture]?.stringValue else {
+            throw .metadata(path: input.path, key: GGUFKeys.generalArchitecture, reason: "is missing")
         }
         func integer(_ suffix: String, required: Bool) throws(QuantizeError) -> Int {
             let key = arch + "." + suffix
-            guard let value = file[key] else {
-                if required { throw .metadata(path: file.path, key: key, reason: "is missing") }
+            guard let value = input[key] else {
+                if required { throw .metadata(path: input.path, key: key, reason: "is missing") }
                 return 0
             }
             // Per-layer arrays (head_count_kv of some models): llama.cpp's n_gqa() reads layer 0.
             if let a = value.arrayValue, a.count > 0, let v = a.value(at: 0).intValue, v >= 0 { return v }
             guard let v = value.intValue, v >= 0 else {
-                throw .metadata(path: file.path, key: key, reason: "is \(value.type.name), expected a non-negative integer")
+                throw .metadata(path: input.path, key: key, reason: "is \(value.type.name), expected a non-negative integer")
             }
             return v
         }

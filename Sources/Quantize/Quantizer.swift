@@ -3,13 +3,15 @@ import Quantization
 import QwenKitIO
 
 /// Writes a `QuantizePlan` as llama-quantize writes it: the plan's metadata, then each tensor in order, 32-byte
-/// aligned. Tensors are streamed from the memory-mapped input through `TensorTranscoder` (chunks of whole rows,
+/// aligned. Tensors are streamed from the memory-mapped input (a GGUF file, or a checkpoint's safetensors: a
+/// stacked expert tensor is its experts one after the other) through `TensorTranscoder` (chunks of whole rows,
 /// `options.threads` threads per chunk, source pages released as they are written), so memory stays at two chunk
 /// buffers; nothing is left at the output path unless the whole file was written.
 ///
 /// Every type change goes through float32 as llama-quantize's does: F16/BF16 widened exactly, quantized inputs
 /// dequantized (only with --allow-requantize), then ggml's reference quantizer (what llama-quantize calls without an
-/// importance matrix). Tensors that keep their type are copied byte for byte.
+/// importance matrix). Tensors of a GGUF that keep their type are copied byte for byte; a checkpoint's always go
+/// through float32, as reading the float32 GGUF they stand for would.
 public enum Quantizer {
     /// Writes `plan` to `path`; `progress` counts input bytes. Returns the bytes of tensor data written.
     @discardableResult
@@ -29,19 +31,21 @@ public enum Quantizer {
         var written = 0
         do {
             var index = 0
-            try plan.input.withExtendedLifetime { () throws -> Void in
-                try writer.write { sink in
-                    let tensor = plan.tensors[index]
-                    index += 1
+            try writer.write { sink in
+                let tensor = plan.tensors[index]
+                index += 1
+                for piece in tensor.source.pieces {
                     do {
-                        try transcoder.transcode(plan.input.data(of: tensor.source), from: tensor.source.type,
-                                                 rowLength: tensor.dims[0], to: tensor.type) { bytes in try sink.write(bytes) }
+                        try piece.withBytes { bytes in
+                            try transcoder.transcode(bytes, from: piece.type, rowLength: tensor.dims[0], to: tensor.type,
+                                                     copiesSameType: !plan.input.widensToFloat32) { try sink.write($0) }
+                        }
                     } catch let e as QuantizationError {
                         throw QuantizeError.output(path: path, reason: "\(tensor.name): \(e.description)")
                     }
-                    written += tensor.byteCount
-                    progress.add(bytes: tensor.source.byteCount)
                 }
+                written += tensor.byteCount
+                progress.add(bytes: tensor.source.byteCount)
             }
         } catch let e as QuantizeError {
             throw e

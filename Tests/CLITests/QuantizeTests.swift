@@ -59,4 +59,49 @@ import Testing
             "qwenkit: \(dir)/missing/out.gguf: cannot create output file \(dir)/missing/.out.gguf.tmp-"
         }
     }
+
+    /// A checkpoint directory as IN: converted and quantized in one pass, the same file as convert --outtype f32 then
+    /// quantize, with the summary counting the checkpoint's own (bf16) bytes.
+    @Test func checkpointDirectory() throws {
+        let model = CLI.repositoryPath("Fixtures/checkpoints/q2moe")
+        try withTemporaryDirectory { dir in
+            let run = try CLI.run(["quantize", model, dir + "/out.gguf", "Q4_K_M", "--threads", "2"])
+            #expect(run.status == 0, "\(run)")
+            #expect(run.stdoutText.isEmpty)
+            let lines = run.stderrLines
+            #expect(lines.first == "\(dir)/out.gguf: Q4_K_M (qwen2moe, 37 tensors)")
+            #expect(lines.dropFirst().first == "  tensor data: 152.77 kB (16.00 bpw) -> 75.46 kB (7.90 bpw)")
+            #expect(lines.contains("    blk.0.ffn_down_exps.weight: F16, 16.00 bpw instead of 4.50 (rows of 48 are not a multiple of 256 for Q4_K nor of 32 for its fallback)"))
+            #expect(try directoryEntries(dir) == ["out.gguf"], "no float file or temporary left behind")
+
+            #expect(try CLI.run(["convert", model, "--outtype", "f32", "-o", dir + "/f32.gguf", "-q"]).status == 0)
+            #expect(try CLI.run(["quantize", dir + "/f32.gguf", dir + "/ref.gguf", "Q4_K_M", "-q"]).status == 0)
+            #expect(try readFile(dir + "/out.gguf") == readFile(dir + "/ref.gguf"))
+        }
+    }
+
+    /// A directory that is not a Qwen2 checkpoint: one line naming it, exit 1, nothing at OUT.
+    @Test func notACheckpointDirectory() throws {
+        try Self.expectRefused({ dir in
+            try FileManager.default.createDirectory(atPath: dir + "/empty", withIntermediateDirectories: false)
+            return ["quantize", dir + "/empty", dir + "/out.gguf", "Q8_0"]
+        }) { dir in
+            "qwenkit: \(dir)/empty: not a model directory: it has no config.json"
+        }
+        try Self.expectRefused({ dir in
+            let model = dir + "/llama"
+            try FileManager.default.copyItem(atPath: CLI.repositoryPath("Fixtures/checkpoints/q2-tied"), toPath: model)
+            try FileManager.default.removeItem(atPath: model + "/config.json")
+            let config = try String(contentsOfFile: CLI.repositoryPath("Fixtures/checkpoints/q2-tied/config.json"), encoding: .utf8)
+            try config.replacingOccurrences(of: "Qwen2ForCausalLM", with: "LlamaForCausalLM")
+                .write(toFile: model + "/config.json", atomically: false, encoding: .utf8)
+            return ["quantize", model, dir + "/out.gguf", "Q8_0"]
+        }) { dir in
+            "qwenkit: \(dir)/llama/config.json: architecture LlamaForCausalLM is not supported (supported: Qwen2ForCausalLM, Qwen2Model, Qwen2MoeForCausalLM)"
+        }
+        let untied = CLI.repositoryPath("Fixtures/checkpoints/q2-untied")
+        try Self.expectRefused({ ["quantize", untied, $0 + "/out.gguf", "Q4_K_M", "--no-fallback"] }) { _ in
+            "qwenkit: \(untied): output.weight: rows of 48 are not a multiple of 32 for Q8_0 nor of 32 for its fallback; it would fall back to F16, refused by --no-fallback"
+        }
+    }
 }

@@ -6,23 +6,28 @@ import QwenKitIO
 struct QuantizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quantize",
-        abstract: "Quantize a GGUF model as llama-quantize does.",
+        abstract: "Quantize a GGUF model or an HF checkpoint as llama-quantize does.",
         discussion: """
             Writes what llama.cpp's llama-quantize writes for the same input and TYPE: the same per-tensor types \
             (the k-quant mixes, the output-tensor rule, the 8-expert rules, the row-size fallbacks), metadata, \
             tensor order and bytes (ggml's reference quantizers; no importance matrix). Norms, biases and routers \
             are copied. Tensors are streamed from the memory-mapped input; a summary goes to stderr.
 
+            An HF model directory (Qwen2 or Qwen2-MoE, as `convert` reads it) is converted and quantized in one \
+            pass: the output is the same file as `convert DIR --outtype f32` then `quantize` on that file, without \
+            writing the float32 file.
+
             TYPE: \(QuantizeType.allCases.map(\.name).joined(separator: ", ")) (case-insensitive).
 
             Examples:
               qwenkit quantize qwen2-0.5b-f16.gguf qwen2-0.5b-q4_k_m.gguf Q4_K_M
               qwenkit quantize model-f16.gguf model-q8_0.gguf q8_0 --threads 8
+              qwenkit quantize ./Qwen2-0.5B-Instruct qwen2-0.5b-instruct-q4_k_m.gguf Q4_K_M
               qwenkit quantize model-q8_0.gguf model-q4_0.gguf Q4_0 --allow-requantize
             """
     )
 
-    @Argument(help: ArgumentHelp("The GGUF file to read.", valueName: "input"), completion: .file(extensions: ["gguf"]))
+    @Argument(help: ArgumentHelp("The GGUF file, or HF model directory, to read.", valueName: "input"), completion: .file())
     var input: String
 
     @Argument(help: ArgumentHelp("The GGUF file to write.", valueName: "output"), completion: .file(extensions: ["gguf"]))
@@ -80,7 +85,9 @@ struct QuantizeCommand: ParsableCommand {
         options.outputTensorType = outputTensorType.flatMap(Self.ggmlType)
         options.tokenEmbeddingType = tokenEmbeddingType.flatMap(Self.ggmlType)
         options.threads = threads ?? QuantizeOptions.processorCount
-        let plan = try QuantizePlan(path: input, type: quantizeType, options: options)
+        let plan = HFModelDirectory.isDirectory(input)
+            ? try QuantizePlan(checkpoint: input, type: quantizeType, options: options)
+            : try QuantizePlan(path: input, type: quantizeType, options: options)
         let progress = ProgressReporter(total: Int64(plan.inputTensorBytes), label: "quantize")
         let written = try Quantizer.write(plan, to: output, progress: progress)
         if !quiet { printError(raw: QuantizeSummary.render(plan, outputPath: output, written: written)) }

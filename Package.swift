@@ -16,7 +16,8 @@ import PackageDescription
 let releaseOnly = BuildSettingCondition.when(configuration: .release)
 #if arch(x86_64)
 let portable = Context.environment["QWENKIT_PORTABLE"] != nil
-let cpuFlags: [SwiftSetting] = (portable ? [] : [.unsafeFlags(["-target-cpu", "haswell"], releaseOnly)])
+let targetCPU = Context.environment["QWENKIT_TARGET_CPU"] ?? "haswell"
+let cpuFlags: [SwiftSetting] = (portable ? [] : [.unsafeFlags(["-target-cpu", targetCPU], releaseOnly)])
     + [.unsafeFlags(["-enforce-exclusivity=unchecked"], releaseOnly)]
 #else
 let cpuFlags: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], releaseOnly)]

@@ -62,3 +62,19 @@ import Testing
         }
     }
 }
+
+@Suite struct HalfScaleTests {
+    /// The kernels' scale decoding equals the hardware conversion for every one of the 65,536 halves (NaNs: both
+    /// are NaN with the same sign and payload bits).
+    @Test func everyHalfDecodesExactly() {
+        for bits in 0...UInt16.max {
+            let value = withUnsafeBytes(of: bits.littleEndian) { RowKernel.half($0.baseAddress!, 0) }
+            let expected = Float(Float16(bitPattern: bits))
+            if expected.isNaN {
+                #expect(value.isNaN && value.sign == expected.sign, "0x\(String(bits, radix: 16))")
+            } else {
+                #expect(value.bitPattern == expected.bitPattern, "0x\(String(bits, radix: 16)): \(value) vs \(expected)")
+            }
+        }
+    }
+}

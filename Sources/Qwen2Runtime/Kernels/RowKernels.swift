@@ -86,12 +86,23 @@ enum RowKernel: Sendable {
 
     // MARK: 32-element blocks
 
+    /// The fp16 scale at `offset` as a float, in integer and float arithmetic. `Float(Float16(bitPattern:))`
+    /// compiles to vpinsrw + vcvtph2ps, and vpinsrw merges into a register LLVM picks, which here was the
+    /// accumulator: every block's scale then waited for the previous block's sum, a loop-carried chain of ~15
+    /// cycles per block that capped the Q8_0 kernel at under 2 weights per cycle. Exact for every input: the 15
+    /// magnitude bits placed in a float's exponent and mantissa, scaled by 2^112, give the same value for normal and
+    /// subnormal halves; the all-ones exponent (infinity, NaN) is mapped to float's.
     @inline(__always)
     static func half(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
-        Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+        let h = UInt32(p.loadUnaligned(fromByteOffset: offset, as: UInt16.self).littleEndian)
+        let sign = (h & 0x8000) << 16
+        let magnitude = (h & 0x7FFF) << 13
+        if magnitude >= 0x0F80_0000 { return Float(bitPattern: sign | 0x7F80_0000 | magnitude) }
+        return Float(bitPattern: sign | (Float(bitPattern: magnitude) * 0x1p112).bitPattern)
     }
 
-    /// Eight int8 at `offset` as floats (vpmovsxbd, vcvtdq2ps).
+    /// Eight int8 at `offset` as floats (vpmovsxbd, vcvtdq2ps). Kernels stay at eight lanes: with the haswell
+    /// target, conversions of SIMD16 vectors were not inlined (a call per sixteen weights).
     @inline(__always)
     static func signed8(_ p: UnsafeRawPointer, _ offset: Int) -> SIMD8<Float> {
         SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: p.loadUnaligned(fromByteOffset: offset, as: SIMD8<Int8>.self)))
@@ -104,21 +115,26 @@ enum RowKernel: Sendable {
         SIMD8<Int32>(truncatingIfNeeded: p.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt8>.self))
     }
 
-    /// Q8_0: d (f16), 32 × int8; value = d · q.
+    /// Q8_0: d (f16), 32 × int8; value = d · q. Two blocks per iteration, in separate accumulators.
     static let dotQ8_0: @Sendable (UnsafeRawPointer, UnsafePointer<Float>, Int) -> Float = { row, x, n in
-        var acc = SIMD8<Float>()
+        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
         var b = row, xb = x
-        for _ in 0..<(n / 32) {
-            let d = SIMD8<Float>(repeating: half(b, 0))
-            var s = signed8(b, 2) * load8(xb, 0)
-            s = s.addingProduct(signed8(b, 10), load8(xb, 8))
-            s = s.addingProduct(signed8(b, 18), load8(xb, 16))
-            s = s.addingProduct(signed8(b, 26), load8(xb, 24))
-            acc = acc.addingProduct(s, d)
-            b += 34
-            xb += 32
+        @inline(__always) func block(_ b: UnsafeRawPointer, _ xb: UnsafePointer<Float>) -> SIMD8<Float> {
+            let s0 = (signed8(b, 2) * load8(xb, 0)).addingProduct(signed8(b, 10), load8(xb, 8))
+            let s1 = (signed8(b, 18) * load8(xb, 16)).addingProduct(signed8(b, 26), load8(xb, 24))
+            return s0 + s1
         }
-        return acc.sum()
+        let blocks = n / 32
+        var i = 0
+        while i + 2 <= blocks {
+            acc0 = acc0.addingProduct(block(b, xb), SIMD8<Float>(repeating: half(b, 0)))
+            acc1 = acc1.addingProduct(block(b + 34, xb + 32), SIMD8<Float>(repeating: half(b, 34)))
+            b += 68
+            xb += 64
+            i += 2
+        }
+        if i < blocks { acc0 = acc0.addingProduct(block(b, xb), SIMD8<Float>(repeating: half(b, 0))) }
+        return (acc0 + acc1).sum()
     }
 
     /// Q4_0: d (f16), 16 bytes; element j = (low nibble of byte j) − 8, element j + 16 = (high nibble) − 8.
@@ -140,26 +156,26 @@ enum RowKernel: Sendable {
         return acc.sum()
     }
 
-    static let lane8 = SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7)
-
     /// Q5_0: d (f16), qh (32 bits, bit j is the fifth bit of element j), 16 bytes of nibbles as Q4_0; value =
     /// d · (q − 16).
     static let dotQ5_0: @Sendable (UnsafeRawPointer, UnsafePointer<Float>, Int) -> Float = { row, x, n in
         var acc = SIMD8<Float>()
         var b = row, xb = x
         let sixteen = SIMD8<Float>(repeating: 16)
-        @inline(__always) func fifth(_ qh: UInt32, _ first: UInt32) -> SIMD8<Float> {
-            let bits = (SIMD8<UInt32>(repeating: qh) &>> (lane8 &+ first)) & 1
+        // Shift counts as locals: a static constant is read through swift_once on every block.
+        let shift0 = SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7), shift8 = shift0 &+ 8, shift16 = shift0 &+ 16, shift24 = shift0 &+ 24
+        @inline(__always) func fifth(_ qh: UInt32, _ shifts: SIMD8<UInt32>) -> SIMD8<Float> {
+            let bits = (SIMD8<UInt32>(repeating: qh) &>> shifts) & 1
             return SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: bits &<< 4))
         }
         for _ in 0..<(n / 32) {
             let d = SIMD8<Float>(repeating: half(b, 0))
             let qh = b.loadUnaligned(fromByteOffset: 2, as: UInt32.self).littleEndian
             let q0 = bytes8(b, 6), q1 = bytes8(b, 14)
-            var s = (SIMD8<Float>(q0 & 0xF) + fifth(qh, 0) - sixteen) * load8(xb, 0)
-            s = s.addingProduct(SIMD8<Float>(q1 & 0xF) + fifth(qh, 8) - sixteen, load8(xb, 8))
-            s = s.addingProduct(SIMD8<Float>(q0 &>> 4) + fifth(qh, 16) - sixteen, load8(xb, 16))
-            s = s.addingProduct(SIMD8<Float>(q1 &>> 4) + fifth(qh, 24) - sixteen, load8(xb, 24))
+            var s = (SIMD8<Float>(q0 & 0xF) + fifth(qh, shift0) - sixteen) * load8(xb, 0)
+            s = s.addingProduct(SIMD8<Float>(q1 & 0xF) + fifth(qh, shift8) - sixteen, load8(xb, 8))
+            s = s.addingProduct(SIMD8<Float>(q0 &>> 4) + fifth(qh, shift16) - sixteen, load8(xb, 16))
+            s = s.addingProduct(SIMD8<Float>(q1 &>> 4) + fifth(qh, shift24) - sixteen, load8(xb, 24))
             acc = acc.addingProduct(s, d)
             b += 22
             xb += 32

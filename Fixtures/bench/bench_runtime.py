@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Benchmark `qwenkit run` against llama.cpp's CPU forward pass, side by side in one run on the same GGUF files.
+
+    python3 Fixtures/bench/bench_runtime.py [--qwenkit PATH] [--models DIR] [--types f16,q8_0,q4_k_m]
+                                            [--threads 1,2] [--prompt 128] [--gen 32] [--repeat 3]
+
+What is measured (llama-bench's pp/tg): prompt processing of --prompt tokens in one batch, and generation of --gen
+tokens one at a time after it, in tokens per second. The peer is llama.cpp as built by llama-cpp-python (`llama_decode`
+through its ctypes binding, defaults as llama-bench's: F16 KV cache; n_batch = n_ubatch = the prompt length),
+timed in-process after the model is loaded, with `use_extra_bufts` off: on this machine llama.cpp's AMX buffer
+type crashes (SIGSEGV) on a Q8_0 prompt batch, and turning it off also turns off the repacked CPU layouts, so
+the peer's prompt numbers here can be below llama-bench's; qwenkit's numbers are the prompt and generation rates `qwenkit run` prints
+(model load excluded as well). Both run the same token ids (a fixed pseudo-random sequence of ordinary tokens) on
+the same files, which are made from make_bench_model.py's checkpoint with `qwenkit convert` and `qwenkit quantize`
+(default directory /tmp/qwenkit-bench/runtime). Each cell is the median of --repeat runs after a warm-up run.
+"""
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+PEER = r"""
+import sys, time, llama_cpp
+path, threads, n_prompt, n_gen = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+ids = [int(x) for x in sys.argv[5].split(",")]
+quiet = llama_cpp.llama_log_callback(lambda *a: None)  # kept referenced: ctypes frees a dropped callback
+llama_cpp.llama_log_set(quiet, None)
+mp = llama_cpp.llama_model_default_params()
+mp.use_extra_bufts = False  # the AMX buffer type crashes in this VM (SIGSEGV on a Q8_0 batch); see the docstring
+model = llama_cpp.llama_model_load_from_file(path.encode(), mp)
+cp = llama_cpp.llama_context_default_params()
+cp.n_ctx = n_prompt + n_gen + 8
+cp.n_batch = cp.n_ubatch = n_prompt
+cp.n_threads = cp.n_threads_batch = threads
+ctx = llama_cpp.llama_init_from_model(model, cp)
+def decode(tokens):
+    arr = (llama_cpp.llama_token * len(tokens))(*tokens)
+    if llama_cpp.llama_decode(ctx, llama_cpp.llama_batch_get_one(arr, len(tokens))) != 0:
+        sys.exit("llama_decode failed")
+t0 = time.perf_counter()
+decode(ids[:n_prompt])
+t1 = time.perf_counter()
+for i in range(n_gen):
+    decode([ids[n_prompt + i]])
+t2 = time.perf_counter()
+print(n_prompt / (t1 - t0), n_gen / (t2 - t1))
+"""
+
+
+def token_ids(n, seed=1234):
+    out, z = [], seed
+    for _ in range(n):
+        z = (z * 6364136223846793005 + 1442695040888963407) % (1 << 64)
+        out.append(1000 + (z >> 33) % 100000)
+    return out
+
+
+def ours(qwenkit, model, threads, ids, n_prompt, n_gen):
+    # -n n_gen greedy from the prompt: n_gen tokens are emitted, n_gen - 1 steps run (the last is only sampled).
+    # Generation steps are timed by qwenkit itself.
+    cmd = [qwenkit, "run", model, "--tokens", ",".join(map(str, ids[:n_prompt])), "-n", str(n_gen + 1),
+           "--threads", str(threads)]
+    p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True)
+    m = re.search(r"prompt: \d+ tokens in [\d.]+ ms \(([\d.]+) tokens/s\); generation: \d+ tokens, (\d+) steps in [\d.]+ ms \(([\d.]+) tokens/s\)", p.stderr)
+    if not m:
+        sys.exit("cannot parse qwenkit's timing line: " + p.stderr)
+    return float(m.group(1)), float(m.group(3))
+
+
+def theirs(model, threads, ids, n_prompt, n_gen):
+    p = subprocess.run([sys.executable, "-c", PEER, model, str(threads), str(n_prompt), str(n_gen), ",".join(map(str, ids))],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=True)
+    pp, tg = p.stdout.split()
+    return float(pp), float(tg)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--qwenkit", default=os.environ.get("QWENKIT", ".build/release/qwenkit"))
+    ap.add_argument("--checkpoint", default="/tmp/qwenkit-bench/qwen2-0.5b/hf")
+    ap.add_argument("--models", default="/tmp/qwenkit-bench/runtime")
+    ap.add_argument("--types", default="f16,q8_0,q4_k_m")
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--prompt", type=int, default=128)
+    ap.add_argument("--gen", type=int, default=32)
+    ap.add_argument("--repeat", type=int, default=3)
+    a = ap.parse_args()
+    os.makedirs(a.models, exist_ok=True)
+    f16 = os.path.join(a.models, "f16.gguf")
+    if not os.path.exists(f16):
+        subprocess.run([a.qwenkit, "convert", a.checkpoint, "-o", f16, "--outtype", "f16"], check=True, stderr=subprocess.DEVNULL)
+    ids = token_ids(a.prompt + a.gen + 1)
+    print(f"Qwen2-0.5B-shaped model, pp{a.prompt} / tg{a.gen} tokens/s, median of {a.repeat} after a warm-up")
+    print(f"{'type':<8}{'threads':>8}{'qwenkit pp':>12}{'llama.cpp pp':>14}{'ratio':>7}{'qwenkit tg':>12}{'llama.cpp tg':>14}{'ratio':>7}")
+    for t in a.types.split(","):
+        path = os.path.join(a.models, f"{t}.gguf")
+        if not os.path.exists(path):
+            subprocess.run([a.qwenkit, "quantize", "-q", f16, path, t.upper()], check=True)
+        for threads in map(int, a.threads.split(",")):
+            res = {}
+            for name, fn in [("q", lambda: ours(a.qwenkit, path, threads, ids, a.prompt, a.gen)),
+                             ("r", lambda: theirs(path, threads, ids, a.prompt, a.gen))]:
+                fn()
+                runs = [fn() for _ in range(a.repeat)]
+                res[name] = (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs))
+            (qp, qg), (rp, rg) = res["q"], res["r"]
+            print(f"{t:<8}{threads:>8}{qp:>12.1f}{rp:>14.1f}{qp / rp:>7.2f}{qg:>12.1f}{rg:>14.1f}{qg / rg:>7.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

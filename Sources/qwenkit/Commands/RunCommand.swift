@@ -136,7 +136,8 @@ struct RunCommand: ParsableCommand {
         let promptDone = monotonicSeconds()
         var generated = 0, steps = 0
         while generated < n && !ends.contains(next) {
-            try decoder.append(next) { "generated token \(generated)" }
+            // Ids past the tokenizer (the padding rows of an embedding matrix) have no text.
+            if tok.hasToken(next) { try decoder.append(next) { "generated token \(generated)" } }
             try decoder.emit(final: false)
             try out.flush()
             generated += 1

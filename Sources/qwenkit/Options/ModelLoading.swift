@@ -20,7 +20,11 @@ func loadModelTokenizer(modelPath: String, override: String?) throws -> Tokenize
     if let override { return try Tokenizer.load(path: override) }
     if HFModelDirectory.isDirectory(modelPath) { return try Tokenizer.load(path: modelPath) }
     let file = try GGUFFile(path: modelPath)
-    return try TokenizerSpec(gguf: file).build()
+    do {
+        return try TokenizerSpec(gguf: file).build()
+    } catch let error as ConversionError {
+        throw CLIError("\(error.description) (give the model's tokenizer with --tokenizer PATH)")
+    }
 }
 
 /// Token ids that end generation: the model's declared end-of-sequence ids (GGUF `tokenizer.ggml.eos_token_id` and

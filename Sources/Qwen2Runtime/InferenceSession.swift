@@ -41,7 +41,7 @@ public final class InferenceSession {
     private let logits: UnsafeMutablePointer<Float>
     private let logitBatch: Int
     private let ropeCos, ropeSin: UnsafeMutablePointer<Float>
-    /// Per worker: a decoded row [maxColumns] and attention scores [capacity].
+    /// Per worker: decoded rows [rowGroup × maxColumns] and attention scores [capacity].
     private let rowScratch: UnsafeMutablePointer<Float>
     private let scoreScratch: UnsafeMutablePointer<Float>
     private let maxColumns: Int
@@ -75,7 +75,7 @@ public final class InferenceSession {
         let B = self.maxBatch, H = s.embeddingLength
         let sizes = [B * H, B * H, B * qWidth, B * kvWidth, B * kvWidth, B * qWidth, B * H, B * ffnWidth, B * ffnWidth,
                      B * H, B * H, B * H, B * max(experts, 1), logitBatch * s.vocabSize, B * s.headDim / 2, B * s.headDim / 2,
-                     self.threads * maxColumns, self.threads * self.capacity]
+                     self.threads * WeightMatrix.rowGroup * maxColumns, self.threads * self.capacity]
         let total = sizes.reduce(0, +)
         let base = UnsafeMutablePointer<Float>.allocate(capacity: total)
         base.initialize(repeating: 0, count: total)
@@ -151,7 +151,7 @@ public final class InferenceSession {
 
     // MARK: - One step
 
-    private func scratch(_ worker: Int) -> UnsafeMutablePointer<Float> { rowScratch + worker * maxColumns }
+    private func scratch(_ worker: Int) -> UnsafeMutablePointer<Float> { rowScratch + worker * WeightMatrix.rowGroup * maxColumns }
 
     /// y_j = W_j · x for each job, the rows of every job split among the workers in one parallel region.
     private func multiply(_ jobs: [(WeightMatrix, UnsafeMutablePointer<Float>)], _ input: UnsafePointer<Float>, batch: Int) {

@@ -19,7 +19,7 @@ import Testing
 
     @Test(arguments: types)
     func fusedDotMatchesDequantizeThenDot(type: GGMLType) throws {
-        let columns = 512, rows = 6
+        let columns = 512, rows = 7
         let format = try #require(QuantizationFormats.format(for: type))
         let weights = Self.values(columns * rows, seed: 7, scale: 0.8)
         let x = Self.values(columns, seed: 11, scale: 2)
@@ -32,7 +32,7 @@ import Testing
             let m = try WeightMatrix(name: "w", type: type, rows: rows, columns: columns, base: bytes.baseAddress!, path: "test")
             var fused = [Float](repeating: 0, count: rows)
             var batched = [Float](repeating: 0, count: 2 * rows)
-            var scratch = [Float](repeating: 0, count: columns)
+            var scratch = [Float](repeating: 0, count: WeightMatrix.rowGroup * columns)
             let xx = x + x  // a batch of two equal vectors takes the decode-then-dot path
             x.withUnsafeBufferPointer { xp in
                 fused.withUnsafeMutableBufferPointer { y in

@@ -137,50 +137,92 @@ enum RowKernel: Sendable {
         return (acc0 + acc1).sum()
     }
 
-    /// Q4_0: d (f16), 16 bytes; element j = (low nibble of byte j) − 8, element j + 16 = (high nibble) − 8.
-    static let dotQ4_0: @Sendable (UnsafeRawPointer, UnsafePointer<Float>, Int) -> Float = { row, x, n in
-        var acc = SIMD8<Float>()
-        var b = row, xb = x
+    // Block formats other than Q8_0 go through one "visitor" per type that rebuilds the row's values, 32 at a time
+    // as four 8-lane vectors (vector i holds elements base + i·stride ..< base + i·stride + 8), exactly as ggml's
+    // dequantize_row_* computes them. The dot product consumes them into four independent accumulators (one
+    // accumulator would chain every FMA on the previous one's latency); the batch path stores them as a decoded
+    // row. Both inline the visitor, so the values live in registers.
+
+    /// Σ row · x over a visitor's vectors.
+    @inline(__always)
+    static func visitDot(_ x: UnsafePointer<Float>,
+                         _ visit: ((Int, Int, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) -> Void) -> Void) -> Float {
+        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+        visit { base, stride, w0, w1, w2, w3 in
+            a0 = a0.addingProduct(w0, load8(x, base))
+            a1 = a1.addingProduct(w1, load8(x, base + stride))
+            a2 = a2.addingProduct(w2, load8(x, base + 2 * stride))
+            a3 = a3.addingProduct(w3, load8(x, base + 3 * stride))
+        }
+        return ((a0 + a1) + (a2 + a3)).sum()
+    }
+
+    /// Writes a visitor's vectors to `out`.
+    @inline(__always)
+    static func visitDecode(_ out: UnsafeMutablePointer<Float>,
+                            _ visit: ((Int, Int, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) -> Void) -> Void) {
+        visit { base, stride, w0, w1, w2, w3 in
+            store8(w0, out, base)
+            store8(w1, out, base + stride)
+            store8(w2, out, base + 2 * stride)
+            store8(w3, out, base + 3 * stride)
+        }
+    }
+
+    typealias Visit = (Int, Int, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) -> Void
+
+    /// Q8_0: d (f16), 32 × int8; value = d · q.
+    @inline(__always)
+    static func visitQ8_0(_ row: UnsafeRawPointer, _ n: Int, _ body: Visit) {
+        for i in 0..<(n / 32) {
+            let b = row + 34 * i
+            let d = SIMD8<Float>(repeating: half(b, 0))
+            body(32 * i, 8, d * signed8(b, 2), d * signed8(b, 10), d * signed8(b, 18), d * signed8(b, 26))
+        }
+    }
+
+    /// Q4_0: d (f16), 16 bytes; element j = d · ((low nibble of byte j) − 8), element j + 16 = d · ((high nibble) − 8).
+    @inline(__always)
+    static func visitQ4_0(_ row: UnsafeRawPointer, _ n: Int, _ body: Visit) {
         let eight = SIMD8<Float>(repeating: 8)
-        for _ in 0..<(n / 32) {
+        for i in 0..<(n / 32) {
+            let b = row + 18 * i
             let d = SIMD8<Float>(repeating: half(b, 0))
             let q0 = bytes8(b, 2), q1 = bytes8(b, 10)
-            var s = (SIMD8<Float>(q0 & 0xF) - eight) * load8(xb, 0)
-            s = s.addingProduct(SIMD8<Float>(q1 & 0xF) - eight, load8(xb, 8))
-            s = s.addingProduct(SIMD8<Float>(q0 &>> 4) - eight, load8(xb, 16))
-            s = s.addingProduct(SIMD8<Float>(q1 &>> 4) - eight, load8(xb, 24))
-            acc = acc.addingProduct(s, d)
-            b += 18
-            xb += 32
+            body(32 * i, 8, d * (SIMD8<Float>(q0 & 0xF) - eight), d * (SIMD8<Float>(q1 & 0xF) - eight),
+                 d * (SIMD8<Float>(q0 &>> 4) - eight), d * (SIMD8<Float>(q1 &>> 4) - eight))
         }
-        return acc.sum()
     }
 
     /// Q5_0: d (f16), qh (32 bits, bit j is the fifth bit of element j), 16 bytes of nibbles as Q4_0; value =
     /// d · (q − 16).
-    static let dotQ5_0: @Sendable (UnsafeRawPointer, UnsafePointer<Float>, Int) -> Float = { row, x, n in
-        var acc = SIMD8<Float>()
-        var b = row, xb = x
-        let sixteen = SIMD8<Float>(repeating: 16)
+    @inline(__always)
+    static func visitQ5_0(_ row: UnsafeRawPointer, _ n: Int, _ body: Visit) {
         // Shift counts as locals: a static constant is read through swift_once on every block.
         let shift0 = SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7), shift8 = shift0 &+ 8, shift16 = shift0 &+ 16, shift24 = shift0 &+ 24
-        @inline(__always) func fifth(_ qh: UInt32, _ shifts: SIMD8<UInt32>) -> SIMD8<Float> {
-            let bits = (SIMD8<UInt32>(repeating: qh) &>> shifts) & 1
-            return SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: bits &<< 4))
+        let sixteen = SIMD8<Int32>(repeating: 16)
+        @inline(__always) func fifth(_ qh: UInt32, _ shifts: SIMD8<UInt32>) -> SIMD8<Int32> {
+            SIMD8<Int32>(truncatingIfNeeded: ((SIMD8<UInt32>(repeating: qh) &>> shifts) & 1) &<< 4)
         }
-        for _ in 0..<(n / 32) {
+        for i in 0..<(n / 32) {
+            let b = row + 22 * i
             let d = SIMD8<Float>(repeating: half(b, 0))
             let qh = b.loadUnaligned(fromByteOffset: 2, as: UInt32.self).littleEndian
             let q0 = bytes8(b, 6), q1 = bytes8(b, 14)
-            var s = (SIMD8<Float>(q0 & 0xF) + fifth(qh, shift0) - sixteen) * load8(xb, 0)
-            s = s.addingProduct(SIMD8<Float>(q1 & 0xF) + fifth(qh, shift8) - sixteen, load8(xb, 8))
-            s = s.addingProduct(SIMD8<Float>(q0 &>> 4) + fifth(qh, shift16) - sixteen, load8(xb, 16))
-            s = s.addingProduct(SIMD8<Float>(q1 &>> 4) + fifth(qh, shift24) - sixteen, load8(xb, 24))
-            acc = acc.addingProduct(s, d)
-            b += 22
-            xb += 32
+            body(32 * i, 8,
+                 d * SIMD8<Float>(((q0 & 0xF) | fifth(qh, shift0)) &- sixteen),
+                 d * SIMD8<Float>(((q1 & 0xF) | fifth(qh, shift8)) &- sixteen),
+                 d * SIMD8<Float>(((q0 &>> 4) | fifth(qh, shift16)) &- sixteen),
+                 d * SIMD8<Float>(((q1 &>> 4) | fifth(qh, shift24)) &- sixteen))
         }
-        return acc.sum()
+    }
+
+    static let dotQ4_0: @Sendable (UnsafeRawPointer, UnsafePointer<Float>, Int) -> Float = { row, x, n in
+        visitDot(x) { visitQ4_0(row, n, $0) }
+    }
+
+    static let dotQ5_0: @Sendable (UnsafeRawPointer, UnsafePointer<Float>, Int) -> Float = { row, x, n in
+        visitDot(x) { visitQ5_0(row, n, $0) }
     }
 
     // MARK: 256-element K-quant blocks
@@ -195,11 +237,12 @@ enum RowKernel: Sendable {
     }
 
     /// Q4_K: d, dmin (f16), 12 bytes of 6-bit scales and mins, 128 bytes of nibbles; sub-block k of 32 has value
-    /// d·scale_k · q − dmin·min_k (ggml's get_scale_min_k4 packing).
-    static let dotQ4_K: @Sendable (UnsafeRawPointer, UnsafePointer<Float>, Int) -> Float = { row, x, n in
-        var acc = SIMD8<Float>()
-        var b = row, xb = x
-        for _ in 0..<(n / 256) {
+    /// d·scale_k · q − dmin·min_k (ggml's get_scale_min_k4 packing); sub-blocks 2j and 2j+1 share 32 bytes, low
+    /// and high nibbles.
+    @inline(__always)
+    static func visitQ4_K(_ row: UnsafeRawPointer, _ n: Int, _ body: Visit) {
+        for i in 0..<(n / 256) {
+            let b = row + 144 * i
             let d = half(b, 0), dmin = half(b, 2)
             let scales = b + 4
             for j in 0..<4 {
@@ -207,30 +250,28 @@ enum RowKernel: Sendable {
                 let (sc2, m2) = scaleMin(2 * j + 1, scales)
                 let d1 = SIMD8<Float>(repeating: d * sc1), min1 = SIMD8<Float>(repeating: dmin * m1)
                 let d2 = SIMD8<Float>(repeating: d * sc2), min2 = SIMD8<Float>(repeating: dmin * m2)
-                let x0 = xb + 64 * j
-                for part in 0..<4 {
-                    let q = bytes8(b, 16 + 32 * j + 8 * part)
-                    acc = acc.addingProduct(d1 * SIMD8<Float>(q & 0xF) - min1, load8(x0, 8 * part))
-                    acc = acc.addingProduct(d2 * SIMD8<Float>(q &>> 4) - min2, load8(x0, 32 + 8 * part))
-                }
+                let q0 = bytes8(b, 16 + 32 * j), q1 = bytes8(b, 24 + 32 * j)
+                let q2 = bytes8(b, 32 + 32 * j), q3 = bytes8(b, 40 + 32 * j)
+                let base = 256 * i + 64 * j
+                body(base, 8, d1 * SIMD8<Float>(q0 & 0xF) - min1, d1 * SIMD8<Float>(q1 & 0xF) - min1,
+                     d1 * SIMD8<Float>(q2 & 0xF) - min1, d1 * SIMD8<Float>(q3 & 0xF) - min1)
+                body(base + 32, 8, d2 * SIMD8<Float>(q0 &>> 4) - min2, d2 * SIMD8<Float>(q1 &>> 4) - min2,
+                     d2 * SIMD8<Float>(q2 &>> 4) - min2, d2 * SIMD8<Float>(q3 &>> 4) - min2)
             }
-            b += 144
-            xb += 256
         }
-        return acc.sum()
     }
 
     /// Q6_K: 128 bytes of low nibbles (ql), 64 bytes of high bit pairs (qh), 16 int8 scales, d (f16); each half of
-    /// 128 elements takes 64 ql, 32 qh and 8 scales; value = d · scale · (q − 32).
-    static let dotQ6_K: @Sendable (UnsafeRawPointer, UnsafePointer<Float>, Int) -> Float = { row, x, n in
-        var acc = SIMD8<Float>()
-        var b = row, xb = x
+    /// 128 elements takes 64 ql, 32 qh and 8 scales; value = d · scale · (q − 32). Elements l, l+32, l+64, l+96
+    /// of a half come from the same ql/qh bytes.
+    @inline(__always)
+    static func visitQ6_K(_ row: UnsafeRawPointer, _ n: Int, _ body: Visit) {
         let thirtyTwo = SIMD8<Int32>(repeating: 32)
-        for _ in 0..<(n / 256) {
+        for i in 0..<(n / 256) {
+            let b = row + 210 * i
             let d = half(b, 208)
             for h in 0..<2 {
                 let ql = b + 64 * h, qh = b + 128 + 32 * h, sc = b + 192 + 8 * h
-                let xh = xb + 128 * h
                 for l in stride(from: 0, to: 32, by: 8) {
                     let si = l / 16
                     @inline(__always) func scale(_ k: Int) -> SIMD8<Float> {
@@ -241,15 +282,32 @@ enum RowKernel: Sendable {
                     let q2 = ((low32 & 0xF) | (((high &>> 2) & 3) &<< 4)) &- thirtyTwo
                     let q3 = ((low0 &>> 4) | (((high &>> 4) & 3) &<< 4)) &- thirtyTwo
                     let q4 = ((low32 &>> 4) | (((high &>> 6) & 3) &<< 4)) &- thirtyTwo
-                    acc = acc.addingProduct(scale(0) * SIMD8<Float>(q1), load8(xh, l))
-                    acc = acc.addingProduct(scale(1) * SIMD8<Float>(q2), load8(xh, l + 32))
-                    acc = acc.addingProduct(scale(2) * SIMD8<Float>(q3), load8(xh, l + 64))
-                    acc = acc.addingProduct(scale(3) * SIMD8<Float>(q4), load8(xh, l + 96))
+                    body(256 * i + 128 * h + l, 32, scale(0) * SIMD8<Float>(q1), scale(1) * SIMD8<Float>(q2),
+                         scale(2) * SIMD8<Float>(q3), scale(3) * SIMD8<Float>(q4))
                 }
             }
-            b += 210
-            xb += 256
         }
-        return acc.sum()
+    }
+
+    static let dotQ4_K: @Sendable (UnsafeRawPointer, UnsafePointer<Float>, Int) -> Float = { row, x, n in
+        visitDot(x) { visitQ4_K(row, n, $0) }
+    }
+
+    static let dotQ6_K: @Sendable (UnsafeRawPointer, UnsafePointer<Float>, Int) -> Float = { row, x, n in
+        visitDot(x) { visitQ6_K(row, n, $0) }
+    }
+
+    /// Decodes a row of a type with a fused kernel (`n` elements) into `out`; false for other types.
+    @inline(__always)
+    static func decodeFused(_ type: GGMLType, _ row: UnsafeRawPointer, _ n: Int, _ out: UnsafeMutablePointer<Float>) -> Bool {
+        switch type {
+        case .q8_0: visitDecode(out) { visitQ8_0(row, n, $0) }
+        case .q4_0: visitDecode(out) { visitQ4_0(row, n, $0) }
+        case .q5_0: visitDecode(out) { visitQ5_0(row, n, $0) }
+        case .q4_K: visitDecode(out) { visitQ4_K(row, n, $0) }
+        case .q6_K: visitDecode(out) { visitQ6_K(row, n, $0) }
+        default: return false
+        }
+        return true
     }
 }

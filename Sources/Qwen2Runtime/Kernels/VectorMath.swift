@@ -37,6 +37,36 @@ enum VectorMath {
         return s
     }
 
+    /// The dot products of four rows with one vector x (`n` floats each), x loaded once for all four.
+    @inline(__always)
+    static func dot4(_ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, _ r2: UnsafePointer<Float>,
+                     _ r3: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) -> (Float, Float, Float, Float) {
+        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+        var b0 = SIMD8<Float>(), b1 = SIMD8<Float>(), b2 = SIMD8<Float>(), b3 = SIMD8<Float>()
+        var i = 0
+        while i + 16 <= n {
+            let x0 = load8(x, i), x1 = load8(x, i + 8)
+            a0 = a0.addingProduct(load8(r0, i), x0)
+            a1 = a1.addingProduct(load8(r1, i), x0)
+            a2 = a2.addingProduct(load8(r2, i), x0)
+            a3 = a3.addingProduct(load8(r3, i), x0)
+            b0 = b0.addingProduct(load8(r0, i + 8), x1)
+            b1 = b1.addingProduct(load8(r1, i + 8), x1)
+            b2 = b2.addingProduct(load8(r2, i + 8), x1)
+            b3 = b3.addingProduct(load8(r3, i + 8), x1)
+            i += 16
+        }
+        var s0 = (a0 + b0).sum(), s1 = (a1 + b1).sum(), s2 = (a2 + b2).sum(), s3 = (a3 + b3).sum()
+        while i < n {
+            s0 += r0[i] * x[i]
+            s1 += r1[i] * x[i]
+            s2 += r2[i] * x[i]
+            s3 += r3[i] * x[i]
+            i += 1
+        }
+        return (s0, s1, s2, s3)
+    }
+
     /// y[i] += a·x[i].
     @inline(__always)
     static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {

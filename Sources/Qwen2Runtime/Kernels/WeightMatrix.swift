@@ -48,40 +48,56 @@ struct WeightMatrix: @unchecked Sendable {
                 i += 1
             }
         case (.bf16, _):
-            for i in 0..<columns {
+            var i = 0
+            while i + 8 <= columns {
+                store8(RowKernel.widenBF16(row.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<UInt16>.self)), out, i)
+                i += 8
+            }
+            while i < columns {
                 out[i] = Float(bitPattern: UInt32(row.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16)
+                i += 1
             }
         case (_, .decoded(let decode)):
             decode(row, out, columns / type.blockSize)
         case (_, .fused):
-            guard let format = QuantizationFormatsBridge.dequantizer(for: type) else { preconditionFailure("no decoder for \(type.name)") }
-            format(row, out, columns / type.blockSize)
+            if !RowKernel.decodeFused(type, row, columns, out) {
+                preconditionFailure("no decoder for \(type.name)")
+            }
         }
     }
 
+    /// Rows decoded together by the batch path (the scratch holds this many rows).
+    static let rowGroup = 4
+
     /// y[t·yStride + r] = row r · x[t·columns ..< (t+1)·columns] for every token t < `batch` and row r in `rowRange`.
-    /// `scratch` holds at least `columns` floats (used when rows are decoded before the dot product).
+    /// `scratch` holds at least `rowGroup × columns` floats. One token takes the fused kernel row by row; a batch
+    /// decodes four rows at a time and multiplies each token's vector into all four at once (the vector is loaded
+    /// once per four rows, and the four sums are independent chains).
     func multiply(_ x: UnsafePointer<Float>, batch: Int, rowRange: Range<Int>, into y: UnsafeMutablePointer<Float>,
                   yStride: Int, scratch: UnsafeMutablePointer<Float>) {
         if batch == 1, case .fused(let dot) = kernel {
             for r in rowRange { y[r] = dot(base + r * rowBytes, x, columns) }
             return
         }
-        for r in rowRange {
-            decodeRow(r, into: scratch)
+        let n = columns
+        var r = rowRange.lowerBound
+        while r + Self.rowGroup <= rowRange.upperBound {
+            for i in 0..<Self.rowGroup { decodeRow(r + i, into: scratch + i * n) }
             for t in 0..<batch {
-                y[t * yStride + r] = VectorMath.dot(scratch, x + t * columns, columns)
+                let (s0, s1, s2, s3) = VectorMath.dot4(scratch, scratch + n, scratch + 2 * n, scratch + 3 * n, x + t * n, n)
+                let out = y + t * yStride + r
+                out[0] = s0
+                out[1] = s1
+                out[2] = s2
+                out[3] = s3
             }
+            r += Self.rowGroup
         }
-    }
-}
-
-import Quantization
-
-/// The library dequantizer of a type that has a fused kernel here (used when a batch decodes rows first).
-enum QuantizationFormatsBridge {
-    static func dequantizer(for type: GGMLType) -> BlockFormat.DequantizeBlocks? {
-        QuantizationFormats.format(for: type)?.uncheckedDequantizer
+        while r < rowRange.upperBound {
+            decodeRow(r, into: scratch)
+            for t in 0..<batch { y[t * yStride + r] = VectorMath.dot(scratch, x + t * n, n) }
+            r += 1
+        }
     }
 }
 

@@ -49,7 +49,7 @@ struct QwenKit: ParsableCommand {
             exitProcess(answers() ? 2 : 1)
         } catch let error as ValidationError {
             // A flag found wrong only while running (it needed the tokenizer) reads like the ones
-            // validate() rejects: the message, the subcommand's usage, status 64.
+            // validate() rejects: the message, the subcommand's usage, status 64 (2 for `verify`).
             let name = commandType.configuration.commandName ?? ""
             printError(raw: "Error: \(error.message)\nUsage: \(QwenKit.usageString(for: commandType))\n"
                 + "  See 'qwenkit \(name) --help' for more information.\n")

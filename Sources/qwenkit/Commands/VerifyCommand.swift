@@ -29,7 +29,7 @@ struct VerifyCommand: ParsableCommand, AnswersWithExitStatus {
             Examples:
               qwenkit verify qwen2-0.5b-q4_k_m.gguf paris.safetensors chat.safetensors
               qwenkit verify ./Qwen2-0.5B goldens/*.safetensors --max-abs-error 1e-4
-              qwenkit verify model-q8_0.gguf goldens/*.safetensors --json | jq .total.metrics.mean_kl
+              qwenkit verify model.gguf goldens/*.safetensors --json | jq .total
             """
     )
 
@@ -67,7 +67,7 @@ struct VerifyCommand: ParsableCommand, AnswersWithExitStatus {
     @Option(name: .long, help: ArgumentHelp("Largest KL at any position, in nats.", valueName: "x"))
     var maxKl: Double?
 
-    @Option(name: .long, help: ArgumentHelp("Worst positions to list (default: 5).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Worst positions to list.", valueName: "n"))
     var worst = 5
 
     func validate() throws {

@@ -212,5 +212,16 @@ func defaultReport(_ modelPath: String, _ goldenPaths: [String], type: GGMLType)
         #expect(throws: RuntimeError.contextExceeded(needed: 513, limit: 512, what: "the model's context length")) {
             _ = try InferenceSession(model: model, capacity: 513)
         }
+        // Infinite weights make non-finite activations, reported with the layer.
+        try withScratchDirectory { dir in
+            let out = dir + "/inf.gguf"
+            try Self.editedCopy(Fixture.path("Fixtures/convert-golden/q2-tied.f32.gguf"), to: out) { bytes, file in
+                for at in stride(from: try Self.range(file, "blk.1.attn_q.weight").lowerBound, to: try Self.range(file, "blk.1.attn_q.weight").upperBound, by: 4) {
+                    withUnsafeBytes(of: Float.infinity.bitPattern.littleEndian) { for i in 0..<4 { bytes[at + i] = $0[i] } }
+                }
+            }
+            let broken = try InferenceSession(model: try Qwen2Model(path: out), capacity: 4)
+            #expect(throws: RuntimeError.nonFinite(layer: "layer 1 attention", position: 0)) { try broken.evaluate([1, 2], logits: .all) }
+        }
     }
 }

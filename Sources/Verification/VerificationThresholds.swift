@@ -87,7 +87,7 @@ public struct VerificationThresholds: Sendable, Equatable {
         // Q5_0, Q5_1, Q5_K_S/M: 0.21, 42.9%, 54.3%; 1.32 (the closest perturbation: 0.547).
         ([.q5_0, .q5_1, .q5_K], .init(minTop1Agreement: 0.25, minTop5Overlap: 0.4, maxMeanKL: 0.35, maxKL: 2.5)),
         // Q4_K_S/M: 0.15, 38.1%, 66.7%; 1.25 (perturbed: 0.545).
-        ([.q4_K], .init(minTop1Agreement: 0.25, minTop5Overlap: 0.5, maxMeanKL: 0.3, maxKL: 2.5)),
+        ([.q4_K], .init(minTop1Agreement: 0.25, minTop5Overlap: 0.5, maxMeanKL: 0.35, maxKL: 2.5)),
         // Q4_0, Q4_1: 0.50, 20%, 36.2%; 2.0 (perturbed: 0.624).
         ([.q4_0, .q4_1], .init(minTop1Agreement: 0.1, minTop5Overlap: 0.25, maxMeanKL: 0.56, maxKL: 3)),
         // Q3_K_S/M/L: 0.50, 23.8%, 36.2%; 2.0 (perturbed: 0.63).

@@ -65,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "qwenkit",
             dependencies: [
-                "QwenKitIO", "QwenTokenizer", "ModelFiles", "ModelInspection", "Conversion", "ModelComparison", "Quantize", "Qwen2Runtime",
+                "QwenKitIO", "QwenTokenizer", "ModelFiles", "ModelInspection", "Conversion", "ModelComparison", "Quantize", "Qwen2Runtime", "Verification",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: cpuFlags),
@@ -79,7 +79,8 @@ let package = Package(
                     dependencies: ["ModelComparison", "ModelInspection", "Quantization", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "QuantizeTests", dependencies: ["Quantize", "Conversion", "ModelFiles", "Quantization", "QwenKitIO"]),
-        .testTarget(name: "Qwen2RuntimeTests", dependencies: ["Qwen2Runtime", "ModelFiles", "Quantization", "Quantize", "QwenKitIO"]),
+        .testTarget(name: "Qwen2RuntimeTests",
+                    dependencies: ["Qwen2Runtime", "Verification", "Conversion", "ModelFiles", "Quantization", "Quantize", "QwenKitIO"]),
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "CLITests", dependencies: ["qwenkit", "QwenKitIO"], exclude: ["Snapshots"]),
     ]

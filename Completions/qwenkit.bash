@@ -173,13 +173,13 @@ _qwenkit() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    encode|decode|count|tokenizer|inspect|edit|convert|quantize|diff|help)
+    encode|decode|count|tokenizer|inspect|edit|convert|quantize|diff|run|verify|help)
         # Offer subcommand argument completions
         "_qwenkit_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'encode decode count tokenizer inspect edit convert quantize diff help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'encode decode count tokenizer inspect edit convert quantize diff run verify help' -- "${cur}"))
         ;;
     esac
 }
@@ -517,6 +517,112 @@ _qwenkit_diff() {
         ;;
     2)
         __qwenkit_add_completions -f
+        return
+        ;;
+    esac
+}
+
+_qwenkit_run() {
+    repeating_flags=()
+    non_repeating_flags=(--chat -q --quiet --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--prompt --tokens --system -n --temp --top-k --top-p --seed --logits --tokenizer --threads)
+    __qwenkit_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--prompt')
+        return
+        ;;
+    '--tokens')
+        return
+        ;;
+    '--system')
+        return
+        ;;
+    '-n')
+        return
+        ;;
+    '--temp')
+        return
+        ;;
+    '--top-k')
+        return
+        ;;
+    '--top-p')
+        return
+        ;;
+    '--seed')
+        return
+        ;;
+    '--logits')
+        __qwenkit_add_completions -o plusdirs -fX '!*.@(safetensors)'
+        return
+        ;;
+    '--tokenizer')
+        __qwenkit_add_completions -f
+        return
+        ;;
+    '--threads')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __qwenkit_add_completions -f
+        return
+        ;;
+    esac
+}
+
+_qwenkit_verify() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--threads --type --max-abs-error --min-cosine --min-top1 --min-top5 --max-mean-kl --max-kl --worst)
+    __qwenkit_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--threads')
+        return
+        ;;
+    '--type')
+        return
+        ;;
+    '--max-abs-error')
+        return
+        ;;
+    '--min-cosine')
+        return
+        ;;
+    '--min-top1')
+        return
+        ;;
+    '--min-top5')
+        return
+        ;;
+    '--max-mean-kl')
+        return
+        ;;
+    '--max-kl')
+        return
+        ;;
+    '--worst')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __qwenkit_add_completions -f
+        return
+        ;;
+    *)
+        __qwenkit_add_completions -o plusdirs -fX '!*.@(safetensors)'
         return
         ;;
     esac

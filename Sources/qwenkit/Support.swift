@@ -28,6 +28,10 @@ func writeFileAtomically(_ path: String, _ data: [UInt8]) throws {
     }
 }
 
+/// A command whose exit status is its answer, as cmp's and diff(1)'s: 0 yes (`verify`: within the thresholds),
+/// 1 no, 2 trouble (input it cannot use, a usage error); the root command maps its errors to 2 instead of 1 or 64.
+protocol AnswersWithExitStatus {}
+
 struct CLIError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }

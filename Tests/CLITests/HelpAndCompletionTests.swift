@@ -40,6 +40,8 @@ import Testing
         HelpCase(command: ["edit"], options: ["-o, --output <file>", "--set <key=value>", "--set-str <key=value>", "--delete <key>",
                                               "--chat-template <file>", "--dry-run"]),
         HelpCase(command: ["diff"], options: ["--tolerance <x>", "--tensor <glob>", "--json", "--threads <n>"]),
+        HelpCase(command: ["verify"], options: ["--threads <n>", "--json", "--type <type>", "--max-abs-error <x>", "--min-cosine <x>",
+                                                "--min-top1 <x>", "--min-top5 <x>", "--max-mean-kl <x>", "--max-kl <x>", "--worst <n>"]),
     ]
 
     static let snapshotDirectory = CLI.repositoryPath("Tests/CLITests/Snapshots")

@@ -1,0 +1,83 @@
+// `qwenkit run` as a user runs it: greedy generation equal to transformers', the --logits file in the golden layout,
+// seeded sampling that repeats, usage errors.
+
+import Foundation
+import Testing
+
+@Suite struct RunTests {
+    static let model = CLI.repositoryPath("Fixtures/convert-golden/q2-untied.f32.gguf")
+    static let prompt = "257,294,268,266,33"  // the tokens of Fixtures/logit-golden/q2-untied.short.safetensors
+
+    /// transformers 5.24.0 (torch 2.15.0) on Fixtures/checkpoints/q2-untied, float32, eager attention:
+    /// `model.generate(torch.tensor([[257, 294, 268, 266, 33]]), max_new_tokens=4, do_sample=False,
+    /// repetition_penalty=1.0, eos_token_id=None)` continues with these (the checkpoint's generation_config.json asks for
+    /// a repetition penalty of 1.05, which plain greedy decoding does not apply).
+    static let transformersGreedy: [UInt32] = [204, 51, 184, 17]
+
+    @Test func greedyEqualsTransformers() throws {
+        try withTemporaryDirectory { dir in
+            let run = try CLI.run(["run", Self.model, "--tokens", Self.prompt, "-n", "4", "-q", "--logits", dir + "/logits.safetensors"])
+            #expect(run.status == 0 && run.stderr.isEmpty, "\(run)")
+            // The text is the decoding of the generated ids, then a newline.
+            let decoded = try CLI.run(["decode", "--tokenizer", CLI.repositoryPath("Fixtures/checkpoints/q2-untied"), "--no-newline"],
+                                      stdin: .text(textFormatLine(Self.transformersGreedy) + "\n"))
+            #expect(run.stdout == decoded.stdout + [0x0A], "\(run)\n\(decoded)")
+
+            // The logits file is a full-form golden of prompt + generated tokens, which verify reads: its first five
+            // rows are the short golden's (so it passes against it) ...
+            let header = try safetensorsHeader(dir + "/logits.safetensors")
+            let tokens = try #require(header["tokens"] as? [String: Any]), logits = try #require(header["logits"] as? [String: Any])
+            #expect(tokens["dtype"] as? String == "I32" && tokens["shape"] as? [Int] == [9])
+            #expect(logits["dtype"] as? String == "F32" && logits["shape"] as? [Int] == [9, 320])
+            let metadata = try #require(header["__metadata__"] as? [String: String])
+            #expect(metadata["format"] == "qwenkit-golden-logits-v1" && metadata["form"] == "full")
+            // ... and against itself everything agrees: the same forward pass, with the generated tokens as input.
+            let verify = try CLI.run(["verify", Self.model, dir + "/logits.safetensors"])
+            #expect(verify.status == 0, "\(verify)")
+            let bytes = try readFile(dir + "/logits.safetensors")
+            let headerLength = bytes.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+            let offsets = try #require(tokens["data_offsets"] as? [Int])
+            let ids = idsFromLittleEndian(Array(bytes[(8 + headerLength + offsets[0])..<(8 + headerLength + offsets[1])]))
+            #expect(ids == [257, 294, 268, 266, 33] + Self.transformersGreedy)
+            let golden = try CLI.run(["verify", Self.model, CLI.repositoryPath("Fixtures/logit-golden/q2-untied.short.safetensors")])
+            #expect(golden.status == 0)
+        }
+    }
+
+    /// Seeds 4 and 7 sample one of the checkpoint's padding ids (299..<320: rows of the model that the tokenizer
+    /// has no token for), which run cannot decode and stops on; the seeds here stay within the tokenizer.
+    @Test func seededSamplingRepeats() throws {
+        let args = ["run", Self.model, "--tokens", Self.prompt, "-n", "12", "-q", "--temp", "0.8"]
+        let a = try CLI.run(args + ["--seed", "1"]), b = try CLI.run(args + ["--seed", "1"])
+        #expect(a.status == 0 && a.stdout == b.stdout && !a.stdout.isEmpty, "\(a)\n\(b)")
+        let others = try [2, 3, 5].map { try CLI.run(args + ["--seed", String($0)]) }
+        #expect(others.allSatisfy { $0.status == 0 })
+        #expect(others.contains { $0.stdout != a.stdout }, "three other seeds all give the same text")
+    }
+
+    @Test func usageErrors() throws {
+        let cases: [([String], String)] = [
+            (["run", Self.model], "Error: give a prompt: --prompt TEXT or --tokens IDS"),
+            (["run", Self.model, "--prompt", "a", "--tokens", "1"], "Error: --prompt and --tokens cannot be used together"),
+            (["run", Self.model, "--tokens", "1,x"], "Error: --tokens: expected non-negative integers separated by commas or spaces"),
+            (["run", Self.model, "--tokens", "1", "--temp=-1"], "Error: --temp must be a number of at least 0"),
+            (["run", Self.model, "--tokens", "1", "--top-p", "0"], "Error: --top-p must be in (0, 1]"),
+            (["run", Self.model, "--tokens", "1", "--chat"], "Error: --chat needs --prompt (--tokens are used as given)"),
+            (["run", Self.model, "--tokens", "1", "--threads", "0"], "Error: --threads must be between 1 and 1024"),
+        ]
+        for (arguments, message) in cases {
+            let run = try CLI.run(arguments)
+            #expect(run.status == 64 && run.stdout.isEmpty, "\(run)")
+            #expect(run.stderrLines.first == message, "\(run)")
+        }
+        let range = try CLI.run(["run", Self.model, "--tokens", "1,320", "-n", "1"])
+        #expect(range.status == 1 && range.stderrLines == ["qwenkit: token 320 at position 1 is out of range: the model's vocabulary has 320 tokens (ids 0..<320)"], "\(range)")
+    }
+}
+
+/// The JSON header of a safetensors file.
+func safetensorsHeader(_ path: String) throws -> [String: Any] {
+    let bytes = try readFile(path)
+    let length = bytes.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+    return try #require(try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + length)])) as? [String: Any])
+}

@@ -217,7 +217,7 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" temp' -l 'temp' -d 'Sampling temperature; 0 is greedy.' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" top-k' -l 'top-k' -d 'Sample from the k most likely tokens only (0: all).' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" top-p' -l 'top-p' -d 'Sample from the smallest set of tokens whose probability reaches p (1: all).' -rfka ''
-complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" seed' -l 'seed' -d 'Random seed for sampling (default: 0).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" seed' -l 'seed' -d 'Random seed for sampling.' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" logits' -l 'logits' -d 'Write the logits of every position to FILE (safetensors: tokens I32 [n], logits F32 [n, vocab]).' -rfa '(for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.\'safetensors\';printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" tokenizer' -l 'tokenizer' -d 'Tokenizer to use instead of the model\'s own.' -rF
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" threads' -l 'threads' -d 'Threads (default: the CPU count).' -rfka ''

@@ -40,6 +40,9 @@ import Testing
         HelpCase(command: ["edit"], options: ["-o, --output <file>", "--set <key=value>", "--set-str <key=value>", "--delete <key>",
                                               "--chat-template <file>", "--dry-run"]),
         HelpCase(command: ["diff"], options: ["--tolerance <x>", "--tensor <glob>", "--json", "--threads <n>"]),
+        HelpCase(command: ["run"], options: ["--prompt <text>", "--tokens <ids>", "--chat", "--system <text>", "-n <n>", "--temp <t>",
+                                             "--top-k <k>", "--top-p <p>", "--seed <n>", "--logits <file>", "--tokenizer <path>",
+                                             "--threads <n>", "-q, --quiet"]),
         HelpCase(command: ["verify"], options: ["--threads <n>", "--json", "--type <type>", "--max-abs-error <x>", "--min-cosine <x>",
                                                 "--min-top1 <x>", "--min-top5 <x>", "--max-mean-kl <x>", "--max-kl <x>", "--worst <n>"]),
     ]

@@ -23,9 +23,9 @@ struct RunCommand: ParsableCommand {
             -n tokens or at the model's end tokens (its eos ids, <|im_end|>, <|endoftext|>).
 
             Examples:
-              qwenkit run qwen2-0.5b-instruct-q8_0.gguf --chat --prompt 'Name three prime numbers.'
+              qwenkit run qwen2-0.5b-q8_0.gguf --chat --prompt 'Name three primes.'
               qwenkit run ./Qwen2-0.5B --prompt 'The capital of France is' -n 16
-              qwenkit run model.gguf --tokens 785,6722,315,9625,374 -n 8 --logits logits.safetensors
+              qwenkit run model.gguf --tokens 785,6722,315 -n 8 --logits out.safetensors
             """
     )
 
@@ -56,7 +56,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Sample from the smallest set of tokens whose probability reaches p (1: all).", valueName: "p"))
     var topP: Float = 1
 
-    @Option(name: .long, help: ArgumentHelp("Random seed for sampling (default: 0).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Random seed for sampling.", valueName: "n"))
     var seed: UInt64 = 0
 
     @Option(name: .long, help: ArgumentHelp("Write the logits of every position to FILE (safetensors: tokens I32 [n], logits F32 [n, vocab]).", valueName: "file"),

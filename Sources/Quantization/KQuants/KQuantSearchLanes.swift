@@ -38,9 +38,13 @@ func clampLanes(_ v: IndexLanes, _ lo: Int32, _ hi: Int32) -> IndexLanes {
     return upper.replacing(with: lo, where: upper .< IndexLanes(repeating: lo))
 }
 
-/// The exact float of each (small) index lane.
+/// The exact float of each index lane (|l| < 2^22, which every clamped index is): l added to the bits of
+/// 1.5·2^23 is the float 1.5·2^23 + l exactly, and subtracting 1.5·2^23 is exact. The standard library's
+/// `SIMD8<Float>(SIMD8<Int32>)` is a generic that was not inlined here: a call per conversion, 7% of Q6_K's time.
 @inline(__always)
-func floatLanes(_ l: IndexLanes) -> FloatLanes { FloatLanes(l) }
+func floatLanes(_ l: IndexLanes) -> FloatLanes {
+    unsafeBitCast(l &+ 0x4B40_0000, to: FloatLanes.self) - FloatLanes(repeating: 12582912.0)
+}
 
 /// `abs` of each lane (clears the sign bit, as fabsf does).
 @inline(__always)

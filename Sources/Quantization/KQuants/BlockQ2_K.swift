@@ -5,7 +5,7 @@ import ModelFiles
 /// nibble); weight = d · scale · q − dmin · min with q in 0...3. In each 128-element half h, byte `32h + l` of
 /// `qs` holds elements `128h + l + 32k` at bits 2k (k = 0...3).
 enum BlockQ2_K {
-    static let format = BlockFormat(type: .q2_K, reference: quantizeReference, dequantize: dequantize)
+    static let format = BlockFormat(type: .q2_K, quantize: quantizeFast, reference: quantizeReference, dequantize: dequantize)
     static let bytes = 84
     static let scalesOffset = 0, qsOffset = 16, dOffset = 80, dminOffset = 82
 
@@ -30,8 +30,6 @@ enum BlockQ2_K {
         _ Laux: UnsafeMutablePointer<UInt8>, _ weights: UnsafeMutablePointer<Float>,
         _ mins: UnsafeMutablePointer<Float>, _ scales: UnsafeMutablePointer<Float>
     ) {
-        let q4scale: Float = 15
-
         var maxScale: Float = 0  // as we are deducting the min, scales are always positive
         var maxMin: Float = 0
         for j in 0..<QK_K / 16 {
@@ -44,7 +42,57 @@ enum BlockQ2_K {
             let min = mins[j]
             if min > maxMin { maxMin = min }
         }
+        requantizeAndPack(x, y, L, mins, scales, maxScale: maxScale, maxMin: maxMin)
+    }
 
+    /// `quantizeReference` with the sixteen `makeQKX2Quants` searches of a block run as two groups of eight SIMD
+    /// lanes (`makeQKX2QuantsLanes`); the rest is the reference's code. Same bytes (see KQuantSearchLanes.swift).
+    static func quantizeFast(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ blocks: Int) {
+        withUnsafeTemporaryAllocation(of: FloatLanes.self, capacity: 32) { floatLanes in
+            withUnsafeTemporaryAllocation(of: IndexLanes.self, capacity: 32) { indexLanes in
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: QK_K) { L in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * (QK_K / 16)) { floats in
+                        let (xt, wt) = (floatLanes.baseAddress!, floatLanes.baseAddress! + 16)
+                        let (Lt, Lauxt) = (indexLanes.baseAddress!, indexLanes.baseAddress! + 16)
+                        let (L, mins, scales) = (L.baseAddress!, floats.baseAddress!, floats.baseAddress! + QK_K / 16)
+                        for i in 0..<blocks {
+                            let xb = x + i * QK_K
+                            if superBlockHasNaN(xb) {  // see KQuantSearchLanes.swift
+                                quantizeReference(xb, y + i * bytes, 1)
+                                continue
+                            }
+                            for g in 0..<2 {
+                                gatherLanes(xb + 128 * g, stride: 16, count: 16, into: xt)
+                                for l in 0..<16 { wt[l] = magnitudeLanes(xt[l]) }
+                                let (s, m) = makeQKX2QuantsLanes(
+                                    16, 3, xt, wt, Lt, Lauxt, rmin: -0.5, rdelta: 0.1, nstep: 15, useMAD: true)
+                                for k in 0..<8 {
+                                    scales[8 * g + k] = s[k]
+                                    mins[8 * g + k] = m[k]
+                                    for ii in 0..<16 { L[128 * g + 16 * k + ii] = UInt8(truncatingIfNeeded: Lt[ii][k]) }
+                                }
+                            }
+                            var maxScale: Float = 0
+                            var maxMin: Float = 0
+                            for j in 0..<QK_K / 16 {
+                                if scales[j] > maxScale { maxScale = scales[j] }
+                                if mins[j] > maxMin { maxMin = mins[j] }
+                            }
+                            requantizeAndPack(xb, y + i * bytes, L, mins, scales, maxScale: maxScale, maxMin: maxMin)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The reference from the searched scales and mins on: the 4-bit sub-block scales and mins, the block scales,
+    /// the indices recomputed from the fp16-rounded scales, and the packing.
+    private static func requantizeAndPack(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ L: UnsafeMutablePointer<UInt8>,
+        _ mins: UnsafeMutablePointer<Float>, _ scales: UnsafeMutablePointer<Float>, maxScale: Float, maxMin: Float
+    ) {
+        let q4scale: Float = 15
         if maxScale > 0 {
             let iscale = q4scale / maxScale
             for j in 0..<QK_K / 16 {

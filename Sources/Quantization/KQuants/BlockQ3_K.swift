@@ -6,7 +6,7 @@ import ModelFiles
 /// weight = d · (scale − 32) · (q − 4) with q in 0...7: its low 2 bits packed as in Q2_K, its high bit at bit
 /// `e/32` of `hmask[e % 32]`.
 enum BlockQ3_K {
-    static let format = BlockFormat(type: .q3_K, reference: quantizeReference, dequantize: dequantize)
+    static let format = BlockFormat(type: .q3_K, quantize: quantizeFast, reference: quantizeReference, dequantize: dequantize)
     static let bytes = 110
     static let hmaskOffset = 0, qsOffset = 32, scalesOffset = 96, dOffset = 108
 
@@ -35,7 +35,54 @@ enum BlockQ3_K {
                 maxScale = scales[j]
             }
         }
+        requantizeAndPack(x, y, L, scales, maxScale: maxScale)
+    }
 
+    /// `quantizeReference` with the sixteen `makeQ3Quants` searches of a block run as two groups of eight SIMD lanes
+    /// (`makeQ3QuantsLanes`); the rest is the reference's code. Same bytes (see KQuantSearchLanes.swift).
+    static func quantizeFast(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ blocks: Int) {
+        withUnsafeTemporaryAllocation(of: FloatLanes.self, capacity: 16) { xt in
+            withUnsafeTemporaryAllocation(of: IndexLanes.self, capacity: 16) { Lt in
+                withUnsafeTemporaryAllocation(of: Int8.self, capacity: QK_K) { L in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: QK_K / 16) { scales in
+                        let (xt, Lt, L, scales) = (xt.baseAddress!, Lt.baseAddress!, L.baseAddress!, scales.baseAddress!)
+                        for i in 0..<blocks {
+                            let xb = x + i * QK_K
+                            if superBlockHasNaN(xb) {  // see KQuantSearchLanes.swift
+                                quantizeReference(xb, y + i * bytes, 1)
+                                continue
+                            }
+                            for g in 0..<2 {
+                                gatherLanes(xb + 128 * g, stride: 16, count: 16, into: xt)
+                                let s = makeQ3QuantsLanes(16, 4, xt, Lt)
+                                for k in 0..<8 {
+                                    scales[8 * g + k] = s[k]
+                                    for ii in 0..<16 { L[128 * g + 16 * k + ii] = Int8(truncatingIfNeeded: Lt[ii][k]) }
+                                }
+                            }
+                            var maxScale: Float = 0
+                            var amax: Float = 0
+                            for j in 0..<QK_K / 16 {
+                                let scale = abs(scales[j])
+                                if scale > amax {
+                                    amax = scale
+                                    maxScale = scales[j]
+                                }
+                            }
+                            requantizeAndPack(xb, y + i * bytes, L, scales, maxScale: maxScale)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The reference from the searched scales on: the 6-bit sub-block scales and the block scale, the indices
+    /// recomputed from the fp16-rounded scales, and the packing.
+    private static func requantizeAndPack(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ L: UnsafeMutablePointer<Int8>,
+        _ scales: UnsafeMutablePointer<Float>, maxScale: Float
+    ) {
         for k in 0..<12 { storeByte(0, y, scalesOffset + k) }
         if maxScale != 0 {
             let iscale = -32 / maxScale

@@ -4,7 +4,7 @@ import ModelFiles
 /// As Q4_K with q in 0...31: the low 4 bits packed as in Q4_K, and for chunk c the high bit of element
 /// `64c + l` at bit 2c of `qh[l]`, of element `64c + 32 + l` at bit 2c + 1.
 enum BlockQ5_K {
-    static let format = BlockFormat(type: .q5_K, reference: quantizeReference, dequantize: dequantize)
+    static let format = BlockFormat(type: .q5_K, quantize: quantizeFast, reference: quantizeReference, dequantize: dequantize)
     static let bytes = 176
     static let dOffset = 0, dminOffset = 2, scalesOffset = 4, qhOffset = 16, qsOffset = 48
 
@@ -35,7 +35,54 @@ enum BlockQ5_K {
             let min = mins[j]
             if min > maxMin { maxMin = min }
         }
+        requantizeAndPack(x, y, L, mins, scales, maxScale: maxScale, maxMin: maxMin)
+    }
 
+    /// `quantizeReference` with the eight `makeQKX2Quants` searches of a block run side by side in SIMD lanes
+    /// (`makeQKX2QuantsLanes`, weights computed per lane in the same order); the rest is the reference's code.
+    /// Same bytes (see KQuantSearchLanes.swift).
+    static func quantizeFast(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ blocks: Int) {
+        withUnsafeTemporaryAllocation(of: FloatLanes.self, capacity: 64) { floatLanes in
+            withUnsafeTemporaryAllocation(of: IndexLanes.self, capacity: 64) { indexLanes in
+                withKQuantScratch { scratch in
+                    let (xt, wt) = (floatLanes.baseAddress!, floatLanes.baseAddress! + 32)
+                    let (Lt, Lauxt) = (indexLanes.baseAddress!, indexLanes.baseAddress! + 32)
+                    let (L, mins, scales) = (scratch.L, scratch.mins, scratch.scales)
+                    for i in 0..<blocks {
+                        let xb = x + i * QK_K
+                        if superBlockHasNaN(xb) {  // see KQuantSearchLanes.swift
+                            quantizeReference(xb, y + i * bytes, 1)
+                            continue
+                        }
+                        gatherLanes(xb, stride: 32, count: 32, into: xt)
+                        var sumX2 = FloatLanes()
+                        for l in 0..<32 { sumX2 += xt[l] * xt[l] }
+                        let avX = (sumX2 / 32).squareRoot()
+                        for l in 0..<32 { wt[l] = avX + magnitudeLanes(xt[l]) }
+                        let (s, m) = makeQKX2QuantsLanes(
+                            32, 31, xt, wt, Lt, Lauxt, rmin: -0.5, rdelta: 0.1, nstep: 15, useMAD: false)
+                        var maxScale: Float = 0
+                        var maxMin: Float = 0
+                        for j in 0..<QK_K / 32 {
+                            scales[j] = s[j]
+                            mins[j] = m[j]
+                            if scales[j] > maxScale { maxScale = scales[j] }
+                            if mins[j] > maxMin { maxMin = mins[j] }
+                            for ii in 0..<32 { L[32 * j + ii] = UInt8(truncatingIfNeeded: Lt[ii][j]) }
+                        }
+                        requantizeAndPack(xb, y + i * bytes, L, mins, scales, maxScale: maxScale, maxMin: maxMin)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The reference from the searched scales and mins on: the 6-bit sub-block scales and mins, the block scales,
+    /// the indices recomputed from the fp16-rounded scales, and the packing.
+    private static func requantizeAndPack(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ L: UnsafeMutablePointer<UInt8>,
+        _ mins: UnsafeMutablePointer<Float>, _ scales: UnsafeMutablePointer<Float>, maxScale: Float, maxMin: Float
+    ) {
         let invScale: Float = maxScale > 0 ? 63 / maxScale : 0
         let invMin: Float = maxMin > 0 ? 63 / maxMin : 0
         for j in 0..<QK_K / 32 {

@@ -6,7 +6,7 @@ import ModelFiles
 /// (low) and `+ 64` (high), `ql[64h + 32 + l]` those of `+ 32` and `+ 96`, and `qh[32h + l]` the top 2 bits of
 /// `+ 0, + 32, + 64, + 96` at bits 0, 2, 4, 6.
 enum BlockQ6_K {
-    static let format = BlockFormat(type: .q6_K, reference: quantizeReference, dequantize: dequantize)
+    static let format = BlockFormat(type: .q6_K, quantize: quantizeFast, reference: quantizeReference, dequantize: dequantize)
     static let bytes = 210
     static let qlOffset = 0, qhOffset = 128, scalesOffset = 192, dOffset = 208
 
@@ -36,7 +36,15 @@ enum BlockQ6_K {
                 maxScale = scale
             }
         }
+        requantizeAndPack(x, y, L, scales, maxScale: maxScale, maxAbsScale: maxAbsScale)
+    }
 
+    /// The reference from the searched scales on: the block scale, the 8-bit sub-block scales, the indices
+    /// recomputed from the fp16-rounded scales, and the packing.
+    private static func requantizeAndPack(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ L: UnsafeMutablePointer<Int8>,
+        _ scales: UnsafeMutablePointer<Float>, maxScale: Float, maxAbsScale: Float
+    ) {
         if maxAbsScale < groupMaxEpsilon {  // the whole block is zero bytes
             for k in 0..<bytes { storeByte(0, y, k) }
             storeHalf(0, y, dOffset)
@@ -76,6 +84,45 @@ enum BlockQ6_K {
             }
             ql += 64
             qh += 32
+        }
+    }
+
+    /// `quantizeReference` with the sixteen `makeQXQuants` searches of a block run as two groups of eight SIMD lanes
+    /// (`makeQXQuantsLanes`); the rest is the reference's code. Same bytes (see KQuantSearchLanes.swift).
+    static func quantizeFast(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ blocks: Int) {
+        withUnsafeTemporaryAllocation(of: FloatLanes.self, capacity: 16) { xt in
+            withUnsafeTemporaryAllocation(of: IndexLanes.self, capacity: 16) { Lt in
+                withUnsafeTemporaryAllocation(of: Int8.self, capacity: QK_K) { L in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: QK_K / 16) { scales in
+                        let (xt, Lt, L, scales) = (xt.baseAddress!, Lt.baseAddress!, L.baseAddress!, scales.baseAddress!)
+                        for i in 0..<blocks {
+                            let xb = x + i * QK_K
+                            if superBlockHasNaN(xb) {  // see KQuantSearchLanes.swift
+                                quantizeReference(xb, y + i * bytes, 1)
+                                continue
+                            }
+                            for g in 0..<2 {
+                                gatherLanes(xb + 128 * g, stride: 16, count: 16, into: xt)
+                                let s = makeQXQuantsLanes(16, 32, xt, Lt)
+                                for k in 0..<8 {
+                                    scales[8 * g + k] = s[k]
+                                    for ii in 0..<16 { L[128 * g + 16 * k + ii] = Int8(truncatingIfNeeded: Lt[ii][k]) }
+                                }
+                            }
+                            var maxScale: Float = 0
+                            var maxAbsScale: Float = 0
+                            for ib in 0..<QK_K / 16 {
+                                let absScale = abs(scales[ib])
+                                if absScale > maxAbsScale {
+                                    maxAbsScale = absScale
+                                    maxScale = scales[ib]
+                                }
+                            }
+                            requantizeAndPack(xb, y + i * bytes, L, scales, maxScale: maxScale, maxAbsScale: maxAbsScale)
+                        }
+                    }
+                }
+            }
         }
     }
 

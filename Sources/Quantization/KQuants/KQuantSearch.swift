@@ -1,5 +1,7 @@
 // The scale searches the K-quant reference quantizers share, from ggml-quants.c. Each follows ggml's loop order
 // and float32 operation order exactly; that order is what makes the chosen indices (and so the bytes) match.
+// These are the readable references; the block formats' fast paths run the same searches eight groups at a time
+// in KQuantSearchLanes.swift.
 
 /// Super-block size of every K-quant.
 let QK_K = 256

@@ -1,0 +1,258 @@
+// The K-quant scale searches of KQuantSearch.swift run on eight groups at once, one group per SIMD lane.
+//
+// Performance notes. The searches are where K-quant quantization spends its time (`perf` on the reference: over
+// 90% in makeQXQuants, makeQ3Quants and makeQKX2Quants), and each is a short sequential float32 reduction per
+// candidate scale: vectorizing *along* a group would reorder its sums and change the chosen indices. The groups of a
+// super-block, though, are independent and take the same steps, so here lane k follows group k's reference
+// computation operation for operation: the same float32 adds, multiplies and divides in the same order (IEEE
+// vector ops round like the scalar ones; Swift neither fuses nor reassociates), compare-and-select where the
+// reference branches, and the reference's early exits (an all-zero or flat group) applied as masks at the end.
+// Extra work on a lane whose reference had stopped is discarded: make_q3_quants' passes stop when a pass changes
+// nothing, and such a pass leaves the state as it was, so further passes change nothing either.
+// A NaN is the one thing this cannot mirror: when two operands could be NaN, which payload survives depends on the
+// operand order the compiler picked for a commutative multiply, in the reference as well as here, and nearest_int
+// then reads the payload bits. NaNs that arithmetic makes (inf − inf, 0 · inf) are all the same default NaN, so only
+// a NaN in the input matters: blocks holding one go through the reference (`superBlockHasNaN`).
+// `nearestIntLanes` is ggml's 1.5·2^23 trick on the bits, as the scalar `nearestInt`, so even the garbage of a
+// degenerate group (inf or NaN scales) is the same. The block formats transpose a super-block into lanes
+// (`gatherLanes`), search, and hand the indices and scales back to the unchanged scalar requantize-and-pack code.
+// Rejected: SIMD16 lanes (two AVX registers per value spilled in the 32-element searches), and vectorizing across
+// candidate scales (19–21 candidates fill lanes unevenly and make_q3_quants' passes are sequential).
+// Measured (bench_quantize.py, 2 threads, the 0.5B-shaped F16 model, whole runs): Q6_K 6.7 s → 1.5–2.8 s, Q5_K_S
+// 18.7 → 2.6–3.0 s, Q4_K_M 9.0 → 1.7–2.7 s, Q2_K 3.5 → 1.3–2.2 s (most of that model's tensors fall back to
+// 32-element types, so whole-run gains understate the kernels').
+// `QuantizationTests` checks every fast path against its reference on random rows of several distributions and
+// on edge cases.
+
+typealias FloatLanes = SIMD8<Float>
+typealias IndexLanes = SIMD8<Int32>
+
+/// `nearestInt` of each lane (the same bit trick, so the same value for every input).
+@inline(__always)
+func nearestIntLanes(_ f: FloatLanes) -> IndexLanes {
+    let v = f + FloatLanes(repeating: 12582912.0)
+    return (unsafeBitCast(v, to: IndexLanes.self) & 0x007F_FFFF) &- 0x0040_0000
+}
+
+/// `clamp` of each lane: `max(lo, min(hi, v))`.
+@inline(__always)
+func clampLanes(_ v: IndexLanes, _ lo: Int32, _ hi: Int32) -> IndexLanes {
+    let upper = v.replacing(with: hi, where: v .> IndexLanes(repeating: hi))
+    return upper.replacing(with: lo, where: upper .< IndexLanes(repeating: lo))
+}
+
+/// The exact float of each index lane (|l| < 2^22, which every clamped index is): l added to the bits of
+/// 1.5·2^23 is the float 1.5·2^23 + l exactly, and subtracting 1.5·2^23 is exact. The standard library's
+/// `SIMD8<Float>(SIMD8<Int32>)` is a generic that was not inlined here: a call per conversion, 7% of Q6_K's time.
+@inline(__always)
+func floatLanes(_ l: IndexLanes) -> FloatLanes {
+    unsafeBitCast(l &+ 0x4B40_0000, to: FloatLanes.self) - FloatLanes(repeating: 12582912.0)
+}
+
+/// `abs` of each lane (clears the sign bit, as fabsf does).
+@inline(__always)
+func magnitudeLanes(_ v: FloatLanes) -> FloatLanes {
+    unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: FloatLanes.self)
+}
+
+/// Whether any of the 256 floats of a super-block at `x` is a NaN.
+@inline(__always)
+func superBlockHasNaN(_ x: UnsafePointer<Float>) -> Bool {
+    var nan = SIMDMask<IndexLanes>(repeating: false)
+    for i in stride(from: 0, to: QK_K, by: 8) {
+        let v = UnsafeRawPointer(x + i).loadUnaligned(as: FloatLanes.self)
+        nan .|= v .!= v
+    }
+    return any(nan)
+}
+
+/// Lane k of `xt[i]` = `x[k·stride + i]` for i in 0..<count: eight groups of `stride` floats side by side.
+@inline(__always)
+func gatherLanes(_ x: UnsafePointer<Float>, stride s: Int, count: Int, into xt: UnsafeMutablePointer<FloatLanes>) {
+    for i in 0..<count {
+        xt[i] = FloatLanes(x[i], x[s + i], x[2 * s + i], x[3 * s + i], x[4 * s + i], x[5 * s + i], x[6 * s + i], x[7 * s + i])
+    }
+}
+
+/// `makeQXQuants(n, nmax, x, L, rmseType: 1)` for eight groups: lane k of `x[i]` is element i of group k.
+/// Writes lane k of `L[i]` as the reference writes group k's `L[i]`, and returns the eight scales.
+@inline(__always)
+func makeQXQuantsLanes(
+    _ n: Int, _ nmax: Int32, _ x: UnsafePointer<FloatLanes>, _ L: UnsafeMutablePointer<IndexLanes>
+) -> FloatLanes {
+    var max = FloatLanes()
+    var amax = FloatLanes()
+    for i in 0..<n {
+        let ax = magnitudeLanes(x[i])
+        let larger = ax .> amax
+        amax.replace(with: ax, where: larger)
+        max.replace(with: x[i], where: larger)
+    }
+    let allZero = amax .< FloatLanes(repeating: groupMaxEpsilon)
+    var iscale = FloatLanes(repeating: Float(-nmax)) / max
+    var sumlx = FloatLanes()
+    var suml2 = FloatLanes()
+    for i in 0..<n {
+        let l = clampLanes(nearestIntLanes(iscale * x[i]), -nmax, nmax - 1)
+        L[i] = l &+ nmax
+        let w = x[i] * x[i]
+        let fl = floatLanes(l)
+        sumlx += w * x[i] * fl
+        suml2 += w * fl * fl
+    }
+    var scale = (sumlx / suml2).replacing(with: 0, where: suml2 .== FloatLanes())
+    var best = scale * sumlx
+    for step in -9...9 where step != 0 {
+        iscale = FloatLanes(repeating: -(Float(nmax) + 0.1 * Float(step))) / max
+        sumlx = FloatLanes()
+        suml2 = FloatLanes()
+        for i in 0..<n {
+            let l = clampLanes(nearestIntLanes(iscale * x[i]), -nmax, nmax - 1)
+            let w = x[i] * x[i]
+            let fl = floatLanes(l)
+            sumlx += w * x[i] * fl
+            suml2 += w * fl * fl
+        }
+        let better = (suml2 .> FloatLanes()) .& (sumlx * sumlx .> best * suml2)
+        if any(better) {
+            for i in 0..<n {
+                let l = clampLanes(nearestIntLanes(iscale * x[i]), -nmax, nmax - 1) &+ nmax
+                L[i].replace(with: l, where: better)
+            }
+            scale.replace(with: sumlx / suml2, where: better)
+            best.replace(with: scale * sumlx, where: better)
+        }
+    }
+    if any(allZero) {
+        for i in 0..<n { L[i].replace(with: 0, where: allZero) }
+        scale.replace(with: 0, where: allZero)
+    }
+    return scale
+}
+
+/// `makeQ3Quants(n, nmax, x, L, doRMSE: true)` for eight groups, laid out as in `makeQXQuantsLanes`.
+@inline(__always)
+func makeQ3QuantsLanes(
+    _ n: Int, _ nmax: Int32, _ x: UnsafePointer<FloatLanes>, _ L: UnsafeMutablePointer<IndexLanes>
+) -> FloatLanes {
+    var max = FloatLanes()
+    var amax = FloatLanes()
+    for i in 0..<n {
+        let ax = magnitudeLanes(x[i])
+        let larger = ax .> amax
+        amax.replace(with: ax, where: larger)
+        max.replace(with: x[i], where: larger)
+    }
+    let allZero = amax .< FloatLanes(repeating: groupMaxEpsilon)
+    let iscale = FloatLanes(repeating: Float(-nmax)) / max
+    var sumlx = FloatLanes()
+    var suml2 = FloatLanes()
+    for i in 0..<n {
+        let l = clampLanes(nearestIntLanes(iscale * x[i]), -nmax, nmax - 1)
+        L[i] = l
+        let w = x[i] * x[i]
+        let fl = floatLanes(l)
+        sumlx += w * x[i] * fl
+        suml2 += w * fl * fl
+    }
+    for _ in 0..<5 {
+        var changed = SIMDMask<IndexLanes>(repeating: false)
+        for i in 0..<n {
+            let w = x[i] * x[i]
+            let li = floatLanes(L[i])
+            var slx = sumlx - w * x[i] * li
+            let positive = slx .> FloatLanes()
+            var sl2 = suml2 - w * li * li
+            let newL = clampLanes(nearestIntLanes(x[i] * sl2 / slx), -nmax, nmax - 1)
+            let differs = newL .!= L[i]
+            let fl = floatLanes(newL)
+            slx += w * x[i] * fl
+            sl2 += w * fl * fl
+            let accept = positive .& differs .& (sl2 .> FloatLanes()) .& (slx * slx * suml2 .> sumlx * sumlx * sl2)
+            L[i].replace(with: newL, where: accept)
+            sumlx.replace(with: slx, where: accept)
+            suml2.replace(with: sl2, where: accept)
+            changed .|= accept
+        }
+        if !any(changed) { break }
+    }
+    for i in 0..<n { L[i] = (L[i] &+ nmax).replacing(with: 0, where: allZero) }
+    let scale = (sumlx / suml2).replacing(with: 0, where: .!(suml2 .> FloatLanes()))
+    return scale.replacing(with: 0, where: allZero)
+}
+
+/// `makeQKX2Quants(n, nmax, x, weights, L, &theMin, Laux, …)` for eight groups, laid out as in
+/// `makeQXQuantsLanes` (`nstep` ≥ 1). `Laux` is scratch for `n` lanes. Returns the scales and the negated minimums.
+@inline(__always)
+func makeQKX2QuantsLanes(
+    _ n: Int, _ nmax: Int32, _ x: UnsafePointer<FloatLanes>, _ weights: UnsafePointer<FloatLanes>,
+    _ L: UnsafeMutablePointer<IndexLanes>, _ Laux: UnsafeMutablePointer<IndexLanes>,
+    rmin: Float, rdelta: Float, nstep: Int, useMAD: Bool
+) -> (scale: FloatLanes, theMin: FloatLanes) {
+    var min = x[0]
+    var max = x[0]
+    var sumW = weights[0]
+    var sumX = sumW * x[0]
+    for i in 1..<n {
+        min.replace(with: x[i], where: x[i] .< min)
+        max.replace(with: x[i], where: x[i] .> max)
+        let w = weights[i]
+        sumW += w
+        sumX += w * x[i]
+    }
+    min.replace(with: 0, where: min .> FloatLanes())
+    let flat = max .== min
+    let flatMin = min
+    var iscale = FloatLanes(repeating: Float(nmax)) / (max - min)
+    var scale = 1 / iscale
+    var bestError = FloatLanes()
+    for i in 0..<n {
+        let l = clampLanes(nearestIntLanes(iscale * (x[i] - min)), 0, nmax)
+        L[i] = l
+        var diff = scale * floatLanes(l) + min - x[i]
+        diff = useMAD ? magnitudeLanes(diff) : diff * diff
+        bestError += weights[i] * diff
+    }
+    for step in 0...nstep {
+        iscale = FloatLanes(repeating: rmin + rdelta * Float(step) + Float(nmax)) / (max - min)
+        var sumL = FloatLanes()
+        var sumL2 = FloatLanes()
+        var sumXL = FloatLanes()
+        for i in 0..<n {
+            let l = clampLanes(nearestIntLanes(iscale * (x[i] - min)), 0, nmax)
+            Laux[i] = l
+            let w = weights[i]
+            let fl = floatLanes(l)
+            sumL += w * fl
+            sumL2 += w * fl * fl
+            sumXL += w * fl * x[i]
+        }
+        let D = sumW * sumL2 - sumL * sumL
+        let positive = D .> FloatLanes()
+        if !any(positive) { continue }
+        var thisScale = (sumW * sumXL - sumX * sumL) / D
+        var thisMin = (sumL2 * sumX - sumL * sumXL) / D
+        let minAboveZero = thisMin .> FloatLanes()
+        thisMin.replace(with: 0, where: minAboveZero)
+        thisScale.replace(with: sumXL / sumL2, where: minAboveZero)
+        var curError = FloatLanes()
+        for i in 0..<n {
+            var diff = thisScale * floatLanes(Laux[i]) + thisMin - x[i]
+            diff = useMAD ? magnitudeLanes(diff) : diff * diff
+            curError += weights[i] * diff
+        }
+        let better = positive .& (curError .< bestError)
+        if any(better) {
+            for i in 0..<n { L[i].replace(with: Laux[i], where: better) }
+            bestError.replace(with: curError, where: better)
+            scale.replace(with: thisScale, where: better)
+            min.replace(with: thisMin, where: better)
+        }
+    }
+    if any(flat) {
+        for i in 0..<n { L[i].replace(with: 0, where: flat) }
+        scale.replace(with: 0, where: flat)
+        min.replace(with: flatMin, where: flat)
+    }
+    return (scale, -min)
+}

@@ -59,8 +59,10 @@ let package = Package(
         // What `verify` checks: golden logits files (full or top-k), their comparison with ours, thresholds, the report.
         .target(name: "Verification", dependencies: ["ModelFiles", "QwenKitIO"], swiftSettings: cpuFlags),
 
+        // A software prefetch for the runtime's streaming kernels (a compiler builtin Swift does not expose).
+        .target(name: "CPrefetch"),
         // The reference forward pass: Qwen2 / Qwen2-MoE over memory-mapped weights of any type, KV cache, sampling.
-        .target(name: "Qwen2Runtime", dependencies: ["ModelFiles", "Quantization", "Conversion", "QwenKitIO"], swiftSettings: cpuFlags),
+        .target(name: "Qwen2Runtime", dependencies: ["CPrefetch", "ModelFiles", "Quantization", "Conversion", "QwenKitIO"], swiftSettings: cpuFlags),
 
         .executableTarget(
             name: "qwenkit",

@@ -7,9 +7,10 @@
 What is measured (llama-bench's pp/tg): prompt processing of --prompt tokens in one batch, and generation of --gen
 tokens one at a time after it, in tokens per second. The peer is llama.cpp as built by llama-cpp-python (`llama_decode`
 through its ctypes binding, defaults as llama-bench's: F16 KV cache; n_batch = n_ubatch = the prompt length),
-timed in-process after the model is loaded, with `use_extra_bufts` off: on this machine llama.cpp's AMX buffer
-type crashes (SIGSEGV) on a Q8_0 prompt batch, and turning it off also turns off the repacked CPU layouts, so
-the peer's prompt numbers here can be below llama-bench's; qwenkit's numbers are the prompt and generation rates `qwenkit run` prints
+timed in-process after the model is loaded. Generation runs with llama.cpp's defaults (its "extra" buffer types:
+weights repacked for the CPU's widest dot-product instructions, AMX where present), as llama-bench runs. The prompt
+is timed with `use_extra_bufts` off: on this machine the AMX buffer type crashes (SIGSEGV) on a Q8_0 prompt batch,
+and turning it off also turns off the repacked layouts, so the peer's prompt numbers here are below llama-bench's; qwenkit's numbers are the prompt and generation rates `qwenkit run` prints
 (model load excluded as well). Both run the same token ids (a fixed pseudo-random sequence of ordinary tokens) on
 the same files, which are made from make_bench_model.py's checkpoint with `qwenkit convert` and `qwenkit quantize`
 (default directory /tmp/qwenkit-bench/runtime). Each cell is the median of --repeat runs after a warm-up run.
@@ -28,25 +29,39 @@ path, threads, n_prompt, n_gen = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 ids = [int(x) for x in sys.argv[5].split(",")]
 quiet = llama_cpp.llama_log_callback(lambda *a: None)  # kept referenced: ctypes frees a dropped callback
 llama_cpp.llama_log_set(quiet, None)
-mp = llama_cpp.llama_model_default_params()
-mp.use_extra_bufts = False  # the AMX buffer type crashes in this VM (SIGSEGV on a Q8_0 batch); see the docstring
-model = llama_cpp.llama_model_load_from_file(path.encode(), mp)
-cp = llama_cpp.llama_context_default_params()
-cp.n_ctx = n_prompt + n_gen + 8
-cp.n_batch = cp.n_ubatch = n_prompt
-cp.n_threads = cp.n_threads_batch = threads
-ctx = llama_cpp.llama_init_from_model(model, cp)
-def decode(tokens):
+
+def context(extra):
+    mp = llama_cpp.llama_model_default_params()
+    mp.use_extra_bufts = extra
+    model = llama_cpp.llama_model_load_from_file(path.encode(), mp)
+    cp = llama_cpp.llama_context_default_params()
+    cp.n_ctx = n_prompt + n_gen + 8
+    cp.n_batch = cp.n_ubatch = n_prompt
+    cp.n_threads = cp.n_threads_batch = threads
+    return model, llama_cpp.llama_init_from_model(model, cp)
+
+def decode(ctx, tokens):
     arr = (llama_cpp.llama_token * len(tokens))(*tokens)
     if llama_cpp.llama_decode(ctx, llama_cpp.llama_batch_get_one(arr, len(tokens))) != 0:
         sys.exit("llama_decode failed")
+
+# Prompt: one batch, without the extra buffer types (their AMX path crashes on a Q8_0 batch here).
+model, ctx = context(False)
 t0 = time.perf_counter()
-decode(ids[:n_prompt])
-t1 = time.perf_counter()
+decode(ctx, ids[:n_prompt])
+pp = n_prompt / (time.perf_counter() - t0)
+llama_cpp.llama_free(ctx)
+llama_cpp.llama_model_free(model)
+# Generation: with llama.cpp's defaults (repacked CPU layouts and AMX, as llama-bench runs); the prompt is fed
+# one token at a time, untimed, so no batch takes the AMX path.
+model, ctx = context(True)
+for t in ids[:n_prompt]:
+    decode(ctx, [t])
+t0 = time.perf_counter()
 for i in range(n_gen):
-    decode([ids[n_prompt + i]])
-t2 = time.perf_counter()
-print(n_prompt / (t1 - t0), n_gen / (t2 - t1))
+    decode(ctx, [ids[n_prompt + i]])
+tg = n_gen / (time.perf_counter() - t0)
+print(pp, tg)
 """
 
 

@@ -1,3 +1,4 @@
+import CPrefetch
 import ModelFiles
 import Quantization
 
@@ -11,6 +12,10 @@ import Quantization
 // bytes per weight instead of the 4 a decoded float row would take, and the conversions (vpmovsxbd, vcvtdq2ps,
 // vcvtph2ps) ride alongside the loads. The reference for each kernel is "dequantize the row, then VectorMath.dot";
 // RuntimeKernelTests checks every fused kernel against it.
+
+/// How far ahead of the bytes being multiplied the kernels prefetch (see CPrefetch's header for the measurements).
+@inline(__always)
+func prefetchAhead(_ p: UnsafeRawPointer) { qwenkit_prefetch(p + 2048) }
 
 /// How rows of one storage type are multiplied.
 enum RowKernel: Sendable {
@@ -39,13 +44,28 @@ enum RowKernel: Sendable {
     // MARK: float types
 
     static let dotF32: @Sendable (UnsafeRawPointer, UnsafePointer<Float>, Int) -> Float = { row, x, n in
-        VectorMath.dot(row.assumingMemoryBound(to: Float.self), x, n)
+        let w = row.assumingMemoryBound(to: Float.self)
+        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>()
+        var i = 0
+        while i + 16 <= n {
+            prefetchAhead(row + 4 * i)
+            s0 = s0.addingProduct(load8(w, i), load8(x, i))
+            s1 = s1.addingProduct(load8(w, i + 8), load8(x, i + 8))
+            i += 16
+        }
+        var s = (s0 + s1).sum()
+        while i < n {
+            s += w[i] * x[i]
+            i += 1
+        }
+        return s
     }
 
     static let dotF16: @Sendable (UnsafeRawPointer, UnsafePointer<Float>, Int) -> Float = { row, x, n in
         var s0 = SIMD8<Float>(), s1 = SIMD8<Float>()
         var i = 0
         while i + 16 <= n {
+            if i & 16 == 0 { prefetchAhead(row + 2 * i) }
             let h0 = row.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<Float16>.self)
             let h1 = row.loadUnaligned(fromByteOffset: 2 * i + 16, as: SIMD8<Float16>.self)
             s0 = s0.addingProduct(SIMD8<Float>(h0), load8(x, i))
@@ -69,6 +89,7 @@ enum RowKernel: Sendable {
         var s0 = SIMD8<Float>(), s1 = SIMD8<Float>()
         var i = 0
         while i + 16 <= n {
+            if i & 16 == 0 { prefetchAhead(row + 2 * i) }
             let h0 = row.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<UInt16>.self)
             let h1 = row.loadUnaligned(fromByteOffset: 2 * i + 16, as: SIMD8<UInt16>.self)
             s0 = s0.addingProduct(widenBF16(h0), load8(x, i))
@@ -127,6 +148,7 @@ enum RowKernel: Sendable {
         let blocks = n / 32
         var i = 0
         while i + 2 <= blocks {
+            prefetchAhead(b)
             acc0 = acc0.addingProduct(block(b, xb), SIMD8<Float>(repeating: half(b, 0)))
             acc1 = acc1.addingProduct(block(b + 34, xb + 32), SIMD8<Float>(repeating: half(b, 34)))
             b += 68
@@ -176,6 +198,7 @@ enum RowKernel: Sendable {
     static func visitQ8_0(_ row: UnsafeRawPointer, _ n: Int, _ body: Visit) {
         for i in 0..<(n / 32) {
             let b = row + 34 * i
+            prefetchAhead(b)
             let d = SIMD8<Float>(repeating: half(b, 0))
             body(32 * i, 8, d * signed8(b, 2), d * signed8(b, 10), d * signed8(b, 18), d * signed8(b, 26))
         }
@@ -187,6 +210,7 @@ enum RowKernel: Sendable {
         let eight = SIMD8<Float>(repeating: 8)
         for i in 0..<(n / 32) {
             let b = row + 18 * i
+            prefetchAhead(b)
             let d = SIMD8<Float>(repeating: half(b, 0))
             let q0 = bytes8(b, 2), q1 = bytes8(b, 10)
             body(32 * i, 8, d * (SIMD8<Float>(q0 & 0xF) - eight), d * (SIMD8<Float>(q1 & 0xF) - eight),
@@ -206,6 +230,7 @@ enum RowKernel: Sendable {
         }
         for i in 0..<(n / 32) {
             let b = row + 22 * i
+            prefetchAhead(b)
             let d = SIMD8<Float>(repeating: half(b, 0))
             let qh = b.loadUnaligned(fromByteOffset: 2, as: UInt32.self).littleEndian
             let q0 = bytes8(b, 6), q1 = bytes8(b, 14)
@@ -243,6 +268,9 @@ enum RowKernel: Sendable {
     static func visitQ4_K(_ row: UnsafeRawPointer, _ n: Int, _ body: Visit) {
         for i in 0..<(n / 256) {
             let b = row + 144 * i
+            prefetchAhead(b)
+            prefetchAhead(b + 64)
+            prefetchAhead(b + 128)
             let d = half(b, 0), dmin = half(b, 2)
             let scales = b + 4
             for j in 0..<4 {
@@ -269,6 +297,10 @@ enum RowKernel: Sendable {
         let thirtyTwo = SIMD8<Int32>(repeating: 32)
         for i in 0..<(n / 256) {
             let b = row + 210 * i
+            prefetchAhead(b)
+            prefetchAhead(b + 64)
+            prefetchAhead(b + 128)
+            prefetchAhead(b + 192)
             let d = half(b, 208)
             for h in 0..<2 {
                 let ql = b + 64 * h, qh = b + 128 + 32 * h, sc = b + 192 + 8 * h

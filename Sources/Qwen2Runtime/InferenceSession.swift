@@ -23,7 +23,9 @@ public final class InferenceSession {
     public let model: Qwen2Model
     /// Positions the cache holds.
     public let capacity: Int
-    /// Tokens processed per step (longer inputs are split).
+    /// Tokens processed per step (longer inputs are split). Each weight row is decoded once per step, so larger steps
+    /// decode less; 64 tokens of activations (230 KB at hidden 896) stay in L2 while rows stream by, and measured
+    /// best on the 0.5B shape (32: 166, 64: 205, 128: 187 prompt tokens/s for Q8_0 on 2 threads).
     public let maxBatch: Int
     public let threads: Int
     /// Positions already in the cache (the next token's position).
@@ -55,7 +57,7 @@ public final class InferenceSession {
     /// - Parameters:
     ///   - capacity: positions to hold; at most the model's context length.
     ///   - threads: worker threads for the matrix products and attention.
-    public init(model: Qwen2Model, capacity: Int, threads: Int = 1, maxBatch: Int = 32) throws(RuntimeError) {
+    public init(model: Qwen2Model, capacity: Int, threads: Int = 1, maxBatch: Int = 64) throws(RuntimeError) {
         let s = model.shape
         guard capacity <= s.contextLength else {
             throw .contextExceeded(needed: capacity, limit: s.contextLength, what: "the model's context length")

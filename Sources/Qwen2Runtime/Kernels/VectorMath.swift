@@ -67,6 +67,40 @@ enum VectorMath {
         return (s0, s1, s2, s3)
     }
 
+    /// The dot products of four rows with two vectors x and z (`n` floats each): eight sums in eight registers,
+    /// each row vector loaded once for both tokens and each token vector once for all four rows (six loads per
+    /// eight FMAs instead of dot4's ten per eight).
+    @inline(__always)
+    static func dot4x2(_ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, _ r2: UnsafePointer<Float>,
+                       _ r3: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ z: UnsafePointer<Float>, _ n: Int)
+        -> (SIMD4<Float>, SIMD4<Float>) {
+        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+        var b0 = SIMD8<Float>(), b1 = SIMD8<Float>(), b2 = SIMD8<Float>(), b3 = SIMD8<Float>()
+        var i = 0
+        while i + 8 <= n {
+            let xv = load8(x, i), zv = load8(z, i)
+            let w0 = load8(r0, i), w1 = load8(r1, i), w2 = load8(r2, i), w3 = load8(r3, i)
+            a0 = a0.addingProduct(w0, xv)
+            b0 = b0.addingProduct(w0, zv)
+            a1 = a1.addingProduct(w1, xv)
+            b1 = b1.addingProduct(w1, zv)
+            a2 = a2.addingProduct(w2, xv)
+            b2 = b2.addingProduct(w2, zv)
+            a3 = a3.addingProduct(w3, xv)
+            b3 = b3.addingProduct(w3, zv)
+            i += 8
+        }
+        var xs = SIMD4<Float>(a0.sum(), a1.sum(), a2.sum(), a3.sum())
+        var zs = SIMD4<Float>(b0.sum(), b1.sum(), b2.sum(), b3.sum())
+        while i < n {
+            let xi = x[i], zi = z[i]
+            xs += SIMD4<Float>(r0[i], r1[i], r2[i], r3[i]) * xi
+            zs += SIMD4<Float>(r0[i], r1[i], r2[i], r3[i]) * zi
+            i += 1
+        }
+        return (xs, zs)
+    }
+
     /// y[i] += a·x[i].
     @inline(__always)
     static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {

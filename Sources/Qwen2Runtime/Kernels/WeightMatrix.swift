@@ -32,38 +32,9 @@ struct WeightMatrix: @unchecked Sendable {
     }
 
     /// Row `r` as floats into `out` (`columns` floats).
+    @inline(__always)
     func decodeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
-        let row = base + r * rowBytes
-        switch (type, kernel) {
-        case (.f32, _):
-            out.update(from: row.assumingMemoryBound(to: Float.self), count: columns)
-        case (.f16, _):
-            var i = 0
-            while i + 8 <= columns {
-                store8(SIMD8<Float>(row.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<Float16>.self)), out, i)
-                i += 8
-            }
-            while i < columns {
-                out[i] = Float(row.loadUnaligned(fromByteOffset: 2 * i, as: Float16.self))
-                i += 1
-            }
-        case (.bf16, _):
-            var i = 0
-            while i + 8 <= columns {
-                store8(RowKernel.widenBF16(row.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<UInt16>.self)), out, i)
-                i += 8
-            }
-            while i < columns {
-                out[i] = Float(bitPattern: UInt32(row.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16)
-                i += 1
-            }
-        case (_, .decoded(let decode)):
-            decode(row, out, columns / type.blockSize)
-        case (_, .fused):
-            if !RowKernel.decodeFused(type, row, columns, out) {
-                preconditionFailure("no decoder for \(type.name)")
-            }
-        }
+        kernel.decode(base + r * rowBytes, out, columns)
     }
 
     /// Rows decoded together by the batch path (the scratch holds this many rows).
@@ -75,7 +46,7 @@ struct WeightMatrix: @unchecked Sendable {
     /// once per four rows, and the four sums are independent chains).
     func multiply(_ x: UnsafePointer<Float>, batch: Int, rowRange: Range<Int>, into y: UnsafeMutablePointer<Float>,
                   yStride: Int, scratch: UnsafeMutablePointer<Float>) {
-        if batch == 1, case .fused(let dot) = kernel {
+        if batch == 1, let dot = kernel.dot {
             for r in rowRange { y[r] = dot(base + r * rowBytes, x, columns) }
             return
         }
@@ -83,7 +54,17 @@ struct WeightMatrix: @unchecked Sendable {
         var r = rowRange.lowerBound
         while r + Self.rowGroup <= rowRange.upperBound {
             for i in 0..<Self.rowGroup { decodeRow(r + i, into: scratch + i * n) }
-            for t in 0..<batch {
+            var t = 0
+            while t + 2 <= batch {
+                let (xs, zs) = VectorMath.dot4x2(scratch, scratch + n, scratch + 2 * n, scratch + 3 * n,
+                                                 x + t * n, x + (t + 1) * n, n)
+                for i in 0..<4 {
+                    y[t * yStride + r + i] = xs[i]
+                    y[(t + 1) * yStride + r + i] = zs[i]
+                }
+                t += 2
+            }
+            if t < batch {
                 let (s0, s1, s2, s3) = VectorMath.dot4(scratch, scratch + n, scratch + 2 * n, scratch + 3 * n, x + t * n, n)
                 let out = y + t * yStride + r
                 out[0] = s0

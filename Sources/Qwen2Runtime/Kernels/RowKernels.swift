@@ -17,6 +17,12 @@ import Quantization
 @inline(__always)
 func prefetchAhead(_ p: UnsafeRawPointer) { qwenkit_prefetch(p + 2048) }
 
+extension SIMD8 where Scalar == Float {
+    /// self·a + b with one rounding (a fused multiply-add).
+    @inline(__always)
+    func addingProduct_(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { b.addingProduct(self, a) }
+}
+
 /// How rows of one storage type are multiplied and decoded.
 struct RowKernel: Sendable {
     typealias Dot = @Sendable (_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ n: Int) -> Float
@@ -258,21 +264,22 @@ struct RowKernel: Sendable {
     static func visitQ5_0(_ row: UnsafeRawPointer, _ n: Int, _ body: Visit) {
         // Shift counts as locals: a static constant is read through swift_once on every block.
         let shift0 = SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7), shift8 = shift0 &+ 8, shift16 = shift0 &+ 16, shift24 = shift0 &+ 24
-        let sixteen = SIMD8<Int32>(repeating: 16)
-        @inline(__always) func fifth(_ qh: UInt32, _ shifts: SIMD8<UInt32>) -> SIMD8<Int32> {
-            SIMD8<Int32>(truncatingIfNeeded: ((SIMD8<UInt32>(repeating: qh) &>> shifts) & 1) &<< 4)
+        @inline(__always) func fifth(_ qh: SIMD8<UInt32>, _ shifts: SIMD8<UInt32>) -> SIMD8<Int32> {
+            SIMD8<Int32>(truncatingIfNeeded: ((qh &>> shifts) & 1) &<< 4)
         }
         for i in 0..<(n / 32) {
             let b = row + 22 * i
             prefetchAhead(b)
-            let d = SIMD8<Float>(repeating: half(b, 0))
-            let qh = b.loadUnaligned(fromByteOffset: 2, as: UInt32.self).littleEndian
+            // d·(q − 16) as one fused multiply-add, q·d + (−16·d): −16·d is exact, and the FMA rounds the exact
+            // d·(q − 16) once, so the value is the dequantizer's.
+            let d = SIMD8<Float>(repeating: half(b, 0)), bias = -16 * d
+            let qh = SIMD8<UInt32>(repeating: b.loadUnaligned(fromByteOffset: 2, as: UInt32.self).littleEndian)
             let q0 = bytes8(b, 6), q1 = bytes8(b, 14)
             body(32 * i, 8,
-                 d * SIMD8<Float>(((q0 & 0xF) | fifth(qh, shift0)) &- sixteen),
-                 d * SIMD8<Float>(((q1 & 0xF) | fifth(qh, shift8)) &- sixteen),
-                 d * SIMD8<Float>(((q0 &>> 4) | fifth(qh, shift16)) &- sixteen),
-                 d * SIMD8<Float>(((q1 &>> 4) | fifth(qh, shift24)) &- sixteen))
+                 SIMD8<Float>((q0 & 0xF) | fifth(qh, shift0)).addingProduct_(d, bias),
+                 SIMD8<Float>((q1 & 0xF) | fifth(qh, shift8)).addingProduct_(d, bias),
+                 SIMD8<Float>((q0 &>> 4) | fifth(qh, shift16)).addingProduct_(d, bias),
+                 SIMD8<Float>((q1 &>> 4) | fifth(qh, shift24)).addingProduct_(d, bias))
         }
     }
 
@@ -328,7 +335,6 @@ struct RowKernel: Sendable {
     /// of a half come from the same ql/qh bytes.
     @inline(__always)
     static func visitQ6_K(_ row: UnsafeRawPointer, _ n: Int, _ body: Visit) {
-        let thirtyTwo = SIMD8<Int32>(repeating: 32)
         for i in 0..<(n / 256) {
             let b = row + 210 * i
             prefetchAhead(b)
@@ -338,18 +344,24 @@ struct RowKernel: Sendable {
             let d = half(b, 208)
             for h in 0..<2 {
                 let ql = b + 64 * h, qh = b + 128 + 32 * h, sc = b + 192 + 8 * h
-                for l in stride(from: 0, to: 32, by: 8) {
-                    let si = l / 16
+                for si in 0..<2 {
+                    // Scales of the four 32-element groups for l in 16·si ..< 16·si + 16, and d·scale·(q − 32) as
+                    // q·(d·scale) + (−32·d·scale), one rounding as in the dequantizer (−32·x is exact).
                     @inline(__always) func scale(_ k: Int) -> SIMD8<Float> {
                         SIMD8<Float>(repeating: d * Float(sc.load(fromByteOffset: si + 2 * k, as: Int8.self)))
                     }
-                    let low0 = bytes8(ql, l), low32 = bytes8(ql, l + 32), high = bytes8(qh, l)
-                    let q1 = ((low0 & 0xF) | ((high & 3) &<< 4)) &- thirtyTwo
-                    let q2 = ((low32 & 0xF) | (((high &>> 2) & 3) &<< 4)) &- thirtyTwo
-                    let q3 = ((low0 &>> 4) | (((high &>> 4) & 3) &<< 4)) &- thirtyTwo
-                    let q4 = ((low32 &>> 4) | (((high &>> 6) & 3) &<< 4)) &- thirtyTwo
-                    body(256 * i + 128 * h + l, 32, scale(0) * SIMD8<Float>(q1), scale(1) * SIMD8<Float>(q2),
-                         scale(2) * SIMD8<Float>(q3), scale(3) * SIMD8<Float>(q4))
+                    let s1 = scale(0), s2 = scale(1), s3 = scale(2), s4 = scale(3)
+                    let m1 = -32 * s1, m2 = -32 * s2, m3 = -32 * s3, m4 = -32 * s4
+                    for l in stride(from: 16 * si, to: 16 * si + 16, by: 8) {
+                        let low0 = bytes8(ql, l), low32 = bytes8(ql, l + 32), high = bytes8(qh, l)
+                        // the two high bits of each value, already in place (bits 4 and 5)
+                        let q1 = (low0 & 0xF) | ((high &<< 4) & 0x30)
+                        let q2 = (low32 & 0xF) | ((high &<< 2) & 0x30)
+                        let q3 = (low0 &>> 4) | (high & 0x30)
+                        let q4 = (low32 &>> 4) | ((high &>> 2) & 0x30)
+                        body(256 * i + 128 * h + l, 32, SIMD8<Float>(q1).addingProduct_(s1, m1), SIMD8<Float>(q2).addingProduct_(s2, m2),
+                             SIMD8<Float>(q3).addingProduct_(s3, m3), SIMD8<Float>(q4).addingProduct_(s4, m4))
+                    }
                 }
             }
         }

@@ -42,38 +42,8 @@ enum BlockQ5_K {
     /// (`makeQKX2QuantsLanes`, weights computed per lane in the same order); the rest is the reference's code.
     /// Same bytes (see KQuantSearchLanes.swift).
     static func quantizeFast(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ blocks: Int) {
-        withUnsafeTemporaryAllocation(of: FloatLanes.self, capacity: 64) { floatLanes in
-            withUnsafeTemporaryAllocation(of: IndexLanes.self, capacity: 64) { indexLanes in
-                withKQuantScratch { scratch in
-                    let (xt, wt) = (floatLanes.baseAddress!, floatLanes.baseAddress! + 32)
-                    let (Lt, Lauxt) = (indexLanes.baseAddress!, indexLanes.baseAddress! + 32)
-                    let (L, mins, scales) = (scratch.L, scratch.mins, scratch.scales)
-                    for i in 0..<blocks {
-                        let xb = x + i * QK_K
-                        if superBlockHasNaN(xb) {  // see KQuantSearchLanes.swift
-                            quantizeReference(xb, y + i * bytes, 1)
-                            continue
-                        }
-                        gatherLanes(xb, stride: 32, count: 32, into: xt)
-                        var sumX2 = FloatLanes()
-                        for l in 0..<32 { sumX2 += xt[l] * xt[l] }
-                        let avX = (sumX2 / 32).squareRoot()
-                        for l in 0..<32 { wt[l] = avX + magnitudeLanes(xt[l]) }
-                        let (s, m) = makeQKX2QuantsLanes(
-                            32, 31, xt, wt, Lt, Lauxt, rmin: -0.5, rdelta: 0.1, nstep: 15, useMAD: false)
-                        var maxScale: Float = 0
-                        var maxMin: Float = 0
-                        for j in 0..<QK_K / 32 {
-                            scales[j] = s[j]
-                            mins[j] = m[j]
-                            if scales[j] > maxScale { maxScale = scales[j] }
-                            if mins[j] > maxMin { maxMin = mins[j] }
-                            for ii in 0..<32 { L[32 * j + ii] = UInt8(truncatingIfNeeded: Lt[ii][j]) }
-                        }
-                        requantizeAndPack(xb, y + i * bytes, L, mins, scales, maxScale: maxScale, maxMin: maxMin)
-                    }
-                }
-            }
+        quantizeQKX2SuperBlocks(x, y, blocks, bytes: bytes, nmax: 31, rmin: -0.5, nstep: 15, reference: quantizeReference) {
+            requantizeAndPack($0, $1, $2, $3, $4, maxScale: $5, maxMin: $6)
         }
     }
 

@@ -90,39 +90,9 @@ enum BlockQ6_K {
     /// `quantizeReference` with the sixteen `makeQXQuants` searches of a block run as two groups of eight SIMD lanes
     /// (`makeQXQuantsLanes`); the rest is the reference's code. Same bytes (see KQuantSearchLanes.swift).
     static func quantizeFast(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ blocks: Int) {
-        withUnsafeTemporaryAllocation(of: FloatLanes.self, capacity: 16) { xt in
-            withUnsafeTemporaryAllocation(of: IndexLanes.self, capacity: 16) { Lt in
-                withUnsafeTemporaryAllocation(of: Int8.self, capacity: QK_K) { L in
-                    withUnsafeTemporaryAllocation(of: Float.self, capacity: QK_K / 16) { scales in
-                        let (xt, Lt, L, scales) = (xt.baseAddress!, Lt.baseAddress!, L.baseAddress!, scales.baseAddress!)
-                        for i in 0..<blocks {
-                            let xb = x + i * QK_K
-                            if superBlockHasNaN(xb) {  // see KQuantSearchLanes.swift
-                                quantizeReference(xb, y + i * bytes, 1)
-                                continue
-                            }
-                            for g in 0..<2 {
-                                gatherLanes(xb + 128 * g, stride: 16, count: 16, into: xt)
-                                let s = makeQXQuantsLanes(16, 32, xt, Lt)
-                                for k in 0..<8 {
-                                    scales[8 * g + k] = s[k]
-                                    for ii in 0..<16 { L[128 * g + 16 * k + ii] = Int8(truncatingIfNeeded: Lt[ii][k]) }
-                                }
-                            }
-                            var maxScale: Float = 0
-                            var maxAbsScale: Float = 0
-                            for ib in 0..<QK_K / 16 {
-                                let absScale = abs(scales[ib])
-                                if absScale > maxAbsScale {
-                                    maxAbsScale = absScale
-                                    maxScale = scales[ib]
-                                }
-                            }
-                            requantizeAndPack(xb, y + i * bytes, L, scales, maxScale: maxScale, maxAbsScale: maxAbsScale)
-                        }
-                    }
-                }
-            }
+        quantizeSixteenGroupSuperBlocks(x, y, blocks, bytes: bytes, search: { makeQXQuantsLanes(16, 32, $0, $1) },
+                                        reference: quantizeReference) { x, y, L, scales, maxScale, maxAbsScale in
+            requantizeAndPack(x, y, L, scales, maxScale: maxScale, maxAbsScale: maxAbsScale)
         }
     }
 

@@ -74,12 +74,11 @@ func gatherLanes(_ x: UnsafePointer<Float>, stride s: Int, count: Int, into xt: 
     }
 }
 
-/// `makeQXQuants(n, nmax, x, L, rmseType: 1)` for eight groups: lane k of `x[i]` is element i of group k.
-/// Writes lane k of `L[i]` as the reference writes group k's `L[i]`, and returns the eight scales.
+/// Per lane, the element of largest magnitude (the first one on ties, signed, as the references keep it) and
+/// whether the group is all but zero (its largest magnitude below `groupMaxEpsilon`): the opening of
+/// makeQXQuants and makeQ3Quants.
 @inline(__always)
-func makeQXQuantsLanes(
-    _ n: Int, _ nmax: Int32, _ x: UnsafePointer<FloatLanes>, _ L: UnsafeMutablePointer<IndexLanes>
-) -> FloatLanes {
+func signedMaxLanes(_ n: Int, _ x: UnsafePointer<FloatLanes>) -> (max: FloatLanes, allZero: SIMDMask<IndexLanes>) {
     var max = FloatLanes()
     var amax = FloatLanes()
     for i in 0..<n {
@@ -88,7 +87,16 @@ func makeQXQuantsLanes(
         amax.replace(with: ax, where: larger)
         max.replace(with: x[i], where: larger)
     }
-    let allZero = amax .< FloatLanes(repeating: groupMaxEpsilon)
+    return (max, amax .< FloatLanes(repeating: groupMaxEpsilon))
+}
+
+/// `makeQXQuants(n, nmax, x, L, rmseType: 1)` for eight groups: lane k of `x[i]` is element i of group k.
+/// Writes lane k of `L[i]` as the reference writes group k's `L[i]`, and returns the eight scales.
+@inline(__always)
+func makeQXQuantsLanes(
+    _ n: Int, _ nmax: Int32, _ x: UnsafePointer<FloatLanes>, _ L: UnsafeMutablePointer<IndexLanes>
+) -> FloatLanes {
+    let (max, allZero) = signedMaxLanes(n, x)
     var iscale = FloatLanes(repeating: Float(-nmax)) / max
     var sumlx = FloatLanes()
     var suml2 = FloatLanes()
@@ -135,15 +143,7 @@ func makeQXQuantsLanes(
 func makeQ3QuantsLanes(
     _ n: Int, _ nmax: Int32, _ x: UnsafePointer<FloatLanes>, _ L: UnsafeMutablePointer<IndexLanes>
 ) -> FloatLanes {
-    var max = FloatLanes()
-    var amax = FloatLanes()
-    for i in 0..<n {
-        let ax = magnitudeLanes(x[i])
-        let larger = ax .> amax
-        amax.replace(with: ax, where: larger)
-        max.replace(with: x[i], where: larger)
-    }
-    let allZero = amax .< FloatLanes(repeating: groupMaxEpsilon)
+    let (max, allZero) = signedMaxLanes(n, x)
     let iscale = FloatLanes(repeating: Float(-nmax)) / max
     var sumlx = FloatLanes()
     var suml2 = FloatLanes()
@@ -255,4 +255,103 @@ func makeQKX2QuantsLanes(
         min.replace(with: flatMin, where: flat)
     }
     return (scale, -min)
+}
+
+// MARK: - The fast paths the block formats share
+
+/// A block format's reference quantizer (`quantize_row_*_ref`), used for super-blocks holding a NaN.
+typealias SuperBlockReference = (_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ blocks: Int) -> Void
+
+/// The fast path of Q4_K and Q5_K (`makeQKX2Quants` over eight 32-element groups, each weighted by
+/// av_x + |x| as the references weight them, with the format's `nmax`, `rmin` and `nstep`): the searched indices,
+/// scales and mins of each super-block, with the largest scale and min, go to the format's `pack` (the reference's
+/// own requantize-and-pack); a super-block holding a NaN goes through `reference`.
+@inline(__always)
+func quantizeQKX2SuperBlocks(
+    _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ blocks: Int, bytes: Int,
+    nmax: Int32, rmin: Float, nstep: Int, reference: SuperBlockReference,
+    pack: (_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ L: UnsafeMutablePointer<UInt8>,
+           _ mins: UnsafeMutablePointer<Float>, _ scales: UnsafeMutablePointer<Float>, _ maxScale: Float, _ maxMin: Float) -> Void
+) {
+    withUnsafeTemporaryAllocation(of: FloatLanes.self, capacity: 64) { floatLanes in
+        withUnsafeTemporaryAllocation(of: IndexLanes.self, capacity: 64) { indexLanes in
+            withKQuantScratch { scratch in
+                let (xt, wt) = (floatLanes.baseAddress!, floatLanes.baseAddress! + 32)
+                let (Lt, Lauxt) = (indexLanes.baseAddress!, indexLanes.baseAddress! + 32)
+                let (L, mins, scales) = (scratch.L, scratch.mins, scratch.scales)
+                for i in 0..<blocks {
+                    let xb = x + i * QK_K
+                    if superBlockHasNaN(xb) {
+                        reference(xb, y + i * bytes, 1)
+                        continue
+                    }
+                    gatherLanes(xb, stride: 32, count: 32, into: xt)
+                    var sumX2 = FloatLanes()
+                    for l in 0..<32 { sumX2 += xt[l] * xt[l] }
+                    let avX = (sumX2 / 32).squareRoot()
+                    for l in 0..<32 { wt[l] = avX + magnitudeLanes(xt[l]) }
+                    let (s, m) = makeQKX2QuantsLanes(
+                        32, nmax, xt, wt, Lt, Lauxt, rmin: rmin, rdelta: 0.1, nstep: nstep, useMAD: false)
+                    var maxScale: Float = 0
+                    var maxMin: Float = 0
+                    for j in 0..<QK_K / 32 {
+                        scales[j] = s[j]
+                        mins[j] = m[j]
+                        if scales[j] > maxScale { maxScale = scales[j] }
+                        if mins[j] > maxMin { maxMin = mins[j] }
+                        for ii in 0..<32 { L[32 * j + ii] = UInt8(truncatingIfNeeded: Lt[ii][j]) }
+                    }
+                    pack(xb, y + i * bytes, L, mins, scales, maxScale, maxMin)
+                }
+            }
+        }
+    }
+}
+
+/// The fast path of Q3_K and Q6_K: a super-block's sixteen 16-element groups searched as two groups of eight lanes
+/// by `search` (makeQ3QuantsLanes or makeQXQuantsLanes with the format's nmax); the indices, the scales, the scale
+/// of largest magnitude (signed, the first on ties) and that magnitude go to the format's `pack`; a super-block
+/// holding a NaN goes through `reference`.
+@inline(__always)
+func quantizeSixteenGroupSuperBlocks(
+    _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ blocks: Int, bytes: Int,
+    search: (_ x: UnsafePointer<FloatLanes>, _ L: UnsafeMutablePointer<IndexLanes>) -> FloatLanes,
+    reference: SuperBlockReference,
+    pack: (_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ L: UnsafeMutablePointer<Int8>,
+           _ scales: UnsafeMutablePointer<Float>, _ maxScale: Float, _ maxAbsScale: Float) -> Void
+) {
+    withUnsafeTemporaryAllocation(of: FloatLanes.self, capacity: 16) { xt in
+        withUnsafeTemporaryAllocation(of: IndexLanes.self, capacity: 16) { Lt in
+            withUnsafeTemporaryAllocation(of: Int8.self, capacity: QK_K) { L in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: QK_K / 16) { scales in
+                    let (xt, Lt, L, scales) = (xt.baseAddress!, Lt.baseAddress!, L.baseAddress!, scales.baseAddress!)
+                    for i in 0..<blocks {
+                        let xb = x + i * QK_K
+                        if superBlockHasNaN(xb) {
+                            reference(xb, y + i * bytes, 1)
+                            continue
+                        }
+                        for g in 0..<2 {
+                            gatherLanes(xb + 128 * g, stride: 16, count: 16, into: xt)
+                            let s = search(xt, Lt)
+                            for k in 0..<8 {
+                                scales[8 * g + k] = s[k]
+                                for ii in 0..<16 { L[128 * g + 16 * k + ii] = Int8(truncatingIfNeeded: Lt[ii][k]) }
+                            }
+                        }
+                        var maxScale: Float = 0
+                        var maxAbsScale: Float = 0
+                        for j in 0..<QK_K / 16 {
+                            let absScale = abs(scales[j])
+                            if absScale > maxAbsScale {
+                                maxAbsScale = absScale
+                                maxScale = scales[j]
+                            }
+                        }
+                        pack(xb, y + i * bytes, L, scales, maxScale, maxAbsScale)
+                    }
+                }
+            }
+        }
+    }
 }

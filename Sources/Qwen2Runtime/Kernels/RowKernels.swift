@@ -57,33 +57,41 @@ struct RowKernel: Sendable {
         out.update(from: row.assumingMemoryBound(to: Float.self), count: n)
     }
 
-    static let decodeF16: Decode = { row, out, n in
-        var i = 0
-        while i + 8 <= n {
-            store8(SIMD8<Float>(row.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<Float16>.self)), out, i)
-            i += 8
-        }
-        while i < n {
-            out[i] = Float(row.loadUnaligned(fromByteOffset: 2 * i, as: Float16.self))
-            i += 1
-        }
+    static let decodeF16: Decode = { row, out, n in decodeHalves(row, out, n, brain: false) }
+    static let decodeBF16: Decode = { row, out, n in decodeHalves(row, out, n, brain: true) }
+
+    /// Eight 16-bit floats at byte `offset` as floats: BF16 (`brain`) moved into the top half of a float's bits,
+    /// F16 through vcvtph2ps.
+    @inline(__always)
+    static func widen8(_ p: UnsafeRawPointer, _ offset: Int, brain: Bool) -> SIMD8<Float> {
+        let h = p.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt16>.self)
+        return brain ? unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: h) &<< 16, to: SIMD8<Float>.self)
+            : SIMD8<Float>(unsafeBitCast(h, to: SIMD8<Float16>.self))
     }
 
-    static let decodeBF16: Decode = { row, out, n in
+    /// One 16-bit float at byte `offset`, as `widen8`.
+    @inline(__always)
+    static func widen1(_ p: UnsafeRawPointer, _ offset: Int, brain: Bool) -> Float {
+        let h = p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)
+        return brain ? Float(bitPattern: UInt32(h) << 16) : Float(Float16(bitPattern: h))
+    }
+
+    @inline(__always)
+    static func decodeHalves(_ row: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>, _ n: Int, brain: Bool) {
         var i = 0
         while i + 8 <= n {
-            store8(widenBF16(row.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<UInt16>.self)), out, i)
+            store8(widen8(row, 2 * i, brain: brain), out, i)
             i += 8
         }
         while i < n {
-            out[i] = Float(bitPattern: UInt32(row.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16)
+            out[i] = widen1(row, 2 * i, brain: brain)
             i += 1
         }
     }
 
     // MARK: float types
 
-    static let dotF32: @Sendable (UnsafeRawPointer, UnsafePointer<Float>, Int) -> Float = { row, x, n in
+    static let dotF32: Dot = { row, x, n in
         let w = row.assumingMemoryBound(to: Float.self)
         var s0 = SIMD8<Float>(), s1 = SIMD8<Float>()
         var i = 0
@@ -101,45 +109,22 @@ struct RowKernel: Sendable {
         return s
     }
 
-    static let dotF16: @Sendable (UnsafeRawPointer, UnsafePointer<Float>, Int) -> Float = { row, x, n in
-        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>()
-        var i = 0
-        while i + 16 <= n {
-            if i & 16 == 0 { prefetchAhead(row + 2 * i) }
-            let h0 = row.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<Float16>.self)
-            let h1 = row.loadUnaligned(fromByteOffset: 2 * i + 16, as: SIMD8<Float16>.self)
-            s0 = s0.addingProduct(SIMD8<Float>(h0), load8(x, i))
-            s1 = s1.addingProduct(SIMD8<Float>(h1), load8(x, i + 8))
-            i += 16
-        }
-        var s = (s0 + s1).sum()
-        while i < n {
-            s += Float(row.loadUnaligned(fromByteOffset: 2 * i, as: Float16.self)) * x[i]
-            i += 1
-        }
-        return s
-    }
+    static let dotF16: Dot = { row, x, n in dotHalves(row, x, n, brain: false) }
+    static let dotBF16: Dot = { row, x, n in dotHalves(row, x, n, brain: true) }
 
     @inline(__always)
-    static func widenBF16(_ h: SIMD8<UInt16>) -> SIMD8<Float> {
-        unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: h) &<< 16, to: SIMD8<Float>.self)
-    }
-
-    static let dotBF16: @Sendable (UnsafeRawPointer, UnsafePointer<Float>, Int) -> Float = { row, x, n in
+    static func dotHalves(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ n: Int, brain: Bool) -> Float {
         var s0 = SIMD8<Float>(), s1 = SIMD8<Float>()
         var i = 0
         while i + 16 <= n {
             if i & 16 == 0 { prefetchAhead(row + 2 * i) }
-            let h0 = row.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<UInt16>.self)
-            let h1 = row.loadUnaligned(fromByteOffset: 2 * i + 16, as: SIMD8<UInt16>.self)
-            s0 = s0.addingProduct(widenBF16(h0), load8(x, i))
-            s1 = s1.addingProduct(widenBF16(h1), load8(x, i + 8))
+            s0 = s0.addingProduct(widen8(row, 2 * i, brain: brain), load8(x, i))
+            s1 = s1.addingProduct(widen8(row, 2 * i + 16, brain: brain), load8(x, i + 8))
             i += 16
         }
         var s = (s0 + s1).sum()
         while i < n {
-            let bits = UInt32(row.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16
-            s += Float(bitPattern: bits) * x[i]
+            s += widen1(row, 2 * i, brain: brain) * x[i]
             i += 1
         }
         return s
@@ -177,7 +162,7 @@ struct RowKernel: Sendable {
     }
 
     /// Q8_0: d (f16), 32 × int8; value = d · q. Two blocks per iteration, in separate accumulators.
-    static let dotQ8_0: @Sendable (UnsafeRawPointer, UnsafePointer<Float>, Int) -> Float = { row, x, n in
+    static let dotQ8_0: Dot = { row, x, n in
         var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
         var b = row, xb = x
         @inline(__always) func block(_ b: UnsafeRawPointer, _ xb: UnsafePointer<Float>) -> SIMD8<Float> {
@@ -283,11 +268,11 @@ struct RowKernel: Sendable {
         }
     }
 
-    static let dotQ4_0: @Sendable (UnsafeRawPointer, UnsafePointer<Float>, Int) -> Float = { row, x, n in
+    static let dotQ4_0: Dot = { row, x, n in
         visitDot(x) { visitQ4_0(row, n, $0) }
     }
 
-    static let dotQ5_0: @Sendable (UnsafeRawPointer, UnsafePointer<Float>, Int) -> Float = { row, x, n in
+    static let dotQ5_0: Dot = { row, x, n in
         visitDot(x) { visitQ5_0(row, n, $0) }
     }
 
@@ -367,11 +352,11 @@ struct RowKernel: Sendable {
         }
     }
 
-    static let dotQ4_K: @Sendable (UnsafeRawPointer, UnsafePointer<Float>, Int) -> Float = { row, x, n in
+    static let dotQ4_K: Dot = { row, x, n in
         visitDot(x) { visitQ4_K(row, n, $0) }
     }
 
-    static let dotQ6_K: @Sendable (UnsafeRawPointer, UnsafePointer<Float>, Int) -> Float = { row, x, n in
+    static let dotQ6_K: Dot = { row, x, n in
         visitDot(x) { visitQ6_K(row, n, $0) }
     }
 

@@ -1,16 +1,5 @@
 import ModelFiles
 import QwenKitIO
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-extension QuantizeOptions {
-    /// The online CPU count (the default for `threads`).
-    public static var processorCount: Int { Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
-}
-
 /// The summary `quantize` prints on stderr: sizes before and after, then every tensor whose type differs from the
 /// nominal one, with why and the bits per weight of both.
 public enum QuantizeSummary {

@@ -30,6 +30,8 @@ public final class Qwen2Model: @unchecked Sendable {
     public let elementsByType: [GGMLType: Int]
     /// `general.file_type` of a GGUF, if set.
     public let fileType: LlamaFileType?
+    /// The GGUF the weights are read from (nil for an HF directory), for its other metadata (tokenizer, end ids).
+    public let gguf: GGUFFile?
     let rope: RotaryEmbedding
     let tokenEmbedding: WeightMatrix
     let output: WeightMatrix
@@ -47,7 +49,7 @@ public final class Qwen2Model: @unchecked Sendable {
                 dir = try HFModelDirectory(path: path)
                 hp = try dir.hyperparameters()
             } catch { throw .model(error) }
-            try self.init(path: path, hyperparameters: hp, source: TensorSource(hf: dir), fileType: nil, owner: dir)
+            try self.init(path: path, hyperparameters: hp, source: TensorSource(hf: dir), gguf: nil, owner: dir)
         } else {
             let file: GGUFFile
             let hp: Qwen2Hyperparameters
@@ -55,16 +57,16 @@ public final class Qwen2Model: @unchecked Sendable {
                 file = try GGUFFile(path: path)
                 hp = try Qwen2Hyperparameters(gguf: file)
             } catch { throw .model(error) }
-            let fileType = file[GGUFKeys.generalFileType]?.intValue.flatMap { LlamaFileType(rawValue: UInt32(truncatingIfNeeded: $0)) }
-            try self.init(path: path, hyperparameters: hp, source: TensorSource(gguf: file), fileType: fileType, owner: file)
+            try self.init(path: path, hyperparameters: hp, source: TensorSource(gguf: file), gguf: file, owner: file)
         }
     }
 
     private init(path: String, hyperparameters hp: Qwen2Hyperparameters, source: TensorSource,
-                 fileType: LlamaFileType?, owner: AnyObject) throws(RuntimeError) {
+                 gguf: GGUFFile?, owner: AnyObject) throws(RuntimeError) {
         self.path = path
         self.owner = owner
-        self.fileType = fileType
+        self.gguf = gguf
+        fileType = gguf?[GGUFKeys.generalFileType]?.intValue.flatMap { LlamaFileType(rawValue: UInt32(truncatingIfNeeded: $0)) }
         let hidden = hp.embeddingLength
         let headDim = hp.keyLength
         guard hp.headCount > 0, hp.headCountKV > 0, hp.headCount % hp.headCountKV == 0, headDim % 2 == 0,
@@ -149,8 +151,7 @@ struct AttentionWeights: Sendable {
 
 /// SwiGLU MLP: down(silu(gate·x) ⊙ up·x). gate and up [ffn × hidden], down [hidden × ffn].
 struct DenseFeedForward: Sendable {
-    let gate, up, down: DenseMatrix
-    typealias DenseMatrix = WeightMatrix
+    let gate, up, down: WeightMatrix
 }
 
 /// Qwen2-MoE's sparse block: router [experts × hidden], per-expert SwiGLU MLPs, an optional shared expert scaled by

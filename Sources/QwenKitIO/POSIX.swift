@@ -4,6 +4,13 @@ import Glibc
 import Darwin
 #endif
 
+/// Nanoseconds on the monotonic clock (for durations; the epoch is arbitrary).
+public func monotonicNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+}
+
 // Thin aliases for the system calls whose names collide with methods here (`read`, `write`, `close`).
 
 @inline(__always)

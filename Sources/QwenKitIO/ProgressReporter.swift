@@ -102,11 +102,7 @@ public final class ProgressReporter: Sendable {
         }
     }
 
-    private static func now() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-    }
+    private static func now() -> UInt64 { monotonicNanoseconds() }
 
     // MARK: - Formatting (no Foundation: fixed-point by hand)
 
@@ -152,8 +148,8 @@ public final class ProgressReporter: Sendable {
         return "\(m):" + ss
     }
 
-    /// `value` rounded to `decimals` places, e.g. fixed(27.04, 1) = "27.0".
-    static func fixed(_ value: Double, decimals: Int) -> String {
+    /// `value` (clamped to 0 ... 1e15) rounded to `decimals` places, e.g. fixed(27.04, 1) = "27.0".
+    public static func fixed(_ value: Double, decimals: Int) -> String {
         var scale = 1.0
         for _ in 0..<decimals { scale *= 10 }
         let scaled = Int64(max(0, min(value, 1e15)) * scale + 0.5)

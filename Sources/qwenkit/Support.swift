@@ -32,6 +32,11 @@ func writeFileAtomically(_ path: String, _ data: [UInt8]) throws {
 /// 1 no, 2 trouble (input it cannot use, a usage error); the root command maps its errors to 2 instead of 1 or 64.
 protocol AnswersWithExitStatus {}
 
+/// Worker threads: `requested`, or one per online CPU.
+func threadCount(_ requested: Int?) -> Int {
+    requested ?? max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+}
+
 struct CLIError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }

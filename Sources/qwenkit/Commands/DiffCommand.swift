@@ -71,7 +71,7 @@ struct DiffCommand: ParsableCommand {
             throw CLIError("no tensor matches \(tensor.map { "'\($0)'" }.joined(separator: " or ")) (of \(plan.unfilteredCount))")
         }
         let progress = ProgressReporter(total: Int64(plan.bytesToRead), label: "diff")
-        let diff = ModelDiff(plan, threads: threads ?? max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))), progress: progress)
+        let diff = ModelDiff(plan, threads: threadCount(threads), progress: progress)
         progress.finish()
 
         let out = ByteSink.standardOutput()

@@ -70,7 +70,7 @@ struct InspectCommand: ParsableCommand {
             let total = selected.reduce(0) { $0 + $1.byteCount }
             let progress = ProgressReporter(total: Int64(total), label: "stats")
             statistics = TensorStatisticsCalculator.compute(
-                selected, threads: threads ?? max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))), progress: progress)
+                selected, threads: threadCount(threads), progress: progress)
             progress.finish()
         }
 

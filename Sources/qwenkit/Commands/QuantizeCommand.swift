@@ -84,7 +84,7 @@ struct QuantizeCommand: ParsableCommand {
         options.noFallback = noFallback
         options.outputTensorType = outputTensorType.flatMap(Self.ggmlType)
         options.tokenEmbeddingType = tokenEmbeddingType.flatMap(Self.ggmlType)
-        options.threads = threads ?? QuantizeOptions.processorCount
+        options.threads = threadCount(threads)
         let plan = HFModelDirectory.isDirectory(input)
             ? try QuantizePlan(checkpoint: input, type: quantizeType, options: options)
             : try QuantizePlan(path: input, type: quantizeType, options: options)

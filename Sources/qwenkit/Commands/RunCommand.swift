@@ -104,7 +104,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let started = monotonicSeconds()
         let model = try Qwen2Model(path: self.model)
-        let tok = try loadModelTokenizer(modelPath: self.model, override: tokenizer)
+        let tok = try loadModelTokenizer(model, override: tokenizer)
         var promptIDs: [UInt32]
         if let tokens {
             promptIDs = Self.parseIDs(tokens)!
@@ -115,12 +115,12 @@ struct RunCommand: ParsableCommand {
             try Array(text.utf8).withUnsafeBufferPointer { try encoder.encode($0, special: .parse, into: &promptIDs) }
             guard !promptIDs.isEmpty else { throw ValidationError("--prompt: the prompt encodes to no tokens") }
         }
-        let ends = endTokenIDs(modelPath: self.model, tokenizer: tok)
+        let ends = endTokenIDs(model, tokenizer: tok)
         let capacity = min(promptIDs.count + n + 1, model.shape.contextLength)
         if promptIDs.count > model.shape.contextLength {
             throw RuntimeError.contextExceeded(needed: promptIDs.count, limit: model.shape.contextLength, what: "the model's context length")
         }
-        let workers = runtimeThreadCount(threads)
+        let workers = threadCount(threads)
         let session = try InferenceSession(model: model, capacity: capacity, threads: workers)
         var sampler = Sampler(temperature: temp, topK: topK, topP: topP, seed: seed)
         let logitsFile = try logits.map { try LogitsRecorder(path: $0, vocabSize: model.shape.vocabSize) }
@@ -158,19 +158,11 @@ struct RunCommand: ParsableCommand {
         if !quiet {
             let promptSeconds = promptDone - loaded, genSeconds = finished - promptDone
             func rate(_ count: Int, _ seconds: Double) -> String {
-                seconds > 0 ? String(format1: Double(count) / seconds) : "-"
+                seconds > 0 ? ProgressReporter.fixed(Double(count) / seconds, decimals: 1) : "-"
             }
-            printError(raw: "prompt: \(promptIDs.count) tokens in \(String(format1: promptSeconds * 1000)) ms (\(rate(promptIDs.count, promptSeconds)) tokens/s); "
-                + "generation: \(generated) tokens, \(steps) steps in \(String(format1: genSeconds * 1000)) ms (\(rate(steps, genSeconds)) tokens/s); "
-                + "load \(String(format1: (loaded - started) * 1000)) ms; \(workers) thread\(workers == 1 ? "" : "s")\n")
+            printError(raw: "prompt: \(promptIDs.count) tokens in \(ProgressReporter.fixed(promptSeconds * 1000, decimals: 1)) ms (\(rate(promptIDs.count, promptSeconds)) tokens/s); "
+                + "generation: \(generated) tokens, \(steps) steps in \(ProgressReporter.fixed(genSeconds * 1000, decimals: 1)) ms (\(rate(steps, genSeconds)) tokens/s); "
+                + "load \(ProgressReporter.fixed((loaded - started) * 1000, decimals: 1)) ms; \(workers) thread\(workers == 1 ? "" : "s")\n")
         }
-    }
-}
-
-extension String {
-    /// `value` with one decimal.
-    init(format1 value: Double) {
-        let tenths = (value * 10).rounded()
-        self = "\(Int(tenths) / 10).\(abs(Int(tenths)) % 10)"
     }
 }

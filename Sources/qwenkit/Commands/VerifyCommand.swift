@@ -126,7 +126,7 @@ struct VerifyCommand: ParsableCommand, AnswersWithExitStatus {
 
         // One session sized to the longest golden, reset between goldens.
         let session = try InferenceSession(model: model, capacity: goldenFiles.map(\.count).max()!,
-                                           threads: runtimeThreadCount(threads))
+                                           threads: threadCount(threads))
         var comparisons: [GoldenComparison] = []
         for golden in goldenFiles {
             session.reset()

@@ -54,7 +54,7 @@ struct FramingOptions: ParsableArguments {
         o.framing = framing
         o.special = special
         o.invalid = invalid
-        o.threads = threads ?? max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        o.threads = threadCount(threads)
         return o
     }
 }

@@ -184,13 +184,10 @@ public final class InferenceSession {
         let B = ids.count, H = s.embeddingLength, hd = s.headDim, half = hd / 2
         for (t, id) in ids.enumerated() { model.tokenEmbedding.decodeRow(Int(id), into: x + t * H) }
         for t in 0..<B { model.rope.table(position: position + t, cos: ropeCos + t * half, sin: ropeSin + t * half) }
-        let eps = s.rmsNormEpsilon
         for (l, layer) in model.layers.enumerated() {
             // Attention
             let a = layer.attention
-            a.norm.withUnsafeBufferPointer { w in
-                for t in 0..<B { VectorMath.rmsNorm(x + t * H, weight: w.baseAddress!, eps: eps, out: normed + t * H, H) }
-            }
+            normalize(batch: B, weight: a.norm)
             multiply([(a.q, q), (a.k, k), (a.v, v)], normed, batch: B)
             addBias(a.qBias, q, width: qWidth, batch: B)
             addBias(a.kBias, k, width: kvWidth, batch: B)
@@ -208,9 +205,7 @@ public final class InferenceSession {
             try checkFinite(batch: B, after: "layer \(l) attention")
 
             // Feed-forward
-            layer.ffnNorm.withUnsafeBufferPointer { w in
-                for t in 0..<B { VectorMath.rmsNorm(x + t * H, weight: w.baseAddress!, eps: eps, out: normed + t * H, H) }
-            }
+            normalize(batch: B, weight: layer.ffnNorm)
             switch layer.feedForward {
             case .dense(let mlp):
                 swiGLU(mlp, normed, batch: B, out: projected)
@@ -220,7 +215,13 @@ public final class InferenceSession {
             for i in 0..<(B * H) { x[i] += projected[i] }
             try checkFinite(batch: B, after: "layer \(l) feed-forward")
         }
-        model.outputNorm.withUnsafeBufferPointer { w in
+        normalize(batch: B, weight: model.outputNorm)
+    }
+
+    /// normed = RMSNorm(x) · weight for each of `batch` tokens.
+    private func normalize(batch B: Int, weight: [Float]) {
+        let H = s.embeddingLength, eps = s.rmsNormEpsilon
+        weight.withUnsafeBufferPointer { w in
             for t in 0..<B { VectorMath.rmsNorm(x + t * H, weight: w.baseAddress!, eps: eps, out: normed + t * H, H) }
         }
     }
@@ -314,10 +315,12 @@ public final class InferenceSession {
         }
     }
 
-    private func checkFinite(batch B: Int, after layer: String) throws {
+    /// Throws `.nonFinite` naming `layer` (built only then) and the first position whose state holds a NaN or an
+    /// infinity.
+    private func checkFinite(batch B: Int, after layer: @autoclosure () -> String) throws {
         let H = s.embeddingLength
         for t in 0..<B where !VectorMath.allFinite(x + t * H, H) {
-            throw RuntimeError.nonFinite(layer: layer, position: position + t)
+            throw RuntimeError.nonFinite(layer: layer(), position: position + t)
         }
     }
 

@@ -116,10 +116,8 @@ struct RunCommand: ParsableCommand {
             guard !promptIDs.isEmpty else { throw ValidationError("--prompt: the prompt encodes to no tokens") }
         }
         let ends = endTokenIDs(model, tokenizer: tok)
+        // A prompt longer than the context is refused by the session's first evaluate (capacity is then the context).
         let capacity = min(promptIDs.count + n + 1, model.shape.contextLength)
-        if promptIDs.count > model.shape.contextLength {
-            throw RuntimeError.contextExceeded(needed: promptIDs.count, limit: model.shape.contextLength, what: "the model's context length")
-        }
         let workers = threadCount(threads)
         let session = try InferenceSession(model: model, capacity: capacity, threads: workers)
         var sampler = Sampler(temperature: temp, topK: topK, topP: topP, seed: seed)

@@ -255,17 +255,6 @@ public enum StatisticsTable {
 
 // MARK: - Formatting helpers
 
-/// `1,234,567`.
-public func grouped(_ n: Int) -> String {
-    let digits = String(n.magnitude)
-    var out = ""
-    for (i, c) in digits.enumerated() {
-        if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-        out.append(c)
-    }
-    return (n < 0 ? "-" : "") + out
-}
-
 /// `494M`, `1.5B`, `302K`: two to three significant digits.
 func compactCount(_ n: Int) -> String {
     let units: [(Double, String)] = [(1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")]
@@ -278,20 +267,3 @@ func compactCount(_ n: Int) -> String {
 }
 
 func bytes(_ n: Int) -> String { ProgressReporter.formatBytes(Int64(n)) }
-
-/// C's `%.*g`: `digits` significant digits, the shorter of fixed and exponent form.
-public func formatG(_ x: Double, digits: Int = 6) -> String {
-    var buffer = [CChar](repeating: 0, count: 64)
-    _ = withVaList([Int32(digits), x]) { args in
-        buffer.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress, $0.count, "%.*g", args) }
-    }
-    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}
-
-/// `s` padded with spaces to `width` characters (left-aligned, or right-aligned), never cut.
-public func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
-    let n = s.count
-    guard n < width else { return right ? " " + s : s + " " }
-    let spaces = String(repeating: " ", count: width - n)
-    return right ? spaces + s : s + spaces
-}

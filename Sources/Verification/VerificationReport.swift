@@ -176,38 +176,3 @@ public struct VerificationReport: Sendable {
                  ("our_top1", p.oursTop1 < 0 ? .null : .integer(p.oursTop1))])
     }
 }
-
-// MARK: - Formatting helpers (the same as ModelInspection's, which this target does not depend on)
-
-/// `1,234,567`.
-func grouped(_ n: Int) -> String {
-    let digits = String(n.magnitude)
-    var out = ""
-    for (i, c) in digits.enumerated() {
-        if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-        out.append(c)
-    }
-    return (n < 0 ? "-" : "") + out
-}
-
-/// C's `%.*g`: `digits` significant digits, the shorter of fixed and exponent form (`inf`, `nan` as C prints them).
-func formatG(_ x: Double, digits: Int = 6) -> String { cFormat("%.*g", digits, x) }
-
-/// C's `%.*f`.
-func formatFixed(_ x: Double, decimals: Int) -> String { cFormat("%.*f", decimals, x) }
-
-private func cFormat(_ format: String, _ precision: Int, _ x: Double) -> String {
-    var buffer = [CChar](repeating: 0, count: 64)
-    _ = withVaList([Int32(precision), x]) { args in
-        buffer.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress, $0.count, format, args) }
-    }
-    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}
-
-/// `s` padded with spaces to `width` characters (left-aligned, or right-aligned), never cut.
-func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
-    let n = s.count
-    guard n < width else { return right ? " " + s : s + " " }
-    let spaces = String(repeating: " ", count: width - n)
-    return right ? spaces + s : s + spaces
-}

@@ -1,4 +1,5 @@
 import ModelFiles
+import QwenKitIO
 
 // The pass/fail limits of `verify`, per weight type, set from measurements (README, "Verifying logits";
 // Fixtures/scripts/measure_verify.py): the runtime on every quantize type of the five fixture checkpoints against their

@@ -4,6 +4,7 @@
 #   make test             every test target (swift test)
 #   make completions      rebuild, then regenerate Completions/ (bash, zsh, fish)
 #   make help-snapshots   rebuild, then regenerate the help-text snapshots CLITests compares with
+#   make hostile          the hostile-input suites: every reproduced bug, structural fuzzing, bad tokenizer input
 #   make tokenizer-data   recompile the embedded tokenizer Sources/CQwenKitData/qwen2.qtok.zst
 #   make bench            release build, then Fixtures/bench/bench_tokenizers.py
 #   make fuzz             libFuzzer + AddressSanitizer over the GGUF and safetensors readers (Fuzz/), for
@@ -22,7 +23,7 @@ DEBUG_BIN     := $(SCRATCH)/debug/qwenkit
 SNAPSHOTS     := Tests/CLITests/Snapshots
 TOKENIZER_OUT := Sources/CQwenKitData/qwen2.qtok.zst
 
-.PHONY: all build debug test completions help-snapshots tokenizer-data bench fuzz fuzz-build
+.PHONY: all build debug test hostile completions help-snapshots tokenizer-data bench fuzz fuzz-build
 
 all: build
 
@@ -34,6 +35,9 @@ debug:
 
 test:
 	$(SWIFT) test $(SWIFTPM)
+
+hostile:
+	$(SWIFT) test $(SWIFTPM) --filter 'HostileInputTests|OutputGuardTests|FuzzTests|BadInputTests'
 
 # Completion scripts do not depend on the build configuration; the debug build is the quicker one.
 # Each file is written beside its final name first, so a failing step leaves the old script.

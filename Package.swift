@@ -38,8 +38,11 @@ let package = Package(
         // The embedded default tokenizer (zstd-compressed compact form), linked in with C23 #embed.
         .target(name: "CQwenKitData", exclude: ["qwen2.qtok.zst"]),
 
-        // Files, streams, zstd, JSON scanning, progress: no tokenizer or model knowledge.
-        .target(name: "QwenKitIO", dependencies: ["CZstd"], swiftSettings: cpuFlags),
+        // The temporary files an interrupt removes, and the signal handlers that remove them (C: async-signal-safe).
+        .target(name: "CTemporaryFiles"),
+        // Files, streams, zstd, JSON scanning, progress; which files are outputs and which inputs (never both), and
+        // the temporary files an interrupt removes: no tokenizer or model knowledge.
+        .target(name: "QwenKitIO", dependencies: ["CZstd", "CTemporaryFiles"], swiftSettings: cpuFlags),
         // Qwen2's byte-level BPE tokenizer: NFC, added tokens, pretokenizer, BPE, decoding.
         .target(name: "QwenTokenizer", dependencies: ["CPCRE2", "CQwenKitData", "QwenKitIO"], swiftSettings: cpuFlags),
         // Model files: the ggml type table, safetensors, GGUF v3, HF model directories, typed hyperparameters.

@@ -213,7 +213,7 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" tokens' -l 'tokens' -d 'The prompt as token ids (comma- or space-separated), instead of --prompt.' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" chat' -l 'chat' -d 'Wrap the prompt in the ChatML template (system and user turns, then the assistant\'s turn).'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" system' -l 'system' -d 'System message for --chat.' -rfka ''
-complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" n' -s 'n' -d 'Tokens to generate at most.' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" n' -s 'n' -d 'Tokens to generate at most (capped at what the context leaves).' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" temp' -l 'temp' -d 'Sampling temperature; 0 is greedy.' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" top-k' -l 'top-k' -d 'Sample from the k most likely tokens only (0: all).' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" top-p' -l 'top-p' -d 'Sample from the smallest set of tokens whose probability reaches p (1: all).' -rfka ''

@@ -106,7 +106,7 @@ public final class GGUFWriter {
     /// leaves nothing at `path`.
     public func write(_ produce: (GGUFTensorSink) throws -> Void) throws {
         let sink: ByteSink
-        do { sink = ByteSink(output: try AtomicOutputFile(path: path)) } catch { throw ModelFileError.io(error) }
+        do { sink = ByteSink(output: try openOutputFile(path: path)) } catch { throw ModelFileError.io(error) }
         do {
             try writeHeader(to: sink)
             for info in tensors {

@@ -170,7 +170,7 @@ public final class SafetensorsWriter {
         let layout = tensors
         let header = try headerBytes(for: layout)
         let sink: ByteSink
-        do { sink = ByteSink(output: try AtomicOutputFile(path: path)) } catch { throw ModelFileError.io(error) }
+        do { sink = ByteSink(output: try openOutputFile(path: path)) } catch { throw ModelFileError.io(error) }
         do {
             do { try sink.write(header) } catch { throw ModelFileError.io(error) }
             for info in layout {

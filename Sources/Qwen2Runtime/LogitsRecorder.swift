@@ -7,8 +7,9 @@ import ModelFiles
 import QwenKitIO
 
 /// Writes a logits file in the golden layout (safetensors: `tokens` I32 [n], `logits` F32 [n, vocab]) from rows
-/// that arrive one position at a time. Rows go to a temporary file beside `path` as they come, so memory stays at
-/// one row; `finish` writes the safetensors file (itself atomically) and removes the temporary one.
+/// that arrive one position at a time. Rows go to a scratch file as they come, so memory stays at one row; `finish`
+/// writes the safetensors file (itself atomically, or as a stream to a device or FIFO). The scratch file lives in
+/// `$TMPDIR` (else /tmp) and is unlinked as soon as it is created, so no exit, not even SIGKILL, leaves it behind.
 public final class LogitsRecorder {
     public let path: String
     public let vocabSize: Int
@@ -19,14 +20,17 @@ public final class LogitsRecorder {
     public init(path: String, vocabSize: Int) throws(RuntimeError) {
         self.path = path
         self.vocabSize = vocabSize
-        rawPath = path + ".rows-\(getpid())"
-        fd = open(rawPath, O_RDWR | O_CREAT | O_TRUNC, 0o600)
-        guard fd >= 0 else { throw .output(path: path, reason: "cannot create \(rawPath): \(String(cString: strerror(errno)))") }
+        do { try OutputGuard.claim(path) } catch { throw .output(path: path, reason: error.description) }
+        let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array("\(directory)/qwenkit-logits-XXXXXX".utf8CString)
+        fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        rawPath = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard fd >= 0 else { throw .output(path: path, reason: "cannot create a scratch file in \(directory): \(String(cString: strerror(errno)))") }
+        unlink(rawPath)
     }
 
     deinit {
         if fd >= 0 { close(fd) }
-        unlink(rawPath)
     }
 
     /// Records `token` and the logits computed at its position.
@@ -47,7 +51,7 @@ public final class LogitsRecorder {
     public func finish(metadata: [String: String] = ["format": "qwenkit-golden-logits-v1", "form": "full"]) throws(RuntimeError) {
         let rows = tokens.count
         let raw: MappedFile?
-        do { raw = rows == 0 ? nil : try MappedFile(path: rawPath) } catch {
+        do { raw = rows == 0 ? nil : try MappedFile(fileDescriptor: fd, name: rawPath) } catch {
             throw .output(path: path, reason: error.description)
         }
         var meta = metadata
@@ -71,6 +75,5 @@ public final class LogitsRecorder {
         }
         close(fd)
         fd = -1
-        unlink(rawPath)
     }
 }

@@ -5,7 +5,8 @@ import Darwin
 #endif
 
 /// Picks the next token from a position's logits: greedy (the highest logit, lowest id on ties) when `temperature`
-/// is 0, else a draw from softmax(logits / temperature) restricted to the `topK` highest and then to the smallest
+/// is 0 (or so small that logits / temperature overflows: the distribution is then the argmax's alone, and the
+/// draw would be NaN), else a draw from softmax(logits / temperature) restricted to the `topK` highest and then to the smallest
 /// set whose probability reaches `topP` (llama.cpp's and transformers' order: top-k, then top-p). The generator is
 /// xoshiro256** seeded through SplitMix64, so a seed gives the same tokens on every machine.
 public struct Sampler {
@@ -69,6 +70,9 @@ public struct Sampler {
             candidates.sort { $0.0 > $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
         }
         let m = candidates[0].0
+        // A temperature so small that the top logit divided by it overflows (1e-45, or 1e-38 with logits near 10):
+        // every other token's probability is 0 in float, and inf - inf would make the draw NaN.
+        guard m.isFinite else { return Self.argmax(logits) }
         var total = 0.0
         for i in candidates.indices {
             let p = exp(Double(candidates[i].0 - m))

@@ -60,7 +60,8 @@ public final class FileDescriptorOutput: ByteOutput {
 /// renames it over the final path (atomic within one file system: readers see the old file or the whole new
 /// one). If `commit()` is never reached, because of an error or because the object is dropped, the temporary
 /// file is unlinked, so nothing half-written is ever left under the final name. No `fsync`: this guards
-/// against our own failures, not against power loss. (A process killed by a signal leaves the temporary file.)
+/// against our own failures, not against power loss. The temporary file is registered with `TemporaryFiles` while
+/// it exists, so an interrupt (SIGINT, SIGTERM, SIGHUP) removes it too; only SIGKILL can leave it behind.
 ///
 /// A symbolic link at the final path is followed: the file it points to is replaced, the link stays.
 public final class AtomicOutputFile: ByteOutput {
@@ -70,8 +71,12 @@ public final class AtomicOutputFile: ByteOutput {
     public let temporaryPath: String
     private var fd: Int32
     private var finished = false
+    private let registration: TemporaryFiles.Registration
 
+    /// Creates the temporary file for `path`. Prefer `openOutputFile`, which also handles devices and FIFOs and
+    /// refuses an output that is an input; this initializer claims `path` too, so it cannot replace an input.
     public init(path: String) throws(IOError) {
+        try OutputGuard.claim(path)
         self.name = path
         let target = AtomicOutputFile.resolveLink(path)
         self.finalPath = target
@@ -84,13 +89,17 @@ public final class AtomicOutputFile: ByteOutput {
         for _ in 0..<4 {
             let random = String(UInt64.random(in: .min ... .max), radix: 16)
             candidate = "\(directory).\(base).tmp-\(getpid())-\(random)"
+            // Registered before it exists, so no interrupt can fall between creating and registering it.
+            let registration = TemporaryFiles.register(candidate)
             let fd = candidate.withCString { open($0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666) }
             if fd >= 0 {
                 self.fd = fd
                 self.temporaryPath = candidate
+                self.registration = registration
                 return
             }
             lastErrno = errno
+            registration.withdraw()
             if lastErrno != EEXIST && lastErrno != EINTR { break }
         }
         throw .cannotCreateOutput(path: path, temporaryPath: candidate, errno: lastErrno)
@@ -121,6 +130,7 @@ public final class AtomicOutputFile: ByteOutput {
             throw .cannotCommitOutput(path: name, errno: code)
         }
         finished = true
+        registration.withdraw()
     }
 
     public func abandon() {
@@ -131,6 +141,7 @@ public final class AtomicOutputFile: ByteOutput {
             fd = -1
         }
         _ = temporaryPath.withCString { unlink($0) }
+        registration.withdraw()
     }
 
     /// Follows symbolic links at `path` so that the rename replaces the target, not the link.

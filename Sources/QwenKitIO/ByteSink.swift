@@ -173,30 +173,36 @@ public final class ByteSink {
     }
 }
 
-/// Opens an output the way the CLI names them: `-` is stdout; a path ending in `.zst` is compressed with zstd
-/// (`compress` forces either way, e.g. `true` for zstd on stdout); any other path becomes an
-/// `AtomicOutputFile`, except an existing pipe or device (`/dev/null`, a FIFO), which is written in place.
+/// Opens an output the way the CLI names them, as `openOutputFile` does, and compresses it with zstd when the path
+/// ends in `.zst` (`compress` forces either way, e.g. `true` for zstd on stdout).
 public func openOutput(path: String, compress: Bool? = nil, zstdLevel: Int32 = 3,
                        bufferCapacity: Int = 1 << 20) throws(IOError) -> ByteSink {
-    var output: any ByteOutput
-    if path == "-" {
-        output = FileDescriptorOutput.standardOutput()
-    } else {
-        var info = stat()
-        let exists = stat(path, &info) == 0
-        let kind = info.st_mode & S_IFMT
-        if exists && kind == S_IFDIR {
-            throw .isDirectory(path: path)
-        } else if exists && kind != S_IFREG {
-            let fd = path.withCString { open($0, O_WRONLY | O_CLOEXEC) }
-            if fd < 0 { throw .cannotOpen(path: path, errno: errno) }
-            output = FileDescriptorOutput(fileDescriptor: fd, name: path, ownsDescriptor: true)
-        } else {
-            output = try AtomicOutputFile(path: path)
-        }
-    }
+    var output = try openOutputFile(path: path)
     if compress ?? path.hasSuffix(".zst") {
         output = try ZstdCompressingOutput(wrapping: output, level: zstdLevel)
     }
     return ByteSink(output: output, bufferCapacity: bufferCapacity)
+}
+
+/// The one way an output is opened, by every command and writer: `-` is stdout; an existing device or FIFO (or a
+/// symbolic link to one) is written in place as a stream, never replaced; a socket or a directory is refused; any
+/// other path becomes an `AtomicOutputFile`, which appears under its name only when complete. The path is claimed
+/// with `OutputGuard` first, so an output that is also an input is refused before anything is written.
+public func openOutputFile(path: String) throws(IOError) -> any ByteOutput {
+    if path == "-" { return FileDescriptorOutput.standardOutput() }
+    try OutputGuard.claim(path)
+    var info = stat()
+    guard stat(path, &info) == 0 else { return try AtomicOutputFile(path: path) }
+    switch info.st_mode & S_IFMT {
+    case S_IFREG:
+        return try AtomicOutputFile(path: path)
+    case S_IFDIR:
+        throw .isDirectory(path: path)
+    case S_IFSOCK:
+        throw .socketOutput(path: path)
+    default:
+        let fd = path.withCString { open($0, O_WRONLY | O_CLOEXEC) }
+        if fd < 0 { throw .cannotOpen(path: path, errno: errno) }
+        return FileDescriptorOutput(fileDescriptor: fd, name: path, ownsDescriptor: true)
+    }
 }

@@ -81,6 +81,7 @@ public final class FileDescriptorSource: ByteSource {
         if fstat(fileDescriptor, &info) != 0 { throw .cannotOpen(path: name, errno: errno) }
         let kind = info.st_mode & S_IFMT
         if kind == S_IFDIR { throw .isDirectory(path: name) }
+        try OutputGuard.admit(info, name: name)
         self.name = name
         self.fileDescriptor = fileDescriptor
         self.ownsDescriptor = ownsDescriptor

@@ -41,6 +41,11 @@ public enum IOError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidUTF8(path: String, offset: Int64)
     /// An input is larger than the caller's stated limit (`readToEnd(limit:)`).
     case tooLarge(path: String, limit: Int)
+    /// The output `path` is the same file as the input `input` (however either was spelled): writing it would
+    /// destroy the input. See `OutputGuard`.
+    case outputIsInput(path: String, input: String)
+    /// The output is a socket, which cannot be opened as a file.
+    case socketOutput(path: String)
 
     /// The file or stream the error is about.
     public var path: String {
@@ -49,7 +54,8 @@ public enum IOError: Error, Equatable, Sendable, CustomStringConvertible {
              .readFailed(let path, _), .writeFailed(let path, _), .brokenPipe(let path),
              .cannotCreateOutput(let path, _, _), .cannotCommitOutput(let path, _),
              .truncatedZstd(let path, _, _), .corruptZstd(let path, _, _), .zstdFailed(let path, _),
-             .cannotMap(let path, _), .invalidUTF8(let path, _), .tooLarge(let path, _):
+             .cannotMap(let path, _), .invalidUTF8(let path, _), .tooLarge(let path, _),
+             .outputIsInput(let path, _), .socketOutput(let path):
             return path
         }
     }
@@ -88,6 +94,11 @@ public enum IOError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(path): invalid UTF-8 at byte \(offset)"
         case .tooLarge(let path, let limit):
             return "\(path): larger than the limit of \(limit) bytes"
+        case .outputIsInput(let path, let input):
+            return "\(path): the output is the same file as the input \(input); write to another path "
+                + "(and move it over the input afterwards)"
+        case .socketOutput(let path):
+            return "\(path): is a socket; an output must be a file, a pipe or a device"
         }
     }
 

@@ -18,16 +18,23 @@ public final class MappedFile: @unchecked Sendable {
     private let base: UnsafeRawPointer?
 
     /// Maps `path`. An empty file gives an empty buffer (mmap(2) refuses length 0, so nothing is mapped).
-    /// Fails with `.cannotOpen`, `.isDirectory`, `.notRegularFile` or `.cannotMap`, naming `path`.
-    public init(path: String) throws(IOError) {
+    /// Fails with `.cannotOpen`, `.isDirectory`, `.notRegularFile`, `.cannotMap`, naming `path`, or with
+    /// `.outputIsInput` when `path` is a file this process writes (`OutputGuard`).
+    public convenience init(path: String) throws(IOError) {
         let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
         if fd < 0 { throw .cannotOpen(path: path, errno: errno) }
         defer { _ = systemClose(fd) }  // the mapping keeps its own reference to the file
+        try self.init(fileDescriptor: fd, name: path)
+    }
+
+    /// Maps the file open on `fd` (which stays open and the caller's), e.g. an unlinked scratch file.
+    public init(fileDescriptor fd: Int32, name path: String) throws(IOError) {
         var info = stat()
         if fstat(fd, &info) != 0 { throw .cannotOpen(path: path, errno: errno) }
         let kind = info.st_mode & S_IFMT
         if kind == S_IFDIR { throw .isDirectory(path: path) }
         if kind != S_IFREG { throw .notRegularFile(path: path) }
+        try OutputGuard.admit(info, name: path)
         self.path = path
         self.count = Int(info.st_size)
         if count == 0 {

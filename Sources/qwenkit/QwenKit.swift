@@ -32,44 +32,75 @@ struct QwenKit: ParsableCommand {
                       VerifyCommand.self]
     )
 
-    /// Parses, runs, and turns every error into one line on stderr and a non-zero exit: 1, and 64 for usage
-    /// errors; a command that `AnswersWithExitStatus` exits 2 for both. A closed stdout (`| head`) ends the program
-    /// quietly with status 0, as ripgrep does.
+    /// Parses, runs, and turns every error into one line on stderr and a non-zero exit from `ExitStatus`: 1 for a
+    /// failure, 2 for a usage error in any command (and for any error of a command that `AnswersWithExitStatus`). A
+    /// closed stdout (`| head`) ends the program quietly with status 0, as ripgrep does. Every way out removes the
+    /// command's temporary files; SIGINT, SIGTERM and SIGHUP do too (`TemporaryFiles`), then exit 128 + the signal.
     static func main() {
         signal(SIGPIPE, SIG_IGN)
+        TemporaryFiles.installSignalHandlers()
         var commandType: ParsableCommand.Type = subcommand(named: CommandLine.arguments.dropFirst().first)
         let answers = { commandType is AnswersWithExitStatus.Type }
         do {
+            checkHelpTopic(Array(CommandLine.arguments.dropFirst()))
             var command = try parseAsRoot()
             commandType = type(of: command)
+            if let writer = command as? WritesOutputs {
+                for path in writer.outputPaths { try OutputGuard.claim(path) }
+            }
             try command.run()
         } catch let error as IOError {
-            if case .brokenPipe = error { exitProcess(0) }
+            if case .brokenPipe = error { exitProcess(.success) }
             printError(error.description)
-            exitProcess(answers() ? 2 : 1)
+            exitProcess(answers() ? .usage : .failure)
         } catch let error as ValidationError {
             // A flag found wrong only while running (it needed the tokenizer) reads like the ones
-            // validate() rejects: the message, the subcommand's usage, status 64 (2 for `verify`).
+            // validate() rejects: the message, the subcommand's usage, the usage status.
             let name = commandType.configuration.commandName ?? ""
             printError(raw: "Error: \(error.message)\nUsage: \(QwenKit.usageString(for: commandType))\n"
                 + "  See 'qwenkit \(name) --help' for more information.\n")
-            exitProcess(answers() ? 2 : ExitCode.validationFailure.rawValue)
+            exitProcess(.usage)
         } catch let error as ExitCode {
-            exit(withError: error)
+            exitProcess(error.rawValue)
         } catch let error as CustomStringConvertible & Error {
-            if isArgumentParserError(error) { exitParsing(error, answers: answers()) }
+            if isArgumentParserError(error) { exitParsing(error) }
             printError(error.description)
-            exitProcess(answers() ? 2 : 1)
+            exitProcess(answers() ? .usage : .failure)
         } catch {
-            exitParsing(error, answers: answers())
+            exitParsing(error)
         }
+        TemporaryFiles.removeAll()
     }
 
-    /// ArgumentParser's own exit (help, version, usage errors), with usage errors as status 2 for `answers`.
-    private static func exitParsing(_ error: Error, answers: Bool) -> Never {
-        guard answers, exitCode(for: error) == .validationFailure else { exit(withError: error) }
+    /// ArgumentParser's own exits: help and version (status 0, on stdout) as it prints them; usage errors with its
+    /// message on stderr and `ExitStatus.usage`.
+    private static func exitParsing(_ error: Error) -> Never {
+        let code = exitCode(for: error)
+        guard code == .validationFailure else {
+            TemporaryFiles.removeAll()
+            exit(withError: error)
+        }
         printError(raw: fullMessage(for: error) + "\n")
-        exitProcess(2)
+        exitProcess(.usage)
+    }
+
+    /// `qwenkit help TOPIC…` must name a command: ArgumentParser prints the root help for an unknown one and exits 0,
+    /// which would hide a typo in a script. Ends the process with the usage status for an unknown topic.
+    private static func checkHelpTopic(_ arguments: [String]) {
+        guard arguments.first == "help" else { return }
+        var command: ParsableCommand.Type = QwenKit.self
+        var path = "qwenkit"
+        for topic in arguments.dropFirst() where !topic.hasPrefix("-") {
+            let subcommands = command.configuration.subcommands
+            guard let next = subcommands.first(where: { $0._commandName == topic }) else {
+                let known = subcommands.map { $0._commandName }.joined(separator: ", ")
+                printError(raw: "Error: \(path) has no command '\(topic)'"
+                    + (known.isEmpty ? "\n" : " (its commands: \(known))\n"))
+                exitProcess(.usage)
+            }
+            command = next
+            path += " " + topic
+        }
     }
 
     /// The subcommand the first argument names (QwenKit itself for anything else): known before parsing, so

@@ -205,7 +205,7 @@ import Testing
         var testDescription: String { arguments.joined(separator: " ") }
     }
 
-    /// Flag errors are usage errors: status 64 (EX_USAGE, as ArgumentParser's ValidationError),
+    /// Flag errors are usage errors: status 2 (ExitStatus.usage, in every command),
     /// "Error: …" and the subcommand's usage on stderr, nothing on stdout.
     @Test(arguments: [
         UsageCase(arguments: ["encode", "--max-tokens", "3"], message: "--max-tokens needs --truncate or --chunk"),
@@ -222,7 +222,7 @@ import Testing
     ])
     func usageErrors(_ usage: UsageCase) throws {
         let run = try CLI.run(usage.arguments)
-        #expect(run.status == 64 && !run.signaled, "\(run)")
+        #expect(run.status == 2 && !run.signaled, "\(run)")
         #expect(run.stdout.isEmpty)
         #expect(run.stderrLines.first == "Error: " + usage.message, "\(run.stderrText)")
         #expect(run.stderrLines.contains { $0.hasPrefix("Usage: qwenkit \(usage.arguments[0]) ") }, "\(run.stderrText)")
@@ -232,7 +232,7 @@ import Testing
     /// tokenizer) and reported like the flag errors validate() finds.
     @Test func eodOutOfRange() throws {
         let run = try CLI.run(["encode", "--eod", "151646"], stdin: .text("hi"))
-        #expect(run.status == 64 && run.stdout.isEmpty, "\(run)")
+        #expect(run.status == 2 && run.stdout.isEmpty, "\(run)")
         #expect(run.stderrLines.first == "Error: --eod 151646 is not a token id (the vocabulary has ids 0...151645)")
         #expect(run.stderrLines.contains { $0.hasPrefix("Usage: qwenkit encode ") }, "\(run.stderrText)")
     }

@@ -35,7 +35,7 @@ import Testing
 
     @Test func badInput() throws {
         let dense = Self.golden("dense.f16.gguf")
-        try Self.expectRefused({ ["quantize", dense, $0 + "/out.gguf", "Q4_K_X"] }, status: 64) { _ in
+        try Self.expectRefused({ ["quantize", dense, $0 + "/out.gguf", "Q4_K_X"] }, status: 2) { _ in
             "Error: unknown type 'Q4_K_X'; valid types: Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K, F16, BF16, F32"
         }
         try Self.expectRefused({ ["quantize", dense, $0 + "/out.gguf", "Q4_K_M", "--no-fallback"] }) { _ in

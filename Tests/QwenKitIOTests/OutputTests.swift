@@ -159,3 +159,95 @@ struct OutputTests {
         }
     }
 }
+
+@Suite("outputs never replace inputs; temporary files are registered for interrupts")
+struct OutputGuardTests {
+    @Test("a claimed output cannot be read, and a file read cannot be claimed, whatever the spelling")
+    func outputsAndInputsNeverMeet() throws {
+        try withTemporaryDirectory { dir in
+            let input = "\(dir)/in.txt", output = "\(dir)/out.txt"
+            try writeFile(input, Array("input".utf8))
+            try writeFile(output, Array("old".utf8))
+            #expect(link(input, "\(dir)/hard.txt") == 0 && symlink(output, "\(dir)/soft.txt") == 0)
+
+            // Read first, then claimed under another name.
+            _ = try MappedFile(path: input)
+            #expect(throws: IOError.outputIsInput(path: "\(dir)/hard.txt", input: input)) { try OutputGuard.claim("\(dir)/hard.txt") }
+            #expect(throws: IOError.outputIsInput(path: "\(dir)/./in.txt", input: input)) { try openOutput(path: "\(dir)/./in.txt") }
+            // Claimed first, then read under another name, by either reader.
+            try OutputGuard.claim(output)
+            #expect(throws: IOError.outputIsInput(path: output, input: "\(dir)/soft.txt")) { try MappedFile(path: "\(dir)/soft.txt") }
+            #expect(throws: IOError.outputIsInput(path: output, input: output)) { try FileDescriptorSource(path: output) }
+            #expect(try readFile(input) == Array("input".utf8) && readFile(output) == Array("old".utf8))
+            #expect(try temporaryFiles(in: dir).isEmpty)
+            // A missing path, stdout and devices are never refused; the same output may be claimed twice.
+            try OutputGuard.claim("\(dir)/new.txt")
+            try OutputGuard.claim("-")
+            try OutputGuard.claim("/dev/null")
+            _ = try FileDescriptorSource(path: "/dev/null")
+            try OutputGuard.claim(output)
+        }
+    }
+
+    @Test("a file deleted and recreated (possibly on the same inode) is a new file")
+    func recycledInode() throws {
+        try withTemporaryDirectory { dir in
+            let path = "\(dir)/a.txt"
+            try writeFile(path, Array("one".utf8))
+            try OutputGuard.claim(path)
+            unlink(path)
+            usleep(10_000)  // a later change time, even on file systems with coarse timestamps
+            try writeFile(path, Array("two".utf8))
+            #expect(try MappedFile(path: path).count == 3)
+        }
+    }
+
+    @Test("an atomic output's temporary file is registered while it exists and withdrawn at commit or abandon")
+    func temporaryFilesAreRegistered() throws {
+        try withTemporaryDirectory { dir in
+            let committed = try AtomicOutputFile(path: "\(dir)/a.bin")
+            let abandoned = try AtomicOutputFile(path: "\(dir)/b.bin")
+            #expect(TemporaryFiles.registered.contains(committed.temporaryPath))
+            #expect(TemporaryFiles.registered.contains(abandoned.temporaryPath))
+            try committed.commit()
+            abandoned.abandon()
+            #expect(!TemporaryFiles.registered.contains(committed.temporaryPath))
+            #expect(!TemporaryFiles.registered.contains(abandoned.temporaryPath))
+            #expect(try directoryEntries(dir) == ["a.bin"])
+        }
+    }
+
+    @Test("a registration by hand is listed until withdrawn, and withdrawing leaves the file alone")
+    func registerAndWithdraw() throws {
+        try withTemporaryDirectory { dir in
+            // Only this test's files: other tests run in parallel and own theirs, so register by hand here.
+            let path = "\(dir)/scratch"
+            try writeFile(path, [1, 2, 3])
+            let registration = TemporaryFiles.register(path)
+            #expect(TemporaryFiles.registered.contains(path))
+            registration.withdraw()
+            #expect(!TemporaryFiles.registered.contains(path))
+            #expect(try directoryEntries(dir) == ["scratch"])
+        }
+    }
+
+    @Test("outputs that are not regular files: a FIFO is written in place, a socket is refused")
+    func specialOutputs() throws {
+        try withTemporaryDirectory { dir in
+            let fifo = "\(dir)/fifo"
+            #expect(mkfifo(fifo, 0o600) == 0)
+            // O_RDWR keeps the FIFO open for reading so the writer's open does not block.
+            let reader = open(fifo, O_RDWR | O_NONBLOCK)
+            defer { close(reader) }
+            let output = try openOutputFile(path: fifo)
+            #expect(output is FileDescriptorOutput)
+            try Array("through".utf8).withUnsafeBytes { try output.write($0) }
+            try output.commit()
+            var buffer = [UInt8](repeating: 0, count: 16)
+            let n = read(reader, &buffer, 16)
+            #expect(Array(buffer.prefix(max(n, 0))) == Array("through".utf8))
+            var info = stat()
+            #expect(lstat(fifo, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO)
+        }
+    }
+}

@@ -8,7 +8,7 @@ import ModelComparison
 import ModelInspection
 import QwenKitIO
 
-struct DiffCommand: ParsableCommand {
+struct DiffCommand: ParsableCommand, AnswersWithExitStatus {
     static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "Compare two models tensor by tensor, across formats, and two GGUF files' metadata.",
@@ -24,9 +24,9 @@ struct DiffCommand: ParsableCommand {
             conversion of a BF16 checkpoint is equal to it). NaN equals NaN and an infinity itself; a \
             NaN or infinity against anything else exceeds every tolerance.
 
-            Exit status: 0 when every tensor is in both models with the same shape and within the \
-            tolerance; 1 when one is missing, misshapen, not comparable or over the tolerance, or an input \
-            cannot be read; 64 for a usage error.
+            Exit status (as cmp's): 0 when every tensor is in both models with the same shape and within \
+            the tolerance; 1 when one is missing, misshapen, not comparable or over the tolerance; 2 when \
+            an input cannot be read, or for a usage error.
 
             Examples:
               qwenkit diff ./Qwen2-0.5B qwen2-0.5b-f32.gguf
@@ -77,6 +77,6 @@ struct DiffCommand: ParsableCommand {
         let out = ByteSink.standardOutput()
         try out.write(json ? diff.json().rendered() + "\n" : diff.text())
         try out.close()
-        if !diff.passed { throw ExitCode.failure }
+        if !diff.passed { throw ExitStatus.failure.exitCode }
     }
 }

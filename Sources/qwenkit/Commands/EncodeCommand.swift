@@ -70,7 +70,7 @@ struct EncodeCommand: ParsableCommand {
         try writer.finish()
         if writer.truncatedDocuments > 0 {
             printError("truncated \(writer.truncatedDocuments) of \(writer.documents) documents to \(maxTokens!) tokens")
-            throw ExitCode(3)
+            throw ExitStatus.truncated.exitCode
         }
     }
 }

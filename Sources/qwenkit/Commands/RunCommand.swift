@@ -35,7 +35,8 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The prompt text.", valueName: "text"))
     var prompt: String?
 
-    @Option(name: .long, help: ArgumentHelp("The prompt as token ids (comma- or space-separated), instead of --prompt.", valueName: "ids"))
+    @Option(name: .long, parsing: .unconditional,
+            help: ArgumentHelp("The prompt as token ids (comma- or space-separated), instead of --prompt.", valueName: "ids"))
     var tokens: String?
 
     @Flag(name: .long, help: "Wrap the prompt in the ChatML template (system and user turns, then the assistant's turn).")
@@ -44,19 +45,24 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("System message for --chat.", valueName: "text"))
     var system = "You are a helpful assistant."
 
-    @Option(name: .short, help: ArgumentHelp("Tokens to generate at most.", valueName: "n"))
+    // Numeric options parse their value unconditionally, so that `-n -5` is reported as a value out of range
+    // rather than as a missing value followed by an unknown flag.
+    @Option(name: .short, parsing: .unconditional,
+            help: ArgumentHelp("Tokens to generate at most (capped at what the context leaves).", valueName: "n"))
     var n = 128
 
-    @Option(name: .long, help: ArgumentHelp("Sampling temperature; 0 is greedy.", valueName: "t"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Sampling temperature; 0 is greedy.", valueName: "t"))
     var temp: Float = 0
 
-    @Option(name: .long, help: ArgumentHelp("Sample from the k most likely tokens only (0: all).", valueName: "k"))
+    @Option(name: .long, parsing: .unconditional,
+            help: ArgumentHelp("Sample from the k most likely tokens only (0: all).", valueName: "k"))
     var topK = 0
 
-    @Option(name: .long, help: ArgumentHelp("Sample from the smallest set of tokens whose probability reaches p (1: all).", valueName: "p"))
+    @Option(name: .long, parsing: .unconditional,
+            help: ArgumentHelp("Sample from the smallest set of tokens whose probability reaches p (1: all).", valueName: "p"))
     var topP: Float = 1
 
-    @Option(name: .long, help: ArgumentHelp("Random seed for sampling.", valueName: "n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Random seed for sampling.", valueName: "n"))
     var seed: UInt64 = 0
 
     @Option(name: .long, help: ArgumentHelp("Write the logits of every position to FILE (safetensors: tokens I32 [n], logits F32 [n, vocab]).", valueName: "file"),
@@ -66,7 +72,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Tokenizer to use instead of the model's own.", valueName: "path"), completion: .file())
     var tokenizer: String?
 
-    @Option(name: .long, help: ArgumentHelp("Threads (default: the CPU count).", valueName: "n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Threads (default: the CPU count).", valueName: "n"))
     var threads: Int?
 
     @Flag(name: [.short, .long], help: "No timing summary on stderr.")
@@ -81,19 +87,26 @@ struct RunCommand: ParsableCommand {
         if topK < 0 { throw ValidationError("--top-k must be at least 0") }
         if !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
         if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be between 1 and 1024") }
-        if let tokens, Self.parseIDs(tokens) == nil {
-            throw ValidationError("--tokens: expected non-negative integers separated by commas or spaces")
-        }
+        if let tokens { _ = try Self.parseIDs(tokens) }
     }
 
-    static func parseIDs(_ text: String) -> [UInt32]? {
+    /// The ids of --tokens; a field that is not an id says which and why.
+    static func parseIDs(_ text: String) throws(ValidationError) -> [UInt32] {
         let parts = text.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\n" || $0 == "\t" })
         var ids: [UInt32] = []
-        for p in parts {
-            guard let id = UInt32(p) else { return nil }
+        for (position, p) in parts.enumerated() {
+            guard let id = UInt32(p) else {
+                let integer = p.first == "-" ? p.dropFirst() : p[...]
+                if !integer.isEmpty && integer.allSatisfy({ $0.isASCII && $0.isNumber }) {
+                    throw ValidationError("--tokens: id \(p) at position \(position) is out of range (ids are 0...\(UInt32.max))")
+                }
+                throw ValidationError("--tokens: \(p.debugDescription) at position \(position) is not a token id "
+                    + "(expected non-negative integers separated by commas or spaces)")
+            }
             ids.append(id)
         }
-        return ids.isEmpty ? nil : ids
+        if ids.isEmpty { throw ValidationError("--tokens: no ids given") }
+        return ids
     }
 
     /// ChatML as Qwen2's chat template renders one system and one user turn with the generation prompt.
@@ -107,7 +120,7 @@ struct RunCommand: ParsableCommand {
         let tok = try loadModelTokenizer(model, override: tokenizer)
         var promptIDs: [UInt32]
         if let tokens {
-            promptIDs = Self.parseIDs(tokens)!
+            promptIDs = try Self.parseIDs(tokens)  // ids past the vocabulary: the session's first evaluate says so
         } else {
             let text = chat ? Self.chatML(system: system, user: prompt!) : prompt!
             promptIDs = []
@@ -117,6 +130,8 @@ struct RunCommand: ParsableCommand {
         }
         let ends = endTokenIDs(model, tokenizer: tok)
         // A prompt longer than the context is refused by the session's first evaluate (capacity is then the context).
+        // -n is capped at the context first, so that no sum can overflow.
+        let n = min(self.n, model.shape.contextLength)
         let capacity = min(promptIDs.count + n + 1, model.shape.contextLength)
         let workers = threadCount(threads)
         let session = try InferenceSession(model: model, capacity: capacity, threads: workers)

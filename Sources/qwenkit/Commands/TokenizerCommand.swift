@@ -45,7 +45,7 @@ struct TokenizerCommand: ParsableCommand {
             if output.hasSuffix(".zst") {
                 data = try data.withUnsafeBytes { try ZstdFrame.compress($0, level: level) }
             }
-            try writeFileAtomically(output, data)
+            try writeOutputFile(output, data)
         }
     }
 }

@@ -141,6 +141,6 @@ struct VerifyCommand: ParsableCommand, AnswersWithExitStatus {
         let out = ByteSink.standardOutput()
         try out.write(json ? report.json().rendered() + "\n" : report.text())
         try out.close()
-        if !report.passed { throw ExitCode.failure }
+        if !report.passed { throw ExitStatus.failure.exitCode }
     }
 }

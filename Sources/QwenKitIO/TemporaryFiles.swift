@@ -1,0 +1,48 @@
+import CTemporaryFiles
+
+/// The temporary files of this process, removed when it is interrupted.
+///
+/// Every file that exists only while a command runs (an output before it is renamed into place) is registered here
+/// while it exists. `installSignalHandlers()` makes SIGINT, SIGTERM and SIGHUP unlink all of them and end the
+/// process with status 130, 143 or 129; `removeAll()` does the same on any other early exit (a closed pipe, an
+/// error that ends the process without unwinding). The table and the handler are C (CTemporaryFiles) because a
+/// signal handler may only make async-signal-safe calls.
+public enum TemporaryFiles {
+    /// A registration; `withdraw()` it once the file is renamed or removed.
+    public struct Registration: Sendable {
+        let slot: Int32
+
+        /// Takes the file off the list (it was renamed into place, or its owner removed it).
+        public func withdraw() {
+            qwenkit_temporary_files_remove(slot)
+        }
+    }
+
+    /// Adds `path` to the files removed on an interrupt.
+    public static func register(_ path: String) -> Registration {
+        Registration(slot: path.withCString { qwenkit_temporary_files_add($0) })
+    }
+
+    /// Unlinks every registered file now.
+    public static func removeAll() {
+        qwenkit_temporary_files_unlink_all()
+    }
+
+    /// The files registered now (for tests and diagnostics).
+    public static var registered: [String] {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        while true {
+            let needed = Int(qwenkit_temporary_files_list(&buffer, Int32(buffer.count)))
+            if needed <= buffer.count {
+                return buffer[..<needed].split(separator: 0).map { String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+            }
+            buffer = [CChar](repeating: 0, count: needed)
+        }
+    }
+
+    /// SIGINT, SIGTERM and SIGHUP remove every registered file and end the process with 128 + the signal number.
+    /// A signal that was ignored when the process started (`nohup`) stays ignored.
+    public static func installSignalHandlers() {
+        qwenkit_temporary_files_install_signal_handlers()
+    }
+}

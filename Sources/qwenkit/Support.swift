@@ -1,3 +1,4 @@
+import ArgumentParser
 import QwenKitIO
 
 #if canImport(Glibc)
@@ -12,6 +13,16 @@ func writeOutputFile(_ path: String, _ data: [UInt8]) throws(IOError) {
     let sink = ByteSink(output: try openOutputFile(path: path))
     try sink.write(data)
     try sink.close()
+}
+
+/// The most threads any command starts (`--threads`).
+let maxThreads = 1024
+
+/// The one check of every command's `--threads`.
+func validateThreads(_ requested: Int?) throws(ValidationError) {
+    if let requested, requested < 1 || requested > maxThreads {
+        throw ValidationError("--threads must be between 1 and \(maxThreads)")
+    }
 }
 
 /// Worker threads: `requested`, or one per online CPU.

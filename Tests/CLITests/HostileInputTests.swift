@@ -235,6 +235,22 @@ import Darwin
         #expect(run.status == 2 && run.stdout.isEmpty && run.stderrLines.first == "Error: " + message, "\(run)")
     }
 
+    /// A negative number is a value out of range, named by its flag, in every command (not "Missing value").
+    @Test(arguments: [
+        (["encode", "--threads", "-1"], "--threads must be between 1 and 1024"),
+        (["quantize", gguf, "/tmp/unused.gguf", "Q8_0", "--threads", "-1"], "--threads must be between 1 and 1024"),
+        (["quantize", gguf, "/tmp/unused.gguf", "Q8_0", "--threads", "5000"], "--threads must be between 1 and 1024"),
+        (["inspect", gguf, "--threads", "-1"], "--threads must be between 1 and 1024"),
+        (["diff", gguf, gguf, "--tolerance", "-1"], "--tolerance must be a number, 0 or more"),
+        (["verify", gguf, "g", "--max-kl", "-1"], "--max-kl must be a number, 0 or more"),
+        (["verify", gguf, "g", "--worst", "-1"], "--worst must be at least 0"),
+        (["tokenizer", "compile", tokenizer, "-o", "/tmp/unused.zst", "--level", "-1"], "--level must be between 1 and 19"),
+    ])
+    func negativeNumbersAreNamed(_ arguments: [String], _ message: String) throws {
+        let run = try CLI.run(arguments)
+        #expect(run.status == 2 && run.stdout.isEmpty && run.stderrLines.first == "Error: " + message, "\(run)")
+    }
+
     @Test func tokenPastTheVocabulary() throws {
         let run = try CLI.run(["run", Self.gguf, "--tokens", "1,320", "-q"])
         #expect(run.status == 1 && run.stderrText

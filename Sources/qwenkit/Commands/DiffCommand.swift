@@ -44,7 +44,7 @@ struct DiffCommand: ParsableCommand, AnswersWithExitStatus {
     @Argument(help: ArgumentHelp("The second model, in any of the same forms.", valueName: "b"), completion: .file())
     var b: String
 
-    @Option(name: .long, help: ArgumentHelp("The largest max abs error a tensor may have and pass (default 0: values must be equal).",
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("The largest max abs error a tensor may have and pass (default 0: values must be equal).",
                                             valueName: "x"))
     var tolerance: Double?
 
@@ -55,12 +55,12 @@ struct DiffCommand: ParsableCommand, AnswersWithExitStatus {
     @Flag(name: .long, help: "Print one JSON document instead of text.")
     var json = false
 
-    @Option(name: .long, help: ArgumentHelp("Threads to compare with (default: all cores).", valueName: "n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Threads to compare with (default: all cores).", valueName: "n"))
     var threads: Int?
 
     func validate() throws {
         if let tolerance, !tolerance.isFinite || tolerance < 0 { throw ValidationError("--tolerance must be a number, 0 or more") }
-        if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be between 1 and 1024") }
+        try validateThreads(threads)
     }
 
     func run() throws {

@@ -47,11 +47,11 @@ struct InspectCommand: ParsableCommand {
     @Flag(name: .long, help: "Show long metadata arrays (tokens, merges) whole instead of their first items.")
     var full = false
 
-    @Option(name: .long, help: ArgumentHelp("Threads for --stats (default: all cores).", valueName: "n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Threads for --stats (default: all cores).", valueName: "n"))
     var threads: Int?
 
     func validate() throws {
-        if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be between 1 and 1024") }
+        try validateThreads(threads)
     }
 
     func run() throws {

@@ -36,7 +36,7 @@ struct QuantizeCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The file type (Q4_K_M, Q8_0, F16, ...).", valueName: "type"))
     var type: String
 
-    @Option(name: .long, help: ArgumentHelp("Encoding threads (default: the CPU count).", valueName: "n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Encoding threads (default: the CPU count).", valueName: "n"))
     var threads: Int?
 
     @Flag(name: .long, help: "Give every weight matrix the type's default type (no k-quant mix).")
@@ -61,7 +61,7 @@ struct QuantizeCommand: ParsableCommand {
         guard QuantizeType(name: type) != nil else {
             throw ValidationError("unknown type '\(type)'; valid types: \(QuantizeType.allCases.map(\.name).joined(separator: ", "))")
         }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try validateThreads(threads)
         for (flag, value) in [("--output-tensor-type", outputTensorType), ("--token-embedding-type", tokenEmbeddingType)] {
             if let value, Self.ggmlType(value) == nil {
                 throw ValidationError("unknown \(flag) '\(value)'; valid: \(Self.tensorTypes.map(\.name).joined(separator: ", "))")

@@ -86,7 +86,7 @@ struct RunCommand: ParsableCommand {
         if !(temp >= 0) || !temp.isFinite { throw ValidationError("--temp must be a number of at least 0") }
         if topK < 0 { throw ValidationError("--top-k must be at least 0") }
         if !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
-        if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be between 1 and 1024") }
+        try validateThreads(threads)
         if let tokens { _ = try Self.parseIDs(tokens) }
     }
 

@@ -32,7 +32,7 @@ struct TokenizerCommand: ParsableCommand {
 
         // Level 3 decompresses twice as fast as 19 here (817 vs 415 MB/s on Qwen2's compact form, 3.2 vs
         // 3.0 MB): start-up time matters more than 7% of size.
-        @Option(name: .long, help: ArgumentHelp("zstd level for a .zst output (1-19).", valueName: "n"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("zstd level for a .zst output (1-19).", valueName: "n"))
         var level: Int32 = 3
 
         func validate() throws {

@@ -40,7 +40,7 @@ struct VerifyCommand: ParsableCommand, AnswersWithExitStatus {
               completion: .file(extensions: ["safetensors"]))
     var goldens: [String]
 
-    @Option(name: .long, help: ArgumentHelp("Threads (default: the CPU count).", valueName: "n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Threads (default: the CPU count).", valueName: "n"))
     var threads: Int?
 
     @Flag(name: .long, help: "Print one JSON document instead of text.")
@@ -49,30 +49,30 @@ struct VerifyCommand: ParsableCommand, AnswersWithExitStatus {
     @Option(name: .long, help: ArgumentHelp("Use the default thresholds of this weight type (Q4_K, Q4_K_M, F16, ...).", valueName: "type"))
     var type: String?
 
-    @Option(name: .long, help: ArgumentHelp("Largest |golden − ours| over all logits.", valueName: "x"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Largest |golden − ours| over all logits.", valueName: "x"))
     var maxAbsError: Double?
 
-    @Option(name: .long, help: ArgumentHelp("Smallest cosine similarity of all logits.", valueName: "x"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Smallest cosine similarity of all logits.", valueName: "x"))
     var minCosine: Double?
 
-    @Option(name: .long, help: ArgumentHelp("Smallest fraction of positions whose top-1 ids agree.", valueName: "x"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Smallest fraction of positions whose top-1 ids agree.", valueName: "x"))
     var minTop1: Double?
 
-    @Option(name: .long, help: ArgumentHelp("Smallest mean top-5 overlap (fraction).", valueName: "x"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Smallest mean top-5 overlap (fraction).", valueName: "x"))
     var minTop5: Double?
 
-    @Option(name: .long, help: ArgumentHelp("Largest mean KL(golden || ours) per position, in nats.", valueName: "x"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Largest mean KL(golden || ours) per position, in nats.", valueName: "x"))
     var maxMeanKl: Double?
 
-    @Option(name: .long, help: ArgumentHelp("Largest KL at any position, in nats.", valueName: "x"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Largest KL at any position, in nats.", valueName: "x"))
     var maxKl: Double?
 
-    @Option(name: .long, help: ArgumentHelp("Worst positions to list.", valueName: "n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Worst positions to list.", valueName: "n"))
     var worst = 5
 
     func validate() throws {
         if goldens.isEmpty { throw ValidationError("give at least one golden logits file") }
-        if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be between 1 and 1024") }
+        try validateThreads(threads)
         if worst < 0 { throw ValidationError("--worst must be at least 0") }
         if let type, Self.thresholdType(named: type) == nil {
             throw ValidationError("unknown weight type '\(type)'; give a ggml type (F32, F16, BF16, Q8_0, Q4_K, ...) or a quantize type (Q4_K_M, ...)")

@@ -34,12 +34,12 @@ struct FramingOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Invalid UTF-8 in the input: error (fail, naming the byte offset) or replace (U+FFFD, as Python's errors=\"replace\").", valueName: "mode"))
     var invalid: InvalidUTF8Policy = .error
 
-    @Option(name: .long, help: ArgumentHelp("Threads to encode with (default: all cores).", valueName: "n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Threads to encode with (default: all cores).", valueName: "n"))
     var threads: Int?
 
     func validate() throws {
         if lines && jsonl != nil { throw ValidationError("--lines and --jsonl cannot be used together") }
-        if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be between 1 and 1024") }
+        try validateThreads(threads)
         if let jsonl, jsonl.isEmpty { throw ValidationError("--jsonl needs a field name") }
     }
 

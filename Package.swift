@@ -87,6 +87,6 @@ let package = Package(
         .testTarget(name: "Qwen2RuntimeTests",
                     dependencies: ["Qwen2Runtime", "Verification", "Conversion", "ModelFiles", "Quantization", "Quantize", "QwenKitIO"]),
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "ModelFiles", "QwenKitIO"]),
-        .testTarget(name: "CLITests", dependencies: ["qwenkit", "QwenKitIO"], exclude: ["Snapshots"]),
+        .testTarget(name: "CLITests", dependencies: ["qwenkit", "QwenKitIO", "ModelFiles"], exclude: ["Snapshots"]),
     ]
 )

@@ -136,14 +136,18 @@ enum CLI {
         }
     }
 
-    /// Runs a shell command line (for pipes); `$QWENKIT` is the binary.
-    static func shell(_ script: String, in directory: String) throws -> RunResult {
+    /// Runs a shell command line (for pipes); `$QWENKIT` is the binary, and `qwenkit` runs it too (its directory
+    /// is first on PATH).
+    static func shell(_ script: String, in directory: String, environment: [String: String] = [:]) throws -> RunResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = ["-c", script]
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         var env = ProcessInfo.processInfo.environment
         env["QWENKIT"] = try binary()
+        env["PATH"] = URL(fileURLWithPath: try binary()).deletingLastPathComponent().path + ":" + (env["PATH"] ?? "/usr/bin:/bin")
+        env["COLUMNS"] = "80"
+        for (k, v) in environment { env[k] = v }
         process.environment = env
         let outPath = directory + "/.shell-stdout", errPath = directory + "/.shell-stderr"
         try writeFile(outPath, [])

@@ -61,8 +61,10 @@ struct EncodeCommand: ParsableCommand {
         let limit: LengthLimit = truncate ? .truncate(maxTokens!) : chunk ? .chunk(maxTokens!) : .none
         let inputs = files.isEmpty ? ["-"] : files
         let sink = try openOutput(path: output)
+        // With several inputs a chunk record names its input too, whatever the framing: each input's
+        // documents count from 0, so without it two inputs' records would run together when decoded.
         let writer = TokenOutputWriter(sink: sink, format: format, limit: limit, eod: eod, tokenizer: tokenizer,
-                                       multipleInputs: inputs.count > 1 && framingOptions.framing != .whole)
+                                       multipleInputs: inputs.count > 1)
         try runCorpus(inputs: inputs, tokenizer: tokenizer, options: options, consumer: writer, label: "encode")
         try writer.finish()
         if writer.truncatedDocuments > 0 {

@@ -32,7 +32,7 @@ public final class Tokenizer: Sendable {
         self.addedMatcher = AddedTokenMatcher(addedTokens)
         self.normalizesNFC = normalizesNFC
         self.pattern = pattern
-        self.regex = pattern == Tokenizer.qwen2Pattern ? nil : try PCRE2Regex(pattern)
+        self.regex = pattern == Tokenizer.qwen2Pattern ? nil : try Tokenizer.compileSplitPattern(pattern)
         var special = [Bool](repeating: false, count: model.tokens.count)
         var has = [Bool](repeating: false, count: model.tokens.count)
         for id in 0..<model.tokens.count where !model.tokens.tokenBytes(id).isEmpty { has[id] = true }
@@ -42,6 +42,17 @@ public final class Tokenizer: Sendable {
         }
         self.isSpecial = special
         self.hasToken = has
+    }
+
+    /// Compiles a Split pretokenizer pattern, refusing one that can match the empty string: pieces are
+    /// the matches and the gaps between them, and an empty match is neither (Qwen2's, GPT-2's and
+    /// Llama 3's patterns never match empty).
+    static func compileSplitPattern(_ pattern: String) throws(TokenizerError) -> PCRE2Regex {
+        let regex = try PCRE2Regex(pattern)
+        guard !regex.canMatchEmpty else {
+            throw TokenizerError.invalidTokenizer("pretokenizer regex \"\(pattern)\" can match the empty string (not supported: every match must be at least one character)")
+        }
+        return regex
     }
 
     /// Number of ids (the largest id + 1).

@@ -142,6 +142,117 @@ import Darwin
     }
 }
 
+/// `encode --max-tokens N --chunk` and back: decode joins each document's chunk records (a character
+/// split between two records comes out whole) and gives back the exact input, in every format encode
+/// writes records in; what it cannot place it refuses by name.
+@Suite struct ChunkedDecodeTests {
+    // "👍" is split across two tokens (F0 9F 91 | 8D), so with small N records end inside a character.
+    static let documentA = "Hello, world! naïve 👍🏽 中文字符\n\tsecond line, with <|endoftext|> in it\n\n"
+    static let documentB = "Another input: ünïcödé 🎉 and more words than one record holds."
+    static let lines = ["first line 👍🏽", "", "中文字符 and naïve text", "<|im_start|>user", "last"]
+
+    /// Encodes `input` (a file in `dir`) with `options`, then decodes the output with `decodeOptions`.
+    static func roundTrip(_ encodeOptions: [String], _ files: [String], decode decodeOptions: [String],
+                          stream: Bool = false) throws -> (encoded: RunResult, decoded: RunResult) {
+        let encoded = try CLI.run(["encode"] + encodeOptions + files)
+        let decoded = try CLI.run(["decode"] + decodeOptions + (stream ? ["--stream"] : []), stdin: .bytes(encoded.stdout))
+        return (encoded, decoded)
+    }
+
+    @Test func everyFormatRoundTrips() throws {
+        try withTemporaryDirectory { dir in
+            let a = dir + "/a.txt", b = dir + "/b.txt", l = dir + "/lines.txt", j = dir + "/records.jsonl"
+            try writeFile(a, Self.documentA)
+            try writeFile(b, Self.documentB)
+            try writeFile(l, Self.lines.map { $0 + "\n" }.joined())
+            let records = Self.lines.map { text -> String in
+                let data = try! JSONSerialization.data(withJSONObject: ["text": text, "id": text.count], options: [.sortedKeys])
+                return String(decoding: data, as: UTF8.self) + "\n"
+            }
+            try writeFile(j, records.joined())
+            var checked = 0
+            for n in ["1", "2", "3", "7", "1000"] {
+                for format in ["text", "jsonl"] {
+                    let chunk = ["--max-tokens", n, "--chunk", "--format", format]
+                    // One whole document, and two inputs (each a document): the exact bytes back.
+                    for (files, expected) in [([a], Self.documentA), ([a, b], Self.documentA + Self.documentB)] {
+                        for stream in [false, true] {
+                            let (encoded, decoded) = try Self.roundTrip(chunk, files, decode: ["--format", format, "--no-newline"], stream: stream)
+                            #expect(encoded.status == 0 && encoded.stderr.isEmpty, "\(encoded)")
+                            #expect(decoded.status == 0 && decoded.stderr.isEmpty, "\(decoded)")
+                            #expect(decoded.stdoutText == expected, "N \(n) \(format) \(files.count) inputs stream \(stream): \(describeFirstDifference(expected: Array(expected.utf8), actual: decoded.stdout))")
+                            checked += 1
+                        }
+                    }
+                    // --lines (several inputs too) and --jsonl: a document per line, each followed by a newline.
+                    let perLine = Self.lines.map { $0 + "\n" }.joined()
+                    for (framing, files, expected) in [(["--lines"], [l], perLine), (["--lines"], [l, l], perLine + perLine),
+                                                       (["--jsonl", "text"], [j], perLine)] {
+                        let (encoded, decoded) = try Self.roundTrip(framing + chunk, files, decode: ["--format", format])
+                        #expect(encoded.status == 0 && decoded.status == 0 && decoded.stderr.isEmpty, "\(encoded)\n\(decoded)")
+                        #expect(decoded.stdoutText == expected, "N \(n) \(format) \(framing) \(files.count) inputs: \(describeFirstDifference(expected: Array(expected.utf8), actual: decoded.stdout))")
+                        checked += 1
+                    }
+                    // --eod closes each document's last record; --skip-special leaves it (and the text's own
+                    // special tokens) out.
+                    let (encoded, decoded) = try Self.roundTrip(["--lines", "--eod", "<|endoftext|>"] + chunk, [l], decode: ["--format", format])
+                    #expect(encoded.status == 0 && decoded.status == 0, "\(encoded)\n\(decoded)")
+                    #expect(decoded.stdoutText == Self.lines.map { $0 + "<|endoftext|>\n" }.joined(), "N \(n) \(format) --eod")
+                    checked += 1
+                }
+            }
+            #expect(checked == 5 * 2 * 8)
+            // u32 has no records: encode refuses --chunk there (BadInputTests has the message), and
+            // pieces, for people, is not something decode reads; both say so by name.
+            let u32 = try CLI.run(["encode", "--max-tokens", "3", "--chunk", "--format", "u32", a])
+            #expect(u32.status == 64 && u32.stdout.isEmpty && u32.stderrLines.first == "Error: --chunk needs --format text, jsonl or pieces (u32 has no records)", "\(u32)")
+            let pieces = try Self.roundTrip(["--max-tokens", "3", "--chunk", "--format", "pieces"], [a], decode: ["--format", "pieces"]).decoded
+            #expect(pieces.status == 64 && pieces.stdout.isEmpty, "\(pieces)")
+            #expect(pieces.stderrLines.first == "Error: The value 'pieces' is invalid for '--format <format>'. Please provide one of 'text', 'jsonl' or 'u32'.", "\(pieces)")
+        }
+    }
+
+    /// Before, the document index in front of a text chunk record was read as an id ("0<TAB>9707" gave
+    /// "!Hello"); and records joined, a document's text is whole again.
+    @Test func textChunkRecordIndexIsNotAnID() throws {
+        let run = try CLI.run(["decode"], stdin: .text("0\t9707 11\n0\t1879 0\n1\t\n2\t9707\n"))
+        #expect(run.status == 0 && run.stderr.isEmpty, "\(run)")
+        #expect(run.stdoutText == "Hello, world!\n\nHello\n")
+        let inputs = try CLI.run(["decode"], stdin: .text("0\t0\t9707\n0\t0\t11\n0\t1\t1879\n1\t0\t0\n"))
+        #expect(inputs.status == 0 && inputs.stdoutText == "Hello,\n world\n!\n", "\(inputs)")
+    }
+
+    /// Records that cannot be placed are refused, naming the line: text records out of document order,
+    /// a JSONL chunk that does not follow the one before, a tab anywhere but after an index.
+    @Test func unplaceableRecordsAreRefused() throws {
+        let cases: [(format: String, input: String, message: String)] = [
+            ("text", "0\t9707\n1\t11\n0\t1879\n",
+             "qwenkit: <stdin>: line 3: a record of document 0 after one of document 1 (chunk records are in document order; decode the outputs of separate encode runs as separate files)"),
+            ("text", "1\t0\t9707\n0\t3\t11\n",
+             "qwenkit: <stdin>: line 2: a record of document 3 of input 0 after one of document 0 of input 1 (chunk records are in document order; decode the outputs of separate encode runs as separate files)"),
+            ("text", "9707\t11\n0\t1\t2\t3\n",
+             "qwenkit: <stdin>: line 2: a tab that does not end a document index (text ids are separated by spaces; a chunk record of encode --chunk is [input<TAB>]document<TAB>ids)"),
+            ("text", "9707 \t11\n",
+             "qwenkit: <stdin>: line 1: a tab that does not end a document index (text ids are separated by spaces; a chunk record of encode --chunk is [input<TAB>]document<TAB>ids)"),
+            ("jsonl", #"{"doc":0,"chunk":0,"ids":[9707]}"# + "\n" + #"{"doc":0,"chunk":2,"ids":[11]}"# + "\n",
+             "qwenkit: <stdin>: line 2: chunk 2 of document 0 does not follow chunk 1 of it (records missing or out of order)"),
+            ("jsonl", #"{"doc":0,"chunk":0,"ids":[9707]}"# + "\n" + #"{"doc":1,"chunk":1,"ids":[11]}"# + "\n",
+             "qwenkit: <stdin>: line 2: chunk 1 of document 1 does not follow chunk 0 of it (records missing or out of order)"),
+            ("jsonl", #"{"ids":[9707]}"# + "\n" + #"{"input":1,"doc":0,"chunk":1,"ids":[11]}"# + "\n",
+             "qwenkit: <stdin>: line 2: chunk 1 of document 0 of input 1 does not follow chunk 0 of it (records missing or out of order)"),
+            ("jsonl", #"{"chunk":0,"ids":[9707]}"# + "\n",
+             "qwenkit: <stdin>: line 1: a \"chunk\" member without \"doc\""),
+        ]
+        for c in cases {
+            let run = try CLI.run(["decode", "--format", c.format], stdin: .text(c.input))
+            #expect(run.status == 1 && !run.signaled && run.stderrText == c.message + "\n", "\(run)")
+        }
+        // Members after "ids" are the input record's own, not an index: a record is a document.
+        let own = try CLI.run(["decode", "--format", "jsonl"], stdin: .text(#"{"ids":[9707],"doc":5,"chunk":3}"# + "\n" + #"{"doc":"x","ids":[11]}"# + "\n"))
+        #expect(own.status == 0 && own.stdoutText == "Hello\n,\n", "\(own)")
+    }
+}
+
 /// Reads from `fd` until `atLeast` bytes have arrived, end of file, or `timeout` seconds.
 func readAvailable(_ fd: Int32, atLeast: Int, timeout: Double) -> [UInt8] {
     var got: [UInt8] = []

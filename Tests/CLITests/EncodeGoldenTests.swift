@@ -85,6 +85,20 @@ import Testing
         expectDocuments(documents, match: Golden.all, "encode --format u32 --eod 151643")
     }
 
+    /// `--eod` also takes an added token's text, as its help says: `<|endoftext|>` is 151643 and
+    /// `<|im_end|>` 151645, in every format (u32 is where it matters most).
+    @Test func eodByAddedTokenName() throws {
+        let twoLines = "Hello, world!\nHello, world!\n"
+        let byName = try CLI.run(["encode", "--lines", "--eod", "<|endoftext|>"], stdin: .text(twoLines))
+        #expect(byName.status == 0 && byName.stderr.isEmpty, "\(byName)")
+        #expect(byName.stdoutText == "9707 11 1879 0 151643\n9707 11 1879 0 151643\n")
+        let u32 = try CLI.run(["encode", "--lines", "--format", "u32", "--eod", "<|im_end|>"], stdin: .text(twoLines))
+        #expect(u32.status == 0 && u32.stderr.isEmpty, "\(u32)")
+        #expect(u32.stdout == littleEndianBytes([9707, 11, 1879, 0, 151645, 9707, 11, 1879, 0, 151645]))
+        let byNumber = try CLI.run(["encode", "--lines", "--eod", "151643"], stdin: .text(twoLines))
+        #expect(byNumber.stdout == byName.stdout, "\(byNumber)")
+    }
+
     /// `--lines` on a plain text file of the goldens that have no line break inside (U+2028, U+0085
     /// and other separators stay inside their line), with an empty line among them.
     @Test func linesMatchGoldens() throws {

@@ -57,6 +57,41 @@ import Testing
         expectError(replacing("\"behavior\": \"Isolated\"", "\"behavior\": \"Removed\""), containing: "Isolated")
     }
 
+    /// tokenizer.json with Qwen2's Split regex replaced by `pattern` (as tokenizer.json spells it, unescaped).
+    static func withSplitPattern(_ pattern: String) -> [UInt8] {
+        let s = String(decoding: json, as: UTF8.self)
+        func escaped(_ p: String) -> String { p.replacingOccurrences(of: "\\", with: "\\\\") }
+        let qwen2 = "\"Regex\": \"" + escaped(Tokenizer.qwen2Pattern) + "\""
+        precondition(s.contains(qwen2))
+        return Array(s.replacingOccurrences(of: qwen2, with: "\"Regex\": \"" + escaped(pattern) + "\"").utf8)
+    }
+
+    /// A Split regex that can match the empty string would make pieces out of nothing (before the
+    /// refusal, "ab cd xyz" under `\s*` encoded as "a|ab| |c|cd| |x|xy|xyz"): refused at load, naming it.
+    @Test func splitRegexMatchingTheEmptyStringIsRefused() {
+        for pattern in [#"\s*"#, "a*", "(?=x)", "(?!x)", "(?<=x)", #"\p{L}+|\s*"#, #"(?:\p{L}+)?"#, "x{0,3}", "()", #"\b"#, "$"] {
+            #expect(throws: TokenizerError.unreadable(path: "tokenizer.json", reason: "pretokenizer regex \"\(pattern)\" can match the empty string (not supported: every match must be at least one character)")) {
+                try load(Self.withSplitPattern(pattern))
+            }
+        }
+    }
+
+    /// Patterns whose matches are never empty still load and cut text into pieces that cover it once:
+    /// GPT-2's (a bare ByteLevel pretokenizer), Llama 3's, and Qwen2's own run by PCRE2.
+    @Test func splitRegexesThatNeverMatchEmptyLoad() throws {
+        let llama3 = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+        let text = Array("ab cd  xyz's 12345\n\n\tend".utf8)
+        for pattern in [Tokenizer.gpt2Pattern, llama3, #"\p{L}+|\s+"#] {
+            let tokenizer = try load(Self.withSplitPattern(pattern))
+            #expect(tokenizer.pattern == pattern)
+            var pieces: [[UInt8]] = []
+            try text.withUnsafeBufferPointer { b in try tokenizer.makeEncoder().forEachPiece(b) { pieces.append(Array($0)) } }
+            #expect(pieces.joined().elementsEqual(text), "\(pattern): \(pieces.map { String(decoding: $0, as: UTF8.self) })")
+        }
+        #expect(try !Tokenizer.compileSplitPattern(Tokenizer.qwen2Pattern).canMatchEmpty)
+        #expect(try load(Self.json).pattern == Tokenizer.qwen2Pattern)
+    }
+
     @Test func unknownMergeTokenIsNamed() {
         let s = String(decoding: Self.json, as: UTF8.self)
         // The first merge in array form is ["Ġ", "Ġ"].

@@ -3,31 +3,38 @@
 // embedded in the binary in this form, zstd-compressed (Sources/CQwenKitData); `qwenkit tokenizer
 // compile` writes it for any tokenizer, and a test checks the embedded copy against the source files.
 //
-// Layout (little-endian), version 2. The hash tables are stored as built, so the hash functions in
-// MergeTable and TokenTable are part of the format: changing either means a new version.
-//   "QTOK"  u32 version  u32 flags (bit 0: NFC)  u32 patternLength  pattern bytes
-//   u32 idCount  u32 modelTokenCount  u32 offsets[idCount + 1]  token bytes[offsets[idCount]]
-//   u8 pure[idCount] (1: the token's text was all byte-level characters)
-//   u32 byteTokens[256]
-//   u32 mergeSlotWords  u64 mergeSlots[mergeSlotWords]      (MergeTable.slots)
-//   u32 wholeSlotCount  u32 wholeSlots[wholeSlotCount]      (BPEModel.wholePieces.slots)
-//   u32 addedCount  (u32 id, u8 flags (special, lstrip, rstrip, normalized), u32 length, bytes)[addedCount]
+// Layout (little-endian), version 4: a header that names the format and vouches for the rest, then the
+// contents. The hash tables are stored as built, so the hash functions in MergeTable and TokenTable are
+// part of the format: changing either means a new version. (Version 3 was a layout withdrawn in
+// November 2026; 4 skips it so that no file of it is taken for this one.)
+//   header    "QTOK"  u32 version  u64 contentLength  u64 XXH64(contents, seed 0)
+//   contents  u32 flags (bit 0: NFC)  u32 patternLength  pattern bytes
+//             u32 idCount  u32 modelTokenCount  u32 offsets[idCount + 1]  token bytes[offsets[idCount]]
+//             u8 pure[idCount] (1: the token's text was all byte-level characters)
+//             u32 byteTokens[256]
+//             u32 mergeSlotWords  u64 mergeSlots[mergeSlotWords]      (MergeTable.slots)
+//             u32 wholeSlotCount  u32 wholeSlots[wholeSlotCount]      (BPEModel.wholePieces.slots)
+//             u32 addedCount  (u32 id, u8 flags (special, lstrip, rstrip, normalized), u32 length, bytes)[addedCount]
+// The header's fields are each checked exactly, and the checksum before anything in the contents is
+// read, so a damaged file (a flipped bit, a truncated copy, bytes appended) is refused as such wherever
+// the damage is. A .qtok may be stored uncompressed, so zstd's own checksum would not be enough.
 
 import QwenKitIO
 
 enum CompactTokenizerFormat {
     static let magic: [UInt8] = Array("QTOK".utf8)
-    static let version: UInt32 = 2
+    static let version: UInt32 = 4
+    /// Magic, version, content length, checksum.
+    static let headerSize = 4 + 4 + 8 + 8
 
     static func encode(_ tokenizer: Tokenizer) -> [UInt8] {
-        var out: [UInt8] = magic
+        var out: [UInt8] = []
         func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
         func u32(_ v: Int) { u32(UInt32(v)) }
         func words<T: FixedWidthInteger>(_ a: [T]) {
             u32(a.count)
             for v in a { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
         }
-        u32(version)
         u32(tokenizer.normalizesNFC ? 1 : 0)
         let pattern = Array(tokenizer.pattern.utf8)
         u32(pattern.count)
@@ -49,23 +56,54 @@ enum CompactTokenizerFormat {
             u32(t.content.count)
             out.append(contentsOf: t.content)
         }
-        return out
+        var file = magic
+        file.reserveCapacity(headerSize + out.count)
+        withUnsafeBytes(of: version.littleEndian) { file.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt64(out.count).littleEndian) { file.append(contentsOf: $0) }
+        withUnsafeBytes(of: out.withUnsafeBytes { XXH64.hash($0) }.littleEndian) { file.append(contentsOf: $0) }
+        return file + out
     }
 
-    /// Decodes a compact tokenizer held in memory (uncompressed).
+    /// Decodes a compiled tokenizer held in memory (uncompressed): the header, the checksum of the
+    /// contents, then the contents, each array read straight into its final storage.
     static func decode(_ data: UnsafeRawBufferPointer, name: String) throws(TokenizerError) -> Tokenizer {
-        try decode(UnownedMemorySource(data, name: name), name: name)
+        func refuse(_ reason: String) -> TokenizerError { .unreadable(path: name, reason: reason) }
+        func field<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> T {
+            T(littleEndian: data.loadUnaligned(fromByteOffset: offset, as: T.self))
+        }
+        guard data.count >= magic.count, data.prefix(magic.count).elementsEqual(magic) else {
+            throw refuse("not a compiled tokenizer (bad magic)")
+        }
+        guard data.count >= headerSize else {
+            throw refuse("truncated compiled tokenizer (\(data.count) bytes, less than its \(headerSize)-byte header)")
+        }
+        let v = field(4, UInt32.self)
+        guard v == version else {
+            throw refuse("compiled tokenizer version \(v) is not supported (this qwenkit reads version \(version)); compile it again with `qwenkit tokenizer compile`")
+        }
+        let declared = field(8, UInt64.self)
+        let contents = UnsafeRawBufferPointer(rebasing: data[headerSize...])
+        let actual = UInt64(contents.count)
+        guard declared <= actual else {
+            throw refuse("truncated compiled tokenizer (\(actual) bytes of contents, the header says \(declared))")
+        }
+        guard declared == actual else {
+            throw refuse("corrupt compiled tokenizer (\(actual - declared) byte\(actual - declared == 1 ? "" : "s") after the \(declared) bytes of contents the header declares)")
+        }
+        guard XXH64.hash(contents) == field(16, UInt64.self) else { throw refuse("corrupt compiled tokenizer (checksum mismatch)") }
+        do {
+            return try decodeContents(UnownedMemorySource(contents, name: name), name: name)
+        } catch {
+            // The checksum held, so the file is as it was written: a tokenizer this build cannot use.
+            if case .invalidTokenizer(let why) = error { throw refuse(why) }
+            throw error
+        }
     }
 
-    /// Decodes a compact tokenizer from a stream: each array is read straight into its final storage
-    /// (for the embedded copy, straight out of the zstd decoder), so loading touches each byte once.
-    static func decode(_ source: any ByteSource, name: String) throws(TokenizerError) -> Tokenizer {
+    /// Reads the contents that follow the header (their checksum already checked), every length still
+    /// bounded: a file written by a faulty build is refused, not trusted.
+    private static func decodeContents(_ source: UnownedMemorySource, name: String) throws(TokenizerError) -> Tokenizer {
         var r = SectionReader(source: source, name: name)
-        guard try r.bytes(4) == magic else { throw TokenizerError.unreadable(path: name, reason: "not a compact tokenizer (bad magic)") }
-        let v = try r.u32()
-        guard v == version else {
-            throw TokenizerError.unreadable(path: name, reason: "compact tokenizer version \(v) is not supported (expected \(version)); compile it again from tokenizer.json")
-        }
         let flags = try r.u32()
         let patternLength = Int(try r.u32())
         guard patternLength <= 1 << 16 else { throw r.corrupt("pattern length \(patternLength)") }
@@ -97,6 +135,7 @@ enum CompactTokenizerFormat {
             guard Int(id) < idCount else { throw r.corrupt("added token id \(id)") }
             added.append(AddedToken(id: id, content: content, special: f & 1 != 0, lstrip: f & 2 != 0, rstrip: f & 4 != 0, normalized: f & 8 != 0))
         }
+        guard Int64(r.offset) == source.inputSize else { throw r.corrupt("\(source.inputSize! - Int64(r.offset)) bytes left after the added tokens") }
         let model = BPEModel(tokens: tokens, wholePieces: whole, merges: merges, byteTokens: byteTokens,
                              modelTokenCount: modelTokenCount, byteLevelPure: pure)
         return try Tokenizer(model: model, addedTokens: added, normalizesNFC: flags & 1 != 0, pattern: pattern)
@@ -109,7 +148,7 @@ struct SectionReader {
     let source: any ByteSource
     let name: String
     var offset = 0
-    /// No compact tokenizer comes near this (Qwen2's is 7 MB).
+    /// No compiled tokenizer comes near this (Qwen2's is 7 MB).
     static let maximumSize = 1 << 30
 
     init(source: any ByteSource, name: String) {
@@ -118,7 +157,7 @@ struct SectionReader {
     }
 
     func corrupt(_ what: String) -> TokenizerError {
-        .unreadable(path: name, reason: "corrupt compact tokenizer (\(what))")
+        .unreadable(path: name, reason: "corrupt compiled tokenizer (\(what))")
     }
 
     /// Fills `buffer` completely or throws.
@@ -129,7 +168,7 @@ struct SectionReader {
             throw TokenizerError.unreadable(path: name, reason: error.reasonWithoutPath)
         }
         guard n == buffer.count else {
-            throw TokenizerError.unreadable(path: name, reason: "truncated compact tokenizer (needs \(buffer.count) bytes at offset \(offset), has \(n))")
+            throw TokenizerError.unreadable(path: name, reason: "truncated compiled tokenizer (needs \(buffer.count) bytes at offset \(offset), has \(n))")
         }
         offset += n
     }

@@ -7,6 +7,11 @@ public final class PCRE2Regex: @unchecked Sendable {  // the compiled code is re
     let code: OpaquePointer
     public let pattern: String
     public let isJIT: Bool
+    /// PCRE2_INFO_MATCHEMPTY: some match could be empty. Conservative (true for any pattern with a
+    /// path that consumes nothing, lookarounds included, and for some PCRE2 cannot analyse, such as
+    /// back references), never false for a pattern that can match empty. (PCRE2_INFO_MINLENGTH would
+    /// not do: it bounds the subject, so `(?=x)` has minimum length 1 yet matches empty.)
+    public let canMatchEmpty: Bool
 
     /// Compiles `pattern` (Oniguruma dialect, as tokenizer.json holds it) with UTF and UCP (Unicode
     /// properties and case folding), and JIT-compiles it where available.
@@ -27,6 +32,8 @@ public final class PCRE2Regex: @unchecked Sendable {  // the compiled code is re
         code = compiled
         self.pattern = pattern
         isJIT = pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE)) == 0
+        var matchEmpty: UInt32 = 1
+        canMatchEmpty = pcre2_pattern_info_8(compiled, UInt32(PCRE2_INFO_MATCHEMPTY), &matchEmpty) != 0 || matchEmpty != 0
     }
 
     deinit { pcre2_code_free_8(code) }
@@ -78,13 +85,18 @@ public final class PCRE2Matcher {
             if rc == PCRE2_ERROR_NOMATCH { break }
             if rc < 0 { throw TokenizerError.regexFailure(code: rc, offset: position) }
             let start = ovector[0], end = ovector[1]
-            if start > emitted { body(emitted, start) }
+            if start > emitted {
+                body(emitted, start)
+                emitted = start
+            }
             if end > start {
                 body(start, end)
                 emitted = end
                 position = end
             } else {
-                // An empty match yields nothing; step over one character.
+                // Not reached through Tokenizer, which refuses patterns that can match the empty string
+                // (HF's pieces around an empty match are not something we reproduce). Should one match
+                // empty, it yields nothing and the search steps over one character; no byte is emitted twice.
                 position = end + 1
                 while position < length && base[position] & 0xC0 == 0x80 { position += 1 }
             }

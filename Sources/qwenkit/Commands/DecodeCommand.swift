@@ -9,8 +9,11 @@ struct DecodeCommand: ParsableCommand {
         discussion: """
             Input is what `qwenkit encode` writes: --format text (one document per line of \
             space-separated ids), jsonl (an "ids" array per record) or u32 (a little-endian uint32 \
-            stream, one document). Each text or JSONL document is followed by a newline unless \
-            --no-newline. Bytes that are not valid UTF-8 become U+FFFD, as Hugging Face decodes them.
+            stream, one document). The records of encode --max-tokens N --chunk are joined back into \
+            their documents: text lines "[input<TAB>]document<TAB>ids" with the same index, JSONL \
+            records with "doc" and "chunk" (chunk 0, 1, 2, ...); records out of order are refused. \
+            Each text or JSONL document is followed by a newline unless --no-newline. Bytes that are \
+            not valid UTF-8 become U+FFFD, as Hugging Face decodes them.
 
             Examples:
               echo '9707 11 1879 0' | qwenkit decode

@@ -26,7 +26,7 @@ struct EncodeCommand: ParsableCommand {
     var format: TokenOutputFormat = .text
 
     @Option(name: .long, help: ArgumentHelp("Append this id after each document (for example 151643, <|endoftext|>).", valueName: "id"))
-    var eod: UInt32?
+    var eod: String?
 
     @Option(name: .long, help: ArgumentHelp("Limit documents to N tokens (with --truncate or --chunk; --eod counts).", valueName: "n"))
     var maxTokens: Int?
@@ -55,23 +55,39 @@ struct EncodeCommand: ParsableCommand {
 
     func run() throws {
         let tokenizer = try tokenizerOptions.load()
-        if let eod, Int(eod) >= tokenizer.vocabularySize {
-            // Known only once the tokenizer is loaded; main() reports it like the other flag errors.
-            throw ValidationError("--eod \(eod) is not a token id (the vocabulary has ids 0...\(tokenizer.vocabularySize - 1))")
-        }
+        let eod = try eodID(tokenizer)
         var options = framingOptions.encodingOptions()
         options.keepOtherFields = format == .jsonl
         let limit: LengthLimit = truncate ? .truncate(maxTokens!) : chunk ? .chunk(maxTokens!) : .none
         let inputs = files.isEmpty ? ["-"] : files
         let sink = try openOutput(path: output)
+        // With several inputs a chunk record names its input too, whatever the framing: each input's
+        // documents count from 0, so without it two inputs' records would run together when decoded.
         let writer = TokenOutputWriter(sink: sink, format: format, limit: limit, eod: eod, tokenizer: tokenizer,
-                                       multipleInputs: inputs.count > 1 && framingOptions.framing != .whole)
+                                       multipleInputs: inputs.count > 1)
         try runCorpus(inputs: inputs, tokenizer: tokenizer, options: options, consumer: writer, label: "encode")
         try writer.finish()
         if writer.truncatedDocuments > 0 {
             printError("truncated \(writer.truncatedDocuments) of \(writer.documents) documents to \(maxTokens!) tokens")
             throw ExitStatus.truncated.exitCode
         }
+    }
+
+    /// --eod as an id: decimal digits are an id, anything else the text of one of the tokenizer's added
+    /// tokens. Known only once the tokenizer is loaded; main() reports a bad one like the other flag errors.
+    func eodID(_ tokenizer: Tokenizer) throws -> UInt32? {
+        guard let eod else { return nil }
+        if !eod.isEmpty && eod.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
+            guard let id = UInt32(eod), Int(id) < tokenizer.vocabularySize else {
+                throw ValidationError("--eod \(eod) is not a token id (the vocabulary has ids 0...\(tokenizer.vocabularySize - 1))")
+            }
+            return id
+        }
+        if let id = tokenizer.addedTokenID(eod) { return id }
+        let known = tokenizer.addedTokens.prefix(5).map { String(decoding: $0.content, as: UTF8.self) }
+        let more = tokenizer.addedTokens.count > known.count ? ", …" : ""
+        throw ValidationError("--eod \(eod) is neither a token id nor an added token of this tokenizer ("
+            + (known.isEmpty ? "it has no added tokens" : "its added tokens are " + known.joined(separator: ", ") + more) + ")")
     }
 }
 

@@ -1,0 +1,125 @@
+// The compiled tokenizer format (.qtok): its checksum, and every way a damaged file is refused by name.
+
+import Foundation
+import QwenKitIO
+import Testing
+@testable import QwenTokenizer
+
+@Suite struct CompactFormatTests {
+    static let tokenizer = try! Tokenizer.embeddedQwen2()
+    static let compiled = tokenizer.compactForm()
+
+    func decode(_ bytes: [UInt8]) throws -> Tokenizer {
+        try bytes.withUnsafeBytes { try CompactTokenizerFormat.decode($0, name: "x.qtok") }
+    }
+
+    func expectRefused(_ bytes: [UInt8], _ reason: String, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(throws: TokenizerError.unreadable(path: "x.qtok", reason: reason), "\(what)", sourceLocation: sourceLocation) {
+            try decode(bytes)
+        }
+    }
+
+    /// XXH64 with seed 0: the reference's values for "" and "abc", and for longer inputs (every tail
+    /// path: 8-, 4- and 1-byte steps after 32-byte stripes) the low 32 bits that `zstd --check` stores
+    /// as a frame's content checksum (`printf … | zstd --check -c | tail -c 4`).
+    @Test func xxh64MatchesTheReference() {
+        func hash(_ bytes: [UInt8]) -> UInt64 { bytes.withUnsafeBytes { XXH64.hash($0) } }
+        #expect(hash([]) == 0xEF46_DB37_51D8_E999)
+        #expect(hash(Array("abc".utf8)) == 0x44BC_2CF5_AD77_0999)
+        #expect(UInt32(truncatingIfNeeded: hash(Array("The quick brown fox jumps over the lazy dog.".utf8))) == 0x5751_AD73)
+        let pattern = (0..<1003).map { UInt8($0 * 7 % 251) }
+        #expect(UInt32(truncatingIfNeeded: hash(Array(pattern.prefix(1000)))) == 0x1FF9_57D5)
+        #expect(UInt32(truncatingIfNeeded: hash(pattern)) == 0xDED8_AE28)
+    }
+
+    /// The header: "QTOK", version 4, the contents' length and their XXH64; decoding what was written
+    /// gives the same tokenizer, written again byte for byte.
+    @Test func roundTripIsExact() throws {
+        let bytes = Self.compiled
+        #expect(Array(bytes.prefix(8)) == Array("QTOK".utf8) + [4, 0, 0, 0])
+        let length = bytes[8..<16].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        #expect(length == UInt64(bytes.count - 24))
+        let checksum = bytes[16..<24].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        #expect(checksum == bytes[24...].withUnsafeBytes { XXH64.hash($0) })
+        let again = try decode(bytes)
+        #expect(again.compactForm() == bytes)
+        let encoder = again.makeEncoder()
+        var ids: [UInt32] = []
+        try Array("Hello, world!<|endoftext|>".utf8).withUnsafeBufferPointer { try encoder.encode($0, into: &ids) }
+        #expect(ids == [9707, 11, 1879, 0, 151643])
+    }
+
+    /// One flipped byte anywhere is refused, and by what it broke: the magic, the version, the
+    /// declared length, or (in the checksum or anywhere in the contents) the checksum.
+    @Test func flippedBytesAreRefusedByName() {
+        let bytes = Self.compiled
+        let count = bytes.count
+        func flipped(_ at: Int, _ mask: UInt8 = 0x01) -> [UInt8] {
+            var b = bytes
+            b[at] ^= mask
+            return b
+        }
+        expectRefused(flipped(0), "not a compiled tokenizer (bad magic)", "magic")
+        expectRefused(flipped(3, 0x80), "not a compiled tokenizer (bad magic)", "magic")
+        expectRefused(flipped(4), "compiled tokenizer version 5 is not supported (this qwenkit reads version 4); compile it again with `qwenkit tokenizer compile`", "version")
+        expectRefused(flipped(7), "compiled tokenizer version 16777220 is not supported (this qwenkit reads version 4); compile it again with `qwenkit tokenizer compile`", "version")
+        let actual = UInt64(count - 24)
+        for (at, mask) in [(8, 0x01), (8, 0x02), (9, 0x01), (10, 0x40), (15, 0x80)] as [(Int, UInt8)] {
+            let declared = actual ^ UInt64(mask) << (8 * (at - 8))
+            expectRefused(flipped(at, mask), declared > actual
+                          ? "truncated compiled tokenizer (\(actual) bytes of contents, the header says \(declared))"
+                          : "corrupt compiled tokenizer (\(actual - declared) bytes after the \(declared) bytes of contents the header declares)",
+                          "length byte \(at) ^ \(mask)")
+        }
+        for at in [16, 23] + [24, 25, 28, 40, 1000, count / 3, count / 2, count - 5000, count - 2, count - 1] {
+            for mask: UInt8 in [0x01, 0x80, 0xFF] {
+                expectRefused(flipped(at, mask), "corrupt compiled tokenizer (checksum mismatch)", "byte \(at) ^ \(mask)")
+            }
+        }
+    }
+
+    /// A cut or lengthened file is refused: inside the header, and anywhere in the contents.
+    @Test func truncatedOrExtendedIsRefused() {
+        let bytes = Self.compiled
+        let count = bytes.count
+        expectRefused([], "not a compiled tokenizer (bad magic)", "empty")
+        expectRefused(Array(bytes.prefix(3)), "not a compiled tokenizer (bad magic)", "3 bytes")
+        for cut in [4, 8, 16, 23] {
+            expectRefused(Array(bytes.prefix(cut)), "truncated compiled tokenizer (\(cut) bytes, less than its 24-byte header)", "\(cut) bytes")
+        }
+        for cut in [24, 100, count / 2, count - 1] {
+            expectRefused(Array(bytes.prefix(cut)), "truncated compiled tokenizer (\(cut - 24) bytes of contents, the header says \(count - 24))", "\(cut) bytes")
+        }
+        expectRefused(bytes + [0], "corrupt compiled tokenizer (1 byte after the \(count - 24) bytes of contents the header declares)", "1 more")
+        expectRefused(bytes + bytes, "corrupt compiled tokenizer (\(count) bytes after the \(count - 24) bytes of contents the header declares)", "twice")
+    }
+
+    /// A version other than this build's is refused by name, before anything else is read (version 2
+    /// had no checksum; 3 was a withdrawn layout).
+    @Test func otherVersionsAreRefusedByName() {
+        for version: UInt8 in [0, 2, 3, 5, 255] {
+            var b = Self.compiled
+            b[4] = version
+            expectRefused(b, "compiled tokenizer version \(version) is not supported (this qwenkit reads version 4); compile it again with `qwenkit tokenizer compile`", "version \(version)")
+        }
+    }
+
+    /// A file whose checksum holds but whose contents are not a usable tokenizer (written by a faulty
+    /// build) is still refused by name, never trusted.
+    @Test func consistentButMalformedContentsAreRefused() {
+        func sealed(_ contents: [UInt8]) -> [UInt8] {
+            var b = Array("QTOK".utf8) + [4, 0, 0, 0]
+            withUnsafeBytes(of: UInt64(contents.count).littleEndian) { b += $0 }
+            withUnsafeBytes(of: contents.withUnsafeBytes { XXH64.hash($0) }.littleEndian) { b += $0 }
+            return b + contents
+        }
+        let contents = Array(Self.compiled[24...])
+        do {
+            _ = try decode(sealed(Array(contents.prefix(contents.count / 2))))
+            Issue.record("half the contents, sealed, loaded")
+        } catch {
+            #expect("\(error)".hasPrefix("x.qtok: truncated compiled tokenizer (needs "), "\(error)")
+        }
+        expectRefused(sealed(contents + [0, 0, 0, 0]), "corrupt compiled tokenizer (4 bytes left after the added tokens)", "longer")
+    }
+}

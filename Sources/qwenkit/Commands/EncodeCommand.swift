@@ -25,10 +25,10 @@ struct EncodeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Output format: text (ids per line), jsonl ({\"ids\":[...]}), u32 (little-endian uint32 stream) or pieces (token texts).", valueName: "format"))
     var format: TokenOutputFormat = .text
 
-    @Option(name: .long, help: ArgumentHelp("Append this id after each document (for example 151643, <|endoftext|>).", valueName: "id"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Append this id after each document (for example 151643, <|endoftext|>).", valueName: "id"))
     var eod: String?
 
-    @Option(name: .long, help: ArgumentHelp("Limit documents to N tokens (with --truncate or --chunk; --eod counts).", valueName: "n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Limit documents to N tokens (with --truncate or --chunk; --eod counts).", valueName: "n"))
     var maxTokens: Int?
 
     @Flag(name: .long, help: "Cut each document to --max-tokens, report it on stderr and exit with status 3.")

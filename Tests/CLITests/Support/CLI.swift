@@ -282,3 +282,35 @@ func describeFirstDifference(expected: [UInt8], actual: [UInt8]) -> String {
     return "\(expected.count) bytes expected, \(actual.count) got; first difference at byte \(i): "
         + "expected …\(e.debugDescription)… got …\(g.debugDescription)…"
 }
+
+// MARK: - Peak memory of a child
+
+extension CLI {
+    /// Runs qwenkit with `arguments` (stdin /dev/null) and returns what it did and its peak resident set in bytes,
+    /// from wait4(2)'s rusage of that one child: memory-bound cases assert this, never wall time.
+    static func runMeasuringMemory(_ arguments: [String]) throws -> (run: RunResult, peakBytes: Int) {
+        let binary = try binary()
+        return try withTemporaryDirectory { dir in
+            let outPath = dir + "/stdout", errPath = dir + "/stderr"
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            let argv = ([binary] + arguments).map { strdup($0) } + [nil]
+            defer { argv.forEach { free($0) } }
+            var pid: pid_t = 0
+            let spawned = posix_spawn(&pid, binary, &actions, nil, argv, environ)
+            guard spawned == 0 else { throw CLITestError("posix_spawn failed: \(spawned)") }
+            var status: Int32 = 0
+            var usage = rusage()
+            while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+            let signaled = (status & 0x7F) != 0 && (status & 0x7F) != 0x7F
+            let code = signaled ? status & 0x7F : (status >> 8) & 0xFF
+            let run = RunResult(arguments: arguments, status: code, signaled: signaled,
+                                stdout: try readFile(outPath), stderr: try readFile(errPath))
+            return (run, Int(usage.ru_maxrss) * 1024)  // Linux reports kilobytes
+        }
+    }
+}

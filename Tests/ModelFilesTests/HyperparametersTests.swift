@@ -81,7 +81,7 @@ private let qwen05B = """
         #expect(try failure(#"{"model_type":"qwen2","hidden_size":64}"#)
             == #"config.json: "num_attention_heads": missing; a qwen2 config needs it"#)
         #expect(try failure(qwen05B.replacingOccurrences(of: #""num_key_value_heads":2"#, with: #""num_key_value_heads":3"#))
-            == #"config.json: "head_count_kv": 3 does not divide head_count 14"#)
+            == #"config.json: "num_key_value_heads": 3 does not divide num_attention_heads 14"#)
         #expect(try failure(qwen05B.replacingOccurrences(of: #""hidden_size":896"#, with: #""hidden_size":"896""#))
             == #"config.json: "hidden_size": is "896", expected an integer"#)
         #expect(try failure(qwen05B.replacingOccurrences(of: #""num_hidden_layers":24"#, with: #""num_hidden_layers":2.5"#))
@@ -95,7 +95,46 @@ private let qwen05B = """
             {"model_type":"qwen2_moe","hidden_size":64,"num_hidden_layers":2,"num_attention_heads":4,
              "max_position_embeddings":4096,"rms_norm_eps":1e-6,"num_experts":4,"num_experts_per_tok":5,
              "moe_intermediate_size":32}
-            """) == #"config.json: "expert_used_count": is 5; it must be between 1 and expert_count 4"#)
+            """) == #"config.json: "num_experts_per_tok": is 5; it must be between 1 and num_experts 4"#)
+    }
+
+    /// A zero hidden size is reported as the key the file states (not as the head size derived from it); an integer
+    /// too large to read exactly is not called "not an integer".
+    @Test func messagesNameTheStatedKey() throws {
+        #expect(try failure(qwen05B.replacingOccurrences(of: #""hidden_size":896"#, with: #""hidden_size":0"#))
+            == #"config.json: "hidden_size": is 0; it must be positive"#)
+        #expect(try failure(qwen05B.replacingOccurrences(of: #""hidden_size":896"#, with: #""hidden_size":4611686018427387904"#))
+            == #"config.json: "hidden_size": is 4.611686018427388e+18, above the largest integer read exactly (9e15)"#)
+        #expect(try failure(qwen05B.replacingOccurrences(of: #""num_attention_heads":14"#, with: #""num_attention_heads":1024"#))
+            == #"config.json: "head_dim": is 0 (hidden_size 896 / num_attention_heads 1024 when not stated); it must be positive"#)
+        #expect(try failure(qwen05B.replacingOccurrences(of: #""intermediate_size":4864"#, with: #""intermediate_size":-1"#))
+            == #"config.json: "intermediate_size": is -1; it must not be negative"#)
+        // head_dim × heads past Int is refused before anyone multiplies them.
+        #expect(try failure(qwen05B.replacingOccurrences(of: #""num_key_value_heads":2"#, with: #""num_key_value_heads":2,"head_dim":4503599627370496"#)
+            .replacingOccurrences(of: #""num_attention_heads":14"#, with: #""num_attention_heads":4096"#))
+            == #"config.json: "num_attention_heads": is 4096; 4096 heads of 4503599627370496 values do not fit in Int"#)
+        // The same fact read from a GGUF is named by its GGUF key.
+        let h = try hyperparameters(qwen05B)
+        var zero = h
+        zero.embeddingLength = 0
+        #expect(throws: ModelFileError.invalidConfig(path: "m.gguf", key: "qwen2.embedding_length", reason: "is 0; it must be positive")) {
+            try zero.validate(path: "m.gguf", source: .gguf(architecture: "qwen2"))
+        }
+    }
+
+    /// A config.json that does not parse says so, with the byte where it stops (not "header", which is
+    /// safetensors' word).
+    @Test func configThatIsNotJSON() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/config.json"
+            try writeFile(path, Array(#"{"model_type": "qwen2", oops}"#.utf8))
+            #expect(throws: ModelFileError.invalidJSONFile(path: path, offset: 24, message: "expected '\"', found 'o'")) {
+                try Qwen2Hyperparameters(hfConfigFile: path)
+            }
+            do { _ = try Qwen2Hyperparameters(hfConfigFile: path) } catch {
+                #expect((error as? ModelFileError)?.description == "\(path): not valid JSON: at byte 24: expected '\"', found 'o'")
+            }
+        }
     }
 
     @Test func fromGGUFMetadata() throws {

@@ -40,14 +40,16 @@ public final class Qwen2Model: @unchecked Sendable {
     /// Keeps the mapped files alive.
     private let owner: AnyObject
 
-    /// Opens a GGUF file or an HF model directory.
+    /// Opens a GGUF file or an HF model directory. The hyperparameters are checked against the tensors present
+    /// (`Qwen2Hyperparameters.reconciled`) before any loop or buffer is sized from them.
     public convenience init(path: String) throws(RuntimeError) {
         if HFModelDirectory.isDirectory(path) {
             let dir: HFModelDirectory
             let hp: Qwen2Hyperparameters
             do {
                 dir = try HFModelDirectory(path: path)
-                hp = try dir.hyperparameters()
+                hp = try dir.hyperparameters().reconciled(with: TensorNameMap.inventory(of: dir.weights),
+                                                          path: dir.file(HFModelDirectory.configName), source: .hfConfig)
             } catch { throw .model(error) }
             try self.init(path: path, hyperparameters: hp, source: TensorSource(hf: dir), gguf: nil, owner: dir)
         } else {
@@ -55,7 +57,9 @@ public final class Qwen2Model: @unchecked Sendable {
             let hp: Qwen2Hyperparameters
             do {
                 file = try GGUFFile(path: path)
-                hp = try Qwen2Hyperparameters(gguf: file)
+                let stated = try Qwen2Hyperparameters(gguf: file)
+                hp = try stated.reconciled(with: TensorInventory(gguf: file), path: path,
+                                           source: .gguf(architecture: stated.architecture.rawValue))
             } catch { throw .model(error) }
             try self.init(path: path, hyperparameters: hp, source: TensorSource(gguf: file), gguf: file, owner: file)
         }

@@ -137,6 +137,61 @@ private let qwen05B = """
         }
     }
 
+    /// The layer count, hidden size, vocabulary and experts are checked against the tensors present before
+    /// anything is sized from them; a 2·10⁹-layer header is refused by counting the layers there are.
+    @Test func hyperparametersAgreeWithTheTensors() throws {
+        var inventory = TensorInventory()
+        inventory.add(name: "token_embd.weight", storedName: "model.embed_tokens.weight", dims: [896, 151_936], expert: nil)
+        for layer in 0..<24 {
+            inventory.add(name: "blk.\(layer).attn_norm.weight", storedName: "n", dims: [896], expert: nil)
+        }
+        let h = try hyperparameters(qwen05B)
+        #expect(try h.reconciled(with: inventory, path: "config.json", source: .hfConfig) == h)
+        func failure(_ change: (inout Qwen2Hyperparameters) -> Void, source: HyperparameterSource = .hfConfig) -> String {
+            var bad = h
+            change(&bad)
+            do { _ = try bad.reconciled(with: inventory, path: "config.json", source: source); return "no error" } catch {
+                return error.description
+            }
+        }
+        #expect(failure { $0.blockCount = 2_000_000_000 }
+            == #"config.json: "num_hidden_layers": is 2000000000 but the tensors hold 24 layers (24 tensors in layers 0 to 23)"#)
+        #expect(failure({ $0.blockCount = 1 << 62 }, source: .gguf(architecture: "qwen2"))
+            == #"config.json: "qwen2.block_count": is 4611686018427387904 but the tensors hold 24 layers (24 tensors in layers 0 to 23)"#)
+        #expect(failure { $0.embeddingLength = 1 << 40 }
+            == #"config.json: "hidden_size": is 1099511627776 but tensor "model.embed_tokens.weight" has rows of 896"#)
+        #expect(failure { $0.vocabSize = 2_000_000_000 }
+            == #"config.json: "vocab_size": is 2000000000 but tensor "model.embed_tokens.weight" has 151936 rows"#)
+        // A layer far past the others does not make the count trustworthy: every layer must hold tensors.
+        inventory.add(name: "blk.999999999.attn_norm.weight", storedName: "n", dims: [896], expert: nil)
+        #expect(failure { $0.blockCount = 1_000_000_000 }
+            == #"config.json: "num_hidden_layers": is 1000000000 but layer 24 has no tensors (the tensors hold 25 of layers 0 to 999999999)"#)
+    }
+
+    /// Qwen2-MoE: the expert count must be the experts present, and a shared expert the source does not size
+    /// (missing key, or 0) takes its size from its tensors instead of being dropped.
+    @Test func expertsAgreeWithTheTensors() throws {
+        let moe = try hyperparameters("""
+            {"model_type":"qwen2_moe","hidden_size":64,"num_hidden_layers":1,"num_attention_heads":4,"num_key_value_heads":2,
+             "max_position_embeddings":4096,"rms_norm_eps":1e-6,"intermediate_size":128,"num_experts":4,
+             "num_experts_per_tok":2,"moe_intermediate_size":32}
+            """)
+        #expect(moe.moe?.sharedExpertFeedForwardLength == 0)
+        var inventory = TensorInventory()
+        inventory.add(name: "blk.0.ffn_gate_exps.weight", storedName: "model.layers.0.mlp.experts.3.gate_proj.weight",
+                      dims: [64, 32], expert: 3)
+        inventory.add(name: "blk.0.ffn_gate_shexp.weight", storedName: "model.layers.0.mlp.shared_expert.gate_proj.weight",
+                      dims: [64, 96], expert: nil)
+        let filled = try moe.reconciled(with: inventory, path: "config.json", source: .hfConfig)
+        #expect(filled.moe?.sharedExpertFeedForwardLength == 96)
+        var more = moe
+        more.moe?.expertCount = 1 << 40
+        #expect(throws: ModelFileError.invalidConfig(path: "config.json", key: "num_experts",
+                                                     reason: "is 1099511627776 but the expert tensors hold 4 experts")) {
+            try more.reconciled(with: inventory, path: "config.json", source: .hfConfig)
+        }
+    }
+
     @Test func fromGGUFMetadata() throws {
         let file = try GGUFFile(path: fixturePath("models/tiny-qwen2.gguf"))
         let h = try Qwen2Hyperparameters(gguf: file)

@@ -70,8 +70,10 @@ public enum GGUFEditError: Error, Equatable, Sendable, CustomStringConvertible {
     case cannotSetArray(key: String, elementType: GGUFValueType, count: Int)
     /// A key the writer cannot store (empty).
     case invalidKey(key: String, reason: String)
-    /// `general.alignment` would not be a UINT32 non-zero power of two.
+    /// `general.alignment` would not be a UINT32 non-zero power of two of at most `GGUFLimits.maxWrittenAlignment`.
     case invalidAlignment(value: GGUFValue)
+    /// A `tokenizer.ggml.*_token_id` key would not name a token of `tokenizer.ggml.tokens` (`vocabularySize` of them).
+    case tokenIDOutOfRange(key: String, value: GGUFValue, vocabularySize: Int)
     /// An entry or tensor name the edits do not name would not be copied byte for byte (`what` says which).
     case notCopiedExactly(path: String, what: String, hint: String)
     /// The output path names the input file.
@@ -93,7 +95,10 @@ public enum GGUFEditError: Error, Equatable, Sendable, CustomStringConvertible {
             return "metadata key \(quoted(key)): \(reason)"
         case .invalidAlignment(let value):
             return "metadata key \"\(GGUFKeys.generalAlignment)\": \(value.type.name) \(value.summary) is not allowed;"
-                + " the alignment must be a UINT32 power of two (32 is the default)"
+                + " the alignment must be a UINT32 power of two, at most \(GGUFLimits.maxWrittenAlignment) (32 is the default)"
+        case .tokenIDOutOfRange(let key, let value, let count):
+            return "metadata key \(quoted(key)): \(value.type.name) \(value.summary) is not a token id:"
+                + " \(GGUFKeys.tokenizerTokens) has \(count) tokens (ids 0 to \(count - 1))"
         case .notCopiedExactly(let path, let what, let hint):
             return "\(path): \(what) cannot be copied unchanged: \(hint)"
         case .outputIsInput(let input, let output):
@@ -217,6 +222,7 @@ public struct GGUFEdit {
                 metadata.append(GGUFKeyValue(key, value))
             }
         }
+        try GGUFEdit.checkTokenIDs(metadata, named: named)
         try GGUFEdit.checkExactCopy(of: input, except: named)
         self.input = input
         self.metadata = metadata
@@ -231,8 +237,19 @@ public struct GGUFEdit {
         guard key.utf8.count <= GGUFLimits.maxStringLength else {
             throw .invalidKey(key: String(key.prefix(64)), reason: "the key is longer than \(GGUFLimits.maxStringLength) bytes")
         }
-        if key == GGUFKeys.generalAlignment {
-            guard case .uint32(let a) = value, a != 0, a & (a - 1) == 0 else { throw .invalidAlignment(value: value) }
+        if key == GGUFKeys.generalAlignment, GGUFLimits.writtenAlignmentProblem(value) != nil {
+            throw .invalidAlignment(value: value)
+        }
+    }
+
+    /// Every token id key the edits set names a token of the edited file's vocabulary (when it has one): an id
+    /// past the end would make a runner read outside the embedding, or stop on a token that never comes.
+    private static func checkTokenIDs(_ metadata: [GGUFKeyValue], named: Set<String>) throws(GGUFEditError) {
+        guard let tokens = metadata.first(where: { $0.key == GGUFKeys.tokenizerTokens })?.value.arrayValue else { return }
+        for kv in metadata where named.contains(kv.key) && GGUFKeys.isTokenID(kv.key) {
+            guard let id = kv.value.intValue, id >= 0, id < tokens.count else {
+                throw .tokenIDOutOfRange(key: kv.key, value: kv.value, vocabularySize: tokens.count)
+            }
         }
     }
 

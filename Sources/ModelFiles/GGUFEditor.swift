@@ -45,7 +45,11 @@ public struct GGUFMetadataChange: Sendable, Equatable, CustomStringConvertible {
 
     /// One line: `set general.name: "a" -> "b"`, `set test.n: UINT16 7 -> UINT32 7` (the type changed),
     /// `add test.n: UINT32 7`, `delete test.n (was UINT32 7)`.
-    public var description: String {
+    /// Safe for a terminal: a key or string value read from a file (or given) prints its control characters as
+    /// `terminalSafe` escapes.
+    public var description: String { terminalSafe(rawDescription) }
+
+    private var rawDescription: String {
         switch (old, new) {
         case (let old?, let new?):
             if old.type == new.type { return "set \(key): \(old.summary) -> \(new.summary)" }

@@ -133,7 +133,9 @@ public final class Qwen2Model: @unchecked Sendable {
         elementsByType = loader.elementsByType
         shape = ModelShape(architecture: hp.architecture, layerCount: hp.blockCount, embeddingLength: hidden,
                            headCount: hp.headCount, headCountKV: hp.headCountKV, headDim: headDim,
-                           feedForwardLength: hp.feedForwardLength, vocabSize: vocab, contextLength: hp.contextLength,
+                           // A MoE model has no dense MLP: its feed_forward_length sizes nothing and no tensor checks it.
+                           feedForwardLength: hp.moe == nil ? hp.feedForwardLength : 0, vocabSize: vocab,
+                           contextLength: hp.contextLength,
                            rmsNormEpsilon: Float(hp.rmsNormEpsilon), moe: hp.moe)
         rope = try RotaryEmbedding(headDim: headDim, base: hp.ropeFreqBase, scaling: hp.ropeScaling,
                                    contextLength: hp.contextLength, path: path)

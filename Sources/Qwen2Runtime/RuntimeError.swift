@@ -16,6 +16,9 @@ public enum RuntimeError: Error, Equatable, Sendable, CustomStringConvertible {
     case nonFinite(layer: String, position: Int)
     /// An output file could not be written.
     case output(path: String, reason: String)
+    /// A session buffer sized by the caller's request (positions, threads, batch) does not fit in memory (or in
+    /// `Int`, when `bytes` is nil).
+    case cannotAllocate(what: String, bytes: Int?)
 
     public var description: String {
         switch self {
@@ -29,6 +32,9 @@ public enum RuntimeError: Error, Equatable, Sendable, CustomStringConvertible {
         case .nonFinite(let layer, let position):
             return "non-finite activations (NaN or infinity) after \(layer) at position \(position)"
         case .output(let path, let reason): return "\(path): \(reason)"
+        case .cannotAllocate(let what, let bytes):
+            return "cannot allocate \(what)" + (bytes.map { ": \($0) bytes are not available" } ?? ": the size does not fit in Int")
+                + "; ask for fewer positions"
         }
     }
 }

@@ -59,6 +59,38 @@ import Testing
         }
     }
 
+    /// A Qwen2-MoE has no dense MLP: its `feed_forward_length` sizes nothing (a 2^40 one made the session allocate
+    /// 64 × 2^40 floats and trap).
+    @Test func moeFeedForwardLengthSizesNothing() throws {
+        try withScratchDirectory { dir in
+            let original = Fixture.path("Fixtures/convert-golden/q2moe.f32.gguf")
+            let gguf = try Self.editedGGUF(original, [.set(key: "qwen2moe.feed_forward_length", value: .uint64(1 << 40))], in: dir)
+            #expect(try Qwen2Model(path: gguf).shape.feedForwardLength == 0)
+            #expect(try Self.logits(gguf) == Self.logits(original))
+        }
+    }
+
+    /// What a caller asks of a session (positions, batch) is overflow-checked and allocated so that a size the
+    /// machine cannot hold is an error, not a trap: with a context of 2^32 − 1 a caller can ask for all of it.
+    @Test func sessionSizesAreRefusedNotTrapped() throws {
+        let model = try Qwen2Model(path: Fixture.path("Fixtures/convert-golden/q2-tied.f32.gguf"))
+        #expect(throws: RuntimeError.cannotAllocate(what: "buffers for 4 positions (1 threads, batch \(Int.max))", bytes: nil)) {
+            try InferenceSession(model: model, capacity: 4, threads: 1, maxBatch: Int.max)
+        }
+        // 2^32 − 1 positions: a 2.2 TB KV cache, which malloc refuses unless the kernel promises any amount of memory
+        // (vm.overcommit_memory 1), where the test would only measure the machine.
+        let overcommit = try? String(contentsOfFile: "/proc/sys/vm/overcommit_memory", encoding: .utf8)
+        guard overcommit?.hasPrefix("1") != true else { return }
+        try withScratchDirectory { dir in
+            let gguf = try Self.editedGGUF(Fixture.path("Fixtures/convert-golden/q2-tied.f32.gguf"),
+                                           [.set(key: "qwen2.context_length", value: .uint32(UInt32.max))], in: dir)
+            let huge = try Qwen2Model(path: gguf)
+            #expect(throws: RuntimeError.cannotAllocate(what: "the KV cache for 4294967295 positions", bytes: 2_199_023_255_040)) {
+                try InferenceSession(model: huge, capacity: 4_294_967_295, threads: 1)
+            }
+        }
+    }
+
     // MARK: The shared expert
 
     /// A Qwen2-MoE GGUF without `qwen2moe.expert_shared_feed_forward_length` (llama.cpp reads it as optional) takes

@@ -189,27 +189,33 @@ public struct Qwen2Hyperparameters: Sendable, Equatable {
     /// Checks what every later stage relies on: positive sizes, heads dividing evenly, KV heads dividing heads,
     /// an even head size (RoPE rotates pairs), a top-k within the experts, head widths that fit in `Int`. `path`
     /// names the source in errors and `source` how it spells the keys (a `config.json`'s `hidden_size`, a GGUF's
-    /// `qwen2.embedding_length`).
-    public func validate(path: String, source: HyperparameterSource) throws(ModelFileError) {
+    /// `qwen2.embedding_length`). When the source does not state the head size (`headSizeStated` false), a head
+    /// size that cannot work is reported on the hidden size it was derived from, the key the file does have.
+    public func validate(path: String, source: HyperparameterSource, headSizeStated: Bool = true) throws(ModelFileError) {
         typealias P = Qwen2Hyperparameter
         func fail(_ p: P, _ reason: String) -> ModelFileError { .invalidConfig(path: path, key: source.key(p), reason: reason) }
         func name(_ p: P) -> String { source.key(p) }
+        func headSizeFail(_ p: P, _ value: Int, _ problem: String) -> ModelFileError {
+            guard headSizeStated else {
+                return fail(.embeddingLength, "\(embeddingLength) / \(name(.headCount)) \(headCount) gives a head size of \(value)"
+                    + " (\(name(.keyLength)) is not stated)\(problem)")
+            }
+            return fail(p, "is \(value)\(problem)")
+        }
         // The stated sizes first, so that a zero hidden size is reported as itself rather than as the head size
         // derived from it.
         let sizes: [(P, Int)] = [(.blockCount, blockCount), (.contextLength, contextLength),
                                  (.embeddingLength, embeddingLength), (.headCount, headCount),
                                  (.headCountKV, headCountKV), (.keyLength, keyLength), (.valueLength, valueLength)]
         for (p, value) in sizes where value <= 0 {
-            if p == .keyLength || p == .valueLength {
-                throw fail(p, "is \(value) (\(name(.embeddingLength)) \(embeddingLength) / \(name(.headCount)) \(headCount) when not stated); it must be positive")
-            }
+            if p == .keyLength || p == .valueLength { throw headSizeFail(p, value, "; it must be positive") }
             throw fail(p, "is \(value); it must be positive")
         }
         guard feedForwardLength >= 0 else { throw fail(.feedForwardLength, "is \(feedForwardLength); it must not be negative") }
         guard headCount % headCountKV == 0 else {
             throw fail(.headCountKV, "\(headCountKV) does not divide \(name(.headCount)) \(headCount)")
         }
-        guard keyLength % 2 == 0 else { throw fail(.keyLength, "\(keyLength) is odd; RoPE rotates pairs of dimensions") }
+        guard keyLength % 2 == 0 else { throw headSizeFail(.keyLength, keyLength, ", which is odd; RoPE rotates pairs of dimensions") }
         for (p, heads, size) in [(P.headCount, headCount, keyLength), (.headCount, headCount, valueLength)] {
             guard !heads.multipliedReportingOverflow(by: size).overflow else {
                 throw fail(p, "is \(heads); \(heads) heads of \(size) values do not fit in Int")
@@ -301,6 +307,7 @@ extension Qwen2Hyperparameters {
             ?? file.tensor(named: "token_embd.weight").flatMap { $0.dims.count == 2 ? $0.dims[1] : nil }
         let headCount = try required(.headCount)
         let headCountKV = try int(.headCountKV) ?? headCount
+        let keyLength = try int(.keyLength)
         self.init(architecture: arch,
                   blockCount: try required(.blockCount),
                   contextLength: try required(.contextLength),
@@ -308,7 +315,7 @@ extension Qwen2Hyperparameters {
                   feedForwardLength: try int(.feedForwardLength) ?? 0,
                   headCount: headCount,
                   headCountKV: headCountKV,
-                  keyLength: try int(.keyLength),
+                  keyLength: keyLength,
                   valueLength: try int(.valueLength),
                   ropeFreqBase: try double(.ropeFreqBase) ?? Self.defaultRopeFreqBase,
                   rmsNormEpsilon: eps,
@@ -316,7 +323,7 @@ extension Qwen2Hyperparameters {
                   moe: moe,
                   vocabSize: vocab,
                   tiedEmbeddings: file.tensor(named: "output.weight") == nil)
-        try validate(path: path, source: .gguf(architecture: archName))
+        try validate(path: path, source: .gguf(architecture: archName), headSizeStated: keyLength != nil)
     }
 }
 
@@ -399,6 +406,7 @@ extension Qwen2Hyperparameters {
                                      normalizeTopK: try bool("norm_topk_prob") ?? false)
         }
         let heads = try required(P.headCount.hf)
+        let headDim = try int(P.keyLength.hf)
         guard let eps = try double(P.rmsNormEpsilon.hf) else { throw fail(P.rmsNormEpsilon.hf, "missing; a \(modelType) config needs it") }
         self.init(architecture: arch,
                   blockCount: try required(P.blockCount.hf),
@@ -407,15 +415,15 @@ extension Qwen2Hyperparameters {
                   feedForwardLength: try int(P.feedForwardLength.hf) ?? 0,
                   headCount: heads,
                   headCountKV: try int(P.headCountKV.hf) ?? heads,
-                  keyLength: try int(P.keyLength.hf),
-                  valueLength: try int(P.valueLength.hf),
+                  keyLength: headDim,
+                  valueLength: headDim,
                   ropeFreqBase: theta ?? Self.defaultRopeFreqBase,
                   rmsNormEpsilon: eps,
                   ropeScaling: scaling,
                   moe: moe,
                   vocabSize: try int(P.vocabSize.hf),
                   tiedEmbeddings: try bool("tie_word_embeddings") ?? false)
-        try validate(path: path, source: .hfConfig)
+        try validate(path: path, source: .hfConfig, headSizeStated: headDim != nil)
     }
 
     /// Reads and parses `path` (a `config.json`, at most `maxConfigLength` bytes).

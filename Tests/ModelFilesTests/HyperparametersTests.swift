@@ -106,7 +106,11 @@ private let qwen05B = """
         #expect(try failure(qwen05B.replacingOccurrences(of: #""hidden_size":896"#, with: #""hidden_size":4611686018427387904"#))
             == #"config.json: "hidden_size": is 4.611686018427388e+18, above the largest integer read exactly (9e15)"#)
         #expect(try failure(qwen05B.replacingOccurrences(of: #""num_attention_heads":14"#, with: #""num_attention_heads":1024"#))
-            == #"config.json: "head_dim": is 0 (hidden_size 896 / num_attention_heads 1024 when not stated); it must be positive"#)
+            == #"config.json: "hidden_size": 896 / num_attention_heads 1024 gives a head size of 0 (head_dim is not stated); it must be positive"#)
+        #expect(try failure(qwen05B.replacingOccurrences(of: #""hidden_size":896"#, with: #""hidden_size":42"#))
+            == #"config.json: "hidden_size": 42 / num_attention_heads 14 gives a head size of 3 (head_dim is not stated), which is odd; RoPE rotates pairs of dimensions"#)
+        #expect(try failure(qwen05B.replacingOccurrences(of: #""hidden_size":896"#, with: #""hidden_size":896,"head_dim":3"#))
+            == #"config.json: "head_dim": is 3, which is odd; RoPE rotates pairs of dimensions"#)
         #expect(try failure(qwen05B.replacingOccurrences(of: #""intermediate_size":4864"#, with: #""intermediate_size":-1"#))
             == #"config.json: "intermediate_size": is -1; it must not be negative"#)
         // head_dim × heads past Int is refused before anyone multiplies them.

@@ -83,9 +83,11 @@ extension Qwen2Hyperparameters {
     /// count, the hidden size and vocabulary (against the token embedding), the number of experts. A Qwen2-MoE
     /// source that does not state its shared expert's size (or states 0) while shared-expert tensors exist gets the
     /// size from their shape, instead of silently losing the shared expert. Errors name the key as `source` spells it
-    /// and what the tensors hold.
-    public func reconciled(with tensors: TensorInventory, path: String,
-                           source: HyperparameterSource) throws(ModelFileError) -> Qwen2Hyperparameters {
+    /// and what the tensors hold. `vocabularyStated` says whether `vocabSize` is the source's vocabulary key (a GGUF
+    /// without `{arch}.vocab_size` gives the token list's length instead, checked by the runtime against the same
+    /// tensor).
+    public func reconciled(with tensors: TensorInventory, path: String, source: HyperparameterSource,
+                           vocabularyStated: Bool = true) throws(ModelFileError) -> Qwen2Hyperparameters {
         func fail(_ p: Qwen2Hyperparameter, _ reason: String) -> ModelFileError {
             .invalidConfig(path: path, key: source.key(p), reason: reason)
         }
@@ -94,7 +96,7 @@ extension Qwen2Hyperparameters {
             guard embeddingLength == e.dims[0] else {
                 throw fail(.embeddingLength, "is \(embeddingLength) but tensor \(quoted(e.name)) has rows of \(e.dims[0])")
             }
-            if case .hfConfig = source, let v = vocabSize, v != e.dims[1] {
+            if vocabularyStated, let v = vocabSize, v != e.dims[1] {
                 throw fail(.vocabSize, "is \(v) but tensor \(quoted(e.name)) has \(e.dims[1]) rows")
             }
         }

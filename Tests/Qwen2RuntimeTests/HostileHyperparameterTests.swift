@@ -133,6 +133,16 @@ import Testing
                                                               reason: "is 4611686018427387904 but the tensors hold 2 layers (24 tensors in layers 0 to 1)"))) {
                 try Qwen2Model(path: gguf)
             }
+            let vocabulary = try Self.editedGGUF(original, [.set(key: "qwen2.vocab_size", value: .uint32(3))], in: dir, name: "vocab.gguf")
+            #expect(throws: RuntimeError.model(.invalidConfig(path: vocabulary, key: "qwen2.vocab_size",
+                                                              reason: "is 3 but tensor \"token_embd.weight\" has 320 rows"))) {
+                try Qwen2Model(path: vocabulary)
+            }
+            let values = try Self.editedGGUF(original, [.set(key: "qwen2.attention.value_length", value: .uint32(32))], in: dir, name: "values.gguf")
+            #expect(throws: RuntimeError.model(.invalidConfig(path: values, key: "qwen2.attention.value_length",
+                                                              reason: "is 32 but the key size is 16; the runtime needs equal key and value sizes"))) {
+                try Qwen2Model(path: values)
+            }
             let checkpoint = try Self.editedCheckpoint("q2moe", in: dir) { $0["num_experts"] = 2_000_000_000 }
             #expect(throws: RuntimeError.model(.invalidConfig(path: checkpoint + "/config.json", key: "num_experts",
                                                               reason: "is 2000000000 but the expert tensors hold 4 experts"))) {

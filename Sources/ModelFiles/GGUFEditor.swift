@@ -83,7 +83,11 @@ public enum GGUFEditError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The output path names the input file.
     case outputIsInput(input: String, output: String)
 
-    public var description: String {
+    /// One line, safe for a terminal: names and values from files keep their control characters as
+    /// `terminalSafe` escapes (C1 and DEL too, which JSON quoting leaves as they are).
+    public var description: String { terminalSafe(rawDescription) }
+
+    private var rawDescription: String {
         switch self {
         case .noSuchKey(let path, let key, let deleting):
             return deleting

@@ -55,7 +55,11 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
     /// the model cannot use.
     case invalidConfig(path: String, key: String, reason: String)
 
-    public var description: String {
+    /// One line, safe for a terminal: names and values from files keep their control characters as
+    /// `terminalSafe` escapes (C1 and DEL too, which JSON quoting leaves as they are).
+    public var description: String { terminalSafe(rawDescription) }
+
+    private var rawDescription: String {
         switch self {
         case .io(let error):
             return error.description

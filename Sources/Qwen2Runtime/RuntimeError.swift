@@ -1,4 +1,5 @@
 import ModelFiles
+import QwenKitIO
 
 /// Everything the runtime refuses. `description` is one line naming the input and the broken invariant.
 public enum RuntimeError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -20,7 +21,11 @@ public enum RuntimeError: Error, Equatable, Sendable, CustomStringConvertible {
     /// `Int`, when `bytes` is nil).
     case cannotAllocate(what: String, bytes: Int?)
 
-    public var description: String {
+    /// One line, safe for a terminal: names and values from files keep their control characters as
+    /// `terminalSafe` escapes (C1 and DEL too, which JSON quoting leaves as they are).
+    public var description: String { terminalSafe(rawDescription) }
+
+    private var rawDescription: String {
         switch self {
         case .model(let e): return e.description
         case .unsupported(let path, let reason): return "\(path): \(reason)"

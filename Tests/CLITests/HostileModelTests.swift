@@ -89,6 +89,15 @@ import Testing
         }
     }
 
+    /// Error messages are one line safe for a terminal too: a name from the file keeps its controls escaped.
+    @Test func errorMessagesEscapeControlCharacters() throws {
+        try withTemporaryDirectory { dir in
+            let model = try Self.checkpoint(in: dir, "architectures", ["Evil\u{1b}[2J\u{9b}\n"])
+            try Self.expectRefused(["convert", model, "-o", dir + "/out.gguf"],
+                                   #"\#(model)/config.json: architecture Evil\u{1b}[2J\u{9b}\u{a} is not supported (supported: Qwen2ForCausalLM, Qwen2Model, Qwen2MoeForCausalLM)"#)
+        }
+    }
+
     /// Token ids set by `edit` must be tokens of tokenizer.ggml.tokens (320 in q2-tied).
     @Test func tokenIDsBeyondTheVocabulary() throws {
         let cases = [("--set", "tokenizer.ggml.eos_token_id=320", "320"),

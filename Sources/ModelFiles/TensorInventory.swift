@@ -94,7 +94,7 @@ extension Qwen2Hyperparameters {
         if let problem = tensors.layerCountProblem(blockCount) { throw fail(.blockCount, problem) }
         if let e = tensors.embedding, e.dims.count == 2 {
             guard embeddingLength == e.dims[0] else {
-                throw fail(.embeddingLength, "is \(embeddingLength) but tensor \(quoted(e.name)) has rows of \(e.dims[0])")
+                throw fail(.embeddingLength, "is \(embeddingLength) but tensor \(quoted(e.name)) has rows of \(e.dims[0]) values")
             }
             if vocabularyStated, let v = vocabSize, v != e.dims[1] {
                 throw fail(.vocabSize, "is \(v) but tensor \(quoted(e.name)) has \(e.dims[1]) rows")
@@ -110,7 +110,7 @@ extension Qwen2Hyperparameters {
             }
             if moe.sharedExpertFeedForwardLength <= 0, let gate = tensors.sharedExpertGate {
                 guard gate.dims.count == 2, gate.dims[1] > 0 else {
-                    throw fail(.sharedExpertFeedForwardLength, "is \(moe.sharedExpertFeedForwardLength) and tensor"
+                    throw fail(.sharedExpertFeedForwardLength, "is missing or \(moe.sharedExpertFeedForwardLength), and tensor"
                         + " \(quoted(gate.name)) has shape \(gate.dims) (GGUF order), so the shared expert's size is unknown")
                 }
                 h.moe?.sharedExpertFeedForwardLength = gate.dims[1]

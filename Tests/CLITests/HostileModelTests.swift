@@ -71,7 +71,7 @@ import Testing
                                    "\(model)/config.json: \"vocab_size\": is 2000000000 but tensor \"model.embed_tokens.weight\" has 320 rows")
             let gguf = try Self.edited(in: dir, ["--set-u64", "qwen2.embedding_length=\(1 << 40)"])
             try Self.expectRefused(["run", gguf, "--tokens", "1 2", "-n", "1"],
-                                   "\(gguf): \"qwen2.embedding_length\": is 1099511627776 but tensor \"token_embd.weight\" has rows of 32")
+                                   "\(gguf): \"qwen2.embedding_length\": is 1099511627776 but tensor \"token_embd.weight\" has rows of 32 values")
         }
     }
 

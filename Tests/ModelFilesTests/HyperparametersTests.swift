@@ -163,7 +163,7 @@ private let qwen05B = """
         #expect(failure({ $0.blockCount = 1 << 62 }, source: .gguf(architecture: "qwen2"))
             == #"config.json: "qwen2.block_count": is 4611686018427387904 but the tensors hold 24 layers (24 tensors in layers 0 to 23)"#)
         #expect(failure { $0.embeddingLength = 1 << 40 }
-            == #"config.json: "hidden_size": is 1099511627776 but tensor "model.embed_tokens.weight" has rows of 896"#)
+            == #"config.json: "hidden_size": is 1099511627776 but tensor "model.embed_tokens.weight" has rows of 896 values"#)
         #expect(failure { $0.vocabSize = 2_000_000_000 }
             == #"config.json: "vocab_size": is 2000000000 but tensor "model.embed_tokens.weight" has 151936 rows"#)
         // A layer far past the others does not make the count trustworthy: every layer must hold tensors.

@@ -26,10 +26,10 @@ public enum GGUFLimits {
     public static let maxDimensions = 4
     /// The data alignment when `general.alignment` is absent (GGUF_DEFAULT_ALIGNMENT).
     public static let defaultAlignment = 32
-    /// The largest `general.alignment` qwenkit writes (edit, and any GGUFWriter). gguf.cpp and gguf-py accept any
-    /// power of two, as this reader does (reading only maps the file), but a writer pads every tensor to the
-    /// alignment: 2^30 would add up to a GiB per tensor and fill the disk. 64 KiB is the largest page size in use
-    /// (arm64, ppc64); a larger alignment buys nothing for mapping the file.
+    /// The largest `general.alignment` qwenkit writes (edit, and any GGUFWriter). gguf.cpp accepts any power of
+    /// two (gguf-py's reader any UINT32), and so does this reader, which only maps the file; but a writer pads every
+    /// tensor to the alignment: 2^30 would add up to a GiB per tensor and fill the disk. 64 KiB is the largest page
+    /// size in use (arm64, ppc64); a larger alignment buys nothing for mapping the file.
     public static let maxWrittenAlignment = 1 << 16
 
     /// Why `value` cannot be the `general.alignment` of a file being written (nil when it can): it must be a

@@ -63,6 +63,23 @@ import Testing
         }
     }
 
+    /// A context of 2^32 − 1 runs (the cache holds what the run needs); asking for all of it is refused, not a trap,
+    /// and -n Int.max does not overflow.
+    @Test func hugeContextRuns() throws {
+        try withTemporaryDirectory { dir in
+            let gguf = try Self.edited(in: dir, ["--set", "qwen2.context_length=4294967295"])
+            let run = try CLI.run(["run", gguf, "--tokens", "1 2", "-n", "4"])
+            #expect(run.status == 0, "\(run)")
+            #expect(run.stdout == (try CLI.run(["run", Self.f32, "--tokens", "1 2", "-n", "4"])).stdout)
+            // 2^32 − 1 positions need a 2.2 TB KV cache, which malloc refuses unless the kernel promises any amount
+            // of memory (vm.overcommit_memory 1), where the test would only measure the machine.
+            let overcommit = try? String(contentsOfFile: "/proc/sys/vm/overcommit_memory", encoding: .utf8)
+            guard overcommit?.hasPrefix("1") != true else { return }
+            try Self.expectRefused(["run", gguf, "--tokens", "1 2", "-n", String(Int.max)],
+                                   "cannot allocate the KV cache for 4294967295 positions: 2199023255040 bytes are not available; ask for fewer positions")
+        }
+    }
+
     /// Sizes are checked against the token embedding before anything is allocated by them.
     @Test func sizesBeyondTheTensors() throws {
         try withTemporaryDirectory { dir in

@@ -117,7 +117,9 @@ struct RunCommand: ParsableCommand {
         }
         let ends = endTokenIDs(model, tokenizer: tok)
         // A prompt longer than the context is refused by the session's first evaluate (capacity is then the context).
-        let capacity = min(promptIDs.count + n + 1, model.shape.contextLength)
+        // -n may be up to Int.max: the sum saturates instead of overflowing (the context caps it anyway).
+        let (wanted, overflow) = (promptIDs.count + 1).addingReportingOverflow(n)
+        let capacity = min(overflow ? Int.max : wanted, model.shape.contextLength)
         let workers = threadCount(threads)
         let session = try InferenceSession(model: model, capacity: capacity, threads: workers)
         var sampler = Sampler(temperature: temp, topK: topK, topP: topP, seed: seed)

@@ -14,7 +14,11 @@ public enum ConversionError: Error, Sendable, CustomStringConvertible {
     /// Writing the output failed.
     case output(path: String, reason: String)
 
-    public var description: String {
+    /// One line, safe for a terminal: names and values from files keep their control characters as
+    /// `terminalSafe` escapes (C1 and DEL too, which JSON quoting leaves as they are).
+    public var description: String { terminalSafe(rawDescription) }
+
+    private var rawDescription: String {
         switch self {
         case .model(let e): return e.description
         case .unsupportedArchitecture(let path, let names):

@@ -45,8 +45,13 @@ public struct ConversionPlan: @unchecked Sendable {
         guard let architecture = architectures.first, Self.supportedArchitectures.contains(architecture) else {
             throw .unsupportedArchitecture(path: configPath, architectures: architectures)
         }
+        // The layer count, sizes and experts are checked against the tensors present before anything is planned
+        // from them (a num_hidden_layers of 2·10⁹ would otherwise plan 2·10⁹ layers).
         let h: Qwen2Hyperparameters
-        do { h = try directory.hyperparameters() } catch { throw .model(error) }
+        do {
+            h = try directory.hyperparameters().reconciled(with: TensorNameMap.inventory(of: directory.weights),
+                                                           path: configPath, source: .hfConfig)
+        } catch { throw .model(error) }
         guard (h.architecture == .qwen2moe) == (architecture == "Qwen2MoeForCausalLM") else {
             throw .unsupportedArchitecture(path: configPath, architectures: architectures + ["model_type \(h.architecture.rawValue)"])
         }

@@ -86,6 +86,23 @@ public enum TensorNameMap {
         return nil
     }
 
+    /// The census of an HF checkpoint's tensors under their GGUF names (each routed expert counted under its
+    /// stacked name), to check config.json against before anything is sized from it.
+    public static func inventory(of weights: HFModelDirectory.Weights) -> TensorInventory {
+        var inventory = TensorInventory()
+        for t in weights.tensors {
+            switch destination(ofHF: t.name) {
+            case .tensor(let name)?:
+                inventory.add(name: name, storedName: t.name, dims: t.shape.reversed(), expert: nil)
+            case .expert(let stacked, let expert)?:
+                inventory.add(name: stacked, storedName: t.name, dims: t.shape.reversed(), expert: expert)
+            case .skipped?, nil:
+                continue
+            }
+        }
+        return inventory
+    }
+
     /// `"12.rest"` → (12, "rest"): a decimal index without leading zeros, a dot, and the rest.
     static func splitIndex(_ s: Substring) -> (Int, String)? {
         guard let dot = s.firstIndex(of: ".") else { return nil }

@@ -3,7 +3,9 @@ import ModelInspection
 import QwenKitIO
 
 // Text and JSON renderings of a `ModelDiff`. Text is for people: a table worst first, then the metadata changes,
-// then one summary line. JSON is for scripts: the same facts with exact numbers, one document.
+// then one summary line. JSON is for scripts: the same facts with exact numbers, one document. Every text line goes
+// through `terminalSafe` (names escaped before their columns are measured), so a tensor name or metadata key read
+// from a file prints its control characters as `\u{9b}`, never as themselves.
 
 extension ModelDiff {
     /// The short status word of the text table.
@@ -45,7 +47,7 @@ extension ModelDiff {
             : (a.isGGUF ? "names as stored; shapes outermost first (GGUF ne reversed)" : "names as stored; shapes outermost first"))
 
         if !tensors.isEmpty {
-            let names = tensors.map(\.name)
+            let names = tensors.map { terminalSafe($0.name) }
             let types = tensors.map { r -> String in
                 guard let ta = r.a?.type.name, let tb = r.b?.type.name else { return (r.a ?? r.b)!.type.name }
                 return ta == tb ? ta : ta + " → " + tb
@@ -92,7 +94,7 @@ extension ModelDiff {
 
         lines.append("")
         lines.append(summaryLine())
-        return lines.joined(separator: "\n") + "\n"
+        return lines.map(terminalSafe).joined(separator: "\n") + "\n"
     }
 
     /// `27 tensors: 25 equal, 2 over tolerance 0; the models differ`.
@@ -116,13 +118,13 @@ extension ModelDiff {
     static func text(_ m: MetadataDiff, keyCounts: (Int, Int)) -> [String] {
         if m.isEmpty { return ["metadata: the same \(grouped(keyCounts.0)) key\(keyCounts.0 == 1 ? "" : "s") and values"] }
         var lines = ["metadata: \(m.changed.count) changed, \(m.added.count) added, \(m.removed.count) removed"]
-        let width = min(44, ([m.changed.map(\.key), m.added.map(\.key), m.removed.map(\.key)].joined().map(\.count).max() ?? 0) + 2)
+        let width = min(44, ([m.changed.map(\.key), m.added.map(\.key), m.removed.map(\.key)].joined().map { terminalSafe($0).count }.max() ?? 0) + 2)
         func shown(_ v: GGUFValue) -> String {
             let e = ModelSummary.Entry(GGUFKeyValue("", v))
             return e.type + " " + ModelSummary.text(e.value)
         }
         for c in m.changed {
-            var line = "  changed  " + pad(c.key, width) + shown(c.a) + "  →  " + shown(c.b)
+            var line = "  changed  " + pad(terminalSafe(c.key), width) + shown(c.a) + "  →  " + shown(c.b)
             if let d = c.elementDifferences, case .array(let x) = c.a, case .array(let y) = c.b {
                 let before = ModelSummary.oneLine(ModelSummary.scalar(x.value(at: d.first)), limit: 40)
                 let after = ModelSummary.oneLine(ModelSummary.scalar(y.value(at: d.first)), limit: 40)
@@ -130,9 +132,9 @@ extension ModelDiff {
             }
             lines.append(line)
         }
-        for kv in m.added { lines.append("  added    " + pad(kv.key, width) + shown(kv.value)) }
-        for kv in m.removed { lines.append("  removed  " + pad(kv.key, width) + shown(kv.value)) }
-        return lines
+        for kv in m.added { lines.append("  added    " + pad(terminalSafe(kv.key), width) + shown(kv.value)) }
+        for kv in m.removed { lines.append("  removed  " + pad(terminalSafe(kv.key), width) + shown(kv.value)) }
+        return lines.map(terminalSafe)
     }
 
     // MARK: JSON

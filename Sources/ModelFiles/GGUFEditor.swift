@@ -45,7 +45,11 @@ public struct GGUFMetadataChange: Sendable, Equatable, CustomStringConvertible {
 
     /// One line: `set general.name: "a" -> "b"`, `set test.n: UINT16 7 -> UINT32 7` (the type changed),
     /// `add test.n: UINT32 7`, `delete test.n (was UINT32 7)`.
-    public var description: String {
+    /// Safe for a terminal: a key or string value read from a file (or given) prints its control characters as
+    /// `terminalSafe` escapes.
+    public var description: String { terminalSafe(rawDescription) }
+
+    private var rawDescription: String {
         switch (old, new) {
         case (let old?, let new?):
             if old.type == new.type { return "set \(key): \(old.summary) -> \(new.summary)" }
@@ -70,14 +74,18 @@ public enum GGUFEditError: Error, Equatable, Sendable, CustomStringConvertible {
     case cannotSetArray(key: String, elementType: GGUFValueType, count: Int)
     /// A key the writer cannot store (empty).
     case invalidKey(key: String, reason: String)
-    /// `general.alignment` would not be a UINT32 non-zero power of two.
+    /// `general.alignment` would not be a UINT32 non-zero power of two of at most `GGUFLimits.maxWrittenAlignment`.
     case invalidAlignment(value: GGUFValue)
+    /// A `tokenizer.ggml.*_token_id` key would not name a token of `tokenizer.ggml.tokens` (`vocabularySize` of them).
+    case tokenIDOutOfRange(key: String, value: GGUFValue, vocabularySize: Int)
     /// An entry or tensor name the edits do not name would not be copied byte for byte (`what` says which).
     case notCopiedExactly(path: String, what: String, hint: String)
-    /// The output path names the input file.
-    case outputIsInput(input: String, output: String)
 
-    public var description: String {
+    /// One line, safe for a terminal: names and values from files keep their control characters as
+    /// `terminalSafe` escapes (C1 and DEL too, which JSON quoting leaves as they are).
+    public var description: String { terminalSafe(rawDescription) }
+
+    private var rawDescription: String {
         switch self {
         case .noSuchKey(let path, let key, let deleting):
             return deleting
@@ -93,12 +101,12 @@ public enum GGUFEditError: Error, Equatable, Sendable, CustomStringConvertible {
             return "metadata key \(quoted(key)): \(reason)"
         case .invalidAlignment(let value):
             return "metadata key \"\(GGUFKeys.generalAlignment)\": \(value.type.name) \(value.summary) is not allowed;"
-                + " the alignment must be a UINT32 power of two (32 is the default)"
+                + " the alignment must be a UINT32 power of two, at most \(GGUFLimits.maxWrittenAlignment) (32 is the default)"
+        case .tokenIDOutOfRange(let key, let value, let count):
+            return "metadata key \(quoted(key)): \(value.type.name) \(value.summary) is not a token id:"
+                + " \(GGUFKeys.tokenizerTokens) has \(count) tokens (ids 0 to \(count - 1))"
         case .notCopiedExactly(let path, let what, let hint):
             return "\(path): \(what) cannot be copied unchanged: \(hint)"
-        case .outputIsInput(let input, let output):
-            return "\(output): this is the input file \(input), which is read (memory-mapped) while the output is"
-                + " written; write to another path and move it over the input afterwards"
         }
     }
 }
@@ -217,6 +225,7 @@ public struct GGUFEdit {
                 metadata.append(GGUFKeyValue(key, value))
             }
         }
+        try GGUFEdit.checkTokenIDs(metadata, named: named)
         try GGUFEdit.checkExactCopy(of: input, except: named)
         self.input = input
         self.metadata = metadata
@@ -231,8 +240,19 @@ public struct GGUFEdit {
         guard key.utf8.count <= GGUFLimits.maxStringLength else {
             throw .invalidKey(key: String(key.prefix(64)), reason: "the key is longer than \(GGUFLimits.maxStringLength) bytes")
         }
-        if key == GGUFKeys.generalAlignment {
-            guard case .uint32(let a) = value, a != 0, a & (a - 1) == 0 else { throw .invalidAlignment(value: value) }
+        if key == GGUFKeys.generalAlignment, GGUFLimits.writtenAlignmentProblem(value) != nil {
+            throw .invalidAlignment(value: value)
+        }
+    }
+
+    /// Every token id key the edits set names a token of the edited file's vocabulary (when it has one): an id
+    /// past the end would make a runner read outside the embedding, or stop on a token that never comes.
+    private static func checkTokenIDs(_ metadata: [GGUFKeyValue], named: Set<String>) throws(GGUFEditError) {
+        guard let tokens = metadata.first(where: { $0.key == GGUFKeys.tokenizerTokens })?.value.arrayValue else { return }
+        for kv in metadata where named.contains(kv.key) && GGUFKeys.isTokenID(kv.key) {
+            guard let id = kv.value.intValue, id >= 0, id < tokens.count else {
+                throw .tokenIDOutOfRange(key: kv.key, value: kv.value, vocabularySize: tokens.count)
+            }
         }
     }
 
@@ -266,9 +286,9 @@ public struct GGUFEdit {
 
     /// Writes the edited file to `path` (atomically: nothing is left there on error). Tensor bytes go from the
     /// input's mapping to the output in pieces of `copyPieceSize`, counted on `progress`. Throws
-    /// `GGUFEditError.outputIsInput` when `path` is the input file (same path, a link to it, or a hard link).
+    /// `IOError.outputIsInput` (wrapped in `ModelFileError.io`) when `path` is the input file, however spelled: the
+    /// writer's `OutputGuard` check, shared by every output.
     public func write(to path: String, progress: ProgressReporter = .disabled()) throws {
-        if GGUFEdit.sameFile(path, input.path) { throw GGUFEditError.outputIsInput(input: input.path, output: path) }
         let writer = GGUFWriter(path: path)
         for kv in metadata { try writer.add(kv.key, kv.value) }
         for t in input.tensors { try writer.addTensor(name: t.name, dims: t.dims, type: t.type) }
@@ -291,11 +311,4 @@ public struct GGUFEdit {
 
     /// Total tensor bytes, for a progress total.
     public var tensorByteCount: Int { input.tensors.reduce(0) { $0 + $1.byteCount } }
-
-    /// Whether `a` and `b` name the same existing file (device and inode, after following links).
-    static func sameFile(_ a: String, _ b: String) -> Bool {
-        var sa = stat(), sb = stat()
-        guard stat(a, &sa) == 0, stat(b, &sb) == 0 else { return false }
-        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
-    }
 }

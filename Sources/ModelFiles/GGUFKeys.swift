@@ -28,6 +28,15 @@ public enum GGUFKeys {
     public static let tokenizerAddEOS = "tokenizer.ggml.add_eos_token"
     public static let tokenizerChatTemplate = "tokenizer.chat_template"
 
+    /// Whether `key` holds a token id (`tokenizer.ggml.bos_token_id`, `eos`, `eot`, `padding`, `unknown`,
+    /// `seperator`, `fim_pre`, ...: every key of the `tokenizer.ggml.*_token_id` family), which must be below the
+    /// number of tokens in `tokenizer.ggml.tokens`.
+    public static func isTokenID(_ key: String) -> Bool {
+        key.hasPrefix(tokenizerIDPrefix) && key.hasSuffix(tokenizerIDSuffix) && key.utf8.count > tokenizerIDPrefix.utf8.count + tokenizerIDSuffix.utf8.count
+    }
+    static let tokenizerIDPrefix = "tokenizer.ggml."
+    static let tokenizerIDSuffix = "_token_id"
+
     /// Keys under the architecture's prefix (`{arch}.` + suffix).
     public enum Architecture: String, CaseIterable, Sendable {
         case blockCount = "block_count"

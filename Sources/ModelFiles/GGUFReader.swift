@@ -26,6 +26,20 @@ public enum GGUFLimits {
     public static let maxDimensions = 4
     /// The data alignment when `general.alignment` is absent (GGUF_DEFAULT_ALIGNMENT).
     public static let defaultAlignment = 32
+    /// The largest `general.alignment` qwenkit writes (edit, and any GGUFWriter). gguf.cpp accepts any power of
+    /// two (gguf-py's reader any UINT32), and so does this reader, which only maps the file; but a writer pads every
+    /// tensor to the alignment: 2^30 would add up to a GiB per tensor and fill the disk. 64 KiB is the largest page
+    /// size in use (arm64, ppc64); a larger alignment buys nothing for mapping the file.
+    public static let maxWrittenAlignment = 1 << 16
+
+    /// Why `value` cannot be the `general.alignment` of a file being written (nil when it can): it must be a
+    /// UINT32 power of two no larger than `maxWrittenAlignment`.
+    public static func writtenAlignmentProblem(_ value: GGUFValue) -> String? {
+        guard case .uint32(let a) = value else { return "has type \(value.type.name), expected UINT32" }
+        guard a != 0, a & (a - 1) == 0 else { return "\(a) is not a non-zero power of two" }
+        guard a <= maxWrittenAlignment else { return "\(a) is above the limit of \(maxWrittenAlignment) bytes" }
+        return nil
+    }
 }
 
 /// One tensor of a GGUF file, validated.

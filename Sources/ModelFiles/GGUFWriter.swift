@@ -71,13 +71,10 @@ public final class GGUFWriter {
             throw .ggufMetadata(path: path, key: key, reason: "nested arrays are not supported")
         }
         if key == GGUFKeys.generalAlignment {
-            guard case .uint32(let a) = value else {
-                throw .ggufMetadata(path: path, key: key, reason: "has type \(value.type.name), expected UINT32")
+            if let problem = GGUFLimits.writtenAlignmentProblem(value) {
+                throw .ggufMetadata(path: path, key: key, reason: problem)
             }
-            guard a != 0, a & (a - 1) == 0 else {
-                throw .ggufMetadata(path: path, key: key, reason: "\(a) is not a non-zero power of two")
-            }
-            guard tensors.isEmpty else {
+            guard case .uint32(let a) = value, tensors.isEmpty else {
                 throw .ggufMetadata(path: path, key: key, reason: "must be set before tensors are added")
             }
             alignment = Int(a)

@@ -14,6 +14,9 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
     case headerPastEnd(path: String, length: UInt64, fileSize: Int)
     /// The header is not valid JSON (`reason` is the scanner's message, with its byte offset in the header).
     case invalidJSON(path: String, reason: String)
+    /// A whole JSON file (`config.json`, a tokenizer side file, a sharded index) does not parse: the scanner's
+    /// `message` at byte `offset` of the file.
+    case invalidJSONFile(path: String, offset: Int, message: String)
     /// The header is JSON but not the expected structure (not an object, `__metadata__` values not strings, ...).
     case malformedHeader(path: String, reason: String)
     /// One tensor's entry is malformed (missing key, wrong JSON type, non-integer number, ...).
@@ -52,7 +55,11 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
     /// the model cannot use.
     case invalidConfig(path: String, key: String, reason: String)
 
-    public var description: String {
+    /// One line, safe for a terminal: names and values from files keep their control characters as
+    /// `terminalSafe` escapes (C1 and DEL too, which JSON quoting leaves as they are).
+    public var description: String { terminalSafe(rawDescription) }
+
+    private var rawDescription: String {
         switch self {
         case .io(let error):
             return error.description
@@ -64,6 +71,8 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
             return "\(path): header length \(length) runs past the end of the file (\(size) bytes, 8 used by the length)"
         case .invalidJSON(let path, let reason):
             return "\(path): header is not valid JSON: \(reason)"
+        case .invalidJSONFile(let path, let offset, let message):
+            return "\(path): not valid JSON: at byte \(offset): \(message)"
         case .malformedHeader(let path, let reason):
             return "\(path): malformed header: \(reason)"
         case .malformedTensor(let path, let tensor, let reason):
@@ -115,7 +124,7 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
         switch self {
         case .io(let e): return e.path
         case .truncated(let p, _, _), .headerTooLarge(let p, _, _), .headerPastEnd(let p, _, _),
-             .invalidJSON(let p, _), .malformedHeader(let p, _), .malformedTensor(let p, _, _),
+             .invalidJSON(let p, _), .invalidJSONFile(let p, _, _), .malformedHeader(let p, _), .malformedTensor(let p, _, _),
              .duplicateTensor(let p, _), .unknownDType(let p, _, _), .invalidShape(let p, _, _, _),
              .offsetsOutOfBounds(let p, _, _, _, _), .sizeMismatch(let p, _, _, _, _, _, _),
              .overlappingTensors(let p, _, _, _, _), .noSuchTensor(let p, _), .tensorMissingFromShard(let p, _, _),

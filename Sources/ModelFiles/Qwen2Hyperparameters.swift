@@ -68,6 +68,74 @@ public struct MoEHyperparameters: Sendable, Equatable {
     }
 }
 
+/// The hyperparameters a message can name, each spelled as its source spells it: the one table of `config.json`
+/// names (the GGUF names are `GGUFKeys.Architecture`). Errors name the key of the file the value came from, never a
+/// quantity derived from it.
+public enum Qwen2Hyperparameter: CaseIterable, Sendable {
+    case blockCount, contextLength, embeddingLength, feedForwardLength, headCount, headCountKV, keyLength, valueLength
+    case rmsNormEpsilon, ropeFreqBase, ropeScalingFactor
+    case expertCount, expertUsedCount, expertFeedForwardLength, sharedExpertFeedForwardLength, vocabSize
+
+    /// The GGUF key suffix (after `{arch}.`).
+    public var gguf: GGUFKeys.Architecture {
+        switch self {
+        case .blockCount: return .blockCount
+        case .contextLength: return .contextLength
+        case .embeddingLength: return .embeddingLength
+        case .feedForwardLength: return .feedForwardLength
+        case .headCount: return .headCount
+        case .headCountKV: return .headCountKV
+        case .keyLength: return .keyLength
+        case .valueLength: return .valueLength
+        case .rmsNormEpsilon: return .rmsNormEpsilon
+        case .ropeFreqBase: return .ropeFreqBase
+        case .ropeScalingFactor: return .ropeScalingFactor
+        case .expertCount: return .expertCount
+        case .expertUsedCount: return .expertUsedCount
+        case .expertFeedForwardLength: return .expertFeedForwardLength
+        case .sharedExpertFeedForwardLength: return .expertSharedFeedForwardLength
+        case .vocabSize: return .vocabSize
+        }
+    }
+
+    /// The transformers `config.json` key (`head_dim` stands for both key and value sizes).
+    public var hf: String {
+        switch self {
+        case .blockCount: return "num_hidden_layers"
+        case .contextLength: return "max_position_embeddings"
+        case .embeddingLength: return "hidden_size"
+        case .feedForwardLength: return "intermediate_size"
+        case .headCount: return "num_attention_heads"
+        case .headCountKV: return "num_key_value_heads"
+        case .keyLength, .valueLength: return "head_dim"
+        case .rmsNormEpsilon: return "rms_norm_eps"
+        case .ropeFreqBase: return "rope_theta"
+        case .ropeScalingFactor: return "rope_scaling.factor"
+        case .expertCount: return "num_experts"
+        case .expertUsedCount: return "num_experts_per_tok"
+        case .expertFeedForwardLength: return "moe_intermediate_size"
+        case .sharedExpertFeedForwardLength: return "shared_expert_intermediate_size"
+        case .vocabSize: return "vocab_size"
+        }
+    }
+}
+
+/// Where hyperparameters were read from, so that a message names the key as that file spells it.
+public enum HyperparameterSource: Sendable, Equatable {
+    /// GGUF metadata of this `general.architecture`.
+    case gguf(architecture: String)
+    /// A transformers `config.json`.
+    case hfConfig
+
+    /// `qwen2.block_count` or `num_hidden_layers`.
+    public func key(_ p: Qwen2Hyperparameter) -> String {
+        switch self {
+        case .gguf(let architecture): return p.gguf.key(architecture)
+        case .hfConfig: return p.hf
+        }
+    }
+}
+
 /// A Qwen2-family model's hyperparameters.
 public struct Qwen2Hyperparameters: Sendable, Equatable {
     public var architecture: ModelArchitecture
@@ -119,34 +187,55 @@ public struct Qwen2Hyperparameters: Sendable, Equatable {
     }
 
     /// Checks what every later stage relies on: positive sizes, heads dividing evenly, KV heads dividing heads,
-    /// an even head size (RoPE rotates pairs), a top-k within the experts. `path` names the source in errors.
-    public func validate(path: String) throws(ModelFileError) {
-        func fail(_ key: String, _ reason: String) -> ModelFileError { .invalidConfig(path: path, key: key, reason: reason) }
-        let sizes: [(String, Int)] = [("block_count", blockCount), ("context_length", contextLength),
-                                      ("embedding_length", embeddingLength), ("head_count", headCount),
-                                      ("head_count_kv", headCountKV), ("key_length", keyLength),
-                                      ("value_length", valueLength)]
-        for (name, value) in sizes where value <= 0 { throw fail(name, "is \(value); it must be positive") }
-        guard feedForwardLength >= 0 else { throw fail("feed_forward_length", "is \(feedForwardLength); it must not be negative") }
-        guard headCount % headCountKV == 0 else {
-            throw fail("head_count_kv", "\(headCountKV) does not divide head_count \(headCount)")
+    /// an even head size (RoPE rotates pairs), a top-k within the experts, head widths that fit in `Int`. `path`
+    /// names the source in errors and `source` how it spells the keys (a `config.json`'s `hidden_size`, a GGUF's
+    /// `qwen2.embedding_length`). When the source does not state the head size (`headSizeStated` false), a head
+    /// size that cannot work is reported on the hidden size it was derived from, the key the file does have.
+    public func validate(path: String, source: HyperparameterSource, headSizeStated: Bool = true) throws(ModelFileError) {
+        typealias P = Qwen2Hyperparameter
+        func fail(_ p: P, _ reason: String) -> ModelFileError { .invalidConfig(path: path, key: source.key(p), reason: reason) }
+        func name(_ p: P) -> String { source.key(p) }
+        func headSizeFail(_ p: P, _ value: Int, _ problem: String) -> ModelFileError {
+            guard headSizeStated else {
+                return fail(.embeddingLength, "\(embeddingLength) / \(name(.headCount)) \(headCount) gives a head size of \(value)"
+                    + " (\(name(.keyLength)) is not stated)\(problem)")
+            }
+            return fail(p, "is \(value)\(problem)")
         }
-        guard keyLength % 2 == 0 else { throw fail("key_length", "\(keyLength) is odd; RoPE rotates pairs of dimensions") }
-        guard rmsNormEpsilon.isFinite, rmsNormEpsilon >= 0 else { throw fail("rms_norm_eps", "is \(rmsNormEpsilon)") }
-        guard ropeFreqBase.isFinite, ropeFreqBase > 0 else { throw fail("rope_theta", "is \(ropeFreqBase); it must be positive") }
+        // The stated sizes first, so that a zero hidden size is reported as itself rather than as the head size
+        // derived from it.
+        let sizes: [(P, Int)] = [(.blockCount, blockCount), (.contextLength, contextLength),
+                                 (.embeddingLength, embeddingLength), (.headCount, headCount),
+                                 (.headCountKV, headCountKV), (.keyLength, keyLength), (.valueLength, valueLength)]
+        for (p, value) in sizes where value <= 0 {
+            if p == .keyLength || p == .valueLength { throw headSizeFail(p, value, "; it must be positive") }
+            throw fail(p, "is \(value); it must be positive")
+        }
+        guard feedForwardLength >= 0 else { throw fail(.feedForwardLength, "is \(feedForwardLength); it must not be negative") }
+        guard headCount % headCountKV == 0 else {
+            throw fail(.headCountKV, "\(headCountKV) does not divide \(name(.headCount)) \(headCount)")
+        }
+        guard keyLength % 2 == 0 else { throw headSizeFail(.keyLength, keyLength, ", which is odd; RoPE rotates pairs of dimensions") }
+        for (p, heads, size) in [(P.headCount, headCount, keyLength), (.headCount, headCount, valueLength)] {
+            guard !heads.multipliedReportingOverflow(by: size).overflow else {
+                throw fail(p, "is \(heads); \(heads) heads of \(size) values do not fit in Int")
+            }
+        }
+        guard rmsNormEpsilon.isFinite, rmsNormEpsilon >= 0 else { throw fail(.rmsNormEpsilon, "is \(rmsNormEpsilon)") }
+        guard ropeFreqBase.isFinite, ropeFreqBase > 0 else { throw fail(.ropeFreqBase, "is \(ropeFreqBase); it must be positive") }
         if let s = ropeScaling {
-            guard s.factor.isFinite, s.factor > 0 else { throw fail("rope_scaling.factor", "is \(s.factor); it must be positive") }
+            guard s.factor.isFinite, s.factor > 0 else { throw fail(.ropeScalingFactor, "is \(s.factor); it must be positive") }
         }
         if let moe {
-            guard moe.expertCount > 0 else { throw fail("expert_count", "is \(moe.expertCount); it must be positive") }
+            guard moe.expertCount > 0 else { throw fail(.expertCount, "is \(moe.expertCount); it must be positive") }
             guard (1...moe.expertCount).contains(moe.expertUsedCount) else {
-                throw fail("expert_used_count", "is \(moe.expertUsedCount); it must be between 1 and expert_count \(moe.expertCount)")
+                throw fail(.expertUsedCount, "is \(moe.expertUsedCount); it must be between 1 and \(name(.expertCount)) \(moe.expertCount)")
             }
             guard moe.expertFeedForwardLength > 0 else {
-                throw fail("expert_feed_forward_length", "is \(moe.expertFeedForwardLength); it must be positive")
+                throw fail(.expertFeedForwardLength, "is \(moe.expertFeedForwardLength); it must be positive")
             }
         }
-        if let v = vocabSize, v <= 0 { throw fail("vocab_size", "is \(v); it must be positive") }
+        if let v = vocabSize, v <= 0 { throw fail(.vocabSize, "is \(v); it must be positive") }
     }
 }
 
@@ -218,6 +307,7 @@ extension Qwen2Hyperparameters {
             ?? file.tensor(named: "token_embd.weight").flatMap { $0.dims.count == 2 ? $0.dims[1] : nil }
         let headCount = try required(.headCount)
         let headCountKV = try int(.headCountKV) ?? headCount
+        let keyLength = try int(.keyLength)
         self.init(architecture: arch,
                   blockCount: try required(.blockCount),
                   contextLength: try required(.contextLength),
@@ -225,7 +315,7 @@ extension Qwen2Hyperparameters {
                   feedForwardLength: try int(.feedForwardLength) ?? 0,
                   headCount: headCount,
                   headCountKV: headCountKV,
-                  keyLength: try int(.keyLength),
+                  keyLength: keyLength,
                   valueLength: try int(.valueLength),
                   ropeFreqBase: try double(.ropeFreqBase) ?? Self.defaultRopeFreqBase,
                   rmsNormEpsilon: eps,
@@ -233,7 +323,7 @@ extension Qwen2Hyperparameters {
                   moe: moe,
                   vocabSize: vocab,
                   tiedEmbeddings: file.tensor(named: "output.weight") == nil)
-        try validate(path: path)
+        try validate(path: path, source: .gguf(architecture: archName), headSizeStated: keyLength != nil)
     }
 }
 
@@ -243,6 +333,7 @@ extension Qwen2Hyperparameters {
     /// Reads a transformers `config.json` (`model_type` qwen2 or qwen2_moe). Defaults are transformers' own
     /// (`num_key_value_heads` = heads, `rope_theta` 10000, `tie_word_embeddings` false, `norm_topk_prob` false).
     public init(hfConfig config: JSONValue, path: String) throws(ModelFileError) {
+        typealias P = Qwen2Hyperparameter
         func fail(_ key: String, _ reason: String) -> ModelFileError { .invalidConfig(path: path, key: key, reason: reason) }
         guard case .object = config else { throw fail("config", "is not a JSON object") }
         guard let modelType = config["model_type"]?.string else { throw fail("model_type", "missing, or not a string") }
@@ -251,9 +342,9 @@ extension Qwen2Hyperparameters {
         }
         func int(_ key: String, in object: JSONValue? = nil) throws(ModelFileError) -> Int? {
             guard let v = (object ?? config)[key], !v.isNull else { return nil }
-            guard let d = v.number, d == d.rounded(), abs(d) < 9e15 else {
-                throw fail(key, "is \(v.text), expected an integer")
-            }
+            guard let d = v.number, d == d.rounded() else { throw fail(key, "is \(v.text), expected an integer") }
+            // Above 2^53 a JSON number is no longer read exactly (and no model has such a size).
+            guard abs(d) < 9e15 else { throw fail(key, "is \(v.text), above the largest integer read exactly (9e15)") }
             return Int(d)
         }
         func required(_ key: String) throws(ModelFileError) -> Int {
@@ -277,8 +368,8 @@ extension Qwen2Hyperparameters {
         if let ropeObject, case .object = ropeObject {} else if let ropeObject {
             throw fail("rope_scaling", "is \(ropeObject.text), expected an object")
         }
-        let topTheta = try double("rope_theta")
-        let nestedTheta = ropeObject == nil ? nil : try double("rope_theta", in: ropeObject)
+        let topTheta = try double(P.ropeFreqBase.hf)
+        let nestedTheta = ropeObject == nil ? nil : try double(P.ropeFreqBase.hf, in: ropeObject)
         let theta = topTheta ?? nestedTheta
         var scaling: RopeScaling?
         if let r = ropeObject {
@@ -303,35 +394,36 @@ extension Qwen2Hyperparameters {
             if let step = try int("decoder_sparse_step"), step > 1 {
                 throw fail("decoder_sparse_step", "is \(step); Qwen2-MoE with dense layers is not supported (nor by llama.cpp)")
             }
-            let experts = try int("num_experts")
+            let experts = try int(P.expertCount.hf)
             let localExperts = try int("num_local_experts")
             guard let expertCount = experts ?? localExperts else {
-                throw fail("num_experts", "missing; a \(modelType) config needs it")
+                throw fail(P.expertCount.hf, "missing; a \(modelType) config needs it")
             }
             moe = MoEHyperparameters(expertCount: expertCount,
-                                     expertUsedCount: try required("num_experts_per_tok"),
-                                     expertFeedForwardLength: try required("moe_intermediate_size"),
-                                     sharedExpertFeedForwardLength: try int("shared_expert_intermediate_size") ?? 0,
+                                     expertUsedCount: try required(P.expertUsedCount.hf),
+                                     expertFeedForwardLength: try required(P.expertFeedForwardLength.hf),
+                                     sharedExpertFeedForwardLength: try int(P.sharedExpertFeedForwardLength.hf) ?? 0,
                                      normalizeTopK: try bool("norm_topk_prob") ?? false)
         }
-        let heads = try required("num_attention_heads")
-        guard let eps = try double("rms_norm_eps") else { throw fail("rms_norm_eps", "missing; a \(modelType) config needs it") }
+        let heads = try required(P.headCount.hf)
+        let headDim = try int(P.keyLength.hf)
+        guard let eps = try double(P.rmsNormEpsilon.hf) else { throw fail(P.rmsNormEpsilon.hf, "missing; a \(modelType) config needs it") }
         self.init(architecture: arch,
-                  blockCount: try required("num_hidden_layers"),
-                  contextLength: try required("max_position_embeddings"),
-                  embeddingLength: try required("hidden_size"),
-                  feedForwardLength: try int("intermediate_size") ?? 0,
+                  blockCount: try required(P.blockCount.hf),
+                  contextLength: try required(P.contextLength.hf),
+                  embeddingLength: try required(P.embeddingLength.hf),
+                  feedForwardLength: try int(P.feedForwardLength.hf) ?? 0,
                   headCount: heads,
-                  headCountKV: try int("num_key_value_heads") ?? heads,
-                  keyLength: try int("head_dim"),
-                  valueLength: try int("head_dim"),
+                  headCountKV: try int(P.headCountKV.hf) ?? heads,
+                  keyLength: headDim,
+                  valueLength: headDim,
                   ropeFreqBase: theta ?? Self.defaultRopeFreqBase,
                   rmsNormEpsilon: eps,
                   ropeScaling: scaling,
                   moe: moe,
-                  vocabSize: try int("vocab_size"),
+                  vocabSize: try int(P.vocabSize.hf),
                   tiedEmbeddings: try bool("tie_word_embeddings") ?? false)
-        try validate(path: path)
+        try validate(path: path, source: .hfConfig, headSizeStated: headDim != nil)
     }
 
     /// Reads and parses `path` (a `config.json`, at most `maxConfigLength` bytes).
@@ -355,6 +447,6 @@ public func readJSONFile(_ path: String) throws(ModelFileError) -> JSONValue {
             try JSONScanner.parse(raw.bindMemory(to: UInt8.self))
         }
     } catch {
-        throw .invalidJSON(path: path, reason: error.description)
+        throw .invalidJSONFile(path: path, offset: error.offset, message: error.message)
     }
 }

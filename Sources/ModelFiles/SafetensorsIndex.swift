@@ -37,7 +37,7 @@ public final class SafetensorsIndex: @unchecked Sendable {
                 try JSONScanner.parse(raw.bindMemory(to: UInt8.self))
             }
         } catch {
-            throw .invalidJSON(path: path, reason: error.description)
+            throw .invalidJSONFile(path: path, offset: error.offset, message: error.message)
         }
         guard case .object(let members) = root else {
             throw .malformedHeader(path: path, reason: "the index is \(kindName(root)), not an object")

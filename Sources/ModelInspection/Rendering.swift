@@ -7,7 +7,9 @@ import ModelFiles
 import QwenKitIO
 
 // Text and JSON renderings of what `inspect` shows. Text is for people (aligned columns, human sizes, long lists
-// cut short); JSON is for scripts (exact numbers, the same facts, one document).
+// cut short); JSON is for scripts (exact numbers, the same facts, one document). Every text line goes through
+// `terminalSafe`, and names are escaped before their columns are measured: a key, name or value read from a file
+// prints its control characters as `\u{1b}`, never as themselves.
 
 // MARK: - Summary as text
 
@@ -21,7 +23,7 @@ extension ModelSummary {
         head += ", \(grouped(tensorCount)) tensor\(tensorCount == 1 ? "" : "s")"
         if formatVersion != nil { head += ", \(metadata.count) metadata key\(metadata.count == 1 ? "" : "s")" }
         if let a = alignment { head += ", alignment \(a)" }
-        return head
+        return terminalSafe(head)
     }
 
     /// The whole summary: the headline, then the facts, bytes by type, metadata and warnings.
@@ -73,17 +75,21 @@ extension ModelSummary {
         }
         if !metadata.isEmpty {
             lines.append(formatVersion != nil ? "metadata" : (format == "HF model directory" ? "config.json" : "__metadata__"))
-            let width = min(44, (metadata.map { $0.key.count }.max() ?? 0) + 2)
-            for e in metadata {
-                lines.append("  " + pad(e.key, width) + pad(e.type, 16) + Self.text(e.value))
+            let keys = metadata.map { terminalSafe($0.key) }
+            let width = min(44, (keys.map(\.count).max() ?? 0) + 2)
+            for (key, e) in zip(keys, metadata) {
+                lines.append("  " + pad(key, width) + pad(e.type, 16) + Self.text(e.value))
             }
         }
         for w in warnings { lines.append("warning: " + w) }
-        return lines.joined(separator: "\n") + "\n"
+        return lines.map(terminalSafe).joined(separator: "\n") + "\n"
     }
 
-    /// A value on one line: scalars as JSON, long arrays as their count and first items.
-    public static func text(_ v: Value) -> String {
+    /// A value on one line: scalars as JSON, long arrays as their count and first items; safe for a terminal
+    /// (JSON leaves DEL and C1 controls raw; `terminalSafe` escapes them).
+    public static func text(_ v: Value) -> String { terminalSafe(rawText(v)) }
+
+    private static func rawText(_ v: Value) -> String {
         switch v {
         case .scalar(let s): return oneLine(s)
         case .json(let j): return oneLine(j, limit: 120)
@@ -96,7 +102,7 @@ extension ModelSummary {
 
     /// Compact JSON for a value, cut at `limit` characters (strings keep their escapes, so one line stays one).
     public static func oneLine(_ v: JSONOutput, limit: Int = 200) -> String {
-        let s = v.rendered(indent: nil)
+        let s = terminalSafe(v.rendered(indent: nil))
         guard s.count > limit else { return s }
         return String(s.prefix(limit)) + "… (\(grouped(s.utf8.count)) bytes)"
     }
@@ -194,17 +200,18 @@ public enum TensorTable {
     /// Columns: name, type, shape, bytes, file offset (and the shard, for sharded weights).
     public static func text(_ tensors: [InspectedModel.Tensor], shapeOrder: String) -> String {
         let sharded = tensors.contains { $0.shard != nil }
-        let nameWidth = max(4, tensors.map { $0.name.count }.max() ?? 0) + 2
+        let names = tensors.map { terminalSafe($0.name) }
+        let nameWidth = max(4, names.map(\.count).max() ?? 0) + 2
         let shapes = tensors.map { "[" + $0.shape.map(String.init).joined(separator: ", ") + "]" }
         let shapeWidth = max(5, shapes.map(\.count).max() ?? 0) + 2
         var lines = [pad("name", nameWidth) + pad("type", 9) + pad("shape " + shapeOrder, shapeWidth)
             + pad("bytes", 14, right: true) + pad("offset", 14, right: true) + (sharded ? "  shard" : "")]
-        for (t, shape) in zip(tensors, shapes) {
-            lines.append(pad(t.name, nameWidth) + pad(t.type.name, 9) + pad(shape, shapeWidth)
+        for (i, (t, shape)) in zip(tensors, shapes).enumerated() {
+            lines.append(pad(names[i], nameWidth) + pad(t.type.name, 9) + pad(shape, shapeWidth)
                 + pad(grouped(t.byteCount), 14, right: true) + pad(String(t.fileOffset), 14, right: true)
                 + (t.shard.map { "  " + $0 } ?? ""))
         }
-        return lines.joined(separator: "\n") + "\n"
+        return lines.map(terminalSafe).joined(separator: "\n") + "\n"
     }
 
     public static func json(_ tensors: [InspectedModel.Tensor]) -> JSONOutput {
@@ -223,11 +230,12 @@ public enum TensorTable {
 
 public enum StatisticsTable {
     public static func text(_ tensors: [InspectedModel.Tensor], _ stats: [TensorStatistics?]) -> String {
-        let nameWidth = max(4, tensors.map { $0.name.count }.max() ?? 0) + 2
+        let names = tensors.map { terminalSafe($0.name) }
+        let nameWidth = max(4, names.map(\.count).max() ?? 0) + 2
         var lines = [pad("name", nameWidth) + pad("type", 8) + pad("min", 14, right: true) + pad("max", 14, right: true)
             + pad("mean", 14, right: true) + pad("std", 14, right: true) + pad("nan", 8, right: true) + pad("inf", 8, right: true)]
-        for (t, s) in zip(tensors, stats) {
-            var line = pad(t.name, nameWidth) + pad(t.type.name, 8)
+        for (i, (t, s)) in zip(tensors, stats).enumerated() {
+            var line = pad(names[i], nameWidth) + pad(t.type.name, 8)
             if let s {
                 let finite = s.count > 0
                 line += pad(finite ? formatG(s.min) : "-", 14, right: true) + pad(finite ? formatG(s.max) : "-", 14, right: true)
@@ -238,7 +246,7 @@ public enum StatisticsTable {
             }
             lines.append(line)
         }
-        return lines.joined(separator: "\n") + "\n"
+        return lines.map(terminalSafe).joined(separator: "\n") + "\n"
     }
 
     public static func json(_ tensors: [InspectedModel.Tensor], _ stats: [TensorStatistics?]) -> JSONOutput {

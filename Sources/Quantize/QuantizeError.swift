@@ -1,4 +1,5 @@
 import ModelFiles
+import QwenKitIO
 
 /// Every failure of `quantize`, as one sentence naming the file or tensor.
 public enum QuantizeError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -17,7 +18,11 @@ public enum QuantizeError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Writing the output failed; nothing was left at the path.
     case output(path: String, reason: String)
 
-    public var description: String {
+    /// One line, safe for a terminal: names and values from files keep their control characters as
+    /// `terminalSafe` escapes (C1 and DEL too, which JSON quoting leaves as they are).
+    public var description: String { terminalSafe(rawDescription) }
+
+    private var rawDescription: String {
         switch self {
         case .input(let path, let reason), .output(let path, let reason):
             // The readers' and writer's messages usually name the file already.

@@ -114,7 +114,15 @@ public struct QuantizePlan {
             }
             return v
         }
-        return QuantizeModelFacts(architecture: arch, layerCount: try integer("block_count", required: true),
+        // The layer count drives the mixture rules: it must be the layers the tensors hold (llama-quantize asserts
+        // as much), checked before anything is sized from it.
+        let layerCount = try integer(GGUFKeys.Architecture.blockCount.rawValue, required: true)
+        var inventory = TensorInventory()
+        for t in input.tensors { inventory.add(name: t.name, storedName: t.name, dims: t.dims, expert: nil) }
+        if let problem = inventory.layerCountProblem(layerCount) {
+            throw .metadata(path: input.path, key: GGUFKeys.Architecture.blockCount.key(arch), reason: problem)
+        }
+        return QuantizeModelFacts(architecture: arch, layerCount: layerCount,
                                   headCount: try integer("attention.head_count", required: false),
                                   headCountKV: try integer("attention.head_count_kv", required: false),
                                   expertCount: try integer("expert_count", required: false))

@@ -75,12 +75,40 @@ public final class InferenceSession {
         maxColumns = max(s.embeddingLength, qWidth, ffnWidth)
         logitBatch = min(self.maxBatch, 8)
         let B = self.maxBatch, H = s.embeddingLength
-        let sizes = [B * H, B * H, B * qWidth, B * kvWidth, B * kvWidth, B * qWidth, B * H, B * ffnWidth, B * ffnWidth,
-                     B * H, B * H, B * H, B * max(experts, 1), logitBatch * s.vocabSize, B * s.headDim / 2, B * s.headDim / 2,
-                     self.threads * WeightMatrix.rowGroup * maxColumns, self.threads * self.capacity]
-        let total = sizes.reduce(0, +)
-        let base = UnsafeMutablePointer<Float>.allocate(capacity: total)
+        // The shape is the tensors' (checked when the model loaded), but capacity, threads and maxBatch are the
+        // caller's: with a context of 2^32 − 1 a caller can ask for more than Int or the machine holds. Sizes are
+        // overflow-checked and the two large buffers come from malloc, so that is an error naming the buffer, not a
+        // trap.
+        var overflow = false
+        func mul(_ factors: Int...) -> Int {
+            factors.reduce(1) { p, f in
+                let (r, o) = p.multipliedReportingOverflow(by: f)
+                overflow = overflow || o
+                return r
+            }
+        }
+        let sizes = [mul(B, H), mul(B, H), mul(B, qWidth), mul(B, kvWidth), mul(B, kvWidth), mul(B, qWidth), mul(B, H),
+                     mul(B, ffnWidth), mul(B, ffnWidth), mul(B, H), mul(B, H), mul(B, H), mul(B, max(experts, 1)),
+                     mul(logitBatch, s.vocabSize), mul(B, s.headDim / 2), mul(B, s.headDim / 2),
+                     mul(self.threads, WeightMatrix.rowGroup, maxColumns), mul(self.threads, self.capacity)]
+        var total = 0
+        for size in sizes {
+            let (t, o) = total.addingReportingOverflow(size)
+            overflow = overflow || o
+            total = t
+        }
+        let cacheCount = mul(s.layerCount, 2, self.capacity, kvWidth)
+        guard !overflow else {
+            throw .cannotAllocate(what: "buffers for \(self.capacity) positions (\(self.threads) threads, batch \(B))", bytes: nil)
+        }
+        let cache = try Self.allocateFloats(max(cacheCount, 1), what: "the KV cache for \(self.capacity) positions")
+        let base: UnsafeMutablePointer<Float>
+        do { base = try Self.allocateFloats(total, what: "buffers for \(self.capacity) positions (\(self.threads) threads, batch \(B))") } catch {
+            free(cache)
+            throw error
+        }
         base.initialize(repeating: 0, count: total)
+        self.cache = cache
         arena = base
         var starts: [Int] = []
         var offset = 0
@@ -93,17 +121,22 @@ public final class InferenceSession {
         gathered = base + starts[9]; expertOut = base + starts[10]; mixed = base + starts[11]; routerLogits = base + starts[12]
         logits = base + starts[13]; ropeCos = base + starts[14]; ropeSin = base + starts[15]
         rowScratch = base + starts[16]; scoreScratch = base + starts[17]
-        let cacheCount = s.layerCount * 2 * self.capacity * kvWidth
-        cache = .allocate(capacity: max(cacheCount, 1))
         expertTokens = .allocate(capacity: B)
         expertWeights = .allocate(capacity: B)
         routing = .allocate(capacity: B * max(s.moe?.expertUsedCount ?? 1, 1))
         routingWeights = .allocate(capacity: B * max(s.moe?.expertUsedCount ?? 1, 1))
     }
 
+    /// `count` floats from malloc (freed with `free`), or `cannotAllocate` naming `what`.
+    private static func allocateFloats(_ count: Int, what: String) throws(RuntimeError) -> UnsafeMutablePointer<Float> {
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
+        guard !overflow, let raw = malloc(bytes) else { throw .cannotAllocate(what: what, bytes: overflow ? nil : bytes) }
+        return raw.bindMemory(to: Float.self, capacity: count)
+    }
+
     deinit {
-        arena.deallocate()
-        cache.deallocate()
+        free(arena)
+        free(cache)
         expertTokens.deallocate()
         expertWeights.deallocate()
         routing.deallocate()

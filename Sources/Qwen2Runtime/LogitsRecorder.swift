@@ -16,11 +16,13 @@ public final class LogitsRecorder {
     public private(set) var tokens: [UInt32] = []
     private let rawPath: String
     private var fd: Int32
+    /// Held while recording, so that the model being run cannot be the output.
+    private let claim: OutputGuard.Identity?
 
     public init(path: String, vocabSize: Int) throws(RuntimeError) {
         self.path = path
         self.vocabSize = vocabSize
-        do { try OutputGuard.claim(path) } catch { throw .output(path: path, reason: error.description) }
+        do { claim = try OutputGuard.claim(path) } catch { throw .output(path: path, reason: error.description) }
         let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         var template = Array("\(directory)/qwenkit-logits-XXXXXX".utf8CString)
         fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
@@ -31,6 +33,7 @@ public final class LogitsRecorder {
 
     deinit {
         if fd >= 0 { close(fd) }
+        OutputGuard.release(output: claim)
     }
 
     /// Records `token` and the logits computed at its position.

@@ -40,38 +40,48 @@ public final class Qwen2Model: @unchecked Sendable {
     /// Keeps the mapped files alive.
     private let owner: AnyObject
 
-    /// Opens a GGUF file or an HF model directory.
+    /// Opens a GGUF file or an HF model directory. The hyperparameters are checked against the tensors present
+    /// (`Qwen2Hyperparameters.reconciled`) before any loop or buffer is sized from them.
     public convenience init(path: String) throws(RuntimeError) {
         if HFModelDirectory.isDirectory(path) {
             let dir: HFModelDirectory
             let hp: Qwen2Hyperparameters
             do {
                 dir = try HFModelDirectory(path: path)
-                hp = try dir.hyperparameters()
+                hp = try dir.hyperparameters().reconciled(with: TensorNameMap.inventory(of: dir.weights),
+                                                          path: dir.file(HFModelDirectory.configName), source: .hfConfig)
             } catch { throw .model(error) }
-            try self.init(path: path, hyperparameters: hp, source: TensorSource(hf: dir), gguf: nil, owner: dir)
+            try self.init(path: path, hyperparameters: hp, source: TensorSource(hf: dir), gguf: nil, owner: dir,
+                          keys: .hfConfig, configPath: dir.file(HFModelDirectory.configName))
         } else {
             let file: GGUFFile
             let hp: Qwen2Hyperparameters
             do {
                 file = try GGUFFile(path: path)
-                hp = try Qwen2Hyperparameters(gguf: file)
+                let stated = try Qwen2Hyperparameters(gguf: file)
+                let architecture = stated.architecture.rawValue
+                hp = try stated.reconciled(with: TensorInventory(gguf: file), path: path, source: .gguf(architecture: architecture),
+                                           vocabularyStated: file[GGUFKeys.Architecture.vocabSize.key(architecture)] != nil)
             } catch { throw .model(error) }
-            try self.init(path: path, hyperparameters: hp, source: TensorSource(gguf: file), gguf: file, owner: file)
+            try self.init(path: path, hyperparameters: hp, source: TensorSource(gguf: file), gguf: file, owner: file,
+                          keys: .gguf(architecture: hp.architecture.rawValue), configPath: path)
         }
     }
 
+    /// `keys` and `configPath` name the hyperparameters in errors as the file that states them does.
     private init(path: String, hyperparameters hp: Qwen2Hyperparameters, source: TensorSource,
-                 gguf: GGUFFile?, owner: AnyObject) throws(RuntimeError) {
+                 gguf: GGUFFile?, owner: AnyObject, keys: HyperparameterSource, configPath: String) throws(RuntimeError) {
         self.path = path
         self.owner = owner
         self.gguf = gguf
         fileType = gguf?[GGUFKeys.generalFileType]?.intValue.flatMap { LlamaFileType(rawValue: UInt32(truncatingIfNeeded: $0)) }
         let hidden = hp.embeddingLength
         let headDim = hp.keyLength
-        guard hp.headCount > 0, hp.headCountKV > 0, hp.headCount % hp.headCountKV == 0, headDim % 2 == 0,
-              hp.valueLength == headDim else {
-            throw .unsupported(path: path, reason: "attention shape: \(hp.headCount) heads, \(hp.headCountKV) KV heads, head size \(headDim) (needs heads divisible by KV heads, an even head size, equal key and value sizes)")
+        // Heads, KV heads and an even head size are checked by Qwen2Hyperparameters.validate; the runtime also needs
+        // values as wide as keys.
+        guard hp.valueLength == headDim else {
+            throw .model(.invalidConfig(path: configPath, key: keys.key(.valueLength), reason:
+                "is \(hp.valueLength) but the key size is \(headDim); the runtime needs equal key and value sizes"))
         }
         var loader = WeightLoader(source: source, path: path)
         let embedding = try loader.matrix("token_embd.weight", columns: hidden, rows: nil)
@@ -129,7 +139,9 @@ public final class Qwen2Model: @unchecked Sendable {
         elementsByType = loader.elementsByType
         shape = ModelShape(architecture: hp.architecture, layerCount: hp.blockCount, embeddingLength: hidden,
                            headCount: hp.headCount, headCountKV: hp.headCountKV, headDim: headDim,
-                           feedForwardLength: hp.feedForwardLength, vocabSize: vocab, contextLength: hp.contextLength,
+                           // A MoE model has no dense MLP: its feed_forward_length sizes nothing and no tensor checks it.
+                           feedForwardLength: hp.moe == nil ? hp.feedForwardLength : 0, vocabSize: vocab,
+                           contextLength: hp.contextLength,
                            rmsNormEpsilon: Float(hp.rmsNormEpsilon), moe: hp.moe)
         rope = try RotaryEmbedding(headDim: headDim, base: hp.ropeFreqBase, scaling: hp.ropeScaling,
                                    contextLength: hp.contextLength, path: path)

@@ -1,4 +1,5 @@
 import ModelFiles
+import QwenKitIO
 
 /// Everything the runtime refuses. `description` is one line naming the input and the broken invariant.
 public enum RuntimeError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -16,8 +17,15 @@ public enum RuntimeError: Error, Equatable, Sendable, CustomStringConvertible {
     case nonFinite(layer: String, position: Int)
     /// An output file could not be written.
     case output(path: String, reason: String)
+    /// A session buffer sized by the caller's request (positions, threads, batch) does not fit in memory (or in
+    /// `Int`, when `bytes` is nil).
+    case cannotAllocate(what: String, bytes: Int?)
 
-    public var description: String {
+    /// One line, safe for a terminal: names and values from files keep their control characters as
+    /// `terminalSafe` escapes (C1 and DEL too, which JSON quoting leaves as they are).
+    public var description: String { terminalSafe(rawDescription) }
+
+    private var rawDescription: String {
         switch self {
         case .model(let e): return e.description
         case .unsupported(let path, let reason): return "\(path): \(reason)"
@@ -29,6 +37,9 @@ public enum RuntimeError: Error, Equatable, Sendable, CustomStringConvertible {
         case .nonFinite(let layer, let position):
             return "non-finite activations (NaN or infinity) after \(layer) at position \(position)"
         case .output(let path, let reason): return "\(path): \(reason)"
+        case .cannotAllocate(let what, let bytes):
+            return "cannot allocate \(what)" + (bytes.map { ": \($0) bytes are not available" } ?? ": the size does not fit in Int")
+                + "; ask for fewer positions"
         }
     }
 }

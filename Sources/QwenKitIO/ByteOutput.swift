@@ -72,11 +72,14 @@ public final class AtomicOutputFile: ByteOutput {
     private var fd: Int32
     private var finished = false
     private let registration: TemporaryFiles.Registration
+    /// The claim on the file this output replaces (if one exists), held until commit or abandon.
+    private let claim: OutputGuard.Identity?
 
     /// Creates the temporary file for `path`. Prefer `openOutputFile`, which also handles devices and FIFOs and
     /// refuses an output that is an input; this initializer claims `path` too, so it cannot replace an input.
     public init(path: String) throws(IOError) {
-        try OutputGuard.claim(path)
+        let claim = try OutputGuard.claim(path)
+        self.claim = claim
         self.name = path
         let target = AtomicOutputFile.resolveLink(path)
         self.finalPath = target
@@ -102,6 +105,7 @@ public final class AtomicOutputFile: ByteOutput {
             registration.withdraw()
             if lastErrno != EEXIST && lastErrno != EINTR { break }
         }
+        OutputGuard.release(output: claim)
         throw .cannotCreateOutput(path: path, temporaryPath: candidate, errno: lastErrno)
     }
 
@@ -131,6 +135,7 @@ public final class AtomicOutputFile: ByteOutput {
         }
         finished = true
         registration.withdraw()
+        OutputGuard.release(output: claim)
     }
 
     public func abandon() {
@@ -142,6 +147,7 @@ public final class AtomicOutputFile: ByteOutput {
         }
         _ = temporaryPath.withCString { unlink($0) }
         registration.withdraw()
+        OutputGuard.release(output: claim)
     }
 
     /// Follows symbolic links at `path` so that the rename replaces the target, not the link.

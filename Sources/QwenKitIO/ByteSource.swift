@@ -62,6 +62,8 @@ public final class FileDescriptorSource: ByteSource {
     public private(set) var inputPosition: Int64 = 0
     public let inputSize: Int64?
     private let ownsDescriptor: Bool
+    /// This file's place among the inputs `OutputGuard` protects, while it is open.
+    private let admission: OutputGuard.Identity?
 
     /// Opens `path` for reading. Fails with `.cannotOpen` (missing, permission), `.isDirectory`.
     public convenience init(path: String) throws(IOError) {
@@ -81,7 +83,7 @@ public final class FileDescriptorSource: ByteSource {
         if fstat(fileDescriptor, &info) != 0 { throw .cannotOpen(path: name, errno: errno) }
         let kind = info.st_mode & S_IFMT
         if kind == S_IFDIR { throw .isDirectory(path: name) }
-        try OutputGuard.admit(info, name: name)
+        admission = try OutputGuard.admit(info, name: name)
         self.name = name
         self.fileDescriptor = fileDescriptor
         self.ownsDescriptor = ownsDescriptor
@@ -104,6 +106,7 @@ public final class FileDescriptorSource: ByteSource {
 
     deinit {
         if ownsDescriptor { _ = systemClose(fileDescriptor) }
+        OutputGuard.release(input: admission)
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(IOError) -> Int {

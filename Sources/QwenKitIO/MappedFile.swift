@@ -16,6 +16,8 @@ public final class MappedFile: @unchecked Sendable {
     /// The file size in bytes.
     public let count: Int
     private let base: UnsafeRawPointer?
+    /// This file's place among the inputs `OutputGuard` protects, while it is mapped.
+    private let admission: OutputGuard.Identity?
 
     /// Maps `path`. An empty file gives an empty buffer (mmap(2) refuses length 0, so nothing is mapped).
     /// Fails with `.cannotOpen`, `.isDirectory`, `.notRegularFile`, `.cannotMap`, naming `path`, or with
@@ -34,7 +36,7 @@ public final class MappedFile: @unchecked Sendable {
         let kind = info.st_mode & S_IFMT
         if kind == S_IFDIR { throw .isDirectory(path: path) }
         if kind != S_IFREG { throw .notRegularFile(path: path) }
-        try OutputGuard.admit(info, name: path)
+        admission = try OutputGuard.admit(info, name: path)
         self.path = path
         self.count = Int(info.st_size)
         if count == 0 {
@@ -49,6 +51,7 @@ public final class MappedFile: @unchecked Sendable {
 
     deinit {
         if let base { munmap(UnsafeMutableRawPointer(mutating: base), count) }
+        OutputGuard.release(input: admission)
     }
 
     /// Calls `body` with the file's bytes. The buffer is valid only inside `body`.

@@ -10,16 +10,20 @@ import Synchronization
 /// Every output path is claimed (`claim`) and every file opened for reading is admitted (`admit`), both here, in one
 /// process-wide table keyed by what the file *is* (device, inode and change time), not by how it was spelled. So
 /// `./a.gguf`, an absolute path, a hard link and a symbolic link to the same file all meet, in either order:
-/// claiming an output that was read earlier fails, and so does opening an input that was claimed as an output.
-/// Commands claim their outputs before they read anything; the readers in this module (`MappedFile`,
-/// `FileDescriptorSource`, and through them every model, tokenizer and text input) and the writers (`openOutput`,
-/// `openOutputFile`) check on their own, so a command that forgets still cannot replace its input.
+/// claiming an output that is being read fails, and so does opening an input that is claimed as an output.
+///
+/// The CLI claims a command's outputs before it reads anything, for the whole process, so an input read and closed
+/// early (config.json) is protected too. The readers in this module (`MappedFile`, `FileDescriptorSource`, and
+/// through them every model, tokenizer and text input) admit while they are open, and the writers (`openOutput`,
+/// `openOutputFile`, `AtomicOutputFile`) claim while they write, so library code is covered as well, and a
+/// long-lived process (the test runner) may rewrite a file it read earlier once the reader is gone.
 ///
 /// Only regular files are tracked: a device or FIFO (`/dev/null`, `/dev/stdin`) may be read and written at once.
-/// The change time in the key keeps a recycled inode (a file deleted and another created, in a long-lived process
-/// such as the test runner) from being taken for the file it replaced.
+/// The change time in the key keeps a recycled inode (a file deleted and another created) from being taken for the
+/// file it replaced.
 public enum OutputGuard {
-    struct Identity: Hashable {
+    /// What a file is, independent of its names.
+    public struct Identity: Hashable, Sendable {
         let device: UInt64
         let inode: UInt64
         let changeSeconds: Int
@@ -33,46 +37,78 @@ public enum OutputGuard {
         }
     }
 
+    private struct Entry {
+        var name: String
+        var holders: Int
+    }
+
     private struct Table {
-        var inputs: [Identity: String] = [:]
-        var outputs: [Identity: String] = [:]
+        var inputs: [Identity: Entry] = [:]
+        var outputs: [Identity: Entry] = [:]
     }
 
     private static let table = Mutex(Table())
 
-    /// Declares `path` an output of this process. Fails with `.outputIsInput` if it is a file already read, and from
-    /// then on any attempt to read it fails. A path that does not exist yet, `-`, or a device or FIFO is accepted
-    /// as it is. Claiming the same file again is harmless.
-    public static func claim(_ path: String) throws(IOError) {
-        guard path != "-" else { return }
+    /// Declares `path` an output of this process. Fails with `.outputIsInput` if it is a file being read; from then
+    /// on, until `release(output:)`, any attempt to read it fails. A path that does not exist yet, `-`, or a device
+    /// or FIFO is accepted as it is (nil). Claiming the same file again is harmless.
+    @discardableResult
+    public static func claim(_ path: String) throws(IOError) -> Identity? {
+        guard path != "-" else { return nil }
         var info = stat()
-        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return }
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
         let identity = Identity(info)
         let input: String? = table.withLock { table in
-            if let input = table.inputs[identity] { return input }
-            if table.outputs[identity] == nil { table.outputs[identity] = path }
+            if let input = table.inputs[identity] { return input.name }
+            table.outputs[identity, default: Entry(name: path, holders: 0)].holders += 1
             return nil
         }
         if let input { throw .outputIsInput(path: path, input: input) }
+        return identity
     }
 
-    /// Declares the open file `descriptor`, read under the name `name`, an input. Fails with `.outputIsInput` if it
-    /// is a file claimed as an output.
-    public static func admit(descriptor: Int32, name: String) throws(IOError) {
+    /// Ends one claim of `output` (the output was written or abandoned).
+    public static func release(output identity: Identity?) {
+        guard let identity else { return }
+        table.withLock { table in
+            if let holders = table.outputs[identity]?.holders, holders > 1 {
+                table.outputs[identity]!.holders = holders - 1
+            } else {
+                table.outputs[identity] = nil
+            }
+        }
+    }
+
+    /// Declares the open file `descriptor`, read under the name `name`, an input until `release(input:)`. Fails with
+    /// `.outputIsInput` if it is a file claimed as an output.
+    public static func admit(descriptor: Int32, name: String) throws(IOError) -> Identity? {
         var info = stat()
-        guard fstat(descriptor, &info) == 0 else { return }
-        try admit(info, name: name)
+        guard fstat(descriptor, &info) == 0 else { return nil }
+        return try admit(info, name: name)
     }
 
     /// `admit(descriptor:name:)` for a `stat` already taken.
-    static func admit(_ info: stat, name: String) throws(IOError) {
-        guard info.st_mode & S_IFMT == S_IFREG else { return }
+    static func admit(_ info: stat, name: String) throws(IOError) -> Identity? {
+        guard info.st_mode & S_IFMT == S_IFREG else { return nil }
         let identity = Identity(info)
         let output: String? = table.withLock { table in
-            if let output = table.outputs[identity] { return output }
-            if table.inputs[identity] == nil { table.inputs[identity] = name }
+            if let output = table.outputs[identity] { return output.name }
+            table.inputs[identity, default: Entry(name: name, holders: 0)].holders += 1
             return nil
         }
         if let output { throw .outputIsInput(path: output, input: name) }
+        return identity
+    }
+
+    /// Ends one admission of an input (its reader closed it).
+    public static func release(input identity: Identity?) {
+        guard let identity else { return }
+        table.withLock { table in
+            if let holders = table.inputs[identity]?.holders, holders > 1 {
+                table.inputs[identity]!.holders = holders - 1
+            } else {
+                table.inputs[identity] = nil
+            }
+        }
     }
 }

@@ -46,7 +46,7 @@ struct QwenKit: ParsableCommand {
             var command = try parseAsRoot()
             commandType = type(of: command)
             if let writer = command as? WritesOutputs {
-                for path in writer.outputPaths { try OutputGuard.claim(path) }
+                for path in writer.outputPaths { try OutputGuard.claim(path) }  // held for the whole command
             }
             try command.run()
         } catch let error as IOError {

@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct BadInputTests {
     /// One stderr line, exactly `message`, status 1, and no crash.

@@ -4,6 +4,7 @@
 import Foundation
 import QwenKitIO
 import Testing
+import TestSupport
 
 @Suite struct CompressionTests {
     static func compress(_ bytes: [UInt8]) throws -> [UInt8] {

@@ -2,6 +2,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct CountTests {
     /// Three golden texts, one per line: "english/hello world" (4 ids, 13 bytes, 13 characters),

@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct DiffTests {
     static func checkpoint(_ model: String) -> String { CLI.repositoryPath("Fixtures/checkpoints/" + model) }

@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -124,8 +125,11 @@ import Glibc
         BadCase(arguments: ["--set-bool", "x=yes"], message: "--set-bool x=yes: not a valid BOOL: expected true or false", status: 2),
         BadCase(arguments: ["--set", "x"], message: "--set x: expected KEY=VALUE", status: 2),
         BadCase(arguments: ["--set-str", "=x"], message: "--set-str =x: expected KEY=VALUE", status: 2),
-        BadCase(arguments: ["--set-u32", "general.alignment=48"], message: "--set-u32 general.alignment=48: general.alignment must be a UINT32 power of two (32 is the default)", status: 2),
-        BadCase(arguments: ["--set-u64", "general.alignment=64"], message: "--set-u64 general.alignment=64: general.alignment must be a UINT32 power of two (32 is the default)", status: 2),
+        BadCase(arguments: ["--set-u32", "general.alignment=48"], message: "--set-u32 general.alignment=48: general.alignment must be a UINT32 power of two, at most 65536 (32 is the default)", status: 2),
+        BadCase(arguments: ["--set-u64", "general.alignment=64"], message: "--set-u64 general.alignment=64: general.alignment must be a UINT32 power of two, at most 65536 (32 is the default)", status: 2),
+        // 2^30 would pad every tensor to a GiB (it filled the disk); 2^16 is the cap (GGUFLimits.maxWrittenAlignment).
+        BadCase(arguments: ["--set-u32", "general.alignment=1073741824"], message: "--set-u32 general.alignment=1073741824: general.alignment must be a UINT32 power of two, at most 65536 (32 is the default)", status: 2),
+        BadCase(arguments: ["--set-u32", "general.alignment=131072"], message: "--set-u32 general.alignment=131072: general.alignment must be a UINT32 power of two, at most 65536 (32 is the default)", status: 2),
         BadCase(arguments: ["--set-str", "a=1", "--delete", "a"], message: "metadata key a is named by both --delete and --set-str; give each key one edit", status: 2),
         BadCase(arguments: ["--set", "test.u8=1", "--set", "test.u8=2"], message: "metadata key test.u8 is named by both --set and --set; give each key one edit", status: 2),
         BadCase(arguments: ["--chat-template", template, "--set-str", "tokenizer.chat_template=x"], message: "metadata key tokenizer.chat_template is named by both --chat-template and --set-str; give each key one edit", status: 2),

@@ -2,6 +2,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct EncodeGoldenTests {
     /// `--format text`: one line per JSONL record, its ids separated by single spaces, in input order

@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct HelpAndCompletionTests {
     @Test func version() throws {

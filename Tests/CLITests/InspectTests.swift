@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct InspectTests {
     static let models = CLI.repositoryPath("Fixtures/models")

@@ -2,6 +2,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct LengthLimitTests {
     // Golden ids: "english/pangram" (10 ids) and "english/hello world" (4 ids).

@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct ParallelEncodingTests {
     /// The clean goldens' texts, each followed by "\n", repeated 4 times: 2,454,396 bytes, one document.

@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct QuantizeTests {
     static func golden(_ name: String) -> String { CLI.repositoryPath("Fixtures/quantize-golden/" + name) }

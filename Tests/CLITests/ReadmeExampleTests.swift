@@ -7,6 +7,7 @@
 import Foundation
 import ModelFiles
 import Testing
+import TestSupport
 
 @Suite struct ReadmeExampleTests {
     /// The README's example lines: the `qwenkit …` and `echo … | qwenkit …` lines of its ```sh blocks.

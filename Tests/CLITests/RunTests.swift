@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct RunTests {
     static let model = CLI.repositoryPath("Fixtures/convert-golden/q2-untied.f32.gguf")

@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct TokenizerCompileTests {
     @Test func compiledTokenizerIsUsedAndDamageIsRefused() throws {

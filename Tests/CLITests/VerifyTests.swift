@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct VerifyTests {
     static func model(_ name: String, _ type: String) -> String { CLI.repositoryPath("Fixtures/convert-golden/\(name).\(type).gguf") }

@@ -4,20 +4,11 @@
 import Foundation
 import ModelFiles
 import Testing
+import TestSupport
 @testable import Conversion
-
-let repositoryRoot = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 func fixture(_ relative: String) -> String {
     repositoryRoot.appendingPathComponent("Fixtures").appendingPathComponent(relative).path
-}
-
-func withTemporaryDirectory<R>(_ body: (String) throws -> R) throws -> R {
-    let path = NSTemporaryDirectory() + "/conversion-test-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: path) }
-    return try body(path)
 }
 
 /// The first differing byte and what lies there, for a failure message.

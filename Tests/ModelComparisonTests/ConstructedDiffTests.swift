@@ -6,19 +6,12 @@ import ModelFiles
 import ModelInspection
 import QwenKitIO
 import Testing
+import TestSupport
 @testable import ModelComparison
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-func withTemporaryDirectory<R>(_ body: (String) throws -> R) throws -> R {
-    var template = Array("\(NSTemporaryDirectory())/comparison-test-XXXXXX".utf8CString)
-    guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
-    let path = String(cString: made)
-    defer { try? FileManager.default.removeItem(atPath: path) }
-    return try body(path)
-}
 
 /// Copies the GGUF file at `source` to `path`, leaving out the tensors named in `without` and replacing the bytes
 /// of those in `replacing`.

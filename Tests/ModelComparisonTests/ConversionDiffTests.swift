@@ -7,10 +7,8 @@ import ModelFiles
 import ModelInspection
 import Quantization
 import Testing
+import TestSupport
 @testable import ModelComparison
-
-let repositoryRoot = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 func fixture(_ relative: String) -> String {
     repositoryRoot.appendingPathComponent("Fixtures").appendingPathComponent(relative).path

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import ModelFiles
 
 /// The table of shared/SPEC-NOTES.md ("GGUF v3"), copied as text: id, name, elements per block, bytes per block.

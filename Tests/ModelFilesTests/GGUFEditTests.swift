@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import ModelFiles
 import QwenKitIO
 
@@ -229,17 +230,54 @@ private func rawGGUF(kv: [([UInt8], UInt32, [UInt8])], tensorName: [UInt8]) -> [
         #expect(failure([.setKeepingType(key: "test.u8", text: "256")])
             == "metadata key \"test.u8\": \"256\" is not a valid UINT8: out of range 0...255")
         #expect(failure([.set(key: "", value: .uint8(1))]) == "metadata key \"\": a key cannot be empty")
-        for bad: GGUFValue in [.uint32(0), .uint32(48), .uint64(64), .string("64")] {
+        // 2^30 would pad every tensor to a GiB: above GGUFLimits.maxWrittenAlignment (64 KiB), refused.
+        for bad: GGUFValue in [.uint32(0), .uint32(48), .uint64(64), .string("64"), .uint32(1 << 30), .uint32(1 << 17)] {
             #expect(failure([.set(key: "general.alignment", value: bad)])
                 == "metadata key \"general.alignment\": \(bad.type.name) \(bad.summary) is not allowed;"
-                    + " the alignment must be a UINT32 power of two (32 is the default)")
+                    + " the alignment must be a UINT32 power of two, at most 65536 (32 is the default)")
         }
+        #expect(throws: Never.self) { try GGUFEdit(input: file, edits: [.set(key: "general.alignment", value: .uint32(1 << 16))]) }
         let align64 = try GGUFFile(path: fixturePath("gguf/small-align64.gguf"))
         #expect(throws: GGUFEditError.invalidValue(key: "general.alignment", text: "-8", type: .uint32, reason: "out of range 0...4294967295")) {
             try GGUFEdit(input: align64, edits: [.setKeepingType(key: "general.alignment", text: "-8")])
         }
         #expect(throws: GGUFEditError.invalidAlignment(value: .uint32(3))) {
             try GGUFEdit(input: align64, edits: [.setKeepingType(key: "general.alignment", text: "3")])
+        }
+    }
+
+    /// Every `tokenizer.ggml.*_token_id` an edit sets must name a token of `tokenizer.ggml.tokens` (320 here);
+    /// keys it does not name are copied as they are.
+    @Test func tokenIDsStayInTheVocabulary() throws {
+        let file = try GGUFFile(path: fixturePath("convert-golden/q2-tied.f32.gguf"))
+        let cases: [(String, GGUFValue)] = [
+            ("tokenizer.ggml.eos_token_id", .uint32(320)), ("tokenizer.ggml.bos_token_id", .uint32(4_000_000_000)),
+            ("tokenizer.ggml.padding_token_id", .int32(-1)), ("tokenizer.ggml.seperator_token_id", .uint64(1 << 40)),
+            ("tokenizer.ggml.eot_token_id", .string("7")), ("tokenizer.ggml.fim_pre_token_id", .uint32(320)),
+        ]
+        for (key, value) in cases {
+            #expect(throws: GGUFEditError.tokenIDOutOfRange(key: key, value: value, vocabularySize: 320)) {
+                try GGUFEdit(input: file, edits: [.set(key: key, value: value)])
+            }
+        }
+        #expect(throws: GGUFEditError.tokenIDOutOfRange(key: "tokenizer.ggml.eos_token_id", value: .uint32(320), vocabularySize: 320)) {
+            try GGUFEdit(input: file, edits: [.setKeepingType(key: "tokenizer.ggml.eos_token_id", text: "320")])
+        }
+        #expect(GGUFEditError.tokenIDOutOfRange(key: "tokenizer.ggml.eos_token_id", value: .uint32(320), vocabularySize: 320).description
+            == #"metadata key "tokenizer.ggml.eos_token_id": UINT32 320 is not a token id: tokenizer.ggml.tokens has 320 tokens (ids 0 to 319)"#)
+        let edit = try GGUFEdit(input: file, edits: [.setKeepingType(key: "tokenizer.ggml.eos_token_id", text: "319"),
+                                                     .set(key: "tokenizer.ggml.eot_token_id", value: .uint32(0))])
+        #expect(edit.changes.map(\.new) == [.uint32(319), .uint32(0)])
+        // Not of the family: any value.
+        _ = try GGUFEdit(input: file, edits: [.set(key: "tokenizer.ggml.add_bos_token", value: .bool(true)),
+                                              .set(key: "tokenizer.ggml._token_id", value: .uint32(999))])
+    }
+
+    /// The writer refuses the alignments the editor refuses (one check, GGUFLimits.writtenAlignmentProblem).
+    @Test func writerCapsTheAlignment() throws {
+        #expect(throws: ModelFileError.ggufMetadata(path: "never-written.gguf", key: "general.alignment",
+                                                    reason: "1073741824 is above the limit of 65536 bytes")) {
+            try GGUFWriter(path: "never-written.gguf").add("general.alignment", .uint32(1 << 30))
         }
     }
 
@@ -285,7 +323,8 @@ private func rawGGUF(kv: [([UInt8], UInt32, [UInt8])], tensorName: [UInt8]) -> [
         #expect(reason("[1]", .array) == "arrays cannot be given as text")
     }
 
-    /// The output may not be the input: same path, a symbolic link to it, or a hard link. Nothing is written.
+    /// The output may not be the input: same path, a symbolic link to it, or a hard link. Nothing is written. (The
+    /// check is OutputGuard's, which every writer shares: the input was admitted when GGUFFile mapped it.)
     @Test func refusesToOverwriteTheInput() throws {
         try withTemporaryDirectory { dir in
             let path = dir + "/in.gguf"
@@ -294,13 +333,10 @@ private func rawGGUF(kv: [([UInt8], UInt32, [UInt8])], tensorName: [UInt8]) -> [
             #expect(link(path, dir + "/hard.gguf") == 0)
             let edit = try GGUFEdit(input: try GGUFFile(path: path), edits: [.set(key: "general.name", value: .string("x"))])
             for out in [path, dir + "/sym.gguf", dir + "/hard.gguf", dir + "/../" + dir.split(separator: "/").last! + "/in.gguf"] {
-                #expect(throws: GGUFEditError.outputIsInput(input: path, output: out)) { try edit.write(to: out) }
+                #expect(throws: ModelFileError.io(.outputIsInput(path: out, input: path))) { try edit.write(to: out) }
             }
             #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["hard.gguf", "in.gguf", "sym.gguf"])
             #expect(try bytes(path) == (try bytes(fixturePath("gguf/small.gguf"))))
-            #expect(GGUFEditError.outputIsInput(input: "a.gguf", output: "b.gguf").description
-                == "b.gguf: this is the input file a.gguf, which is read (memory-mapped) while the output is written;"
-                    + " write to another path and move it over the input afterwards")
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import ModelFiles
 
 /// Writes a two-shard checkpoint into `dir`: shard 1 holds "a" (F32 [2]) and "b" (I8 [3]); shard 2 holds "c" (F16 [1])

@@ -6,10 +6,8 @@ import ModelFiles
 import Quantization
 import QwenKitIO
 import Testing
+import TestSupport
 @testable import ModelInspection
-
-let repositoryRoot = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 func modelPath(_ relative: String) -> String {
     repositoryRoot.appendingPathComponent("Fixtures/models").appendingPathComponent(relative).path

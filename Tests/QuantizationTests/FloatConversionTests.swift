@@ -3,6 +3,7 @@
 // Swift runtime's own IEEE conversions for every non-NaN value that can be enumerated.
 import ModelFiles
 import Testing
+import TestSupport
 
 @testable import Quantization
 
@@ -128,15 +129,3 @@ import Testing
     }
 }
 
-/// A small deterministic generator for test data (SplitMix64).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

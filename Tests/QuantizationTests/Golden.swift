@@ -2,6 +2,7 @@ import Foundation
 import ModelFiles
 import QwenKitIO
 import Testing
+import TestSupport
 
 @testable import Quantization
 

@@ -3,6 +3,7 @@
 // ggml's dequantize_row_* (and gguf-py).
 import ModelFiles
 import Testing
+import TestSupport
 
 @testable import Quantization
 

@@ -1,5 +1,6 @@
 import ModelFiles
 import Testing
+import TestSupport
 
 @testable import Quantization
 

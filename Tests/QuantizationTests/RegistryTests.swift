@@ -2,6 +2,7 @@
 // points refuse buffers that are not whole blocks of one row.
 import ModelFiles
 import Testing
+import TestSupport
 
 @testable import Quantization
 

@@ -10,6 +10,7 @@ import Conversion
 import Foundation
 import ModelFiles
 import Testing
+import TestSupport
 @testable import Quantize
 
 func checkpoint(_ name: String) -> String {

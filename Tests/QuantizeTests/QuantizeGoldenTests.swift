@@ -5,20 +5,11 @@
 import Foundation
 import ModelFiles
 import Testing
+import TestSupport
 @testable import Quantize
-
-let repositoryRoot = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 func golden(_ name: String) -> String {
     repositoryRoot.appendingPathComponent("Fixtures/quantize-golden").appendingPathComponent(name).path
-}
-
-func withTemporaryDirectory<R>(_ body: (String) throws -> R) throws -> R {
-    let path = NSTemporaryDirectory() + "/quantize-test-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: path) }
-    return try body(path)
 }
 
 func fnv1a64<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {

@@ -8,6 +8,7 @@ import ModelFiles
 import Quantize
 import Qwen2Runtime
 import Testing
+import TestSupport
 import Verification
 
 enum Fixture {
@@ -50,14 +51,6 @@ enum Fixture {
     }
 }
 
-/// A fresh directory under the system's temporary one, removed when `body` returns.
-func withScratchDirectory<R>(_ body: (String) throws -> R) throws -> R {
-    let dir = NSTemporaryDirectory() + "/qwen2runtime-test-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: dir) }
-    return try body(dir)
-}
-
 /// Runs each golden's tokens through `model` in one session (reset between goldens), as `qwenkit verify` does.
 func compare(_ modelPath: String, _ goldenPaths: [String]) throws -> (model: Qwen2Model, comparisons: [GoldenComparison]) {
     let model = try Qwen2Model(path: modelPath)
@@ -88,7 +81,7 @@ func defaultReport(_ modelPath: String, _ goldenPaths: [String], type: GGMLType)
 
     @Test(arguments: Fixture.checkpoints)
     func float32MatchesEveryFullGolden(_ name: String) throws {
-        try withScratchDirectory { dir in
+        try withTemporaryDirectory { dir in
             let goldens = Fixture.fullGoldens(name)
             #expect(goldens.count >= 3)
             for modelPath in [try Fixture.f32GGUF(name, in: dir), Fixture.checkpoint(name)] {
@@ -105,7 +98,7 @@ func defaultReport(_ modelPath: String, _ goldenPaths: [String], type: GGMLType)
     /// The compact goldens (top 8 and log-sum-exp) give the same top-1 as the full ones of the same forward pass.
     @Test(arguments: Fixture.checkpoints)
     func compactGoldensAgree(_ name: String) throws {
-        try withScratchDirectory { dir in
+        try withTemporaryDirectory { dir in
             let compact = Fixture.compactGoldens(name)
             #expect(!compact.isEmpty)
             let f32 = try Fixture.f32GGUF(name, in: dir)
@@ -122,7 +115,7 @@ func defaultReport(_ modelPath: String, _ goldenPaths: [String], type: GGMLType)
     /// back to legacy types) passes the default thresholds of its nominal type.
     @Test(arguments: ["q2-k256", "q2-untied"])
     func everyQuantizeTypePasses(_ name: String) throws {
-        try withScratchDirectory { dir in
+        try withTemporaryDirectory { dir in
             let f32 = try Fixture.f32GGUF(name, in: dir)
             for type in QuantizeType.allCases {
                 let path = try Fixture.quantized(f32, type, in: dir, name: name)
@@ -189,7 +182,7 @@ func defaultReport(_ modelPath: String, _ goldenPaths: [String], type: GGMLType)
     /// fails its type's default thresholds. (The one perturbation measured to pass is q2moe's rope theta in Q2_K: README.)
     @Test(arguments: [("q2-tied", "q", "k"), ("q2-k256", "k", "v")])
     func perturbedModelsFail(_ name: String, _ a: String, _ b: String) throws {
-        try withScratchDirectory { dir in
+        try withTemporaryDirectory { dir in
             let f32 = try Fixture.f32GGUF(name, in: dir)
             let perturbed = [("one weight", try Self.oneWeightChanged(f32, in: dir)), ("rope theta", try Self.wrongRopeTheta(f32, in: dir)),
                              ("swapped \(a)/\(b)", try Self.swappedAttention(f32, a, b, in: dir))]
@@ -213,7 +206,7 @@ func defaultReport(_ modelPath: String, _ goldenPaths: [String], type: GGMLType)
             _ = try InferenceSession(model: model, capacity: 513)
         }
         // Infinite weights make non-finite activations, reported with the layer.
-        try withScratchDirectory { dir in
+        try withTemporaryDirectory { dir in
             let out = dir + "/inf.gguf"
             try Self.editedCopy(Fixture.path("Fixtures/convert-golden/q2-tied.f32.gguf"), to: out) { bytes, file in
                 for at in stride(from: try Self.range(file, "blk.1.attn_q.weight").lowerBound, to: try Self.range(file, "blk.1.attn_q.weight").upperBound, by: 4) {

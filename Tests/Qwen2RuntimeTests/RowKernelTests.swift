@@ -1,6 +1,7 @@
 import ModelFiles
 import Quantization
 import Testing
+import TestSupport
 @testable import Qwen2Runtime
 
 /// Every fused dot product against its reference: dequantize the row with the Quantization library (ggml's

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Qwen2Runtime
 
 /// The KV cache and batching: the logits of a position do not depend on how the tokens before it were fed (one

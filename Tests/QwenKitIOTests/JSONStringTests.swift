@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import QwenKitIO
 
 private func escaped(_ bytes: [UInt8]) -> [UInt8] {

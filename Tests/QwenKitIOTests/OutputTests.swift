@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import QwenKitIO
 
 #if canImport(Glibc)
@@ -170,22 +171,34 @@ struct OutputGuardTests {
             try writeFile(output, Array("old".utf8))
             #expect(link(input, "\(dir)/hard.txt") == 0 && symlink(output, "\(dir)/soft.txt") == 0)
 
-            // Read first, then claimed under another name.
-            _ = try MappedFile(path: input)
-            #expect(throws: IOError.outputIsInput(path: "\(dir)/hard.txt", input: input)) { try OutputGuard.claim("\(dir)/hard.txt") }
-            #expect(throws: IOError.outputIsInput(path: "\(dir)/./in.txt", input: input)) { try openOutput(path: "\(dir)/./in.txt") }
+            // Read first, then claimed under another name, while the reader is open.
+            do {
+                let mapped = try MappedFile(path: input)
+                #expect(throws: IOError.outputIsInput(path: "\(dir)/hard.txt", input: input)) { try OutputGuard.claim("\(dir)/hard.txt") }
+                #expect(throws: IOError.outputIsInput(path: "\(dir)/./in.txt", input: input)) { try openOutput(path: "\(dir)/./in.txt") }
+                withExtendedLifetime(mapped) {}
+            }
             // Claimed first, then read under another name, by either reader.
-            try OutputGuard.claim(output)
+            let claim = try OutputGuard.claim(output)
             #expect(throws: IOError.outputIsInput(path: output, input: "\(dir)/soft.txt")) { try MappedFile(path: "\(dir)/soft.txt") }
             #expect(throws: IOError.outputIsInput(path: output, input: output)) { try FileDescriptorSource(path: output) }
             #expect(try readFile(input) == Array("input".utf8) && readFile(output) == Array("old".utf8))
             #expect(try temporaryFiles(in: dir).isEmpty)
             // A missing path, stdout and devices are never refused; the same output may be claimed twice.
-            try OutputGuard.claim("\(dir)/new.txt")
-            try OutputGuard.claim("-")
-            try OutputGuard.claim("/dev/null")
+            #expect(try OutputGuard.claim("\(dir)/new.txt") == nil)
+            #expect(try OutputGuard.claim("-") == nil)
+            #expect(try OutputGuard.claim("/dev/null") == nil)
             _ = try FileDescriptorSource(path: "/dev/null")
-            try OutputGuard.claim(output)
+            let again = try OutputGuard.claim(output)
+            // Once every claim is released the file may be read; once its reader is gone it may be written.
+            OutputGuard.release(output: again)
+            #expect(throws: IOError.self) { try MappedFile(path: output) }
+            OutputGuard.release(output: claim)
+            #expect(try MappedFile(path: output).count == 3)
+            let sink = try openOutput(path: input)
+            try sink.write("rewritten")
+            try sink.close()
+            #expect(try readFile(input) == Array("rewritten".utf8))
         }
     }
 

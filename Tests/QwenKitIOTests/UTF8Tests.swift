@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import QwenKitIO
 
 /// One case of Fixtures/utf8-golden/replace.jsonl (made by Fixtures/scripts/make_utf8_golden.py from CPython).

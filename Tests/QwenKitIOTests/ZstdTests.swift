@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import QwenKitIO
 
 /// Compresses `data` with our writer into memory-backed frames via a file (the path is also the name).

@@ -3,6 +3,7 @@
 import Foundation
 import QwenKitIO
 import Testing
+import TestSupport
 @testable import QwenTokenizer
 
 @Suite struct CompactFormatTests {

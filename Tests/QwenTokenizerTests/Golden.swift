@@ -31,3 +31,4 @@ enum Golden {
 }
 
 import Testing
+import TestSupport

@@ -1,6 +1,7 @@
 import Foundation
 import QwenKitIO
 import Testing
+import TestSupport
 @testable import QwenTokenizer
 
 /// The golden set made with Hugging Face `tokenizers` (Fixtures/tokenizer-golden): ids must be

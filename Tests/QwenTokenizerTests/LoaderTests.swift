@@ -1,6 +1,7 @@
 import Foundation
 import QwenKitIO
 import Testing
+import TestSupport
 @testable import QwenTokenizer
 
 /// Malformed tokenizer files end in a TokenizerError naming the file, never a crash.

@@ -1,6 +1,7 @@
 import Foundation
 import QwenKitIO
 import Testing
+import TestSupport
 @testable import QwenTokenizer
 
 @Suite struct ModelTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import QwenTokenizer
 
 /// NFC against golden data from Hugging Face `tokenizers` (Fixtures/nfc-golden, see its README).

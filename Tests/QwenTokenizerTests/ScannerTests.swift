@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import QwenTokenizer
 
 /// Qwen2Scanner must split exactly as PCRE2 does with Tokenizer.qwen2Pattern (the reference).

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import QwenTokenizer
 
 /// A handful of cases with ids from HF tokenizers 0.23.3 on Qwen2's tokenizer.json; the full golden

@@ -4,6 +4,7 @@
 import Foundation
 import ModelFiles
 import Testing
+import TestSupport
 @testable import Verification
 
 // Golden [0, 1, 2, 3] against ours [0.5, 1, 3, 2]: with Z = 1 + e + e² + e³ and p = e^g / Z,

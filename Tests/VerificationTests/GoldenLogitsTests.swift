@@ -4,6 +4,7 @@
 import Foundation
 import ModelFiles
 import Testing
+import TestSupport
 @testable import Verification
 
 /// The prompts of Fixtures/scripts/make_logit_fixtures.py: (name, token count, first tokens).

@@ -4,6 +4,7 @@ import Foundation
 import ModelFiles
 import QwenKitIO
 import Testing
+import TestSupport
 @testable import Verification
 
 @Test func defaultThresholdsByWeightType() {

@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import ModelFiles
 @testable import Verification
@@ -6,21 +7,8 @@ import ModelFiles
 import Glibc
 #endif
 
-/// The repository root: this file is Tests/VerificationTests/TestSupport.swift.
-let repositoryRoot = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
 func goldenPath(_ name: String) -> String {
     repositoryRoot.appendingPathComponent("Fixtures/logit-golden").appendingPathComponent(name).path
-}
-
-/// A fresh empty directory, removed when `body` returns.
-func withTemporaryDirectory<R>(_ body: (String) throws -> R) throws -> R {
-    var template = Array("\(NSTemporaryDirectory())/verification-test-XXXXXX".utf8CString)
-    guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
-    let path = String(cString: made)
-    defer { try? FileManager.default.removeItem(atPath: path) }
-    return try body(path)
 }
 
 /// One tensor of a test golden: raw little-endian bytes.

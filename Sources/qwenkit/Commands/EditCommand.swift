@@ -182,6 +182,9 @@ struct EditCommand: ParsableCommand {
         case .cannotSetArray(let key, let elementType, let count):
             return prefix + "metadata key \(key) is an array (\(count) \(elementType.name) elements);"
                 + " arrays cannot be set from text"
+        case .tokenIDOutOfRange(_, let value, let count):
+            return prefix + "\(value.summary) is not a token id: \(GGUFKeys.tokenizerTokens) in \(input) has \(count) tokens"
+                + " (ids 0 to \(count - 1))"
         default:
             return prefix + error.reasonForFlag
         }
@@ -193,11 +196,11 @@ extension GGUFEditError {
     var key: String? {
         switch self {
         case .noSuchKey(_, let key, _), .invalidValue(let key, _, _, _), .cannotSetArray(let key, _, _),
-             .invalidKey(let key, _):
+             .invalidKey(let key, _), .tokenIDOutOfRange(let key, _, _):
             return key
         case .invalidAlignment:
             return GGUFKeys.generalAlignment
-        case .notCopiedExactly, .outputIsInput:
+        case .notCopiedExactly:
             return nil
         }
     }
@@ -210,7 +213,7 @@ extension GGUFEditError {
         case .invalidKey(_, let reason):
             return reason
         case .invalidAlignment:
-            return "\(GGUFKeys.generalAlignment) must be a UINT32 power of two (32 is the default)"
+            return "\(GGUFKeys.generalAlignment) must be a UINT32 power of two, at most \(GGUFLimits.maxWrittenAlignment) (32 is the default)"
         default:
             return description
         }

@@ -4,6 +4,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -51,10 +52,7 @@ struct CLITestError: Error, CustomStringConvertible {
 }
 
 enum CLI {
-    static let repositoryRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static func repositoryPath(_ relative: String) -> String { repositoryRoot.appendingPathComponent(relative).path }
+    static func repositoryPath(_ relative: String) -> String { TestSupport.repositoryPath(relative) }
 
     /// The qwenkit binary: $QWENKIT_BIN, or `qwenkit` in the build products directory of this test bundle.
     static let located: Result<String, CLITestError> = locate()
@@ -172,31 +170,6 @@ enum CLI {
 
 // MARK: - Files
 
-/// A fresh empty directory, removed when `body` returns.
-func withTemporaryDirectory<R>(_ body: (String) throws -> R) throws -> R {
-    var template = Array("\(NSTemporaryDirectory())/qwenkit-cli-test-XXXXXX".utf8CString)
-    guard let made = mkdtemp(&template) else { throw CLITestError("mkdtemp failed: errno \(errno)") }
-    let path = String(cString: made)
-    defer { try? FileManager.default.removeItem(atPath: path) }
-    return try body(path)
-}
-
-func readFile(_ path: String) throws -> [UInt8] {
-    [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-}
-
-func writeFile(_ path: String, _ bytes: [UInt8]) throws {
-    try Data(bytes).write(to: URL(fileURLWithPath: path))
-}
-
-func writeFile(_ path: String, _ text: String) throws {
-    try writeFile(path, Array(text.utf8))
-}
-
-func directoryEntries(_ path: String) throws -> [String] {
-    try FileManager.default.contentsOfDirectory(atPath: path).sorted()
-}
-
 // MARK: - Token id helpers
 
 /// Little-endian uint32 bytes of `ids`.
@@ -286,31 +259,26 @@ func describeFirstDifference(expected: [UInt8], actual: [UInt8]) -> String {
 // MARK: - Peak memory of a child
 
 extension CLI {
-    /// Runs qwenkit with `arguments` (stdin /dev/null) and returns what it did and its peak resident set in bytes,
-    /// from wait4(2)'s rusage of that one child: memory-bound cases assert this, never wall time.
+    /// Runs qwenkit with `arguments` under GNU time (`/usr/bin/time -f %M`, installed by .ci/run) and returns what it
+    /// did and its peak resident set in bytes: memory-bound cases assert this, never wall time.
+    ///
+    /// Why not wait4's rusage of a child of this process: on Linux a child started by posix_spawn (vfork) records the
+    /// high-water mark of the test runner's own memory at exec (about 90 MB), so every child would seem that large.
+    /// GNU time forks from its own small process, so its child's figure is the command's alone.
     static func runMeasuringMemory(_ arguments: [String]) throws -> (run: RunResult, peakBytes: Int) {
-        let binary = try binary()
-        return try withTemporaryDirectory { dir in
-            let outPath = dir + "/stdout", errPath = dir + "/stderr"
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            defer { posix_spawn_file_actions_destroy(&actions) }
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-            posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-            posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-            let argv = ([binary] + arguments).map { strdup($0) } + [nil]
-            defer { argv.forEach { free($0) } }
-            var pid: pid_t = 0
-            let spawned = posix_spawn(&pid, binary, &actions, nil, argv, environ)
-            guard spawned == 0 else { throw CLITestError("posix_spawn failed: \(spawned)") }
-            var status: Int32 = 0
-            var usage = rusage()
-            while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-            let signaled = (status & 0x7F) != 0 && (status & 0x7F) != 0x7F
-            let code = signaled ? status & 0x7F : (status >> 8) & 0xFF
-            let run = RunResult(arguments: arguments, status: code, signaled: signaled,
-                                stdout: try readFile(outPath), stderr: try readFile(errPath))
-            return (run, Int(usage.ru_maxrss) * 1024)  // Linux reports kilobytes
+        try withTemporaryDirectory { dir in
+            let report = dir + "/peak"
+            let run = try CLI.shell("/usr/bin/time -f %M -o '\(report)' \"$QWENKIT\" "
+                + arguments.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ") + " < /dev/null",
+                in: dir)
+            let text = String(decoding: try readFile(report), as: UTF8.self)
+            // GNU time adds "Command exited with non-zero status N" before the figure when the command fails.
+            guard let kilobytes = text.split(separator: "\n").last.flatMap({ Int($0) }) else {
+                throw CLITestError("no peak memory from GNU time: \(text.debugDescription)")
+            }
+            let result = RunResult(arguments: arguments, status: run.status, signaled: run.signaled, stdout: run.stdout,
+                                   stderr: run.stderr)
+            return (result, kilobytes * 1024)
         }
     }
 }

@@ -2,6 +2,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 
 enum Golden {
     struct Case: Decodable, Sendable {

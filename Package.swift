@@ -67,10 +67,14 @@ let package = Package(
         // The reference forward pass: Qwen2 / Qwen2-MoE over memory-mapped weights of any type, KV cache, sampling.
         .target(name: "Qwen2Runtime", dependencies: ["CPrefetch", "ModelFiles", "Quantization", "Conversion", "QwenKitIO"], swiftSettings: cpuFlags),
 
+        // Importance matrices (llama-imatrix's data and files): collected from the runtime's forward pass, read, written.
+        .target(name: "ImportanceMatrix", dependencies: ["Qwen2Runtime", "ModelFiles", "QwenTokenizer", "QwenKitIO"], swiftSettings: cpuFlags),
+
         .executableTarget(
             name: "qwenkit",
             dependencies: [
                 "QwenKitIO", "QwenTokenizer", "ModelFiles", "ModelInspection", "Conversion", "ModelComparison", "Quantize", "Qwen2Runtime", "Verification",
+                "ImportanceMatrix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: cpuFlags),
@@ -88,7 +92,10 @@ let package = Package(
         .testTarget(name: "QuantizeTests", dependencies: ["TestSupport", "Quantize", "Conversion", "ModelFiles", "Quantization", "QwenKitIO"]),
         .testTarget(name: "Qwen2RuntimeTests",
                     dependencies: ["TestSupport", "Qwen2Runtime", "Verification", "Conversion", "ModelFiles", "Quantization", "Quantize", "QwenKitIO"]),
+        .testTarget(name: "ImportanceMatrixTests",
+                    dependencies: ["TestSupport", "ImportanceMatrix", "Qwen2Runtime", "Conversion", "QwenTokenizer", "ModelFiles"]),
         .testTarget(name: "VerificationTests", dependencies: ["TestSupport", "Verification", "ModelFiles", "QwenKitIO"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "qwenkit", "QwenKitIO", "ModelFiles"], exclude: ["Snapshots"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "qwenkit", "QwenKitIO", "ModelFiles", "ImportanceMatrix"],
+                    exclude: ["Snapshots"]),
     ]
 )

@@ -173,13 +173,13 @@ _qwenkit() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    encode|decode|count|tokenizer|inspect|edit|convert|quantize|diff|run|verify|help)
+    encode|decode|count|tokenizer|inspect|edit|convert|quantize|diff|run|verify|imatrix|help)
         # Offer subcommand argument completions
         "_qwenkit_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'encode decode count tokenizer inspect edit convert quantize diff run verify help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'encode decode count tokenizer inspect edit convert quantize diff run verify imatrix help' -- "${cur}"))
         ;;
     esac
 }
@@ -623,6 +623,60 @@ _qwenkit_verify() {
         ;;
     *)
         __qwenkit_add_completions -o plusdirs -fX '!*.@(safetensors)'
+        return
+        ;;
+    esac
+}
+
+_qwenkit_imatrix() {
+    repeating_flags=()
+    non_repeating_flags=(--process-output --no-ppl --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-f --file -o --output -c --ctx-size --chunks --chunk --from-chunk --output-format --output-frequency -ofreq --save-frequency --tokenizer -t --threads)
+    __qwenkit_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-f'|'--file')
+        __qwenkit_add_completions -f
+        return
+        ;;
+    '-o'|'--output')
+        __qwenkit_add_completions -f
+        return
+        ;;
+    '-c'|'--ctx-size')
+        return
+        ;;
+    '--chunks')
+        return
+        ;;
+    '--chunk'|'--from-chunk')
+        return
+        ;;
+    '--output-format')
+        __qwenkit_add_completions -W 'gguf'$'\n''dat'
+        return
+        ;;
+    '--output-frequency'|'-ofreq')
+        return
+        ;;
+    '--save-frequency')
+        return
+        ;;
+    '--tokenizer')
+        __qwenkit_add_completions -f
+        return
+        ;;
+    '-t'|'--threads')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __qwenkit_add_completions -f
         return
         ;;
     esac

@@ -59,7 +59,7 @@ public enum GGMLType: UInt32, CaseIterable, Sendable {
         case .q5_0: return Traits(name: "Q5_0", blockSize: 32, typeSize: 22)  // d + 4 high bits + 16
         case .q5_1: return Traits(name: "Q5_1", blockSize: 32, typeSize: 24)  // d, m + 4 + 16
         case .q8_0: return Traits(name: "Q8_0", blockSize: 32, typeSize: 34)  // d + 32 int8
-        case .q8_1: return Traits(name: "Q8_1", blockSize: 32, typeSize: 40)  // d, s f32 + 32 int8
+        case .q8_1: return Traits(name: "Q8_1", blockSize: 32, typeSize: 36)  // d, s f16 + 32 int8 (gguf-py says 40)
         case .q2_K: return Traits(name: "Q2_K", blockSize: 256, typeSize: 84)  // 16 scales + 64 qs + d, dmin
         case .q3_K: return Traits(name: "Q3_K", blockSize: 256, typeSize: 110)  // 32 hmask + 64 qs + 12 scales + d
         case .q4_K: return Traits(name: "Q4_K", blockSize: 256, typeSize: 144)  // d, dmin + 12 scales + 128 qs

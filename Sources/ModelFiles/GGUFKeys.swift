@@ -5,6 +5,10 @@
 public enum GGUFKeys {
     public static let generalArchitecture = "general.architecture"
     public static let generalType = "general.type"
+    /// An importance matrix file (llama-imatrix's GGUF output): `general.type` is "imatrix".
+    public static let imatrixDatasets = "imatrix.datasets"
+    public static let imatrixChunkCount = "imatrix.chunk_count"
+    public static let imatrixChunkSize = "imatrix.chunk_size"
     public static let generalAlignment = "general.alignment"
     public static let generalName = "general.name"
     public static let generalBasename = "general.basename"
@@ -75,6 +79,7 @@ public enum GGUFKeys {
             tokenizerModel, tokenizerPre, tokenizerTokens, tokenizerTokenType, tokenizerScores, tokenizerMerges,
             tokenizerBOS, tokenizerEOS, tokenizerEOT, tokenizerUnknown, tokenizerPadding, tokenizerAddBOS,
             tokenizerAddEOS, tokenizerChatTemplate,
+            imatrixDatasets, imatrixChunkCount, imatrixChunkSize,
         ]
         if let architecture { for k in Architecture.allCases { keys.insert(k.key(architecture)) } }
         return keys

@@ -148,7 +148,7 @@ extension ModelSummary {
             } else {
                 warnings.append("architecture \"\(arch)\" is not one qwenkit runs (qwen2, qwen2moe)")
             }
-        } else {
+        } else if f[GGUFKeys.generalType]?.stringValue != "imatrix" {  // an importance matrix has no architecture
             warnings.append("no general.architecture")
         }
         if f[GGUFKeys.tokenizerTokens] != nil || f[GGUFKeys.tokenizerModel] != nil {

@@ -143,6 +143,9 @@ public final class InferenceSession {
         routingWeights.deallocate()
     }
 
+    /// Sees the input of every matrix multiplication (importance matrices); nil costs nothing.
+    public weak var observer: (any ActivationObserver)?
+
     /// Forgets the cache: the next token is at position 0.
     public func reset() { position = 0 }
 
@@ -190,6 +193,12 @@ public final class InferenceSession {
 
     /// y_j = W_j · x for each job, the rows of every job split among the workers in one parallel region.
     private func multiply(_ jobs: [(WeightMatrix, UnsafeMutablePointer<Float>)], _ input: UnsafePointer<Float>, batch: Int) {
+        if let observer {
+            for (m, _) in jobs {
+                observer.observe(weight: m.ggufName, expert: m.expert?.index, experts: m.expert?.count ?? 1,
+                                 input: input, rows: batch, columns: m.columns)
+            }
+        }
         let workers = threads
         parallel(workers) { w in
             for (m, y) in jobs {
@@ -337,6 +346,7 @@ public final class InferenceSession {
             }
         }
         if let shared = moe.shared, let sharedGate = moe.sharedGate {
+            observer?.observe(weight: moe.sharedGateName, expert: nil, experts: 1, input: normed, rows: B, columns: H)
             swiGLU(shared, normed, batch: B, out: mixed)
             sharedGate.withUnsafeBufferPointer { g in
                 for t in 0..<B {

@@ -126,6 +126,7 @@ public final class Qwen2Model: @unchecked Sendable {
                     down: try loader.experts(n("ffn_down_exps.weight"), count: e, columns: f, rows: hidden),
                     shared: shared,
                     sharedGate: shared == nil ? nil : try loader.vector(n("ffn_gate_inp_shexp.weight"), count: hidden),
+                    sharedGateName: n("ffn_gate_inp_shexp.weight"),
                     usedCount: moe.expertUsedCount, normalizeTopK: moe.normalizeTopK))
             } else {
                 let f = hp.feedForwardLength
@@ -173,6 +174,8 @@ struct MixtureWeights: Sendable {
     let gate, up, down: [WeightMatrix]
     let shared: DenseFeedForward?
     let sharedGate: [Float]?
+    /// The GGUF name of `sharedGate` (a [hidden, 1] matrix in the file), for `ActivationObserver`.
+    let sharedGateName: String
     let usedCount: Int
     let normalizeTopK: Bool
 }
@@ -283,11 +286,12 @@ struct WeightLoader {
     mutating func experts(_ name: String, count n: Int, columns: Int, rows: Int) throws(RuntimeError) -> [WeightMatrix] {
         if let parts = try source.expertParts(name, n) {
             var out: [WeightMatrix] = []
-            for p in parts {
+            for (e, p) in parts.enumerated() {
                 guard p.dims == [columns, rows] else {
                     throw .badTensor(path: path, tensor: p.name, reason: "has shape \(p.dims) (GGUF order), expected [\(columns), \(rows)]")
                 }
-                let m = try WeightMatrix(name: p.name, type: p.type, rows: rows, columns: columns, base: p.data.baseAddress!, path: path)
+                let m = try WeightMatrix(name: p.name, ggufName: name, expert: (e, n), type: p.type, rows: rows, columns: columns,
+                                         base: p.data.baseAddress!, path: path)
                 guard m.rowBytes * rows == p.data.count else {
                     throw .badTensor(path: path, tensor: p.name, reason: "holds \(p.data.count) bytes, expected \(m.rowBytes * rows)")
                 }
@@ -308,7 +312,7 @@ struct WeightLoader {
         count(t)
         var out: [WeightMatrix] = []
         for e in 0..<n {
-            out.append(try WeightMatrix(name: "\(name)[\(e)]", type: t.type, rows: rows, columns: columns,
+            out.append(try WeightMatrix(name: "\(name)[\(e)]", ggufName: name, expert: (e, n), type: t.type, rows: rows, columns: columns,
                                         base: t.data.baseAddress! + e * expertBytes, path: path))
         }
         return out

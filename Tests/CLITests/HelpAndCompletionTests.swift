@@ -46,6 +46,10 @@ import TestSupport
                                              "--threads <n>", "-q, --quiet"]),
         HelpCase(command: ["verify"], options: ["--threads <n>", "--json", "--type <type>", "--max-abs-error <x>", "--min-cosine <x>",
                                                 "--min-top1 <x>", "--min-top5 <x>", "--max-mean-kl <x>", "--max-kl <x>", "--worst <n>"]),
+        HelpCase(command: ["imatrix"], options: ["-f, --file <text>", "-o, --output <file>", "-c, --ctx-size <n>", "--chunks <n>",
+                                                 "--chunk, --from-chunk <n>", "--process-output", "--no-ppl", "--output-format <format>",
+                                                 "--output-frequency, -ofreq <n>", "--save-frequency <n>", "--tokenizer <path>",
+                                                 "-t, --threads <n>"]),
     ]
 
     static let snapshotDirectory = CLI.repositoryPath("Tests/CLITests/Snapshots")

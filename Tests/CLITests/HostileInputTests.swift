@@ -41,6 +41,9 @@ import Darwin
         SameFileCase(name: "quantize a checkpoint", source: checkpoint, member: "model.safetensors") { ["quantize", $0, $1, "Q8_0", "-q"] },
         SameFileCase(name: "edit", source: gguf, member: nil) { ["edit", $0, "-o", $1, "--set-str", "general.name=x"] },
         SameFileCase(name: "run --logits", source: gguf, member: nil) { ["run", $0, "--tokens", "1,2", "-n", "1", "-q", "--logits", $1] },
+        SameFileCase(name: "imatrix", source: gguf, member: nil) {
+            ["imatrix", $0, "-f", CLI.repositoryPath("Fixtures/imatrix/calibration.txt"), "-c", "16", "--chunks", "2", "-o", $1]
+        },
         SameFileCase(name: "tokenizer compile", source: tokenizer, member: "tokenizer.json.zst") { ["tokenizer", "compile", $0, "-o", $1] },
         SameFileCase(name: "encode", source: CLI.repositoryPath("Fixtures/sample.txt"), member: nil) { ["encode", $0, "-o", $1] },
         SameFileCase(name: "encode --tokenizer", source: tokenizer, member: "tokenizer.json.zst") { ["encode", "--tokenizer", $0, "-o", $1] },
@@ -261,7 +264,8 @@ import Darwin
     // MARK: One exit status for usage errors
 
     /// Every subcommand answers a usage error with status 2 (ExitStatus.usage), its message first on stderr.
-    @Test(arguments: ["encode", "decode", "count", "tokenizer compile", "inspect", "edit", "convert", "quantize", "diff", "run", "verify"])
+    @Test(arguments: ["encode", "decode", "count", "tokenizer compile", "inspect", "edit", "convert", "quantize", "diff", "run", "verify",
+                      "imatrix"])
     func usageErrorStatus(_ command: String) throws {
         let run = try CLI.run(command.split(separator: " ").map(String.init) + ["--no-such-flag"])
         #expect(run.status == 2 && run.stdout.isEmpty && run.stderrLines.first?.hasPrefix("Error: ") == true, "\(run)")
@@ -271,7 +275,7 @@ import Darwin
         let unknown = try CLI.run(["help", "bogus"])
         #expect(unknown.status == 2 && unknown.stdout.isEmpty && unknown.stderrText
             == "Error: qwenkit has no command 'bogus' (its commands: encode, decode, count, tokenizer, inspect, edit, convert, "
-            + "quantize, diff, run, verify)\n", "\(unknown)")
+            + "quantize, diff, run, verify, imatrix)\n", "\(unknown)")
         let nested = try CLI.run(["help", "tokenizer", "bogus"])
         #expect(nested.status == 2 && nested.stderrText == "Error: qwenkit tokenizer has no command 'bogus' (its commands: compile)\n")
         #expect(try CLI.run(["help", "tokenizer", "compile"]).status == 0)

@@ -127,6 +127,7 @@ import TestSupport
             cp -R '\(CLI.repositoryPath("Fixtures/checkpoints/q2moe"))' Qwen1.5-MoE-A2.7B
             cp '\(CLI.repositoryPath("README.md"))' README.md
             cp '\(sample)' corpus.txt && cp '\(sample)' book.txt && zstd -q corpus.txt -o corpus.txt.zst
+            cp '\(CLI.repositoryPath("Fixtures/imatrix/calibration.txt"))' calibration.txt
             printf '%s\\n' '{"text": "Hello, world!", "id": 1}' '{"text": "Qwen2 是一个模型。", "id": 2}' > data.jsonl
             zstd -q data.jsonl -o shard-00000.jsonl.zst && zstd -q data.jsonl -o shard-00001.jsonl.zst
             qwenkit encode --lines corpus.txt -o ids.txt

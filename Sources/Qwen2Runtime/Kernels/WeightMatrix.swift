@@ -6,6 +6,10 @@ import ModelFiles
 /// at a time (per thread).
 struct WeightMatrix: @unchecked Sendable {
     let name: String
+    /// The GGUF tensor this matrix is (or is part of): `blk.0.attn_q.weight`, `blk.0.ffn_up_exps.weight`.
+    let ggufName: String
+    /// For one expert of a stacked expert tensor: which, and how many the tensor stacks.
+    let expert: (index: Int, count: Int)?
     let type: GGMLType
     /// Output features (GGUF ne[1], the PyTorch first dimension).
     let rows: Int
@@ -15,7 +19,8 @@ struct WeightMatrix: @unchecked Sendable {
     let base: UnsafeRawPointer
     let kernel: RowKernel
 
-    init(name: String, type: GGMLType, rows: Int, columns: Int, base: UnsafeRawPointer, path: String) throws(RuntimeError) {
+    init(name: String, ggufName: String? = nil, expert: (index: Int, count: Int)? = nil, type: GGMLType, rows: Int, columns: Int,
+         base: UnsafeRawPointer, path: String) throws(RuntimeError) {
         guard let kernel = RowKernel.forType(type) else {
             throw .unsupported(path: path, reason: "tensor \(name) has type \(type.name), which the runtime cannot read")
         }
@@ -23,6 +28,8 @@ struct WeightMatrix: @unchecked Sendable {
             throw .badTensor(path: path, tensor: name, reason: "rows of \(columns) are not whole \(type.name) blocks of \(type.blockSize)")
         }
         self.name = name
+        self.ggufName = ggufName ?? name
+        self.expert = expert
         self.type = type
         self.rows = rows
         self.columns = columns

@@ -1,0 +1,92 @@
+// `qwenkit imatrix` against llama-imatrix: the same calibration text, context and chunks on F32 fixture models must
+// give the same weights, counts exactly and sums of squares within 1e-4 relative (the two forward passes differ
+// in float rounding only). Goldens: Fixtures/imatrix, made by Fixtures/scripts/make_imatrix_fixtures.py.
+
+import Conversion
+import Foundation
+import ImportanceMatrix
+import ModelFiles
+import Qwen2Runtime
+import QwenTokenizer
+import Testing
+import TestSupport
+
+@Suite struct GoldenImatrixTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        let model: String
+        let variant: String
+        var chunks = 4
+        var firstChunk = 0
+        var includeOutput = false
+        var testDescription: String { "\(model).\(variant)" }
+    }
+
+    static let cases = [
+        Case(model: "q2-tied", variant: "c64"),
+        Case(model: "q2-tied", variant: "c64.output", includeOutput: true),
+        Case(model: "q2-tied", variant: "c64.from1", chunks: 2, firstChunk: 1),
+        Case(model: "q2moe", variant: "c64"),
+        Case(model: "q2moe", variant: "c64.output", includeOutput: true),
+        Case(model: "q2moe", variant: "c64.from1", chunks: 2, firstChunk: 1),
+    ]
+
+    /// Ours, computed as `qwenkit imatrix MODEL -f calibration.txt -c 64 …` does.
+    static func compute(_ c: Case) throws -> ImportanceMatrix {
+        let model = try Qwen2Model(path: fixturePath("convert-golden/\(c.model).f32.gguf"))
+        let tokenizer = try TokenizerSpec(gguf: try GGUFFile(path: fixturePath("convert-golden/\(c.model).f32.gguf"))).build()
+        let text = try readFile(fixturePath("imatrix/calibration.txt"))
+        var ids: [UInt32] = []
+        try text.withUnsafeBufferPointer { try tokenizer.makeEncoder().encode($0, special: .text, into: &ids) }
+        var options = ImportanceMatrixRun.Options()
+        options.chunkSize = 64
+        options.chunkLimit = c.chunks
+        options.firstChunk = c.firstChunk
+        options.includeOutput = c.includeOutput
+        let run = try ImportanceMatrixRun(tokens: ids, options: options)
+        let collector = ImportanceMatrixCollector(chunkSize: 64, includeOutput: c.includeOutput)
+        collector.addDataset("Fixtures/imatrix/calibration.txt")
+        try run.run(model: model, collector: collector)
+        return collector.matrix
+    }
+
+    static func expectClose(_ ours: ImportanceMatrix, _ golden: ImportanceMatrix, _ what: String) {
+        #expect(ours.chunkCount == golden.chunkCount && ours.chunkSize == golden.chunkSize, "\(what)")
+        #expect(ours.entries.keys.sorted() == golden.entries.keys.sorted(), "\(what): weights differ")
+        var worst = 0.0, at = ""
+        for (name, g) in golden.entries {
+            guard let o = ours.entries[name] else { continue }
+            #expect(o.columns == g.columns && o.counts == g.counts, "\(what) \(name): counts \(o.counts) vs \(g.counts)")
+            guard o.sums.count == g.sums.count else { continue }
+            for (a, b) in zip(o.sums, g.sums) {
+                let relative = Double(abs(a - b)) / max(Double(abs(b)), 1e-6)
+                if relative > worst { (worst, at) = (relative, name) }
+            }
+        }
+        #expect(worst <= 1e-4, "\(what): worst relative difference \(worst) in \(at)")
+    }
+
+    @Test(arguments: cases)
+    func equalsLlamaImatrix(_ c: Case) throws {
+        let golden = try ImportanceMatrixFile.readGGUF(fixturePath("imatrix/\(c.model).\(c.variant).imatrix.gguf"))
+        let ours = try Self.compute(c)
+        Self.expectClose(ours, golden, c.testDescription)
+        // Written and read back, our file holds the same.
+        try withTemporaryDirectory { dir in
+            try ImportanceMatrixFile.write(ours, to: dir + "/ours.gguf", format: .gguf)
+            #expect(try ImportanceMatrixFile.readGGUF(dir + "/ours.gguf") == ours)
+        }
+    }
+
+    /// The legacy layout: llama-imatrix's .dat and ours decode to the same (value × chunk size, ncall × chunk size).
+    @Test(arguments: ["q2-tied", "q2moe"])
+    func legacyLayoutEqualsLlamaImatrix(_ model: String) throws {
+        let golden = try ImportanceMatrixFile.readDat(fixturePath("imatrix/\(model).c64.imatrix.dat"), chunkSize: 64)
+        let ours = try Self.compute(Case(model: model, variant: "c64"))
+        try withTemporaryDirectory { dir in
+            try ImportanceMatrixFile.write(ours, to: dir + "/ours.dat", format: .dat)
+            let back = try ImportanceMatrixFile.readDat(dir + "/ours.dat", chunkSize: 64)
+            Self.expectClose(back, golden, "\(model) dat")
+            #expect(back.datasets == golden.datasets)
+        }
+    }
+}

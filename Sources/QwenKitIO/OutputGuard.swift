@@ -58,26 +58,14 @@ public enum OutputGuard {
         var info = stat()
         guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
         let identity = Identity(info)
-        let input: String? = table.withLock { table in
-            if let input = table.inputs[identity] { return input.name }
-            table.outputs[identity, default: Entry(name: path, holders: 0)].holders += 1
-            return nil
+        if let input = enter(identity, name: path, as: \.outputs, unless: \.inputs) {
+            throw .outputIsInput(path: path, input: input)
         }
-        if let input { throw .outputIsInput(path: path, input: input) }
         return identity
     }
 
     /// Ends one claim of `output` (the output was written or abandoned).
-    public static func release(output identity: Identity?) {
-        guard let identity else { return }
-        table.withLock { table in
-            if let holders = table.outputs[identity]?.holders, holders > 1 {
-                table.outputs[identity]!.holders = holders - 1
-            } else {
-                table.outputs[identity] = nil
-            }
-        }
-    }
+    public static func release(output identity: Identity?) { leave(identity, from: \.outputs) }
 
     /// Declares the open file `descriptor`, read under the name `name`, an input until `release(input:)`. Fails with
     /// `.outputIsInput` if it is a file claimed as an output.
@@ -91,24 +79,31 @@ public enum OutputGuard {
     static func admit(_ info: stat, name: String) throws(IOError) -> Identity? {
         guard info.st_mode & S_IFMT == S_IFREG else { return nil }
         let identity = Identity(info)
-        let output: String? = table.withLock { table in
-            if let output = table.outputs[identity] { return output.name }
-            table.inputs[identity, default: Entry(name: name, holders: 0)].holders += 1
-            return nil
+        if let output = enter(identity, name: name, as: \.inputs, unless: \.outputs) {
+            throw .outputIsInput(path: output, input: name)
         }
-        if let output { throw .outputIsInput(path: output, input: name) }
         return identity
     }
 
     /// Ends one admission of an input (its reader closed it).
-    public static func release(input identity: Identity?) {
+    public static func release(input identity: Identity?) { leave(identity, from: \.inputs) }
+
+    /// Adds a holder of `identity` on `side`, unless the file is on the `other` side: then returns the name it has there.
+    private static func enter(_ identity: Identity, name: String, as side: WritableKeyPath<Table, [Identity: Entry]> & Sendable,
+                              unless other: KeyPath<Table, [Identity: Entry]> & Sendable) -> String? {
+        table.withLock { table in
+            if let conflict = table[keyPath: other][identity] { return conflict.name }
+            table[keyPath: side][identity, default: Entry(name: name, holders: 0)].holders += 1
+            return nil
+        }
+    }
+
+    /// Removes one holder of `identity` from `side`.
+    private static func leave(_ identity: Identity?, from side: WritableKeyPath<Table, [Identity: Entry]> & Sendable) {
         guard let identity else { return }
         table.withLock { table in
-            if let holders = table.inputs[identity]?.holders, holders > 1 {
-                table.inputs[identity]!.holders = holders - 1
-            } else {
-                table.inputs[identity] = nil
-            }
+            guard let holders = table[keyPath: side][identity]?.holders else { return }
+            table[keyPath: side][identity] = holders > 1 ? Entry(name: table[keyPath: side][identity]!.name, holders: holders - 1) : nil
         }
     }
 }

@@ -19,6 +19,10 @@ the sums by up to 1e-3):
     c64.dat        the same, --output-format dat (the legacy binary layout)
     c64.output     --process-output (output.weight too)
     c64.from1      --chunk 1 --chunks 2 (skip the first chunk)
+and, from those, matrices combined with --in-file:
+    q2moe.combined      --in-file q2moe.c64.imatrix.gguf --in-file q2moe.c64.from1.imatrix.gguf -c 64 (no text)
+    q2moe.combined-dat  --in-file q2moe.c64.imatrix.dat --in-file q2moe.c64.from1.imatrix.gguf -c 64 (no text)
+    q2-tied.continued   --in-file q2-tied.c64.imatrix.gguf, then -f calibration.txt -c 64 --chunks 2
 """
 import argparse
 import pathlib
@@ -57,6 +61,27 @@ def main():
             if run.returncode != 0 or not out.exists():
                 sys.exit(f"llama-imatrix failed for {model_name} {variant}; see {log}")
             print(out.relative_to(ROOT.parent), out.stat().st_size)
+
+    m = lambda name: f"Fixtures/imatrix/{name}"
+    combined = {
+        # (llama-imatrix wants -m even when it only combines; it does not load the model then)
+        "q2moe.combined": ["-m", "Fixtures/convert-golden/q2moe.f32.gguf",
+                           "--in-file", m("q2moe.c64.imatrix.gguf"), "--in-file", m("q2moe.c64.from1.imatrix.gguf")],
+        "q2moe.combined-dat": ["-m", "Fixtures/convert-golden/q2moe.f32.gguf",
+                               "--in-file", m("q2moe.c64.imatrix.dat"), "--in-file", m("q2moe.c64.from1.imatrix.gguf")],
+        "q2-tied.continued": ["--in-file", m("q2-tied.c64.imatrix.gguf"), "-m", "Fixtures/convert-golden/q2-tied.f32.gguf",
+                              "-f", "Fixtures/imatrix/calibration.txt", "--chunks", "2", "-t", "1", "-ngl", "0",
+                              "-ctk", "f32", "-ctv", "f32", "-fa", "off"],
+    }
+    for stem, flags in combined.items():
+        out = OUT / f"{stem}.imatrix.gguf"
+        command = [str(tool), "-c", "64", "-o", str(out.relative_to(ROOT.parent))] + flags
+        run = subprocess.run(command, capture_output=True, text=True, cwd=ROOT.parent)
+        log = OUT / f"{stem}.log"
+        log.write_text("$ llama-imatrix " + " ".join(command[1:]) + "\n" + run.stdout + run.stderr)
+        if run.returncode != 0 or not out.exists():
+            sys.exit(f"llama-imatrix failed for {stem}; see {log}")
+        print(out.relative_to(ROOT.parent), out.stat().st_size)
 
 
 if __name__ == "__main__":

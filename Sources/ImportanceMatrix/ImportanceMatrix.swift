@@ -40,6 +40,39 @@ public struct ImportanceMatrix: Sendable, Equatable {
 
     public init(chunkSize: Int) { self.chunkSize = chunkSize }
 
+    /// Adds an earlier matrix (`--in-file`), as llama-imatrix loads one: sums and counts add up per weight (a single
+    /// count spreads over the experts of a stacked weight), datasets are appended, and the chunk count becomes the
+    /// largest count over `chunkSize`. A weight whose sizes differ between the two is refused by name.
+    public mutating func add(_ other: ImportanceMatrix, from path: String) throws(ImportanceMatrixError) {
+        for (name, incoming) in other.entries {
+            guard var entry = entries[name] else {
+                entries[name] = incoming
+                continue
+            }
+            guard entry.sums.count == incoming.sums.count else {
+                throw .mismatched(path: path, weight: name, reason: "\(incoming.sums.count) sums, not \(entry.sums.count)")
+            }
+            for j in 0..<entry.sums.count { entry.sums[j] += incoming.sums[j] }
+            if entry.counts.count == 1 && incoming.counts.count > 1 {
+                // One count (a legacy file) meets per-expert counts: it spreads over the experts, and the sums, stored
+                // for all of them, take the other file's shape.
+                entry = Entry(columns: incoming.columns, sums: entry.sums,
+                              counts: [Int64](repeating: entry.counts[0], count: incoming.counts.count))
+            }
+            if incoming.counts.count == 1 {
+                for j in 0..<entry.counts.count { entry.counts[j] += incoming.counts[0] }
+            } else if incoming.counts.count == entry.counts.count {
+                for j in 0..<entry.counts.count { entry.counts[j] += incoming.counts[j] }
+            } else {
+                throw .mismatched(path: path, weight: name, reason: "\(incoming.counts.count) counts, not \(entry.counts.count)")
+            }
+            entries[name] = entry
+        }
+        datasets += other.datasets
+        let largest = entries.values.flatMap(\.counts).max() ?? 0
+        chunkCount = chunkSize > 0 ? Int(largest / Int64(chunkSize)) : 0
+    }
+
     public init(entries: [String: Entry], datasets: [String], chunkCount: Int, chunkSize: Int) {
         self.entries = entries
         self.datasets = datasets
@@ -76,9 +109,14 @@ public final class ImportanceMatrixCollector: ActivationObserver {
         let matrices = expert == nil ? 1 : experts
         var entry = matrix.entries.removeValue(forKey: weight) ?? ImportanceMatrix.Entry(columns: columns, matrices: matrices)
         if entry.matrices == 1 && matrices > 1 {
-            // An older file with one count for a stacked tensor: every expert starts from it (llama-imatrix broadcasts).
-            entry = ImportanceMatrix.Entry(columns: columns, sums: (0..<matrices).flatMap { _ in entry.sums },
-                                           counts: [Int64](repeating: entry.counts[0], count: matrices))
+            // A loaded matrix with one count for a stacked weight: every expert starts from it (llama-imatrix
+            // broadcasts the count; the sums were stored for all experts).
+            entry = ImportanceMatrix.Entry(columns: columns, sums: entry.sums, counts: [Int64](repeating: entry.counts[0], count: matrices))
+        }
+        guard entry.sums.count == columns * matrices else {
+            // llama-imatrix stops here ("inconsistent size"); a loaded matrix of another model is refused before running.
+            matrix.entries[weight] = entry
+            return
         }
         let m = expert ?? 0
         entry.sums.withUnsafeMutableBufferPointer { sums in

@@ -90,6 +90,14 @@ public enum ImportanceMatrixFile {
 
     // MARK: Reading
 
+    /// Reads either layout: GGUF when the file starts with the GGUF magic, else the legacy one (whose sums and counts
+    /// are scaled by `chunkSize`, as llama-imatrix does).
+    public static func read(_ path: String, chunkSize: Int) throws -> ImportanceMatrix {
+        let file = try MappedFile(path: path)
+        let isGGUF = file.withUnsafeBytes { $0.count >= 4 && $0[0] == 0x47 && $0[1] == 0x47 && $0[2] == 0x55 && $0[3] == 0x46 }
+        return isGGUF ? try readGGUF(path) : try readDat(path, chunkSize: chunkSize)
+    }
+
     /// Reads a GGUF importance matrix (`general.type` "imatrix"), checking every pair of tensors before use.
     public static func readGGUF(_ path: String) throws -> ImportanceMatrix {
         let file = try GGUFFile(path: path)
@@ -176,10 +184,14 @@ public enum ImportanceMatrixFile {
 
 public enum ImportanceMatrixError: Error, Equatable, CustomStringConvertible {
     case malformed(path: String, reason: String)
+    /// A matrix to combine holds `weight` with other sizes than the ones before it.
+    case mismatched(path: String, weight: String, reason: String)
 
     public var description: String {
         switch self {
         case .malformed(let path, let reason): return terminalSafe("\(path): \(reason)")
+        case .mismatched(let path, let weight, let reason):
+            return terminalSafe("\(path): \(weight) has \(reason) as in the matrices before it (another model?)")
         }
     }
 }

@@ -34,6 +34,29 @@ import TestSupport
         }
     }
 
+    /// --in-file, then more chunks: llama-imatrix's q2-tied.continued (the same weights and counts, sums within 1e-4);
+    /// --in-file alone writes the sum.
+    @Test func continuesAnEarlierMatrix() throws {
+        try withTemporaryDirectory { dir in
+            let model = CLI.repositoryPath("Fixtures/convert-golden/q2-tied.f32.gguf")
+            let run = try CLI.shell("\"$QWENKIT\" imatrix '\(model)' --in-file Fixtures/imatrix/q2-tied.c64.imatrix.gguf "
+                + "-f \(Self.text) -c 64 --chunks 2 -o '\(dir)/out.gguf' && \"$QWENKIT\" imatrix -c 64 "
+                + "--in-file Fixtures/imatrix/q2moe.c64.imatrix.dat --in-file Fixtures/imatrix/q2moe.c64.from1.imatrix.gguf "
+                + "-o '\(dir)/sum.gguf'", in: CLI.repositoryPath("."))
+            #expect(run.status == 0 && run.stderr.isEmpty, "\(run)")
+            let ours = try ImportanceMatrixFile.readGGUF(dir + "/out.gguf")
+            let golden = try ImportanceMatrixFile.readGGUF(CLI.repositoryPath("Fixtures/imatrix/q2-tied.continued.imatrix.gguf"))
+            #expect(ours.datasets == golden.datasets && ours.chunkCount == golden.chunkCount && ours.chunkSize == 64)
+            #expect(ours.entries.mapValues(\.counts) == golden.entries.mapValues(\.counts))
+            for (name, entry) in golden.entries {
+                let mine = try #require(ours.entries[name])
+                for (a, b) in zip(mine.sums, entry.sums) { #expect(abs(a - b) <= 1e-4 * max(abs(b), 1e-6), "\(name): \(a) vs \(b)") }
+            }
+            #expect(try ImportanceMatrixFile.readGGUF(dir + "/sum.gguf")
+                == ImportanceMatrixFile.readGGUF(CLI.repositoryPath("Fixtures/imatrix/q2moe.combined-dat.imatrix.gguf")))
+        }
+    }
+
     @Test func badInput() throws {
         try withTemporaryDirectory { dir in
             let short = try CLI.run(["imatrix", Self.model, "-f", CLI.repositoryPath(Self.text), "-c", "100000", "-o", dir + "/x.gguf"])
@@ -47,6 +70,13 @@ import TestSupport
             #expect(skip.status == 1 && skip.stderrText.contains("there are not enough tokens left after skipping 100000 chunks"), "\(skip)")
             let missing = try CLI.run(["imatrix", Self.model, "-f", dir + "/none.txt", "-o", dir + "/x.gguf"])
             #expect(missing.status == 1 && missing.stderrText == "qwenkit: \(dir)/none.txt: cannot open: No such file or directory\n")
+            let nothing = try CLI.run(["imatrix", "-o", dir + "/x.gguf"])
+            #expect(nothing.status == 2 && nothing.stderrLines.first
+                == "Error: give a calibration text (-f TEXT), or importance matrices to combine (--in-file FILE)", "\(nothing)")
+            // A GGUF file that is not an importance matrix.
+            let model = try CLI.run(["imatrix", "--in-file", Self.model, "-o", dir + "/x.gguf"])
+            #expect(model.status == 1 && model.stderrText
+                == "qwenkit: \(Self.model): general.type is not \"imatrix\" (not an importance matrix)\n", "\(model)")
             for (arguments, message) in [(["-c", "0"], "-c/--ctx-size must be at least 1"), (["--chunks", "0"], "--chunks must be at least 1"),
                                          (["--chunk", "-1"], "--chunk must be at least 0"), (["--output-format", "bin"], nil)] {
                 let run = try CLI.run(["imatrix", Self.model, "-f", CLI.repositoryPath(Self.text)] + arguments)

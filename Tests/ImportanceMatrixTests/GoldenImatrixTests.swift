@@ -89,4 +89,32 @@ import TestSupport
             #expect(back.datasets == golden.datasets)
         }
     }
+
+    /// --in-file without a text: the matrices added up exactly as llama-imatrix adds them (a dat file scaled by the
+    /// chunk size), datasets appended, the chunk count from the largest count.
+    @Test(arguments: [("q2moe.combined", "q2moe.c64.imatrix.gguf"), ("q2moe.combined-dat", "q2moe.c64.imatrix.dat")])
+    func combiningEqualsLlamaImatrix(_ golden: String, _ first: String) throws {
+        var combined = ImportanceMatrix(chunkSize: 64)
+        for name in [first, "q2moe.c64.from1.imatrix.gguf"] {
+            try combined.add(try ImportanceMatrixFile.read(fixturePath("imatrix/" + name), chunkSize: 64), from: name)
+        }
+        let expected = try ImportanceMatrixFile.readGGUF(fixturePath("imatrix/\(golden).imatrix.gguf"))
+        #expect(combined.entries.keys.sorted() == expected.entries.keys.sorted())
+        for (name, entry) in expected.entries {
+            #expect(combined.entries[name]?.sums == entry.sums && combined.entries[name]?.counts == entry.counts, "\(name)")
+        }
+        #expect(combined.datasets == expected.datasets && combined.chunkCount == expected.chunkCount
+            && combined.chunkSize == expected.chunkSize, "\(combined.datasets) \(combined.chunkCount)")
+    }
+
+    /// A matrix of another model is refused by name.
+    @Test func combiningAnotherModelIsRefused() throws {
+        var matrix = try ImportanceMatrixFile.readGGUF(fixturePath("imatrix/q2moe.c64.imatrix.gguf"))
+        var other = try ImportanceMatrixFile.readGGUF(fixturePath("imatrix/q2-tied.c64.imatrix.gguf"))
+        other.entries = other.entries.filter { $0.key == "blk.0.ffn_down.weight" }
+        other.entries["blk.0.attn_q.weight"] = ImportanceMatrix.Entry(columns: 48, matrices: 1)
+        #expect(throws: ImportanceMatrixError.mismatched(path: "other.gguf", weight: "blk.0.attn_q.weight", reason: "48 sums, not 32")) {
+            try matrix.add(other, from: "other.gguf")
+        }
+    }
 }

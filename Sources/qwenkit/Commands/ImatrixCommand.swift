@@ -26,15 +26,21 @@ struct ImatrixCommand: ParsableCommand, WritesOutputs {
             Examples:
               qwenkit imatrix model-f16.gguf -f calibration.txt -o imatrix.gguf
               qwenkit imatrix ./Qwen2-0.5B -f text.txt -c 256 --chunks 100 -o imatrix.gguf
+              qwenkit imatrix --in-file a.gguf --in-file b.dat -o combined.gguf
             """
     )
 
-    @Argument(help: ArgumentHelp("A GGUF file or an HF model directory.", valueName: "model"), completion: .file())
-    var model: String
+    @Argument(help: ArgumentHelp("A GGUF file or an HF model directory (not needed to only combine --in-file matrices).",
+                                 valueName: "model"), completion: .file())
+    var model: String?
 
     @Option(name: [.customShort("f"), .customLong("file")], help: ArgumentHelp("The calibration text.", valueName: "text"),
             completion: .file())
-    var file: String
+    var file: String?
+
+    @Option(name: .customLong("in-file"), help: ArgumentHelp("An earlier importance matrix (GGUF or dat) to add to (repeatable).",
+                                                             valueName: "file"), completion: .file())
+    var inFiles: [String] = []
 
     @Option(name: [.short, .long], help: ArgumentHelp("The importance matrix to write.", valueName: "file"), completion: .file())
     var output = "imatrix.gguf"
@@ -76,6 +82,10 @@ struct ImatrixCommand: ParsableCommand, WritesOutputs {
     var outputPaths: [String] { [output] }
 
     func validate() throws {
+        if file == nil && inFiles.isEmpty {
+            throw ValidationError("give a calibration text (-f TEXT), or importance matrices to combine (--in-file FILE)")
+        }
+        if file != nil && model == nil { throw ValidationError("-f needs the model to run: give MODEL") }
         if ctxSize < 1 { throw ValidationError("-c/--ctx-size must be at least 1") }
         if let chunks, chunks < 1 { throw ValidationError("--chunks must be at least 1") }
         if chunk < 0 { throw ValidationError("--chunk must be at least 0") }
@@ -85,6 +95,13 @@ struct ImatrixCommand: ParsableCommand, WritesOutputs {
     }
 
     func run() throws {
+        // Earlier matrices first, as llama-imatrix loads them; without a text, their sum is the output.
+        var start = ImportanceMatrix(chunkSize: ctxSize)
+        for path in inFiles { try start.add(try ImportanceMatrixFile.read(path, chunkSize: ctxSize), from: path) }
+        guard let file, let model else {
+            try ImportanceMatrixFile.write(start, to: output, format: outputFormat)
+            return
+        }
         let loaded = try Qwen2Model(path: model)
         let tok = try loadModelTokenizer(loaded, override: tokenizer)
         let text = try openInput(path: file).readToEnd()
@@ -101,16 +118,18 @@ struct ImatrixCommand: ParsableCommand, WritesOutputs {
         do { run = try ImportanceMatrixRun(tokens: ids, options: options) } catch {
             throw CLIError("\(file): \(error.description)")
         }
-        let collector = ImportanceMatrixCollector(chunkSize: ctxSize, includeOutput: processOutput)
+        let collector = ImportanceMatrixCollector(continuing: start, includeOutput: processOutput)
         collector.addDataset(file)
         let showProgress = isatty(2) != 0
         let started = monotonicNanoseconds()
         try run.run(model: loaded, collector: collector) { done in
-            if done % outputFrequency == 0 || done == run.chunkCount {
+            // Periodic writes count every chunk in the matrix, the loaded ones too (llama-imatrix's m_last_chunk).
+            let total = collector.matrix.chunkCount
+            if total % outputFrequency == 0 || done == run.chunkCount {
                 try ImportanceMatrixFile.write(collector.matrix, to: output, format: outputFormat)
             }
-            if saveFrequency > 0 && done % saveFrequency == 0 {
-                try ImportanceMatrixFile.write(collector.matrix, to: output + ".at_\(done)", format: outputFormat)
+            if saveFrequency > 0 && total % saveFrequency == 0 {
+                try ImportanceMatrixFile.write(collector.matrix, to: output + ".at_\(total)", format: outputFormat)
             }
             if showProgress {
                 let seconds = Double(monotonicNanoseconds() - started) / 1e9

@@ -147,24 +147,23 @@ enum CLI {
         env["COLUMNS"] = "80"
         for (k, v) in environment { env[k] = v }
         process.environment = env
-        let outPath = directory + "/.shell-stdout", errPath = directory + "/.shell-stderr"
-        try writeFile(outPath, [])
-        try writeFile(errPath, [])
-        let out = FileHandle(forWritingAtPath: outPath)!, err = FileHandle(forWritingAtPath: errPath)!
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        process.waitUntilExit()
-        try? out.close()
-        try? err.close()
-        defer {
-            unlink(outPath)
-            unlink(errPath)
+        // Captured in a directory of its own: tests may share `directory` (the repository root) and run at once.
+        return try withTemporaryDirectory { capture in
+            let outPath = capture + "/stdout", errPath = capture + "/stderr"
+            try writeFile(outPath, [])
+            try writeFile(errPath, [])
+            let out = FileHandle(forWritingAtPath: outPath)!, err = FileHandle(forWritingAtPath: errPath)!
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            process.waitUntilExit()
+            try? out.close()
+            try? err.close()
+            return RunResult(arguments: ["(bash)", script], status: process.terminationStatus,
+                             signaled: process.terminationReason == .uncaughtSignal,
+                             stdout: try readFile(outPath), stderr: try readFile(errPath))
         }
-        return RunResult(arguments: ["(bash)", script], status: process.terminationStatus,
-                         signaled: process.terminationReason == .uncaughtSignal,
-                         stdout: try readFile(outPath), stderr: try readFile(errPath))
     }
 }
 

@@ -40,6 +40,11 @@ public struct ImportanceMatrix: Sendable, Equatable {
 
     public init(chunkSize: Int) { self.chunkSize = chunkSize }
 
+    /// The weight names in the order both file layouts store them: sorted bytewise, as llama-imatrix's std::sort.
+    public var namesInFileOrder: [String] {
+        entries.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+    }
+
     /// Adds an earlier matrix (`--in-file`), as llama-imatrix loads one: sums and counts add up per weight (a single
     /// count spreads over the experts of a stacked weight), datasets are appended, and the chunk count becomes the
     /// largest count over `chunkSize`. A weight whose sizes differ between the two is refused by name.
@@ -87,6 +92,8 @@ public struct ImportanceMatrix: Sendable, Equatable {
 public final class ImportanceMatrixCollector: ActivationObserver {
     public private(set) var matrix: ImportanceMatrix
     public let includeOutput: Bool
+    /// The first weight whose loaded sums do not fit the model's; `ImportanceMatrixRun` throws it.
+    public private(set) var mismatch: ImportanceMatrixError?
 
     public init(chunkSize: Int, includeOutput: Bool) {
         matrix = ImportanceMatrix(chunkSize: chunkSize)
@@ -114,7 +121,9 @@ public final class ImportanceMatrixCollector: ActivationObserver {
             entry = ImportanceMatrix.Entry(columns: columns, sums: entry.sums, counts: [Int64](repeating: entry.counts[0], count: matrices))
         }
         guard entry.sums.count == columns * matrices else {
-            // llama-imatrix stops here ("inconsistent size"); a loaded matrix of another model is refused before running.
+            // A loaded matrix of another model: llama-imatrix stops ("inconsistent size"); so does the run, after the
+            // step (an observer cannot throw).
+            if mismatch == nil { mismatch = .modelMismatch(weight: weight, loaded: entry.sums.count, model: columns * matrices) }
             matrix.entries[weight] = entry
             return
         }

@@ -30,7 +30,7 @@ public enum ImportanceMatrixFile {
         try writer.add(GGUFKeys.imatrixDatasets, .array(GGUFArray(strings: matrix.datasets)))
         try writer.add(GGUFKeys.imatrixChunkCount, .uint32(UInt32(clamping: matrix.chunkCount)))
         try writer.add(GGUFKeys.imatrixChunkSize, .uint32(UInt32(clamping: matrix.chunkSize)))
-        let names = matrix.entries.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        let names = matrix.namesInFileOrder
         for name in names {
             let entry = matrix.entries[name]!
             // ggml writes a tensor's dimensions up to its last one above 1: [columns] for a dense weight, [1] for its count.
@@ -50,7 +50,7 @@ public enum ImportanceMatrixFile {
     static func writeDat(_ matrix: ImportanceMatrix, to path: String) throws {
         var out: [UInt8] = []
         func int32(_ v: Int) { withUnsafeBytes(of: Int32(truncatingIfNeeded: v).littleEndian) { out.append(contentsOf: $0) } }
-        let names = matrix.entries.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        let names = matrix.namesInFileOrder
         int32(names.count)
         let chunkSize = Int64(max(matrix.chunkSize, 1))
         for name in names {
@@ -93,9 +93,7 @@ public enum ImportanceMatrixFile {
     /// Reads either layout: GGUF when the file starts with the GGUF magic, else the legacy one (whose sums and counts
     /// are scaled by `chunkSize`, as llama-imatrix does).
     public static func read(_ path: String, chunkSize: Int) throws -> ImportanceMatrix {
-        let file = try MappedFile(path: path)
-        let isGGUF = file.withUnsafeBytes { $0.count >= 4 && $0[0] == 0x47 && $0[1] == 0x47 && $0[2] == 0x55 && $0[3] == 0x46 }
-        return isGGUF ? try readGGUF(path) : try readDat(path, chunkSize: chunkSize)
+        try GGUFFile.startsWithMagic(path) ? try readGGUF(path) : try readDat(path, chunkSize: chunkSize)
     }
 
     /// Reads a GGUF importance matrix (`general.type` "imatrix"), checking every pair of tensors before use.
@@ -186,12 +184,17 @@ public enum ImportanceMatrixError: Error, Equatable, CustomStringConvertible {
     case malformed(path: String, reason: String)
     /// A matrix to combine holds `weight` with other sizes than the ones before it.
     case mismatched(path: String, weight: String, reason: String)
+    /// The loaded matrices (`--in-file`) hold `loaded` sums for `weight`, the model's weight takes `model`.
+    case modelMismatch(weight: String, loaded: Int, model: Int)
 
     public var description: String {
         switch self {
         case .malformed(let path, let reason): return terminalSafe("\(path): \(reason)")
         case .mismatched(let path, let weight, let reason):
             return terminalSafe("\(path): \(weight) has \(reason) as in the matrices before it (another model?)")
+        case .modelMismatch(let weight, let loaded, let model):
+            return terminalSafe("\(weight): the --in-file matrices hold \(loaded) sums, the model's weight takes \(model) "
+                + "(matrices of another model?)")
         }
     }
 }

@@ -52,6 +52,7 @@ public struct ImportanceMatrixRun {
         for chunk in 0..<chunkCount {
             session.reset()
             try session.evaluate(Array(tokens[(chunk * n)..<((chunk + 1) * n)]), logits: options.includeOutput ? .all : .none)
+            if let mismatch = collector.mismatch { throw mismatch }
             collector.finishChunk()
             try afterChunk(chunk + 1)
         }

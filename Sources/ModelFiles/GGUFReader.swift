@@ -1,5 +1,11 @@
 import QwenKitIO
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 // The GGUF v3 reader (shared/SPEC-NOTES.md "GGUF v3", shared/SPEC-FACTS.md §1).
 //
 //   "GGUF" | u32 version 3 | u64 n_tensors | u64 n_kv | n_kv × (string key, u32 type, value)
@@ -90,6 +96,19 @@ public struct GGUFTensorInfo: Sendable, Equatable {
 ///
 /// `@unchecked Sendable`: immutable after `init`; the read-only mapping lives as long as this object.
 public final class GGUFFile: @unchecked Sendable {
+    /// The first four bytes of every GGUF file.
+    public static let magic = Array("GGUF".utf8)
+
+    /// Whether the file at `path` starts with `magic` (reads 4 bytes; a shorter file does not).
+    public static func startsWithMagic(_ path: String) throws(ModelFileError) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io(IOError.cannotOpen(path: path, errno: errno)) }
+        defer { close(fd) }
+        var head = [UInt8](repeating: 0, count: 4)
+        let n = head.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4) }
+        return n == 4 && head == magic
+    }
+
     public let path: String
     public let version: UInt32
     /// Metadata in file order.
@@ -124,7 +143,7 @@ public final class GGUFFile: @unchecked Sendable {
 
         // Header.
         let magic = try r.fixed(4, "the magic")
-        guard magic.elementsEqual("GGUF".utf8) else {
+        guard magic.elementsEqual(GGUFFile.magic) else {
             throw .ggufHeader(path: path, reason: "bad magic \(hex(magic)), expected 47 47 55 46 (\"GGUF\"): not a GGUF file")
         }
         let version = try r.u32("the version")

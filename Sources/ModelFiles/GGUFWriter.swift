@@ -124,7 +124,7 @@ public final class GGUFWriter {
 
     /// Header, metadata, infos and the padding before the data section (what gguf-py writes before tensor data).
     public func headerBytes() -> [UInt8] {
-        var out: [UInt8] = Array("GGUF".utf8)
+        var out: [UInt8] = GGUFFile.magic
         appendLittleEndian(UInt32(3), to: &out)
         appendLittleEndian(UInt64(tensors.count), to: &out)
         appendLittleEndian(UInt64(metadata.count), to: &out)

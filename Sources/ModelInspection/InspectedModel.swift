@@ -57,7 +57,7 @@ public final class InspectedModel: @unchecked Sendable {
             source = .hfDirectory(try HFModelDirectory(path: path))
         } else if path.hasSuffix(".index.json") {
             source = .sharded(try SafetensorsIndex(path: path))
-        } else if try Self.startsWithGGUFMagic(path) {
+        } else if try GGUFFile.startsWithMagic(path) {
             source = .gguf(try GGUFFile(path: path))
         } else {
             source = .safetensors(try SafetensorsFile(path: path))
@@ -106,15 +106,6 @@ public final class InspectedModel: @unchecked Sendable {
                        shard: sharded ? lastPathComponent(file.path) : nil, data: file.data(of: info))
             }
         }
-    }
-
-    private static func startsWithGGUFMagic(_ path: String) throws(ModelFileError) -> Bool {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw .io(IOError.cannotOpen(path: path, errno: errno)) }
-        defer { close(fd) }
-        var magic = [UInt8](repeating: 0, count: 4)
-        let n = magic.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4) }
-        return n == 4 && magic == Array("GGUF".utf8)
     }
 }
 

@@ -73,6 +73,12 @@ import TestSupport
             let nothing = try CLI.run(["imatrix", "-o", dir + "/x.gguf"])
             #expect(nothing.status == 2 && nothing.stderrLines.first
                 == "Error: give a calibration text (-f TEXT), or importance matrices to combine (--in-file FILE)", "\(nothing)")
+            // An --in-file of another model (q2-tied's width is 32, q2-untied's 48): refused at its first weight.
+            let untied = CLI.repositoryPath("Fixtures/convert-golden/q2-untied.f32.gguf")
+            let other = try CLI.run(["imatrix", untied, "--in-file", CLI.repositoryPath("Fixtures/imatrix/q2-tied.c64.imatrix.gguf"),
+                                     "-f", CLI.repositoryPath(Self.text), "-c", "64", "--chunks", "2", "-o", dir + "/x.gguf"])
+            #expect(other.status == 1 && other.stderrText == "qwenkit: blk.0.attn_q.weight: the --in-file matrices hold 32 sums, "
+                + "the model's weight takes 48 (matrices of another model?)\n", "\(other)")
             // A GGUF file that is not an importance matrix.
             let model = try CLI.run(["imatrix", "--in-file", Self.model, "-o", dir + "/x.gguf"])
             #expect(model.status == 1 && model.stderrText

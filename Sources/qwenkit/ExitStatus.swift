@@ -23,38 +23,3 @@ enum ExitStatus: Int32 {
 /// A command whose exit status is its answer, as cmp's and diff(1)'s: 0 yes, 1 no, 2 trouble. Its runtime
 /// errors (an input it cannot use) exit `ExitStatus.usage` (2) rather than `failure` (1), which means "no".
 protocol AnswersWithExitStatus {}
-
-/// A command that writes files: the root command claims `outputPaths` with `OutputGuard` before the command runs, so
-/// an output that is the same file as an input is refused before anything is read or written.
-protocol WritesOutputs {
-    /// The output paths named on the command line (`-` and nil-valued options left out).
-    var outputPaths: [String] { get }
-}
-
-extension QuantizeCommand: WritesOutputs {
-    var outputPaths: [String] { [output] }
-}
-
-extension ConvertCommand: WritesOutputs {
-    var outputPaths: [String] { [output] }
-}
-
-extension EditCommand: WritesOutputs {
-    var outputPaths: [String] { output.map { [$0] } ?? [] }
-}
-
-extension RunCommand: WritesOutputs {
-    var outputPaths: [String] { logits.map { [$0] } ?? [] }
-}
-
-extension TokenizerCommand.Compile: WritesOutputs {
-    var outputPaths: [String] { [output] }
-}
-
-extension EncodeCommand: WritesOutputs {
-    var outputPaths: [String] { [output] }
-}
-
-extension DecodeCommand: WritesOutputs {
-    var outputPaths: [String] { [output] }
-}

@@ -10,7 +10,7 @@ import Glibc
 import Darwin
 #endif
 
-struct ImatrixCommand: ParsableCommand, WritesOutputs {
+struct ImatrixCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "imatrix",
         abstract: "Compute an importance matrix for quantization, as llama-imatrix does.",
@@ -78,8 +78,6 @@ struct ImatrixCommand: ParsableCommand, WritesOutputs {
 
     @Option(name: [.customShort("t"), .long], parsing: .unconditional, help: ArgumentHelp("Threads (default: the CPU count).", valueName: "n"))
     var threads: Int?
-
-    var outputPaths: [String] { [output] }
 
     func validate() throws {
         if file == nil && inFiles.isEmpty {

@@ -13,7 +13,20 @@ public struct BlockFormat: Sendable {
     public typealias DequantizeBlocks = @Sendable (
         _ source: UnsafeRawPointer, _ destination: UnsafeMutablePointer<Float>, _ blocks: Int) -> Void
 
+    /// ggml's `quantize_<type>(src, dst, nrows, n_per_row, quant_weights)`: `rows` whole rows of `rowLength` floats
+    /// (whole blocks) from `source`, their bytes to `destination`, with `importance` the weight of each column
+    /// (`rowLength` floats, an importance matrix's mean squared activations) or nil.
+    public typealias QuantizeRows = @Sendable (
+        _ source: UnsafePointer<Float>, _ destination: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
+        _ importance: UnsafePointer<Float>?) -> Void
+
     public let type: GGMLType
+    /// ggml's `quantize_<type>` for when an importance vector is given (nil: the type ignores it, as Q8_0 and the
+    /// float types do, and `quantizeBlocks` is used).
+    let quantizeRowsWithImportance: QuantizeRows?
+    /// ggml's `ggml_quantize_requires_imatrix`: the type cannot be made without an importance vector (its search
+    /// needs the weights), so `quantizeRow` and `quantizeRows` without one throw `needsImportance`.
+    public let requiresImportance: Bool
     /// The quantizer used by `quantizeRow`: the reference, or a fast path tested to give the same bytes.
     let quantizeBlocks: QuantizeBlocks
     /// ggml's `quantize_row_*_ref`, written out step by step.
@@ -21,9 +34,15 @@ public struct BlockFormat: Sendable {
     /// ggml's `dequantize_row_*`.
     let dequantizeBlocks: DequantizeBlocks
 
+    /// `reference` is what ggml's `quantize_<type>` does without weights (`quantize_row_*_ref` for the legacy and
+    /// K types; for the IQ and ternary types their `_impl` with no weights, which depends on nothing outside a
+    /// block, so `blocks` blocks may be one row or many). `weighted` is the same with an importance vector.
     init(type: GGMLType, quantize: QuantizeBlocks? = nil, reference: @escaping QuantizeBlocks,
+         weighted: QuantizeRows? = nil, requiresImportance: Bool = false,
          dequantize: @escaping DequantizeBlocks) {
         self.type = type
+        self.quantizeRowsWithImportance = weighted
+        self.requiresImportance = requiresImportance
         self.quantizeBlocks = quantize ?? reference
         self.quantizeBlocksReference = reference
         self.dequantizeBlocks = dequantize
@@ -54,6 +73,31 @@ public struct BlockFormat: Sendable {
     ) throws(QuantizationError) {
         let blocks = try checkedBlocks(elements: source.count, bytes: destination.count)
         guard blocks > 0 else { return }
+        if requiresImportance { throw .needsImportance(type: type.name) }
+        quantizeBlocks(source.baseAddress!, destination.baseAddress!, blocks)
+    }
+
+    /// Quantizes whole rows of `rowLength` floats as ggml's `ggml_quantize_chunk` does: with `importance` (one
+    /// weight per column, `rowLength` floats) through the type's weighted quantizer where it has one, otherwise as
+    /// `quantizeRow`. Rows matter here: the weighted legacy quantizers scale each weight by the row's variance.
+    public func quantizeRows(
+        _ source: UnsafeBufferPointer<Float>, rowLength: Int, importance: UnsafeBufferPointer<Float>?,
+        into destination: UnsafeMutableRawBufferPointer
+    ) throws(QuantizationError) {
+        let blocks = try checkedBlocks(elements: source.count, bytes: destination.count)
+        guard blocks > 0 else { return }
+        let rowBytes = try rowByteCount(elements: rowLength)
+        guard rowLength > 0, source.count % rowLength == 0, rowBytes > 0 else {
+            throw .invalidRowLength(type: type.name, elements: rowLength, blockSize: blockSize)
+        }
+        if let importance, let weighted = quantizeRowsWithImportance {
+            guard importance.count == rowLength else {
+                throw .importanceLength(type: type.name, rowLength: rowLength, importance: importance.count)
+            }
+            weighted(source.baseAddress!, destination.baseAddress!, source.count / rowLength, rowLength, importance.baseAddress!)
+            return
+        }
+        if importance == nil && requiresImportance { throw .needsImportance(type: type.name) }
         quantizeBlocks(source.baseAddress!, destination.baseAddress!, blocks)
     }
 
@@ -63,6 +107,7 @@ public struct BlockFormat: Sendable {
     ) throws(QuantizationError) {
         let blocks = try checkedBlocks(elements: source.count, bytes: destination.count)
         guard blocks > 0 else { return }
+        if requiresImportance { throw .needsImportance(type: type.name) }
         quantizeBlocksReference(source.baseAddress!, destination.baseAddress!, blocks)
     }
 
@@ -91,8 +136,12 @@ public enum QuantizationError: Error, Equatable, Sendable, CustomStringConvertib
     case invalidRowLength(type: String, elements: Int, blockSize: Int)
     /// The byte buffer does not hold exactly the blocks of the float row.
     case byteCountMismatch(type: String, elements: Int, needed: Int, actual: Int)
-    /// The type has no codec here (the IQ and TQ types, Q8_1, MXFP4, integers, F64).
+    /// The type has no codec here (Q8_1, integers, F64, types not written yet).
     case noCodec(type: String)
+    /// The type's quantizer needs an importance vector and none was given.
+    case needsImportance(type: String)
+    /// The importance vector does not have one weight per column.
+    case importanceLength(type: String, rowLength: Int, importance: Int)
 
     public var description: String {
         switch self {
@@ -102,6 +151,10 @@ public enum QuantizationError: Error, Equatable, Sendable, CustomStringConvertib
             return "\(type): \(elements) elements take \(needed) bytes, but the buffer holds \(actual)"
         case .noCodec(let type):
             return "\(type): no quantizer or dequantizer for this type"
+        case .needsImportance(let type):
+            return "\(type) needs an importance matrix (--imatrix): its quantizer cannot choose grid points without one"
+        case .importanceLength(let type, let rowLength, let importance):
+            return "\(type): rows of \(rowLength) columns, but the importance vector has \(importance) values"
         }
     }
 }

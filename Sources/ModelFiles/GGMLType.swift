@@ -37,6 +37,9 @@ public enum GGMLType: UInt32, CaseIterable, Sendable {
     case tq1_0 = 34
     case tq2_0 = 35
     case mxfp4 = 39
+    case nvfp4 = 40
+    case q1_0 = 41
+    case q2_0 = 42
 
     /// How a type stores its values: `blockSize` elements are packed into `typeSize` bytes.
     public struct Traits: Sendable, Equatable {
@@ -84,6 +87,9 @@ public enum GGMLType: UInt32, CaseIterable, Sendable {
         case .tq1_0: return Traits(name: "TQ1_0", blockSize: 256, typeSize: 54)
         case .tq2_0: return Traits(name: "TQ2_0", blockSize: 256, typeSize: 66)
         case .mxfp4: return Traits(name: "MXFP4", blockSize: 32, typeSize: 17)  // e8m0 scale + 16 nibble bytes
+        case .nvfp4: return Traits(name: "NVFP4", blockSize: 64, typeSize: 36)  // 4 ue4m3 sub-block scales + 32 nibble bytes
+        case .q1_0: return Traits(name: "Q1_0", blockSize: 128, typeSize: 18)  // d f16 + 16 sign-bit bytes
+        case .q2_0: return Traits(name: "Q2_0", blockSize: 64, typeSize: 18)  // d f16 + 16 bytes of 2-bit quants
         }
     }
 

@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "ModelComparisonTests",
                     dependencies: ["TestSupport", "ModelComparison", "ModelInspection", "Quantization", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "QuantizationTests", dependencies: ["TestSupport", "Quantization", "ModelFiles", "QwenKitIO"]),
-        .testTarget(name: "QuantizeTests", dependencies: ["TestSupport", "Quantize", "Conversion", "ModelFiles", "Quantization", "QwenKitIO"]),
+        .testTarget(name: "QuantizeTests", dependencies: ["TestSupport", "Quantize", "Conversion", "ModelFiles", "Quantization", "QwenKitIO", "ImportanceMatrix"]),
         .testTarget(name: "Qwen2RuntimeTests",
                     dependencies: ["TestSupport", "Qwen2Runtime", "Verification", "Conversion", "ModelFiles", "Quantization", "Quantize", "QwenKitIO"]),
         .testTarget(name: "ImportanceMatrixTests",

@@ -28,7 +28,7 @@ import tempfile
 
 import numpy as np
 import gguf
-import llama_cpp
+
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "quantize-golden")
 
@@ -180,6 +180,8 @@ def compact_json(result):
 
 
 def quantize(src, dst, ftype):
+    import llama_cpp  # only here: the digest helpers are imported by make_imatrix_quantize_goldens.py
+
     params = llama_cpp.llama_model_quantize_default_params()
     params.nthread = 1
     params.ftype = ftype

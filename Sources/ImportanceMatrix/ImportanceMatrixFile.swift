@@ -93,8 +93,11 @@ public enum ImportanceMatrixFile {
     /// Reads either layout: GGUF when the file starts with the GGUF magic, else the legacy one (whose sums and counts
     /// are scaled by `chunkSize`, as llama-imatrix does).
     public static func read(_ path: String, chunkSize: Int) throws -> ImportanceMatrix {
-        try GGUFFile.startsWithMagic(path) ? try readGGUF(path) : try readDat(path, chunkSize: chunkSize)
+        try isGGUF(path) ? try readGGUF(path) : try readDat(path, chunkSize: chunkSize)
     }
+
+    /// Whether `path` is in the GGUF layout (else it is read as the legacy one).
+    public static func isGGUF(_ path: String) throws -> Bool { try GGUFFile.startsWithMagic(path) }
 
     /// Reads a GGUF importance matrix (`general.type` "imatrix"), checking every pair of tensors before use.
     public static func readGGUF(_ path: String) throws -> ImportanceMatrix {

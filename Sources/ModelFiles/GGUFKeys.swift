@@ -9,6 +9,11 @@ public enum GGUFKeys {
     public static let imatrixDatasets = "imatrix.datasets"
     public static let imatrixChunkCount = "imatrix.chunk_count"
     public static let imatrixChunkSize = "imatrix.chunk_size"
+    /// What llama-quantize records about the importance matrix it used.
+    public static let quantizeImatrixFile = "quantize.imatrix.file"
+    public static let quantizeImatrixDataset = "quantize.imatrix.dataset"
+    public static let quantizeImatrixEntriesCount = "quantize.imatrix.entries_count"
+    public static let quantizeImatrixChunksCount = "quantize.imatrix.chunks_count"
     public static let generalAlignment = "general.alignment"
     public static let generalName = "general.name"
     public static let generalBasename = "general.basename"
@@ -79,7 +84,8 @@ public enum GGUFKeys {
             tokenizerModel, tokenizerPre, tokenizerTokens, tokenizerTokenType, tokenizerScores, tokenizerMerges,
             tokenizerBOS, tokenizerEOS, tokenizerEOT, tokenizerUnknown, tokenizerPadding, tokenizerAddBOS,
             tokenizerAddEOS, tokenizerChatTemplate,
-            imatrixDatasets, imatrixChunkCount, imatrixChunkSize,
+            imatrixDatasets, imatrixChunkCount, imatrixChunkSize, quantizeImatrixFile, quantizeImatrixDataset,
+            quantizeImatrixEntriesCount, quantizeImatrixChunksCount,
         ]
         if let architecture { for k in Architecture.allCases { keys.insert(k.key(architecture)) } }
         return keys

@@ -15,6 +15,14 @@ public enum QuantizeError: Error, Equatable, Sendable, CustomStringConvertible {
     case layer(tensor: String, reason: String)
     /// A tensor's type cannot be decoded or encoded here.
     case unsupportedType(path: String, tensor: String, type: String)
+    /// A tensor's rows fit neither its type nor a fallback (llama-quantize defines none for 64- and 128-blocks).
+    case noFallback(tensor: String, type: String, rowLength: Int)
+    /// The importance matrix's entry for a tensor does not have one weight per column (per expert).
+    case importanceMismatch(path: String, tensor: String, have: Int, want: Int)
+    /// The importance matrix has an entry for none of the tensors quantized: it is for another model.
+    case importanceUnmatched(path: String, example: String)
+    /// A tensor's type cannot be made without an importance matrix, and there is none (for it).
+    case importanceRequired(tensor: String, type: String, have: Bool)
     /// Writing the output failed; nothing was left at the path.
     case output(path: String, reason: String)
 
@@ -33,6 +41,16 @@ public enum QuantizeError: Error, Equatable, Sendable, CustomStringConvertible {
         case .fallbackRefused(let path, let tensor, let reason, let fallback):
             return "\(path): \(tensor): \(reason); it would fall back to \(fallback), refused by --no-fallback"
         case .layer(let tensor, let reason): return "\(tensor): \(reason)"
+        case .importanceMismatch(let path, let tensor, let have, let want):
+            return "\(path): the entry for \(tensor) has \(have) values, but the tensor needs \(want) (one per column and expert): the importance matrix is for another model"
+        case .importanceUnmatched(let path, let example):
+            return "\(path): no entry matches a tensor of the model (\(example) has none): the importance matrix is for another model"
+        case .importanceRequired(let tensor, let type, let have):
+            return have
+                ? "\(tensor): the importance matrix has no entry for it, and \(type) cannot be made without one"
+                : "\(tensor): \(type) needs an importance matrix; make one with `qwenkit imatrix` and pass it with --imatrix"
+        case .noFallback(let tensor, let type, let row):
+            return "\(tensor): rows of \(row) are not a multiple of \(type)'s block and llama-quantize has no fallback type for \(type)"
         case .unsupportedType(let path, let tensor, let type): return "\(path): \(tensor): type \(type) cannot be converted here"
         }
     }

@@ -9,8 +9,8 @@ import QwenKitIO
 /// buffers; nothing is left at the output path unless the whole file was written.
 ///
 /// Every type change goes through float32 as llama-quantize's does: F16/BF16 widened exactly, quantized inputs
-/// dequantized (only with --allow-requantize), then ggml's reference quantizer (what llama-quantize calls without an
-/// importance matrix). Tensors of a GGUF that keep their type are copied byte for byte; a checkpoint's always go
+/// dequantized (only with --allow-requantize), then ggml's quantizer: the reference one without an importance matrix,
+/// with one its weighted form fed each matrix's entry (what llama-quantize calls). Tensors of a GGUF that keep their type are copied byte for byte; a checkpoint's always go
 /// through float32, as reading the float32 GGUF they stand for would.
 public enum Quantizer {
     /// Writes `plan` to `path`; `progress` counts input bytes. Returns the bytes of tensor data written.
@@ -34,12 +34,24 @@ public enum Quantizer {
             try writer.write { sink in
                 let tensor = plan.tensors[index]
                 index += 1
+                var firstRow = 0
                 for piece in tensor.source.pieces {
                     do {
                         try piece.withBytes { bytes in
-                            try transcoder.transcode(bytes, from: piece.type, rowLength: tensor.dims[0], to: tensor.type,
-                                                     copiesSameType: !plan.input.widensToFloat32) { try sink.write($0) }
+                            let write = { (chunk: UnsafeRawBufferPointer) throws in try sink.write(chunk) }
+                            if let importance = tensor.importance {
+                                try importance.withUnsafeBufferPointer { weights in
+                                    try transcoder.transcode(bytes, from: piece.type, rowLength: tensor.dims[0], to: tensor.type,
+                                                             copiesSameType: !plan.input.widensToFloat32, importance: weights,
+                                                             rowsPerMatrix: tensor.dims.count > 1 ? tensor.dims[1] : 1,
+                                                             firstRow: firstRow, write: write)
+                                }
+                            } else {
+                                try transcoder.transcode(bytes, from: piece.type, rowLength: tensor.dims[0], to: tensor.type,
+                                                         copiesSameType: !plan.input.widensToFloat32, write: write)
+                            }
                         }
+                        firstRow += piece.byteCount / Swift.max(1, (try? piece.type.byteCount(elements: tensor.dims[0])) ?? 1)
                     } catch let e as QuantizationError {
                         throw QuantizeError.output(path: path, reason: "\(tensor.name): \(e.description)")
                     }

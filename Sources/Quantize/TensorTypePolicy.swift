@@ -32,7 +32,7 @@ public struct QuantizeModelFacts: Sendable, Equatable {
 }
 
 /// Options that change the policy (llama-quantize's flags of the same names).
-public struct QuantizeOptions: Sendable, Equatable {
+public struct QuantizeOptions: Sendable {
     /// `--pure`: every eligible tensor gets the default type (only the row-size fallbacks still apply).
     public var pure = false
     /// `--output-tensor-type`: the type of output.weight (and of a tied token_embd.weight).
@@ -45,8 +45,36 @@ public struct QuantizeOptions: Sendable, Equatable {
     public var noFallback = false
     /// Worker threads for encoding.
     public var threads = 1
+    /// An importance matrix is used (llama.cpp's `has_imatrix`: some mixes then choose other types).
+    public var hasImportance = false
+    /// `--tensor-type PATTERN=TYPE`, in the order given: the first pattern found in a tensor's name sets its type.
+    public var tensorTypes: [TensorTypeOverride] = []
+    /// `--override-kv`: keys set in the output (after general.file_type, in order), as llama-quantize sets them.
+    public var metadataOverrides: [GGUFKeyValue] = []
+    /// `--prune-layers`: layers left out of the output (the rest renumbered).
+    public var pruneLayers: [Int] = []
 
     public init() {}
+}
+
+/// One `--tensor-type PATTERN=TYPE`: a regular expression searched for in tensor names (std::regex_search, as
+/// llama-quantize does), and the type of the tensors it matches.
+public struct TensorTypeOverride: @unchecked Sendable, Equatable {
+    public let pattern: String
+    public let type: GGMLType
+    private let regex: Regex<AnyRegexOutput>
+
+    /// Nil when `pattern` is not a valid regular expression.
+    public init?(pattern: String, type: GGMLType) {
+        guard let regex = try? Regex(pattern) else { return nil }
+        self.pattern = pattern
+        self.type = type
+        self.regex = regex
+    }
+
+    func matches(_ name: String) -> Bool { (try? regex.firstMatch(in: name)) != nil }
+
+    public static func == (a: Self, b: Self) -> Bool { a.pattern == b.pattern && a.type == b.type }
 }
 
 /// Why a tensor's type differs from the file type's default.
@@ -117,6 +145,8 @@ public struct TensorTypePolicy {
     let attentionVCount: Int
     var attentionVIndex = 0
     var ffnDownIndex = 0
+    var ffnGateIndex = 0
+    var ffnUpIndex = 0
 
     /// `tensorNames` is every tensor of the file (the attn_v count and tied embeddings are read from it).
     public init(type: QuantizeType, facts: QuantizeModelFacts, options: QuantizeOptions, tensorNames: [String]) {
@@ -148,7 +178,8 @@ public struct TensorTypePolicy {
     }
 
     /// The type of one tensor (`dims` without trailing 1s) stored as `sourceType`, and why it differs from the
-    /// default type. Call in output order. Throws `QuantizeError.layer` when an expert tensor's layer is unreadable.
+    /// default type. Call in output order. Throws `QuantizeError.layer` when an expert tensor's layer is unreadable,
+    /// `.noFallback` when its rows fit neither its type nor any fallback llama-quantize defines.
     public mutating func decide(name: String, dims: [Int], sourceType: GGMLType) throws(QuantizeError) -> (GGMLType, [TypeReason]) {
         if let why = Self.ineligibility(name: name, dims: dims) { return (sourceType, [.notQuantized(why)]) }
         let category = TensorCategory(name: name)
@@ -157,8 +188,12 @@ public struct TensorTypePolicy {
         var newType = type.defaultType
         var reasons: [TypeReason] = []
         guard type.isQuantized else { return (newType, reasons) }
-        if !options.pure {
-            let chosen = try mixture(name: name, rowLength: dims[0], category: category, defaultType: newType)
+        // --tensor-type: the first pattern found in the name decides, and the mixture rules are skipped.
+        if let override = options.tensorTypes.first(where: { $0.matches(name) }) {
+            if override.type != newType { reasons.append(.option("--tensor-type \(override.pattern)=\(override.type.name)")) }
+            newType = override.type
+        } else if !options.pure {
+            let chosen = try mixture(name: name, dims: dims, category: category, defaultType: newType)
             if chosen.0 != newType || chosen.1 != nil { reasons.append(chosen.1 ?? .mixture("mixture rule")) }
             newType = chosen.0
         }
@@ -167,11 +202,14 @@ public struct TensorTypePolicy {
         if row % newType.blockSize != 0 {
             var fallback: GGMLType
             switch newType {
-            case .q2_K, .q3_K: fallback = .q4_0
+            case .iq1_S, .iq1_M, .iq2_XXS, .iq2_XS, .iq2_S, .iq3_XXS, .iq3_S, .iq4_XS: fallback = .iq4_NL
+            case .q2_0, .q2_K, .q3_K, .tq1_0, .tq2_0: fallback = .q4_0
             case .q4_K: fallback = .q5_0
             case .q5_K: fallback = .q5_1
             case .q6_K: fallback = .q8_0
-            default: fallback = newType
+            default:
+                guard newType.blockSize <= 32 else { throw .noFallback(tensor: name, type: newType.name, rowLength: row) }
+                fallback = newType
             }
             if row % fallback.blockSize != 0 {
                 reasons.append(.f16Fallback(from: newType, rowLength: row))
@@ -184,19 +222,68 @@ public struct TensorTypePolicy {
         return (newType, reasons)
     }
 
-    /// `llama_tensor_get_type_impl` for the k-quant and legacy file types; the reason is nil when no rule applied.
-    mutating func mixture(name: String, rowLength: Int, category: TensorCategory, defaultType: GGMLType)
+    /// llama.cpp's `tensor_requires_imatrix`: writing `type` into this tensor needs an importance matrix (the
+    /// embeddings and the output never do).
+    public func requiresImportance(name: String, type: GGMLType) -> Bool {
+        let category = TensorCategory(name: name)
+        if category == .tokenEmbedding || category == .output { return false }
+        switch type {
+        case .iq3_XXS, .iq2_XXS, .iq2_XS, .iq2_S, .iq1_M, .iq1_S: return true
+        case .q2_K: return self.type == .q2_K_S
+        default: return false
+        }
+    }
+
+    /// `llama_tensor_get_type_impl` for a Qwen2 or Qwen2-MoE file (no Falcon, GLM or Bailing rules); the reason is
+    /// nil when no rule applied.
+    mutating func mixture(name: String, dims: [Int], category: TensorCategory, defaultType: GGMLType)
         throws(QuantizeError) -> (GGMLType, TypeReason?) {
         let ftype = type
+        let rowLength = dims[0]
         let nExpert = facts.expertCount
+        let gqa = facts.queryGroupSize
+        let hasImportance = options.hasImportance
         if category == .output || (hasTiedEmbeddings && category == .tokenEmbedding) {
             if let t = options.outputTensorType { return (t, .option("--output-tensor-type")) }
+            if ftype == .mxfp4MoE { return (.q8_0, .outputTensor) }
             if rowLength % defaultType.blockSize != 0 { return (.q8_0, .outputTensor) }
+            if ftype.isVeryLowBit || ftype == .iq3_XXS { return (.q5_K, .outputTensor) }
             if defaultType != .q8_0 { return (.q6_K, .outputTensor) }
             return (defaultType, nil)
         }
+        if ftype == .mxfp4MoE {
+            if dims.count > 2, dims[2] > 1 { return (.mxfp4, nil) }
+            return (.q8_0, .mixture("MXFP4_MOE: not an expert tensor"))
+        }
         if category == .tokenEmbedding {
             if let t = options.tokenEmbeddingType { return (t, .option("--token-embedding-type")) }
+            switch ftype {
+            case .iq2_XXS, .iq2_XS, .iq1_S, .iq1_M: return (.q2_K, .mixture("\(ftype.name): token_embd"))
+            case .iq2_S, .iq2_M, .iq3_XXS: return (.iq3_S, .mixture("\(ftype.name): token_embd"))
+            case .tq1_0, .tq2_0, .q2_0: return (.q4_K, .mixture("\(ftype.name): token_embd"))
+            default: return (defaultType, nil)
+            }
+        }
+        if ftype.isVeryLowBit {
+            let iq2SM = ftype == .iq2_S || ftype == .iq2_M
+            if category.isAttentionV {
+                attentionVIndex += 1
+                if gqa >= 4 || nExpert >= 4 { return (.q4_K, .mixture("\(ftype.name): attn_v with \(gqa) query heads per KV head, \(nExpert) experts")) }
+                return (iq2SM ? .iq3_S : .q2_K, .mixture("\(ftype.name): attn_v"))
+            }
+            if nExpert == 8 && category == .attentionK { return (.q4_K, .mixture("8 experts: attn_k")) }
+            if category == .ffnDown {
+                defer { ffnDownIndex += 1 }
+                if ffnDownIndex < facts.layerCount / 8 {
+                    return (iq2SM ? .iq3_S : .q2_K, .mixture("\(ftype.name): ffn_down \(ffnDownIndex), first 1/8"))
+                }
+                return (defaultType, nil)
+            }
+            if category == .attentionOutput {
+                if nExpert == 8 { return (.q5_K, .mixture("8 experts: attn_output")) }
+                if ftype == .iq1_S || ftype == .iq1_M { return (.iq2_XXS, .mixture("\(ftype.name): attn_output")) }
+                if iq2SM { return (.iq3_S, .mixture("\(ftype.name): attn_output")) }
+            }
             return (defaultType, nil)
         }
         if category.isAttentionV {
@@ -206,14 +293,29 @@ public struct TensorTypePolicy {
             var rule: String?
             switch ftype {
             case .q2_K:
-                t = facts.queryGroupSize >= 4 ? .q4_K : .q3_K
-                rule = "Q2_K: attn_v with \(facts.queryGroupSize) query heads per KV head"
+                t = gqa >= 4 ? .q4_K : .q3_K
+                rule = "Q2_K: attn_v with \(gqa) query heads per KV head"
+            case .q2_K_S where gqa >= 4:
+                t = .q4_K
+                rule = "Q2_K_S: attn_v with \(gqa) query heads per KV head"
+            case .iq3_XXS:
+                t = gqa >= 4 ? .q4_K : !hasImportance ? .iq3_S : .iq3_XXS
+                rule = "IQ3_XXS: attn_v"
+            case .iq3_XS where gqa >= 4, .iq3_S where gqa >= 4:
+                t = .q4_K
+                rule = "\(ftype.name): attn_v with \(gqa) query heads per KV head"
+            case .iq3_M:
+                t = .q4_K
+                rule = "IQ3_M: attn_v"
             case .q3_K_M:
                 t = i < 2 ? .q5_K : .q4_K
                 rule = "Q3_K_M: attn_v \(i) of \(n)"
             case .q3_K_L:
                 t = .q5_K
                 rule = "Q3_K_L: attn_v"
+            case .iq4_NL where gqa >= 4, .iq4_XS where gqa >= 4:
+                t = .q5_K
+                rule = "\(ftype.name): attn_v with \(gqa) query heads per KV head"
             case .q4_K_M, .q5_K_M:
                 if Self.useMoreBits(i, n) { t = .q6_K; rule = "\(ftype.name): attn_v \(i) of \(n) gets more bits" }
             case .q4_K_S:
@@ -227,6 +329,11 @@ public struct TensorTypePolicy {
         switch category {
         case .attentionK:
             if nExpert == 8 { return (.q8_0, .mixture("8 experts: attn_k")) }
+            if ftype == .iq3_XS { return (.iq3_XXS, .mixture("IQ3_XS: attn_k")) }
+            if ftype == .iq3_XXS { return (.iq2_S, .mixture("IQ3_XXS: attn_k")) }
+        case .attentionQ:
+            if ftype == .iq3_XS { return (.iq3_XXS, .mixture("IQ3_XS: attn_q")) }
+            if ftype == .iq3_XXS { return (.iq2_S, .mixture("IQ3_XXS: attn_q")) }
         case .ffnDown:
             var layer = ffnDownIndex
             let n = facts.layerCount
@@ -235,37 +342,65 @@ public struct TensorTypePolicy {
             let where_ = "ffn_down in layer \(layer) of \(n)"
             switch ftype {
             case .q2_K: return (.q3_K, .mixture("Q2_K: ffn_down"))
+            case .q2_K_S:
+                if layer < n / 8 { return (.q4_K, .mixture("Q2_K_S: \(where_), first 1/8")) }
+            case .iq3_XXS where !hasImportance:
+                return layer < n / 8 ? (.q4_K, .mixture("IQ3_XXS without an imatrix: \(where_), first 1/8"))
+                    : (.q3_K, .mixture("IQ3_XXS without an imatrix: ffn_down"))
             case .q3_K_M:
                 return layer < n / 16 ? (.q5_K, .mixture("Q3_K_M: \(where_), first 1/16"))
                     : (.q4_K, .mixture("Q3_K_M: ffn_down"))
+            case .iq3_M:
+                if layer < n / 8 || (nExpert == 8 && Self.useMoreBits(layer, n)) {
+                    return (.q4_K, .mixture("IQ3_M: \(where_)"))
+                }
             case .q3_K_L: return (.q5_K, .mixture("Q3_K_L: ffn_down"))
-            case .q4_K_M, .q5_K_M:
-                if Self.useMoreBits(layer, n) { return (.q6_K, .mixture("\(ftype.name): \(where_) gets more bits")) }
+            case .q4_K_M:
+                if Self.useMoreBits(layer, n) { return (.q6_K, .mixture("Q4_K_M: \(where_) gets more bits")) }
+            case .iq4_NL where !hasImportance && layer < n / 8, .iq4_XS where !hasImportance && layer < n / 8:
+                return (.q5_K, .mixture("\(ftype.name) without an imatrix: \(where_), first 1/8"))
+            case .q5_K_M:
+                if Self.useMoreBits(layer, n) { return (.q6_K, .mixture("Q5_K_M: \(where_) gets more bits")) }
             case .q4_K_S:
                 if layer < n / 8 { return (.q5_K, .mixture("Q4_K_S: \(where_), first 1/8")) }
+            case .q4_0 where hasImportance && layer < n / 8:
+                return (.q4_1, .mixture("Q4_0 with an imatrix: \(where_), first 1/8"))
+            case .q5_0 where hasImportance && layer < n / 8:
+                return (.q5_1, .mixture("Q5_0 with an imatrix: \(where_), first 1/8"))
             default: break
             }
         case .attentionOutput:
             if nExpert == 8 {
-                if [.q2_K, .q3_K_S, .q3_K_M, .q4_K_S, .q4_K_M].contains(ftype) { return (.q5_K, .mixture("8 experts: attn_output")) }
+                if [.q2_K, .iq3_XS, .iq3_XXS, .q3_K_S, .q3_K_M, .iq4_NL, .q4_K_S, .q4_K_M, .iq3_S, .iq3_M, .iq4_XS].contains(ftype) {
+                    return (.q5_K, .mixture("8 experts: attn_output"))
+                }
             } else {
                 switch ftype {
                 case .q2_K: return (.q3_K, .mixture("Q2_K: attn_output"))
+                case .iq3_XXS: return (.iq3_S, .mixture("IQ3_XXS: attn_output"))
                 case .q3_K_M: return (.q4_K, .mixture("Q3_K_M: attn_output"))
                 case .q3_K_L: return (.q5_K, .mixture("Q3_K_L: attn_output"))
+                case .iq3_M: return (.q4_K, .mixture("IQ3_M: attn_output"))
                 default: break
                 }
             }
         case .attentionQKV:
             switch ftype {
-            case .q3_K_M, .q3_K_L: return (.q4_K, .mixture("\(ftype.name): attn_qkv"))
+            case .q3_K_M, .q3_K_L, .iq3_M: return (.q4_K, .mixture("\(ftype.name): attn_qkv"))
             case .q4_K_M: return (.q5_K, .mixture("Q4_K_M: attn_qkv"))
             case .q5_K_M: return (.q6_K, .mixture("Q5_K_M: attn_qkv"))
             default: break
             }
         case .ffnGate, .ffnUp:
-            // Only IQ3_XS changes these; the layer is still parsed (and checked) for MoE files as llama.cpp does.
-            if nExpert > 1 { _ = try Self.layer(of: name, layerCount: facts.layerCount) }
+            // Only IQ3_XS changes these: the middle three quarters of the layers get IQ3_XXS. The counters run per
+            // tensor of each kind; MoE files read the layer from the name (and check it) as llama.cpp does.
+            let n = facts.layerCount
+            var layer = category == .ffnGate ? ffnGateIndex : ffnUpIndex
+            if nExpert > 1 { layer = try Self.layer(of: name, layerCount: n) }
+            if category == .ffnGate { ffnGateIndex += 1 } else { ffnUpIndex += 1 }
+            if ftype == .iq3_XS && layer >= n / 8 && layer < 7 * n / 8 {
+                return (.iq3_XXS, .mixture("IQ3_XS: \(category == .ffnGate ? "ffn_gate" : "ffn_up") in layer \(layer) of \(n)"))
+            }
         default: break
         }
         return (defaultType, nil)

@@ -8,7 +8,7 @@ protocol WritesOutputs {
 }
 
 extension QuantizeCommand: WritesOutputs {
-    var outputPaths: [String] { [output] }
+    var outputPaths: [String] { outputPath.map { [$0] } ?? [] }
 }
 
 extension ConvertCommand: WritesOutputs {

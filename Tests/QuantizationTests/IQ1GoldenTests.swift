@@ -59,4 +59,74 @@ enum IQ1Golden {
         let diff = firstFloatDifference(got, want, blockSize: type.blockSize)
         #expect(diff == nil, "\(diff ?? "")")
     }
+
+    /// Each case with its importance, one row per call (a failure names the case, the block and the byte).
+    @Test(arguments: types)
+    func imatrixBytesEqualGolden(type: GGMLType) throws {
+        try expectCasesEqualGolden(type, golden: "\(type.name).imatrix.quant", weighted: true)
+    }
+
+    /// IQ1_M without importance (IQ1_S requires it).
+    @Test func plainIQ1_MBytesEqualGolden() throws {
+        try expectCasesEqualGolden(.iq1_M, golden: "IQ1_M.quant", weighted: false)
+    }
+
+    func expectCasesEqualGolden(_ type: GGMLType, golden name: String, weighted: Bool) throws {
+        let format = try #require(QuantizationFormats.format(for: type))
+        let golden = try Golden.bytes(IQ1Golden.directory + name)
+        var offset = 0
+        for c in Golden.cases(for: type) {
+            let size = try format.rowByteCount(elements: c.count)
+            let want = Array(golden[offset..<(offset + size)])
+            offset += size
+            let got = try IQ1Golden.quantize(
+                format, Array(Golden.row(c)), rowLength: c.count, importance: weighted ? IQ1Golden.importance(c) : nil)
+            if let diff = firstByteDifference(got, want, typeSize: format.typeSize) {
+                Issue.record("\(type) \(c.name): \(diff)")
+            }
+        }
+        #expect(offset == golden.count, "the golden holds more cases than cases.tsv lists for \(type)")
+    }
+
+    /// The 8×512 matrix in one call: rows share the importance vector.
+    @Test(arguments: [(GGMLType.iq1_S, true), (.iq1_M, true), (.iq1_M, false)])
+    func matrixBytesEqualGolden(type: GGMLType, weighted: Bool) throws {
+        let format = try #require(QuantizationFormats.format(for: type))
+        let matrix = try Golden.floats(IQ1Golden.directory + "matrix.f32")
+        let importance = try Golden.floats(IQ1Golden.directory + "matrix.importance.f32")
+        let got = try IQ1Golden.quantize(format, matrix, rowLength: 512, importance: weighted ? importance : nil)
+        let want = try Golden.bytes(IQ1Golden.directory + "\(type.name).matrix\(weighted ? ".imatrix" : "").quant")
+        let diff = firstByteDifference(got, want, typeSize: format.typeSize)
+        #expect(diff == nil, "\(diff ?? "")")
+    }
+
+    /// IQ1_S cannot be made without an importance vector, as ggml_quantize_requires_imatrix says.
+    @Test func iq1SRequiresImportance() throws {
+        let format = try #require(QuantizationFormats.format(for: .iq1_S))
+        #expect(format.requiresImportance)
+        #expect(QuantizationFormats.format(for: .iq1_M)?.requiresImportance == false)
+        #expect(throws: QuantizationError.needsImportance(type: "IQ1_S")) {
+            _ = try format.quantize([Float](repeating: 1, count: 256))
+        }
+    }
+
+    /// Rows ggml cannot quantize sensibly (values near the float limit, infinities, NaN) give bytes, not a trap.
+    @Test(arguments: types)
+    func nonFiniteRowsDoNotTrap(type: GGMLType) throws {
+        let format = try #require(QuantizationFormats.format(for: type))
+        var row = RowValues.ramp(256)
+        for (i, special) in [Float.infinity, -.infinity, .nan, .greatestFiniteMagnitude, -.greatestFiniteMagnitude].enumerated() {
+            row[37 * i + 3] = special
+        }
+        let huge = row.map { $0 * 1e38 }
+        for r in [row, huge, [Float](repeating: .nan, count: 256), [Float](repeating: .infinity, count: 256)] {
+            for importance in [[Float](repeating: 1, count: 256), [Float](repeating: .infinity, count: 256)] {
+                _ = try IQ1Golden.quantize(format, r, rowLength: 256, importance: importance)
+            }
+        }
+    }
+}
+
+enum RowValues {
+    static func ramp(_ n: Int) -> [Float] { (0..<n).map { Float($0) / Float(n) * 2 - 1 } }
 }

@@ -85,44 +85,43 @@ func iq1MergeSort(
     }
 }
 
-/// ggml `iq1_find_best_neighbour2`: for an 8-group whose pattern is not on the grid, the neighbour (from the
-/// pattern's list: count, then grid indices) with the smallest weighted squared error `Σ w·(scale·level − x)²`,
-/// the first one on ties. Writes the chosen point's level indices to `L` and returns its grid index.
+/// ggml `iq1_find_best_neighbour2`: for an 8-group whose pattern is not on the grid, the point of its neighbour
+/// list `list` (count, then grid indices; `IQ2GridIndex.neighbourList`) with the smallest weighted squared error
+/// `Σ w·(scale·level − x)²`, the first one on ties, where a point's coordinate v (1, 3, 5) picks `levels[(v − 1)/2]`.
+/// Writes the chosen point's level indices to `L` and returns its grid index.
 ///
 /// When no neighbour has an error below FLT_MAX (infinite or NaN errors) ggml searches the whole grid, indexing
 /// `xval` with the grid index instead of the value index (a read past the group, beyond the row for most points),
 /// and then asserts. Neither can be mirrored: the whole-grid pass here reads the group's own values, and when it
-/// too finds nothing, point 0 is taken (ggml has aborted by then; any bytes are acceptable, no trap).
+/// too finds nothing the list's first point is taken (ggml has aborted by then; any bytes do, but no trap).
 func iq1FindBestNeighbour2(
-    _ neighbours: UnsafePointer<UInt16>, _ grid: UnsafePointer<UInt64>, _ xval: UnsafePointer<Float>,
+    _ tables: IQ2GridIndex, _ list: UnsafePointer<UInt16>, _ xval: UnsafePointer<Float>,
     _ weight: UnsafePointer<Float>, _ scale: Float, _ levels: (Float, Float, Float), _ L: UnsafeMutablePointer<Int8>
 ) -> Int {
-    @inline(__always) func level(_ point: Int, _ i: Int) -> Int {
-        (Int(Int8(truncatingIfNeeded: grid[point] &>> UInt64(8 * i))) - 1) / 2
-    }
-    let numNeighbours = Int(neighbours[0])
+    let numNeighbours = Int(list[0])
     var bestScore = Float.greatestFiniteMagnitude
     var gridIndex = -1
     for j in stride(from: 1, through: numNeighbours, by: 1) {
-        let point = Int(neighbours[j])
+        let pg = tables.point(Int(list[j]))
         var d2: Float = 0
         for i in 0..<8 {
-            let q = iq1Level(levels, level(point, i))
+            let q = iq1Level(levels, Int(pg[i] - 1) / 2)
             let w = weight[i]
             let diff = scale * q - xval[i]
             d2 += w * diff * diff
         }
         if d2 < bestScore {
             bestScore = d2
-            gridIndex = point
+            gridIndex = Int(list[j])
         }
     }
     if gridIndex < 0 {
-        for point in 0..<IQ1Grid.count {
+        for point in 0..<tables.gridSize {
+            let pg = tables.point(point)
             var d2: Float = 0
             for j in 0..<8 {
                 let w = weight[j]
-                let q = iq1Level(levels, level(point, j))
+                let q = iq1Level(levels, Int(pg[j] - 1) / 2)
                 let diff = scale * q - xval[j]
                 d2 += w * diff * diff
             }
@@ -132,7 +131,37 @@ func iq1FindBestNeighbour2(
             }
         }
     }
-    if gridIndex < 0 { gridIndex = 0 }
-    for i in 0..<8 { L[i] = Int8(truncatingIfNeeded: level(gridIndex, i)) }
+    if gridIndex < 0 { gridIndex = Int(list[1]) }
+    let pg = tables.point(gridIndex)
+    for i in 0..<8 { L[i] = (pg[i] - 1) / 2 }
     return gridIndex
+}
+
+/// The per-call scratch of the IQ1 quantizers (ggml's stack arrays in `quantize_iq1_s`/`_m`), sized for IQ1_S's
+/// 32-value sub-blocks (IQ1_M uses the first 16 of each, and 16 scales and shifts).
+struct IQ1Scratch {
+    let scales: UnsafeMutablePointer<Float>     // [16] per sub-block scale
+    let weight: UnsafeMutablePointer<Float>     // [32] per-value weights of one sub-block
+    let sumx: UnsafeMutablePointer<Float>       // [34] prefix sums of weight·x in sorted order (IQ1_S: 33; IQ1_M: 2 × 17)
+    let sumw: UnsafeMutablePointer<Float>       // [34] prefix sums of weight in sorted order (the same)
+    let values: UnsafeMutablePointer<Float>     // [32] the sub-block's values, sorted ascending
+    let tmpValues: UnsafeMutablePointer<Float>  // [32] the merge sort's scratch
+    let order: UnsafeMutablePointer<Int32>      // [32] the sorted values' positions (ggml's idx)
+    let tmpOrder: UnsafeMutablePointer<Int32>   // [32]
+    let index: UnsafeMutablePointer<Int32>      // [4] grid index of each 8-group
+    let L: UnsafeMutablePointer<Int8>           // [32] level index 0...2 of each value
+    let shifts: UnsafeMutablePointer<Int8>      // [16] per sub-block shift (IQ1_S ±1, IQ1_M 0...3)
+}
+
+func withIQ1Scratch(_ body: (IQ1Scratch) -> Void) {
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 + 32 + 34 + 34 + 32 + 32) { floats in
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 32 + 32 + 4) { ints in
+            withUnsafeTemporaryAllocation(of: Int8.self, capacity: 32 + 16) { bytes in
+                let f = floats.baseAddress!, i = ints.baseAddress!, b = bytes.baseAddress!
+                body(IQ1Scratch(
+                    scales: f, weight: f + 16, sumx: f + 48, sumw: f + 82, values: f + 116, tmpValues: f + 148,
+                    order: i, tmpOrder: i + 32, index: i + 64, L: b, shifts: b + 32))
+            }
+        }
+    }
 }

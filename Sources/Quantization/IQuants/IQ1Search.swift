@@ -23,13 +23,13 @@ func iq1Level(_ levels: (Float, Float, Float), _ l: Int) -> Float {
 @inline(__always)
 func cMax(_ a: Float, _ b: Float) -> Float { a > b ? a : b }
 
-enum IQ1Grid {
+public enum IQ1Grid {
     /// Points of the grid (`NGRID_IQ1S`).
-    static let count = 2048
+    public static let count = 2048
 
     /// ggml's `iq1s_grid` for the dequantizers and kernels: point p's value j is the int8 byte j of `points[p]`.
-    /// Held for the process's life so the hot loops index it without bounds checks.
-    nonisolated(unsafe) static let points: UnsafePointer<UInt64> = {
+    /// Held for the process's life so the hot loops (here and the runtime's kernels) index it without bounds checks.
+    nonisolated(unsafe) public static let points: UnsafePointer<UInt64> = {
         let p = UnsafeMutablePointer<UInt64>.allocate(capacity: count)
         p.initialize(from: IQTables.iq1sGrid, count: count)
         return UnsafePointer(p)

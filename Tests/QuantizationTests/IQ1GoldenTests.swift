@@ -114,7 +114,7 @@ enum IQ1Golden {
     @Test(arguments: types)
     func nonFiniteRowsDoNotTrap(type: GGMLType) throws {
         let format = try #require(QuantizationFormats.format(for: type))
-        var row = RowValues.ramp(256)
+        var row = (0..<256).map { Float($0) / 128 - 1 }
         for (i, special) in [Float.infinity, -.infinity, .nan, .greatestFiniteMagnitude, -.greatestFiniteMagnitude].enumerated() {
             row[37 * i + 3] = special
         }
@@ -127,6 +127,40 @@ enum IQ1Golden {
     }
 }
 
-enum RowValues {
-    static func ramp(_ n: Int) -> [Float] { (0..<n).map { Float($0) / Float(n) * 2 - 1 } }
+/// The sort before the split search: on values with ties (an ordering without NaN) glibc's merge sort is stable,
+/// so it must agree with any stable sort, here an insertion sort; −0 and +0 compare equal and keep their order.
+@Suite struct IQ1MergeSortTests {
+    @Test(arguments: [16, 32])
+    func equalsAStableSort(count: Int) {
+        var z: UInt64 = 12345
+        for _ in 0..<200 {
+            let values: [Float] = (0..<count).map { _ in
+                z = z &* 6364136223846793005 &+ 1442695040888963407
+                let v = Float(Int(z >> 61)) - 3  // -3...4: many ties
+                return v == 0 && z & 0x100 != 0 ? -0.0 : v
+            }
+            var expected = Array(values.indices)
+            for i in 1..<count {  // insertion sort, stable
+                var j = i
+                while j > 0 && values[expected[j - 1]] > values[expected[j]] {
+                    expected.swapAt(j - 1, j)
+                    j -= 1
+                }
+            }
+            var sorted = values
+            var order = (0..<count).map(Int32.init)
+            var tmpValues = [Float](repeating: 0, count: count), tmpOrder = [Int32](repeating: 0, count: count)
+            sorted.withUnsafeMutableBufferPointer { v in
+                order.withUnsafeMutableBufferPointer { o in
+                    tmpValues.withUnsafeMutableBufferPointer { tv in
+                        tmpOrder.withUnsafeMutableBufferPointer { to in
+                            iq1MergeSort(v.baseAddress!, o.baseAddress!, count, tv.baseAddress!, to.baseAddress!)
+                        }
+                    }
+                }
+            }
+            #expect(order.map(Int.init) == expected)
+            #expect(sorted.map(\.bitPattern) == expected.map { values[$0].bitPattern })
+        }
+    }
 }

@@ -19,6 +19,8 @@ public enum QuantizationFormats {
         case .q5_K: return BlockQ5_K.format
         case .q6_K: return BlockQ6_K.format
         case .q8_K: return BlockQ8_K.format
+        case .iq1_S: return BlockIQ1_S.format
+        case .iq1_M: return BlockIQ1_M.format
         default: return nil
         }
     }

@@ -19,6 +19,12 @@ public enum QuantizationFormats {
         case .q5_K: return BlockQ5_K.format
         case .q6_K: return BlockQ6_K.format
         case .q8_K: return BlockQ8_K.format
+        case .tq1_0: return BlockTQ1_0.format
+        case .tq2_0: return BlockTQ2_0.format
+        case .mxfp4: return BlockMXFP4.format
+        case .nvfp4: return BlockNVFP4.format
+        case .q1_0: return BlockQ1_0.format
+        case .q2_0: return BlockQ2_0.format
         default: return nil
         }
     }

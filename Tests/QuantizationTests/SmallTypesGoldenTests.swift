@@ -112,4 +112,53 @@ enum SmallTypesGolden {
         let diff = firstFloatDifference(got, want, blockSize: format.blockSize)
         #expect(diff == nil, "\(diff ?? "")")
     }
+
+    /// Values no golden holds (NaN, infinities, the float extremes, subnormals, signed zeros, mixed in every block)
+    /// quantize and dequantize without a trap, with and without importance, and every byte pattern dequantizes.
+    @Test(arguments: SmallTypesGolden.types)
+    func hostileValuesDoNotTrap(type: GGMLType) throws {
+        let format = try #require(QuantizationFormats.format(for: type))
+        let specials: [Float] = [.nan, .infinity, -.infinity, .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
+                                 .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .leastNormalMagnitude, 0, -0.0,
+                                 1e30, -1e-30, 0x1p-130, 3, -7, 448, 449, 1e7]
+        let n = 4 * 256
+        var rows: [[Float]] = [(0..<n).map { specials[$0 % specials.count] }]
+        for special in specials {
+            rows.append([Float](repeating: special, count: n))
+            rows.append((0..<n).map { $0 % 7 == 0 ? special : Float($0 % 5) - 2 })
+        }
+        let importance = (0..<n).map { Float($0 % 3) }
+        for row in rows {
+            let plain = try format.quantize(row, reference: true)
+            let weighted = try SmallTypesGolden.quantize(format, row, rowLength: n, importance: importance)
+            #expect(plain == weighted)
+            _ = try format.dequantize(plain)
+        }
+        let bytes = (0..<(n / type.blockSize * type.typeSize)).map { UInt8(truncatingIfNeeded: $0 &* 151 &+ 7) }
+        _ = try format.dequantize(bytes)
+    }
+}
+
+/// ggml-impl.h's scale conversions of MXFP4 and NVFP4, on every code.
+@Suite struct FP4ScaleTests {
+    /// `ggml_e8m0_to_fp32_half(x)` is 2^(x − 128) for every byte.
+    @Test func e8m0HalfIsAPowerOfTwo() {
+        for x in 0...255 {
+            let want = Float(sign: .plus, exponent: x - 128, significand: 1)
+            #expect(FP4.e8m0HalfToFloat(UInt8(x)).bitPattern == want.bitPattern, "e8m0 \(x)")
+        }
+    }
+
+    /// Every UE4M3 code below the top binade encodes back to itself from twice its decoded value (the decoder
+    /// halves). ggml's encoder sends every exponent of 15 to 0x7E, so 256...416 (codes 0x78...0x7D) come back as
+    /// 448: it never writes those codes.
+    @Test func ue4m3RoundTrips() {
+        for code in UInt8(1)...0x7E {
+            let value = 2 * FP4.ue4m3ToFloat(code)
+            #expect(FP4.ue4m3(from: value) == (code < 0x78 ? code : 0x7E), "ue4m3 0x\(String(code, radix: 16)) = \(value)")
+        }
+        #expect(2 * FP4.ue4m3ToFloat(0x7E) == 448)
+        #expect(FP4.ue4m3(from: .infinity) == 0x7E)
+        #expect(FP4.ue4m3(from: .nan) == 0 && FP4.ue4m3(from: -1) == 0 && FP4.ue4m3(from: 0x1p-11) == 0)
+    }
 }

@@ -66,8 +66,9 @@ enum FP4 {
 
     /// ggml `ggml_fp32_to_ue4m3`: non-positive and NaN give 0, values above 448 are clamped to it; normal results
     /// round the mantissa on the first dropped bit alone (half up, not to even), carrying into the exponent; an
-    /// exponent of 15 or more gives 0x7E (448); below the normal range `(int)(x * 512 + 0.5)` clamped to 7, and
-    /// 0 when that is under 1.
+    /// exponent of 15 or more gives 0x7E (448), so every value from 256 up encodes as 448 and the codes 0x78...0x7D
+    /// are never written (a sub-block whose largest magnitude reaches 1536 gets the scale 448); below the normal
+    /// range `(int)(x * 512 + 0.5)` clamped to 7, and 0 when that is under 1.
     static func ue4m3(from value: Float) -> UInt8 {
         guard value > 0 else { return 0 }
         let x: Float = value > 448 ? 448 : value

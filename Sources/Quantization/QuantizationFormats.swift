@@ -2,7 +2,7 @@ import ModelFiles
 
 /// The registry: every ggml type this library can quantize and dequantize, keyed by `GGMLType`.
 public enum QuantizationFormats {
-    /// The codec for `type`, or nil for types without one here (Q8_1, the IQ and TQ types, MXFP4, integers, F64).
+    /// The codec for `type`, or nil for types without one here (Q8_1, the IQ types, integers, F64).
     public static func format(for type: GGMLType) -> BlockFormat? {
         switch type {
         case .f32: return FloatRows.f32

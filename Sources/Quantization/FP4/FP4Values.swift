@@ -43,8 +43,9 @@ enum FP4 {
     }
 
     /// The E8M0 exponent `quantize_row_mxfp4_ref` picks for a block whose largest magnitude is `amax`:
-    /// `(uint8_t)(floorf(log2f(amax)) - 2 + 127)`, 0 when `amax` is 0. libm's `log2f`, not the float's exponent
-    /// field: just below a power of two log2f rounds up to the integer (log2f(255.99998) is 8), and ggml keeps that.
+    /// `(uint8_t)(floorf(log2f(amax)) - 2 + 127)`, 0 when `amax` is 0. libm's `log2f` (glibc's, as ggml's Linux
+    /// build calls it), not the float's exponent field: just below a power of two log2f rounds up to the integer
+    /// (log2f(255.99998) is 8), and ggml keeps that.
     /// Subnormal maxima give negative values that the byte conversion wraps, infinity gives 0 (`cUInt8`).
     @inline(__always)
     static func e8m0Exponent(amax: Float) -> UInt8 {

@@ -2,7 +2,7 @@ import ModelFiles
 
 /// The registry: every ggml type this library can quantize and dequantize, keyed by `GGMLType`.
 public enum QuantizationFormats {
-    /// The codec for `type`, or nil for types without one here (Q8_1, the IQ and TQ types, MXFP4, integers, F64).
+    /// The codec for `type`, or nil for types without one here (Q8_1, the IQ types, integers, F64).
     public static func format(for type: GGMLType) -> BlockFormat? {
         switch type {
         case .f32: return FloatRows.f32
@@ -21,6 +21,12 @@ public enum QuantizationFormats {
         case .q8_K: return BlockQ8_K.format
         case .iq1_S: return BlockIQ1_S.format
         case .iq1_M: return BlockIQ1_M.format
+        case .tq1_0: return BlockTQ1_0.format
+        case .tq2_0: return BlockTQ2_0.format
+        case .mxfp4: return BlockMXFP4.format
+        case .nvfp4: return BlockNVFP4.format
+        case .q1_0: return BlockQ1_0.format
+        case .q2_0: return BlockQ2_0.format
         default: return nil
         }
     }

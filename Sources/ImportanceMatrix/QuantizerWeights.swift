@@ -37,13 +37,17 @@ public struct QuantizerWeights: Sendable {
     }
 
     /// llama-quantize's --exclude-weights then --include-weights: entries whose name contains any excluded text are
-    /// dropped; with include texts, only entries whose name contains one of them are kept.
-    public mutating func filter(including: [String], excluding: [String]) {
+    /// dropped; with include texts, only entries whose name contains one of them are kept. Returns the texts that
+    /// are in no entry's name (a mistake the caller reports).
+    @discardableResult
+    public mutating func filter(including: [String], excluding: [String]) -> [String] {
+        let unmatched = (excluding + including).filter { text in !entries.keys.contains { $0.contains(text) } }
         if !excluding.isEmpty {
             entries = entries.filter { name, _ in !excluding.contains { name.contains($0) } }
         }
         if !including.isEmpty {
             entries = entries.filter { name, _ in including.contains { name.contains($0) } }
         }
+        return unmatched
     }
 }

@@ -23,6 +23,8 @@ public enum QuantizeError: Error, Equatable, Sendable, CustomStringConvertible {
     case importanceUnmatched(path: String, example: String)
     /// A tensor's type cannot be made without an importance matrix, and there is none (for it).
     case importanceRequired(tensor: String, type: String, have: Bool)
+    /// A name pattern of an option matches nothing it could apply to.
+    case patternUnmatched(flag: String, pattern: String)
     /// Writing the output failed; nothing was left at the path.
     case output(path: String, reason: String)
 
@@ -49,6 +51,8 @@ public enum QuantizeError: Error, Equatable, Sendable, CustomStringConvertible {
             return have
                 ? "\(tensor): the importance matrix has no entry for it, and \(type) cannot be made without one"
                 : "\(tensor): \(type) needs an importance matrix; make one with `qwenkit imatrix` and pass it with --imatrix"
+        case .patternUnmatched(let flag, let pattern):
+            return "\(flag) \(pattern): matches no weight matrix of the model"
         case .noFallback(let tensor, let type, let row):
             return "\(tensor): rows of \(row) are not a multiple of \(type)'s block and llama-quantize has no fallback type for \(type)"
         case .unsupportedType(let path, let tensor, let type): return "\(path): \(tensor): type \(type) cannot be converted here"

@@ -134,6 +134,11 @@ public struct QuantizePlan {
             planned.append(Tensor(name: name, dims: dims, source: info, type: chosen, nominalType: nominal,
                                   reasons: chosen == nominal ? [] : reasons, importance: weights))
         }
+        // A --tensor-type pattern that matches no weight matrix is a mistake (a typo, another architecture's name).
+        for override in options.tensorTypes
+        where !planned.contains(where: { TensorTypePolicy.ineligibility(name: $0.name, dims: $0.dims) == nil && override.matches($0.name) }) {
+            throw .patternUnmatched(flag: "--tensor-type", pattern: override.pattern)
+        }
         if let importance, !planned.contains(where: { $0.importance != nil }), !unmatched.isEmpty {
             throw .importanceUnmatched(path: importance.file, example: unmatched[0])
         }

@@ -223,9 +223,9 @@ struct QuantizeCommand: ParsableCommand {
     func importanceWeights() throws -> ImportanceWeights? {
         guard let imatrix else { return nil }
         var weights = try QuantizerWeights(path: imatrix)
-        weights.filter(including: includeWeights, excluding: excludeWeights)
-        if weights.entries.isEmpty, !includeWeights.isEmpty || !excludeWeights.isEmpty {
-            throw CLIError("\(imatrix): no entry is left after --include-weights/--exclude-weights")
+        if let text = weights.filter(including: includeWeights, excluding: excludeWeights).first {
+            let flag = includeWeights.contains(text) ? "--include-weights" : "--exclude-weights"
+            throw CLIError("\(flag) \(text): no weight of \(imatrix) has it in its name")
         }
         return ImportanceWeights(entries: weights.entries, file: imatrix, dataset: weights.datasets.first,
                                  chunkCount: weights.chunkCount)

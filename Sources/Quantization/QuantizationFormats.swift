@@ -19,6 +19,8 @@ public enum QuantizationFormats {
         case .q5_K: return BlockQ5_K.format
         case .q6_K: return BlockQ6_K.format
         case .q8_K: return BlockQ8_K.format
+        case .iq3_XXS: return BlockIQ3_XXS.format
+        case .iq3_S: return BlockIQ3_S.format
         default: return nil
         }
     }

@@ -155,6 +155,29 @@ enum IQ3Golden {
         #expect(diff == nil, "\(diff ?? "")")
     }
 
+    /// ggml's IQ3_S quirk, kept: after an all-zero group the next groups' indices and signs land one slot early
+    /// (the cursors into qs and signs skip their advance), while qh stays indexed by the group. Without importance
+    /// each group's search depends on that group alone, so zeroing group 0 shifts the other groups' bytes.
+    @Test func iq3SZeroGroupShiftsLaterGroups() throws {
+        let format = try #require(QuantizationFormats.format(for: .iq3_S))
+        var z: UInt64 = 1
+        let row: [Float] = (0..<256).map { _ in
+            z = z &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int(z >> 40) - (1 << 23)) / Float(1 << 23)
+        }
+        var zeroed = row
+        for i in 0..<32 { zeroed[i] = 0 }
+        let a = try format.quantize(row, reference: true), b = try format.quantize(zeroed, reference: true)
+        let (qs, qh, signs) = (2, 66, 74)
+        for g in 1..<8 {
+            #expect(b[(qs + 8 * (g - 1))..<(qs + 8 * g)] == a[(qs + 8 * g)..<(qs + 8 * g + 8)], "qs of group \(g)")
+            #expect(b[(signs + 4 * (g - 1))..<(signs + 4 * g)] == a[(signs + 4 * g)..<(signs + 4 * g + 4)], "signs of group \(g)")
+            #expect(b[qh + g] == a[qh + g], "qh of group \(g)")
+        }
+        #expect(b[(qs + 56)..<(qs + 64)].allSatisfy { $0 == 0 } && b[(signs + 28)..<(signs + 32)].allSatisfy { $0 == 0 })
+        #expect(b[qh] == 0)
+    }
+
     /// Inputs ggml aborts on or that overflow every sum (1e30, ±inf, NaN, the largest floats): ours returns
     /// bytes of the right size without trapping, with and without importance.
     @Test(arguments: IQ3Golden.types)

@@ -46,6 +46,8 @@ struct RowKernel: Sendable {
         case .q5_0: return RowKernel(dot: dotQ5_0, decode: { row, out, n in visitDecode(out) { visitQ5_0(row, n, $0) } })
         case .q4_K: return RowKernel(dot: dotQ4_K, decode: { row, out, n in visitDecode(out) { visitQ4_K(row, n, $0) } })
         case .q6_K: return RowKernel(dot: dotQ6_K, decode: { row, out, n in visitDecode(out) { visitQ6_K(row, n, $0) } })
+        case .iq3_S: return RowKernel(dot: dotIQ3_S, decode: { row, out, n in visitDecode(out) { visitIQ3_S(row, n, $0) } })
+        case .iq3_XXS: return RowKernel(dot: dotIQ3_XXS, decode: { row, out, n in visitDecode(out) { visitIQ3_XXS(row, n, $0) } })
         default:
             guard let format = QuantizationFormats.format(for: type) else { return nil }
             let dequantize = format.uncheckedDequantizer, blockSize = type.blockSize

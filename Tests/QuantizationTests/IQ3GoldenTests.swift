@@ -73,36 +73,44 @@ enum IQ3Golden {
         }
     }
 
-    /// Every level combination maps to its grid point or to a non-empty list of valid grid indices, the list
-    /// ordered by distance then index, as ggml's qsort leaves it.
-    @Test func neighbourListsAreSortedAndValid() {
-        for index in [IQ3GridIndex.xxs, IQ3GridIndex.s] {
-            var onGrid = 0
-            for u in 0..<IQ3GridIndex.mapSize {
-                if index.map[u] >= 0 {
-                    onGrid += 1
-                    continue
-                }
-                let list = index.neighbourList(u)
-                let n = Int(list[0])
-                #expect(n > 0)
-                let distance = { (j: Int) -> Int in
-                    let p = index.point(Int(list[j]))
-                    return (0..<4).reduce(0) { s, k in
-                        let d = Int(p[k]) - (2 * ((u >> (3 * k)) & 7) + 1)
-                        return s + d * d
-                    }
-                }
-                for j in stride(from: 1, through: n, by: 1) {
-                    #expect(Int(list[j]) < index.gridSize)
-                    if j > 1 {
-                        let ordered = (distance(j - 1), Int(list[j - 1])) < (distance(j), Int(list[j]))
-                        #expect(ordered, "grid \(index.gridSize) point \(u) list entry \(j)")
-                    }
-                }
+    /// Every level combination maps to its grid point or to its neighbour list, and each list is what ggml's
+    /// loop makes: all (distance, index) pairs sorted as `qsort` with `iq3_compare_func` leaves them, cut after the
+    /// `nwant` smallest distinct distances (checked on every third off-grid point, to keep the debug build quick).
+    @Test(arguments: [(256, 2), (512, 3)])
+    func neighbourListsAreGGMLsSortedPrefix(gridSize: Int, nwant: Int) {
+        let index = gridSize == 256 ? IQ3GridIndex.xxs : IQ3GridIndex.s
+        #expect(index.gridSize == gridSize)
+        var onGrid = 0
+        for u in 0..<IQ3GridIndex.mapSize {
+            if index.map[u] >= 0 {
+                onGrid += 1
+                #expect(index.gridIndex(of: (0..<4).map { Int8((u >> (3 * $0)) & 7) }) == Int(index.map[u]))
+                continue
             }
-            #expect(onGrid == index.gridSize)
+            if u % 3 != 0 { continue }
+            let pairs = (0..<gridSize).map { j -> (Int, Int) in
+                let p = index.point(j)
+                let d2 = (0..<4).reduce(0) { s, k in
+                    let d = Int(p[k]) - (2 * ((u >> (3 * k)) & 7) + 1)
+                    return s + d * d
+                }
+                return (d2, j)
+            }.sorted { $0 < $1 }
+            var want: [UInt16] = []
+            var d2 = pairs[0].0, nhave = 1
+            for (distance, j) in pairs {
+                if distance > d2 {
+                    if nhave == nwant { break }
+                    d2 = distance
+                    nhave += 1
+                }
+                want.append(UInt16(j))
+            }
+            let list = index.neighbourList(u)
+            let got = (0..<Int(list[0])).map { list[1 + $0] }
+            #expect(got == want, "grid \(gridSize) point \(u)")
         }
+        #expect(onGrid == gridSize)
     }
 
     /// Each case with and without importance, separately, so a failure names the input kind and the block. The
@@ -189,6 +197,7 @@ enum IQ3Golden {
             (0..<256).map { $0 % 5 == 0 ? .nan : Float($0) },
             (0..<256).map { $0 % 2 == 0 ? .greatestFiniteMagnitude : -.greatestFiniteMagnitude },
             [Float](repeating: .leastNonzeroMagnitude, count: 256),
+            (0..<256).map { Float(bitPattern: UInt32(truncatingIfNeeded: ($0 &* 2654435761) ^ ($0 << 23))) },  // any bits
         ]
         for row in kinds {
             let plain = try format.quantize(row, reference: true)

@@ -85,7 +85,7 @@ enum BlockIQ3_S {
                 blockSigns[k] = signs
             }
             var max = xval[0]
-            for i in 1..<32 { max = cMax(max, xval[i]) }
+            for i in 1..<32 { max = macroMax(max, xval[i]) }
             for i in 0..<32 { L[i] = 0 }
             if max == 0 {
                 scales[ib] = 0
@@ -107,7 +107,7 @@ enum BlockIQ3_S {
             for k in 0..<4 { storeByte(blockSigns[k], y, signs + k) }
             signs += 4
             scales[ib] = scale
-            maxScale = cMax(maxScale, scale)
+            maxScale = macroMax(maxScale, scale)
         }
 
         if maxScale == 0 { return }

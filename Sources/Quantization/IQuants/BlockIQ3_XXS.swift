@@ -98,7 +98,7 @@ enum BlockIQ3_XXS {
                 blockSigns[k] = signs & 127
             }
             var max = xval[0]
-            for i in 1..<32 { max = cMax(max, xval[i]) }
+            for i in 1..<32 { max = macroMax(max, xval[i]) }
             for i in 0..<32 { L[i] = 0 }
             if max < 1e-8 {  // GROUP_MAX_EPS_IQ3_XXS
                 scales[ib] = 0
@@ -117,7 +117,7 @@ enum BlockIQ3_XXS {
                 | UInt32(blockSigns[3]) << 21
             storeUInt32(signWord, y, scalesAndSignsOffset + 4 * ib)
             scales[ib] = scale
-            maxScale = cMax(maxScale, scale)
+            maxScale = macroMax(maxScale, scale)
         }
 
         if maxScale == 0 {

@@ -252,7 +252,7 @@ func withIQ3GroupScratch(_ body: (IQ3GroupScratch) -> Void) {
 /// `MAX(a, b)` as ggml's macro evaluates it, `a > b ? a : b` (a NaN `a` gives `b`); Swift's `max` orders NaN
 /// differently.
 @inline(__always)
-func cMax(_ a: Float, _ b: Float) -> Float { a > b ? a : b }
+func macroMax(_ a: Float, _ b: Float) -> Float { a > b ? a : b }
 
 /// The dequantization grids of IQ3_XXS and IQ3_S (ggml's `iq3xxs_grid`, `iq3s_grid`: four byte values per entry,
 /// element j in byte j) as pointers that live for the whole process, for the runtime's fused kernels, which read

@@ -27,6 +27,8 @@ public enum QuantizationFormats {
         case .nvfp4: return BlockNVFP4.format
         case .q1_0: return BlockQ1_0.format
         case .q2_0: return BlockQ2_0.format
+        case .iq3_XXS: return BlockIQ3_XXS.format
+        case .iq3_S: return BlockIQ3_S.format
         default: return nil
         }
     }

@@ -50,6 +50,8 @@ struct RowKernel: Sendable {
         case .iq1_M: return RowKernel(dot: dotIQ1_M, decode: { row, out, n in visitDecode(out) { visitIQ1_M(row, n, $0) } })
         case .tq1_0: return RowKernel(dot: dotTQ1_0, decode: { row, out, n in visitDecode(out) { visitTQ1_0(row, n, $0) } })
         case .tq2_0: return RowKernel(dot: dotTQ2_0, decode: { row, out, n in visitDecode(out) { visitTQ2_0(row, n, $0) } })
+        case .iq3_S: return RowKernel(dot: dotIQ3_S, decode: { row, out, n in visitDecode(out) { visitIQ3_S(row, n, $0) } })
+        case .iq3_XXS: return RowKernel(dot: dotIQ3_XXS, decode: { row, out, n in visitDecode(out) { visitIQ3_XXS(row, n, $0) } })
         default:
             guard let format = QuantizationFormats.format(for: type) else { return nil }
             let dequantize = format.uncheckedDequantizer, blockSize = type.blockSize

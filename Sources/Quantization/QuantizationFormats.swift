@@ -19,6 +19,9 @@ public enum QuantizationFormats {
         case .q5_K: return BlockQ5_K.format
         case .q6_K: return BlockQ6_K.format
         case .q8_K: return BlockQ8_K.format
+        case .iq2_XXS: return BlockIQ2_XXS.format
+        case .iq2_XS: return BlockIQ2_XS.format
+        case .iq2_S: return BlockIQ2_S.format
         default: return nil
         }
     }

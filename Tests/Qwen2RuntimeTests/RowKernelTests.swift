@@ -7,7 +7,8 @@ import TestSupport
 /// Every fused dot product against its reference: dequantize the row with the Quantization library (ggml's
 /// `dequantize_row_*`), then a float dot product. Sums are taken in a different order, so the check is relative.
 @Suite struct RowKernelTests {
-    static let types: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
+    static let types: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K,
+                                   .iq2_XXS, .iq2_XS, .iq2_S]
 
     /// Deterministic pseudo-random floats in [-scale, scale).
     static func values(_ n: Int, seed: UInt64, scale: Float) -> [Float] {
@@ -27,7 +28,16 @@ import TestSupport
         let rowBytes = try format.rowByteCount(elements: columns)
         var stored = [UInt8](repeating: 0, count: rowBytes * rows)
         try weights.withUnsafeBufferPointer { w in
-            try stored.withUnsafeMutableBytes { out in try format.quantizeRow(w, into: out) }
+            try stored.withUnsafeMutableBytes { out in
+                if format.requiresImportance {  // IQ2_XXS, IQ2_XS: unit column importance
+                    let ones = [Float](repeating: 1, count: columns)
+                    try ones.withUnsafeBufferPointer {
+                        try format.quantizeRows(w, rowLength: columns, importance: $0, into: out)
+                    }
+                } else {
+                    try format.quantizeRow(w, into: out)
+                }
+            }
         }
         try stored.withUnsafeBytes { bytes in
             let m = try WeightMatrix(name: "w", type: type, rows: rows, columns: columns, base: bytes.baseAddress!, path: "test")

@@ -46,6 +46,9 @@ struct RowKernel: Sendable {
         case .q5_0: return RowKernel(dot: dotQ5_0, decode: { row, out, n in visitDecode(out) { visitQ5_0(row, n, $0) } })
         case .q4_K: return RowKernel(dot: dotQ4_K, decode: { row, out, n in visitDecode(out) { visitQ4_K(row, n, $0) } })
         case .q6_K: return RowKernel(dot: dotQ6_K, decode: { row, out, n in visitDecode(out) { visitQ6_K(row, n, $0) } })
+        case .iq2_XXS: return RowKernel(dot: dotIQ2_XXS, decode: decodeIQ2_XXS)
+        case .iq2_XS: return RowKernel(dot: dotIQ2_XS, decode: decodeIQ2_XS)
+        case .iq2_S: return RowKernel(dot: dotIQ2_S, decode: decodeIQ2_S)
         default:
             guard let format = QuantizationFormats.format(for: type) else { return nil }
             let dequantize = format.uncheckedDequantizer, blockSize = type.blockSize

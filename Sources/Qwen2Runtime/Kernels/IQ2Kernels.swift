@@ -1,23 +1,22 @@
 import Quantization
 
 // Fused row kernels for IQ2_XXS, IQ2_XS and IQ2_S, in RowKernels.swift's visitor style: each 32-element sub-block
-// becomes four SIMD8 vectors of ggml's dequantized values. An 8-group's values are its grid point's eight bytes
-// (one UInt64 load from IQ2KernelTables, widened) times the group scale, with the sign bits xored into the
-// products: ggml multiplies by ±1, which changes only the sign, so the values are the dequantizer's bit for bit.
+// becomes four SIMD8 vectors of ggml's dequantized values. An 8-group's values are its grid point's eight values
+// (one 32-byte load from IQ2KernelTables' float grids: loading the 8-byte grid word and widening it compiled to
+// two calls per group, the generic SIMD conversions not inlined) times the group scale, with the sign bits xored
+// into the products: ggml multiplies by ±1, which changes only the sign, so the values are the dequantizer's bit
+// for bit (NaN scales aside, whose sign the multiplication keeps).
 // The sign byte of IQ2_XXS and IQ2_XS is ksigns_iq2xs of a 7-bit index (the index plus an even-parity top bit),
 // read from the table as ggml does.
 
 extension RowKernel {
-    /// Eight grid bytes (`word`, value i in byte i) as floats.
+    /// `scale ·` grid point `index` (eight floats from IQ2KernelTables) with lane i negated where bit i of `signs` is
+    /// set (ggml's `grid[j] * (signs & kmask[j] ? -1 : 1)`).
     @inline(__always)
-    static func gridValues8(_ word: UInt64) -> SIMD8<Float> {
-        SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: unsafeBitCast(word, to: SIMD8<UInt8>.self)))
-    }
-
-    /// `scale · grid` with lane i negated where bit i of `signs` is set (ggml's `grid[j] * (signs & kmask[j] ? -1 : 1)`).
-    @inline(__always)
-    static func signedGroup(_ scale: SIMD8<Float>, _ word: UInt64, _ signs: UInt8, _ toSignBit: SIMD8<UInt32>) -> SIMD8<Float> {
-        let product = scale * gridValues8(word)
+    static func signedGroup(
+        _ scale: SIMD8<Float>, _ grid: UnsafePointer<Float>, _ index: Int, _ signs: UInt8, _ toSignBit: SIMD8<UInt32>
+    ) -> SIMD8<Float> {
+        let product = scale * load8(grid, 8 * index)
         let flip = (SIMD8<UInt32>(repeating: UInt32(signs)) &<< toSignBit) & 0x8000_0000
         return unsafeBitCast(unsafeBitCast(product, to: SIMD8<UInt32>.self) ^ flip, to: SIMD8<Float>.self)
     }
@@ -42,7 +41,7 @@ extension RowKernel {
                 let aux1 = UInt32(littleEndian: b.loadUnaligned(fromByteOffset: 6 + 8 * ib, as: UInt32.self))
                 let db = SIMD8<Float>(repeating: d * (0.5 + Float(aux1 >> 28)) * 0.25)
                 @inline(__always) func group(_ l: UInt32) -> SIMD8<Float> {
-                    signedGroup(db, grid[Int((aux0 >> (8 * l)) & 0xFF)], ksigns[Int((aux1 >> (7 * l)) & 127)], shifts)
+                    signedGroup(db, grid, Int((aux0 >> (8 * l)) & 0xFF), ksigns[Int((aux1 >> (7 * l)) & 127)], shifts)
                 }
                 body(256 * i + 32 * ib, 8, group(0), group(1), group(2), group(3))
             }
@@ -65,7 +64,7 @@ extension RowKernel {
                 let db1 = SIMD8<Float>(repeating: d * (0.5 + Float(sc >> 4)) * 0.25)
                 @inline(__always) func group(_ l: Int, _ db: SIMD8<Float>) -> SIMD8<Float> {
                     let q = UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 2 + 8 * ib + 2 * l, as: UInt16.self))
-                    return signedGroup(db, grid[Int(q & 511)], ksigns[Int(q >> 9)], shifts)
+                    return signedGroup(db, grid, Int(q & 511), ksigns[Int(q >> 9)], shifts)
                 }
                 body(256 * i + 32 * ib, 8, group(0, db0), group(1, db0), group(2, db1), group(3, db1))
             }
@@ -89,7 +88,7 @@ extension RowKernel {
                 let db1 = SIMD8<Float>(repeating: d * (0.5 + Float(sc >> 4)) * 0.25)
                 @inline(__always) func group(_ l: Int, _ db: SIMD8<Float>) -> SIMD8<Float> {
                     let index = Int(b.load(fromByteOffset: 2 + 4 * ib + l, as: UInt8.self)) | (qh << (8 - 2 * l) & 0x300)
-                    return signedGroup(db, grid[index], b.load(fromByteOffset: 34 + 4 * ib + l, as: UInt8.self), shifts)
+                    return signedGroup(db, grid, index, b.load(fromByteOffset: 34 + 4 * ib + l, as: UInt8.self), shifts)
                 }
                 body(256 * i + 32 * ib, 8, group(0, db0), group(1, db0), group(2, db1), group(3, db1))
             }

@@ -29,6 +29,9 @@ public enum QuantizationFormats {
         case .q2_0: return BlockQ2_0.format
         case .iq3_XXS: return BlockIQ3_XXS.format
         case .iq3_S: return BlockIQ3_S.format
+        case .iq2_XXS: return BlockIQ2_XXS.format
+        case .iq2_XS: return BlockIQ2_XS.format
+        case .iq2_S: return BlockIQ2_S.format
         default: return nil
         }
     }

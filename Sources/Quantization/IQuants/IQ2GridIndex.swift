@@ -140,37 +140,42 @@ final class IQ2GridIndex: @unchecked Sendable {
         lists.reserveCapacity(mapSize * 8)
         let dist2 = UnsafeMutablePointer<UInt16>.allocate(capacity: gridSize)
         defer { dist2.deallocate() }
-        var smallest = [Int](repeating: 0, count: nwant)
+        let candidates = UnsafeMutablePointer<UInt16>.allocate(capacity: gridSize)
+        defer { candidates.deallocate() }
+        let unset = UInt16.max
         for i in 0..<mapSize where map[i] < 0 {
             let lo = halves + (i & 0xFF) * gridSize
             let hi = halves + (256 + (i >> 8)) * gridSize
-            for j in 0..<gridSize { dist2[j] = lo[j] &+ hi[j] }
 
-            // The nwant smallest distinct distances, ascending (fewer if the grid has fewer).
-            var have = 0
+            // The distances, and the nwant smallest distinct ones s0 < s1 < s2 (unset beyond what the grid has);
+            // `limit` is the largest wanted one so far, so most points are passed over after one comparison.
+            var (s0, s1, s2) = (unset, unset, unset)
+            var limit = unset
             for j in 0..<gridSize {
-                let d = Int(dist2[j])
-                var at = 0
-                while at < have && smallest[at] < d { at += 1 }
-                if at < have && smallest[at] == d { continue }
-                if at == nwant { continue }
-                var m = Swift.min(have, nwant - 1)
-                while m > at {
-                    smallest[m] = smallest[m - 1]
-                    m -= 1
+                let d = lo[j] &+ hi[j]
+                dist2[j] = d
+                if d > limit || d == s0 || d == s1 || d == s2 { continue }
+                if d < s0 {
+                    (s0, s1, s2) = (d, s0, s1)
+                } else if d < s1 {
+                    (s1, s2) = (d, s1)
+                } else {
+                    s2 = d
                 }
-                smallest[at] = d
-                if have < nwant { have += 1 }
+                limit = nwant == 1 ? s0 : nwant == 2 ? s1 : s2
             }
 
-            map[i] = -Int32(lists.count + 1)
-            let start = lists.count
-            lists.append(0)
-            for s in 0..<have {
-                let d = UInt16(smallest[s])
-                for j in 0..<gridSize where dist2[j] == d { lists.append(UInt16(j)) }
+            // The points within the limit in index order, then listed by distance (a stable pass per distance).
+            var count = 0
+            for j in 0..<gridSize where dist2[j] <= limit {
+                candidates[count] = UInt16(j)
+                count += 1
             }
-            lists[start] = UInt16(lists.count - start - 1)
+            map[i] = -Int32(lists.count + 1)
+            lists.append(UInt16(count))
+            for d in [s0, s1, s2].prefix(nwant) where d != unset {
+                for c in 0..<count where dist2[Int(candidates[c])] == d { lists.append(candidates[c]) }
+            }
         }
 
         let neighbours = UnsafeMutablePointer<UInt16>.allocate(capacity: lists.count)

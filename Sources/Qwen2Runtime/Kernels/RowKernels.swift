@@ -52,6 +52,9 @@ struct RowKernel: Sendable {
         case .tq2_0: return RowKernel(dot: dotTQ2_0, decode: { row, out, n in visitDecode(out) { visitTQ2_0(row, n, $0) } })
         case .iq3_S: return RowKernel(dot: dotIQ3_S, decode: { row, out, n in visitDecode(out) { visitIQ3_S(row, n, $0) } })
         case .iq3_XXS: return RowKernel(dot: dotIQ3_XXS, decode: { row, out, n in visitDecode(out) { visitIQ3_XXS(row, n, $0) } })
+        case .iq2_XXS: return RowKernel(dot: dotIQ2_XXS, decode: decodeIQ2_XXS)
+        case .iq2_XS: return RowKernel(dot: dotIQ2_XS, decode: decodeIQ2_XS)
+        case .iq2_S: return RowKernel(dot: dotIQ2_S, decode: decodeIQ2_S)
         default:
             guard let format = QuantizationFormats.format(for: type) else { return nil }
             let dequantize = format.uncheckedDequantizer, blockSize = type.blockSize

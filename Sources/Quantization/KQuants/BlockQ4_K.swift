@@ -5,7 +5,9 @@ import ModelFiles
 /// weight = d · scale · q − dmin · min with q in 0...15. For each 64-element chunk c, byte `32c + l` of `qs`
 /// holds element `64c + l` in its low nibble and `64c + 32 + l` in its high nibble.
 enum BlockQ4_K {
-    static let format = BlockFormat(type: .q4_K, quantize: quantizeFast, reference: quantizeReference, dequantize: dequantize)
+    static let format = BlockFormat(
+        type: .q4_K, quantize: quantizeFast, reference: quantizeReference, weighted: quantizeWeighted,
+        dequantize: dequantize)
     static let bytes = 144
     static let dOffset = 0, dminOffset = 2, scalesOffset = 4, qsOffset = 16
 
@@ -39,6 +41,23 @@ enum BlockQ4_K {
         requantizeAndPack(x, y, L, mins, scales, maxScale: maxScale, maxMin: maxMin)
     }
 
+    /// ggml `quantize_q4_K` with an importance vector (`quantize_row_q4_K_impl` per row; see
+    /// `quantizeWeightedEightGroupRows`). The 6-bit codes are packed as `makeQPQuants` left them: ggml caps them
+    /// at 63 for Q5_K only (they exceed it only where `makeQPQuants` wrapped a negative code).
+    static func quantizeWeighted(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
+        _ importance: UnsafePointer<Float>?
+    ) {
+        guard let importance else { return quantizeReference(x, y, rows * rowLength / QK_K) }
+        quantizeWeightedEightGroupRows(x, y, rows, rowLength, importance, bytes: bytes, nmax: 15) {
+            x, y, L, Ls, Lm, dBlock, mBlock in
+            for j in 0..<QK_K / 32 { packScaleMinK4(j, scale: Ls[j], min: Lm[j], y + scalesOffset) }
+            storeHalf(dBlock, y, dOffset)
+            storeHalf(mBlock, y, dminOffset)
+            requantizeAndPackIndices(x, y, L)
+        }
+    }
+
     /// `quantizeReference` with the eight `makeQKX2Quants` searches of a block run side by side in SIMD lanes
     /// (`makeQKX2QuantsLanes`, weights computed per lane in the same order); the rest is the reference's code.
     /// Same bytes (see KQuantSearchLanes.swift).
@@ -63,7 +82,14 @@ enum BlockQ4_K {
         }
         storeHalf(maxScale / 63, y, dOffset)
         storeHalf(maxMin / 63, y, dminOffset)
+        requantizeAndPackIndices(x, y, L)
+    }
 
+    /// The indices recomputed from the stored (fp16-rounded) scales and 6-bit codes, where a group's scale is not
+    /// zero, then packed.
+    private static func requantizeAndPackIndices(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ L: UnsafeMutablePointer<UInt8>
+    ) {
         for j in 0..<QK_K / 32 {
             let (sc, m) = scaleMinK4(j, y + scalesOffset)
             let d = loadHalf(y, dOffset) * Float(sc)
@@ -124,6 +150,55 @@ func withKQuantScratch(_ body: (KQuantScratch) -> Void) {
             let weights = floats.baseAddress!
             body(KQuantScratch(
                 L: L, Laux: L + QK_K, weights: weights, mins: weights + 32, scales: weights + 32 + QK_K / 32))
+        }
+    }
+}
+
+/// The search of ggml's importance-weighted Q4_K and Q5_K (`quantize_row_q4_K_impl`, `quantize_row_q5_K_impl`),
+/// row by row and super-block by super-block: each element weighted by `qw · sqrt(σ² + x²)`, `qw` its column's
+/// importance and σ² twice the super-block's mean square; each 32-element group's scale and min from ggml's
+/// `make_qkx3_quants` (`makeQKX2Quants` with `nmax`, rmin −0.9, rdelta 0.05, nstep 36, squared error); the 6-bit
+/// codes of the scales and of the mins and the two block scales from `makeQPQuants` (nmax 63) weighted by each
+/// group's total weight. The indices, codes and block scales go to the format's `pack`.
+@inline(__always)
+func quantizeWeightedEightGroupRows(
+    _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
+    _ importance: UnsafePointer<Float>, bytes: Int, nmax: Int,
+    pack: (_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ L: UnsafeMutablePointer<UInt8>,
+           _ Ls: UnsafePointer<UInt8>, _ Lm: UnsafePointer<UInt8>, _ dBlock: Float, _ mBlock: Float) -> Void
+) {
+    let blocksPerRow = rowLength / QK_K
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 * (QK_K / 32)) { codes in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: QK_K / 32) { sw in
+            withKQuantScratch { s in
+                let (L, Laux, weights, mins, scales) = (s.L, s.Laux, s.weights, s.mins, s.scales)
+                let (Ls, Lm) = (codes.baseAddress!, codes.baseAddress! + QK_K / 32)
+                let sw = sw.baseAddress!  // [8] per group total weight
+                for row in 0..<rows {
+                    for i in 0..<blocksPerRow {
+                        let b = row * blocksPerRow + i
+                        let xb = x + b * QK_K
+                        var sumX2: Float = 0
+                        for l in 0..<QK_K { sumX2 += xb[l] * xb[l] }
+                        let sigma2 = 2 * sumX2 / Float(QK_K)
+                        for j in 0..<QK_K / 32 {
+                            let qw = importance + QK_K * i + 32 * j
+                            for l in 0..<32 {
+                                weights[l] = qw[l] * (sigma2 + xb[32 * j + l] * xb[32 * j + l]).squareRoot()
+                            }
+                            var sumW: Float = 0
+                            for l in 0..<32 { sumW += weights[l] }
+                            sw[j] = sumW
+                            scales[j] = makeQKX2Quants(
+                                32, nmax, xb + 32 * j, weights, L + 32 * j, &mins[j], Laux,
+                                rmin: -0.9, rdelta: 0.05, nstep: 36, useMAD: false)
+                        }
+                        let dBlock = makeQPQuants(QK_K / 32, 63, scales, Ls, sw)
+                        let mBlock = makeQPQuants(QK_K / 32, 63, mins, Lm, sw)
+                        pack(xb, y + b * bytes, L, Ls, Lm, dBlock, mBlock)
+                    }
+                }
+            }
         }
     }
 }

@@ -6,7 +6,9 @@ import ModelFiles
 /// (low) and `+ 64` (high), `ql[64h + 32 + l]` those of `+ 32` and `+ 96`, and `qh[32h + l]` the top 2 bits of
 /// `+ 0, + 32, + 64, + 96` at bits 0, 2, 4, 6.
 enum BlockQ6_K {
-    static let format = BlockFormat(type: .q6_K, quantize: quantizeFast, reference: quantizeReference, dequantize: dequantize)
+    static let format = BlockFormat(
+        type: .q6_K, quantize: quantizeFast, reference: quantizeReference, weighted: quantizeWeighted,
+        dequantize: dequantize)
     static let bytes = 210
     static let qlOffset = 0, qhOffset = 128, scalesOffset = 192, dOffset = 208
 
@@ -15,20 +17,44 @@ enum BlockQ6_K {
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: QK_K) { L in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: QK_K / 16) { scales in
                 for i in 0..<blocks {
-                    quantizeBlock(x + i * QK_K, y + i * bytes, L.baseAddress!, scales.baseAddress!)
+                    quantizeBlock(x + i * QK_K, y + i * bytes, L.baseAddress!, scales.baseAddress!, importance: nil)
                 }
             }
         }
     }
 
+    /// ggml `quantize_q6_K` with an importance vector (`quantize_row_q6_K_impl` per row): the reference with each
+    /// group's `makeQXQuants` weighted by the importance of its columns as they are (ggml computes no σ² here;
+    /// its code for one is commented out).
+    static func quantizeWeighted(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
+        _ importance: UnsafePointer<Float>?
+    ) {
+        guard let importance else { return quantizeReference(x, y, rows * rowLength / QK_K) }
+        let blocksPerRow = rowLength / QK_K
+        withUnsafeTemporaryAllocation(of: Int8.self, capacity: QK_K) { L in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: QK_K / 16) { scales in
+                for row in 0..<rows {
+                    for i in 0..<blocksPerRow {
+                        let b = row * blocksPerRow + i
+                        quantizeBlock(x + b * QK_K, y + b * bytes, L.baseAddress!, scales.baseAddress!,
+                                      importance: importance + i * QK_K)
+                    }
+                }
+            }
+        }
+    }
+
+    /// One super-block, its groups' `makeQXQuants` weighted by `qw` (the block's 256 importance weights) or, with
+    /// nil, by x² as the reference weights them.
     private static func quantizeBlock(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ L: UnsafeMutablePointer<Int8>,
-        _ scales: UnsafeMutablePointer<Float>
+        _ scales: UnsafeMutablePointer<Float>, importance qw: UnsafePointer<Float>?
     ) {
         var maxScale: Float = 0
         var maxAbsScale: Float = 0
         for ib in 0..<QK_K / 16 {
-            let scale = makeQXQuants(16, 32, x + 16 * ib, L + 16 * ib, rmseType: 1)
+            let scale = makeQXQuants(16, 32, x + 16 * ib, L + 16 * ib, rmseType: 1, weights: qw.map { $0 + 16 * ib })
             scales[ib] = scale
             let absScale = abs(scale)
             if absScale > maxAbsScale {

@@ -21,6 +21,37 @@ private enum WeightedGolden {
 
     static let matrixRows = 8
     static let matrixColumns = 512
+
+    /// Each type's scalar weighted quantizer, ggml's `_impl` step by step (the registry holds the lanes version).
+    static func reference(_ type: GGMLType) -> BlockFormat.QuantizeRows? {
+        switch type {
+        case .q4_0: return BlockQ4_0.quantizeWeightedReference
+        case .q4_1: return BlockQ4_1.quantizeWeightedReference
+        case .q5_0: return BlockQ5_0.quantizeWeightedReference
+        case .q5_1: return BlockQ5_1.quantizeWeightedReference
+        case .q2_K: return BlockQ2_K.quantizeWeightedReference
+        case .q3_K: return BlockQ3_K.quantizeWeightedReference
+        case .q4_K: return BlockQ4_K.quantizeWeightedReference
+        case .q5_K: return BlockQ5_K.quantizeWeightedReference
+        case .q6_K: return BlockQ6_K.quantizeWeightedReference
+        default: return nil
+        }
+    }
+}
+
+/// `quantize(source, rows, rowLength, importance)` into a fresh buffer of `format`'s size (not pre-zeroed).
+private func runRows(
+    _ quantize: BlockFormat.QuantizeRows, _ format: BlockFormat, _ source: [Float], rowLength: Int, importance: [Float]
+) throws -> [UInt8] {
+    var out = [UInt8](repeating: 0xAA, count: try format.rowByteCount(elements: source.count))
+    source.withUnsafeBufferPointer { src in
+        importance.withUnsafeBufferPointer { qw in
+            out.withUnsafeMutableBytes { dst in
+                quantize(src.baseAddress!, dst.baseAddress!, source.count / rowLength, rowLength, qw.baseAddress!)
+            }
+        }
+    }
+    return out
 }
 
 extension BlockFormat {
@@ -95,5 +126,71 @@ extension BlockFormat {
         let row = Array(Golden.row(c))
         let got = try format.quantizeWeightedRows(row, rowLength: QK_K, importance: nil)
         #expect(got == (try format.quantize(row, reference: true)))
+    }
+
+    /// The scalar references give the golden bytes too (the tests above run the registry's lanes versions).
+    @Test(arguments: WeightedGolden.types)
+    func referenceEqualsGolden(type: GGMLType) throws {
+        let format = try #require(QuantizationFormats.format(for: type))
+        let reference = try #require(WeightedGolden.reference(type))
+        let golden = try Golden.bytes(WeightedGolden.directory + "\(type.name).imatrix.quant")
+        var offset = 0
+        for c in Golden.cases(for: type) {
+            let size = try format.rowByteCount(elements: c.count)
+            let got = try runRows(reference, format, Array(Golden.row(c)), rowLength: c.count,
+                                  importance: WeightedGolden.importance(c))
+            if let diff = firstByteDifference(got, Array(golden[offset..<(offset + size)]), typeSize: format.typeSize) {
+                Issue.record("\(type) \(c.name): \(diff)")
+            }
+            offset += size
+        }
+        let matrix = try Golden.floats(WeightedGolden.directory + "matrix.f32")
+        let importance = try Golden.floats(WeightedGolden.directory + "matrix.importance.f32")
+        let got = try runRows(reference, format, matrix, rowLength: WeightedGolden.matrixColumns, importance: importance)
+        let diff = firstByteDifference(got, try Golden.bytes(WeightedGolden.directory + "\(type.name).matrix.imatrix.quant"),
+                                       typeSize: format.typeSize)
+        #expect(diff == nil, "\(type) matrix: \(diff ?? "")")
+    }
+
+    /// Importance vectors of several kinds for `n` columns: log-normal-ish, with zero columns, flat, spanning many
+    /// magnitudes, and with NaNs (which send a block to the scalar search).
+    static func importance(kind: Int, n: Int, seed: UInt64) -> [Float] {
+        var rng = SplitMix64(seed: seed)
+        return (0..<n).map { i -> Float in
+            let u = Float(rng.next() >> 40) / Float(1 << 24)
+            switch kind {
+            case 0: return u * u * 4 + 0.01
+            case 1: return i % 7 == 3 ? 0 : u
+            case 2: return 1
+            case 3: return Float(sign: .plus, exponent: Int(u * 50) - 25, significand: 1)
+            default: return i % 300 == 11 ? .nan : u
+            }
+        }
+    }
+
+    /// The registry's lanes versions against the scalar references, byte for byte, on the rows the K-quant fast
+    /// path tests use (every distribution and edge case, NaN and inf included) with two kinds of importance each (every kind in turn), in
+    /// rows of 1536 (six super-blocks, or six octets of legacy blocks) and, for the legacy types, of 352 (an octet
+    /// and three blocks left over).
+    @Test(arguments: WeightedGolden.types)
+    func lanesEqualReference(type: GGMLType) throws {
+        let format = try #require(QuantizationFormats.format(for: type))
+        let fast = try #require(format.quantizeRowsWithImportance)
+        let reference = try #require(WeightedGolden.reference(type))
+        let rowLengths = type.blockSize == 32 ? [1536, 352] : [1536]
+        for kind in 0..<KQuantFastPathTests.kinds {
+            let row = KQuantFastPathTests.row(kind: kind, seed: 7000 + UInt64(kind))
+            for rowLength in rowLengths {
+                let source = Array(row[0..<(row.count / rowLength / 2 * rowLength)])
+                for importanceKind in [kind % 5, (kind + 2) % 5] {
+                    let qw = Self.importance(kind: importanceKind, n: rowLength, seed: UInt64(31 * kind + importanceKind))
+                    let got = try runRows(fast, format, source, rowLength: rowLength, importance: qw)
+                    let want = try runRows(reference, format, source, rowLength: rowLength, importance: qw)
+                    if let diff = firstByteDifference(got, want, typeSize: format.typeSize) {
+                        Issue.record("\(type) kind \(kind), importance \(importanceKind), rows of \(rowLength): \(diff)")
+                    }
+                }
+            }
+        }
     }
 }

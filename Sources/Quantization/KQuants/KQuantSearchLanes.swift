@@ -90,11 +90,13 @@ func signedMaxLanes(_ n: Int, _ x: UnsafePointer<FloatLanes>) -> (max: FloatLane
     return (max, amax .< FloatLanes(repeating: groupMaxEpsilon))
 }
 
-/// `makeQXQuants(n, nmax, x, L, rmseType: 1)` for eight groups: lane k of `x[i]` is element i of group k.
-/// Writes lane k of `L[i]` as the reference writes group k's `L[i]`, and returns the eight scales.
+/// `makeQXQuants(n, nmax, x, L, rmseType: 1, weights:)` for eight groups: lane k of `x[i]` is element i of group
+/// k (and lane k of `weights[i]` its weight, or x² without weights). Writes lane k of `L[i]` as the reference
+/// writes group k's `L[i]`, and returns the eight scales.
 @inline(__always)
 func makeQXQuantsLanes(
-    _ n: Int, _ nmax: Int32, _ x: UnsafePointer<FloatLanes>, _ L: UnsafeMutablePointer<IndexLanes>
+    _ n: Int, _ nmax: Int32, _ x: UnsafePointer<FloatLanes>, _ L: UnsafeMutablePointer<IndexLanes>,
+    weights: UnsafePointer<FloatLanes>? = nil
 ) -> FloatLanes {
     let (max, allZero) = signedMaxLanes(n, x)
     var iscale = FloatLanes(repeating: Float(-nmax)) / max
@@ -103,7 +105,7 @@ func makeQXQuantsLanes(
     for i in 0..<n {
         let l = clampLanes(nearestIntLanes(iscale * x[i]), -nmax, nmax - 1)
         L[i] = l &+ nmax
-        let w = x[i] * x[i]
+        let w = weights?[i] ?? x[i] * x[i]
         let fl = floatLanes(l)
         sumlx += w * x[i] * fl
         suml2 += w * fl * fl
@@ -116,7 +118,7 @@ func makeQXQuantsLanes(
         suml2 = FloatLanes()
         for i in 0..<n {
             let l = clampLanes(nearestIntLanes(iscale * x[i]), -nmax, nmax - 1)
-            let w = x[i] * x[i]
+            let w = weights?[i] ?? x[i] * x[i]
             let fl = floatLanes(l)
             sumlx += w * x[i] * fl
             suml2 += w * fl * fl
@@ -254,7 +256,9 @@ func makeQKX2QuantsLanes(
         scale.replace(with: 0, where: flat)
         min.replace(with: flatMin, where: flat)
     }
-    return (scale, -min)
+    // The scalar `-min`: the standard library's SIMD negation is `0 - min`, which makes +0 of a +0 minimum where
+    // the reference has −0 (Q4_1 and Q5_1 store the negated minimum's bits).
+    return (scale, unsafeBitCast(unsafeBitCast(min, to: SIMD8<UInt32>.self) ^ 0x8000_0000, to: FloatLanes.self))
 }
 
 // MARK: - The fast paths the block formats share

@@ -5,7 +5,9 @@ import ModelFiles
 /// nibble); weight = d · scale · q − dmin · min with q in 0...3. In each 128-element half h, byte `32h + l` of
 /// `qs` holds elements `128h + l + 32k` at bits 2k (k = 0...3).
 enum BlockQ2_K {
-    static let format = BlockFormat(type: .q2_K, quantize: quantizeFast, reference: quantizeReference, dequantize: dequantize)
+    static let format = BlockFormat(
+        type: .q2_K, quantize: quantizeFast, reference: quantizeReference, weighted: quantizeWeightedFast,
+        dequantize: dequantize)
     static let bytes = 84
     static let scalesOffset = 0, qsOffset = 16, dOffset = 80, dminOffset = 82
 
@@ -43,6 +45,99 @@ enum BlockQ2_K {
             if min > maxMin { maxMin = min }
         }
         requantizeAndPack(x, y, L, mins, scales, maxScale: maxScale, maxMin: maxMin)
+    }
+
+    /// ggml `quantize_q2_K` with an importance vector (`quantize_row_q2_K_impl` per row). Each element is weighted
+    /// by `qw · sqrt(σ² + x²)`, σ² the super-block's mean square; the groups' scales and mins come from ggml's
+    /// `make_qkx3_quants` (`makeQKX2Quants`, rmin −0.9, rdelta 0.05, nstep 36, squared error), and their 4-bit
+    /// codes and the block scales from `makeQPQuants` weighted by each group's total weight.
+    static func quantizeWeightedReference(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
+        _ importance: UnsafePointer<Float>?
+    ) {
+        quantizeWeighted(x, y, rows, rowLength, importance, lanes: false)
+    }
+
+    /// `quantizeWeightedReference` with each super-block's sixteen searches run as two groups of eight SIMD lanes
+    /// (`makeQKX2QuantsLanes`, the weights computed per lane in the same order), except where the super-block or its
+    /// importance holds a NaN (see KQuantSearchLanes.swift). Same bytes.
+    static func quantizeWeightedFast(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
+        _ importance: UnsafePointer<Float>?
+    ) {
+        quantizeWeighted(x, y, rows, rowLength, importance, lanes: true)
+    }
+
+    private static func quantizeWeighted(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
+        _ importance: UnsafePointer<Float>?, lanes: Bool
+    ) {
+        guard let importance else { return quantizeReference(x, y, rows * rowLength / QK_K) }
+        let blocksPerRow = rowLength / QK_K
+        withUnsafeTemporaryAllocation(of: FloatLanes.self, capacity: 32) { floatLanes in
+            withUnsafeTemporaryAllocation(of: IndexLanes.self, capacity: 32) { indexLanes in
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: QK_K + 16 + 2 * (QK_K / 16)) { indices in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 + 3 * (QK_K / 16)) { floats in
+                        let L = indices.baseAddress!             // [256] indices
+                        let Laux = L + QK_K                    // [16] scratch for the search
+                        let Ls = Laux + 16                     // [16] 4-bit scale codes
+                        let Lm = Ls + QK_K / 16                // [16] 4-bit min codes
+                        let weight = floats.baseAddress!       // [16]
+                        let mins = weight + 16                 // [16] per sub-block (negated) minimum
+                        let scales = mins + QK_K / 16          // [16] per sub-block scale
+                        let sw = scales + QK_K / 16            // [16] per sub-block total weight
+                        let (xt, wt) = (floatLanes.baseAddress!, floatLanes.baseAddress! + 16)
+                        let (Lt, Lauxt) = (indexLanes.baseAddress!, indexLanes.baseAddress! + 16)
+                        for row in 0..<rows {
+                            for i in 0..<blocksPerRow {
+                                let b = row * blocksPerRow + i
+                                let (xb, yb, qwb) = (x + b * QK_K, y + b * bytes, importance + QK_K * i)
+                                var sumX2: Float = 0
+                                for j in 0..<QK_K { sumX2 += xb[j] * xb[j] }
+                                let sigma2 = sumX2 / Float(QK_K)
+                                if !lanes || superBlockHasNaN(xb) || superBlockHasNaN(qwb) {
+                                    for j in 0..<QK_K / 16 {
+                                        let qw = qwb + 16 * j
+                                        for l in 0..<16 {
+                                            weight[l] = qw[l] * (sigma2 + xb[16 * j + l] * xb[16 * j + l]).squareRoot()
+                                        }
+                                        sw[j] = 0
+                                        for l in 0..<16 { sw[j] += weight[l] }
+                                        scales[j] = makeQKX2Quants(
+                                            16, 3, xb + 16 * j, weight, L + 16 * j, &mins[j], Laux,
+                                            rmin: -0.9, rdelta: 0.05, nstep: 36, useMAD: false)
+                                    }
+                                } else {
+                                    for g in 0..<2 {
+                                        gatherLanes(xb + 128 * g, stride: 16, count: 16, into: xt)
+                                        gatherLanes(qwb + 128 * g, stride: 16, count: 16, into: wt)
+                                        var sumW = FloatLanes()
+                                        for l in 0..<16 {
+                                            wt[l] = wt[l] * (FloatLanes(repeating: sigma2) + xt[l] * xt[l]).squareRoot()
+                                            sumW += wt[l]
+                                        }
+                                        let (s, m) = makeQKX2QuantsLanes(
+                                            16, 3, xt, wt, Lt, Lauxt, rmin: -0.9, rdelta: 0.05, nstep: 36, useMAD: false)
+                                        for k in 0..<8 {
+                                            sw[8 * g + k] = sumW[k]
+                                            scales[8 * g + k] = s[k]
+                                            mins[8 * g + k] = m[k]
+                                            for ii in 0..<16 { L[128 * g + 16 * k + ii] = UInt8(truncatingIfNeeded: Lt[ii][k]) }
+                                        }
+                                    }
+                                }
+                                let dm = makeQPQuants(QK_K / 16, 15, scales, Ls, sw)
+                                let mm = makeQPQuants(QK_K / 16, 15, mins, Lm, sw)
+                                storeHalf(dm, yb, dOffset)
+                                storeHalf(mm, yb, dminOffset)
+                                for j in 0..<QK_K / 16 { storeByte(Ls[j] | (Lm[j] << 4), yb, scalesOffset + j) }
+                                requantizeAndPackIndices(xb, yb, L)
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// `quantizeReference` with the sixteen `makeQKX2Quants` searches of a block run as two groups of eight SIMD
@@ -114,6 +209,14 @@ enum BlockQ2_K {
         } else {
             storeHalf(0, y, dminOffset)
         }
+        requantizeAndPackIndices(x, y, L)
+    }
+
+    /// The indices recomputed from the stored (fp16-rounded) scales and 4-bit codes, where a group's scale is not
+    /// zero, then packed.
+    private static func requantizeAndPackIndices(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ L: UnsafeMutablePointer<UInt8>
+    ) {
         for j in 0..<QK_K / 16 {
             let sc = loadByte(y, scalesOffset + j)
             let d = loadHalf(y, dOffset) * Float(sc & 0xF)

@@ -6,7 +6,9 @@ import ModelFiles
 /// weight = d · (scale − 32) · (q − 4) with q in 0...7: its low 2 bits packed as in Q2_K, its high bit at bit
 /// `e/32` of `hmask[e % 32]`.
 enum BlockQ3_K {
-    static let format = BlockFormat(type: .q3_K, quantize: quantizeFast, reference: quantizeReference, dequantize: dequantize)
+    static let format = BlockFormat(
+        type: .q3_K, quantize: quantizeFast, reference: quantizeReference, weighted: quantizeWeightedFast,
+        dequantize: dequantize)
     static let bytes = 110
     static let hmaskOffset = 0, qsOffset = 32, scalesOffset = 96, dOffset = 108
 
@@ -38,6 +40,92 @@ enum BlockQ3_K {
         requantizeAndPack(x, y, L, scales, maxScale: maxScale)
     }
 
+    /// ggml `quantize_q3_K` with an importance vector (`quantize_row_q3_K_impl` per row). Each element is weighted
+    /// by `qw · sqrt(σ² + x²)`, σ² twice the super-block's mean square; each group's scale is `makeQXQuants`
+    /// (nmax 4) on those weights, and the sixteen scales' 6-bit codes (biased by 32) and the block scale are
+    /// `makeQXQuants` (nmax 32) on the scales, weighted by each group's total weight.
+    static func quantizeWeightedReference(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
+        _ importance: UnsafePointer<Float>?
+    ) {
+        quantizeWeighted(x, y, rows, rowLength, importance, lanes: false)
+    }
+
+    /// `quantizeWeightedReference` with each super-block's sixteen group searches run as two groups of eight SIMD
+    /// lanes (`makeQXQuantsLanes` with the weights computed per lane in the same order), except where the
+    /// super-block or its importance holds a NaN (see KQuantSearchLanes.swift). Same bytes.
+    static func quantizeWeightedFast(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
+        _ importance: UnsafePointer<Float>?
+    ) {
+        quantizeWeighted(x, y, rows, rowLength, importance, lanes: true)
+    }
+
+    private static func quantizeWeighted(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
+        _ importance: UnsafePointer<Float>?, lanes: Bool
+    ) {
+        guard let importance else { return quantizeReference(x, y, rows * rowLength / QK_K) }
+        let blocksPerRow = rowLength / QK_K
+        withUnsafeTemporaryAllocation(of: FloatLanes.self, capacity: 32) { floatLanes in
+            withUnsafeTemporaryAllocation(of: IndexLanes.self, capacity: 16) { Lt in
+                withUnsafeTemporaryAllocation(of: Int8.self, capacity: QK_K + QK_K / 16) { indices in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 + 2 * (QK_K / 16)) { floats in
+                        let L = indices.baseAddress!        // [256] indices
+                        let Ls = L + QK_K                   // [16] scale codes
+                        let weight = floats.baseAddress!    // [16]
+                        let scales = weight + 16            // [16] per group scale
+                        let sw = scales + QK_K / 16         // [16] per group total weight
+                        let (xt, wt, Lt) = (floatLanes.baseAddress!, floatLanes.baseAddress! + 16, Lt.baseAddress!)
+                        for row in 0..<rows {
+                            for i in 0..<blocksPerRow {
+                                let b = row * blocksPerRow + i
+                                let (xb, yb, qwb) = (x + b * QK_K, y + b * bytes, importance + QK_K * i)
+                                var sumX2: Float = 0
+                                for j in 0..<QK_K { sumX2 += xb[j] * xb[j] }
+                                let sigma2 = 2 * sumX2 / Float(QK_K)
+                                if !lanes || superBlockHasNaN(xb) || superBlockHasNaN(qwb) {
+                                    for j in 0..<QK_K / 16 {
+                                        let qw = qwb + 16 * j
+                                        for l in 0..<16 {
+                                            weight[l] = qw[l] * (sigma2 + xb[16 * j + l] * xb[16 * j + l]).squareRoot()
+                                        }
+                                        var sumW: Float = 0
+                                        for l in 0..<16 { sumW += weight[l] }
+                                        sw[j] = sumW
+                                        scales[j] = makeQXQuants(
+                                            16, 4, xb + 16 * j, L + 16 * j, rmseType: 1, weights: weight)
+                                    }
+                                } else {
+                                    for g in 0..<2 {
+                                        gatherLanes(xb + 128 * g, stride: 16, count: 16, into: xt)
+                                        gatherLanes(qwb + 128 * g, stride: 16, count: 16, into: wt)
+                                        var sumW = FloatLanes()
+                                        for l in 0..<16 {
+                                            wt[l] = wt[l] * (FloatLanes(repeating: sigma2) + xt[l] * xt[l]).squareRoot()
+                                            sumW += wt[l]
+                                        }
+                                        let s = makeQXQuantsLanes(16, 4, xt, Lt, weights: wt)
+                                        for k in 0..<8 {
+                                            sw[8 * g + k] = sumW[k]
+                                            scales[8 * g + k] = s[k]
+                                            for ii in 0..<16 { L[128 * g + 16 * k + ii] = Int8(truncatingIfNeeded: Lt[ii][k]) }
+                                        }
+                                    }
+                                }
+                                for k in 0..<12 { storeByte(0, yb, scalesOffset + k) }
+                                let dBlock = makeQXQuants(QK_K / 16, 32, scales, Ls, rmseType: 1, weights: sw)
+                                for j in 0..<QK_K / 16 { packScale(j, Ls[j], yb) }
+                                storeHalf(dBlock, yb, dOffset)
+                                requantizeAndPackIndices(xb, yb, L)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// `quantizeReference` with the sixteen `makeQ3Quants` searches of a block run as two groups of eight SIMD lanes
     /// (`makeQ3QuantsLanes`); the rest is the reference's code. Same bytes (see KQuantSearchLanes.swift).
     static func quantizeFast(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ blocks: Int) {
@@ -57,23 +145,35 @@ enum BlockQ3_K {
         if maxScale != 0 {
             let iscale = -32 / maxScale
             for j in 0..<QK_K / 16 {
-                var l = Int8(truncatingIfNeeded: nearestInt(iscale * scales[j]))
-                l = Int8(truncatingIfNeeded: clamp(Int(l), -32, 31) + 32)
-                if j < 8 {
-                    storeByte(UInt8(bitPattern: l) & 0xF, y, scalesOffset + j)
-                } else {
-                    let low = UInt8(truncatingIfNeeded: (Int(l) & 0xF) << 4)
-                    storeByte(loadByte(y, scalesOffset + j - 8) | low, y, scalesOffset + j - 8)
-                }
-                l >>= 4
-                let top = UInt8(truncatingIfNeeded: Int(l) << (2 * (j / 4)))
-                storeByte(loadByte(y, scalesOffset + 8 + j % 4) | top, y, scalesOffset + 8 + j % 4)
+                let l = Int8(truncatingIfNeeded: nearestInt(iscale * scales[j]))
+                packScale(j, Int8(truncatingIfNeeded: clamp(Int(l), -32, 31) + 32), y)
             }
             storeHalf(1 / iscale, y, dOffset)
         } else {
             storeHalf(0, y, dOffset)
         }
+        requantizeAndPackIndices(x, y, L)
+    }
 
+    /// Ors group `j`'s 6-bit scale code `l` (biased by 32) into the zeroed scale bytes: its low nibble into
+    /// `scales[j]` (j < 8) or the high nibble of `scales[j − 8]`, its top 2 bits at bit `2·(j/4)` of `scales[8 + j%4]`.
+    @inline(__always)
+    private static func packScale(_ j: Int, _ l: Int8, _ y: UnsafeMutableRawPointer) {
+        if j < 8 {
+            storeByte(UInt8(bitPattern: l) & 0xF, y, scalesOffset + j)
+        } else {
+            let low = UInt8(truncatingIfNeeded: (Int(l) & 0xF) << 4)
+            storeByte(loadByte(y, scalesOffset + j - 8) | low, y, scalesOffset + j - 8)
+        }
+        let top = UInt8(truncatingIfNeeded: Int(l >> 4) << (2 * (j / 4)))
+        storeByte(loadByte(y, scalesOffset + 8 + j % 4) | top, y, scalesOffset + 8 + j % 4)
+    }
+
+    /// The indices recomputed from the stored (fp16-rounded) scales, where a group's scale is not zero, then packed
+    /// (the high bits into `hmask`).
+    private static func requantizeAndPackIndices(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ L: UnsafeMutablePointer<Int8>
+    ) {
         for j in 0..<QK_K / 16 {
             let sc = Int(scale(j, y + scalesOffset)) - 32
             let d = loadHalf(y, dOffset) * Float(sc)

@@ -4,7 +4,9 @@ import ModelFiles
 /// As Q4_K with q in 0...31: the low 4 bits packed as in Q4_K, and for chunk c the high bit of element
 /// `64c + l` at bit 2c of `qh[l]`, of element `64c + 32 + l` at bit 2c + 1.
 enum BlockQ5_K {
-    static let format = BlockFormat(type: .q5_K, quantize: quantizeFast, reference: quantizeReference, dequantize: dequantize)
+    static let format = BlockFormat(
+        type: .q5_K, quantize: quantizeFast, reference: quantizeReference, weighted: quantizeWeightedFast,
+        dequantize: dequantize)
     static let bytes = 176
     static let dOffset = 0, dminOffset = 2, scalesOffset = 4, qhOffset = 16, qsOffset = 48
 
@@ -38,6 +40,39 @@ enum BlockQ5_K {
         requantizeAndPack(x, y, L, mins, scales, maxScale: maxScale, maxMin: maxMin)
     }
 
+    /// ggml `quantize_q5_K` with an importance vector (`quantize_row_q5_K_impl` per row; see
+    /// `quantizeWeightedEightGroupRows`), the 6-bit codes capped at 63 as ggml caps them here.
+    static func quantizeWeightedReference(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
+        _ importance: UnsafePointer<Float>?
+    ) {
+        quantizeWeighted(x, y, rows, rowLength, importance, lanes: false)
+    }
+
+    /// `quantizeWeightedReference` with each super-block's eight searches side by side in SIMD lanes. Same bytes.
+    static func quantizeWeightedFast(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
+        _ importance: UnsafePointer<Float>?
+    ) {
+        quantizeWeighted(x, y, rows, rowLength, importance, lanes: true)
+    }
+
+    private static func quantizeWeighted(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
+        _ importance: UnsafePointer<Float>?, lanes: Bool
+    ) {
+        guard let importance else { return quantizeReference(x, y, rows * rowLength / QK_K) }
+        quantizeWeightedEightGroupRows(x, y, rows, rowLength, importance, bytes: bytes, nmax: 31, lanes: lanes) {
+            x, y, L, Ls, Lm, dBlock, mBlock in
+            for j in 0..<QK_K / 32 {
+                packScaleMinK4(j, scale: Swift.min(63, Ls[j]), min: Swift.min(63, Lm[j]), y + scalesOffset)
+            }
+            storeHalf(dBlock, y, dOffset)
+            storeHalf(mBlock, y, dminOffset)
+            requantizeAndPackIndices(x, y, L)
+        }
+    }
+
     /// `quantizeReference` with the eight `makeQKX2Quants` searches of a block run side by side in SIMD lanes
     /// (`makeQKX2QuantsLanes`, weights computed per lane in the same order); the rest is the reference's code.
     /// Same bytes (see KQuantSearchLanes.swift).
@@ -62,7 +97,14 @@ enum BlockQ5_K {
         }
         storeHalf(maxScale / 63, y, dOffset)
         storeHalf(maxMin / 63, y, dminOffset)
+        requantizeAndPackIndices(x, y, L)
+    }
 
+    /// The indices recomputed from the stored (fp16-rounded) scales and 6-bit codes, where a group's scale is not
+    /// zero, then packed.
+    private static func requantizeAndPackIndices(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ L: UnsafeMutablePointer<UInt8>
+    ) {
         for j in 0..<QK_K / 32 {
             let (sc, m) = scaleMinK4(j, y + scalesOffset)
             let d = loadHalf(y, dOffset) * Float(sc)

@@ -6,7 +6,9 @@ import ModelFiles
 /// (low) and `+ 64` (high), `ql[64h + 32 + l]` those of `+ 32` and `+ 96`, and `qh[32h + l]` the top 2 bits of
 /// `+ 0, + 32, + 64, + 96` at bits 0, 2, 4, 6.
 enum BlockQ6_K {
-    static let format = BlockFormat(type: .q6_K, quantize: quantizeFast, reference: quantizeReference, dequantize: dequantize)
+    static let format = BlockFormat(
+        type: .q6_K, quantize: quantizeFast, reference: quantizeReference, weighted: quantizeWeightedFast,
+        dequantize: dequantize)
     static let bytes = 210
     static let qlOffset = 0, qhOffset = 128, scalesOffset = 192, dOffset = 208
 
@@ -15,20 +17,89 @@ enum BlockQ6_K {
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: QK_K) { L in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: QK_K / 16) { scales in
                 for i in 0..<blocks {
-                    quantizeBlock(x + i * QK_K, y + i * bytes, L.baseAddress!, scales.baseAddress!)
+                    quantizeBlock(x + i * QK_K, y + i * bytes, L.baseAddress!, scales.baseAddress!, importance: nil)
                 }
             }
         }
     }
 
+    /// ggml `quantize_q6_K` with an importance vector (`quantize_row_q6_K_impl` per row): the reference with each
+    /// group's `makeQXQuants` weighted by the importance of its columns as they are (ggml computes no σ² here;
+    /// its code for one is commented out).
+    static func quantizeWeightedReference(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
+        _ importance: UnsafePointer<Float>?
+    ) {
+        quantizeWeighted(x, y, rows, rowLength, importance, lanes: false)
+    }
+
+    /// `quantizeWeightedReference` with each super-block's sixteen searches run as two groups of eight SIMD lanes
+    /// (`makeQXQuantsLanes` with the importance as weights), except where the super-block or its importance holds
+    /// a NaN (see KQuantSearchLanes.swift). Same bytes.
+    static func quantizeWeightedFast(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
+        _ importance: UnsafePointer<Float>?
+    ) {
+        quantizeWeighted(x, y, rows, rowLength, importance, lanes: true)
+    }
+
+    private static func quantizeWeighted(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
+        _ importance: UnsafePointer<Float>?, lanes: Bool
+    ) {
+        guard let importance else { return quantizeReference(x, y, rows * rowLength / QK_K) }
+        let blocksPerRow = rowLength / QK_K
+        withUnsafeTemporaryAllocation(of: FloatLanes.self, capacity: 32) { floatLanes in
+            withUnsafeTemporaryAllocation(of: IndexLanes.self, capacity: 16) { Lt in
+                withUnsafeTemporaryAllocation(of: Int8.self, capacity: QK_K) { L in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: QK_K / 16) { scales in
+                        let (L, scales) = (L.baseAddress!, scales.baseAddress!)
+                        let (xt, qt, Lt) = (floatLanes.baseAddress!, floatLanes.baseAddress! + 16, Lt.baseAddress!)
+                        for row in 0..<rows {
+                            for i in 0..<blocksPerRow {
+                                let b = row * blocksPerRow + i
+                                let (xb, yb, qwb) = (x + b * QK_K, y + b * bytes, importance + QK_K * i)
+                                if !lanes || superBlockHasNaN(xb) || superBlockHasNaN(qwb) {
+                                    quantizeBlock(xb, yb, L, scales, importance: qwb)
+                                    continue
+                                }
+                                for g in 0..<2 {
+                                    gatherLanes(xb + 128 * g, stride: 16, count: 16, into: xt)
+                                    gatherLanes(qwb + 128 * g, stride: 16, count: 16, into: qt)
+                                    let s = makeQXQuantsLanes(16, 32, xt, Lt, weights: qt)
+                                    for k in 0..<8 {
+                                        scales[8 * g + k] = s[k]
+                                        for ii in 0..<16 { L[128 * g + 16 * k + ii] = Int8(truncatingIfNeeded: Lt[ii][k]) }
+                                    }
+                                }
+                                var maxScale: Float = 0
+                                var maxAbsScale: Float = 0
+                                for j in 0..<QK_K / 16 {
+                                    let absScale = abs(scales[j])
+                                    if absScale > maxAbsScale {
+                                        maxAbsScale = absScale
+                                        maxScale = scales[j]
+                                    }
+                                }
+                                requantizeAndPack(xb, yb, L, scales, maxScale: maxScale, maxAbsScale: maxAbsScale)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// One super-block, its groups' `makeQXQuants` weighted by `qw` (the block's 256 importance weights) or, with
+    /// nil, by x² as the reference weights them.
     private static func quantizeBlock(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ L: UnsafeMutablePointer<Int8>,
-        _ scales: UnsafeMutablePointer<Float>
+        _ scales: UnsafeMutablePointer<Float>, importance qw: UnsafePointer<Float>?
     ) {
         var maxScale: Float = 0
         var maxAbsScale: Float = 0
         for ib in 0..<QK_K / 16 {
-            let scale = makeQXQuants(16, 32, x + 16 * ib, L + 16 * ib, rmseType: 1)
+            let scale = makeQXQuants(16, 32, x + 16 * ib, L + 16 * ib, rmseType: 1, weights: qw.map { $0 + 16 * ib })
             scales[ib] = scale
             let absScale = abs(scale)
             if absScale > maxAbsScale {

@@ -9,12 +9,14 @@ let QK_K = 256
 /// ggml's GROUP_MAX_EPS: a group whose largest magnitude is below this is treated as all zeros.
 let groupMaxEpsilon: Float = 1e-15
 
-/// ggml `make_qx_quants(n, nmax, x, L, rmse_type, qw = NULL)` (Q6_K uses n = 16, nmax = 32, rmse_type = 1):
-/// a symmetric scale for `n` values, chosen among `nmax + 0.1·is` (is = −9...9) by weighted least squares.
-/// Writes `L[i]` in 0..<2·nmax (biased by nmax) and returns the scale. An all-zero group gets L = 0 (unbiased)
-/// and scale 0.
+/// ggml `make_qx_quants(n, nmax, x, L, rmse_type, qw)` (Q6_K uses n = 16, nmax = 32, rmse_type = 1; the weighted
+/// Q4_0, Q5_0 and Q3_K quantizers pass importance weights as `qw`): a symmetric scale for `n` values, chosen among
+/// `nmax + 0.1·is` (is = −9...9) by weighted least squares, each value weighted by `qw[i]`, or without `qw` by
+/// the rmse_type's function of the value. Writes `L[i]` in 0..<2·nmax (biased by nmax) and returns the scale.
+/// An all-zero group gets L = 0 (unbiased) and scale 0.
 func makeQXQuants(
-    _ n: Int, _ nmax: Int, _ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<Int8>, rmseType: Int
+    _ n: Int, _ nmax: Int, _ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<Int8>, rmseType: Int,
+    weights qw: UnsafePointer<Float>? = nil
 ) -> Float {
     var max: Float = 0
     var amax: Float = 0
@@ -44,7 +46,7 @@ func makeQXQuants(
     for i in 0..<n {
         let l = clamp(nearestInt(iscale * x[i]), -nmax, nmax - 1)
         L[i] = Int8(truncatingIfNeeded: l + nmax)
-        let w = qxWeight(x[i], rmseType)
+        let w = qw?[i] ?? qxWeight(x[i], rmseType)
         let fl = Float(l)
         sumlx += w * x[i] * fl
         suml2 += w * fl * fl
@@ -58,7 +60,7 @@ func makeQXQuants(
         suml2 = 0
         for i in 0..<n {
             let l = clamp(nearestInt(iscale * x[i]), -nmax, nmax - 1)
-            let w = qxWeight(x[i], rmseType)
+            let w = qw?[i] ?? qxWeight(x[i], rmseType)
             let fl = Float(l)
             sumlx += w * x[i] * fl
             suml2 += w * fl * fl
@@ -75,7 +77,7 @@ func makeQXQuants(
     return scale
 }
 
-/// The weight `make_qx_quants` gives a value for each rmse_type (with no importance weights).
+/// The weight `make_qx_quants` gives a value for each rmse_type when it has no importance weights.
 @inline(__always)
 private func qxWeight(_ xi: Float, _ rmseType: Int) -> Float {
     switch rmseType {
@@ -155,6 +157,10 @@ func makeQ3Quants(
 /// Q5_K): an asymmetric scale and minimum for `n` values, searched over `nstep + 1` candidate scales by weighted
 /// least squares, keeping the candidate with the smallest weighted error (absolute with `useMAD`, else squared).
 /// Writes `L[i]` in 0...nmax and `theMin` (the negated minimum, ≥ 0), and returns the scale. `Laux` is scratch.
+///
+/// It is also ggml's `make_qkx3_quants` with weights (the importance-weighted Q4_1, Q5_1, Q2_K, Q4_K and Q5_K
+/// call it with rmin −0.9, rdelta 0.05, nstep 36): the two differ only in testing `max <= min` where this tests
+/// `max == min`, and the tests agree, since min ≤ max unless `x[0]` is NaN, when both are NaN and both false.
 func makeQKX2Quants(
     _ n: Int, _ nmax: Int, _ x: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
     _ L: UnsafeMutablePointer<UInt8>, _ theMin: inout Float, _ Laux: UnsafeMutablePointer<UInt8>,
@@ -231,6 +237,82 @@ func makeQKX2Quants(
     }
     theMin = -min
     return scale
+}
+
+/// ggml `make_qp_quants(n, nmax, x, L, quant_weights)` (the importance-weighted Q2_K, Q4_K and Q5_K, on their
+/// sub-block scales and minimums, weighted by each sub-block's total weight): a scale for `n` non-negative values,
+/// the best of `nmax + 0.1·is` (is = −4...4) by weighted squared error, then refined by up to five passes of
+/// coordinate descent. Writes `L[i]` (at most nmax; ggml clamps no lower bound, so a negative value wraps as its
+/// `uint8_t` does) and returns the scale. A group whose maximum is below `groupMaxEpsilon` gets L = 0 and scale 0.
+func makeQPQuants(
+    _ n: Int, _ nmax: Int, _ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<UInt8>,
+    _ quantWeights: UnsafePointer<Float>
+) -> Float {
+    var max: Float = 0
+    for i in 0..<n { max = max > x[i] ? max : x[i] }  // ggml's MAX macro, NaN and all
+    if max < groupMaxEpsilon {  // all zero
+        for i in 0..<n { L[i] = 0 }
+        return 0
+    }
+    var iscale = Float(nmax) / max
+    for i in 0..<n { L[i] = UInt8(truncatingIfNeeded: nearestInt(iscale * x[i])) }
+    let scale = 1 / iscale
+    var bestMSE: Float = 0
+    for i in 0..<n {
+        let diff = x[i] - scale * Float(L[i])
+        let w = quantWeights[i]
+        bestMSE += w * diff * diff
+    }
+    for step in -4...4 where step != 0 {
+        let iscaleStep = (0.1 * Float(step) + Float(nmax)) / max
+        let scaleStep = 1 / iscaleStep
+        var mse: Float = 0
+        for i in 0..<n {
+            let l = Swift.min(nmax, nearestInt(iscaleStep * x[i]))
+            let diff = x[i] - scaleStep * Float(l)
+            let w = quantWeights[i]
+            mse += w * diff * diff
+        }
+        if mse < bestMSE {
+            bestMSE = mse
+            iscale = iscaleStep
+        }
+    }
+    var sumlx: Float = 0
+    var suml2: Float = 0
+    for i in 0..<n {
+        let l = Swift.min(nmax, nearestInt(iscale * x[i]))
+        L[i] = UInt8(truncatingIfNeeded: l)
+        let w = quantWeights[i]
+        let fl = Float(l)
+        sumlx += w * x[i] * fl
+        suml2 += w * fl * fl
+    }
+    for _ in 0..<5 {
+        var changed = 0
+        for i in 0..<n {
+            let w = quantWeights[i]
+            let li = Float(L[i])
+            var slx = sumlx - w * x[i] * li
+            var sl2 = suml2 - w * li * li
+            if slx > 0 && sl2 > 0 {
+                let newL = Swift.min(nmax, nearestInt(x[i] * sl2 / slx))
+                if newL != Int(L[i]) {
+                    let fl = Float(newL)
+                    slx += w * x[i] * fl
+                    sl2 += w * fl * fl
+                    if slx * slx * suml2 > sumlx * sumlx * sl2 {
+                        L[i] = UInt8(truncatingIfNeeded: newL)
+                        sumlx = slx
+                        suml2 = sl2
+                        changed += 1
+                    }
+                }
+            }
+        }
+        if changed == 0 { break }
+    }
+    return suml2 > 0 ? sumlx / suml2 : 0
 }
 
 /// ggml `get_scale_min_k4`: sub-block `j`'s 6-bit scale and min from the 12-byte packing of Q4_K and Q5_K.

@@ -3,7 +3,7 @@ import ModelFiles
 /// Q5_0: 32 weights in 22 bytes, `d: fp16 | qh[4] | qs[16]`; weight = (q − 16) · d with q in 0...31.
 /// The low nibbles are packed as in Q4_0; bit 4 of element j is bit j of the little-endian u32 `qh`.
 enum BlockQ5_0 {
-    static let format = BlockFormat(type: .q5_0, reference: quantizeReference, dequantize: dequantize)
+    static let format = BlockFormat(type: .q5_0, reference: quantizeReference, weighted: quantizeWeightedFast, dequantize: dequantize)
     static let qk = 32
     static let bytes = 22
 
@@ -43,6 +43,61 @@ enum BlockQ5_0 {
             }
             storeUInt32(qh, yb, 2)
         }
+    }
+
+    /// ggml `quantize_q5_0` with an importance vector (`quantize_row_q5_0_impl` per row): each block's scale is
+    /// `makeQXQuants` (nmax 16) on the weights of `forEachWeightedLegacyBlock`; indices are its biased `L`.
+    static func quantizeWeightedReference(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
+        _ importance: UnsafePointer<Float>?
+    ) {
+        quantizeWeighted(x, y, rows, rowLength, importance, lanes: false)
+    }
+
+    /// `quantizeWeightedReference` with eight blocks' searches side by side (`makeQXQuantsLanes`). Same bytes.
+    static func quantizeWeightedFast(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
+        _ importance: UnsafePointer<Float>?
+    ) {
+        quantizeWeighted(x, y, rows, rowLength, importance, lanes: true)
+    }
+
+    private static func quantizeWeighted(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
+        _ importance: UnsafePointer<Float>?, lanes: Bool
+    ) {
+        guard let importance else { return quantizeReference(x, y, rows * rowLength / qk) }
+        withUnsafeTemporaryAllocation(of: IndexLanes.self, capacity: qk) { Lt in
+            withUnsafeTemporaryAllocation(of: Int8.self, capacity: qk) { L in
+                let (Lt, L) = (Lt.baseAddress!, L.baseAddress!)
+                let octet = { (xt: UnsafePointer<FloatLanes>, wt: UnsafePointer<FloatLanes>, yb: UnsafeMutableRawPointer) in
+                    let d = makeQXQuantsLanes(qk, 16, xt, Lt, weights: wt)
+                    for k in 0..<8 {
+                        for j in 0..<qk { L[j] = Int8(truncatingIfNeeded: Lt[j][k]) }
+                        pack(d[k], L, yb + k * bytes)
+                    }
+                }
+                forEachWeightedLegacyBlock(x, y, rows, rowLength, importance, bytes: bytes, octet: lanes ? octet : nil) {
+                    xb, weight, yb in
+                    pack(makeQXQuants(qk, 16, xb, L, rmseType: 1, weights: weight), L, yb)
+                }
+            }
+        }
+    }
+
+    /// A block from its scale and biased indices (0...31).
+    @inline(__always)
+    private static func pack(_ d: Float, _ L: UnsafePointer<Int8>, _ yb: UnsafeMutableRawPointer) {
+        storeHalf(d, yb, 0)
+        var qh: UInt32 = 0
+        for j in 0..<qk / 2 {
+            let xi0 = UInt8(bitPattern: L[j])
+            let xi1 = UInt8(bitPattern: L[j + qk / 2])
+            storeByte((xi0 & 0x0F) | ((xi1 & 0x0F) << 4), yb, 6 + j)
+            qh |= (UInt32(xi0 & 0x10) >> 4) << UInt32(j)
+            qh |= (UInt32(xi1 & 0x10) >> 4) << UInt32(j + qk / 2)
+        }
+        storeUInt32(qh, yb, 2)
     }
 
     /// ggml `dequantize_row_q5_0`.

@@ -19,6 +19,8 @@ public enum QuantizationFormats {
         case .q5_K: return BlockQ5_K.format
         case .q6_K: return BlockQ6_K.format
         case .q8_K: return BlockQ8_K.format
+        case .iq4_NL: return BlockIQ4_NL.format
+        case .iq4_XS: return BlockIQ4_XS.format
         default: return nil
         }
     }

@@ -9,9 +9,9 @@ import TestSupport
 @Suite struct RegistryTests {
     @Test func supportedTypes() {
         #expect(QuantizationFormats.supportedTypes == [
-            .f32, .f16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K, .bf16,
+            .f32, .f16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K, .iq4_NL, .iq4_XS, .bf16,
         ])
-        for type in [GGMLType.q8_1, .iq4_NL, .tq1_0, .mxfp4, .i8, .f64] {
+        for type in [GGMLType.q8_1, .tq1_0, .mxfp4, .i8, .f64] {
             #expect(QuantizationFormats.format(for: type) == nil)
         }
     }
@@ -64,6 +64,7 @@ import TestSupport
         let bound: [GGMLType: Double] = [
             .f32: 0, .f16: 1e-3, .bf16: 5e-3, .q8_0: 0.01, .q8_K: 0.01, .q6_K: 0.02, .q5_0: 0.05, .q5_1: 0.05,
             .q5_K: 0.05, .q4_0: 0.1, .q4_1: 0.1, .q4_K: 0.1, .q3_K: 0.2, .q2_K: 0.4,
+            .iq4_NL: 0.1, .iq4_XS: 0.1,
         ]
         #expect(relative <= bound[type]!, "\(type): relative RMS error \(relative)")
     }

@@ -108,6 +108,33 @@ enum IQ4Golden {
         #expect(diff == nil, "\(diff ?? "")")
     }
 
+    /// Rows no golden holds (NaN, ±inf, any bit pattern, values near Float.greatestFiniteMagnitude, NaN and zero
+    /// importance): the quantizers finish without trapping, with and without importance, and dequantize.
+    @Test(arguments: IQ4Golden.types)
+    func hostileRowsDoNotTrap(type: GGMLType) throws {
+        let format = try #require(QuantizationFormats.format(for: type))
+        var rng = SplitMix64(seed: 4)
+        let n = 2 * 256
+        for kind in 0..<6 {
+            let row: [Float] = (0..<n).map { i in
+                let u = Float(rng.next() >> 40) / Float(1 << 24) * 2 - 1
+                switch kind {
+                case 0: return i % 32 == 5 ? .nan : u
+                case 1: return i % 64 == 9 ? (i % 128 == 9 ? .infinity : -.infinity) : u
+                case 2: return Float(bitPattern: UInt32(truncatingIfNeeded: rng.next()))
+                case 3: return u * .greatestFiniteMagnitude
+                case 4: return i < 256 ? 0 : u * Float(bitPattern: 0x0000_0100)
+                default: return .nan
+                }
+            }
+            let importance: [Float] = (0..<n).map { i in kind == 4 ? 0 : i % 7 == 0 ? .nan : Float(i % 5) }
+            for imp in [nil, importance] {
+                let bytes = try IQ4Golden.quantize(format, row, rowLength: n, importance: imp)
+                #expect(try format.dequantize(bytes).count == n)
+            }
+        }
+    }
+
     /// `best_index_int8` on the values themselves, the midpoints between neighbours (a tie goes to the upper
     /// value: the test is `x − val[mu−1] < val[mu] − x`), just below them, the ends and NaN.
     @Test func bestIndexMatchesGGML() {

@@ -7,7 +7,7 @@ import TestSupport
 /// Every fused dot product against its reference: dequantize the row with the Quantization library (ggml's
 /// `dequantize_row_*`), then a float dot product. Sums are taken in a different order, so the check is relative.
 @Suite struct RowKernelTests {
-    static let types: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
+    static let types: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_NL, .iq4_XS]
 
     /// Deterministic pseudo-random floats in [-scale, scale).
     static func values(_ n: Int, seed: UInt64, scale: Float) -> [Float] {

@@ -46,6 +46,8 @@ struct RowKernel: Sendable {
         case .q5_0: return RowKernel(dot: dotQ5_0, decode: { row, out, n in visitDecode(out) { visitQ5_0(row, n, $0) } })
         case .q4_K: return RowKernel(dot: dotQ4_K, decode: { row, out, n in visitDecode(out) { visitQ4_K(row, n, $0) } })
         case .q6_K: return RowKernel(dot: dotQ6_K, decode: { row, out, n in visitDecode(out) { visitQ6_K(row, n, $0) } })
+        case .iq4_NL: return RowKernel(dot: dotIQ4_NL, decode: { row, out, n in visitDecode(out) { visitIQ4_NL(row, n, $0) } })
+        case .iq4_XS: return RowKernel(dot: dotIQ4_XS, decode: { row, out, n in visitDecode(out) { visitIQ4_XS(row, n, $0) } })
         default:
             guard let format = QuantizationFormats.format(for: type) else { return nil }
             let dequantize = format.uncheckedDequantizer, blockSize = type.blockSize

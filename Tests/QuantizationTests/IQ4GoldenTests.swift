@@ -108,30 +108,53 @@ enum IQ4Golden {
         #expect(diff == nil, "\(diff ?? "")")
     }
 
-    /// Rows no golden holds (NaN, ±inf, any bit pattern, values near Float.greatestFiniteMagnitude, NaN and zero
-    /// importance): the quantizers finish without trapping, with and without importance, and dequantize.
+    /// Rows no golden holds (NaN, ±inf, any bit pattern, values near Float.greatestFiniteMagnitude, subnormals,
+    /// all-zero blocks, ties on the value midpoints; NaN and zero importance) and the goldens' own rows: the
+    /// quantizers finish without trapping, and the lane searches give the reference's bytes, with and without
+    /// importance.
     @Test(arguments: IQ4Golden.types)
-    func hostileRowsDoNotTrap(type: GGMLType) throws {
+    func fastEqualsReference(type: GGMLType) throws {
         let format = try #require(QuantizationFormats.format(for: type))
+        let weightedReference = type == .iq4_NL ? BlockIQ4_NL.quantizeWeightedReference : BlockIQ4_XS.quantizeWeightedReference
         var rng = SplitMix64(seed: 4)
-        let n = 2 * 256
-        for kind in 0..<6 {
+        let n = 3 * 256
+        var rows: [(String, [Float], [Float])] = []
+        for kind in 0..<10 {
             let row: [Float] = (0..<n).map { i in
                 let u = Float(rng.next() >> 40) / Float(1 << 24) * 2 - 1
                 switch kind {
-                case 0: return i % 32 == 5 ? .nan : u
+                case 0: return i % 97 == 5 ? .nan : u
                 case 1: return i % 64 == 9 ? (i % 128 == 9 ? .infinity : -.infinity) : u
                 case 2: return Float(bitPattern: UInt32(truncatingIfNeeded: rng.next()))
                 case 3: return u * .greatestFiniteMagnitude
                 case 4: return i < 256 ? 0 : u * Float(bitPattern: 0x0000_0100)
+                case 5: return i % 32 == 0 ? 127 : Float(Int(u * 120)) + 0.5  // ties
+                case 6: return u * u * u * 3
+                case 7: return i % 256 < 32 ? 0 : u * 1e-20
+                case 8: return i % 32 == 3 ? 50 * u : 0.01 * u
                 default: return .nan
                 }
             }
-            let importance: [Float] = (0..<n).map { i in kind == 4 ? 0 : i % 7 == 0 ? .nan : Float(i % 5) }
-            for imp in [nil, importance] {
-                let bytes = try IQ4Golden.quantize(format, row, rowLength: n, importance: imp)
-                #expect(try format.dequantize(bytes).count == n)
+            let importance: [Float] = (0..<n).map { i in
+                kind == 4 ? 0 : kind == 0 && i % 7 == 0 ? .nan : Float(rng.next() >> 40) / Float(1 << 24) + Float(i % 3)
             }
+            rows.append(("kind \(kind)", row, importance))
+        }
+        for c in Golden.cases(for: type) { rows.append((c.name, Array(Golden.row(c)), IQ4Golden.importance(c))) }
+        for (name, row, importance) in rows {
+            #expect(try format.quantize(row) == format.quantize(row, reference: true), "\(type) \(name) plain")
+            let fast = try IQ4Golden.quantize(format, row, rowLength: row.count, importance: importance)
+            var reference = [UInt8](repeating: 0x55, count: fast.count)
+            row.withUnsafeBufferPointer { x in
+                importance.withUnsafeBufferPointer { imp in
+                    reference.withUnsafeMutableBytes { y in
+                        weightedReference(x.baseAddress!, y.baseAddress!, 1, row.count, imp.baseAddress!)
+                    }
+                }
+            }
+            let diff = firstByteDifference(fast, reference, typeSize: format.typeSize)
+            #expect(diff == nil, "\(type) \(name) with importance: \(diff ?? "")")
+            #expect(try format.dequantize(fast).count == row.count)
         }
     }
 
@@ -150,5 +173,21 @@ enum IQ4Golden {
         #expect(IQ4Search.bestIndex(-1000) == 0)
         #expect(IQ4Search.bestIndex(.infinity) == 15)
         #expect(IQ4Search.bestIndex(.nan) == 15)
+        // the lanes' count of midpoints, on those values and their neighbours
+        var probes: [Float] = [-1000, .infinity, -.infinity, .nan, 0, -0.0, Float.leastNonzeroMagnitude, 1e-30]
+        for i in 0..<16 {
+            probes += [v[i], v[i].nextUp, v[i].nextDown]
+            if i < 15 {
+                let mid = (v[i] + v[i + 1]) / 2
+                probes += [mid, mid.nextUp, mid.nextDown, mid.nextUp.nextUp, mid.nextDown.nextDown]
+            }
+        }
+        let top = FloatLanes(repeating: v[15])
+        for x in probes {
+            let l = IQ4Search.bestIndex(x)
+            #expect(IQ4Search.bestIndexLanes(FloatLanes(repeating: x)) == IndexLanes(repeating: Int32(l)), "\(x)")
+            let q = IQ4Search.nearestValueLanes(FloatLanes(repeating: x), IQ4Search.midpointsAndGaps, top: top)
+            #expect(q == FloatLanes(repeating: v[Int(l)]), "\(x)")
+        }
     }
 }

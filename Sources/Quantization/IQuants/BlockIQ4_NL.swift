@@ -6,7 +6,8 @@ import ModelFiles
 /// 256-element super-blocks.
 enum BlockIQ4_NL {
     static let format = BlockFormat(
-        type: .iq4_NL, reference: quantizeReference, weighted: quantizeWeighted, dequantize: dequantize)
+        type: .iq4_NL, quantize: quantizeFast, reference: quantizeReference, weighted: quantizeWeighted,
+        dequantize: dequantize)
     static let qk = 32
     static let bytes = 18
     static let layout = IQ4Search.Layout(superBlock: qk, dOffset: 0, qsOffset: 2, scalesHOffset: 0, scalesLOffset: 0)
@@ -17,8 +18,23 @@ enum BlockIQ4_NL {
         IQ4Search.quantizeRows(layout, bytes: bytes, x, y, rows: 1, rowLength: blocks * qk, importance: nil)
     }
 
-    /// ggml `quantize_iq4_nl(src, dst, nrow, n_per_row, quant_weights)`.
+    /// `quantizeReference` with the searches in SIMD lanes (IQ4SearchLanes.swift): the same bytes.
+    static func quantizeFast(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ blocks: Int) {
+        IQ4Search.quantizeRows(layout, bytes: bytes, x, y, rows: 1, rowLength: blocks * qk, importance: nil, lanes: true)
+    }
+
+    /// ggml `quantize_iq4_nl(src, dst, nrow, n_per_row, quant_weights)`, the searches in SIMD lanes (the same
+    /// bytes as `quantizeWeightedReference`).
     static func quantizeWeighted(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
+        _ importance: UnsafePointer<Float>?
+    ) {
+        IQ4Search.quantizeRows(
+            layout, bytes: bytes, x, y, rows: rows, rowLength: rowLength, importance: importance, lanes: true)
+    }
+
+    /// ggml `quantize_iq4_nl(src, dst, nrow, n_per_row, quant_weights)`, step by step.
+    static func quantizeWeightedReference(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
         _ importance: UnsafePointer<Float>?
     ) {

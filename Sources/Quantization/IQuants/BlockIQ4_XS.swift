@@ -6,7 +6,8 @@ import ModelFiles
 /// j and j + 16 in the low and high nibble of byte j, as IQ4_NL.
 enum BlockIQ4_XS {
     static let format = BlockFormat(
-        type: .iq4_XS, reference: quantizeReference, weighted: quantizeWeighted, dequantize: dequantize)
+        type: .iq4_XS, quantize: quantizeFast, reference: quantizeReference, weighted: quantizeWeighted,
+        dequantize: dequantize)
     static let bytes = 136
     static let dOffset = 0, scalesHOffset = 2, scalesLOffset = 4, qsOffset = 8
     static let layout = IQ4Search.Layout(
@@ -18,8 +19,23 @@ enum BlockIQ4_XS {
         IQ4Search.quantizeRows(layout, bytes: bytes, x, y, rows: 1, rowLength: blocks * QK_K, importance: nil)
     }
 
-    /// ggml `quantize_iq4_xs(src, dst, nrow, n_per_row, quant_weights)`.
+    /// `quantizeReference` with the searches in SIMD lanes (IQ4SearchLanes.swift): the same bytes.
+    static func quantizeFast(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ blocks: Int) {
+        IQ4Search.quantizeRows(layout, bytes: bytes, x, y, rows: 1, rowLength: blocks * QK_K, importance: nil, lanes: true)
+    }
+
+    /// ggml `quantize_iq4_xs(src, dst, nrow, n_per_row, quant_weights)`, the searches in SIMD lanes (the same
+    /// bytes as `quantizeWeightedReference`).
     static func quantizeWeighted(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
+        _ importance: UnsafePointer<Float>?
+    ) {
+        IQ4Search.quantizeRows(
+            layout, bytes: bytes, x, y, rows: rows, rowLength: rowLength, importance: importance, lanes: true)
+    }
+
+    /// ggml `quantize_iq4_xs(src, dst, nrow, n_per_row, quant_weights)`, step by step.
+    static func quantizeWeightedReference(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
         _ importance: UnsafePointer<Float>?
     ) {

@@ -54,77 +54,101 @@ enum IQ4Search {
         _ importance: UnsafePointer<Float>?, _ s: IQ4Scratch
     ) {
         let n = layout.superBlock
-        let (L, weight, scales, values) = (s.L, s.weight, s.scales, self.values)
-
         var sigma2: Float = 0
         for j in 0..<n { sigma2 += x[j] * x[j] }
         sigma2 *= 2 / Float(n)
-
-        var maxScale: Float = 0
-        var amaxScale: Float = 0
         for ib in 0..<n / subBlock {
-            let xb = x + ib * subBlock
-            let Lb = L + ib * subBlock
-            if let importance {
-                let qw = importance + ib * subBlock
-                for j in 0..<subBlock { weight[j] = qw[j] * (sigma2 + xb[j] * xb[j]).squareRoot() }
-            } else {
-                for j in 0..<subBlock { weight[j] = xb[j] * xb[j] }
+            s.scales[ib] = searchScale(x + ib * subBlock, importance.map { $0 + ib * subBlock }, sigma2, s.weight)
+        }
+        requantizeAndPack(layout, x, y, s, lanes: false)
+    }
+
+    /// The search of one 32-element sub-block (the body of ggml's `for (int ib ...)` loop): its weights, then the
+    /// scale among `−max / values[0]` refined by least squares and the candidates `(itry + values[0]) / max` that
+    /// lowers the weighted error. An all but zero sub-block gets 0.
+    static func searchScale(
+        _ xb: UnsafePointer<Float>, _ qw: UnsafePointer<Float>?, _ sigma2: Float, _ weight: UnsafeMutablePointer<Float>
+    ) -> Float {
+        let values = self.values
+        if let qw {
+            for j in 0..<subBlock { weight[j] = qw[j] * (sigma2 + xb[j] * xb[j]).squareRoot() }
+        } else {
+            for j in 0..<subBlock { weight[j] = xb[j] * xb[j] }
+        }
+        var amax: Float = 0
+        var max: Float = 0
+        for j in 0..<subBlock {
+            let ax = abs(xb[j])
+            if ax > amax {
+                amax = ax
+                max = xb[j]
             }
-            var amax: Float = 0
-            var max: Float = 0
-            for j in 0..<subBlock {
-                let ax = abs(xb[j])
-                if ax > amax {
-                    amax = ax
-                    max = xb[j]
-                }
-            }
-            if amax < groupMaxEpsilon {
-                // ggml leaves this sub-block's indices unset here; the requantization below writes them all
-                scales[ib] = 0
-                continue
-            }
-            var d = -max / values[0]
-            var id = 1 / d
-            var sumqx: Float = 0
-            var sumq2: Float = 0
+        }
+        if amax < groupMaxEpsilon { return 0 }
+        // ggml also keeps these first indices; they are never read, as every index is recomputed at the end
+        var d = -max / values[0]
+        var id = 1 / d
+        var sumqx: Float = 0
+        var sumq2: Float = 0
+        for j in 0..<subBlock {
+            let al = id * xb[j]
+            let q = values[Int(bestIndex(al))]
+            let w = weight[j]
+            sumqx += w * q * xb[j]
+            sumq2 += w * q * q
+        }
+        d = sumq2 > 0 ? sumqx / sumq2 : 0
+        var best = d * sumqx
+        for itry in -ntry...ntry {
+            id = (Float(itry) + values[0]) / max  // (itry + values[0]) is an int in C: exact either way
+            sumqx = 0
+            sumq2 = 0
             for j in 0..<subBlock {
                 let al = id * xb[j]
-                let l = bestIndex(al)
-                Lb[j] = l
-                let q = values[Int(l)]
+                let q = values[Int(bestIndex(al))]
                 let w = weight[j]
                 sumqx += w * q * xb[j]
                 sumq2 += w * q * q
             }
-            d = sumq2 > 0 ? sumqx / sumq2 : 0
-            var best = d * sumqx
-            for itry in -ntry...ntry {
-                id = (Float(itry) + values[0]) / max  // (itry + values[0]) is an int in C: exact either way
-                sumqx = 0
-                sumq2 = 0
-                for j in 0..<subBlock {
-                    let al = id * xb[j]
-                    let q = values[Int(bestIndex(al))]
-                    let w = weight[j]
-                    sumqx += w * q * xb[j]
-                    sumq2 += w * q * q
-                }
-                if sumq2 > 0 && sumqx * sumqx > best * sumq2 {
-                    d = sumqx / sumq2
-                    best = d * sumqx
-                }
+            if sumq2 > 0 && sumqx * sumqx > best * sumq2 {
+                d = sumqx / sumq2
+                best = d * sumqx
             }
-            scales[ib] = d
-            let absD = abs(d)
-            if absD > amaxScale {
-                amaxScale = absD
-                maxScale = d
+        }
+        return d
+    }
+
+    /// The rest of ggml's `quantize_row_iq4_nl_impl` from the searched sub-block scales in `s.scales` on: for
+    /// IQ4_XS the super-block scale (from the scale of largest magnitude, the first on ties), the 6-bit sub-block
+    /// scales and the indices recomputed through them; for IQ4_NL the scale itself and the indices through it; then
+    /// the nibbles. `lanes` finds the indices eight at a time with `bestIndexLanes` (the same indices).
+    static func requantizeAndPack(
+        _ layout: Layout, _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ s: IQ4Scratch, lanes: Bool
+    ) {
+        let n = layout.superBlock
+        let (L, scales) = (s.L, s.scales)
+        @inline(__always) func indices(_ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<UInt8>, _ id: Float) {
+            if lanes {
+                for j in stride(from: 0, to: subBlock, by: 8) {
+                    let xj = UnsafeRawPointer(x + j).loadUnaligned(as: FloatLanes.self)
+                    let l = SIMD8<UInt8>(truncatingIfNeeded: bestIndexLanes(FloatLanes(repeating: id) * xj))
+                    UnsafeMutableRawPointer(L + j).storeBytes(of: l, as: SIMD8<UInt8>.self)
+                }
+            } else {
+                for j in 0..<subBlock { L[j] = bestIndex(id * x[j]) }
             }
         }
 
         if n / subBlock > 1 {
+            var maxScale: Float = 0
+            var amaxScale: Float = 0
+            for ib in 0..<n / subBlock {
+                let absD = abs(scales[ib])
+                if absD > amaxScale {
+                    amaxScale = absD
+                    maxScale = scales[ib]
+                }
+            }
             storeUInt16(0, y, layout.scalesHOffset)  // ((nb + 7) / 8) fields: one for 8 sub-blocks
             let d = -maxScale / 32
             storeHalf(d, y, layout.dOffset)
@@ -133,9 +157,7 @@ enum IQ4Search {
                 var l = clamp(nearestInt(id * scales[ib]), -32, 31)
                 let dl = d * Float(l)
                 let idl: Float = dl != 0 ? 1 / dl : 0
-                let Lb = L + ib * subBlock
-                let xb = x + ib * subBlock
-                for j in 0..<subBlock { Lb[j] = bestIndex(idl * xb[j]) }
+                indices(x + ib * subBlock, L + ib * subBlock, idl)
                 l += 32
                 let lLow = UInt8(l & 0xF)
                 let lHigh = UInt16(l >> 4)
@@ -147,7 +169,7 @@ enum IQ4Search {
         } else {
             storeHalf(scales[0], y, layout.dOffset)
             let id: Float = scales[0] != 0 ? 1 / scales[0] : 0
-            for j in 0..<n { L[j] = bestIndex(id * x[j]) }
+            indices(x, L, id)
         }
 
         for i in 0..<n / 32 {
@@ -158,19 +180,32 @@ enum IQ4Search {
     }
 
     /// ggml `quantize_iq4_nl` / `quantize_iq4_xs`: `rows` rows of `rowLength` floats, super-block by super-block,
-    /// with the importance slice of each super-block's columns (or none).
+    /// with the importance slice of each super-block's columns (or none). `lanes` runs the searches eight
+    /// sub-blocks at a time (IQ4SearchLanes.swift; the same bytes).
     static func quantizeRows(
         _ layout: Layout, bytes: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, rows: Int,
-        rowLength: Int, importance: UnsafePointer<Float>?
+        rowLength: Int, importance: UnsafePointer<Float>?, lanes: Bool = false
     ) {
         let blocksPerRow = rowLength / layout.superBlock
         withIQ4Scratch { scratch in
             for row in 0..<rows {
-                for ibl in 0..<blocksPerRow {
+                var ibl = 0
+                if lanes {
+                    let step = QK_K / layout.superBlock  // blocks per lane search: 8 IQ4_NL blocks, 1 IQ4_XS
+                    while ibl + step <= blocksPerRow {
+                        let block = row * blocksPerRow + ibl
+                        quantizeLanes(
+                            layout, bytes: bytes, x + block * layout.superBlock, y + block * bytes,
+                            importance.map { $0 + ibl * layout.superBlock }, scratch)
+                        ibl += step
+                    }
+                }
+                while ibl < blocksPerRow {
                     let block = row * blocksPerRow + ibl
                     quantizeSuperBlock(
                         layout, x + block * layout.superBlock, y + block * bytes,
                         importance.map { $0 + ibl * layout.superBlock }, scratch)
+                    ibl += 1
                 }
             }
         }
@@ -182,24 +217,31 @@ struct IQ4Scratch {
     let L: UnsafeMutablePointer<UInt8>        // [256] indices of the super-block
     let weight: UnsafeMutablePointer<Float>   // [32] weights of one sub-block
     let scales: UnsafeMutablePointer<Float>   // [8] the searched scale of each sub-block
+    let xt: UnsafeMutablePointer<FloatLanes>  // [32] the lane searches' values: lane k of xt[j] is element j of group k
+    let wt: UnsafeMutablePointer<FloatLanes>  // [32] and their weights
 }
 
 func withIQ4Scratch(_ body: (IQ4Scratch) -> Void) {
     withUnsafeTemporaryAllocation(of: UInt8.self, capacity: QK_K) { indices in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: IQ4Search.subBlock + QK_K / IQ4Search.subBlock) { floats in
-            let weight = floats.baseAddress!
-            body(IQ4Scratch(L: indices.baseAddress!, weight: weight, scales: weight + IQ4Search.subBlock))
+            withUnsafeTemporaryAllocation(of: FloatLanes.self, capacity: 2 * IQ4Search.subBlock) { lanes in
+                let weight = floats.baseAddress!
+                body(IQ4Scratch(
+                    L: indices.baseAddress!, weight: weight, scales: weight + IQ4Search.subBlock,
+                    xt: lanes.baseAddress!, wt: lanes.baseAddress! + IQ4Search.subBlock))
+            }
         }
     }
 }
 
 /// `kvalues_iq4nl` for the runtime's fused IQ4_NL and IQ4_XS kernels, which look values up in registers: packed
-/// four to a word, value 4k + j (as its int8 bits) in byte j of word k.
+/// four to a word, value 4k + j (as its int8 bits) in byte 3 − j of word k, so that shifting word k left by 8·j
+/// brings value 4k + j to the top byte.
 public enum IQ4PackedValues {
     public static let words: SIMD4<UInt32> = {
         var w = SIMD4<UInt32>()
         for (i, v) in IQTables.kvaluesIQ4NL.enumerated() {
-            w[i / 4] |= UInt32(UInt8(bitPattern: v)) << (8 * (i % 4))
+            w[i / 4] |= UInt32(UInt8(bitPattern: v)) << (8 * (3 - i % 4))
         }
         return w
     }()

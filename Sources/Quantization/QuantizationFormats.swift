@@ -2,7 +2,7 @@ import ModelFiles
 
 /// The registry: every ggml type this library can quantize and dequantize, keyed by `GGMLType`.
 public enum QuantizationFormats {
-    /// The codec for `type`, or nil for types without one here (Q8_1, the IQ types, integers, F64).
+    /// The codec for `type`, or nil for types without one here (Q8_1, the integers, F64).
     public static func format(for type: GGMLType) -> BlockFormat? {
         switch type {
         case .f32: return FloatRows.f32
@@ -32,6 +32,8 @@ public enum QuantizationFormats {
         case .iq2_XXS: return BlockIQ2_XXS.format
         case .iq2_XS: return BlockIQ2_XS.format
         case .iq2_S: return BlockIQ2_S.format
+        case .iq4_NL: return BlockIQ4_NL.format
+        case .iq4_XS: return BlockIQ4_XS.format
         default: return nil
         }
     }

@@ -653,7 +653,7 @@ _qwenkit_verify() {
 
 _qwenkit_imatrix() {
     repeating_flags=()
-    non_repeating_flags=(--process-output --no-ppl --version -h --help)
+    non_repeating_flags=(--process-output --no-ppl --show-statistics --json --version -h --help)
     repeating_options=(--in-file)
     non_repeating_options=(-f --file -o --output -c --ctx-size --chunks --chunk --from-chunk --output-format --output-frequency -ofreq --save-frequency --tokenizer -t --threads)
     __qwenkit_offer_flags_options 1

@@ -49,7 +49,7 @@ function __qwenkit_parse_tokens -S
         case 'verify'
             __qwenkit_parse_subcommand -r 2 'threads=' 'json' 'type=' 'max-abs-error=' 'min-cosine=' 'min-top1=' 'min-top5=' 'max-mean-kl=' 'max-kl=' 'worst=' 'version' 'h/help'
         case 'imatrix'
-            __qwenkit_parse_subcommand 1 'f/file=' 'in-file=+' 'o/output=' 'c/ctx-size=' 'chunks=' 'chunk=' 'process-output' 'no-ppl' 'output-format=' 'output-frequency=' 'save-frequency=' 'tokenizer=' 't/threads=' 'version' 'h/help'
+            __qwenkit_parse_subcommand 1 'f/file=' 'in-file=+' 'o/output=' 'c/ctx-size=' 'chunks=' 'chunk=' 'process-output' 'no-ppl' 'output-format=' 'output-frequency=' 'save-frequency=' 'show-statistics' 'json' 'tokenizer=' 't/threads=' 'version' 'h/help'
         case 'help'
             __qwenkit_parse_subcommand -r 1 'version'
         end
@@ -252,7 +252,7 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit imatrix" -eq 1' -F
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" f file' -s 'f' -l 'file' -d 'The calibration text.' -rF
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix"' -l 'in-file' -d 'An earlier importance matrix (GGUF or dat) to add to (repeatable).' -rF
-complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" o output' -s 'o' -l 'output' -d 'The importance matrix to write.' -rF
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" o output' -s 'o' -l 'output' -d 'The importance matrix to write (default: imatrix.gguf).' -rF
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" c ctx-size' -s 'c' -l 'ctx-size' -d 'Tokens per chunk.' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" chunks' -l 'chunks' -d 'Process at most N chunks (default: all).' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" chunk from-chunk' -l 'chunk' -l 'from-chunk' -d 'Skip the first N chunks.' -rfka ''
@@ -261,6 +261,8 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" output-format' -l 'output-format' -d 'gguf (default) or dat (llama-imatrix\'s legacy layout).' -rfka 'gguf dat'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" ofreq output-frequency' -l 'output-frequency' -o 'ofreq' -d 'Write the output every N chunks.' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" save-frequency' -l 'save-frequency' -d 'Also save a copy OUTPUT.at_N every N chunks (0: never).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" show-statistics' -l 'show-statistics' -d 'Print the statistics of the one --in-file matrix instead (llama-imatrix\'s tables).'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" json' -l 'json' -d 'With --show-statistics: the figures as JSON.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" tokenizer' -l 'tokenizer' -d 'Tokenizer to use instead of the model\'s own.' -rF
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" t threads' -s 't' -l 'threads' -d 'Threads (default: the CPU count).' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" version' -l 'version' -d 'Show the version.'

@@ -458,14 +458,37 @@ _qwenkit_convert() {
 
 _qwenkit_quantize() {
     repeating_flags=()
-    non_repeating_flags=(--pure --allow-requantize --no-fallback -q --quiet --version -h --help)
-    repeating_options=()
-    non_repeating_options=(--threads --output-tensor-type --token-embedding-type)
-    __qwenkit_offer_flags_options 3
+    non_repeating_flags=(--dry-run --pure --allow-requantize --no-fallback -q --quiet --version -h --help)
+    repeating_options=(--include-weights --exclude-weights --tensor-type --override-kv)
+    non_repeating_options=(--threads --imatrix --tensor-type-file --prune-layers --output-tensor-type --token-embedding-type)
+    __qwenkit_offer_flags_options 4
 
     # Offer option value completions
     case "${prev}" in
     '--threads')
+        return
+        ;;
+    '--imatrix')
+        __qwenkit_add_completions -f
+        return
+        ;;
+    '--include-weights')
+        return
+        ;;
+    '--exclude-weights')
+        return
+        ;;
+    '--tensor-type')
+        return
+        ;;
+    '--tensor-type-file')
+        __qwenkit_add_completions -f
+        return
+        ;;
+    '--override-kv')
+        return
+        ;;
+    '--prune-layers')
         return
         ;;
     '--output-tensor-type')
@@ -630,7 +653,7 @@ _qwenkit_verify() {
 
 _qwenkit_imatrix() {
     repeating_flags=()
-    non_repeating_flags=(--process-output --no-ppl --version -h --help)
+    non_repeating_flags=(--process-output --no-ppl --show-statistics --json --version -h --help)
     repeating_options=(--in-file)
     non_repeating_options=(-f --file -o --output -c --ctx-size --chunks --chunk --from-chunk --output-format --output-frequency -ofreq --save-frequency --tokenizer -t --threads)
     __qwenkit_offer_flags_options 1

@@ -41,7 +41,7 @@ function __qwenkit_parse_tokens -S
         case 'convert'
             __qwenkit_parse_subcommand 1 'o/output=' 'outtype=' 'vocab-only' 'q/quiet' 'version' 'h/help'
         case 'quantize'
-            __qwenkit_parse_subcommand 3 'threads=' 'pure' 'output-tensor-type=' 'token-embedding-type=' 'allow-requantize' 'no-fallback' 'q/quiet' 'version' 'h/help'
+            __qwenkit_parse_subcommand 4 'threads=' 'imatrix=' 'include-weights=+' 'exclude-weights=+' 'tensor-type=+' 'tensor-type-file=' 'override-kv=+' 'prune-layers=' 'dry-run' 'pure' 'output-tensor-type=' 'token-embedding-type=' 'allow-requantize' 'no-fallback' 'q/quiet' 'version' 'h/help'
         case 'diff'
             __qwenkit_parse_subcommand 2 'tolerance=' 'tensor=+' 'json' 'threads=' 'version' 'h/help'
         case 'run'
@@ -49,7 +49,7 @@ function __qwenkit_parse_tokens -S
         case 'verify'
             __qwenkit_parse_subcommand -r 2 'threads=' 'json' 'type=' 'max-abs-error=' 'min-cosine=' 'min-top1=' 'min-top5=' 'max-mean-kl=' 'max-kl=' 'worst=' 'version' 'h/help'
         case 'imatrix'
-            __qwenkit_parse_subcommand 1 'f/file=' 'in-file=+' 'o/output=' 'c/ctx-size=' 'chunks=' 'chunk=' 'process-output' 'no-ppl' 'output-format=' 'output-frequency=' 'save-frequency=' 'tokenizer=' 't/threads=' 'version' 'h/help'
+            __qwenkit_parse_subcommand 1 'f/file=' 'in-file=+' 'o/output=' 'c/ctx-size=' 'chunks=' 'chunk=' 'process-output' 'no-ppl' 'output-format=' 'output-frequency=' 'save-frequency=' 'show-statistics' 'json' 'tokenizer=' 't/threads=' 'version' 'h/help'
         case 'help'
             __qwenkit_parse_subcommand -r 1 'version'
         end
@@ -195,7 +195,15 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit quantize" -eq 1' -F
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit quantize" -eq 2' -fa '(for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.\'gguf\';printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit quantize" threads' -l 'threads' -d 'Encoding threads (default: the CPU count).' -rfka ''
-complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit quantize" pure' -l 'pure' -d 'Give every weight matrix the type\'s default type (no k-quant mix).'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit quantize" imatrix' -l 'imatrix' -d 'Importance matrix from `qwenkit imatrix` or llama-imatrix (GGUF or legacy .dat).' -rF
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit quantize"' -l 'include-weights' -d 'Use the importance matrix only for weights whose name contains this (repeatable).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit quantize"' -l 'exclude-weights' -d 'Do not use the importance matrix for weights whose name contains this (repeatable).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit quantize"' -l 'tensor-type' -d 'Type of the tensors whose name matches the regular expression (repeatable; the first match wins, the mix rules are skipped for them).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit quantize" tensor-type-file' -l 'tensor-type-file' -d '--tensor-type entries from a file, separated by spaces or newlines.' -rF
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit quantize"' -l 'override-kv' -d 'Set a metadata key in the output: TYPE is int (written as UINT32), float, bool or str (repeatable).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit quantize" prune-layers' -l 'prune-layers' -d 'Comma-separated layers to leave out (the others are renumbered).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit quantize" dry-run' -l 'dry-run' -d 'Show the types and sizes the output would have; write nothing.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit quantize" pure' -l 'pure' -d 'Give every weight matrix the type\'s default type (no mix).'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit quantize" output-tensor-type' -l 'output-tensor-type' -d 'Type of output.weight (and of a tied token_embd.weight).' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit quantize" token-embedding-type' -l 'token-embedding-type' -d 'Type of token_embd.weight.' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit quantize" allow-requantize' -l 'allow-requantize' -d 'Dequantize tensors that are already quantized instead of refusing them.'
@@ -244,7 +252,7 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit imatrix" -eq 1' -F
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" f file' -s 'f' -l 'file' -d 'The calibration text.' -rF
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix"' -l 'in-file' -d 'An earlier importance matrix (GGUF or dat) to add to (repeatable).' -rF
-complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" o output' -s 'o' -l 'output' -d 'The importance matrix to write.' -rF
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" o output' -s 'o' -l 'output' -d 'The importance matrix to write (default: imatrix.gguf).' -rF
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" c ctx-size' -s 'c' -l 'ctx-size' -d 'Tokens per chunk.' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" chunks' -l 'chunks' -d 'Process at most N chunks (default: all).' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" chunk from-chunk' -l 'chunk' -l 'from-chunk' -d 'Skip the first N chunks.' -rfka ''
@@ -253,6 +261,8 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" output-format' -l 'output-format' -d 'gguf (default) or dat (llama-imatrix\'s legacy layout).' -rfka 'gguf dat'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" ofreq output-frequency' -l 'output-frequency' -o 'ofreq' -d 'Write the output every N chunks.' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" save-frequency' -l 'save-frequency' -d 'Also save a copy OUTPUT.at_N every N chunks (0: never).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" show-statistics' -l 'show-statistics' -d 'Print the statistics of the one --in-file matrix instead (llama-imatrix\'s tables).'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" json' -l 'json' -d 'With --show-statistics: the figures as JSON.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" tokenizer' -l 'tokenizer' -d 'Tokenizer to use instead of the model\'s own.' -rF
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" t threads' -s 't' -l 'threads' -d 'Threads (default: the CPU count).' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" version' -l 'version' -d 'Show the version.'

@@ -1,5 +1,6 @@
 // `qwenkit imatrix` as a user runs it: the file llama-imatrix would write for the same command line (read back and
-// compared within float noise: GoldenImatrixTests holds the bound), its legacy layout, periodic saves, and bad input.
+// compared within float noise: GoldenImatrixTests holds the bound), its legacy layout, periodic saves, bad input, and
+// --show-statistics.
 
 import Foundation
 import ImportanceMatrix
@@ -54,6 +55,58 @@ import TestSupport
             }
             #expect(try ImportanceMatrixFile.readGGUF(dir + "/sum.gguf")
                 == ImportanceMatrixFile.readGGUF(CLI.repositoryPath("Fixtures/imatrix/q2moe.combined-dat.imatrix.gguf")))
+        }
+    }
+
+    /// --show-statistics: llama-imatrix's two tables on stdout, byte for byte (ImportanceMatrixStatisticsTests checks
+    /// every golden; here a GGUF file and a dat file, whose values -c scales as llama-imatrix loads them). No model,
+    /// nothing written; --in-file imatrix.gguf (the default output's name) is only read.
+    @Test func showsStatistics() throws {
+        for (matrix, golden, flags) in [("q2moe.c64.imatrix.gguf", "q2moe.c64", ""), ("q2-tied.c64.imatrix.dat", "q2-tied.c64.dat", " -c 64")] {
+            let run = try CLI.shell("\"$QWENKIT\" imatrix --show-statistics --in-file Fixtures/imatrix/\(matrix)\(flags)",
+                                    in: CLI.repositoryPath("."))
+            let expected = try readFile(CLI.repositoryPath("Fixtures/imatrix/\(golden).statistics.txt"))
+            #expect(run.status == 0 && run.stderr.isEmpty && run.stdout == expected, "\(run)")
+        }
+        try withTemporaryDirectory { dir in
+            let copy = try CLI.shell("cp '\(CLI.repositoryPath("Fixtures/imatrix/q2-tied.c64.imatrix.gguf"))' imatrix.gguf && "
+                + "\"$QWENKIT\" imatrix --show-statistics --in-file imatrix.gguf --json", in: dir)
+            #expect(copy.status == 0 && copy.stdoutText.hasPrefix("{\n  \"file\": \"imatrix.gguf\",\n  \"tensors\": [\n"), "\(copy)")
+            #expect(try directoryEntries(dir) == ["imatrix.gguf"])
+        }
+    }
+
+    /// --show-statistics takes exactly one --in-file, and neither a text nor an output; --json only goes with it.
+    @Test func statisticsRefusals() throws {
+        let gguf = CLI.repositoryPath("Fixtures/imatrix/q2-tied.c64.imatrix.gguf")
+        for (arguments, message) in [
+            ([], "--show-statistics reads exactly one --in-file FILE (given 0)"),
+            (["--in-file", gguf, "--in-file", gguf], "--show-statistics reads exactly one --in-file FILE (given 2)"),
+            (["--in-file", gguf, "-f", CLI.repositoryPath(Self.text)], "--show-statistics reads a matrix, not a text: drop -f"),
+            (["--in-file", gguf, "-o", "out.gguf"], "--show-statistics prints to the standard output: drop -o"),
+        ] {
+            let run = try CLI.run(["imatrix", "--show-statistics"] + arguments)
+            #expect(run.status == 2 && run.stdout.isEmpty && run.stderrLines.first == "Error: " + message, "\(run)")
+        }
+        let json = try CLI.run(["imatrix", "--in-file", gguf, "--json"])
+        #expect(json.status == 2 && json.stderrLines.first == "Error: --json goes with --show-statistics", "\(json)")
+        // Not an importance matrix: the reader's error, status 1.
+        let model = try CLI.run(["imatrix", "--show-statistics", "--in-file", Self.model])
+        #expect(model.status == 1 && model.stdout.isEmpty && model.stderrText
+            == "qwenkit: \(Self.model): general.type is not \"imatrix\" (not an importance matrix)\n", "\(model)")
+        // A weight without tokens is left out with a note (as llama-imatrix logs it); with no weight left, status 1.
+        try withTemporaryDirectory { dir in
+            var matrix = ImportanceMatrix(chunkSize: 64)
+            matrix.entries["blk.0.attn_q.weight"] = .init(columns: 2, sums: [0, 0], counts: [0])
+            try ImportanceMatrixFile.write(matrix, to: dir + "/none.gguf", format: .gguf)
+            matrix.entries["blk.0.ffn_up.weight"] = .init(columns: 2, sums: [1, 3], counts: [2])
+            try ImportanceMatrixFile.write(matrix, to: dir + "/some.gguf", format: .gguf)
+            let some = try CLI.run(["imatrix", "--show-statistics", "--in-file", dir + "/some.gguf"])
+            #expect(some.status == 0 && some.stdoutText.contains("(1 tensors)") && some.stderrText
+                == "qwenkit: \(dir)/some.gguf: blk.0.attn_q.weight: all counts are zero, no statistics\n", "\(some)")
+            let none = try CLI.run(["imatrix", "--show-statistics", "--in-file", dir + "/none.gguf"])
+            #expect(none.status == 1 && none.stdout.isEmpty && none.stderrText
+                == "qwenkit: \(dir)/none.gguf: no weight has any tokens: cannot compute statistics\n", "\(none)")
         }
     }
 

@@ -23,10 +23,17 @@ struct ImatrixCommand: ParsableCommand {
             GGUF layout (or its legacy binary layout with --output-format dat), which `llama-quantize \
             --imatrix` reads. The text must hold at least two chunks.
 
+            With --show-statistics it reads one matrix (--in-file; a dat file's values are scaled by -c, \
+            as llama-imatrix loads them) and prints llama-imatrix's statistics tables: per weight Σ(Act²), \
+            min, max, μ and σ of its mean squared activations, the share above 1e-5, their count, entropy, \
+            the share more than one σ above μ (ZD) and the cosine similarity with the same weight one layer \
+            down; then those averaged per layer. No model is read.
+
             Examples:
               qwenkit imatrix model-f16.gguf -f calibration.txt -o imatrix.gguf
               qwenkit imatrix ./Qwen2-0.5B -f text.txt -c 256 --chunks 100 -o imatrix.gguf
               qwenkit imatrix --in-file a.gguf --in-file b.dat -o combined.gguf
+              qwenkit imatrix --show-statistics --in-file imatrix.gguf
             """
     )
 
@@ -42,8 +49,12 @@ struct ImatrixCommand: ParsableCommand {
                                                              valueName: "file"), completion: .file())
     var inFiles: [String] = []
 
-    @Option(name: [.short, .long], help: ArgumentHelp("The importance matrix to write.", valueName: "file"), completion: .file())
-    var output = "imatrix.gguf"
+    @Option(name: [.short, .long], help: ArgumentHelp("The importance matrix to write (default: imatrix.gguf).", valueName: "file"),
+            completion: .file())
+    var output: String?
+
+    /// The matrix to write: -o, or llama-imatrix's default.
+    var outputPath: String { output ?? "imatrix.gguf" }
 
     @Option(name: [.customShort("c"), .customLong("ctx-size")], parsing: .unconditional,
             help: ArgumentHelp("Tokens per chunk.", valueName: "n"))
@@ -73,6 +84,12 @@ struct ImatrixCommand: ParsableCommand {
             help: ArgumentHelp("Also save a copy OUTPUT.at_N every N chunks (0: never).", valueName: "n"))
     var saveFrequency = 0
 
+    @Flag(name: .long, help: "Print the statistics of the one --in-file matrix instead (llama-imatrix's tables).")
+    var showStatistics = false
+
+    @Flag(name: .long, help: "With --show-statistics: the figures as JSON.")
+    var json = false
+
     @Option(name: .long, help: ArgumentHelp("Tokenizer to use instead of the model's own.", valueName: "path"), completion: .file())
     var tokenizer: String?
 
@@ -80,6 +97,13 @@ struct ImatrixCommand: ParsableCommand {
     var threads: Int?
 
     func validate() throws {
+        if showStatistics {
+            if inFiles.count != 1 { throw ValidationError("--show-statistics reads exactly one --in-file FILE (given \(inFiles.count))") }
+            if file != nil { throw ValidationError("--show-statistics reads a matrix, not a text: drop -f") }
+            if output != nil { throw ValidationError("--show-statistics prints to the standard output: drop -o") }
+        } else if json {
+            throw ValidationError("--json goes with --show-statistics")
+        }
         if file == nil && inFiles.isEmpty {
             throw ValidationError("give a calibration text (-f TEXT), or importance matrices to combine (--in-file FILE)")
         }
@@ -93,6 +117,8 @@ struct ImatrixCommand: ParsableCommand {
     }
 
     func run() throws {
+        if showStatistics { return try printStatistics(inFiles[0]) }
+        let output = outputPath
         // Earlier matrices first, as llama-imatrix loads them; without a text, their sum is the output.
         var start = ImportanceMatrix(chunkSize: ctxSize)
         for path in inFiles { try start.add(try ImportanceMatrixFile.read(path, chunkSize: ctxSize), from: path) }
@@ -138,6 +164,19 @@ struct ImatrixCommand: ParsableCommand {
             }
         }
         if showProgress { printError(raw: "\n") }
+    }
+
+    /// llama-imatrix --show-statistics: the matrix loaded as it loads one (a dat file scaled by -c), its tables on
+    /// stdout, a note on stderr for each weight without tokens (as llama-imatrix logs them).
+    func printStatistics(_ path: String) throws {
+        let matrix = try ImportanceMatrixFile.read(path, chunkSize: ctxSize)
+        guard let statistics = ImportanceMatrixStatistics(matrix) else {
+            throw CLIError("\(path): no weight has any tokens: cannot compute statistics")
+        }
+        for name in statistics.skipped { printError(terminalSafe("\(path): \(name): all counts are zero, no statistics")) }
+        let out = ByteSink.standardOutput()
+        try out.write(json ? statistics.json(path: path).rendered() + "\n" : statistics.rendered(path: path))
+        try out.close()
     }
 }
 

@@ -36,5 +36,6 @@ extension DecodeCommand: WritesOutputs {
 }
 
 extension ImatrixCommand: WritesOutputs {
-    var outputPaths: [String] { [output] }
+    // --show-statistics writes nothing (and may read the default output's name: --in-file imatrix.gguf).
+    var outputPaths: [String] { showStatistics ? [] : [outputPath] }
 }

@@ -43,6 +43,16 @@ CASES = {
 DRAIN = "#include <unistd.h>\n__attribute__((destructor)) static void drain(void) { sleep(2); }\n"
 
 
+def drained_environment(directory):
+    """Compiles the shim (DRAIN) into `directory` and returns the environment that preloads it, so that a llama.cpp
+    tool's leaked log thread gets two seconds to print everything before the process ends (also used by
+    make_perplexity_fixtures.py)."""
+    drain = pathlib.Path(directory) / "drain.so"
+    (pathlib.Path(directory) / "drain.c").write_text(DRAIN)
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(drain), str(pathlib.Path(directory) / "drain.c")], check=True)
+    return dict(os.environ, LD_PRELOAD=str(drain))
+
+
 def complete(text):
     """Whether both tables have as many rows as their titles announce, and the output its final empty line."""
     tensors = re.search(r"^Computing statistics for .* \((\d+) tensors\)\n\n.*\n=+\n((?:.*\n)*?)\n", text)
@@ -58,13 +68,11 @@ def main():
     args = parser.parse_args()
     tool = args.llama_bin / "llama-imatrix"
     with tempfile.TemporaryDirectory() as tmp:
-        drain = pathlib.Path(tmp) / "drain.so"
-        (pathlib.Path(tmp) / "drain.c").write_text(DRAIN)
-        subprocess.run(["cc", "-shared", "-fPIC", "-o", str(drain), str(pathlib.Path(tmp) / "drain.c")], check=True)
+        environment = drained_environment(tmp)
         for stem, (matrix, model, flags) in CASES.items():
             command = [str(tool), "--show-statistics", "--no-log-prefix", "--no-log-timestamps",
                        "--in-file", f"Fixtures/imatrix/{matrix}", "-m", f"Fixtures/convert-golden/{model}.f32.gguf"] + flags
-            run = subprocess.run(command, capture_output=True, cwd=ROOT.parent, env=dict(os.environ, LD_PRELOAD=str(drain)))
+            run = subprocess.run(command, capture_output=True, cwd=ROOT.parent, env=environment)
             output = (run.stdout + run.stderr).decode()
             start = output.find("Computing statistics")
             if run.returncode != 0 or start < 0 or not complete(output[start:]):

@@ -69,12 +69,14 @@ let package = Package(
 
         // Importance matrices (llama-imatrix's data and files): collected from the runtime's forward pass, read, written.
         .target(name: "ImportanceMatrix", dependencies: ["Qwen2Runtime", "ModelFiles", "QwenTokenizer", "QwenKitIO"], swiftSettings: cpuFlags),
+        // Perplexity and KL divergence (llama-perplexity's figures and base files) over the runtime's forward pass.
+        .target(name: "Perplexity", dependencies: ["Qwen2Runtime", "QwenKitIO"], swiftSettings: cpuFlags),
 
         .executableTarget(
             name: "qwenkit",
             dependencies: [
                 "QwenKitIO", "QwenTokenizer", "ModelFiles", "ModelInspection", "Conversion", "ModelComparison", "Quantize", "Qwen2Runtime", "Verification",
-                "ImportanceMatrix",
+                "ImportanceMatrix", "Perplexity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: cpuFlags),
@@ -94,6 +96,8 @@ let package = Package(
                     dependencies: ["TestSupport", "Qwen2Runtime", "Verification", "Conversion", "ModelFiles", "Quantization", "Quantize", "QwenKitIO"]),
         .testTarget(name: "ImportanceMatrixTests",
                     dependencies: ["TestSupport", "ImportanceMatrix", "Qwen2Runtime", "Conversion", "QwenTokenizer", "ModelFiles"]),
+        .testTarget(name: "PerplexityTests",
+                    dependencies: ["TestSupport", "Perplexity", "Qwen2Runtime", "Quantize", "ModelFiles", "QwenTokenizer", "Conversion", "QwenKitIO"]),
         .testTarget(name: "VerificationTests", dependencies: ["TestSupport", "Verification", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "qwenkit", "QwenKitIO", "ModelFiles", "ImportanceMatrix"],
                     exclude: ["Snapshots"]),

@@ -173,13 +173,13 @@ _qwenkit() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    encode|decode|count|tokenizer|inspect|edit|convert|quantize|diff|run|verify|imatrix|help)
+    encode|decode|count|tokenizer|inspect|edit|convert|quantize|diff|run|verify|imatrix|perplexity|help)
         # Offer subcommand argument completions
         "_qwenkit_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'encode decode count tokenizer inspect edit convert quantize diff run verify imatrix help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'encode decode count tokenizer inspect edit convert quantize diff run verify imatrix perplexity help' -- "${cur}"))
         ;;
     esac
 }
@@ -689,6 +689,50 @@ _qwenkit_imatrix() {
         return
         ;;
     '--save-frequency')
+        return
+        ;;
+    '--tokenizer')
+        __qwenkit_add_completions -f
+        return
+        ;;
+    '-t'|'--threads')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __qwenkit_add_completions -f
+        return
+        ;;
+    esac
+}
+
+_qwenkit_perplexity() {
+    repeating_flags=()
+    non_repeating_flags=(--kl-divergence --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-f --file -c --ctx-size --chunks -b --batch-size --kl-divergence-base --tokenizer -t --threads)
+    __qwenkit_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-f'|'--file')
+        __qwenkit_add_completions -f
+        return
+        ;;
+    '-c'|'--ctx-size')
+        return
+        ;;
+    '--chunks')
+        return
+        ;;
+    '-b'|'--batch-size')
+        return
+        ;;
+    '--kl-divergence-base')
+        __qwenkit_add_completions -f
         return
         ;;
     '--tokenizer')

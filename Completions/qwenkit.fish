@@ -50,6 +50,8 @@ function __qwenkit_parse_tokens -S
             __qwenkit_parse_subcommand -r 2 'threads=' 'json' 'type=' 'max-abs-error=' 'min-cosine=' 'min-top1=' 'min-top5=' 'max-mean-kl=' 'max-kl=' 'worst=' 'version' 'h/help'
         case 'imatrix'
             __qwenkit_parse_subcommand 1 'f/file=' 'in-file=+' 'o/output=' 'c/ctx-size=' 'chunks=' 'chunk=' 'process-output' 'no-ppl' 'output-format=' 'output-frequency=' 'save-frequency=' 'show-statistics' 'json' 'tokenizer=' 't/threads=' 'version' 'h/help'
+        case 'perplexity'
+            __qwenkit_parse_subcommand 1 'f/file=' 'c/ctx-size=' 'chunks=' 'b/batch-size=' 'kl-divergence-base=' 'kl-divergence' 'json' 'tokenizer=' 't/threads=' 'version' 'h/help'
         case 'help'
             __qwenkit_parse_subcommand -r 1 'version'
         end
@@ -119,6 +121,7 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwe
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'run' -d 'Generate text with a model on the CPU (the reference forward pass).'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'verify' -d 'Check a model\'s logits against golden ones (transformers\' float32 forward pass).'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'imatrix' -d 'Compute an importance matrix for quantization, as llama-imatrix does.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'perplexity' -d 'Perplexity of a model on a text, and KL divergence from a base model, as llama-perplexity computes them.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'help' -d 'Show subcommand help information.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" tokenizer' -l 'tokenizer' -d 'tokenizer.json, a compact .qtok, or a model directory (default: the embedded Qwen2 tokenizer).' -rF
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" lines' -l 'lines' -d 'Treat each line as a document (a trailing \\r is removed).'
@@ -267,4 +270,16 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" t threads' -s 't' -l 'threads' -d 'Threads (default: the CPU count).' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" version' -l 'version' -d 'Show the version.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit perplexity" -eq 1' -F
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit perplexity" f file' -s 'f' -l 'file' -d 'The text to score.' -rF
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit perplexity" c ctx-size' -s 'c' -l 'ctx-size' -d 'Tokens per chunk (default: 512; with --kl-divergence: the base file\'s).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit perplexity" chunks' -l 'chunks' -d 'Score at most N chunks (default: all).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit perplexity" b batch-size' -s 'b' -l 'batch-size' -d 'Tokens per forward step (default: 64): the speed, and the numbers in float rounding only.' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit perplexity" kl-divergence-base' -l 'kl-divergence-base' -d 'The base file of log-probabilities: written, or read with --kl-divergence.' -rF
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit perplexity" kl-divergence' -l 'kl-divergence' -d 'Compare MODEL with the --kl-divergence-base file.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit perplexity" json' -l 'json' -d 'The figures as one JSON document instead of llama-perplexity\'s text.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit perplexity" tokenizer' -l 'tokenizer' -d 'Tokenizer to use instead of the model\'s own.' -rF
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit perplexity" t threads' -s 't' -l 'threads' -d 'Threads (default: the CPU count).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit perplexity" version' -l 'version' -d 'Show the version.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit perplexity" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit help" version' -l 'version' -d 'Show the version.'

@@ -25,12 +25,13 @@ struct QwenKit: ParsableCommand {
               qwenkit run model.gguf --prompt 'The capital of France is' -n 16
               qwenkit verify model-q4_k_m.gguf goldens/*.safetensors
               qwenkit imatrix model-f16.gguf -f calibration.txt -o imatrix.gguf
+              qwenkit perplexity model-q4_k_m.gguf -f wiki.test.raw
               qwenkit help encode
             """,
         version: qwenkitVersion,
         subcommands: [EncodeCommand.self, DecodeCommand.self, CountCommand.self, TokenizerCommand.self,
                       InspectCommand.self, EditCommand.self, ConvertCommand.self, QuantizeCommand.self, DiffCommand.self, RunCommand.self,
-                      VerifyCommand.self, ImatrixCommand.self]
+                      VerifyCommand.self, ImatrixCommand.self, PerplexityCommand.self]
     )
 
     /// Parses, runs, and turns every error into one line on stderr and a non-zero exit from `ExitStatus`: 1 for a

@@ -50,6 +50,9 @@ import TestSupport
                                                  "--chunk, --from-chunk <n>", "--process-output", "--no-ppl", "--output-format <format>",
                                                  "--output-frequency, -ofreq <n>", "--save-frequency <n>", "--tokenizer <path>",
                                                  "-t, --threads <n>"]),
+        HelpCase(command: ["perplexity"], options: ["-f, --file <text>", "-c, --ctx-size <n>", "--chunks <n>", "-b, --batch-size <n>",
+                                                    "--kl-divergence-base <file>", "--kl-divergence", "--json", "--tokenizer <path>",
+                                                    "-t, --threads <n>"]),
     ]
 
     static let snapshotDirectory = CLI.repositoryPath("Tests/CLITests/Snapshots")

@@ -81,10 +81,12 @@ struct LlamaOutput {
 enum Fixture {
     static func modelPath(_ name: String) -> String { fixturePath("convert-golden/\(name).f32.gguf") }
 
-    /// calibration.txt tokenized as llama-perplexity does (special tokens as text, no BOS for these models).
+    /// calibration.txt tokenized as llama-perplexity does (special tokens as text, no BOS for these models, the last
+    /// newline dropped).
     static func tokens(_ model: String) throws -> [UInt32] {
         let tokenizer = try TokenizerSpec(gguf: try GGUFFile(path: modelPath(model))).build()
-        let text = try readFile(fixturePath("imatrix/calibration.txt"))
+        var text = try readFile(fixturePath("imatrix/calibration.txt"))
+        if text.last == 0x0A { text.removeLast() }  // as llama.cpp's -f reads it
         var ids: [UInt32] = []
         try text.withUnsafeBufferPointer { try tokenizer.makeEncoder().encode($0, special: .text, into: &ids) }
         return ids

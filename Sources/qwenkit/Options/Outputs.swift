@@ -39,3 +39,8 @@ extension ImatrixCommand: WritesOutputs {
     // --show-statistics writes nothing (and may read the default output's name: --in-file imatrix.gguf).
     var outputPaths: [String] { showStatistics ? [] : [outputPath] }
 }
+
+extension PerplexityCommand: WritesOutputs {
+    // --kl-divergence reads the base file; without it the base file is written.
+    var outputPaths: [String] { klDivergence ? [] : klDivergenceBase.map { [$0] } ?? [] }
+}

@@ -115,6 +115,7 @@ import TestSupport
                 (["-f", Self.text, "-c", "2"], "-c/--ctx-size must be at least 3 (half of each chunk is context, and its last token predicts nothing)"),
                 (["-f", Self.text, "-b", "0"], "-b/--batch-size must be at least 1"),
                 (["-f", Self.text, "--chunks", "0"], "--chunks must be at least 1"),
+                (["-f", Self.text, "--kl-divergence-base", "-"], "--kl-divergence-base writes a file (or a FIFO), not the standard output"),
             ] {
                 let run = try CLI.run(["perplexity", Self.model] + arguments)
                 #expect(run.status == 2 && run.stderrLines.first == "Error: " + message, "\(run)")

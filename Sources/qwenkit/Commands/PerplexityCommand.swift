@@ -83,6 +83,9 @@ struct PerplexityCommand: ParsableCommand {
             if chunks != nil { throw ValidationError("--kl-divergence scores the base file's chunks: drop --chunks") }
         } else if file == nil {
             throw ValidationError("give the text to score: -f TEXT")
+        } else if klDivergenceBase == "-" {
+            // The text output goes to stdout.
+            throw ValidationError("--kl-divergence-base writes a file (or a FIFO), not the standard output")
         }
         try validateThreads(threads)
     }

@@ -32,7 +32,7 @@ def main():
     ap.add_argument("--qwenkit", default=os.environ.get("QWENKIT", ".build/release/qwenkit"))
     ap.add_argument("--llama-imatrix", required=True)
     ap.add_argument("--model", default="/tmp/qwenkit-bench/qwen2-0.5b/model-f16-tok.gguf")
-    ap.add_argument("--text", default="/tmp/qwenkit-bench/corpus/mixed.txt")
+    ap.add_argument("--text", default="/tmp/qwenkit-bench/mixed.txt")
     ap.add_argument("--chunks", type=int, default=100)
     ap.add_argument("--ctx", type=int, default=512)
     ap.add_argument("--threads", type=int, default=2)

@@ -136,6 +136,7 @@ import TestSupport
             qwenkit convert Qwen2-0.5B -o model-f16.gguf -q
             qwenkit convert Qwen2-0.5B --outtype f32 -o qwen2-0.5b-f32.gguf -q
             cp model-f16.gguf model.gguf && cp model-f16.gguf a.gguf
+            qwenkit imatrix model-f16.gguf -f calibration.txt -c 64 --chunks 2 -o imatrix.gguf 2> /dev/null
             qwenkit quantize Qwen2-0.5B qwen2-0.5b-q8_0.gguf Q8_0 -q
             cp qwen2-0.5b-q8_0.gguf model-q8_0.gguf && cp qwen2-0.5b-q8_0.gguf qwen2-0.5b-instruct-q8_0.gguf
             cp qwen2-0.5b-q8_0.gguf b.gguf

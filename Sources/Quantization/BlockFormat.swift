@@ -27,6 +27,8 @@ public struct BlockFormat: Sendable {
     /// ggml's `ggml_quantize_requires_imatrix`: the type cannot be made without an importance vector (its search
     /// needs the weights), so `quantizeRow` and `quantizeRows` without one throw `needsImportance`.
     public let requiresImportance: Bool
+    /// Whether an importance vector changes what this type's quantizer writes.
+    public var usesImportance: Bool { quantizeRowsWithImportance != nil }
     /// The quantizer used by `quantizeRow`: the reference, or a fast path tested to give the same bytes.
     let quantizeBlocks: QuantizeBlocks
     /// ggml's `quantize_row_*_ref`, written out step by step.

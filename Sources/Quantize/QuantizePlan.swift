@@ -124,7 +124,7 @@ public struct QuantizePlan {
                         throw .importanceMismatch(path: importance.file, tensor: info.name, have: entry.count,
                                                   want: dims[0] * matrices)
                     }
-                } else {
+                } else if QuantizationFormats.format(for: chosen)?.usesImportance == true {
                     unmatched.append(name)
                 }
             }

@@ -37,7 +37,9 @@ import TestSupport
     @Test func badInput() throws {
         let dense = Self.golden("dense.f16.gguf")
         try Self.expectRefused({ ["quantize", dense, $0 + "/out.gguf", "Q4_K_X"] }, status: 2) { _ in
-            "Error: unknown type 'Q4_K_X'; valid types: Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K, F16, BF16, F32"
+            "Error: unknown type 'Q4_K_X'; valid types: Q1_0, Q2_0, Q4_0, Q4_1, MXFP4_MOE, Q5_0, Q5_1, IQ2_XXS, IQ2_XS, IQ2_S, "
+                + "IQ2_M, IQ1_S, IQ1_M, TQ1_0, TQ2_0, Q2_K, Q2_K_S, IQ3_XXS, IQ3_S, IQ3_M, IQ3_XS, Q3_K_S, Q3_K_M, Q3_K_L, IQ4_NL, "
+                + "IQ4_XS, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K, Q8_0, F16, BF16, F32"
         }
         try Self.expectRefused({ ["quantize", dense, $0 + "/out.gguf", "Q4_K_M", "--no-fallback"] }) { _ in
             "qwenkit: \(dense): blk.0.ffn_down.weight: rows of 288 are not a multiple of 256 for Q6_K; it would fall back to Q8_0, refused by --no-fallback"

@@ -89,7 +89,7 @@ func expectStatistics(_ s: TensorStatistics?, _ e: [String: Any], _ name: String
             let scale = max(abs(exact.mean), exact.std)
             #expect(abs(s.mean - exact.mean) <= 1e-6 * scale && abs(s.std - exact.std) <= 1e-6 * scale, "\(t.name)")
         }
-        #expect(TensorStatisticsCalculator.builtinDecoder(for: .ggml(.iq2_XXS)) == nil)
+        #expect(TensorStatisticsCalculator.builtinDecoder(for: .ggml(.q8_1)) == nil)
         #expect(TensorStatisticsCalculator.builtinDecoder(for: .safetensors(.i32)) == nil)
     }
 }

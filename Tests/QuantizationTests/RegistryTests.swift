@@ -118,3 +118,29 @@ import TestSupport
         }
     }
 }
+
+/// The block sizes the codecs spell out for their loops are the type table's (GGMLType.traits, the one source; the
+/// codecs keep literals so their loops see constants, and this ties every one of them to the table).
+@Suite struct BlockGeometryTests {
+    @Test func codecConstantsAreTheTypeTable() {
+        let bytes: [(GGMLType, Int)] = [
+            (.q4_0, BlockQ4_0.bytes), (.q4_1, BlockQ4_1.bytes), (.q5_0, BlockQ5_0.bytes), (.q5_1, BlockQ5_1.bytes),
+            (.q8_0, BlockQ8_0.bytes), (.q1_0, BlockQ1_0.bytes), (.q2_0, BlockQ2_0.bytes), (.mxfp4, BlockMXFP4.bytes),
+            (.nvfp4, BlockNVFP4.bytes), (.tq1_0, BlockTQ1_0.bytes), (.tq2_0, BlockTQ2_0.bytes), (.q2_K, BlockQ2_K.bytes),
+            (.q3_K, BlockQ3_K.bytes), (.q4_K, BlockQ4_K.bytes), (.q5_K, BlockQ5_K.bytes), (.q6_K, BlockQ6_K.bytes),
+            (.q8_K, BlockQ8_K.bytes), (.iq1_S, BlockIQ1_S.bytes), (.iq1_M, BlockIQ1_M.bytes), (.iq2_XXS, BlockIQ2_XXS.bytes),
+            (.iq2_XS, BlockIQ2_XS.bytes), (.iq2_S, BlockIQ2_S.bytes), (.iq3_XXS, BlockIQ3_XXS.bytes), (.iq3_S, BlockIQ3_S.bytes),
+            (.iq4_NL, BlockIQ4_NL.bytes), (.iq4_XS, BlockIQ4_XS.bytes),
+        ]
+        for (type, size) in bytes { #expect(size == type.typeSize, "\(type)") }
+        let elements: [(GGMLType, Int)] = [
+            (.q4_0, BlockQ4_0.qk), (.q4_1, BlockQ4_1.qk), (.q5_0, BlockQ5_0.qk), (.q5_1, BlockQ5_1.qk), (.q8_0, BlockQ8_0.qk),
+            (.q1_0, BlockQ1_0.qk), (.q2_0, BlockQ2_0.qk), (.mxfp4, BlockMXFP4.qk), (.nvfp4, BlockNVFP4.qk), (.iq4_NL, BlockIQ4_NL.qk),
+        ]
+        for (type, n) in elements { #expect(n == type.blockSize, "\(type)") }
+        for type in [GGMLType.q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K, .iq1_S, .iq1_M, .iq2_XXS, .iq2_XS, .iq2_S, .iq3_XXS,
+                     .iq3_S, .iq4_XS, .tq1_0, .tq2_0] {
+            #expect(type.blockSize == QK_K, "\(type)")
+        }
+    }
+}

@@ -86,7 +86,9 @@ func writeWideCheckpoint(at path: String, dtype: SafetensorsDType, nan: Bool = f
 }
 
 @Suite struct CheckpointQuantizeTests {
-    static let fixtureTypes: [QuantizeType] = QuantizeType.allCases
+    /// Every type but Q1_0: these checkpoints' rows (32 to 96 wide) fit none of its 128-element blocks, and
+    /// llama-quantize has no fallback for it (both paths refuse; ImatrixQuantizeGoldenTests holds the refusal).
+    static let fixtureTypes: [QuantizeType] = QuantizeType.allCases.filter { $0 != .q1_0 }
     static let cases: [(String, QuantizeType)] = ["q2-tied", "q2-untied", "q2-yarn", "q2moe"].flatMap { c in fixtureTypes.map { (c, $0) } }
 
     /// Every TYPE on every committed checkpoint (dense tied and untied, YaRN, MoE in three bf16 shards).

@@ -171,13 +171,13 @@ extension BlockFormat {
     /// The registry's lanes versions against the scalar references, byte for byte, on the rows the K-quant fast
     /// path tests use (every distribution and edge case, NaN and inf included) with two kinds of importance each (every kind in turn), in
     /// rows of 1536 (six super-blocks, or six octets of legacy blocks) and, for the legacy types, of 352 (an octet
-    /// and three blocks left over).
+    /// and three blocks left over) and 96 (three blocks: octets span rows, the last one partly filled).
     @Test(arguments: WeightedGolden.types)
     func lanesEqualReference(type: GGMLType) throws {
         let format = try #require(QuantizationFormats.format(for: type))
         let fast = try #require(format.quantizeRowsWithImportance)
         let reference = try #require(WeightedGolden.reference(type))
-        let rowLengths = type.blockSize == 32 ? [1536, 352] : [1536]
+        let rowLengths = type.blockSize == 32 ? [1536, 352, 96] : [1536]
         for kind in 0..<KQuantFastPathTests.kinds {
             let row = KQuantFastPathTests.row(kind: kind, seed: 7000 + UInt64(kind))
             for rowLength in rowLengths {

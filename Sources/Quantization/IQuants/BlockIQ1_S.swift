@@ -117,30 +117,66 @@ extension BlockIQ1_S {
                 var bestScore = -Float.greatestFiniteMagnitude
                 var scale = max
                 var besti1 = -1, besti2 = -1, bestShift = 0
+                // The reference's step for one split (i1, i2): the +delta candidate, then the −delta one.
+                @inline(__always)
+                func consider(_ i1: Int, _ i2: Int) {
+                    var sumqx = (sumx[i1] - sumx[0]) * xP.0 + (sumx[i2] - sumx[i1]) * xP.1
+                        + (sumx[blockSize] - sumx[i2]) * xP.2
+                    var sumq2 = (sumw[i1] - sumw[0]) * xP.0 * xP.0 + (sumw[i2] - sumw[i1]) * xP.1 * xP.1
+                        + (sumw[blockSize] - sumw[i2]) * xP.2 * xP.2
+                    if sumq2 > 0 && sumqx * sumqx > bestScore * sumq2 {
+                        scale = sumqx / sumq2
+                        bestScore = scale * sumqx
+                        besti1 = i1
+                        besti2 = i2
+                        bestShift = 1
+                    }
+                    sumqx = (sumx[i1] - sumx[0]) * xM.0 + (sumx[i2] - sumx[i1]) * xM.1
+                        + (sumx[blockSize] - sumx[i2]) * xM.2
+                    sumq2 = (sumw[i1] - sumw[0]) * xM.0 * xM.0 + (sumw[i2] - sumw[i1]) * xM.1 * xM.1
+                        + (sumw[blockSize] - sumw[i2]) * xM.2 * xM.2
+                    if sumq2 > 0 && sumqx * sumqx > bestScore * sumq2 {
+                        scale = sumqx / sumq2
+                        bestScore = scale * sumqx
+                        besti1 = i1
+                        besti2 = i2
+                        bestShift = -1
+                    }
+                }
+                // Eight i2 at a time, the two candidates' sums are first computed in lanes (the same float
+                // operations in the same order) and tested against the current best; only when some lane would be
+                // accepted are the eight stepped through in the reference's order. While nothing is accepted the
+                // best does not change, so a chunk with no accepting lane is one the reference passes over.
+                let (sumx0, sumxN, sumw0, sumwN) = (sumx[0], sumx[blockSize], sumw[0], sumw[blockSize])
                 for i1 in 0...blockSize {
-                    for i2 in i1...blockSize {
-                        var sumqx = (sumx[i1] - sumx[0]) * xP.0 + (sumx[i2] - sumx[i1]) * xP.1
-                            + (sumx[blockSize] - sumx[i2]) * xP.2
-                        var sumq2 = (sumw[i1] - sumw[0]) * xP.0 * xP.0 + (sumw[i2] - sumw[i1]) * xP.1 * xP.1
-                            + (sumw[blockSize] - sumw[i2]) * xP.2 * xP.2
-                        if sumq2 > 0 && sumqx * sumqx > bestScore * sumq2 {
-                            scale = sumqx / sumq2
-                            bestScore = scale * sumqx
-                            besti1 = i1
-                            besti2 = i2
-                            bestShift = 1
+                    var i2 = i1
+                    while i2 + 8 <= blockSize + 1 {
+                        let sx2 = UnsafeRawPointer(sumx + i2).loadUnaligned(as: FloatLanes.self)
+                        let sw2 = UnsafeRawPointer(sumw + i2).loadUnaligned(as: FloatLanes.self)
+                        let (sx1, sw1) = (FloatLanes(repeating: sumx[i1]), FloatLanes(repeating: sumw[i1]))
+                        let (sxN, swN) = (FloatLanes(repeating: sumxN), FloatLanes(repeating: sumwN))
+                        let (ax, aw) = (sumx[i1] - sumx0, sumw[i1] - sumw0)
+                        let best = FloatLanes(repeating: bestScore)
+                        let qxP = FloatLanes(repeating: ax * xP.0) + (sx2 - sx1) * xP.1 + (sxN - sx2) * xP.2
+                        let q2P = FloatLanes(repeating: aw * xP.0 * xP.0) + (sw2 - sw1) * xP.1 * xP.1
+                            + (swN - sw2) * xP.2 * xP.2
+                        let qxM = FloatLanes(repeating: ax * xM.0) + (sx2 - sx1) * xM.1 + (sxN - sx2) * xM.2
+                        let q2M = FloatLanes(repeating: aw * xM.0 * xM.0) + (sw2 - sw1) * xM.1 * xM.1
+                            + (swN - sw2) * xM.2 * xM.2
+                        let acceptP = (q2P .> FloatLanes()) .& (qxP * qxP .> best * q2P)
+                        let acceptM = (q2M .> FloatLanes()) .& (qxM * qxM .> best * q2M)
+                        if any(acceptP .| acceptM) {
+                            for _ in 0..<8 {
+                                consider(i1, i2)
+                                i2 += 1
+                            }
+                        } else {
+                            i2 += 8
                         }
-                        sumqx = (sumx[i1] - sumx[0]) * xM.0 + (sumx[i2] - sumx[i1]) * xM.1
-                            + (sumx[blockSize] - sumx[i2]) * xM.2
-                        sumq2 = (sumw[i1] - sumw[0]) * xM.0 * xM.0 + (sumw[i2] - sumw[i1]) * xM.1 * xM.1
-                            + (sumw[blockSize] - sumw[i2]) * xM.2 * xM.2
-                        if sumq2 > 0 && sumqx * sumqx > bestScore * sumq2 {
-                            scale = sumqx / sumq2
-                            bestScore = scale * sumqx
-                            besti1 = i1
-                            besti2 = i2
-                            bestShift = -1
-                        }
+                    }
+                    while i2 <= blockSize {
+                        consider(i1, i2)
+                        i2 += 1
                     }
                 }
                 if besti1 < 0 || besti2 < 0 || bestShift == 0 {

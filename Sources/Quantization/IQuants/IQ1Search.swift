@@ -101,18 +101,26 @@ func iq1FindBestNeighbour2(
     let numNeighbours = Int(list[0])
     var bestScore = Float.greatestFiniteMagnitude
     var gridIndex = -1
-    for j in stride(from: 1, through: numNeighbours, by: 1) {
-        let pg = tables.point(Int(list[j]))
-        var d2: Float = 0
-        for i in 0..<8 {
-            let q = iq1Level(levels, Int(pg[i] - 1) / 2)
-            let w = weight[i]
-            let diff = scale * q - xval[i]
-            d2 += w * diff * diff
+    // The term w·(scale·q − x)² of value i depends only on i and the point's coordinate (1, 3 or 5), so the three
+    // rows of terms are computed once in lanes (the same float operations) and each neighbour's sum adds its eight
+    // terms in the reference's order: the same d2 (this search was half of IQ1_S's time).
+    withUnsafeTemporaryAllocation(of: FloatLanes.self, capacity: 8) { terms in
+        let terms = terms.baseAddress!
+        let x = UnsafeRawPointer(xval).loadUnaligned(as: FloatLanes.self)
+        let w = UnsafeRawPointer(weight).loadUnaligned(as: FloatLanes.self)
+        for v in 0..<8 {  // coordinate v (only 1, 3 and 5 occur) is level (v − 1)/2
+            let diff = FloatLanes(repeating: scale * iq1Level(levels, Swift.max(0, v - 1) / 2)) - x
+            terms[v] = w * diff * diff
         }
-        if d2 < bestScore {
-            bestScore = d2
-            gridIndex = Int(list[j])
+        let term = UnsafeRawPointer(terms).assumingMemoryBound(to: Float.self)  // term[8·v + i]
+        for j in stride(from: 1, through: numNeighbours, by: 1) {
+            let pg = tables.point(Int(list[j]))
+            var d2: Float = 0
+            for i in 0..<8 { d2 += term[8 * Int(pg[i] & 7) + i] }
+            if d2 < bestScore {
+                bestScore = d2
+                gridIndex = Int(list[j])
+            }
         }
     }
     if gridIndex < 0 {

@@ -216,17 +216,27 @@ final class IQ2GridIndex: @unchecked Sendable {
         let count = Int(list[0])
         var bestD2 = Float.greatestFiniteMagnitude
         var gridIndex = -1
-        for j in 1...count {
-            let pg = point(Int(list[j]))
-            var d2: Float = 0
-            for i in 0..<8 {
-                let q = Float(pg[i])
-                let diff = scale * q - xval[i]
-                d2 += weight[i] * diff * diff
+        // Each term wᵢ(scale·q − xᵢ)² depends only on i and the coordinate q (0...7), so the terms are computed
+        // once, eight i at a time in lanes (the same float operations), and each neighbour's sum adds its eight
+        // terms in the reference's order: the same d2, without a per-neighbour conversion and three multiplies per
+        // value (this search was two thirds of IQ2_XS's time).
+        withUnsafeTemporaryAllocation(of: FloatLanes.self, capacity: 8) { terms in
+            let terms = terms.baseAddress!
+            let x = UnsafeRawPointer(xval).loadUnaligned(as: FloatLanes.self)
+            let w = UnsafeRawPointer(weight).loadUnaligned(as: FloatLanes.self)
+            for q in 0..<8 {
+                let diff = FloatLanes(repeating: scale * Float(q)) - x
+                terms[q] = w * diff * diff
             }
-            if d2 < bestD2 {
-                bestD2 = d2
-                gridIndex = Int(list[j])
+            let term = UnsafeRawPointer(terms).assumingMemoryBound(to: Float.self)  // term[8·q + i]
+            for j in 1...count {
+                let pg = point(Int(list[j]))
+                var d2: Float = 0
+                for i in 0..<8 { d2 += term[8 * Int(pg[i] & 7) + i] }
+                if d2 < bestD2 {
+                    bestD2 = d2
+                    gridIndex = Int(list[j])
+                }
             }
         }
         if gridIndex < 0 { gridIndex = Int(list[1]) }  // ggml: GGML_ASSERT(grid_index >= 0)

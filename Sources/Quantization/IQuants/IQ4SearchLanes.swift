@@ -111,7 +111,7 @@ extension IQ4Search {
                 for j in 0..<subBlock { sigma2 += xt[j] * xt[j] }
                 sigma2 *= FloatLanes(repeating: 2 / Float(subBlock))
             }
-            for j in 0..<subBlock { wt[j] = wt[j] * (sigma2 + xt[j] * xt[j]).squareRoot() }
+            for j in 0..<subBlock { wt[j] = wt[j] * squareRootLanes(sigma2 + xt[j] * xt[j]) }
         } else {
             for j in 0..<subBlock { wt[j] = xt[j] * xt[j] }
         }

@@ -102,7 +102,7 @@ enum BlockQ3_K {
                                         gatherLanes(qwb + 128 * g, stride: 16, count: 16, into: wt)
                                         var sumW = FloatLanes()
                                         for l in 0..<16 {
-                                            wt[l] = wt[l] * (FloatLanes(repeating: sigma2) + xt[l] * xt[l]).squareRoot()
+                                            wt[l] = wt[l] * squareRootLanes(FloatLanes(repeating: sigma2) + xt[l] * xt[l])
                                             sumW += wt[l]
                                         }
                                         let s = makeQXQuantsLanes(16, 4, xt, Lt, weights: wt)

@@ -221,7 +221,7 @@ func quantizeWeightedEightGroupRows(
                                     gatherLanes(qwb, stride: 32, count: 32, into: wt)
                                     var sumW = FloatLanes()
                                     for l in 0..<32 {
-                                        wt[l] = wt[l] * (FloatLanes(repeating: sigma2) + xt[l] * xt[l]).squareRoot()
+                                        wt[l] = wt[l] * squareRootLanes(FloatLanes(repeating: sigma2) + xt[l] * xt[l])
                                         sumW += wt[l]
                                     }
                                     let (s, m) = makeQKX2QuantsLanes(

@@ -70,11 +70,11 @@ enum BlockQ5_0 {
         withUnsafeTemporaryAllocation(of: IndexLanes.self, capacity: qk) { Lt in
             withUnsafeTemporaryAllocation(of: Int8.self, capacity: qk) { L in
                 let (Lt, L) = (Lt.baseAddress!, L.baseAddress!)
-                let octet = { (xt: UnsafePointer<FloatLanes>, wt: UnsafePointer<FloatLanes>, yb: UnsafeMutableRawPointer) in
+                let octet = { (xt: UnsafePointer<FloatLanes>, wt: UnsafePointer<FloatLanes>, yb: UnsafePointer<UnsafeMutableRawPointer>, count: Int) in
                     let d = makeQXQuantsLanes(qk, 16, xt, Lt, weights: wt)
-                    for k in 0..<8 {
+                    for k in 0..<count {
                         for j in 0..<qk { L[j] = Int8(truncatingIfNeeded: Lt[j][k]) }
-                        pack(d[k], L, yb + k * bytes)
+                        pack(d[k], L, yb[k])
                     }
                 }
                 forEachWeightedLegacyBlock(x, y, rows, rowLength, importance, bytes: bytes, octet: lanes ? octet : nil) {

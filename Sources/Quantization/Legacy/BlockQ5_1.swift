@@ -70,12 +70,12 @@ enum BlockQ5_1 {
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 * qk) { indices in
                 let (Lt, Lauxt) = (indexLanes.baseAddress!, indexLanes.baseAddress! + qk)
                 let (L, Laux) = (indices.baseAddress!, indices.baseAddress! + qk)
-                let octet = { (xt: UnsafePointer<FloatLanes>, wt: UnsafePointer<FloatLanes>, yb: UnsafeMutableRawPointer) in
+                let octet = { (xt: UnsafePointer<FloatLanes>, wt: UnsafePointer<FloatLanes>, yb: UnsafePointer<UnsafeMutableRawPointer>, count: Int) in
                     let (d, theMin) = makeQKX2QuantsLanes(
                         qk, 31, xt, wt, Lt, Lauxt, rmin: -0.9, rdelta: 0.05, nstep: 36, useMAD: false)
-                    for k in 0..<8 {
+                    for k in 0..<count {
                         for j in 0..<qk { L[j] = UInt8(truncatingIfNeeded: Lt[j][k]) }
-                        pack(d[k], theMin[k], L, yb + k * bytes)
+                        pack(d[k], theMin[k], L, yb[k])
                     }
                 }
                 forEachWeightedLegacyBlock(x, y, rows, rowLength, importance, bytes: bytes, octet: lanes ? octet : nil) {

@@ -122,7 +122,7 @@ enum BlockQ2_K {
                                             sw[8 * g + k] = sumW[k]
                                             scales[8 * g + k] = s[k]
                                             mins[8 * g + k] = m[k]
-                                            for ii in 0..<16 { L[128 * g + 16 * k + ii] = UInt8(truncatingIfNeeded: Lt[ii][k]) }
+                                            extractLane(k, of: Lt, count: 16, into: L + 128 * g + 16 * k)
                                         }
                                     }
                                 }
@@ -164,7 +164,7 @@ enum BlockQ2_K {
                                 for k in 0..<8 {
                                     scales[8 * g + k] = s[k]
                                     mins[8 * g + k] = m[k]
-                                    for ii in 0..<16 { L[128 * g + 16 * k + ii] = UInt8(truncatingIfNeeded: Lt[ii][k]) }
+                                    extractLane(k, of: Lt, count: 16, into: L + 128 * g + 16 * k)
                                 }
                             }
                             var maxScale: Float = 0

@@ -109,7 +109,7 @@ enum BlockQ3_K {
                                         for k in 0..<8 {
                                             sw[8 * g + k] = sumW[k]
                                             scales[8 * g + k] = s[k]
-                                            for ii in 0..<16 { L[128 * g + 16 * k + ii] = Int8(truncatingIfNeeded: Lt[ii][k]) }
+                                            extractLane(k, of: Lt, count: 16, into: L + 128 * g + 16 * k)
                                         }
                                     }
                                 }

@@ -231,7 +231,7 @@ func quantizeWeightedEightGroupRows(
                                         sw[j] = sumW[j]
                                         scales[j] = s[j]
                                         mins[j] = m[j]
-                                        for ii in 0..<32 { L[32 * j + ii] = UInt8(truncatingIfNeeded: Lt[ii][j]) }
+                                        extractLane(j, of: Lt, count: 32, into: L + 32 * j)
                                     }
                                 }
                                 let dBlock = makeQPQuants(QK_K / 32, 63, scales, Ls, sw)

@@ -69,7 +69,7 @@ enum BlockQ6_K {
                                     let s = makeQXQuantsLanes(16, 32, xt, Lt, weights: qt)
                                     for k in 0..<8 {
                                         scales[8 * g + k] = s[k]
-                                        for ii in 0..<16 { L[128 * g + 16 * k + ii] = Int8(truncatingIfNeeded: Lt[ii][k]) }
+                                        extractLane(k, of: Lt, count: 16, into: L + 128 * g + 16 * k)
                                     }
                                 }
                                 var maxScale: Float = 0

@@ -88,16 +88,20 @@ func magnitudeLanes(_ v: FloatLanes) -> FloatLanes {
     unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: FloatLanes.self)
 }
 
-/// Whether any of the 256 floats of a super-block at `x` is a NaN.
+/// Whether any of the `count` (a multiple of 8) floats at `x` is a NaN.
 @inline(__always)
-func superBlockHasNaN(_ x: UnsafePointer<Float>) -> Bool {
+func hasNaN(_ x: UnsafePointer<Float>, count: Int) -> Bool {
     var nan = SIMDMask<IndexLanes>(repeating: false)
-    for i in stride(from: 0, to: QK_K, by: 8) {
+    for i in stride(from: 0, to: count, by: 8) {
         let v = UnsafeRawPointer(x + i).loadUnaligned(as: FloatLanes.self)
         nan .|= v .!= v
     }
     return any(nan)
 }
+
+/// Whether any of the 256 floats of a super-block at `x` is a NaN.
+@inline(__always)
+func superBlockHasNaN(_ x: UnsafePointer<Float>) -> Bool { hasNaN(x, count: QK_K) }
 
 /// Lane k of `xt[i]` = `x[k·stride + i]` for i in 0..<count: eight groups of `stride` floats side by side.
 @inline(__always)
@@ -105,6 +109,12 @@ func gatherLanes(_ x: UnsafePointer<Float>, stride s: Int, count: Int, into xt: 
     for i in 0..<count {
         xt[i] = FloatLanes(x[i], x[s + i], x[2 * s + i], x[3 * s + i], x[4 * s + i], x[5 * s + i], x[6 * s + i], x[7 * s + i])
     }
+}
+
+/// `L[i]` = lane k of `Lt[i]` for i in 0..<count: one group's indices back out of the lanes (each fits `T`).
+@inline(__always)
+func extractLane<T: FixedWidthInteger>(_ k: Int, of Lt: UnsafePointer<IndexLanes>, count: Int, into L: UnsafeMutablePointer<T>) {
+    for i in 0..<count { L[i] = T(truncatingIfNeeded: Lt[i][k]) }
 }
 
 /// Per lane, the element of largest magnitude (the first one on ties, signed, as the references keep it) and
@@ -339,7 +349,7 @@ func quantizeQKX2SuperBlocks(
                         mins[j] = m[j]
                         if scales[j] > maxScale { maxScale = scales[j] }
                         if mins[j] > maxMin { maxMin = mins[j] }
-                        for ii in 0..<32 { L[32 * j + ii] = UInt8(truncatingIfNeeded: Lt[ii][j]) }
+                        extractLane(j, of: Lt, count: 32, into: L + 32 * j)
                     }
                     pack(xb, y + i * bytes, L, mins, scales, maxScale, maxMin)
                 }
@@ -376,7 +386,7 @@ func quantizeSixteenGroupSuperBlocks(
                             let s = search(xt, Lt)
                             for k in 0..<8 {
                                 scales[8 * g + k] = s[k]
-                                for ii in 0..<16 { L[128 * g + 16 * k + ii] = Int8(truncatingIfNeeded: Lt[ii][k]) }
+                                extractLane(k, of: Lt, count: 16, into: L + 128 * g + 16 * k)
                             }
                         }
                         var maxScale: Float = 0

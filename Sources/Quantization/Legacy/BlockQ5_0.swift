@@ -2,10 +2,12 @@ import ModelFiles
 
 /// Q5_0: 32 weights in 22 bytes, `d: fp16 | qh[4] | qs[16]`; weight = (q − 16) · d with q in 0...31.
 /// The low nibbles are packed as in Q4_0; bit 4 of element j is bit j of the little-endian u32 `qh`.
-enum BlockQ5_0 {
+enum BlockQ5_0: LegacyScaleBlock {
     static let format = BlockFormat(type: .q5_0, reference: quantizeReference, weighted: quantizeWeightedFast, dequantize: dequantize)
     static let qk = 32
     static let bytes = 22
+    /// ggml `quantize_q5_0` with an importance vector: `LegacyScaleBlock`'s, with nmax 16.
+    static let nmax: Int32 = 16
 
     /// ggml `quantize_row_q5_0_ref`: as Q4_0 with `d = max/−16` and truncation of `v + 16.5`, capped at 31.
     static func quantizeReference(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ blocks: Int) {
@@ -45,49 +47,9 @@ enum BlockQ5_0 {
         }
     }
 
-    /// ggml `quantize_q5_0` with an importance vector (`quantize_row_q5_0_impl` per row): each block's scale is
-    /// `makeQXQuants` (nmax 16) on the weights of `forEachWeightedLegacyBlock`; indices are its biased `L`.
-    static func quantizeWeightedReference(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
-    ) {
-        quantizeWeighted(x, y, rows, rowLength, importance, lanes: false)
-    }
-
-    /// `quantizeWeightedReference` with eight blocks' searches side by side (`makeQXQuantsLanes`). Same bytes.
-    static func quantizeWeightedFast(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
-    ) {
-        quantizeWeighted(x, y, rows, rowLength, importance, lanes: true)
-    }
-
-    private static func quantizeWeighted(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?, lanes: Bool
-    ) {
-        guard let importance else { return quantizeReference(x, y, rows * rowLength / qk) }
-        withUnsafeTemporaryAllocation(of: IndexLanes.self, capacity: qk) { Lt in
-            withUnsafeTemporaryAllocation(of: Int8.self, capacity: qk) { L in
-                let (Lt, L) = (Lt.baseAddress!, L.baseAddress!)
-                let octet = { (xt: UnsafePointer<FloatLanes>, wt: UnsafePointer<FloatLanes>, yb: UnsafePointer<UnsafeMutableRawPointer>, count: Int) in
-                    let d = makeQXQuantsLanes(qk, 16, xt, Lt, weights: wt)
-                    for k in 0..<count {
-                        for j in 0..<qk { L[j] = Int8(truncatingIfNeeded: Lt[j][k]) }
-                        pack(d[k], L, yb[k])
-                    }
-                }
-                forEachWeightedLegacyBlock(x, y, rows, rowLength, importance, bytes: bytes, octet: lanes ? octet : nil) {
-                    xb, weight, yb in
-                    pack(makeQXQuants(qk, 16, xb, L, rmseType: 1, weights: weight), L, yb)
-                }
-            }
-        }
-    }
-
     /// A block from its scale and biased indices (0...31).
     @inline(__always)
-    private static func pack(_ d: Float, _ L: UnsafePointer<Int8>, _ yb: UnsafeMutableRawPointer) {
+    static func pack(_ d: Float, _ L: UnsafePointer<Int8>, _ yb: UnsafeMutableRawPointer) {
         storeHalf(d, yb, 0)
         var qh: UInt32 = 0
         for j in 0..<qk / 2 {

@@ -2,10 +2,12 @@ import ModelFiles
 
 /// Q5_1: 32 weights in 24 bytes, `d: fp16 | m: fp16 | qh[4] | qs[16]`; weight = q · d + m with q in 0...31.
 /// Packed as Q5_0.
-enum BlockQ5_1 {
+enum BlockQ5_1: LegacyScaleMinBlock {
     static let format = BlockFormat(type: .q5_1, reference: quantizeReference, weighted: quantizeWeightedFast, dequantize: dequantize)
     static let qk = 32
     static let bytes = 24
+    /// ggml `quantize_q5_1` with an importance vector: `LegacyScaleMinBlock`'s, with nmax 31.
+    static let nmax: Int32 = 31
 
     /// ggml `quantize_row_q5_1_ref`: as Q4_1 with `d = (max − min)/31`. The index is `(uint8_t)(v + 0.5)` with
     /// no cap (unlike the other three legacy types).
@@ -44,54 +46,9 @@ enum BlockQ5_1 {
         }
     }
 
-    /// ggml `quantize_q5_1` with an importance vector (`quantize_row_q5_1_impl` per row): as Q4_1's with nmax 31,
-    /// packed as the reference packs.
-    static func quantizeWeightedReference(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
-    ) {
-        quantizeWeighted(x, y, rows, rowLength, importance, lanes: false)
-    }
-
-    /// `quantizeWeightedReference` with eight blocks' searches side by side (`makeQKX2QuantsLanes`). Same bytes.
-    static func quantizeWeightedFast(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
-    ) {
-        quantizeWeighted(x, y, rows, rowLength, importance, lanes: true)
-    }
-
-    private static func quantizeWeighted(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?, lanes: Bool
-    ) {
-        guard let importance else { return quantizeReference(x, y, rows * rowLength / qk) }
-        withUnsafeTemporaryAllocation(of: IndexLanes.self, capacity: 2 * qk) { indexLanes in
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 * qk) { indices in
-                let (Lt, Lauxt) = (indexLanes.baseAddress!, indexLanes.baseAddress! + qk)
-                let (L, Laux) = (indices.baseAddress!, indices.baseAddress! + qk)
-                let octet = { (xt: UnsafePointer<FloatLanes>, wt: UnsafePointer<FloatLanes>, yb: UnsafePointer<UnsafeMutableRawPointer>, count: Int) in
-                    let (d, theMin) = makeQKX2QuantsLanes(
-                        qk, 31, xt, wt, Lt, Lauxt, rmin: -0.9, rdelta: 0.05, nstep: 36, useMAD: false)
-                    for k in 0..<count {
-                        for j in 0..<qk { L[j] = UInt8(truncatingIfNeeded: Lt[j][k]) }
-                        pack(d[k], theMin[k], L, yb[k])
-                    }
-                }
-                forEachWeightedLegacyBlock(x, y, rows, rowLength, importance, bytes: bytes, octet: lanes ? octet : nil) {
-                    xb, weight, yb in
-                    var theMin: Float = 0
-                    let d = makeQKX2Quants(
-                        qk, 31, xb, weight, L, &theMin, Laux, rmin: -0.9, rdelta: 0.05, nstep: 36, useMAD: false)
-                    pack(d, theMin, L, yb)
-                }
-            }
-        }
-    }
-
     /// A block from its scale, negated minimum and indices (0...31).
     @inline(__always)
-    private static func pack(_ d: Float, _ theMin: Float, _ L: UnsafePointer<UInt8>, _ yb: UnsafeMutableRawPointer) {
+    static func pack(_ d: Float, _ theMin: Float, _ L: UnsafePointer<UInt8>, _ yb: UnsafeMutableRawPointer) {
         storeHalf(d, yb, 0)
         storeHalf(-theMin, yb, 2)
         var qh: UInt32 = 0

@@ -4,42 +4,21 @@ import ModelFiles
 /// each two 8-groups; group i8 = 2·ib + k takes `iq2s_grid` index `qs[i8] | ((qh[i8 / 4] >> 2(i8 % 4)) & 3) << 8`
 /// and its eight sign bits from `signs[i8]` (all eight stored: no parity trick); nibble ib % 2 of `scales[ib / 2]`
 /// is the 4-bit scale s. weight = d · (0.5 + s) · 0.25 · grid value · sign.
-enum BlockIQ2_S {
+enum BlockIQ2_S: IQSuperBlockQuantizer {
+    /// Without importance, ggml `quantize_iq2_s` (`quantize_row_iq2_s_ref`) is `quantizeUnweighted`.
     static let format = BlockFormat(
-        type: .iq2_S, reference: quantizeReference, weighted: quantizeWeighted, dequantize: dequantize)
+        type: .iq2_S, reference: quantizeUnweighted, weighted: quantizeWeighted, dequantize: dequantize)
     static let bytes = 82
     static let dOffset = 0, qsOffset = 2, signsOffset = 34, qhOffset = 66, scalesOffset = 74
 
-    /// ggml `quantize_iq2_s` without importance (`quantize_row_iq2_s_ref`): blocks depend on nothing else.
-    static func quantizeReference(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ blocks: Int) {
-        withIQ2Scratch { scratch in
-            for ibl in 0..<blocks { quantizeBlock(x + QK_K * ibl, y + ibl * bytes, nil, scratch) }
-        }
-    }
-
-    /// ggml `quantize_iq2_s` with an importance vector: `quantize_row_iq2_s_impl` on each row.
-    static func quantizeWeighted(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
-    ) {
-        let blocksPerRow = rowLength / QK_K
-        withIQ2Scratch { scratch in
-            for row in 0..<rows {
-                for ibl in 0..<blocksPerRow {
-                    quantizeBlock(
-                        x + row * rowLength + QK_K * ibl, y + (row * blocksPerRow + ibl) * bytes,
-                        importance.map { $0 + QK_K * ibl }, scratch)
-                }
-            }
-        }
-    }
+    static func withScratch(_ body: (IQ2Scratch) -> Void) { withIQ2Scratch(body) }
 
     /// ggml's GROUP_MAX_EPS_IQ2_S: a sub-block whose largest magnitude is below this is stored as zeros.
     static let groupMaxEpsilonIQ2S: Float = 1e-8
 
     /// One super-block of `quantize_row_iq2_s_impl`. `qw` is the importance of its 256 columns; without it each
     /// weight is σ²/4 + x² (σ² twice the block's mean square).
-    private static func quantizeBlock(
+    static func quantizeSuperBlock(
         _ xbl: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ qw: UnsafePointer<Float>?, _ s: IQ2Scratch
     ) {
         let index = IQ2GridIndex.iq2s

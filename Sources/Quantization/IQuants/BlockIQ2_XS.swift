@@ -4,40 +4,19 @@ import ModelFiles
 /// 8-groups: little-endian `qs[2·ib + k]` holds group k's `iq2xs_grid` index in bits 0–8 and its `ksigns_iq2xs`
 /// index (seven sign bits, the eighth by parity) in bits 9–15; nibble ib % 2 of `scales[ib / 2]` is the 4-bit
 /// scale s. weight = d · (0.5 + s) · 0.25 · grid value · sign.
-enum BlockIQ2_XS {
+enum BlockIQ2_XS: IQSuperBlockQuantizer {
+    /// Without importance (never reached through `BlockFormat`: IQ2_XS requires importance, so the row quantizers
+    /// throw first; ggml's `quantize_iq2_xs` without weights aborts), `quantizeUnweighted` uses unit importance.
     static let format = BlockFormat(
-        type: .iq2_XS, reference: quantizeUnitImportance, weighted: quantizeWeighted, requiresImportance: true,
+        type: .iq2_XS, reference: quantizeUnweighted, weighted: quantizeWeighted, requiresImportance: true,
         dequantize: dequantize)
     static let bytes = 74
     static let dOffset = 0, qsOffset = 2, scalesOffset = 66
 
-    /// ggml `quantize_iq2_xs` with an importance vector: `quantize_row_iq2_xs_impl` on each row.
-    static func quantizeWeighted(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
-    ) {
-        let blocksPerRow = rowLength / QK_K
-        withIQ2Scratch { scratch in
-            for row in 0..<rows {
-                for ibl in 0..<blocksPerRow {
-                    quantizeBlock(
-                        x + row * rowLength + QK_K * ibl, y + (row * blocksPerRow + ibl) * bytes,
-                        importance.map { $0 + QK_K * ibl }, scratch)
-                }
-            }
-        }
-    }
-
-    /// Never reached through `BlockFormat` (IQ2_XS requires importance, so the row quantizers throw first; ggml's
-    /// `quantize_iq2_xs` without weights aborts). Should it be called, it quantizes with unit importance.
-    static func quantizeUnitImportance(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ blocks: Int) {
-        withIQ2Scratch { scratch in
-            for ibl in 0..<blocks { quantizeBlock(x + QK_K * ibl, y + ibl * bytes, nil, scratch) }
-        }
-    }
+    static func withScratch(_ body: (IQ2Scratch) -> Void) { withIQ2Scratch(body) }
 
     /// One super-block of `quantize_row_iq2_xs_impl`. `qw` is the importance of its 256 columns (nil: all 1).
-    private static func quantizeBlock(
+    static func quantizeSuperBlock(
         _ xbl: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ qw: UnsafePointer<Float>?, _ s: IQ2Scratch
     ) {
         let index = IQ2GridIndex.iq2xs

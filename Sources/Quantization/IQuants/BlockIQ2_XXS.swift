@@ -4,40 +4,19 @@ import ModelFiles
 /// (a₀, a₁), one pair per sub-block of 32. Byte k of a₀ is the `iq2xxs_grid` index of the sub-block's 8-group k;
 /// bits 7k..<7k + 7 of a₁ index `ksigns_iq2xs` (seven sign bits; the eighth makes the count of minus signs even);
 /// bits 28–31 of a₁ are the 4-bit scale s. weight = d · (0.5 + s) · 0.25 · grid value · sign.
-enum BlockIQ2_XXS {
+enum BlockIQ2_XXS: IQSuperBlockQuantizer {
+    /// Without importance (never reached through `BlockFormat`: IQ2_XXS requires importance, so the row quantizers
+    /// throw first; ggml's `quantize_iq2_xxs` without weights aborts), `quantizeUnweighted` uses unit importance.
     static let format = BlockFormat(
-        type: .iq2_XXS, reference: quantizeUnitImportance, weighted: quantizeWeighted, requiresImportance: true,
+        type: .iq2_XXS, reference: quantizeUnweighted, weighted: quantizeWeighted, requiresImportance: true,
         dequantize: dequantize)
     static let bytes = 66
     static let dOffset = 0, qsOffset = 2
 
-    /// ggml `quantize_iq2_xxs` with an importance vector: `quantize_row_iq2_xxs_impl` on each row.
-    static func quantizeWeighted(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
-    ) {
-        let blocksPerRow = rowLength / QK_K
-        withIQ2Scratch { scratch in
-            for row in 0..<rows {
-                for ibl in 0..<blocksPerRow {
-                    quantizeBlock(
-                        x + row * rowLength + QK_K * ibl, y + (row * blocksPerRow + ibl) * bytes,
-                        importance.map { $0 + QK_K * ibl }, scratch)
-                }
-            }
-        }
-    }
-
-    /// Never reached through `BlockFormat` (IQ2_XXS requires importance, so the row quantizers throw first; ggml's
-    /// `quantize_iq2_xxs` without weights aborts). Should it be called, it quantizes with unit importance.
-    static func quantizeUnitImportance(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ blocks: Int) {
-        withIQ2Scratch { scratch in
-            for ibl in 0..<blocks { quantizeBlock(x + QK_K * ibl, y + ibl * bytes, nil, scratch) }
-        }
-    }
+    static func withScratch(_ body: (IQ2Scratch) -> Void) { withIQ2Scratch(body) }
 
     /// One super-block of `quantize_row_iq2_xxs_impl`. `qw` is the importance of its 256 columns (nil: all 1).
-    private static func quantizeBlock(
+    static func quantizeSuperBlock(
         _ xbl: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ qw: UnsafePointer<Float>?, _ s: IQ2Scratch
     ) {
         let index = IQ2GridIndex.iq2xxs

@@ -4,43 +4,15 @@ import ModelFiles
 /// Each 32-weight group ib has eight 9-bit grid indices into `iq3s_grid` (four magnitudes each): low bits
 /// `qs[8ib + k]`, ninth bit bit k of `qh[ib]`; `signs[4ib ..< 4ib + 4]` hold one sign bit per element; the 4-bit
 /// scale s of group ib is nibble ib % 2 of `scales[ib / 2]`; weight = d · (1 + 2s) · magnitude · sign.
-enum BlockIQ3_S {
-    static let format = BlockFormat(type: .iq3_S, reference: quantizeReference, weighted: quantizeWeighted,
+enum BlockIQ3_S: IQSuperBlockQuantizer {
+    /// ggml `quantize_row_iq3_s_ref` = `quantize_iq3_s(…, NULL)` is `quantizeUnweighted`: each weight's importance
+    /// is its square.
+    static let format = BlockFormat(type: .iq3_S, reference: quantizeUnweighted, weighted: quantizeWeighted,
                                     dequantize: dequantize)
     static let bytes = 110
     static let dOffset = 0, qsOffset = 2, qhOffset = 66, signsOffset = 74, scalesOffset = 106
 
-    /// ggml `quantize_row_iq3_s_ref` = `quantize_iq3_s(…, NULL)`: each weight's importance is its square.
-    static func quantizeReference(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ blocks: Int) {
-        quantizeBlocks(x, y, blocks, nil)
-    }
-
-    /// ggml `quantize_iq3_s` with `quant_weights`: the rows one at a time, each with the same column weights.
-    static func quantizeWeighted(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
-    ) {
-        let blocksPerRow = rowLength / QK_K
-        for row in 0..<rows {
-            quantizeBlocks(x + row * rowLength, y + row * blocksPerRow * bytes, blocksPerRow, importance)
-        }
-    }
-
-    /// ggml `quantize_row_iq3_s_impl(32, x, y, blocks · 256, importance, …)`; `importance` (nil, or one weight
-    /// per element of the row) is indexed from the row's start.
-    static func quantizeBlocks(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ blocks: Int, _ importance: UnsafePointer<Float>?
-    ) {
-        let index = IQ3GridIndex.s
-        withIQ3GroupScratch { s in
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4) { signs in
-                let blockSigns = signs.baseAddress!
-                for ibl in 0..<blocks {
-                    quantizeBlock(x + QK_K * ibl, y + bytes * ibl, importance.map { $0 + QK_K * ibl }, index, s, blockSigns)
-                }
-            }
-        }
-    }
+    static func withScratch(_ body: (IQ3GroupScratch) -> Void) { withIQ3GroupScratch(body) }
 
     /// One super-block.
     ///
@@ -49,10 +21,11 @@ enum BlockIQ3_S {
     /// indices and signs one group's slot earlier (and the last slots stay zero), while `qh` and the scales are
     /// indexed by the group itself. The dequantizer reads every group from its own slot, so such super-blocks
     /// decode shifted; ggml's files hold these bytes, and so do ours.
-    private static func quantizeBlock(
-        _ xbl: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ qw: UnsafePointer<Float>?,
-        _ index: IQ3GridIndex, _ s: IQ3GroupScratch, _ blockSigns: UnsafeMutablePointer<UInt8>
+    static func quantizeSuperBlock(
+        _ xbl: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ qw: UnsafePointer<Float>?, _ s: IQ3GroupScratch
     ) {
+        let index = IQ3GridIndex.s
+        let blockSigns = s.blockSigns
         let (weight, xval, waux, L, scales) = (s.weight, s.xval, s.waux, s.L, s.scales)
         y.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
         var qs = qsOffset

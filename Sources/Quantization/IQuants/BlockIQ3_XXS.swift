@@ -5,51 +5,23 @@ import ModelFiles
 /// and one little-endian uint32: bits 7j ..< 7j + 7 index `ksigns_iq2xs` for the signs of elements 8j ..< 8j + 8
 /// (the eighth sign is the parity of the seven), bits 28...31 the group scale s; weight = d · (0.5 + s) · 0.5 ·
 /// magnitude · sign.
-enum BlockIQ3_XXS {
-    static let format = BlockFormat(type: .iq3_XXS, reference: quantizeReference, weighted: quantizeWeighted,
+enum BlockIQ3_XXS: IQSuperBlockQuantizer {
+    /// ggml `quantize_row_iq3_xxs_ref` = `quantize_row_iq3_xxs_impl(256, …, NULL)` is `quantizeUnweighted`: each
+    /// weight's importance is its square.
+    static let format = BlockFormat(type: .iq3_XXS, reference: quantizeUnweighted, weighted: quantizeWeighted,
                                     dequantize: dequantize)
     static let bytes = 98
     static let dOffset = 0, qsOffset = 2, scalesAndSignsOffset = 66
 
-    /// ggml `quantize_row_iq3_xxs_ref` = `quantize_row_iq3_xxs_impl(256, …, NULL)`: each weight's importance is
-    /// its square.
-    static func quantizeReference(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ blocks: Int) {
-        quantizeBlocks(x, y, blocks, nil)
-    }
-
-    /// ggml `quantize_iq3_xxs` with `quant_weights`: the rows one at a time, each with the same column weights.
-    static func quantizeWeighted(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
-    ) {
-        let blocksPerRow = rowLength / QK_K
-        for row in 0..<rows {
-            quantizeBlocks(x + row * rowLength, y + row * blocksPerRow * bytes, blocksPerRow, importance)
-        }
-    }
-
-    /// ggml `quantize_row_iq3_xxs_impl(256, x, y, blocks · 256, importance)`; `importance` (nil, or one weight per
-    /// element of the row) is indexed from the row's start.
-    static func quantizeBlocks(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ blocks: Int, _ importance: UnsafePointer<Float>?
-    ) {
-        let index = IQ3GridIndex.xxs
-        withIQ3GroupScratch { s in
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4) { signs in
-                let blockSigns = signs.baseAddress!
-                for ibl in 0..<blocks {
-                    quantizeBlock(x + QK_K * ibl, y + bytes * ibl, importance.map { $0 + QK_K * ibl }, index, s, blockSigns)
-                }
-            }
-        }
-    }
+    static func withScratch(_ body: (IQ3GroupScratch) -> Void) { withIQ3GroupScratch(body) }
 
     /// One super-block. ggml builds the 96 bytes after `d` in a local array (`q3`) and copies them in at the end;
     /// here they are built in place, which leaves the same bytes.
-    private static func quantizeBlock(
-        _ xbl: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ qw: UnsafePointer<Float>?,
-        _ index: IQ3GridIndex, _ s: IQ3GroupScratch, _ blockSigns: UnsafeMutablePointer<UInt8>
+    static func quantizeSuperBlock(
+        _ xbl: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ qw: UnsafePointer<Float>?, _ s: IQ3GroupScratch
     ) {
+        let index = IQ3GridIndex.xxs
+        let blockSigns = s.blockSigns
         let (weight, xval, waux, L, scales) = (s.weight, s.xval, s.waux, s.L, s.scales)
         storeHalf(0, y, dOffset)
         (y + qsOffset).initializeMemory(as: UInt8.self, repeating: 0, count: bytes - qsOffset)

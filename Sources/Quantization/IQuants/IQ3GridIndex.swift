@@ -235,15 +235,19 @@ struct IQ3GroupScratch {
     let isOnGrid: UnsafeMutablePointer<Bool>    // [8] per quadruple of L: its rounding was on the grid
     let isOnGridAux: UnsafeMutablePointer<Bool> // [8] the same for Laux
     let scales: UnsafeMutablePointer<Float>     // [8] per group of a super-block, the fitted scale
+    let blockSigns: UnsafeMutablePointer<UInt8> // [4] per 8-group of a group, its sign bits
 }
 
 func withIQ3GroupScratch(_ body: (IQ3GroupScratch) -> Void) {
     withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * 32 + 8) { floats in
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: 2 * 32) { levels in
             withUnsafeTemporaryAllocation(of: Bool.self, capacity: 2 * 8) { flags in
-                let f = floats.baseAddress!, l = levels.baseAddress!, b = flags.baseAddress!
-                body(IQ3GroupScratch(weight: f, xval: f + 32, waux: f + 64, L: l, Laux: l + 32,
-                                     isOnGrid: b, isOnGridAux: b + 8, scales: f + 96))
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4) { signs in
+                    let f = floats.baseAddress!, l = levels.baseAddress!, b = flags.baseAddress!
+                    body(IQ3GroupScratch(weight: f, xval: f + 32, waux: f + 64, L: l, Laux: l + 32,
+                                         isOnGrid: b, isOnGridAux: b + 8, scales: f + 96,
+                                         blockSigns: signs.baseAddress!))
+                }
             }
         }
     }

@@ -5,11 +5,15 @@
 // import the CLI, and the executable only parses flags and calls them.
 import PackageDescription
 
-// Release flags, chosen deliberately:
+// Build flags, chosen deliberately:
 // - Hot loops are SIMD and byte-buffer code. Without a target CPU, Swift's SIMD lowers to SSE2 scalar
 //   code that runs many times slower (measured in shared/SPEC-NOTES.md), so release builds on x86_64
 //   pick haswell (AVX2, FMA, F16C: every x86 server of the last decade). QWENKIT_PORTABLE=1 builds a
-//   baseline binary for older CPUs.
+//   baseline binary for older CPUs. Debug builds target it too: without FMA every fused multiply-add of the
+//   kernels is a libm call (the results are the same: a fused multiply-add is exact either way).
+// - The two kernel libraries (Quantization, Qwen2Runtime) are optimized in debug builds too, so that the tests
+//   that run real-vocabulary models (the trained checkpoint: 152k logits per position) take seconds per model
+//   rather than minutes; the rest of a debug build stays unoptimized for debugging.
 // - Dynamic exclusivity checks cost a runtime call per access to a class's stored property; in the
 //   per-token paths (encoder scratch, output writer state) that was ~4% of encode time. Debug builds
 //   and tests keep them.
@@ -17,11 +21,12 @@ let releaseOnly = BuildSettingCondition.when(configuration: .release)
 #if arch(x86_64)
 let portable = Context.environment["QWENKIT_PORTABLE"] != nil
 let targetCPU = Context.environment["QWENKIT_TARGET_CPU"] ?? "haswell"
-let cpuFlags: [SwiftSetting] = (portable ? [] : [.unsafeFlags(["-target-cpu", targetCPU], releaseOnly)])
+let cpuFlags: [SwiftSetting] = (portable ? [] : [.unsafeFlags(["-target-cpu", targetCPU])])
     + [.unsafeFlags(["-enforce-exclusivity=unchecked"], releaseOnly)]
 #else
 let cpuFlags: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], releaseOnly)]
 #endif
+let kernelFlags = cpuFlags + [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
     name: "qwenkit",
@@ -50,7 +55,7 @@ let package = Package(
         // What `inspect` shows: one view over GGUF, safetensors and HF directories, summaries, tensor statistics.
         .target(name: "ModelInspection", dependencies: ["ModelFiles", "Quantization", "QwenKitIO"], swiftSettings: cpuFlags),
         // ggml's block formats (Q4_0 ... Q8_K, F16, BF16): reference quantizers and dequantizers, bit-exact with ggml.
-        .target(name: "Quantization", dependencies: ["ModelFiles", "QwenKitIO"], swiftSettings: cpuFlags),
+        .target(name: "Quantization", dependencies: ["ModelFiles", "QwenKitIO"], swiftSettings: kernelFlags),
         // HF checkpoint -> GGUF as llama.cpp's converter writes it: names, metadata, tokenizer, streaming conversion.
         .target(name: "Conversion", dependencies: ["ModelFiles", "Quantization", "QwenTokenizer", "QwenKitIO"], swiftSettings: cpuFlags),
         // GGUF -> GGUF as llama-quantize writes it: the per-tensor type policy (mixes, fallbacks), layout, streaming;
@@ -65,7 +70,7 @@ let package = Package(
         // A software prefetch for the runtime's streaming kernels (a compiler builtin Swift does not expose).
         .target(name: "CPrefetch"),
         // The reference forward pass: Qwen2 / Qwen2-MoE over memory-mapped weights of any type, KV cache, sampling.
-        .target(name: "Qwen2Runtime", dependencies: ["CPrefetch", "ModelFiles", "Quantization", "Conversion", "QwenKitIO"], swiftSettings: cpuFlags),
+        .target(name: "Qwen2Runtime", dependencies: ["CPrefetch", "ModelFiles", "Quantization", "Conversion", "QwenKitIO"], swiftSettings: kernelFlags),
 
         // Importance matrices (llama-imatrix's data and files): collected from the runtime's forward pass, read, written.
         .target(name: "ImportanceMatrix", dependencies: ["Qwen2Runtime", "ModelFiles", "QwenTokenizer", "QwenKitIO"], swiftSettings: cpuFlags),
@@ -81,8 +86,9 @@ let package = Package(
             ],
             swiftSettings: cpuFlags),
 
-        // What every test target shares (scratch directories, file helpers, fixture paths, a seeded generator).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // What every test target shares (scratch directories, file helpers, fixture paths, a seeded generator, the trained
+        // checkpoint decompressed).
+        .target(name: "TestSupport", dependencies: ["QwenKitIO"], path: "Tests/TestSupport"),
         .testTarget(name: "QwenKitIOTests", dependencies: ["TestSupport", "QwenKitIO"]),
         .testTarget(name: "QwenTokenizerTests", dependencies: ["TestSupport", "QwenTokenizer", "QwenKitIO"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["TestSupport", "ModelFiles", "QwenKitIO"]),
@@ -93,7 +99,8 @@ let package = Package(
         .testTarget(name: "QuantizationTests", dependencies: ["TestSupport", "Quantization", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "QuantizeTests", dependencies: ["TestSupport", "Quantize", "Conversion", "ModelFiles", "Quantization", "QwenKitIO", "ImportanceMatrix"]),
         .testTarget(name: "Qwen2RuntimeTests",
-                    dependencies: ["TestSupport", "Qwen2Runtime", "Verification", "Conversion", "ModelFiles", "Quantization", "Quantize", "QwenKitIO"]),
+                    dependencies: ["TestSupport", "Qwen2Runtime", "Verification", "Conversion", "ModelFiles", "Quantization", "Quantize", "QwenKitIO",
+                                   "ImportanceMatrix"]),
         .testTarget(name: "ImportanceMatrixTests",
                     dependencies: ["TestSupport", "ImportanceMatrix", "Qwen2Runtime", "Conversion", "QwenTokenizer", "ModelFiles"]),
         .testTarget(name: "PerplexityTests",

@@ -141,48 +141,55 @@ enum Tolerance {
     @Test(arguments: kldCases)
     func klDivergenceEqualsLlama(_ c: KLDCase) throws {
         try withTemporaryDirectory { dir in
-            let path = try Fixture.model(c.model, c.variant, in: dir)
-            let model = try Qwen2Model(path: path)
-            let base = try KLDivergenceBaseReader(path: fixturePath("perplexity/\(c.model).\(c.base)"))
-            var options = PerplexityOptions()
-            options.threads = 2
-            let run = try KLDivergenceRun(base: base, model: model, context: nil, textTokens: nil, options: options)
-            let result = try run.run(model: model)
-            let text = PerplexityReport.chunkTableTitle + result.lines.map(PerplexityReport.chunkLine).joined()
-                + PerplexityReport.summary(result.summary)
-            let ours = LlamaOutput(text: text), golden = try LlamaOutput(file: c.golden)
-            #expect(ours.statisticLabels == golden.statisticLabels, "\(c.golden): labels differ")
-            #expect(ours.table.count == golden.table.count, "\(c.golden)")
-            // Each figure against its scale: perplexities (and their differences and errors) against the base's
-            // perplexity, percentages against 100 %, the rest (logs, KLD in nats) against max(|figure|, 1).
-            let basePPL = golden.statistics["Mean PPL(base)"]?.first?.value ?? 1
-            var pairs: [(String, LlamaOutput.Figure, LlamaOutput.Figure, Double)] = []
-            for (i, (a, b)) in zip(ours.table, golden.table).enumerated() {
-                for (j, (x, y)) in zip(a, b).enumerated() where !(c.variant == "f32" && j == 3) {
-                    pairs.append(("chunk \(i + 1) column \(j + 1)", x, y, j < 2 ? basePPL : j >= 6 ? 100 : 1))
-                }
-            }
-            for label in golden.statisticLabels {
-                for (k, (x, y)) in zip(ours.statistics[label] ?? [], golden.statistics[label]!).enumerated() {
-                    // A model against its own base: the errors of the ratio and the difference are the square root of
-                    // a difference of nearly equal sums, rounding noise only (llama-perplexity's own run prints -nan).
-                    if c.variant == "f32", k == 1, ["Mean ln(PPL(Q)/PPL(base))", "Mean PPL(Q)/PPL(base)", "Mean PPL(Q)-PPL(base)"].contains(label) {
-                        continue
-                    }
-                    let percent = label.contains("Δp") || label.hasPrefix("Same top") || label.hasPrefix("Cor(")
-                    let perplexity = !label.contains("/") && (label.contains("PPL(Q)") || label.contains("PPL(base)"))
-                    pairs.append((label, x, y, perplexity ? basePPL : percent ? 100 : 1))
-                }
-            }
-            var worst = 0.0, at = ""
-            for (label, x, y, scale) in pairs where !(x.value.isNaN && y.value.isNaN) {
-                // Past one unit of the last printed digit, relative to the figure's scale.
-                let excess = max(0, abs(x.value - y.value) - y.unit) / max(abs(y.value), scale)
-                if !(excess <= worst) { (worst, at) = (excess, "\(label): \(x.value) vs \(y.value)") }
-            }
-            #expect(worst <= c.tolerance, "\(c.golden): worst \(worst) at \(at)")
-            print("\(c.golden): worst relative difference past the printed digit \(worst) (\(at))")
+            try Self.expectKLDAgrees(model: try Fixture.model(c.model, c.variant, in: dir), base: fixturePath("perplexity/\(c.model).\(c.base)"),
+                                     golden: c.golden, tolerance: c.tolerance, againstItself: c.variant == "f32")
         }
+    }
+
+    /// Our KL divergence of `model` against `base` and llama-perplexity's in `golden`: every figure it prints, per
+    /// chunk and at the end, as printed (so also the labels and formats), within `tolerance` past the printed digit.
+    static func expectKLDAgrees(model path: String, base basePath: String, golden goldenName: String, tolerance: Double,
+                                againstItself: Bool) throws {
+        let model = try Qwen2Model(path: path)
+        let base = try KLDivergenceBaseReader(path: basePath)
+        var options = PerplexityOptions()
+        options.threads = 2
+        let run = try KLDivergenceRun(base: base, model: model, context: nil, textTokens: nil, options: options)
+        let result = try run.run(model: model)
+        let text = PerplexityReport.chunkTableTitle + result.lines.map(PerplexityReport.chunkLine).joined()
+            + PerplexityReport.summary(result.summary)
+        let ours = LlamaOutput(text: text), golden = try LlamaOutput(file: goldenName)
+        #expect(ours.statisticLabels == golden.statisticLabels, "\(goldenName): labels differ")
+        #expect(ours.table.count == golden.table.count, "\(goldenName)")
+        // Each figure against its scale: perplexities (and their differences and errors) against the base's
+        // perplexity, percentages against 100 %, the rest (logs, KLD in nats) against max(|figure|, 1).
+        let basePPL = golden.statistics["Mean PPL(base)"]?.first?.value ?? 1
+        var pairs: [(String, LlamaOutput.Figure, LlamaOutput.Figure, Double)] = []
+        for (i, (a, b)) in zip(ours.table, golden.table).enumerated() {
+            for (j, (x, y)) in zip(a, b).enumerated() where !(againstItself && j == 3) {
+                pairs.append(("chunk \(i + 1) column \(j + 1)", x, y, j < 2 ? basePPL : j >= 6 ? 100 : 1))
+            }
+        }
+        for label in golden.statisticLabels {
+            for (k, (x, y)) in zip(ours.statistics[label] ?? [], golden.statistics[label]!).enumerated() {
+                // A model against its own base: the errors of the ratio and the difference are the square root of
+                // a difference of nearly equal sums, rounding noise only (llama-perplexity's own run prints -nan).
+                if againstItself, k == 1, ["Mean ln(PPL(Q)/PPL(base))", "Mean PPL(Q)/PPL(base)", "Mean PPL(Q)-PPL(base)"].contains(label) {
+                    continue
+                }
+                let percent = label.contains("Δp") || label.hasPrefix("Same top") || label.hasPrefix("Cor(")
+                let perplexity = !label.contains("/") && (label.contains("PPL(Q)") || label.contains("PPL(base)"))
+                pairs.append((label, x, y, perplexity ? basePPL : percent ? 100 : 1))
+            }
+        }
+        var worst = 0.0, at = ""
+        for (label, x, y, scale) in pairs where !(x.value.isNaN && y.value.isNaN) {
+            // Past one unit of the last printed digit, relative to the figure's scale.
+            let excess = max(0, abs(x.value - y.value) - y.unit) / max(abs(y.value), scale)
+            if !(excess <= worst) { (worst, at) = (excess, "\(label): \(x.value) vs \(y.value)") }
+        }
+        #expect(worst <= tolerance, "\(goldenName): worst \(worst) at \(at)")
+        print("\(goldenName): worst relative difference past the printed digit \(worst) (\(at))")
     }
 
     /// The models the KL-divergence goldens ran are the ones the tests make in-process (qwenkit's quantizer writes

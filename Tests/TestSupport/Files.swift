@@ -1,5 +1,5 @@
 // What every test target needs and none should copy: scratch directories, whole-file reads and writes, fixture
-// paths. Test targets depend on this target (Package.swift); it depends on Foundation only.
+// paths. Test targets depend on this target (Package.swift); it depends on Foundation and QwenKitIO (zstd) only.
 
 import Foundation
 

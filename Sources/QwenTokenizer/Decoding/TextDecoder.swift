@@ -9,9 +9,10 @@
 //   flags test and a copy, with no allocation, retain or closure (the first version built a closure
 //   per id to describe its position for an error message; that, and `Array.append(contentsOf:)` per
 //   id, was most of the time).
-// - `DecodingTable` packs each id's offset, length and flags into one 64-bit entry over a padded copy
-//   of the token bytes, so a token of up to 16 bytes (nearly all) is copied with one unaligned 16-byte
-//   load and store; the output buffer keeps 16 bytes of slack for it.
+// - `DecodingTable` keeps each token of up to 14 bytes (nearly all) inline in a 16-byte slot with its
+//   length and flags: one cache line per id, copied with one 16-byte load and store (the output buffer
+//   keeps 16 bytes of slack for it). Tables of offsets and bytes cost two dependent cache misses per
+//   rare token, which was most of the copy loop's time; longer tokens still take that path.
 // - UTF-8 is checked once per byte of output, in runs, not per token. A token that is well-formed UTF-8
 //   by itself is flagged in the table; a run made only of such tokens (most English and code, and CJK
 //   text whose characters are whole tokens) is well-formed and skips the check. Otherwise the run up to
@@ -35,6 +36,12 @@ struct DecodingTable {
     /// Bytes readable after the last token's bytes, for the 16-byte copies.
     static let padding = 16
 
+    /// The token's bytes inline when it has at most 14: 16 bytes per id, bytes 0-13 the token's bytes, 14 its
+    /// length, 15 the flags (the same bits as `entries`, shifted down by 56). One cache line per id.
+    static let inlineMax = 14
+    /// The token is longer than `inlineMax`: its bytes are at `entries[id]`'s offset.
+    static let longFlag: UInt64 = 1 << 58
+    let inline: UnsafeMutableRawPointer
     let entries: UnsafeMutablePointer<UInt64>
     let count: Int
     let bytes: UnsafeMutablePointer<UInt8>
@@ -49,6 +56,8 @@ struct DecodingTable {
         let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: total + DecodingTable.padding)
         bytes.initialize(repeating: 0, count: total + DecodingTable.padding)
         if total > 0 { tokens.bytes.withUnsafeBufferPointer { bytes.update(from: $0.baseAddress!, count: total) } }
+        let inline = UnsafeMutableRawPointer.allocate(byteCount: 16 * max(count, 1), alignment: 64)
+        inline.initializeMemory(as: UInt8.self, repeating: 0, count: 16 * max(count, 1))
         var longest = 0
         for id in 0..<count {
             let start = Int(tokens.offsets[id]), end = Int(tokens.offsets[id + 1])
@@ -65,14 +74,24 @@ struct DecodingTable {
                 entry |= DecodingTable.slowFlag
             }
             entries[id] = entry
+            let slot = inline + 16 * id
+            if length <= DecodingTable.inlineMax {
+                slot.copyMemory(from: bytes + start, byteCount: length)
+            } else {
+                entry |= DecodingTable.longFlag
+            }
+            slot.storeBytes(of: UInt8(truncatingIfNeeded: min(length, DecodingTable.inlineMax + 1)), toByteOffset: 14, as: UInt8.self)
+            slot.storeBytes(of: UInt8(truncatingIfNeeded: entry >> 56), toByteOffset: 15, as: UInt8.self)
         }
         self.count = count
+        self.inline = inline
         self.entries = entries
         self.bytes = bytes
         self.maxLength = longest
     }
 
     func deallocate() {
+        inline.deallocate()
         entries.deallocate()
         bytes.deallocate()
     }
@@ -93,6 +112,8 @@ public final class TextDecoder {
     /// Every token in `[checked, count)` is well-formed UTF-8 by itself.
     private var uncheckedWellFormed = true
     private var lossy: [UInt8] = []
+    /// Ids copied without a capacity check: below `blockSize`, the buffer has room for this many of the longest.
+    private let idsPerBatch: Int
     /// When `count` reaches this, the text is written to the sink.
     private static let blockSize = 1 << 20
 
@@ -104,6 +125,7 @@ public final class TextDecoder {
         // Room for a block plus a full batch of the longest tokens (see `append(_: IDRun)`).
         self.capacity = 2 * TextDecoder.blockSize + 64 * table.maxLength
         self.buffer = .allocate(capacity: capacity + DecodingTable.padding)
+        self.idsPerBatch = (capacity - TextDecoder.blockSize) / max(table.maxLength, 1)
     }
 
     deinit {
@@ -127,38 +149,42 @@ public final class TextDecoder {
     /// The hot loop: ids are copied in batches sized so that the batch cannot overflow the buffer.
     private func appendIDs(_ ids: UnsafeBufferPointer<UInt32>, _ describe: (Int) -> String) throws {
         guard let idBase = ids.baseAddress else { return }
-        let entries = table.entries, tokenBytes = table.bytes, n = UInt32(truncatingIfNeeded: table.count)
-        let longest = max(table.maxLength, 1)
+        let inline = UnsafeRawPointer(table.inline), entries = table.entries, tokenBytes = table.bytes
+        let n = UInt32(truncatingIfNeeded: table.count)
+        let notInline = (DecodingTable.slowFlag | DecodingTable.longFlag) >> 56
         var k = 0
         while k < ids.count {
             if count >= TextDecoder.blockSize { try drain() }
-            let room = (capacity - count) / longest
-            let end = min(ids.count, k + max(room, 1))
+            let end = min(ids.count, k + idsPerBatch)
             var out = count
-            var flags = DecodingTable.wellFormedFlag
+            var flags = DecodingTable.wellFormedFlag >> 56
             while k < end {
                 let id = idBase[k]
-                let entry = id < n ? entries[Int(id)] : DecodingTable.slowFlag
-                if entry & DecodingTable.slowFlag != 0 {
-                    // Copies nothing, or a token not classified (and may grow the buffer): end the batch.
-                    count = out
-                    try appendSlow(id) { describe(k) }
-                    out = count
-                    flags = 0
-                    k += 1
-                    break
-                }
-                flags &= entry
-                let start = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF)
-                let length = Int(truncatingIfNeeded: (entry &>> DecodingTable.lengthShift) & DecodingTable.lengthMask)
-                let source = UnsafeRawPointer(tokenBytes + start)
+                let slot = inline + 16 &* Int(id)
+                let meta = id < n ? UInt64(slot.load(fromByteOffset: 15, as: UInt8.self)) : DecodingTable.slowFlag >> 56
                 let target = UnsafeMutableRawPointer(buffer + out)
-                if length <= 16 {
-                    target.storeBytes(of: source.loadUnaligned(as: SIMD16<UInt8>.self), as: SIMD16<UInt8>.self)
-                } else {
-                    target.copyMemory(from: source, byteCount: length)
+                if meta & notInline != 0 {
+                    if meta & (DecodingTable.slowFlag >> 56) != 0 {
+                        // Copies nothing, or a token not classified (and may grow the buffer): end the batch.
+                        count = out
+                        try appendSlow(id) { describe(k) }
+                        out = count
+                        flags = 0
+                        k += 1
+                        break
+                    }
+                    let entry = entries[Int(id)]
+                    let start = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF)
+                    let length = Int(truncatingIfNeeded: (entry &>> DecodingTable.lengthShift) & DecodingTable.lengthMask)
+                    target.copyMemory(from: tokenBytes + start, byteCount: length)
+                    flags &= meta
+                    out &+= length
+                    k += 1
+                    continue
                 }
-                out &+= length
+                flags &= meta
+                target.storeBytes(of: slot.load(as: SIMD16<UInt8>.self), as: SIMD16<UInt8>.self)
+                out &+= Int(truncatingIfNeeded: slot.load(fromByteOffset: 14, as: UInt8.self))
                 k += 1
             }
             count = out

@@ -198,6 +198,9 @@ final class ChoppySource: ByteSource {
             let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
             let count = DecimalDigits.leadingDigits(UInt64(littleEndian: word))
             #expect(count == DecimalDigits.referenceLeadingDigits(bytes))
+            for byte: UInt8 in [0x20, 0x2C] {
+                #expect(DecimalDigits.positions(of: byte, in: UInt64(littleEndian: word)) == DecimalDigits.referencePositions(of: byte, in: bytes))
+            }
             if count > 0 {
                 #expect(DecimalDigits.value(UInt64(littleEndian: word), count: count) == DecimalDigits.referenceValue(bytes, count: count))
             }

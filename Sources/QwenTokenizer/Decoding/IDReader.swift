@@ -25,19 +25,28 @@ public struct IDRun {
     let line: Int
     /// The position of the first id within its line (or within the u32 stream).
     let firstPosition: Int64
-    let sourceName: String
+    /// The input's name, kept alive by the reader while the run is handed on; not reference-counted
+    /// (a retain and release per run was a tenth of the time on short lines).
+    unowned(unsafe) let source: SourceName
 
-    public init(ids: UnsafeBufferPointer<UInt32>, line: Int, firstPosition: Int64, sourceName: String) {
+    /// An input's name, for messages.
+    final class SourceName {
+        let name: String
+        init(_ name: String) { self.name = name }
+    }
+
+    init(ids: UnsafeBufferPointer<UInt32>, line: Int, firstPosition: Int64, source: SourceName) {
         self.ids = ids
         self.line = line
         self.firstPosition = firstPosition
-        self.sourceName = sourceName
+        self.source = source
     }
 
     /// Names `ids[k]` in an error message.
     public func describePosition(_ k: Int) -> String {
         let position = firstPosition + Int64(k)
-        return line == 0 ? "position \(position) of \(sourceName)" : "position \(position) of line \(line) of \(sourceName)"
+        let name = source.name
+        return line == 0 ? "position \(position) of \(name)" : "position \(position) of line \(line) of \(name)"
     }
 }
 
@@ -49,9 +58,9 @@ private struct IDBatch {
     var line = 0
     /// The position within its line of the id after the last one.
     var nextPosition: Int64 = 0
-    let sourceName: String
+    let source: IDRun.SourceName
 
-    init(sourceName: String) { self.sourceName = sourceName }
+    init(source: IDRun.SourceName) { self.source = source }
 
     func deallocate() { ids.deallocate() }
 
@@ -61,7 +70,7 @@ private struct IDBatch {
     mutating func flush(_ handle: (IDReader.Event) throws -> Void) throws {
         guard count > 0 else { return }
         let run = IDRun(ids: UnsafeBufferPointer(start: ids, count: count), line: line,
-                        firstPosition: nextPosition - Int64(count), sourceName: sourceName)
+                        firstPosition: nextPosition - Int64(count), source: source)
         count = 0
         try handle(.ids(run))
     }
@@ -111,6 +120,8 @@ public final class IDReader {
     private func readU32(_ source: any ByteSource, _ handle: (Event) throws -> Void) throws {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
+        let name = IDRun.SourceName(source.name)
+        defer { withExtendedLifetime(name) {} }
         var carry = 0
         var position: Int64 = 0
         while true {
@@ -125,7 +136,7 @@ public final class IDReader {
             #endif
             if whole > 0 {
                 try handle(.ids(IDRun(ids: UnsafeBufferPointer(start: ids, count: whole), line: 0, firstPosition: position,
-                                      sourceName: source.name)))
+                                      source: name)))
             }
             position += Int64(whole)
             carry = total - whole * 4
@@ -143,7 +154,9 @@ public final class IDReader {
         let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize + IDReader.slack, alignment: 16)
         defer { raw.deallocate() }
         let buffer = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        var batch = IDBatch(sourceName: source.name)
+        let name = IDRun.SourceName(source.name)
+        var batch = IDBatch(source: name)
+        defer { withExtendedLifetime(name) {} }
         defer { batch.deallocate() }
         var value: UInt64 = 0
         var digits = 0
@@ -189,8 +202,27 @@ public final class IDReader {
                         // lives in memory).
                         var k = batch.count
                         let ids = batch.ids
+                        // 64 bytes at a time: the spaces' positions come first, so each id's bytes are
+                        // found without waiting for the previous id's digits to be counted (that chain of
+                        // load, count and add was the limit). A window ends at its last whole id.
+                        while i + 72 <= n && k + 32 <= IDBatch.capacity {
+                            var spaces = DecimalDigits.positions(of: 0x20, in64: buffer + i)
+                            var start = 0
+                            while spaces != 0 {
+                                let end = spaces.trailingZeroBitCount
+                                let length = end - start
+                                let word = DecimalDigits.load(buffer + i + start)
+                                guard length > 0 && length < 8 && DecimalDigits.leadingDigits(word) == length else { break }
+                                ids[k] = DecimalDigits.value(word, count: length)
+                                k += 1
+                                start = end + 1
+                                spaces &= spaces &- 1
+                            }
+                            i += start
+                            if spaces != 0 || start == 0 { break }
+                        }
                         while k < IDBatch.capacity {
-                            let word = UnsafeRawPointer(buffer + i).loadUnaligned(as: UInt64.self)
+                            let word = DecimalDigits.load(buffer + i)
                             let count = DecimalDigits.leadingDigits(word)
                             guard count > 0 && count < 8 && i + count < n && buffer[i + count] == 0x20 else { break }
                             ids[k] = DecimalDigits.value(word, count: count)
@@ -203,7 +235,7 @@ public final class IDReader {
                         if k == IDBatch.capacity { try batch.flush(handle) }
                         if i >= n { break }
                     }
-                    let word = UnsafeRawPointer(buffer + i).loadUnaligned(as: UInt64.self)
+                    let word = DecimalDigits.load(buffer + i)
                     let count = DecimalDigits.leadingDigits(word)
                     if count > 0 && count < 8 && i + count < n {
                         value = UInt64(DecimalDigits.value(word, count: count))
@@ -271,9 +303,75 @@ public final class IDReader {
         var line = 0
         var key: [UInt8] = []
         var records = ChunkRecords(source: source.name)
-        var batch = IDBatch(sourceName: source.name)
+        let name = IDRun.SourceName(source.name)
+        var batch = IDBatch(source: name)
+        defer { withExtendedLifetime(name) {} }
         defer { batch.deallocate() }
         let idsKey = Array("ids".utf8)
+        let idsPrefix = Array("{\"ids\":[".utf8)
+        /// The "ids" array, at `s.offset`; its ids are handed on before this returns.
+        /// `readable`: bytes readable from the line's start (the line, the lines after it in the buffer and the slack).
+        func readIDs(_ s: inout JSONScanner, readable: Int) throws {
+            let bytes = s.bytes.baseAddress!
+            let length = s.bytes.count
+            try s.beginArray()
+            var firstID = true
+            while true {
+                // The fast path: `digits` or `,digits` followed by neither a digit nor a fraction or
+                // exponent (the byte after the line is '\r', '\n' or the zeroed slack, never a digit).
+                var p = s.offset
+                var k = batch.count
+                let ids = batch.ids
+                // 64 bytes at a time, as in the text format: ids between commas, from the comma at `p`. The
+                // window may reach past the line (short lines): an id is taken only with a comma after it,
+                // and the '\n' ending the line stops that, so every id taken is inside the line.
+                while !firstID && p + 72 <= readable && bytes[p] == 0x2C && k + 32 <= IDBatch.capacity {
+                    var commas = DecimalDigits.positions(of: 0x2C, in64: bytes + p) & ~1
+                    var start = 1
+                    while commas != 0 {
+                        let end = commas.trailingZeroBitCount
+                        let count = end - start
+                        let word = DecimalDigits.load(bytes + p + start)
+                        guard count > 0 && count < 8 && DecimalDigits.leadingDigits(word) == count else { break }
+                        ids[k] = DecimalDigits.value(word, count: count)
+                        k += 1
+                        start = end + 1
+                        commas &= commas &- 1
+                    }
+                    p += start - 1
+                    if commas != 0 || start == 1 { break }
+                }
+                while k < IDBatch.capacity {
+                    var q = p
+                    if !firstID {
+                        guard q < length && bytes[q] == 0x2C else { break }
+                        q += 1
+                    }
+                    let word = DecimalDigits.load(bytes + q)
+                    let count = DecimalDigits.leadingDigits(word)
+                    guard count > 0 && count < 8 else { break }
+                    let after = bytes[q + count]
+                    guard after != 0x2E && after != 0x65 && after != 0x45 else { break }
+                    ids[k] = DecimalDigits.value(word, count: count)
+                    k += 1
+                    p = q + count
+                    firstID = false
+                }
+                batch.nextPosition += Int64(k - batch.count)
+                batch.count = k
+                batch.line = line
+                s.offset = p
+                if k == IDBatch.capacity {
+                    try batch.flush(handle)
+                    continue
+                }
+                guard try s.nextElement(first: &firstID) else { break }
+                let v = try s.readInteger()
+                guard v >= 0 && v <= Int64(UInt32.max) else { throw s.error("\(v) is not a token id") }
+                try batch.append(UInt32(v), line: line, handle)
+            }
+            try batch.flush(handle)
+        }
         func parseLine(_ start: Int, _ end: Int) throws {
             line += 1
             var length = end - start
@@ -292,8 +390,17 @@ public final class IDReader {
             var input: Int64?, document: Int64?, chunk: Int64?
             batch.nextPosition = 0
             do {
-                try s.beginObject()
                 var first = true
+                if length >= 8 && memcmp(bytes, idsPrefix, 8) == 0 {
+                    // What encode writes: "ids" first. The same steps as the loop below takes for it.
+                    s.offset = 7
+                    first = false
+                    found = true
+                    try records.wholeDocument(handle)
+                    try readIDs(&s, readable: filled + IDReader.slack - start)
+                } else {
+                    try s.beginObject()
+                }
                 while try s.nextKey(&key, first: &first) {
                     if !found, let index = ChunkRecords.Member(key), try s.peekKind() == .number {
                         let v = try s.readInteger()
@@ -314,44 +421,7 @@ public final class IDReader {
                     } else {
                         try records.wholeDocument(handle)
                     }
-                    try s.beginArray()
-                    var firstID = true
-                    while true {
-                        // The fast path: `digits` or `,digits` followed by neither a digit nor a fraction or
-                        // exponent (the byte after the line is '\r', '\n' or the zeroed slack, never a digit).
-                        var p = s.offset
-                        var k = batch.count
-                        let ids = batch.ids
-                        while k < IDBatch.capacity {
-                            var q = p
-                            if !firstID {
-                                guard q < length && bytes[q] == 0x2C else { break }
-                                q += 1
-                            }
-                            let word = UnsafeRawPointer(bytes + q).loadUnaligned(as: UInt64.self)
-                            let count = DecimalDigits.leadingDigits(word)
-                            guard count > 0 && count < 8 else { break }
-                            let after = bytes[q + count]
-                            guard after != 0x2E && after != 0x65 && after != 0x45 else { break }
-                            ids[k] = DecimalDigits.value(word, count: count)
-                            k += 1
-                            p = q + count
-                            firstID = false
-                        }
-                        batch.nextPosition += Int64(k - batch.count)
-                        batch.count = k
-                        batch.line = line
-                        s.offset = p
-                        if k == IDBatch.capacity {
-                            try batch.flush(handle)
-                            continue
-                        }
-                        guard try s.nextElement(first: &firstID) else { break }
-                        let v = try s.readInteger()
-                        guard v >= 0 && v <= Int64(UInt32.max) else { throw s.error("\(v) is not a token id") }
-                        try batch.append(UInt32(v), line: line, handle)
-                    }
-                    try batch.flush(handle)
+                    try readIDs(&s, readable: filled + IDReader.slack - start)
                 }
                 guard s.atEnd() else { throw s.error("unexpected data after the JSON object") }
             } catch let error as JSONError {

@@ -110,9 +110,23 @@ public final class TokenEncoder {
     /// Appends the ids of `text` (valid UTF-8) to `ids`.
     public func encode(_ text: UnsafeBufferPointer<UInt8>, special: SpecialTokenPolicy = .parse,
                        into ids: inout [UInt32]) throws(TokenizerError) {
+        try encode(text, special: special, sink: &ids)
+    }
+
+    /// The number of ids `encode` gives for `text`, without storing them (for `qwenkit count`).
+    public func count(_ text: UnsafeBufferPointer<UInt8>, special: SpecialTokenPolicy = .parse) throws(TokenizerError) -> Int {
+        var counter = TokenCount()
+        try encode(text, special: special, sink: &counter)
+        return counter.count
+    }
+
+    /// `encode` for any sink: the added-token split, then each ordinary span through `encodeSpan`.
+    @inline(__always)
+    func encode<Sink: IDSink>(_ text: UnsafeBufferPointer<UInt8>, special: SpecialTokenPolicy,
+                              sink ids: inout Sink) throws(TokenizerError) {
         let added = tokenizer.addedMatcher
         if added.isEmpty {
-            try encodeOrdinary(text, into: &ids)
+            try encodeSpan(text, into: &ids)
             return
         }
         if special == .reject,
@@ -128,22 +142,28 @@ public final class TokenEncoder {
             }
             guard let m = match else { break }
             if m.start > position {
-                try encodeOrdinary(UnsafeBufferPointer(rebasing: text[position..<m.start]), into: &ids)
+                try encodeSpan(UnsafeBufferPointer(rebasing: text[position..<m.start]), into: &ids)
             }
-            ids.append(added.tokens[m.token].id)
+            ids.addToken(added.tokens[m.token].id)
             position = m.end
         }
         if position < text.count {
-            try encodeOrdinary(UnsafeBufferPointer(rebasing: text[position...]), into: &ids)
+            try encodeSpan(UnsafeBufferPointer(rebasing: text[position...]), into: &ids)
         }
     }
 
     /// Encodes text with no added-token handling: normalize, pretokenize, BPE.
     public func encodeOrdinary(_ text: UnsafeBufferPointer<UInt8>, into ids: inout [UInt32]) throws(TokenizerError) {
+        try encodeSpan(text, into: &ids)
+    }
+
+    /// `encodeOrdinary` for any sink.
+    @inline(__always)
+    func encodeSpan<Sink: IDSink>(_ text: UnsafeBufferPointer<UInt8>, into ids: inout Sink) throws(TokenizerError) {
         let model = tokenizer.model
         let scratch = self.scratch
         try withNormalized(text) { (source) throws(TokenizerError) in
-            try splitPieces(source) { piece in model.encodePiece(piece, scratch: scratch, into: &ids) }
+            try splitPieces(source) { piece in ids.addPiece(piece, model: model, scratch: scratch) }
         }
     }
 
@@ -177,5 +197,33 @@ public final class TokenEncoder {
             return
         }
         try matcher.forEachPiece(text) { start, end in body(UnsafeBufferPointer(rebasing: text[start..<end])) }
+    }
+}
+
+/// Where the encoder puts ids: an array (`encode`), or only a count (`count`, which never stores them).
+protocol IDSink {
+    mutating func addToken(_ id: UInt32)
+    mutating func addPiece(_ piece: UnsafeBufferPointer<UInt8>, model: BPEModel, scratch: BPEScratch)
+}
+
+extension Array: IDSink where Element == UInt32 {
+    @inline(__always)
+    mutating func addToken(_ id: UInt32) { append(id) }
+
+    @inline(__always)
+    mutating func addPiece(_ piece: UnsafeBufferPointer<UInt8>, model: BPEModel, scratch: BPEScratch) {
+        model.encodePiece(piece, scratch: scratch, into: &self)
+    }
+}
+
+struct TokenCount: IDSink {
+    var count = 0
+
+    @inline(__always)
+    mutating func addToken(_ id: UInt32) { count += 1 }
+
+    @inline(__always)
+    mutating func addPiece(_ piece: UnsafeBufferPointer<UInt8>, model: BPEModel, scratch: BPEScratch) {
+        count += model.countPiece(piece, scratch: scratch)
     }
 }

@@ -141,6 +141,39 @@ import Darwin
         #expect(run.status == 0 && run.stderr.isEmpty, "\(run)")
         Self.expectTexts(run.stdout, Golden.clean.map { ($0.name, $0.nfc) }, "decode(encode(text))")
     }
+
+    /// One long document in every format: all of decode.jsonl's id sequences, 40 times over (~230k ids),
+    /// with id 91 ("|", one ASCII byte) between them, is HF's texts joined by "|" (U+FFFD substitution
+    /// never reaches across an ASCII byte). Long enough to cross decode's id batches and 1 MiB blocks.
+    @Test(arguments: ["text", "jsonl", "u32"])
+    func longDocumentInEveryFormat(format: String) throws {
+        var ids: [UInt32] = []
+        var texts: [String] = [], skipped: [String] = []
+        for round in 0..<40 {
+            for (k, c) in Golden.decodeCases.enumerated() {
+                if round > 0 || k > 0 { ids.append(91) }
+                ids += c.ids
+                texts.append(c.text)
+                skipped.append(c.text_skip_special)
+            }
+        }
+        let input: [UInt8]
+        switch format {
+        case "text": input = Array((textFormatLine(ids) + "\n").utf8)
+        case "jsonl": input = Array(("{\"ids\":[" + ids.map(String.init).joined(separator: ",") + "]}\n").utf8)
+        default: input = littleEndianBytes(ids)
+        }
+        let end = format == "u32" ? "" : "\n"
+        try withTemporaryDirectory { dir in
+            try writeFile(dir + "/ids", input)
+            for (flags, expected) in [([String](), texts), (["--skip-special"], skipped), (["--stream"], texts)] {
+                let run = try CLI.run(["decode", "--format", format] + flags + [dir + "/ids"])
+                #expect(run.status == 0 && run.stderr.isEmpty, "\(run)")
+                let want = Array((expected.joined(separator: "|") + end).utf8)
+                #expect(run.stdout == want, "decode --format \(format) \(flags): \(describeFirstDifference(expected: want, actual: run.stdout))")
+            }
+        }
+    }
 }
 
 /// `encode --max-tokens N --chunk` and back: decode joins each document's chunk records (a character

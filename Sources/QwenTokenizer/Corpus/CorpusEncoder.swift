@@ -43,6 +43,12 @@ public protocol CorpusConsumer: AnyObject {
     func endInput(_ input: Int, bytes: Int64, characters: Int64) throws
 }
 
+/// A consumer that needs only the number of tokens of each document part: the encoder then counts
+/// them (`TokenEncoder.count`) without storing any id, and calls this `consume` instead of the other.
+public protocol CorpusCountingConsumer: CorpusConsumer {
+    func consume(input: Int, document: Int, tokenCount: Int, continued: Bool, continues: Bool) throws
+}
+
 public final class CorpusEncoder: @unchecked Sendable {  // immutable while workers run
     public let tokenizer: Tokenizer
     public let options: CorpusEncodingOptions
@@ -64,7 +70,29 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
         var inputBytes: Int64 = 0
         var characters: Int64 = 0
 
+        let counting = consumer as? CorpusCountingConsumer
+        let countOnly = counting != nil
         func deliver(_ unit: WorkUnit) throws {
+            if let counting {
+                var start = 0
+                for (k, span) in unit.spans.prefix(unit.idEnds.count).enumerated() {
+                    try counting.consume(input: unit.input, document: span.document, tokenCount: unit.idEnds[k] - start,
+                                         continued: span.continued, continues: span.continues)
+                    start = unit.idEnds[k]
+                }
+            } else {
+                try deliverIDs(unit)
+            }
+            if let error = unit.error { throw error }
+            inputBytes += Int64(unit.textBytes)
+            characters += Int64(unit.characters)
+            if unit.endsInput {
+                try consumer.endInput(unit.input, bytes: inputBytes, characters: characters)
+                inputBytes = 0
+                characters = 0
+            }
+        }
+        func deliverIDs(_ unit: WorkUnit) throws {
             try unit.ids.withUnsafeBufferPointer { ids in
                 try unit.extra.withUnsafeBufferPointer { extra in
                     var idStart = 0, extraStart = 0
@@ -80,14 +108,6 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
                     }
                 }
             }
-            if let error = unit.error { throw error }
-            inputBytes += Int64(unit.textBytes)
-            characters += Int64(unit.characters)
-            if unit.endsInput {
-                try consumer.endInput(unit.input, bytes: inputBytes, characters: characters)
-                inputBytes = 0
-                characters = 0
-            }
         }
 
         if threads == 1 {
@@ -101,7 +121,7 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
                 while let unit = try splitter.next(sequence: sequence) {
                     progress?.set(completed: before + source.inputPosition)
                     sequence += 1
-                    process(unit, encoder: encoder)
+                    process(unit, encoder: encoder, countOnly: countOnly)
                     try deliver(unit)
                 }
             }
@@ -141,7 +161,7 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
                     workers.wait()
                     queue.async {
                         let encoder = pool.take()
-                        self.process(unit, encoder: encoder)
+                        self.process(unit, encoder: encoder, countOnly: countOnly)
                         pool.give(encoder)
                         workers.signal()
                         state.finish(unit)
@@ -160,16 +180,16 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
 
     /// Encodes every span of `unit` into its result fields. Errors are stored in the unit, to be
     /// reported when the unit's turn to be delivered comes (so earlier output is complete).
-    func process(_ unit: WorkUnit, encoder: TokenEncoder) {
+    func process(_ unit: WorkUnit, encoder: TokenEncoder, countOnly: Bool) {
         do {
             unit.inputBytes = unit.text.count
             unit.textBytes = unit.text.count
-            unit.ids.reserveCapacity(unit.text.count / 3)
+            if !countOnly { unit.ids.reserveCapacity(unit.text.count / 3) }
             unit.idEnds.reserveCapacity(unit.spans.count)
             if case .jsonl = options.framing {
-                try processJSONL(unit, encoder: encoder)
+                try processJSONL(unit, encoder: encoder, countOnly: countOnly)
             } else {
-                try processText(unit, encoder: encoder)
+                try processText(unit, encoder: encoder, countOnly: countOnly)
             }
         } catch {
             unit.error = error
@@ -177,17 +197,16 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
         unit.text = []  // release the input early
     }
 
-    private func processText(_ unit: WorkUnit, encoder: TokenEncoder) throws {
+    private func processText(_ unit: WorkUnit, encoder: TokenEncoder, countOnly: Bool) throws {
         let invalidAt: Int? = unit.text.withUnsafeBytes { UTF8Validation.firstInvalidOffset($0) }
         var replaced: [UInt8] = []
         func encodeSpan(_ spanText: UnsafeBufferPointer<UInt8>, _ span: DocumentSpan) throws {
             unit.characters += UTF8Validation.scalarCount(UnsafeRawBufferPointer(spanText))
             do {
-                try encoder.encode(spanText, special: options.special, into: &unit.ids)
+                try encode(spanText, unit, encoder: encoder, countOnly: countOnly)
             } catch {
                 throw CorpusError(describe(error, unit: unit, span: span))
             }
-            unit.idEnds.append(unit.ids.count)
         }
         try unit.text.withUnsafeBufferPointer { text in
             for span in unit.spans {
@@ -211,7 +230,7 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
         }
     }
 
-    private func processJSONL(_ unit: WorkUnit, encoder: TokenEncoder) throws {
+    private func processJSONL(_ unit: WorkUnit, encoder: TokenEncoder, countOnly: Bool) throws {
         unit.textBytes = 0  // counted per record: the field's text, not the JSON around it
         var field: [UInt8] = []
         var key: [UInt8] = []
@@ -266,15 +285,25 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
                 try field.withUnsafeBufferPointer { textBuffer in
                     unit.characters += UTF8Validation.scalarCount(UnsafeRawBufferPointer(textBuffer))
                     do {
-                        try encoder.encode(textBuffer, special: options.special, into: &unit.ids)
+                        try encode(textBuffer, unit, encoder: encoder, countOnly: countOnly)
                     } catch {
                         throw CorpusError("\(lineName(unit, span)): \(error)")
                     }
                 }
                 unit.textBytes += field.count
-                unit.idEnds.append(unit.ids.count)
                 unit.extraEnds.append(unit.extra.count)
             }
+        }
+    }
+
+    /// Encodes (or only counts) one document's text and ends its span in `unit.idEnds`.
+    private func encode(_ text: UnsafeBufferPointer<UInt8>, _ unit: WorkUnit, encoder: TokenEncoder, countOnly: Bool) throws(TokenizerError) {
+        if countOnly {
+            unit.counted += try encoder.count(text, special: options.special)
+            unit.idEnds.append(unit.counted)
+        } else {
+            try encoder.encode(text, special: options.special, into: &unit.ids)
+            unit.idEnds.append(unit.ids.count)
         }
     }
 

@@ -41,6 +41,9 @@ final class WorkUnit: @unchecked Sendable {  // handed from reader to one worker
     var ids: [UInt32] = []
     /// `idEnds[k]`: end of span k's ids in `ids`.
     var idEnds: [Int] = []
+    /// When only counting (`CorpusCountingConsumer`): the ids counted so far; `ids` stays empty and
+    /// `idEnds` are running counts.
+    var counted = 0
     /// JSONL: the other members of each record, as raw JSON text joined by commas; `extraEnds` per span.
     var extra: [UInt8] = []
     var extraEnds: [Int] = []

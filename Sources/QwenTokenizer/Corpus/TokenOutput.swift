@@ -197,8 +197,9 @@ public final class TokenOutputWriter: CorpusConsumer {
     }
 }
 
-/// Counts tokens, bytes and characters per input, for `qwenkit count`.
-public final class TokenCounter: CorpusConsumer {
+/// Counts tokens, bytes and characters per input, for `qwenkit count`. As a counting consumer it makes
+/// the encoder count tokens without storing their ids.
+public final class TokenCounter: CorpusCountingConsumer {
     public struct Counts: Sendable {
         public var tokens: Int64 = 0
         public var bytes: Int64 = 0
@@ -214,7 +215,11 @@ public final class TokenCounter: CorpusConsumer {
 
     public func consume(input: Int, document: Int, ids: UnsafeBufferPointer<UInt32>, extraFields: UnsafeBufferPointer<UInt8>,
                         continued: Bool, continues: Bool) throws {
-        current.tokens += Int64(ids.count)
+        try consume(input: input, document: document, tokenCount: ids.count, continued: continued, continues: continues)
+    }
+
+    public func consume(input: Int, document: Int, tokenCount: Int, continued: Bool, continues: Bool) throws {
+        current.tokens += Int64(tokenCount)
         if !continued { current.documents += 1 }
     }
 

@@ -6,14 +6,89 @@
 
 import QwenKitIO
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The formats `decode` reads (encode's outputs, less the one for people).
 public enum IDInputFormat: String, Sendable, CaseIterable {
     case text, jsonl, u32
 }
 
+/// A run of consecutive ids from one line (text, JSONL) or from a u32 stream, valid during the
+/// callback that receives it.
+public struct IDRun {
+    public let ids: UnsafeBufferPointer<UInt32>
+    /// The line of the ids (from 1), or 0 for a u32 stream.
+    let line: Int
+    /// The position of the first id within its line (or within the u32 stream).
+    let firstPosition: Int64
+    /// The input's name, kept alive by the reader while the run is handed on; not reference-counted
+    /// (a retain and release per run was a tenth of the time on short lines).
+    unowned(unsafe) let source: SourceName
+
+    /// An input's name, for messages.
+    final class SourceName {
+        let name: String
+        init(_ name: String) { self.name = name }
+    }
+
+    init(ids: UnsafeBufferPointer<UInt32>, line: Int, firstPosition: Int64, source: SourceName) {
+        self.ids = ids
+        self.line = line
+        self.firstPosition = firstPosition
+        self.source = source
+    }
+
+    /// Names `ids[k]` in an error message.
+    public func describePosition(_ k: Int) -> String {
+        let position = firstPosition + Int64(k)
+        let name = source.name
+        return line == 0 ? "position \(position) of \(name)" : "position \(position) of line \(line) of \(name)"
+    }
+}
+
+/// Ids parsed but not yet handed on: at most `capacity`, all from one line.
+private struct IDBatch {
+    static let capacity = 4096
+    let ids = UnsafeMutablePointer<UInt32>.allocate(capacity: IDBatch.capacity)
+    var count = 0
+    var line = 0
+    /// The position within its line of the id after the last one.
+    var nextPosition: Int64 = 0
+    let source: IDRun.SourceName
+
+    init(source: IDRun.SourceName) { self.source = source }
+
+    func deallocate() { ids.deallocate() }
+
+    /// Hands the ids on. Every other event, and every error, is preceded by this, so events and errors
+    /// come in input order (an id out of range is reported before a syntax error after it).
+    @inline(__always)
+    mutating func flush(_ handle: (IDReader.Event) throws -> Void) throws {
+        guard count > 0 else { return }
+        let run = IDRun(ids: UnsafeBufferPointer(start: ids, count: count), line: line,
+                        firstPosition: nextPosition - Int64(count), source: source)
+        count = 0
+        try handle(.ids(run))
+    }
+
+    @inline(__always)
+    mutating func append(_ id: UInt32, line: Int, _ handle: (IDReader.Event) throws -> Void) throws {
+        if count == IDBatch.capacity { try flush(handle) }
+        ids[count] = id
+        count += 1
+        self.line = line
+        nextPosition += 1
+    }
+}
+
 public final class IDReader {
     public enum Event {
-        case id(UInt32, describe: () -> String)
+        /// Ids in input order; a document's ids may come in several runs.
+        case ids(IDRun)
         case endDocument
         /// The input paused (a read returned); in stream mode the caller flushes.
         case flush
@@ -39,9 +114,14 @@ public final class IDReader {
         stream ? try source.read(into: buffer) : try source.readFull(into: buffer)
     }
 
+    /// Bytes after the data in a read buffer that the 8-byte loads of `DecimalDigits` may touch, zeroed.
+    private static let slack = 16
+
     private func readU32(_ source: any ByteSource, _ handle: (Event) throws -> Void) throws {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
+        let name = IDRun.SourceName(source.name)
+        defer { withExtendedLifetime(name) {} }
         var carry = 0
         var position: Int64 = 0
         while true {
@@ -49,12 +129,16 @@ public final class IDReader {
             if n == 0 { break }
             let total = carry + n
             let whole = total / 4
-            for k in 0..<whole {
-                let id = UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self))
-                let at = position
-                try handle(.id(id, describe: { "position \(at) of \(source.name)" }))
-                position += 1
+            // The block starts at an id (the carried bytes were moved to its start): the ids are read in place.
+            let ids = buffer.baseAddress!.bindMemory(to: UInt32.self, capacity: whole)
+            #if !_endian(little)
+            for k in 0..<whole { ids[k] = UInt32(littleEndian: ids[k]) }
+            #endif
+            if whole > 0 {
+                try handle(.ids(IDRun(ids: UnsafeBufferPointer(start: ids, count: whole), line: 0, firstPosition: position,
+                                      source: name)))
             }
+            position += Int64(whole)
             carry = total - whole * 4
             if carry > 0 { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[(whole * 4)..<total])) }
             if stream { try handle(.flush) }
@@ -66,12 +150,17 @@ public final class IDReader {
     }
 
     private func readText(_ source: any ByteSource, _ handle: (Event) throws -> Void) throws {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
+        let blockSize = 1 << 20
+        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize + IDReader.slack, alignment: 16)
+        defer { raw.deallocate() }
+        let buffer = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let name = IDRun.SourceName(source.name)
+        var batch = IDBatch(source: name)
+        defer { withExtendedLifetime(name) {} }
+        defer { batch.deallocate() }
         var value: UInt64 = 0
         var digits = 0
         var line = 1
-        var position = 0  // index of the id within its line
         var lineHasContent = false
         // A chunk record's index fields, each ended by a tab before the first id: the document, or the
         // input and the document. `settled`: the line's record has been placed (at its first id or its end).
@@ -79,6 +168,10 @@ public final class IDReader {
         var first: UInt64 = 0, second: UInt64 = 0
         var settled = false
         var records = ChunkRecords(source: source.name)
+        func fail(_ message: String) throws -> Never {
+            try batch.flush(handle)
+            throw CorpusError("\(source.name): line \(line): " + message)
+        }
         func settle() throws {
             settled = true
             switch fields {
@@ -89,32 +182,80 @@ public final class IDReader {
         }
         func endNumber() throws {
             guard digits > 0 else { return }
-            guard value <= UInt64(UInt32.max) else {
-                throw CorpusError("\(source.name): line \(line): \(value) is not a token id (too large)")
-            }
+            guard value <= UInt64(UInt32.max) else { try fail("\(value) is not a token id (too large)") }
             if !settled { try settle() }
-            let l = line, p = position
-            try handle(.id(UInt32(value), describe: { "position \(p) of line \(l) of \(source.name)" }))
-            position += 1
+            try batch.append(UInt32(value), line: line, handle)
             value = 0
             digits = 0
         }
         while true {
-            let n = try nextBlock(source, buffer)
+            let n = try nextBlock(source, UnsafeMutableRawBufferPointer(start: buffer, count: blockSize))
             if n == 0 { break }
-            for i in 0..<n {
+            (buffer + n).initialize(repeating: 0, count: IDReader.slack)
+            var i = 0
+            while i < n {
+                // The fast path: a whole id of at most 7 digits, and its terminator, inside this block
+                // (the zeroed slack stops a number at the block's end, which is then left to the slow path).
+                if digits == 0 {
+                    if settled {
+                        // Ids each followed by one space, in locals (the state the nested functions share
+                        // lives in memory).
+                        var k = batch.count
+                        let ids = batch.ids
+                        // 64 bytes at a time: the spaces' positions come first, so each id's bytes are
+                        // found without waiting for the previous id's digits to be counted (that chain of
+                        // load, count and add was the limit). A window ends at its last whole id.
+                        while i + 72 <= n && k + 32 <= IDBatch.capacity {
+                            var spaces = DecimalDigits.positions(of: 0x20, in64: buffer + i)
+                            var start = 0
+                            while spaces != 0 {
+                                let end = spaces.trailingZeroBitCount
+                                let length = end - start
+                                let word = DecimalDigits.load(buffer + i + start)
+                                guard length > 0 && length < 8 && DecimalDigits.leadingDigits(word) == length else { break }
+                                ids[k] = DecimalDigits.value(word, count: length)
+                                k += 1
+                                start = end + 1
+                                spaces &= spaces &- 1
+                            }
+                            i += start
+                            if spaces != 0 || start == 0 { break }
+                        }
+                        while k < IDBatch.capacity {
+                            let word = DecimalDigits.load(buffer + i)
+                            let count = DecimalDigits.leadingDigits(word)
+                            guard count > 0 && count < 8 && i + count < n && buffer[i + count] == 0x20 else { break }
+                            ids[k] = DecimalDigits.value(word, count: count)
+                            k += 1
+                            i += count + 1
+                        }
+                        batch.nextPosition += Int64(k - batch.count)
+                        batch.count = k
+                        batch.line = line
+                        if k == IDBatch.capacity { try batch.flush(handle) }
+                        if i >= n { break }
+                    }
+                    let word = DecimalDigits.load(buffer + i)
+                    let count = DecimalDigits.leadingDigits(word)
+                    if count > 0 && count < 8 && i + count < n {
+                        value = UInt64(DecimalDigits.value(word, count: count))
+                        i += count
+                        digits = count
+                        lineHasContent = true
+                    }
+                }
                 let b = buffer[i]
                 switch b {
                 case 0x30...0x39:
                     value = value &* 10 &+ UInt64(b - 0x30)
                     digits += 1
                     lineHasContent = true
-                    if digits > 12 { throw CorpusError("\(source.name): line \(line): a number of more than 12 digits is not a token id") }
+                    if digits > 12 { try fail("a number of more than 12 digits is not a token id") }
                 case 0x20, 0x0D, 0x2C, 0x5B, 0x5D:  // also "[1, 2, 3]" as Python prints a list
                     try endNumber()
                 case 0x09:  // ends an index field of a chunk record; a tab is nothing else
-                    guard digits > 0, position == 0, fields < 2 else {
-                        throw CorpusError("\(source.name): line \(line): a tab that does not end a document index "
+                    guard digits > 0, batch.nextPosition == 0, fields < 2 else {
+                        try fail("a tab that does not end a document index "
                             + "(text ids are separated by spaces; a chunk record of encode --chunk is [input<TAB>]document<TAB>ids)")
                     }
                     if fields == 0 { first = value } else { second = value }
@@ -123,22 +264,28 @@ public final class IDReader {
                     digits = 0
                 case 0x0A:
                     try endNumber()
+                    try batch.flush(handle)
                     if !settled { try settle() }
                     if fields == 0 { try handle(.endDocument) }  // a chunk record's document may go on
                     line += 1
-                    position = 0
+                    batch.nextPosition = 0
                     lineHasContent = false
                     fields = 0
                     settled = false
                 default:
                     var shown = String(UnicodeScalar(b))
                     if b < 0x20 || b >= 0x7F { shown = "byte 0x" + String(b, radix: 16, uppercase: true) }
-                    throw CorpusError("\(source.name): line \(line): '\(shown)' is not part of a token id (expected decimal ids separated by spaces or commas)")
+                    try fail("'\(shown)' is not part of a token id (expected decimal ids separated by spaces or commas)")
                 }
+                i += 1
             }
-            if stream { try handle(.flush) }
+            if stream {
+                try batch.flush(handle)
+                try handle(.flush)
+            }
         }
         try endNumber()
+        try batch.flush(handle)
         if lineHasContent || fields > 0 {
             if !settled { try settle() }
             if fields == 0 { try handle(.endDocument) }
@@ -147,78 +294,178 @@ public final class IDReader {
     }
 
     private func readJSONL(_ source: any ByteSource, _ handle: (Event) throws -> Void) throws {
-        var pending: [UInt8] = []
-        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { block.deallocate() }
+        // Lines are parsed in place in `buffer`; an incomplete line is moved to its start before the next
+        // read, and the buffer doubles when a line does not fit (a record is parsed whole).
+        var capacity = 1 << 20
+        var buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity + IDReader.slack)
+        defer { buffer.deallocate() }
+        var filled = 0
         var line = 0
         var key: [UInt8] = []
         var records = ChunkRecords(source: source.name)
-        func parseLine(_ bytes: ArraySlice<UInt8>) throws {
-            line += 1
-            var text = bytes
-            if text.last == 0x0D { text = text.dropLast() }
-            if text.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
-            try Array(text).withUnsafeBufferPointer { b in
-                var s = JSONScanner(b)
-                var found = false
-                // A chunk record's members, which encode writes before "ids" (the input record's own
-                // members, which may have any names, come after it).
-                var input: Int64?, document: Int64?, chunk: Int64?
-                do {
-                    try s.beginObject()
-                    var first = true
-                    while try s.nextKey(&key, first: &first) {
-                        if !found, let index = ChunkRecords.Member(key), try s.peekKind() == .number {
-                            let v = try s.readInteger()
-                            guard v >= 0 else { throw s.error("\"\(index.rawValue)\" \(v) is negative") }
-                            switch index {
-                            case .input: input = v
-                            case .doc: document = v
-                            case .chunk: chunk = v
-                            }
-                            continue
-                        }
-                        guard !found && key == Array("ids".utf8) else { try s.skipValue(); continue }
-                        found = true
-                        if let chunk {
-                            guard let document else { throw CorpusError("\(source.name): line \(line): a \"chunk\" member without \"doc\"") }
-                            try records.jsonRecord(line: line, ChunkRecords.Key(input: input.map(UInt64.init), document: UInt64(document)),
-                                                   chunk: chunk, handle)
-                        } else {
-                            try records.wholeDocument(handle)
-                        }
-                        try s.beginArray()
-                        var firstID = true
-                        var position = 0
-                        while try s.nextElement(first: &firstID) {
-                            let v = try s.readInteger()
-                            guard v >= 0 && v <= Int64(UInt32.max) else { throw s.error("\(v) is not a token id") }
-                            let l = line, p = position
-                            try handle(.id(UInt32(v), describe: { "position \(p) of line \(l) of \(source.name)" }))
-                            position += 1
-                        }
+        let name = IDRun.SourceName(source.name)
+        var batch = IDBatch(source: name)
+        defer { withExtendedLifetime(name) {} }
+        defer { batch.deallocate() }
+        let idsKey = Array("ids".utf8)
+        let idsPrefix = Array("{\"ids\":[".utf8)
+        /// The "ids" array, at `s.offset`; its ids are handed on before this returns.
+        /// `readable`: bytes readable from the line's start (the line, the lines after it in the buffer and the slack).
+        func readIDs(_ s: inout JSONScanner, readable: Int) throws {
+            let bytes = s.bytes.baseAddress!
+            let length = s.bytes.count
+            try s.beginArray()
+            var firstID = true
+            while true {
+                // The fast path: `digits` or `,digits` followed by neither a digit nor a fraction or
+                // exponent (the byte after the line is '\r', '\n' or the zeroed slack, never a digit).
+                var p = s.offset
+                var k = batch.count
+                let ids = batch.ids
+                // 64 bytes at a time, as in the text format: ids between commas, from the comma at `p`. The
+                // window may reach past the line (short lines): an id is taken only with a comma after it,
+                // and the '\n' ending the line stops that, so every id taken is inside the line.
+                while !firstID && p + 72 <= readable && bytes[p] == 0x2C && k + 32 <= IDBatch.capacity {
+                    var commas = DecimalDigits.positions(of: 0x2C, in64: bytes + p) & ~1
+                    var start = 1
+                    while commas != 0 {
+                        let end = commas.trailingZeroBitCount
+                        let count = end - start
+                        let word = DecimalDigits.load(bytes + p + start)
+                        guard count > 0 && count < 8 && DecimalDigits.leadingDigits(word) == count else { break }
+                        ids[k] = DecimalDigits.value(word, count: count)
+                        k += 1
+                        start = end + 1
+                        commas &= commas &- 1
                     }
-                    guard s.atEnd() else { throw s.error("unexpected data after the JSON object") }
-                } catch let error as JSONError {
-                    throw CorpusError("\(source.name): line \(line): \(error)")
+                    p += start - 1
+                    if commas != 0 || start == 1 { break }
                 }
-                guard found else { throw CorpusError("\(source.name): line \(line): no \"ids\" field") }
-                if chunk == nil { try handle(.endDocument) }  // a chunk record's document may go on
+                while k < IDBatch.capacity {
+                    var q = p
+                    if !firstID {
+                        guard q < length && bytes[q] == 0x2C else { break }
+                        q += 1
+                    }
+                    let word = DecimalDigits.load(bytes + q)
+                    let count = DecimalDigits.leadingDigits(word)
+                    guard count > 0 && count < 8 else { break }
+                    let after = bytes[q + count]
+                    guard after != 0x2E && after != 0x65 && after != 0x45 else { break }
+                    ids[k] = DecimalDigits.value(word, count: count)
+                    k += 1
+                    p = q + count
+                    firstID = false
+                }
+                batch.nextPosition += Int64(k - batch.count)
+                batch.count = k
+                batch.line = line
+                s.offset = p
+                if k == IDBatch.capacity {
+                    try batch.flush(handle)
+                    continue
+                }
+                guard try s.nextElement(first: &firstID) else { break }
+                let v = try s.readInteger()
+                guard v >= 0 && v <= Int64(UInt32.max) else { throw s.error("\(v) is not a token id") }
+                try batch.append(UInt32(v), line: line, handle)
             }
+            try batch.flush(handle)
         }
-        while true {
-            let n = try nextBlock(source, block)
-            if n == 0 { break }
-            pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: block[0..<n]))
-            var start = pending.startIndex
-            while let nl = pending[start...].firstIndex(of: 0x0A) {
-                try parseLine(pending[start..<nl])
-                start = nl + 1
+        func parseLine(_ start: Int, _ end: Int) throws {
+            line += 1
+            var length = end - start
+            let bytes = buffer + start
+            if length > 0 && bytes[length - 1] == 0x0D { length -= 1 }
+            var blank = true
+            for k in 0..<length where bytes[k] != 0x20 && bytes[k] != 0x09 {
+                blank = false
+                break
             }
-            pending.removeFirst(start)
+            if blank { return }
+            var s = JSONScanner(UnsafeBufferPointer(start: bytes, count: length))
+            var found = false
+            // A chunk record's members, which encode writes before "ids" (the input record's own
+            // members, which may have any names, come after it).
+            var input: Int64?, document: Int64?, chunk: Int64?
+            batch.nextPosition = 0
+            do {
+                var first = true
+                if length >= 8 && memcmp(bytes, idsPrefix, 8) == 0 {
+                    // What encode writes: "ids" first. The same steps as the loop below takes for it.
+                    s.offset = 7
+                    first = false
+                    found = true
+                    try records.wholeDocument(handle)
+                    try readIDs(&s, readable: filled + IDReader.slack - start)
+                } else {
+                    try s.beginObject()
+                }
+                while try s.nextKey(&key, first: &first) {
+                    if !found, let index = ChunkRecords.Member(key), try s.peekKind() == .number {
+                        let v = try s.readInteger()
+                        guard v >= 0 else { throw s.error("\"\(index.rawValue)\" \(v) is negative") }
+                        switch index {
+                        case .input: input = v
+                        case .doc: document = v
+                        case .chunk: chunk = v
+                        }
+                        continue
+                    }
+                    guard !found && key == idsKey else { try s.skipValue(); continue }
+                    found = true
+                    if let chunk {
+                        guard let document else { throw CorpusError("\(source.name): line \(line): a \"chunk\" member without \"doc\"") }
+                        try records.jsonRecord(line: line, ChunkRecords.Key(input: input.map(UInt64.init), document: UInt64(document)),
+                                               chunk: chunk, handle)
+                    } else {
+                        try records.wholeDocument(handle)
+                    }
+                    try readIDs(&s, readable: filled + IDReader.slack - start)
+                }
+                guard s.atEnd() else { throw s.error("unexpected data after the JSON object") }
+            } catch let error as JSONError {
+                try batch.flush(handle)
+                throw CorpusError("\(source.name): line \(line): \(error)")
+            } catch {
+                try batch.flush(handle)
+                throw error
+            }
+            guard found else { throw CorpusError("\(source.name): line \(line): no \"ids\" field") }
+            if chunk == nil { try handle(.endDocument) }  // a chunk record's document may go on
+        }
+        var scanned = 0  // bytes of `buffer` known to hold no newline
+        while true {
+            if capacity - filled < capacity / 4 {
+                capacity *= 2
+                let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity + IDReader.slack)
+                grown.update(from: buffer, count: filled)
+                buffer.deallocate()
+                buffer = grown
+            }
+            let n = try nextBlock(source, UnsafeMutableRawBufferPointer(start: buffer + filled, count: capacity - filled))
+            if n == 0 { break }
+            filled += n
+            (buffer + filled).initialize(repeating: 0, count: IDReader.slack)
+            var start = 0
+            while scanned < filled, let found = memchr(buffer + scanned, 0x0A, filled - scanned) {
+                let nl = buffer.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                try parseLine(start, nl)
+                start = nl + 1
+                scanned = start
+            }
+            scanned = filled
+            if start > 0 {
+                filled -= start
+                scanned -= start
+                if filled > 0 { buffer.update(from: buffer + start, count: filled) }
+            }
             if stream { try handle(.flush) }
         }
-        if !pending.isEmpty { try parseLine(pending[...]) }
+        if filled > 0 {
+            (buffer + filled).initialize(repeating: 0, count: IDReader.slack)
+            try parseLine(0, filled)
+        }
         try records.finish(handle)
     }
 }
@@ -248,9 +495,14 @@ struct ChunkRecords {
     enum Member: String {
         case input, doc, chunk
 
+        /// Compares bytes: a String made per record was a large part of decoding short JSONL records.
         init?(_ key: [UInt8]) {
-            guard let member = Member(rawValue: String(decoding: key, as: UTF8.self)) else { return nil }
-            self = member
+            switch key.count {
+            case 3 where key[0] == 0x64 && key[1] == 0x6F && key[2] == 0x63: self = .doc
+            case 5 where key.elementsEqual("input".utf8): self = .input
+            case 5 where key.elementsEqual("chunk".utf8): self = .chunk
+            default: return nil
+            }
         }
     }
 

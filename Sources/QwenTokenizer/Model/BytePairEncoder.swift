@@ -99,31 +99,70 @@ extension BPEModel {
             return
         }
         guard n <= BPEScratch.cacheMaxBytes else {
-            if n < BPEScratch.shortLimit { mergeShort(piece, scratch: scratch, into: &output) } else { mergeLong(piece, scratch: scratch, into: &output) }
+            if n < BPEScratch.shortLimit {
+                let m = mergeShort(piece, scratch: scratch)
+                output.append(contentsOf: UnsafeBufferPointer(start: scratch.ids, count: m))
+            } else {
+                mergeLong(piece, scratch: scratch)
+                var i: Int32 = 0
+                while i >= 0 {
+                    output.append(scratch.ids[Int(i)])
+                    i = scratch.next[Int(i)]
+                }
+            }
             return
         }
+        let (ids, count) = cachedMerge(piece, hash: hash, scratch: scratch)
+        output.append(contentsOf: UnsafeBufferPointer(start: ids, count: count))
+    }
+
+    /// The number of ids of `piece`: `encodePiece` without storing them (for `qwenkit count`).
+    @inline(__always)
+    func countPiece(_ piece: UnsafeBufferPointer<UInt8>, scratch: BPEScratch) -> Int {
+        let n = piece.count
+        if n <= 1 { return n }
+        let hash = TokenTable.hash(piece)
+        if wholePieces.id(for: piece, hash: hash) != nil { return 1 }
+        guard n <= BPEScratch.cacheMaxBytes else {
+            if n < BPEScratch.shortLimit { return mergeShort(piece, scratch: scratch) }
+            mergeLong(piece, scratch: scratch)
+            var count = 0
+            var i: Int32 = 0
+            while i >= 0 {
+                count += 1
+                i = scratch.next[Int(i)]
+            }
+            return count
+        }
+        return cachedMerge(piece, hash: hash, scratch: scratch).count
+    }
+
+    /// The ids of a piece short enough for the cache: from the cache, or merged (and then cached when
+    /// they fit). The result stays valid until the scratch is used again.
+    @inline(__always)
+    private func cachedMerge(_ piece: UnsafeBufferPointer<UInt8>, hash: UInt64, scratch: BPEScratch) -> (UnsafePointer<UInt32>, count: Int) {
+        let n = piece.count
         let entry = Int(truncatingIfNeeded: hash >> 40) & (BPEScratch.cacheEntries - 1)
         let key = scratch.cacheKeys + entry * BPEScratch.cacheMaxBytes
         let ids = scratch.cacheIDs + entry * BPEScratch.cacheMaxIDs
         if Int(scratch.cacheLengths[entry]) == n && bytesEqual(key, piece.baseAddress!, n) {
-            output.append(contentsOf: UnsafeBufferPointer(start: ids, count: Int(scratch.cacheCounts[entry])))
-            return
+            return (UnsafePointer(ids), Int(scratch.cacheCounts[entry]))
         }
-        let before = output.count
-        mergeShort(piece, scratch: scratch, into: &output)
-        let produced = output.count - before
+        let produced = mergeShort(piece, scratch: scratch)
         if produced <= BPEScratch.cacheMaxIDs {
             key.update(from: piece.baseAddress!, count: n)
             scratch.cacheLengths[entry] = UInt8(n)
             scratch.cacheCounts[entry] = UInt8(produced)
-            output.withUnsafeBufferPointer { ids.update(from: $0.baseAddress! + before, count: produced) }
+            ids.update(from: scratch.ids, count: produced)
         }
+        return (UnsafePointer(scratch.ids), produced)
     }
 
     /// The quadratic merge for pieces under 64 bytes. The ranks of adjacent pairs live in their own
     /// array, padded with UInt32.max to a multiple of 8, so finding the lowest is a SIMD min over at
     /// most 8 vectors; then the first position holding it (leftmost on ties) is the merge.
-    private func mergeShort(_ piece: UnsafeBufferPointer<UInt8>, scratch: BPEScratch, into output: inout [UInt32]) {
+    /// Returns the number of ids, which are left in `scratch.ids`.
+    private func mergeShort(_ piece: UnsafeBufferPointer<UInt8>, scratch: BPEScratch) -> Int {
         let ids = scratch.ids
         let pairs = scratch.pairs
         let ranks = scratch.ranks
@@ -174,10 +213,12 @@ extension BPEModel {
                 ranks[at] = UInt32(truncatingIfNeeded: p >> 32)
             }
         }
-        output.append(contentsOf: UnsafeBufferPointer(start: ids, count: m))
+        return m
     }
 
-    private func mergeLong(_ piece: UnsafeBufferPointer<UInt8>, scratch: BPEScratch, into output: inout [UInt32]) {
+    /// The heap merge for long pieces. The ids are left in `scratch.ids` as a list linked by
+    /// `scratch.next`, starting at 0 and ending at -1.
+    private func mergeLong(_ piece: UnsafeBufferPointer<UInt8>, scratch: BPEScratch) {
         let n = piece.count
         scratch.reserve(n)
         let ids = scratch.ids, prev = scratch.prev, next = scratch.next, heap = scratch.heap
@@ -251,11 +292,6 @@ extension BPEModel {
                 let q = merges.lookup(ids[at], ids[Int(after)])
                 if q != MergeTable.none { push((q >> 32) << 32 | UInt64(at)) }
             }
-        }
-        var i: Int32 = 0
-        while i >= 0 {
-            output.append(ids[Int(i)])
-            i = next[Int(i)]
         }
     }
 }

@@ -47,21 +47,23 @@ struct DecodeCommand: ParsableCommand {
         let sink = try openOutput(path: output)
         let decoder = TextDecoder(tokenizer: tokenizer, sink: sink, skipSpecial: skipSpecial)
         let reader = IDReader(format: format, stream: stream)
+        // Read once: a property wrapper's getter costs a generic metadata lookup, too much once per document.
+        let newline = !noNewline && format != .u32
         for path in files.isEmpty ? ["-"] : files {
             let source = try openInput(path: path)
             try reader.read(source) { event in
                 switch event {
-                case .id(let id, let describe):
-                    try decoder.append(id, describePosition: describe)
+                case .ids(let run):
+                    try decoder.append(run)
                 case .endDocument:
-                    try decoder.emit(final: true)
-                    if !noNewline && format != .u32 { try sink.write(0x0A) }
+                    try decoder.endDocument(newline: newline)
                 case .flush:
                     try decoder.emit(final: false)
                     try sink.flush()
                 }
             }
         }
+        try decoder.emit(final: true)
         try sink.close()
     }
 }

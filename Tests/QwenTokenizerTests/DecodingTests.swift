@@ -1,0 +1,230 @@
+// The fast decode path (IDReader + TextDecoder) against the slow, obvious one (`Tokenizer.decode`, then
+// `UTF8Validation.replacingInvalid`, which GoldenTests checks against HF), on HF's golden id sequences
+// (Fixtures/tokenizer-golden/decode.jsonl) in every input format, on long lines that cross every internal
+// batch and block boundary, and on inputs delivered a few bytes per read. Also `TokenEncoder.count`.
+
+import Foundation
+import QwenKitIO
+import Testing
+import TestSupport
+@testable import QwenTokenizer
+
+/// A byte output that keeps what it is given.
+final class MemoryOutput: ByteOutput {
+    var name: String { "<memory>" }
+    var bytes: [UInt8] = []
+    func write(_ data: UnsafeRawBufferPointer) throws(IOError) { bytes.append(contentsOf: data) }
+    func flush() throws(IOError) {}
+    func commit() throws(IOError) {}
+    func abandon() {}
+}
+
+/// A source that returns at most `chunk` bytes per read (a pipe written in small pieces).
+final class ChoppySource: ByteSource {
+    let name = "<choppy>"
+    let bytes: [UInt8]
+    let chunk: Int
+    var position = 0
+    init(_ bytes: [UInt8], chunk: Int) {
+        self.bytes = bytes
+        self.chunk = chunk
+    }
+    var inputPosition: Int64 { Int64(position) }
+    var inputSize: Int64? { Int64(bytes.count) }
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(IOError) -> Int {
+        let n = min(buffer.count, chunk, bytes.count - position)
+        if n > 0 { bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + position, byteCount: n) } }
+        position += n
+        return n
+    }
+}
+
+@Suite struct DecodingTests {
+    static let tokenizer = GoldenTests.tokenizer
+    static let cases: [(name: String, ids: [UInt32], text: String, skipped: String)] =
+        Golden.lines("tokenizer-golden/decode.jsonl").map {
+            ($0["name"] as! String, ($0["ids"] as! [NSNumber]).map { $0.uint32Value }, $0["text"] as! String,
+             $0["text_skip_special"] as! String)
+        }
+
+    /// Runs `decode` as the CLI does over `input`: documents end with a newline except in u32.
+    static func decode(_ input: [UInt8], format: IDInputFormat, skipSpecial: Bool = false, stream: Bool = false,
+                       chunk: Int? = nil) throws -> [UInt8] {
+        let output = MemoryOutput()
+        let sink = ByteSink(output: output)
+        let decoder = TextDecoder(tokenizer: tokenizer, sink: sink, skipSpecial: skipSpecial)
+        let source: any ByteSource = chunk.map { ChoppySource(input, chunk: $0) } ?? MemorySource(input)
+        try IDReader(format: format, stream: stream).read(source) { event in
+            switch event {
+            case .ids(let run): try decoder.append(run)
+            case .endDocument: try decoder.endDocument(newline: format != .u32)
+            case .flush:
+                try decoder.emit(final: false)
+                try sink.flush()
+            }
+        }
+        try decoder.emit(final: true)
+        try sink.close()
+        return output.bytes
+    }
+
+    static func textLine(_ ids: [UInt32]) -> String { ids.map(String.init).joined(separator: " ") + "\n" }
+    static func jsonLine(_ ids: [UInt32]) -> String { "{\"ids\":[" + ids.map(String.init).joined(separator: ",") + "]}\n" }
+    static func u32(_ ids: [UInt32]) -> [UInt8] { ids.flatMap { id in (0..<4).map { UInt8(truncatingIfNeeded: id >> (8 * $0)) } } }
+
+    /// The reference: concatenated token bytes, then U+FFFD substitution.
+    static func reference(_ ids: [UInt32], skipSpecial: Bool = false) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try tokenizer.decode(ids, skipSpecial: skipSpecial, into: &bytes)
+        var lossy: [UInt8] = []
+        bytes.withUnsafeBytes { UTF8Validation.replacingInvalid($0, into: &lossy) }
+        return lossy
+    }
+
+    static func expectSame(_ got: [UInt8], _ expected: [UInt8], _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        guard got != expected else { return }
+        let at = zip(got, expected).prefix { $0 == $1 }.count
+        Issue.record("\(what): \(got.count) bytes, expected \(expected.count); first difference at byte \(at)", sourceLocation: sourceLocation)
+    }
+
+    /// Every golden case as one document, in each format, against HF's texts.
+    @Test(arguments: [IDInputFormat.text, .jsonl])
+    func goldenCasesOnePerLine(format: IDInputFormat) throws {
+        let input = Array(Self.cases.map { format == .text ? Self.textLine($0.ids) : Self.jsonLine($0.ids) }.joined().utf8)
+        for skip in [false, true] {
+            let expected = Array(Self.cases.map { (skip ? $0.skipped : $0.text) + "\n" }.joined().utf8)
+            Self.expectSame(try Self.decode(input, format: format, skipSpecial: skip), expected, "\(format) skipSpecial \(skip)")
+            Self.expectSame(try Self.decode(input, format: format, skipSpecial: skip, stream: true, chunk: 5), expected,
+                            "\(format) skipSpecial \(skip), stream, 5-byte reads")
+        }
+    }
+
+    /// u32 is one document: each golden case alone, against HF's texts.
+    @Test func goldenCasesAsU32() throws {
+        for c in Self.cases {
+            #expect(try Self.decode(Self.u32(c.ids), format: .u32) == Array(c.text.utf8), "\(c.name)")
+            #expect(try Self.decode(Self.u32(c.ids), format: .u32, skipSpecial: true) == Array(c.skipped.utf8), "\(c.name)")
+        }
+    }
+
+    /// All golden cases, 60 times over, in one document of ~350k ids: past the id batches (4096), the 1 MiB
+    /// read blocks and the 1 MiB output blocks. A single-byte token (" |", id 91 "|") between cases makes
+    /// HF's texts joined by "|" the expected output: U+FFFD substitution never reaches across an ASCII byte.
+    @Test(arguments: [IDInputFormat.text, .jsonl, .u32])
+    func longDocument(format: IDInputFormat) throws {
+        let separator: UInt32 = 91
+        #expect(Self.tokenizer.bytes(of: separator).elementsEqual("|".utf8))
+        var ids: [UInt32] = []
+        var texts: [String] = [], skipped: [String] = []
+        for round in 0..<60 {
+            for (k, c) in Self.cases.enumerated() {
+                if round > 0 || k > 0 { ids.append(separator) }
+                ids += c.ids
+                texts.append(c.text)
+                skipped.append(c.skipped)
+            }
+        }
+        let input: [UInt8]
+        switch format {
+        case .text: input = Array(Self.textLine(ids).utf8)
+        case .jsonl: input = Array(Self.jsonLine(ids).utf8)
+        case .u32: input = Self.u32(ids)
+        }
+        let newline = format == .u32 ? "" : "\n"
+        let expected = Array((texts.joined(separator: "|") + newline).utf8)
+        let expectedSkipped = Array((skipped.joined(separator: "|") + newline).utf8)
+        Self.expectSame(try Self.decode(input, format: format), expected, "\(format)")
+        Self.expectSame(try Self.decode(input, format: format, skipSpecial: true), expectedSkipped, "\(format) --skip-special")
+        Self.expectSame(try Self.decode(input, format: format, stream: true, chunk: 65_537), expected, "\(format) stream")
+        Self.expectSame(try Self.decode(input, format: format, stream: true, chunk: 3), try Self.reference(ids) + Array(newline.utf8),
+                        "\(format) stream, 3-byte reads")
+    }
+
+    /// Random id sequences (valid ids, many of them bytes of split characters) against the reference, with
+    /// numbers of every width and separators the text format allows.
+    @Test func randomSequencesMatchTheReference() throws {
+        var rng = SplitMix64(seed: 15)
+        let n = UInt64(Self.tokenizer.vocabularySize)
+        for round in 0..<40 {
+            var ids: [UInt32] = []
+            for _ in 0..<Int(rng.next() % 3000) {
+                let r = rng.next()
+                // Mostly the byte tokens (0...255 by rank order), where invalid UTF-8 comes from.
+                var id = r % 4 == 0 ? UInt32((r >> 8) % n) : UInt32((r >> 8) % 256)
+                while !Self.tokenizer.hasToken(id) { id = (id + 1) % UInt32(n) }
+                ids.append(id)
+            }
+            let expected = try Self.reference(ids)
+            let text = "[" + ids.map { String(repeating: "0", count: Int(rng.next() % 3)) + String($0) }.joined(separator: ", ") + "]\n"
+            Self.expectSame(try Self.decode(Array(text.utf8), format: .text, chunk: round % 2 == 0 ? nil : 1 + Int(rng.next() % 20)),
+                            expected + [0x0A], "round \(round) text")
+            let json = "{\"other\": [1, {\"x\": \"]\"}], \"ids\": [ " + ids.map(String.init).joined(separator: " , ") + " ] }\n"
+            Self.expectSame(try Self.decode(Array(json.utf8), format: .jsonl), expected + [0x0A], "round \(round) jsonl")
+            Self.expectSame(try Self.decode(Self.u32(ids), format: .u32), expected, "round \(round) u32")
+        }
+    }
+
+    /// Errors name the first bad id by its position, also past the first batch of a line, and an id out of
+    /// range is reported before a syntax error after it on the same line.
+    @Test func errorsNameTheFirstProblem() throws {
+        func message(_ input: String, _ format: IDInputFormat) -> String {
+            do {
+                _ = try Self.decode(Array(input.utf8), format: format)
+                return "no error"
+            } catch {
+                return "\(error)"
+            }
+        }
+        let many = Array(repeating: "9707", count: 5000)
+        let text = (many + ["200000"] + many + ["x"]).joined(separator: " ") + "\n"
+        #expect(message(text, .text).hasPrefix("id 200000 at position 5000 of line 1 of <memory> is out of range"), "\(message(text, .text))")
+        let json = "{\"ids\":[" + (many + ["200000"] + many).joined(separator: ",") + ",1.5]}\n"
+        #expect(message(json, .jsonl).hasPrefix("id 200000 at position 5000 of line 1 of <memory> is out of range"), "\(message(json, .jsonl))")
+        let fraction = "{\"ids\":[" + many.joined(separator: ",") + ",1.5]}\n"
+        #expect(message(fraction, .jsonl) == "<memory>: line 1: invalid JSON at byte 25008: expected an integer, found a fractional number")
+        #expect(message("1 2\n3 99999999999\n", .text) == "<memory>: line 2: 99999999999 is not a token id (too large)")
+        #expect(message("1 2\n3 9999999999999\n", .text) == "<memory>: line 2: a number of more than 12 digits is not a token id")
+    }
+
+    /// The SWAR digit count and value against the obvious loops, on words of digits and separators.
+    @Test func decimalDigitsMatchTheReference() {
+        var rng = SplitMix64(seed: 7)
+        let alphabet: [UInt8] = Array("0123456789 ,[]\n\t/:\u{7F}".utf8) + [0x00, 0x80, 0xFF, 0xB0, 0xB9]
+        for _ in 0..<200_000 {
+            let digitsFirst = Int(rng.next() % 9)
+            let bytes: [UInt8] = (0..<8).map { k in
+                k < digitsFirst ? UInt8(0x30 + rng.next() % 10) : alphabet[Int(rng.next() % UInt64(alphabet.count))]
+            }
+            let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+            let count = DecimalDigits.leadingDigits(UInt64(littleEndian: word))
+            #expect(count == DecimalDigits.referenceLeadingDigits(bytes))
+            for byte: UInt8 in [0x20, 0x2C] {
+                #expect(DecimalDigits.positions(of: byte, in: UInt64(littleEndian: word)) == DecimalDigits.referencePositions(of: byte, in: bytes))
+            }
+            if count > 0 {
+                #expect(DecimalDigits.value(UInt64(littleEndian: word), count: count) == DecimalDigits.referenceValue(bytes, count: count))
+            }
+        }
+    }
+
+    /// `count` gives as many tokens as `encode`, on every golden string, whole and with special tokens as text.
+    @Test func countEqualsEncode() throws {
+        let encoder = Self.tokenizer.makeEncoder()
+        for c in Golden.handWritten + Golden.random {
+            try Array(c.text.utf8).withUnsafeBufferPointer { text in
+                for special in [SpecialTokenPolicy.parse, .text] {
+                    var ids: [UInt32] = []
+                    try encoder.encode(text, special: special, into: &ids)
+                    #expect(try encoder.count(text, special: special) == ids.count, "\(c.name)")
+                }
+            }
+        }
+        // Long pieces (the heap merge) and cached ones (the same piece twice).
+        let long = Array((String(repeating: "a", count: 5000) + " " + String(repeating: "ab", count: 300) + " xyzzy xyzzy").utf8)
+        try long.withUnsafeBufferPointer { text in
+            var ids: [UInt32] = []
+            try encoder.encode(text, into: &ids)
+            #expect(try encoder.count(text) == ids.count)
+        }
+    }
+}

@@ -72,10 +72,12 @@ let package = Package(
         // The reference forward pass: Qwen2 / Qwen2-MoE over memory-mapped weights of any type, KV cache, sampling.
         .target(name: "Qwen2Runtime", dependencies: ["CPrefetch", "ModelFiles", "Quantization", "Conversion", "QwenKitIO"], swiftSettings: kernelFlags),
 
-        // Importance matrices (llama-imatrix's data and files): collected from the runtime's forward pass, read, written.
-        .target(name: "ImportanceMatrix", dependencies: ["Qwen2Runtime", "ModelFiles", "QwenTokenizer", "QwenKitIO"], swiftSettings: cpuFlags),
         // Perplexity and KL divergence (llama-perplexity's figures and base files) over the runtime's forward pass.
         .target(name: "Perplexity", dependencies: ["Qwen2Runtime", "QwenKitIO"], swiftSettings: cpuFlags),
+        // Importance matrices (llama-imatrix's data and files): collected from the runtime's forward pass, read, written;
+        // the running perplexity llama-imatrix prints (Perplexity's estimate).
+        .target(name: "ImportanceMatrix", dependencies: ["Qwen2Runtime", "Perplexity", "ModelFiles", "QwenTokenizer", "QwenKitIO"],
+                swiftSettings: cpuFlags),
 
         .executableTarget(
             name: "qwenkit",
@@ -102,7 +104,7 @@ let package = Package(
                     dependencies: ["TestSupport", "Qwen2Runtime", "Verification", "Conversion", "ModelFiles", "Quantization", "Quantize", "QwenKitIO",
                                    "ImportanceMatrix"]),
         .testTarget(name: "ImportanceMatrixTests",
-                    dependencies: ["TestSupport", "ImportanceMatrix", "Qwen2Runtime", "Conversion", "QwenTokenizer", "ModelFiles"]),
+                    dependencies: ["TestSupport", "ImportanceMatrix", "Perplexity", "Qwen2Runtime", "Conversion", "QwenTokenizer", "ModelFiles"]),
         .testTarget(name: "PerplexityTests",
                     dependencies: ["TestSupport", "Perplexity", "Qwen2Runtime", "Quantize", "ModelFiles", "QwenTokenizer", "Conversion", "QwenKitIO"]),
         .testTarget(name: "VerificationTests", dependencies: ["TestSupport", "Verification", "ModelFiles", "QwenKitIO"]),

@@ -260,7 +260,7 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" chunks' -l 'chunks' -d 'Process at most N chunks (default: all).' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" chunk from-chunk' -l 'chunk' -l 'from-chunk' -d 'Skip the first N chunks.' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" process-output' -l 'process-output' -d 'Collect output.weight too.'
-complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" no-ppl' -l 'no-ppl' -d 'Do not compute perplexity (qwenkit never does here; accepted for llama-imatrix\'s command lines).'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" no-ppl' -l 'no-ppl' -d 'Do not compute the running perplexity (printed on stdout otherwise, as llama-imatrix prints it).'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" output-format' -l 'output-format' -d 'gguf (default) or dat (llama-imatrix\'s legacy layout).' -rfka 'gguf dat'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" ofreq output-frequency' -l 'output-frequency' -o 'ofreq' -d 'Write the output every N chunks.' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" save-frequency' -l 'save-frequency' -d 'Also save a copy OUTPUT.at_N every N chunks (0: never).' -rfka ''

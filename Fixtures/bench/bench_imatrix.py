@@ -8,7 +8,7 @@ The model is make_bench_model.py's Qwen2-0.5B-shaped F16 GGUF (it has no tokeniz
 tokenizer's, so both tools get the model with the tokenizer of Fixtures/tokenizers/qwen2 added by `qwenkit convert`
 of make_bench_model.py's hf/ directory: pass that file). The text defaults to make_corpus.py's mixed corpus. Both
 write a GGUF importance matrix; llama-imatrix runs with its defaults (F16 KV cache, flash attention as it chooses)
-and without its perplexity pass (--no-ppl). Wall time and peak RSS of each process (wait4); tokens/s = chunks ×
+and both without the perplexity pass (--no-ppl). Wall time and peak RSS of each process (wait4); tokens/s = chunks ×
 ctx / time.
 """
 import argparse
@@ -40,7 +40,7 @@ def main():
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     common = ["-f", a.text, "-c", str(a.ctx), "--chunks", str(a.chunks), "-t", str(a.threads)]
-    q = [a.qwenkit, "imatrix", a.model, *common, "-o", os.path.join(a.out, "qwenkit.imatrix.gguf")]
+    q = [a.qwenkit, "imatrix", a.model, *common, "--no-ppl", "-o", os.path.join(a.out, "qwenkit.imatrix.gguf")]
     r = [a.llama_imatrix, "-m", a.model, *common, "--no-ppl", "-o", os.path.join(a.out, "llama.imatrix.gguf")]
     tokens = a.chunks * a.ctx
     print(f"model: {a.model}, {a.chunks} chunks of {a.ctx} tokens, {a.threads} threads")

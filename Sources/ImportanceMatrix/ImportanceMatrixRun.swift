@@ -1,4 +1,5 @@
 import ModelFiles
+import Perplexity
 import Qwen2Runtime
 
 /// llama-imatrix's procedure over a tokenized text: the tokens cut into chunks of `chunkSize`, each chunk run from an
@@ -13,6 +14,8 @@ public struct ImportanceMatrixRun {
         public var firstChunk = 0
         /// Collect `output.weight` too (`--process-output`).
         public var includeOutput = false
+        /// Score the second half of each chunk as llama-imatrix does unless `--no-ppl` (its running perplexity).
+        public var computePerplexity = false
         public var threads = 1
 
         public init() {}
@@ -43,20 +46,32 @@ public struct ImportanceMatrixRun {
         chunkCount = min(options.chunkLimit ?? Int.max, tokens.count / n)
     }
 
-    /// Runs every chunk, calling `afterChunk(done)` after each (for progress and periodic saves).
+    /// Runs every chunk, calling `afterChunk(done, running)` after each (for progress, periodic saves and, with
+    /// `computePerplexity`, the running perplexity). Returns the perplexity estimate when computed: llama-imatrix's,
+    /// positions n/2 … n−2 of each chunk predicting the next token (the model computes every position's logits then, as
+    /// llama-imatrix's does; each row is scored as it comes, none is kept).
+    @discardableResult
     public func run(model: Qwen2Model, collector: ImportanceMatrixCollector,
-                    afterChunk: (Int) throws -> Void = { _ in }) throws {
+                    afterChunk: (Int, Double?) throws -> Void = { _, _ in }) throws -> PerplexityEstimate? {
         let n = options.chunkSize
         let session = try InferenceSession(model: model, capacity: n, threads: options.threads)
         session.observer = collector
+        let scoring = options.computePerplexity, vocabulary = model.shape.vocabSize
+        var estimate = PerplexityEstimate()
         for chunk in 0..<chunkCount {
             session.reset()
-            try session.evaluate(Array(tokens[(chunk * n)..<((chunk + 1) * n)]), logits: options.includeOutput ? .all : .none)
+            let start = chunk * n, first = n / 2
+            try session.evaluate(Array(tokens[start..<(start + n)]), logits: options.includeOutput || scoring ? .all : .none) { position, row in
+                guard scoring, position >= first, position < n - 1 else { return }
+                estimate.add(PositionScoring.negativeLogLikelihood(row.baseAddress!, vocabulary: vocabulary,
+                                                                   token: Int(tokens[start + position + 1])))
+            }
             if let mismatch = collector.mismatch { throw mismatch }
             collector.finishChunk()
-            try afterChunk(chunk + 1)
+            try afterChunk(chunk + 1, scoring ? estimate.endChunk() : nil)
         }
         withExtendedLifetime(collector) {}
+        return scoring ? estimate : nil
     }
 }
 

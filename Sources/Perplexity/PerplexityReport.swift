@@ -9,9 +9,11 @@ public enum PerplexityReport {
     public static func runningEstimate(chunk: Int, _ value: Double) -> String { "[\(chunk)]\(formatFixed(value, decimals: 4))," }
 
     /// The line after the running estimates: `Final estimate: PPL = 570.6150 +/- 83.49296`.
-    public static func finalEstimate(_ r: PerplexityRun.Result) -> String {
-        guard let error = r.perplexityError else { return "Unexpected negative standard deviation of log(prob)\n" }
-        return "Final estimate: PPL = \(formatFixed(r.perplexity, decimals: 4)) +/- \(formatFixed(error, decimals: 5))\n"
+    public static func finalEstimate(_ r: PerplexityRun.Result) -> String { finalEstimate(perplexity: r.perplexity, error: r.perplexityError) }
+
+    public static func finalEstimate(perplexity: Double, error: Double?) -> String {
+        guard let error else { return "Unexpected negative standard deviation of log(prob)\n" }
+        return "Final estimate: PPL = \(formatFixed(perplexity, decimals: 4)) +/- \(formatFixed(error, decimals: 5))\n"
     }
 
     public static func json(_ r: PerplexityRun.Result, model: String, text: String, base: String?) -> JSONOutput {

@@ -158,8 +158,7 @@ public struct PerplexityRun {
         if let base { precondition(base.header == baseHeader(vocabulary: V)) }
         var rows = [UInt16](repeating: 0, count: base == nil ? 0 : scored * width)
         var values = [Double](repeating: 0, count: scored)
-        var nll = 0.0, nll2 = 0.0, count = 0
-        var running: [Double] = []
+        var estimate = PerplexityEstimate()
         for chunk in 0..<chunkCount {
             let start = chunk * n
             try evaluator.evaluate(tokens[start..<(start + n)])
@@ -180,22 +179,13 @@ public struct PerplexityRun {
                 }
             }
             if let base { try rows.withUnsafeBufferPointer { try base.writeChunk($0) } }
-            for v in values {
-                nll += v
-                nll2 += v * v
-            }
-            count += scored
-            running.append(exp(nll / Double(count)))
-            try afterChunk(PerplexityProgress(chunksDone: chunk + 1, chunkCount: chunkCount, context: n), running.last!)
+            for v in values { estimate.add(v) }
+            let running = estimate.endChunk()
+            try afterChunk(PerplexityProgress(chunksDone: chunk + 1, chunkCount: chunkCount, context: n), running)
         }
         try base?.finish()
-        // Its final estimate: exp of the mean, and the standard error of the mean scaled by the perplexity.
-        nll2 /= Double(count)
-        nll /= Double(count)
-        let ppl = exp(nll)
-        nll2 -= nll * nll
-        let error: Double? = nll2 > 0 ? (nll2 / Double(count - 1)).squareRoot() * ppl : nil
-        return Result(context: n, vocabulary: V, chunkCount: chunkCount, count: count, runningPerplexity: running,
+        let (ppl, error) = estimate.final
+        return Result(context: n, vocabulary: V, chunkCount: chunkCount, count: estimate.count, runningPerplexity: estimate.running,
                       perplexity: ppl, perplexityError: error)
     }
 }

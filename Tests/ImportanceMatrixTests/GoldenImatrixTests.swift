@@ -6,6 +6,7 @@ import Conversion
 import Foundation
 import ImportanceMatrix
 import ModelFiles
+import Perplexity
 import Qwen2Runtime
 import QwenTokenizer
 import Testing
@@ -30,8 +31,10 @@ import TestSupport
         Case(model: "q2moe", variant: "c64.from1", chunks: 2, firstChunk: 1),
     ]
 
-    /// Ours, computed as `qwenkit imatrix MODEL -f calibration.txt -c 64 …` does.
-    static func compute(_ c: Case) throws -> ImportanceMatrix {
+    /// Ours, computed as `qwenkit imatrix MODEL -f calibration.txt -c 64 …` does, with its running perplexity.
+    static func compute(_ c: Case) throws -> ImportanceMatrix { try computeWithPerplexity(c).matrix }
+
+    static func computeWithPerplexity(_ c: Case) throws -> (matrix: ImportanceMatrix, perplexity: PerplexityEstimate) {
         let model = try Qwen2Model(path: fixturePath("convert-golden/\(c.model).f32.gguf"))
         let tokenizer = try TokenizerSpec(gguf: try GGUFFile(path: fixturePath("convert-golden/\(c.model).f32.gguf"))).build()
         let text = try readFile(fixturePath("imatrix/calibration.txt"))
@@ -42,11 +45,22 @@ import TestSupport
         options.chunkLimit = c.chunks
         options.firstChunk = c.firstChunk
         options.includeOutput = c.includeOutput
+        options.computePerplexity = true
         let run = try ImportanceMatrixRun(tokens: ids, options: options)
         let collector = ImportanceMatrixCollector(chunkSize: 64, includeOutput: c.includeOutput)
         collector.addDataset("Fixtures/imatrix/calibration.txt")
-        try run.run(model: model, collector: collector)
-        return collector.matrix
+        let estimate = try #require(try run.run(model: model, collector: collector))
+        return (collector.matrix, estimate)
+    }
+
+    /// llama-imatrix's running perplexity and final estimate, as its log printed them.
+    static func loggedPerplexity(_ c: Case) throws -> (running: [Double], final: Double, error: Double) {
+        let log = String(decoding: try readFile(fixturePath("imatrix/\(c.model).\(c.variant).log")), as: UTF8.self)
+        let lines = log.split(separator: "\n").map(String.init)
+        let running = try #require(lines.first { $0.hasPrefix("[1]") }).split(separator: ",").map { Double($0.split(separator: "]")[1])! }
+        let final = try #require(lines.first { $0.hasPrefix("Final estimate: PPL = ") }).dropFirst("Final estimate: PPL = ".count)
+            .components(separatedBy: " +/- ").map { Double($0)! }
+        return (running, final[0], final[1])
     }
 
     static func expectClose(_ ours: ImportanceMatrix, _ golden: ImportanceMatrix, _ what: String) {
@@ -68,8 +82,15 @@ import TestSupport
     @Test(arguments: cases)
     func equalsLlamaImatrix(_ c: Case) throws {
         let golden = try ImportanceMatrixFile.readGGUF(fixturePath("imatrix/\(c.model).\(c.variant).imatrix.gguf"))
-        let ours = try Self.compute(c)
+        let (ours, estimate) = try Self.computeWithPerplexity(c)
         Self.expectClose(ours, golden, c.testDescription)
+        // The running perplexity it printed, as printed (4 and 5 decimals; measured within 1.3e-7 relative).
+        let logged = try Self.loggedPerplexity(c)
+        let (ppl, error) = estimate.final
+        #expect(estimate.running.count == logged.running.count, "\(c.testDescription)")
+        for (a, b) in zip(estimate.running + [ppl, error ?? .nan], logged.running + [logged.final, logged.error]) {
+            #expect(abs(a - b) <= 1e-5 * b, "\(c.testDescription): perplexity \(a) vs \(b)")
+        }
         // Written and read back, our file holds the same.
         try withTemporaryDirectory { dir in
             try ImportanceMatrixFile.write(ours, to: dir + "/ours.gguf", format: .gguf)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ImportanceMatrix
+import Perplexity
 import QwenKitIO
 import QwenTokenizer
 import Qwen2Runtime
@@ -70,7 +71,7 @@ struct ImatrixCommand: ParsableCommand {
     @Flag(name: .long, help: "Collect output.weight too.")
     var processOutput = false
 
-    @Flag(name: .long, help: "Do not compute perplexity (qwenkit never does here; accepted for llama-imatrix's command lines).")
+    @Flag(name: .long, help: "Do not compute the running perplexity (printed on stdout otherwise, as llama-imatrix prints it).")
     var noPpl = false
 
     @Option(name: .long, help: ArgumentHelp("gguf (default) or dat (llama-imatrix's legacy layout).", valueName: "format"))
@@ -137,6 +138,7 @@ struct ImatrixCommand: ParsableCommand {
         options.chunkLimit = chunks
         options.firstChunk = chunk
         options.includeOutput = processOutput
+        options.computePerplexity = !noPpl
         options.threads = threadCount(threads)
         let run: ImportanceMatrixRun
         do { run = try ImportanceMatrixRun(tokens: ids, options: options) } catch {
@@ -146,7 +148,8 @@ struct ImatrixCommand: ParsableCommand {
         collector.addDataset(file)
         let showProgress = isatty(2) != 0
         let started = monotonicNanoseconds()
-        try run.run(model: loaded, collector: collector) { done in
+        let out = ByteSink.standardOutput()
+        let estimate = try run.run(model: loaded, collector: collector) { done, running in
             // Periodic writes count every chunk in the matrix, the loaded ones too (llama-imatrix's m_last_chunk).
             let total = collector.matrix.chunkCount
             if total % outputFrequency == 0 || done == run.chunkCount {
@@ -154,6 +157,11 @@ struct ImatrixCommand: ParsableCommand {
             }
             if saveFrequency > 0 && total % saveFrequency == 0 {
                 try ImportanceMatrixFile.write(collector.matrix, to: output + ".at_\(total)", format: outputFormat)
+            }
+            if let running {
+                if showProgress { printError(raw: "\r\u{1b}[K") }
+                try out.write(PerplexityReport.runningEstimate(chunk: done, running))
+                try out.flush()
             }
             if showProgress {
                 let seconds = Double(monotonicNanoseconds() - started) / 1e9
@@ -164,6 +172,11 @@ struct ImatrixCommand: ParsableCommand {
             }
         }
         if showProgress { printError(raw: "\n") }
+        if let estimate {
+            let (ppl, error) = estimate.final
+            try out.write("\n" + PerplexityReport.finalEstimate(perplexity: ppl, error: error))
+        }
+        try out.close()
     }
 
     /// llama-imatrix --show-statistics: the matrix loaded as it loads one (a dat file scaled by -c), its tables on

@@ -21,9 +21,9 @@ Peak RSS is reported for each (from the child's rusage).
 import argparse
 import os
 import statistics
-import subprocess
 import sys
-import time
+
+from benchrun import run
 
 NUMPY_GGUF = r"""
 import sys, numpy as np
@@ -64,17 +64,6 @@ with safe_open(sys.argv[1], framework='numpy') as f:
         s = f.get_slice(k)
         print(k, s.get_dtype(), s.get_shape())
 """
-
-
-def run(cmd):
-    """Wall seconds and peak RSS (MB) of one fresh process (its own rusage, via wait4)."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
-    if status != 0:
-        sys.exit(f"failed ({status}): {' '.join(cmd)}")
-    return wall, usage.ru_maxrss / 1024
 
 
 def measure(cmd, repeat):

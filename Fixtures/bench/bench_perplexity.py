@@ -13,17 +13,8 @@ run of the Q4_K_M model against the F16 model's base file, base written by each 
 import argparse
 import os
 import subprocess
-import sys
-import time
 
-
-def run(cmd):
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(p.pid, 0)
-    if status != 0:
-        sys.exit(f"failed ({status}): {' '.join(cmd)}")
-    return time.perf_counter() - t0, usage.ru_maxrss / 1024
+from benchrun import run
 
 
 def main():

@@ -15,9 +15,9 @@ import argparse
 import filecmp
 import os
 import statistics
-import subprocess
 import sys
-import time
+
+from benchrun import run
 
 FTYPES = {"Q4_0": 2, "Q4_1": 3, "Q8_0": 7, "Q5_0": 8, "Q5_1": 9, "Q2_K": 10, "Q3_K_S": 11, "Q3_K_M": 12, "Q3_K_L": 13,
           "Q4_K_S": 14, "Q4_K_M": 15, "Q5_K_S": 16, "Q5_K_M": 17, "Q6_K": 18}
@@ -32,15 +32,6 @@ p = llama_cpp.llama_model_quantize_default_params()
 p.ftype = int(sys.argv[3]); p.nthread = int(sys.argv[4])
 sys.exit(llama_cpp.llama_model_quantize(sys.argv[1].encode(), sys.argv[2].encode(), p))
 """
-
-
-def run(cmd):
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(p.pid, 0)
-    if status != 0:
-        sys.exit(f"failed ({status}): {' '.join(cmd)}")
-    return time.perf_counter() - t0, usage.ru_maxrss / 1024
 
 
 def main():

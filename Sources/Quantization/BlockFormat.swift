@@ -160,3 +160,25 @@ public enum QuantizationError: Error, Equatable, Sendable, CustomStringConvertib
         }
     }
 }
+
+/// A format whose importance-weighted quantizer has two paths that write the same bytes: ggml's scalar order, and its
+/// searches run side by side in SIMD lanes. The format states `quantizeWeighted(…, lanes:)`; the two entry points
+/// (the registry's `weighted`, and the reference the golden tests hold the fast one to) follow from it.
+protocol LaneWeightedQuantizer {
+    static func quantizeWeighted(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
+                                 _ importance: UnsafePointer<Float>?, lanes: Bool)
+}
+
+extension LaneWeightedQuantizer {
+    /// ggml's `quantize_<type>` with an importance vector, in ggml's order.
+    static func quantizeWeightedReference(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
+                                          _ importance: UnsafePointer<Float>?) {
+        quantizeWeighted(x, y, rows, rowLength, importance, lanes: false)
+    }
+
+    /// The same bytes with the searches in SIMD lanes: the path `quantize --imatrix` takes.
+    static func quantizeWeightedFast(_ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
+                                     _ importance: UnsafePointer<Float>?) {
+        quantizeWeighted(x, y, rows, rowLength, importance, lanes: true)
+    }
+}

@@ -4,7 +4,7 @@ import ModelFiles
 /// Sixteen sub-blocks of 16; `scales[j]` holds sub-block j's 4-bit scale (low nibble) and 4-bit min (high
 /// nibble); weight = d · scale · q − dmin · min with q in 0...3. In each 128-element half h, byte `32h + l` of
 /// `qs` holds elements `128h + l + 32k` at bits 2k (k = 0...3).
-enum BlockQ2_K {
+enum BlockQ2_K: LaneWeightedQuantizer {
     static let format = BlockFormat(
         type: .q2_K, quantize: quantizeFast, reference: quantizeReference, weighted: quantizeWeightedFast,
         dequantize: dequantize)
@@ -51,24 +51,11 @@ enum BlockQ2_K {
     /// by `qw · sqrt(σ² + x²)`, σ² the super-block's mean square; the groups' scales and mins come from ggml's
     /// `make_qkx3_quants` (`makeQKX2Quants`, rmin −0.9, rdelta 0.05, nstep 36, squared error), and their 4-bit
     /// codes and the block scales from `makeQPQuants` weighted by each group's total weight.
-    static func quantizeWeightedReference(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
-    ) {
-        quantizeWeighted(x, y, rows, rowLength, importance, lanes: false)
-    }
-
-    /// `quantizeWeightedReference` with each super-block's sixteen searches run as two groups of eight SIMD lanes
+    ///
+    /// With `lanes`: each super-block's sixteen searches run as two groups of eight SIMD lanes
     /// (`makeQKX2QuantsLanes`, the weights computed per lane in the same order), except where the super-block or its
     /// importance holds a NaN (see KQuantSearchLanes.swift). Same bytes.
-    static func quantizeWeightedFast(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
-    ) {
-        quantizeWeighted(x, y, rows, rowLength, importance, lanes: true)
-    }
-
-    private static func quantizeWeighted(
+    static func quantizeWeighted(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
         _ importance: UnsafePointer<Float>?, lanes: Bool
     ) {

@@ -5,7 +5,7 @@ import ModelFiles
 /// `scales[j]` (j < 8) or the high nibble of `scales[j − 8]`, its top 2 bits at bit `2·(j/4)` of `scales[8 + j%4]`.
 /// weight = d · (scale − 32) · (q − 4) with q in 0...7: its low 2 bits packed as in Q2_K, its high bit at bit
 /// `e/32` of `hmask[e % 32]`.
-enum BlockQ3_K {
+enum BlockQ3_K: LaneWeightedQuantizer {
     static let format = BlockFormat(
         type: .q3_K, quantize: quantizeFast, reference: quantizeReference, weighted: quantizeWeightedFast,
         dequantize: dequantize)
@@ -44,24 +44,11 @@ enum BlockQ3_K {
     /// by `qw · sqrt(σ² + x²)`, σ² twice the super-block's mean square; each group's scale is `makeQXQuants`
     /// (nmax 4) on those weights, and the sixteen scales' 6-bit codes (biased by 32) and the block scale are
     /// `makeQXQuants` (nmax 32) on the scales, weighted by each group's total weight.
-    static func quantizeWeightedReference(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
-    ) {
-        quantizeWeighted(x, y, rows, rowLength, importance, lanes: false)
-    }
-
-    /// `quantizeWeightedReference` with each super-block's sixteen group searches run as two groups of eight SIMD
+    ///
+    /// With `lanes`: each super-block's sixteen group searches run as two groups of eight SIMD
     /// lanes (`makeQXQuantsLanes` with the weights computed per lane in the same order), except where the
     /// super-block or its importance holds a NaN (see KQuantSearchLanes.swift). Same bytes.
-    static func quantizeWeightedFast(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
-    ) {
-        quantizeWeighted(x, y, rows, rowLength, importance, lanes: true)
-    }
-
-    private static func quantizeWeighted(
+    static func quantizeWeighted(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
         _ importance: UnsafePointer<Float>?, lanes: Bool
     ) {

@@ -4,7 +4,7 @@ import ModelFiles
 /// Eight sub-blocks of 32 with 6-bit scales and mins (packed as `scaleMinK4` reads them);
 /// weight = d · scale · q − dmin · min with q in 0...15. For each 64-element chunk c, byte `32c + l` of `qs`
 /// holds element `64c + l` in its low nibble and `64c + 32 + l` in its high nibble.
-enum BlockQ4_K {
+enum BlockQ4_K: LaneWeightedQuantizer {
     static let format = BlockFormat(
         type: .q4_K, quantize: quantizeFast, reference: quantizeReference, weighted: quantizeWeightedFast,
         dequantize: dequantize)
@@ -44,22 +44,9 @@ enum BlockQ4_K {
     /// ggml `quantize_q4_K` with an importance vector (`quantize_row_q4_K_impl` per row; see
     /// `quantizeWeightedEightGroupRows`). The 6-bit codes are packed as `makeQPQuants` left them: ggml caps them
     /// at 63 for Q5_K only (they exceed it only where `makeQPQuants` wrapped a negative code).
-    static func quantizeWeightedReference(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
-    ) {
-        quantizeWeighted(x, y, rows, rowLength, importance, lanes: false)
-    }
-
-    /// `quantizeWeightedReference` with each super-block's eight searches side by side in SIMD lanes. Same bytes.
-    static func quantizeWeightedFast(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
-    ) {
-        quantizeWeighted(x, y, rows, rowLength, importance, lanes: true)
-    }
-
-    private static func quantizeWeighted(
+    ///
+    /// With `lanes`: each super-block's eight searches side by side in SIMD lanes. Same bytes.
+    static func quantizeWeighted(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
         _ importance: UnsafePointer<Float>?, lanes: Bool
     ) {
@@ -175,7 +162,7 @@ func withKQuantScratch(_ body: (KQuantScratch) -> Void) {
 /// `make_qkx3_quants` (`makeQKX2Quants` with `nmax`, rmin −0.9, rdelta 0.05, nstep 36, squared error); the 6-bit
 /// codes of the scales and of the mins and the two block scales from `makeQPQuants` (nmax 63) weighted by each
 /// group's total weight. The indices, codes and block scales go to the format's `pack`.
-/// With `lanes`, the eight searches of a super-block run side by side (`makeQKX2QuantsLanes`, the weights computed
+/// With `lanes`: the eight searches of a super-block run side by side (`makeQKX2QuantsLanes`, the weights computed
 /// per lane in the same order), except where the super-block or its importance holds a NaN (see
 /// KQuantSearchLanes.swift).
 @inline(__always)

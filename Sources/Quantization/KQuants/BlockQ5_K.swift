@@ -3,7 +3,7 @@ import ModelFiles
 /// Q5_K: 256 weights in 176 bytes, `d: fp16 | dmin: fp16 | scales[12] | qh[32] | qs[128]`.
 /// As Q4_K with q in 0...31: the low 4 bits packed as in Q4_K, and for chunk c the high bit of element
 /// `64c + l` at bit 2c of `qh[l]`, of element `64c + 32 + l` at bit 2c + 1.
-enum BlockQ5_K {
+enum BlockQ5_K: LaneWeightedQuantizer {
     static let format = BlockFormat(
         type: .q5_K, quantize: quantizeFast, reference: quantizeReference, weighted: quantizeWeightedFast,
         dequantize: dequantize)
@@ -42,22 +42,9 @@ enum BlockQ5_K {
 
     /// ggml `quantize_q5_K` with an importance vector (`quantize_row_q5_K_impl` per row; see
     /// `quantizeWeightedEightGroupRows`), the 6-bit codes capped at 63 as ggml caps them here.
-    static func quantizeWeightedReference(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
-    ) {
-        quantizeWeighted(x, y, rows, rowLength, importance, lanes: false)
-    }
-
-    /// `quantizeWeightedReference` with each super-block's eight searches side by side in SIMD lanes. Same bytes.
-    static func quantizeWeightedFast(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
-    ) {
-        quantizeWeighted(x, y, rows, rowLength, importance, lanes: true)
-    }
-
-    private static func quantizeWeighted(
+    ///
+    /// With `lanes`: each super-block's eight searches side by side in SIMD lanes. Same bytes.
+    static func quantizeWeighted(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
         _ importance: UnsafePointer<Float>?, lanes: Bool
     ) {

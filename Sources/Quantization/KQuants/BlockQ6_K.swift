@@ -5,7 +5,7 @@ import ModelFiles
 /// For each 128-element half h and l in 0..<32: `ql[64h + l]` holds the low nibbles of elements `128h + l`
 /// (low) and `+ 64` (high), `ql[64h + 32 + l]` those of `+ 32` and `+ 96`, and `qh[32h + l]` the top 2 bits of
 /// `+ 0, + 32, + 64, + 96` at bits 0, 2, 4, 6.
-enum BlockQ6_K {
+enum BlockQ6_K: LaneWeightedQuantizer {
     static let format = BlockFormat(
         type: .q6_K, quantize: quantizeFast, reference: quantizeReference, weighted: quantizeWeightedFast,
         dequantize: dequantize)
@@ -26,24 +26,11 @@ enum BlockQ6_K {
     /// ggml `quantize_q6_K` with an importance vector (`quantize_row_q6_K_impl` per row): the reference with each
     /// group's `makeQXQuants` weighted by the importance of its columns as they are (ggml computes no σ² here;
     /// its code for one is commented out).
-    static func quantizeWeightedReference(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
-    ) {
-        quantizeWeighted(x, y, rows, rowLength, importance, lanes: false)
-    }
-
-    /// `quantizeWeightedReference` with each super-block's sixteen searches run as two groups of eight SIMD lanes
+    ///
+    /// With `lanes`: each super-block's sixteen searches run as two groups of eight SIMD lanes
     /// (`makeQXQuantsLanes` with the importance as weights), except where the super-block or its importance holds
     /// a NaN (see KQuantSearchLanes.swift). Same bytes.
-    static func quantizeWeightedFast(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
-    ) {
-        quantizeWeighted(x, y, rows, rowLength, importance, lanes: true)
-    }
-
-    private static func quantizeWeighted(
+    static func quantizeWeighted(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
         _ importance: UnsafePointer<Float>?, lanes: Bool
     ) {

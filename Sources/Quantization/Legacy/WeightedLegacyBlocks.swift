@@ -5,7 +5,7 @@
 // format and specialize per format (static requirements, no per-block dynamic dispatch).
 
 /// Q4_0 and Q5_0: what their importance-weighted quantizer needs from the format.
-protocol LegacyScaleBlock {
+protocol LegacyScaleBlock: LaneWeightedQuantizer {
     /// Elements per block (32).
     static var qk: Int { get }
     static var bytes: Int { get }
@@ -20,22 +20,9 @@ protocol LegacyScaleBlock {
 extension LegacyScaleBlock {
     /// ggml `quantize_<type>` with an importance vector (`quantize_row_<type>_impl` per row): each block's scale is
     /// `makeQXQuants` (rmseType 1, `nmax`) on the weights of `forEachWeightedLegacyBlock`; indices are its biased `L`.
-    static func quantizeWeightedReference(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
-    ) {
-        quantizeWeighted(x, y, rows, rowLength, importance, lanes: false)
-    }
-
-    /// `quantizeWeightedReference` with eight blocks' searches side by side (`makeQXQuantsLanes`). Same bytes.
-    static func quantizeWeightedFast(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
-    ) {
-        quantizeWeighted(x, y, rows, rowLength, importance, lanes: true)
-    }
-
-    private static func quantizeWeighted(
+    ///
+    /// With `lanes`: eight blocks' searches side by side (`makeQXQuantsLanes`). Same bytes.
+    static func quantizeWeighted(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
         _ importance: UnsafePointer<Float>?, lanes: Bool
     ) {
@@ -60,7 +47,7 @@ extension LegacyScaleBlock {
 }
 
 /// Q4_1 and Q5_1: what their importance-weighted quantizer needs from the format.
-protocol LegacyScaleMinBlock {
+protocol LegacyScaleMinBlock: LaneWeightedQuantizer {
     /// Elements per block (32).
     static var qk: Int { get }
     static var bytes: Int { get }
@@ -76,22 +63,9 @@ extension LegacyScaleMinBlock {
     /// ggml `quantize_<type>` with an importance vector (`quantize_row_<type>_impl` per row): each block's scale and
     /// minimum are ggml's `make_qkx3_quants` (`makeQKX2Quants`, `nmax`, rmin −0.9, rdelta 0.05, nstep 36) on the
     /// weights of `forEachWeightedLegacyBlock`; `m` is the negated minimum it returns.
-    static func quantizeWeightedReference(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
-    ) {
-        quantizeWeighted(x, y, rows, rowLength, importance, lanes: false)
-    }
-
-    /// `quantizeWeightedReference` with eight blocks' searches side by side (`makeQKX2QuantsLanes`). Same bytes.
-    static func quantizeWeightedFast(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
-    ) {
-        quantizeWeighted(x, y, rows, rowLength, importance, lanes: true)
-    }
-
-    private static func quantizeWeighted(
+    ///
+    /// With `lanes`: eight blocks' searches side by side (`makeQKX2QuantsLanes`). Same bytes.
+    static func quantizeWeighted(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
         _ importance: UnsafePointer<Float>?, lanes: Bool
     ) {

@@ -4,9 +4,9 @@ import ModelFiles
 /// non-linear values (−127 ... 113) denser near zero. Byte j of `qs` holds element j in its low nibble and element
 /// j + 16 in its high nibble, as Q4_0. llama-quantize also uses it for any IQ tensor whose rows are not whole
 /// 256-element super-blocks.
-enum BlockIQ4_NL {
+enum BlockIQ4_NL: LaneWeightedQuantizer {
     static let format = BlockFormat(
-        type: .iq4_NL, quantize: quantizeFast, reference: quantizeReference, weighted: quantizeWeighted,
+        type: .iq4_NL, quantize: quantizeFast, reference: quantizeReference, weighted: quantizeWeightedFast,
         dequantize: dequantize)
     static let qk = 32
     static let bytes = 18
@@ -23,22 +23,14 @@ enum BlockIQ4_NL {
         IQ4Search.quantizeRows(layout, bytes: bytes, x, y, rows: 1, rowLength: blocks * qk, importance: nil, lanes: true)
     }
 
-    /// ggml `quantize_iq4_nl(src, dst, nrow, n_per_row, quant_weights)`, the searches in SIMD lanes (the same
-    /// bytes as `quantizeWeightedReference`).
+    /// ggml `quantize_iq4_nl(src, dst, nrow, n_per_row, quant_weights)`, step by step; with `lanes`, the searches in
+    /// SIMD lanes (IQ4SearchLanes.swift): the same bytes.
     static func quantizeWeighted(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
+        _ importance: UnsafePointer<Float>?, lanes: Bool
     ) {
         IQ4Search.quantizeRows(
-            layout, bytes: bytes, x, y, rows: rows, rowLength: rowLength, importance: importance, lanes: true)
-    }
-
-    /// ggml `quantize_iq4_nl(src, dst, nrow, n_per_row, quant_weights)`, step by step.
-    static func quantizeWeightedReference(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
-    ) {
-        IQ4Search.quantizeRows(layout, bytes: bytes, x, y, rows: rows, rowLength: rowLength, importance: importance)
+            layout, bytes: bytes, x, y, rows: rows, rowLength: rowLength, importance: importance, lanes: lanes)
     }
 
     /// ggml `dequantize_row_iq4_nl`.

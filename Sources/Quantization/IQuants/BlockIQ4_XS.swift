@@ -4,9 +4,9 @@ import ModelFiles
 /// each with a 6-bit scale ls (low nibble in `scales_l[ib / 2]`, low nibble first; high bit pair at bits 2·ib of
 /// `scales_h`); weight = d · (ls − 32) · kvalues_iq4nl[q]. Each sub-block's 16 bytes of `qs` hold its elements
 /// j and j + 16 in the low and high nibble of byte j, as IQ4_NL.
-enum BlockIQ4_XS {
+enum BlockIQ4_XS: LaneWeightedQuantizer {
     static let format = BlockFormat(
-        type: .iq4_XS, quantize: quantizeFast, reference: quantizeReference, weighted: quantizeWeighted,
+        type: .iq4_XS, quantize: quantizeFast, reference: quantizeReference, weighted: quantizeWeightedFast,
         dequantize: dequantize)
     static let bytes = 136
     static let dOffset = 0, scalesHOffset = 2, scalesLOffset = 4, qsOffset = 8
@@ -24,22 +24,14 @@ enum BlockIQ4_XS {
         IQ4Search.quantizeRows(layout, bytes: bytes, x, y, rows: 1, rowLength: blocks * QK_K, importance: nil, lanes: true)
     }
 
-    /// ggml `quantize_iq4_xs(src, dst, nrow, n_per_row, quant_weights)`, the searches in SIMD lanes (the same
-    /// bytes as `quantizeWeightedReference`).
+    /// ggml `quantize_iq4_xs(src, dst, nrow, n_per_row, quant_weights)`, step by step; with `lanes`, the searches in
+    /// SIMD lanes (IQ4SearchLanes.swift): the same bytes.
     static func quantizeWeighted(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
+        _ importance: UnsafePointer<Float>?, lanes: Bool
     ) {
         IQ4Search.quantizeRows(
-            layout, bytes: bytes, x, y, rows: rows, rowLength: rowLength, importance: importance, lanes: true)
-    }
-
-    /// ggml `quantize_iq4_xs(src, dst, nrow, n_per_row, quant_weights)`, step by step.
-    static func quantizeWeightedReference(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ rows: Int, _ rowLength: Int,
-        _ importance: UnsafePointer<Float>?
-    ) {
-        IQ4Search.quantizeRows(layout, bytes: bytes, x, y, rows: rows, rowLength: rowLength, importance: importance)
+            layout, bytes: bytes, x, y, rows: rows, rowLength: rowLength, importance: importance, lanes: lanes)
     }
 
     /// Sub-block `ib`'s 6-bit scale, 0...63 (the stored value is ls − 32).

@@ -89,8 +89,8 @@ let package = Package(
             swiftSettings: cpuFlags),
 
         // What every test target shares (scratch directories, file helpers, fixture paths, a seeded generator, the trained
-        // checkpoint decompressed).
-        .target(name: "TestSupport", dependencies: ["QwenKitIO"], path: "Tests/TestSupport"),
+        // checkpoint decompressed and converted).
+        .target(name: "TestSupport", dependencies: ["QwenKitIO", "Conversion"], path: "Tests/TestSupport"),
         .testTarget(name: "QwenKitIOTests", dependencies: ["TestSupport", "QwenKitIO"]),
         .testTarget(name: "QwenTokenizerTests", dependencies: ["TestSupport", "QwenTokenizer", "QwenKitIO"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["TestSupport", "ModelFiles", "QwenKitIO"]),

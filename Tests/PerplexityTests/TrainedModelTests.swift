@@ -2,7 +2,6 @@
 // against llama-perplexity (Fixtures/perplexity/qwen2-s256.*, made by make_trained_fixtures.py): the perplexity of
 // the HF directory and of its F32 conversion, the base file, and the KL divergence of eight quantized models.
 
-import Conversion
 import Foundation
 import Perplexity
 import Quantize
@@ -23,19 +22,13 @@ import TestSupport
         return ids
     }
 
-    static func f32(_ checkpoint: String, in dir: String) throws -> String {
-        let out = dir + "/\(name).f32.gguf"
-        _ = try Converter.write(try ConversionPlan(path: checkpoint, outputType: .f32), to: out)
-        return out
-    }
-
     /// The checkpoint itself (bf16 weights, read as float32) and its F32 GGUF give llama-perplexity's perplexity of
     /// that GGUF; the base file holds its values.
     @Test func perplexityAndBaseFileEqualLlama() throws {
         try withTemporaryDirectory { dir in
             let checkpoint = try TrainedModel.checkpoint(in: dir)
             let ids = try Self.tokens(checkpoint)
-            let f32 = try Self.f32(checkpoint, in: dir)
+            let f32 = try TrainedModel.f32GGUF(checkpoint, in: dir)
             let golden = dir + "/golden.kld-base"
             try writeFile(golden, try TrainedModel.decompressed(fixturePath("perplexity/\(Self.name).c128.kld-base.zst")))
             let llama = try LlamaOutput(file: "\(Self.name).c128.kld-base.txt")
@@ -54,7 +47,7 @@ import TestSupport
     @Test func klDivergenceEqualsLlama() throws {
         try withTemporaryDirectory { dir in
             let checkpoint = try TrainedModel.checkpoint(in: dir)
-            let f32 = try Self.f32(checkpoint, in: dir)
+            let f32 = try TrainedModel.f32GGUF(checkpoint, in: dir)
             let base = dir + "/base"
             try writeFile(base, try TrainedModel.decompressed(fixturePath("perplexity/\(Self.name).c128.kld-base.zst")))
             let lines = String(decoding: try readFile(fixturePath("perplexity/\(Self.name).quantized.sha256")), as: UTF8.self)

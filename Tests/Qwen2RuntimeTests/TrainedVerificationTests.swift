@@ -4,7 +4,6 @@
 // thresholds (the rows of the types added with importance matrices were measured on this model: README); and broken
 // models fail them where the defaults can tell them from quantization.
 
-import Conversion
 import Foundation
 import ImportanceMatrix
 import Quantize
@@ -16,12 +15,6 @@ import Verification
 @Suite struct TrainedVerificationTests {
     static let name = TrainedModel.name
     static var goldens: [String] { Fixture.compactGoldens(name) }
-
-    static func f32(_ checkpoint: String, in dir: String) throws -> String {
-        let out = dir + "/\(name).f32.gguf"
-        _ = try Converter.write(try ConversionPlan(path: checkpoint, outputType: .f32), to: out)
-        return out
-    }
 
     /// `f32` quantized to `type` with the committed importance matrix, as `quantize --imatrix` does.
     static func quantized(_ f32: String, _ type: QuantizeType, in dir: String) throws -> String {
@@ -42,7 +35,7 @@ import Verification
         try withTemporaryDirectory { dir in
             let checkpoint = try TrainedModel.checkpoint(in: dir)
             #expect(Self.goldens.count == 4)
-            for (path, goldens) in [(try Self.f32(checkpoint, in: dir), Self.goldens), (checkpoint, Array(Self.goldens.prefix(1)))] {
+            for (path, goldens) in [(try TrainedModel.f32GGUF(checkpoint, in: dir), Self.goldens), (checkpoint, Array(Self.goldens.prefix(1)))] {
                 for c in try compare(path, goldens).comparisons {
                     #expect(c.metrics.maxAbsError <= GoldenVerificationTests.float32Tolerance, "\(path) on \(c.path): \(c.metrics.maxAbsError)")
                     #expect(c.metrics.top1Agreement == 1, "\(path) on \(c.path)")
@@ -59,7 +52,7 @@ import Verification
     /// were set from this model: README).
     @Test func everyQuantizeTypePasses() throws {
         try withTemporaryDirectory { dir in
-            let f32 = try Self.f32(try TrainedModel.checkpoint(in: dir), in: dir)
+            let f32 = try TrainedModel.f32GGUF(try TrainedModel.checkpoint(in: dir), in: dir)
             for type in QuantizeType.allCases where !Self.notForOrdinaryModels.contains(type) {
                 let path = try Self.quantized(f32, type, in: dir)
                 let report = try defaultReport(path, Array(Self.goldens.prefix(1)), type: type.defaultType)
@@ -76,7 +69,7 @@ import Verification
     /// through (README, "The thresholds and the measurements behind them").
     @Test func perturbedModelsFail() throws {
         try withTemporaryDirectory { dir in
-            let f32 = try Self.f32(try TrainedModel.checkpoint(in: dir), in: dir)
+            let f32 = try TrainedModel.f32GGUF(try TrainedModel.checkpoint(in: dir), in: dir)
             let perturbed = [("one weight", try GoldenVerificationTests.oneWeightChanged(f32, in: dir)),
                              ("rope theta", try GoldenVerificationTests.wrongRopeTheta(f32, in: dir)),
                              ("swapped k/v", try GoldenVerificationTests.swappedAttention(f32, "k", "v", in: dir))]

@@ -1,5 +1,6 @@
 // What every test target needs and none should copy: scratch directories, whole-file reads and writes, fixture
-// paths. Test targets depend on this target (Package.swift); it depends on Foundation and QwenKitIO (zstd) only.
+// paths. Test targets depend on this target (Package.swift); it depends on Foundation, QwenKitIO (zstd) and
+// Conversion (the trained checkpoint's F32 GGUF) only.
 
 import Foundation
 

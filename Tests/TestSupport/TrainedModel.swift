@@ -1,7 +1,8 @@
 // The trained checkpoint (Fixtures/trained, made by train_small_model.py): a small Qwen2 with the real tokenizer whose
 // perplexities and quantization errors mean something. Its weights and the tokenizer are committed zstd-compressed;
-// tests decompress them into a scratch directory.
+// tests decompress them into a scratch directory and convert it as the goldens' scripts did.
 
+import Conversion
 import Foundation
 import QwenKitIO
 
@@ -25,6 +26,14 @@ public enum TrainedModel {
             }
         }
         try writeFile(out + "/tokenizer.json", try decompressed(fixturePath("tokenizers/qwen2/tokenizer.json.zst")))
+        return out
+    }
+
+    /// `checkpoint` converted to an F32 GGUF in `directory`, as `qwenkit convert --outtype f32` writes it (the goldens'
+    /// model: llama.cpp's converter writes the same bytes).
+    public static func f32GGUF(_ checkpoint: String, in directory: String) throws -> String {
+        let out = directory + "/\(name).f32.gguf"
+        _ = try Converter.write(try ConversionPlan(path: checkpoint, outputType: .f32), to: out)
         return out
     }
 

@@ -189,17 +189,7 @@ extension BlockIQ1_S: IQSuperBlockQuantizer {
                 index[k] = Int32(gridIndex)
             }
             if !allOnGrid {
-                var sumqx: Float = 0, sumq2: Float = 0
-                for k in 0..<blockSize / 8 {
-                    let pg = tables.point(Int(index[k]))
-                    for j in 0..<8 {
-                        let w = weight[8 * k + j]
-                        let q = iq1Level(xx, Int(pg[j] - 1) / 2)
-                        sumqx += w * q * xb[8 * k + j]
-                        sumq2 += w * q * q
-                    }
-                }
-                if sumqx > 0 && sumq2 > 0 { scale = sumqx / sumq2 }
+                scale = iq1RefitScale(scale, blockSize: blockSize, index: index, weight: weight, xb) { _ in xx }
             }
             var h: UInt16 = 0
             for k in 0..<blockSize / 8 {

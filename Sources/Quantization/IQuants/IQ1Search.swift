@@ -19,6 +19,26 @@ func iq1Level(_ levels: (Float, Float, Float), _ l: Int) -> Float {
     l == 0 ? levels.0 : l == 1 ? levels.1 : levels.2
 }
 
+/// ggml's refit of a block's scale once some group's pattern was moved onto the grid: Σ w·q·x / Σ w·q² over the
+/// block's groups, q the chosen point's level (`levels(k)` of group k), kept only where both sums are positive.
+@inline(__always)
+func iq1RefitScale(_ scale: Float, blockSize: Int, index: UnsafePointer<Int32>, weight: UnsafePointer<Float>,
+                   _ xb: UnsafePointer<Float>, levels: (Int) -> (Float, Float, Float)) -> Float {
+    let tables = IQ2GridIndex.iq1s
+    var sumqx: Float = 0, sumq2: Float = 0
+    for k in 0..<blockSize / 8 {
+        let xx = levels(k)
+        let pg = tables.point(Int(index[k]))
+        for j in 0..<8 {
+            let w = weight[8 * k + j]
+            let q = iq1Level(xx, Int(pg[j] - 1) / 2)
+            sumqx += w * q * xb[8 * k + j]
+            sumq2 += w * q * q
+        }
+    }
+    return sumqx > 0 && sumq2 > 0 ? sumqx / sumq2 : scale
+}
+
 /// C's `MAX(a, b)`, `a > b ? a : b`: with a NaN operand it returns `b`, unlike Swift's `max`.
 @inline(__always)
 func cMax(_ a: Float, _ b: Float) -> Float { a > b ? a : b }

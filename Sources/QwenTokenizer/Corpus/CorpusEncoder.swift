@@ -72,7 +72,22 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
 
         let counting = consumer as? CorpusCountingConsumer
         let countOnly = counting != nil
+        // A unit cut inside a piece waits for the next one, which fixes the ids at the cut.
+        var held: WorkUnit?
+        let joinScratch = BPEScratch()
         func deliver(_ unit: WorkUnit) throws {
+            if let left = held {
+                held = nil
+                if left.error == nil && unit.error == nil { try join(left, unit, scratch: joinScratch) }
+                try deliverNow(left)
+            }
+            if unit.endsInsidePiece && unit.error == nil {
+                held = unit
+            } else {
+                try deliverNow(unit)
+            }
+        }
+        func deliverNow(_ unit: WorkUnit) throws {
             if let counting {
                 var start = 0
                 for (k, span) in unit.spans.prefix(unit.idEnds.count).enumerated() {
@@ -116,7 +131,7 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
             var before: Int64 = 0  // input bytes (compressed, for .zst) of earlier sources, for progress
             for (i, source) in sources.enumerated() {
                 let splitter = DocumentSplitter(source: source, input: i, framing: options.framing,
-                                                unitBytes: options.unitBytes, splitter: splitFinder)
+                                                unitBytes: options.unitBytes, splitter: splitFinder, model: tokenizer.model)
                 defer { before += source.inputPosition }
                 while let unit = try splitter.next(sequence: sequence) {
                     progress?.set(completed: before + source.inputPosition)
@@ -125,6 +140,7 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
                     try deliver(unit)
                 }
             }
+            if let left = held { try deliverNow(left) }
             return
         }
 
@@ -151,7 +167,7 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
             var before: Int64 = 0
             for (i, source) in sources.enumerated() {
                 let splitter = DocumentSplitter(source: source, input: i, framing: options.framing,
-                                                unitBytes: options.unitBytes, splitter: splitFinder)
+                                                unitBytes: options.unitBytes, splitter: splitFinder, model: tokenizer.model)
                 defer { before += source.inputPosition }
                 while true {
                     try deliverReady(blockUntil: sequence - maxInFlight + 1)
@@ -169,6 +185,7 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
                 }
             }
             try deliverReady(blockUntil: sequence)
+            if let left = held { try deliverNow(left) }
         } catch {
             failure = error
         }
@@ -178,9 +195,27 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
         if let failure { throw failure }
     }
 
+    /// Makes the ids at a cut inside a piece exact (`LinearBPE.join`): `left` ended inside the piece
+    /// that `right` goes on with. Both hold their ids (units at such cuts store them even when only
+    /// counting, and idEnds mean the same either way).
+    private func join(_ left: WorkUnit, _ right: WorkUnit, scratch: BPEScratch) throws {
+        let model = tokenizer.model
+        guard let linear = scratch.linearTables(model), let leftEnd = left.idEnds.last, let rightEnd = right.idEnds.first,
+              leftEnd == left.ids.count else { return }
+        let leftFloor = left.idEnds.count > 1 ? left.idEnds[left.idEnds.count - 2] : 0
+        guard let removed = linear.join(left: &left.ids, leftFloor: leftFloor, right: &right.ids, rightCeiling: rightEnd,
+                                        tokens: model.tokens, maxWindow: DocumentSplitter.runCutMargin, scratch: scratch) else {
+            throw CorpusError("\(inputName(right)): cannot join the ids at the cut at byte \(right.baseOffset) exactly (please report this input)")
+        }
+        left.idEnds[left.idEnds.count - 1] = left.ids.count
+        if removed > 0 { for k in right.idEnds.indices { right.idEnds[k] -= removed } }
+    }
+
     /// Encodes every span of `unit` into its result fields. Errors are stored in the unit, to be
     /// reported when the unit's turn to be delivered comes (so earlier output is complete).
     func process(_ unit: WorkUnit, encoder: TokenEncoder, countOnly: Bool) {
+        // Units at a cut inside a piece keep their ids, for the join.
+        let countOnly = countOnly && !unit.endsInsidePiece && !unit.startsInsidePiece
         do {
             unit.inputBytes = unit.text.count
             unit.textBytes = unit.text.count
@@ -203,7 +238,14 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
         func encodeSpan(_ spanText: UnsafeBufferPointer<UInt8>, _ span: DocumentSpan) throws {
             unit.characters += UTF8Validation.scalarCount(UnsafeRawBufferPointer(spanText))
             do {
-                try encode(spanText, unit, encoder: encoder, countOnly: countOnly)
+                if let tail = unit.pieceTail, invalidAt == nil, span.end == unit.text.count, span.start <= tail.start {
+                    // The piece at the end was encoded by the cut finder.
+                    try encoder.encode(UnsafeBufferPointer(rebasing: spanText[..<(tail.start - span.start)]), special: options.special, into: &unit.ids)
+                    unit.ids.append(contentsOf: tail.ids)
+                    unit.idEnds.append(unit.ids.count)
+                } else {
+                    try encode(spanText, unit, encoder: encoder, countOnly: countOnly)
+                }
             } catch {
                 throw CorpusError(describe(error, unit: unit, span: span))
             }

@@ -36,6 +36,13 @@ final class WorkUnit: @unchecked Sendable {  // handed from reader to one worker
     var spans: [DocumentSpan]
     /// True for the last unit of its input.
     var endsInput: Bool
+    /// The unit was cut inside a pretokenized piece (`SafeSplitFinder.lastRunCut`): its last ids and
+    /// the next unit's first ids are made exact when both are encoded (`LinearBPE.join`).
+    var endsInsidePiece = false
+    var startsInsidePiece = false
+    /// For a unit that ends inside a piece: where in `text` the piece starts, and its ids up to the
+    /// end of the unit, as the cut finder computed them.
+    var pieceTail: (start: Int, ids: [UInt32])?
 
     // Results, filled by the worker.
     var ids: [UInt32] = []
@@ -78,18 +85,29 @@ final class DocumentSplitter {
     let framing: DocumentFraming
     let unitBytes: Int
     let splitter: SafeSplitFinder
+    let model: BPEModel
+    /// For encoding the piece a long run belongs to (`SafeSplitFinder.lastRunCut`).
+    private let scratch = BPEScratch()
     /// A single document piece longer than this with no safe place to cut is refused.
     static let maximumUncuttable = 1 << 30
+    /// A cut inside a run keeps this many bytes of the run on each side, and units cut there are at
+    /// least four times as long, so re-encoding the ids near the cut stays inside the run's piece.
+    static let runCutMargin = 1024
 
     private var buffer: [UInt8] = []
     private var bufferOffset: Int64 = 0  // input offset of buffer[0]
     private var ended = false
     private var document = 0
     private var documentContinued = false
+    /// The last unit ended inside a piece.
+    private var pieceContinued = false
+    /// The buffer size before which no cut inside a run is tried again.
+    private var nextRunCutAttempt = 0
     private var finished = false
     private let readBlock: Int
 
-    init(source: any ByteSource, input: Int, framing: DocumentFraming, unitBytes: Int, splitter: SafeSplitFinder) {
+    init(source: any ByteSource, input: Int, framing: DocumentFraming, unitBytes: Int, splitter: SafeSplitFinder, model: BPEModel) {
+        self.model = model
         self.source = source
         self.input = input
         self.framing = framing
@@ -139,24 +157,47 @@ final class DocumentSplitter {
             let (text, offset) = take(buffer.count)
             finished = true
             let span = DocumentSpan(start: 0, end: text.count, document: 0, continued: documentContinued, continues: false)
-            return WorkUnit(sequence: sequence, input: input, baseOffset: offset, text: text, spans: [span], endsInput: true)
+            return makeUnit(sequence, offset, text, [span], endsInput: true, tail: nil)
         }
-        let cut = try findCut(from: unitBytes / 2)
-        if cut == nil { return try nextWhole(sequence: sequence) }  // the buffer ended with the input
-        let (text, offset) = take(cut!)
+        guard let (cut, tail) = try findCut(from: unitBytes / 2) else {
+            return try nextWhole(sequence: sequence)  // the buffer ended with the input
+        }
+        let (text, offset) = take(cut)
         let span = DocumentSpan(start: 0, end: text.count, document: 0, continued: documentContinued, continues: true)
         documentContinued = true
-        return WorkUnit(sequence: sequence, input: input, baseOffset: offset, text: text, spans: [span], endsInput: false)
+        return makeUnit(sequence, offset, text, [span], endsInput: false, tail: tail)
+    }
+
+    private func makeUnit(_ sequence: Int, _ offset: Int64, _ text: [UInt8], _ spans: [DocumentSpan], endsInput: Bool,
+                          tail: SafeSplitFinder.RunCut?) -> WorkUnit {
+        let unit = WorkUnit(sequence: sequence, input: input, baseOffset: offset, text: text, spans: spans, endsInput: endsInput)
+        unit.startsInsidePiece = pieceContinued
+        unit.endsInsidePiece = tail != nil
+        if let tail { unit.pieceTail = (tail.pieceStart, tail.ids) }
+        pieceContinued = tail != nil
+        return unit
     }
 
     /// A safe cut in `buffer` at or after `minimum`, reading more input while there is none; nil when
-    /// the input ended first (the caller then takes everything).
-    private func findCut(from minimum: Int) throws -> Int? {
+    /// the input ended first (the caller then takes everything). After twice the unit size without
+    /// one, a cut inside a long run of one kind of character will do (`insidePiece`).
+    private func findCut(from minimum: Int) throws -> (Int, tail: SafeSplitFinder.RunCut?)? {
         var searchFrom = min(minimum, buffer.count)
+        let margin = DocumentSplitter.runCutMargin
         while true {
             let found = buffer.withUnsafeBufferPointer { splitter.lastSafeCut(in: $0, notBefore: searchFrom) }
-            if let found { return found }
+            if let found { return (found, nil) }
             if ended { return nil }
+            if buffer.count >= max(2 * unitBytes, 8 * margin, nextRunCutAttempt) {
+                let inRun = buffer.withUnsafeBufferPointer {
+                    splitter.lastRunCut(in: $0, notBefore: max(minimum, 4 * margin), margin: margin, model: model, scratch: scratch)
+                }
+                if let inRun {
+                    nextRunCutAttempt = 0
+                    return (inRun.cut, inRun)
+                }
+                nextRunCutAttempt = 2 * buffer.count  // each attempt reads the buffer: keep the total linear
+            }
             if buffer.count > DocumentSplitter.maximumUncuttable {
                 throw CorpusError("\(source.name): no place to cut the text between byte \(bufferOffset) and \(bufferOffset + Int64(buffer.count)) (a single word or run of more than 1 GiB)")
             }
@@ -198,8 +239,7 @@ final class DocumentSplitter {
                 }
             }
             if ended && buffer.isEmpty { finished = true }
-            return WorkUnit(sequence: sequence, input: input, baseOffset: offset, text: text, spans: spans,
-                            endsInput: finished)
+            return makeUnit(sequence, offset, text, spans, endsInput: finished, tail: nil)
         }
         // One line longer than the buffer.
         if isJSONL {
@@ -214,13 +254,13 @@ final class DocumentSplitter {
             }
             return try nextLines(sequence: sequence)
         }
-        guard let cut = try findCut(from: unitBytes / 2) else { return try nextLines(sequence: sequence) }
+        guard let (cut, tail) = try findCut(from: unitBytes / 2) else { return try nextLines(sequence: sequence) }
         // A newline may have arrived while looking for a cut: then complete lines come first.
         if let nl = buffer[..<cut].firstIndex(of: 0x0A), nl < cut { return try nextLines(sequence: sequence) }
         let (text, offset) = take(cut)
         let span = DocumentSpan(start: 0, end: text.count, document: document, continued: documentContinued, continues: true)
         documentContinued = true
-        return WorkUnit(sequence: sequence, input: input, baseOffset: offset, text: text, spans: [span], endsInput: false)
+        return makeUnit(sequence, offset, text, [span], endsInput: false, tail: tail)
     }
 
     private var isJSONL: Bool { if case .jsonl = framing { return true }; return false }

@@ -9,18 +9,137 @@
 //                              greedy over newlines and stops at the letter, and the letter's own match
 //                              cannot take a preceding newline (its optional prefix excludes \r and \n).
 //   CJK | CJK-punct CJK        "中文，中文": as the first rule, with full-width punctuation as the prefix.
+//   digit | digit              `\p{N}` takes one digit at a time, and nothing else can start at a digit.
 //
 // None of these characters takes part in canonical composition with what precedes it. The rules are
 // tied to the Qwen2 pattern; for any other pattern no cut is made (the document is encoded whole).
 // A test encodes the golden corpus cut at every safe place and compares with encoding it whole.
+//
+// Text with none of these for a long stretch is one long run of a kind the pretokenizer keeps in one
+// piece: spaces, ASCII letters, ASCII punctuation, CJK ideographs or Hangul syllables. `lastRunCut`
+// cuts such a run in its middle; both parts stay whole pieces, and the encoder makes the ids at the
+// cut exact afterwards (`LinearBPE.join`), so memory stays bounded on a single pretoken of any size.
+
+import QwenKitIO
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 struct SafeSplitFinder: Sendable {
     let enabled: Bool
     let addedTokens: [[UInt8]]
 
+    /// Cuts inside runs are made only when no added token is itself such a run (it would be split
+    /// out of the run, ending the piece there).
+    let runCutsAllowed: Bool
+
     init(tokenizer: Tokenizer) {
         enabled = tokenizer.usesQwen2Scanner
         addedTokens = tokenizer.addedTokens.map(\.content).filter { $0.count > 1 }
+        runCutsAllowed = tokenizer.addedTokens.allSatisfy { token in
+            token.content.withUnsafeBufferPointer { t in
+                var i = t.count
+                var kind: RunKind? = nil
+                while i > 0 {
+                    let (k, start) = SafeSplitFinder.character(before: i, in: t)
+                    guard let k, kind == nil || kind == k else { return true }
+                    kind = k
+                    i = start
+                }
+                return t.isEmpty
+            }
+        }
+    }
+
+    /// A cut inside a piece: where, where the piece starts, and the piece's ids up to the cut.
+    struct RunCut {
+        var cut: Int
+        var pieceStart: Int
+        var ids: [UInt32]
+    }
+
+    @inline(__always)
+    private func isCharacter(_ kind: RunKind, from start: Int, width: Int, in t: UnsafeBufferPointer<UInt8>) -> Bool {
+        let (k, s) = SafeSplitFinder.character(before: start + width, in: t)
+        return k == kind && s == start
+    }
+
+    /// Kinds of character whose runs the Qwen2 pattern keeps in one piece, and that neither compose
+    /// under NFC nor start a different match when a run is cut between two of them.
+    enum RunKind { case space, letter, punctuation, cjk }
+
+    /// The kind of the character ending at `end` and where it starts (nil kind: none of them).
+    @inline(__always)
+    static func character(before end: Int, in t: UnsafeBufferPointer<UInt8>) -> (RunKind?, Int) {
+        let b = t[end - 1]
+        if b < 0x80 {
+            switch b {
+            case 0x20: return (.space, end - 1)
+            case 0x41...0x5A, 0x61...0x7A: return (.letter, end - 1)
+            case 0x21...0x2F, 0x3A...0x40, 0x5B...0x60, 0x7B...0x7E: return (.punctuation, end - 1)
+            default: return (nil, end - 1)
+            }
+        }
+        guard end >= 3, t[end - 3] & 0xF0 == 0xE0, t[end - 2] & 0xC0 == 0x80, b & 0xC0 == 0x80 else { return (nil, end - 1) }
+        let s = UInt32(t[end - 3] & 0x0F) << 12 | UInt32(t[end - 2] & 0x3F) << 6 | UInt32(b & 0x3F)
+        return ((s >= 0x4E00 && s <= 0x9FFF) || (s >= 0xAC00 && s <= 0xD7A3) ? .cjk : nil, end - 3)
+    }
+
+    /// A cut inside the piece that the text ends in, when that piece is a long run of one kind: the
+    /// last place, at least `margin` bytes from both ends of the piece within `text` and not before
+    /// `notBefore`, where BPE over the piece so far puts a token boundary between two characters of
+    /// the run. Encoding the piece from its start (or from the previous such cut) finds the
+    /// boundaries: BPE depends on where a piece starts (a run of spaces is cut into 128-space tokens
+    /// counted from its start), hardly ever on where it ends, and the join that follows checks that.
+    /// The ids of the piece up to the cut come along (BPE over them again would give the same), so
+    /// the unit's encoder need not repeat the work. nil when there is no such piece or place.
+    func lastRunCut(in text: UnsafeBufferPointer<UInt8>, notBefore: Int, margin: Int, model: BPEModel,
+                    scratch: BPEScratch) -> RunCut? {
+        guard enabled, runCutsAllowed, text.count >= 4 * margin else { return nil }
+        var end = text.count - 4  // the last character may be incomplete: end before it
+        while end > 0 && text[end] & 0xC0 == 0x80 { end -= 1 }
+        // Cheap test first: the last 2 * margin bytes are one kind.
+        var i = end
+        let (kindAtEnd, _) = SafeSplitFinder.character(before: end, in: text)
+        guard let kind = kindAtEnd else { return nil }
+        while i > end - 2 * margin {
+            let (k, start) = SafeSplitFinder.character(before: i, in: text)
+            if k != kind { return nil }
+            i = start
+        }
+        // The piece the text ends in. The scanner's earlier pieces are final: its decisions look one
+        // character ahead at most.
+        let head = UnsafeBufferPointer(rebasing: text[..<end])
+        guard UTF8Validation.firstInvalidOffset(UnsafeRawBufferPointer(head)) == nil else { return nil }
+        var last = (start: 0, stop: 0)
+        Qwen2Scanner().forEachPiece(head) { start, stop in last = (start, stop) }
+        let pieceStart = last.start
+        guard last.stop == end, end - pieceStart >= 2 * margin else { return nil }
+        let piece = UnsafeBufferPointer(rebasing: text[pieceStart..<end])
+        // NFC must leave the piece alone, and its first character must not compose with what precedes.
+        guard piece[0] < 0x80 || SafeSplitFinder.character(before: pieceStart + 3, in: text).0 == .cjk,
+              NFCNormalizer().firstUnstableOffset(piece) == nil,
+              let linear = scratch.linearTables(model) else { return nil }
+        let count = linear.encode(piece, scratch: scratch)
+        var boundary = pieceStart
+        var best: (cut: Int, ids: Int)? = nil
+        let width = kind == .cjk ? 3 : 1
+        for k in 0..<count {
+            boundary += Int(linear.length[Int(scratch.ids[k])])
+            if boundary > end - margin { break }
+            guard boundary >= notBefore, boundary - pieceStart >= margin,
+                  SafeSplitFinder.character(before: boundary, in: text).0 == kind,
+                  isCharacter(kind, from: boundary, width: width, in: text),
+                  isCharacter(kind, from: boundary + width, width: width, in: text) else { continue }
+            best = (boundary, k + 1)
+        }
+        // The encoder splits added tokens out before pretokenizing: none may touch the piece (one
+        // made of a prefix character and letters could sit inside it).
+        guard let best, !insideAddedToken(text, pieceStart), !insideAddedToken(text, best.cut),
+              !containsAddedToken(UnsafeBufferPointer(rebasing: text[pieceStart..<best.cut])) else { return nil }
+        return RunCut(cut: best.cut, pieceStart: pieceStart, ids: Array(UnsafeBufferPointer(start: scratch.ids, count: best.ids)))
     }
 
     /// The largest safe cut p with `notBefore <= p <= text.count - 4`, or nil.
@@ -43,6 +162,9 @@ struct SafeSplitFinder: Sendable {
         }
         if isASCIILetter(b) {
             return t[p - 1] == 0x0A
+        }
+        if b >= 0x30 && b <= 0x39 {
+            return t[p - 1] >= 0x30 && t[p - 1] <= 0x39
         }
         // Full-width punctuation between two CJK ideographs or Hangul syllables (3 bytes each).
         if b >= 0xE3 && b <= 0xEF && p >= 3 && p + 6 <= t.count {
@@ -67,6 +189,21 @@ struct SafeSplitFinder: Sendable {
         switch s {
         case 0x3001, 0x3002, 0xFF0C, 0xFF01, 0xFF1F, 0xFF1A, 0xFF1B: return true
         default: return false
+        }
+    }
+
+    private func containsAddedToken(_ t: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = t.baseAddress else { return false }
+        return addedTokens.contains { token in
+            var at = 0
+            while at + token.count <= t.count {
+                // memchr to each occurrence of the first byte, then compare.
+                guard let hit = memchr(base + at, Int32(token[0]), t.count - token.count + 1 - at) else { return false }
+                at = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+                if token.withUnsafeBufferPointer({ bytesEqual(base + at, $0.baseAddress!, token.count) }) { return true }
+                at += 1
+            }
+            return false
         }
     }
 

@@ -17,6 +17,9 @@ public final class BPEModel: Sendable {
     public let modelTokenCount: Int
     /// `byteLevelPure[id]`: the token's text was all byte-level characters (only those can be merged).
     let byteLevelPure: [Bool]
+    /// Builds the linear-time encoder's tables on first use (nil for the probe model that computes
+    /// `wholePieces`, which the tables are derived from).
+    let linearHolder: LinearBPEHolder?
 
     /// - Parameters:
     ///   - tokenBytes/offsets: bytes of ids 0 ..< offsets.count - 1.
@@ -48,6 +51,7 @@ public final class BPEModel: Sendable {
         self.bytePairs = BPEModel.makeBytePairs(self.merges, byteTokens)
         self.modelTokenCount = modelTokenCount
         self.byteLevelPure = byteLevelPure
+        self.linearHolder = LinearBPEHolder()
         let flags: [Bool]
         if let selfMerging {
             flags = selfMerging
@@ -83,6 +87,7 @@ public final class BPEModel: Sendable {
         self.bytePairs = BPEModel.makeBytePairs(merges, byteTokens)
         self.modelTokenCount = modelTokenCount
         self.byteLevelPure = byteLevelPure
+        self.linearHolder = LinearBPEHolder()
     }
 
     /// For each model token: does merging its bytes give back exactly that token? (Almost always;
@@ -113,6 +118,7 @@ public final class BPEModel: Sendable {
         self.bytePairs = BPEModel.makeBytePairs(merges, byteTokens)
         self.modelTokenCount = modelTokenCount
         self.byteLevelPure = []
+        self.linearHolder = nil
     }
 
     /// The self-merging flags as used (for the compact format).

@@ -21,7 +21,10 @@ import Darwin
 //   8 bytes (one probe instead of three dependent loads; it also cost 9 ms of start-up to build).
 // - Long pieces (CJK runs without punctuation, long identifiers, runs of one emoji) use a binary heap
 //   of (rank, position) over a doubly linked symbol list, O(n log n), because the quadratic scan turns
-//   a 20 KB piece into seconds.
+//   a 20 KB piece into seconds. From 1 KB on, the linear encoder (LinearBPE.swift) takes over: a 10 MB
+//   run of spaces took 2.9 s and 240 MB by heap, 0.12 s and 40 MB this way. It is not used below that:
+//   on ordinary CJK text it measured slower than the quadratic scan with the piece cache, and its
+//   tables (55 ms, 20 MB to build) are then never needed.
 // - Pieces that are not one token (identifiers, rare words, CJK phrases) repeat too: a direct-mapped
 //   cache of 4096 recent pieces (up to 32 bytes, up to 8 ids) answers repeats without merging, as HF's
 //   word cache does. It is keyed by the same hash the whole-piece lookup computed.
@@ -30,13 +33,31 @@ import Darwin
 @usableFromInline
 final class BPEScratch {
     var capacity: Int = 0
+    var idCapacity: Int = 0
     var ids: UnsafeMutablePointer<UInt32>
+    /// The linear encoder's bit per position (`LinearBPE.encode`).
+    var deadEnds: UnsafeMutablePointer<UInt64>
+    var deadEndWords = 0
+    /// The linear encoder's cache of pair answers (`LinearBPE.isCompatible(_:_:cache:)`); ids are
+    /// below 2^24 (the trie's limit), so an empty entry (all ones) never matches a key.
+    static let compatibleCacheBits: UInt64 = 16
+    let compatibleCache: UnsafeMutablePointer<UInt64> = {
+        let p = UnsafeMutablePointer<UInt64>.allocate(capacity: 1 << Int(compatibleCacheBits))
+        p.initialize(repeating: .max, count: 1 << Int(compatibleCacheBits))
+        return p
+    }()
+    /// The linear encoder's tables, once looked up (per thread, so no lock per piece).
+    var linear: LinearBPE?
+    var linearModel: ObjectIdentifier?
     var pairs: UnsafeMutablePointer<UInt64>
     var prev: UnsafeMutablePointer<Int32>
     var next: UnsafeMutablePointer<Int32>
     var heap: UnsafeMutablePointer<UInt64>
     /// Pieces shorter than this take the quadratic path (128 measured no better on CJK text).
     static let shortLimit = 64
+    /// Pieces this long or longer take the linear encoder. Below it the heap merge is as fast, and
+    /// ordinary text never pays for building the linear tables (55 ms, 20 MB for Qwen2).
+    static let linearLimit = 1024
     /// Ranks of adjacent pairs for the short path, plus SIMD padding.
     let ranks = UnsafeMutablePointer<UInt32>.allocate(capacity: shortLimit + 8)
 
@@ -56,6 +77,9 @@ final class BPEScratch {
 
     init() {
         capacity = 256
+        idCapacity = 256
+        deadEndWords = 16
+        deadEnds = .allocate(capacity: deadEndWords)
         ids = .allocate(capacity: capacity)
         pairs = .allocate(capacity: capacity)
         prev = .allocate(capacity: capacity)
@@ -64,19 +88,51 @@ final class BPEScratch {
     }
 
     func reserve(_ n: Int) {
+        reserveIDs(n)
         guard n > capacity else { return }
         var c = capacity
         while c < n { c *= 2 }
-        ids.deallocate(); pairs.deallocate(); prev.deallocate(); next.deallocate(); heap.deallocate()
+        pairs.deallocate(); prev.deallocate(); next.deallocate(); heap.deallocate()
         capacity = c
-        ids = .allocate(capacity: c)
         pairs = .allocate(capacity: c)
         prev = .allocate(capacity: c)
         next = .allocate(capacity: c)
         heap = .allocate(capacity: c * 2)
     }
 
+    private func reserveIDs(_ n: Int) {
+        guard n > idCapacity else { return }
+        var c = idCapacity
+        while c < n { c *= 2 }
+        ids.deallocate()
+        idCapacity = c
+        ids = .allocate(capacity: c)
+    }
+
+    /// Room for `LinearBPE.encode` of an n-byte piece: n ids and n + 1 bits.
+    func reserveLinear(_ n: Int) {
+        reserveIDs(n)
+        let words = (n + 1 + 63) >> 6
+        guard words > deadEndWords else { return }
+        deadEnds.deallocate()
+        deadEndWords = max(words, deadEndWords * 2)
+        deadEnds = .allocate(capacity: deadEndWords)
+    }
+
+    /// The linear encoder of `model` (nil when it has none), cached for this scratch.
+    @inline(__always)
+    func linearTables(_ model: BPEModel) -> LinearBPE? {
+        let key = ObjectIdentifier(model)
+        if linearModel != key {
+            linear = model.linearHolder?.tables(for: model)
+            linearModel = key
+        }
+        return linear
+    }
+
     deinit {
+        deadEnds.deallocate()
+        compatibleCache.deallocate()
         ids.deallocate(); pairs.deallocate(); prev.deallocate(); next.deallocate(); heap.deallocate()
         cacheKeys.deallocate(); cacheLengths.deallocate(); cacheCounts.deallocate(); cacheIDs.deallocate()
         ranks.deallocate()
@@ -99,17 +155,8 @@ extension BPEModel {
             return
         }
         guard n <= BPEScratch.cacheMaxBytes else {
-            if n < BPEScratch.shortLimit {
-                let m = mergeShort(piece, scratch: scratch)
-                output.append(contentsOf: UnsafeBufferPointer(start: scratch.ids, count: m))
-            } else {
-                mergeLong(piece, scratch: scratch)
-                var i: Int32 = 0
-                while i >= 0 {
-                    output.append(scratch.ids[Int(i)])
-                    i = scratch.next[Int(i)]
-                }
-            }
+            let m = n < BPEScratch.shortLimit ? mergeShort(piece, scratch: scratch) : mergeLong(piece, scratch: scratch)
+            output.append(contentsOf: UnsafeBufferPointer(start: scratch.ids, count: m))
             return
         }
         let (ids, count) = cachedMerge(piece, hash: hash, scratch: scratch)
@@ -124,15 +171,7 @@ extension BPEModel {
         let hash = TokenTable.hash(piece)
         if wholePieces.id(for: piece, hash: hash) != nil { return 1 }
         guard n <= BPEScratch.cacheMaxBytes else {
-            if n < BPEScratch.shortLimit { return mergeShort(piece, scratch: scratch) }
-            mergeLong(piece, scratch: scratch)
-            var count = 0
-            var i: Int32 = 0
-            while i >= 0 {
-                count += 1
-                i = scratch.next[Int(i)]
-            }
-            return count
+            return n < BPEScratch.shortLimit ? mergeShort(piece, scratch: scratch) : mergeLong(piece, scratch: scratch)
         }
         return cachedMerge(piece, hash: hash, scratch: scratch).count
     }
@@ -216,9 +255,19 @@ extension BPEModel {
         return m
     }
 
-    /// The heap merge for long pieces. The ids are left in `scratch.ids` as a list linked by
-    /// `scratch.next`, starting at 0 and ending at -1.
-    private func mergeLong(_ piece: UnsafeBufferPointer<UInt8>, scratch: BPEScratch) {
+    /// Long pieces: the heap merge, or from `linearLimit` bytes on the linear encoder (`LinearBPE`).
+    /// Returns the number of ids, which are left in `scratch.ids`.
+    @inline(__always)
+    func mergeLong(_ piece: UnsafeBufferPointer<UInt8>, scratch: BPEScratch) -> Int {
+        if piece.count >= BPEScratch.linearLimit, let linear = scratch.linearTables(self) {
+            return linear.encode(piece, scratch: scratch)
+        }
+        return mergeByHeap(piece, scratch: scratch)
+    }
+
+    /// The heap merge, O(n log n) time and 36 bytes of scratch per byte: for models without linear
+    /// tables, and as the second implementation tests compare the linear encoder with.
+    func mergeByHeap(_ piece: UnsafeBufferPointer<UInt8>, scratch: BPEScratch) -> Int {
         let n = piece.count
         scratch.reserve(n)
         let ids = scratch.ids, prev = scratch.prev, next = scratch.next, heap = scratch.heap
@@ -293,6 +342,15 @@ extension BPEModel {
                 if q != MergeTable.none { push((q >> 32) << 32 | UInt64(at)) }
             }
         }
+        // Compact the list in place (it runs forward, so writes never pass reads).
+        var count = 0
+        var i: Int32 = 0
+        while i >= 0 {
+            ids[count] = ids[Int(i)]
+            count += 1
+            i = next[Int(i)]
+        }
+        return count
     }
 }
 

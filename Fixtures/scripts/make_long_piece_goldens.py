@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Golden ids for single pretokens too long for ordinary BPE: runs of spaces, of one letter, of random
+letters, of CJK ideographs or Hangul without punctuation, and of punctuation (issue: linear time and
+bounded memory on any input). Each text is made by a generator the Swift test repeats exactly (a 64-bit
+LCG), so only the generator and a digest of Hugging Face `tokenizers`' ids are committed.
+
+    python3 Fixtures/scripts/make_long_piece_goldens.py    # writes Fixtures/tokenizer-golden/long-pieces.jsonl
+
+Digest: FNV-1a 64 over the ids as little-endian uint32 bytes; plus the count and the first and last 24 ids.
+"""
+import json, pathlib, zstandard
+from tokenizers import Tokenizer
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+MASK = (1 << 64) - 1
+
+
+def lcg(seed):
+    x = seed
+    while True:
+        x = (x * 6364136223846793005 + 1442695040888963407) & MASK
+        yield x >> 33
+
+
+def segment(spec):
+    """spec: {"alphabet": [code points] or "range": [lo, hi], "chars": n, "seed": s}"""
+    n = spec["chars"]
+    if "alphabet" in spec:
+        alphabet = [chr(c) for c in spec["alphabet"]]
+        if len(alphabet) == 1:
+            return alphabet[0] * n
+        g = lcg(spec["seed"])
+        return "".join(alphabet[next(g) % len(alphabet)] for _ in range(n))
+    lo, hi = spec["range"]
+    g = lcg(spec["seed"])
+    return "".join(chr(lo + next(g) % (hi - lo + 1)) for _ in range(n))
+
+
+def text_of(case):
+    return "".join(segment(s) for s in case["segments"])
+
+
+def letters(s):
+    return [ord(c) for c in s]
+
+
+CASES = [
+    ("spaces", [{"alphabet": [0x20], "chars": 300_000}]),
+    ("one-letter", [{"alphabet": [ord("a")], "chars": 300_000}]),
+    ("random-letters", [{"alphabet": letters("abcdefghijklmnopqrstuvwxyz"), "chars": 200_000, "seed": 1}]),
+    ("random-mixed-case", [{"alphabet": letters("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"), "chars": 120_000, "seed": 2}]),
+    ("random-cjk", [{"range": [0x4E00, 0x9FA5], "chars": 60_000, "seed": 3}]),
+    ("common-cjk", [{"alphabet": letters("的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可她里后小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头面公同三已老从动两长"), "chars": 80_000, "seed": 4}]),
+    ("random-hangul", [{"range": [0xAC00, 0xD7A3], "chars": 40_000, "seed": 5}]),
+    ("random-punctuation", [{"alphabet": letters("-=_*#~.!?/"), "chars": 150_000, "seed": 6}]),
+    ("dashes", [{"alphabet": [ord("-")], "chars": 200_000}]),
+    ("runs-one-after-another", [
+        {"alphabet": letters("xy"), "chars": 50_000, "seed": 7},
+        {"alphabet": [0x20], "chars": 70_001},
+        {"range": [0x4E00, 0x9FA5], "chars": 20_000, "seed": 8},
+        {"alphabet": [0x20], "chars": 1},
+        {"alphabet": [ord("q")], "chars": 50_000},
+        {"alphabet": [0x0A], "chars": 1},
+        {"alphabet": [0x20], "chars": 33_333},
+        {"alphabet": letters("ab"), "chars": 40_000, "seed": 9},
+    ]),
+]
+
+
+def fnv1a64(ids):
+    h = 0xCBF29CE484222325
+    for i in ids:
+        for b in i.to_bytes(4, "little"):
+            h = ((h ^ b) * 0x100000001B3) & MASK
+    return h
+
+
+def main():
+    with (ROOT / "Fixtures/tokenizers/qwen2/tokenizer.json.zst").open("rb") as f:
+        raw = zstandard.ZstdDecompressor().stream_reader(f).read()
+    tok = Tokenizer.from_str(raw.decode())
+    out = ROOT / "Fixtures/tokenizer-golden/long-pieces.jsonl"
+    with out.open("w") as f:
+        for name, segments in CASES:
+            case = {"segments": segments}
+            text = text_of(case)
+            ids = tok.encode(text, add_special_tokens=False).ids
+            line = {"name": name, "segments": segments, "bytes": len(text.encode()), "count": len(ids),
+                    "fnv1a64": "%016x" % fnv1a64(ids), "head": ids[:24], "tail": ids[-24:]}
+            f.write(json.dumps(line, separators=(",", ":")) + "\n")
+            print(name, line["bytes"], "bytes", len(ids), "ids")
+
+
+if __name__ == "__main__":
+    main()

@@ -94,11 +94,12 @@ import TestSupport
         }
     }
 
-    /// Runs next to added tokens, invalid UTF-8 (replaced) and lines: cutting inside the runs gives the
-    /// ids of encoding each document whole.
+    /// Runs next to added tokens, invalid UTF-8 (replaced), digits and lines: cutting inside the runs
+    /// (and between digits) gives the ids of encoding each document whole.
     @Test func cutsInsideRunsNextToOtherInput() throws {
         let a = [UInt8](repeating: 0x61, count: 20_000), spaces = [UInt8](repeating: 0x20, count: 30_001)
-        let text = a + Array("<|endoftext|>".utf8) + a + spaces + [0xFF] + spaces + Array("x\n".utf8) + a + a + Array("\n".utf8)
+        let digits = Array(String(repeating: "31415926535897932384", count: 1500).utf8)  // cut between two digits
+        let text = a + Array("<|endoftext|>".utf8) + a + spaces + [0xFF] + spaces + Array("x\n".utf8) + a + a + digits + Array("\n".utf8)
         for framing in [DocumentFraming.whole, .lines] {
             var options = CorpusEncodingOptions()
             options.unitBytes = 1024

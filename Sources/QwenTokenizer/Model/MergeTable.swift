@@ -4,6 +4,12 @@
 // multiply, one shift and usually one cache line. The value packs the merge's rank (its line in
 // merges.txt, lower merges first) in the high 32 bits and the id of the merged token in the low 32,
 // so the smallest packed value is also the highest-priority merge.
+//
+// In front of the table sits a Bloom filter of the pairs that merge (256 KB, two bits in one word, so it
+// stays in L2 where the 4 MB table does not; about 2% false positives for Qwen2's 151k merges): the merge
+// loops mostly ask about pairs that do not merge, and the filter answers those. It took the CJK corpus
+// from 0.82 to 0.63 s of CPU and the mixed one from 0.53 to 0.48 (min of 7 alternating runs); 128 or
+// 512 KB measured the same. It is built at load (about a millisecond), not stored.
 
 public struct MergeTable: Sendable {
     /// Returned by `lookup` when the pair has no merge. Larger than every packed value.
@@ -14,6 +20,10 @@ public struct MergeTable: Sendable {
     private let shift: UInt64
     private let mask: Int
     public let count: Int
+    /// A Bloom filter of the pairs that merge (2^21 bits, two probes in one 64-bit word): most pairs
+    /// the merge loops ask about do not merge, and the filter (256 KB, L2-resident) answers those
+    /// without touching the 4 MB table.
+    private let bloom: [UInt64]
 
     /// `merges[rank] = (left, right, result)`.
     public init(merges: [(left: UInt32, right: UInt32, result: UInt32)]) {
@@ -46,6 +56,28 @@ public struct MergeTable: Sendable {
         self.shift = shift
         self.mask = mask
         self.count = count
+        self.bloom = MergeTable.makeBloom(slots)
+    }
+
+    /// The filter has 2^bloomWordBits words of 64 bits.
+    static let bloomWordBits: UInt64 = 15
+
+    private static func makeBloom(_ slots: [UInt64]) -> [UInt64] {
+        var bloom = [UInt64](repeating: 0, count: 1 << Int(bloomWordBits))
+        for i in stride(from: 0, to: slots.count, by: 2) where slots[i] != MergeTable.none {
+            let (word, bits) = bloomProbe(slots[i])
+            bloom[word] |= bits
+        }
+        return bloom
+    }
+
+    /// The filter word and the two bits of a key, from one multiply: the top bits pick the word, the
+    /// next two groups of 6 the bits.
+    @inline(__always)
+    private static func bloomProbe(_ key: UInt64) -> (Int, UInt64) {
+        let h = key &* 0xD6E8_FEB8_6659_FD93
+        let below = 64 - bloomWordBits
+        return (Int(truncatingIfNeeded: h >> below), (1 as UInt64) << ((h >> (below - 6)) & 63) | (1 as UInt64) << ((h >> (below - 12)) & 63))
     }
 
     /// Restores a table from `slots` as stored by the compact format; nil when they are malformed.
@@ -59,12 +91,15 @@ public struct MergeTable: Sendable {
         self.shift = 64 - UInt64(capacity.trailingZeroBitCount)
         self.mask = capacity - 1
         self.count = count
+        self.bloom = MergeTable.makeBloom(slots)
     }
 
     /// The packed (rank << 32 | result) of merging `left` then `right`, or `MergeTable.none`.
     @inline(__always)
     public func lookup(_ left: UInt32, _ right: UInt32) -> UInt64 {
         let key = UInt64(left) << 32 | UInt64(right)
+        let (word, bits) = MergeTable.bloomProbe(key)
+        if bloom.withUnsafeBufferPointer({ $0[word] }) & bits != bits { return MergeTable.none }
         return slots.withUnsafeBufferPointer { s in
             var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
             while true {

@@ -17,7 +17,11 @@ import Darwin
 //   lookups (byte with byte) reads a 64K-entry table instead of the hash table. Merged-away symbols
 //   stay in place (rank .max, linked past), which saved the three shifts per merge: 7% on CJK text,
 //   2% on mixed. Tried and dropped since: a merge table of 8-byte slots (2 MB instead of 4, so it
-//   fits L2; no gain measurable), a 64 KB front cache for pieces of up to 8 bytes (1-2%).
+//   fits L2; no gain measurable), a 64 KB front cache for pieces of up to 8 bytes (1-2%), the pair
+//   ranks of pieces up to 17 bytes in SIMD16 registers (slower), a key array beside the whole-piece
+//   slots so a short piece's hit is one miss instead of three dependent ones (slower with its build),
+//   and a Bloom filter in front of the whole-piece slots (no gain). What did pay: the Bloom filter in
+//   front of the merge table (MergeTable.swift).
 // - What remains is bound by cache misses in the 4 MB merge table and the token tables (perf shows the
 //   probe loads as the hot instructions). Tried and dropped, for no gain measurable here in A/B runs:
 //   a direct-mapped cache of recent pair lookups, and whole-piece slots that carry the token's first

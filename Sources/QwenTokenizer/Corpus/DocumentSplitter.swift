@@ -132,10 +132,14 @@ final class DocumentSplitter {
         }
     }
 
-    /// Takes `buffer[0..<count]` as a unit's text.
+    /// Takes `buffer[0..<count]` as a unit's text: the buffer itself becomes the text, and only what
+    /// follows the cut (usually a few bytes: cuts are sought from the end) is copied to a new buffer.
     private func take(_ count: Int) -> (text: [UInt8], offset: Int64) {
-        let text = Array(buffer[0..<count])
-        buffer.removeFirst(count)
+        var text: [UInt8] = []
+        swap(&text, &buffer)
+        buffer.reserveCapacity(max(readBlock, text.count - count) + readBlock)
+        buffer.append(contentsOf: text[count...])
+        text.removeLast(text.count - count)
         let offset = bufferOffset
         bufferOffset += Int64(count)
         return (text, offset)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Golden ids for single pretokens too long for ordinary BPE: runs of spaces, of one letter, of random
-letters, of CJK ideographs or Hangul without punctuation, and of punctuation (issue: linear time and
+letters, of CJK ideographs or Hangul without punctuation, of punctuation and of whitespace (issue: linear time and
 bounded memory on any input). Each text is made by a generator the Swift test repeats exactly (a 64-bit
 LCG), so only the generator and a digest of Hugging Face `tokenizers`' ids are committed.
 
@@ -54,6 +54,10 @@ CASES = [
     ("random-hangul", [{"range": [0xAC00, 0xD7A3], "chars": 40_000, "seed": 5}]),
     ("random-punctuation", [{"alphabet": letters("-=_*#~.!?/"), "chars": 150_000, "seed": 6}]),
     ("dashes", [{"alphabet": [ord("-")], "chars": 200_000}]),
+    ("random-whitespace", [{"alphabet": [0x20, 0x09, 0x0A, 0x0D], "chars": 150_000, "seed": 10}]),
+    ("newlines", [{"alphabet": [0x0A], "chars": 100_000}]),
+    ("spaces-then-a-newline", [{"alphabet": [0x20], "chars": 100_000}, {"alphabet": [0x0A], "chars": 1},
+                               {"alphabet": [0x20], "chars": 50_000}, {"alphabet": [ord("z")], "chars": 1}]),
     ("runs-one-after-another", [
         {"alphabet": letters("xy"), "chars": 50_000, "seed": 7},
         {"alphabet": [0x20], "chars": 70_001},

@@ -16,7 +16,8 @@
 // A test encodes the golden corpus cut at every safe place and compares with encoding it whole.
 //
 // Text with none of these for a long stretch is one long run of a kind the pretokenizer keeps in one
-// piece: spaces, ASCII letters, ASCII punctuation, CJK ideographs or Hangul syllables. `lastRunCut`
+// piece: whitespace (space, tab, CR, LF), ASCII letters, ASCII punctuation, CJK ideographs or Hangul
+// syllables. `lastRunCut`
 // cuts such a run in its middle; both parts stay whole pieces, and the encoder makes the ids at the
 // cut exact afterwards (`LinearBPE.join`), so memory stays bounded on a single pretoken of any size.
 
@@ -67,7 +68,8 @@ struct SafeSplitFinder: Sendable {
     }
 
     /// Kinds of character whose runs the Qwen2 pattern keeps in one piece, and that neither compose
-    /// under NFC nor start a different match when a run is cut between two of them.
+    /// under NFC nor start a different match when a run is cut between two of them. (A whitespace run
+    /// with a newline is one `\s*[\r\n]+` piece up to its last newline, from any point before it.)
     enum RunKind { case space, letter, punctuation, cjk }
 
     /// The kind of the character ending at `end` and where it starts (nil kind: none of them).
@@ -76,7 +78,7 @@ struct SafeSplitFinder: Sendable {
         let b = t[end - 1]
         if b < 0x80 {
             switch b {
-            case 0x20: return (.space, end - 1)
+            case 0x20, 0x09, 0x0A, 0x0D: return (.space, end - 1)
             case 0x41...0x5A, 0x61...0x7A: return (.letter, end - 1)
             case 0x21...0x2F, 0x3A...0x40, 0x5B...0x60, 0x7B...0x7E: return (.punctuation, end - 1)
             default: return (nil, end - 1)
@@ -109,15 +111,18 @@ struct SafeSplitFinder: Sendable {
             if k != kind { return nil }
             i = start
         }
-        // The piece the text ends in. The scanner's earlier pieces are final: its decisions look one
-        // character ahead at most.
+        // The piece over that stretch. Pieces the scanner ends before the text does are final (its
+        // decisions look one character ahead at most), and more text can only make this one longer: it
+        // either reaches the end, or is a whitespace run's `\s*[\r\n]+` up to its last newline so far.
         let head = UnsafeBufferPointer(rebasing: text[..<end])
         guard UTF8Validation.firstInvalidOffset(UnsafeRawBufferPointer(head)) == nil else { return nil }
-        var last = (start: 0, stop: 0)
-        Qwen2Scanner().forEachPiece(head) { start, stop in last = (start, stop) }
-        let pieceStart = last.start
-        guard last.stop == end, end - pieceStart >= 2 * margin else { return nil }
-        let piece = UnsafeBufferPointer(rebasing: text[pieceStart..<end])
+        var found = (start: -1, stop: -1)
+        Qwen2Scanner().forEachPiece(head) { start, stop in
+            if start <= end - 2 * margin && stop > end - 2 * margin { found = (start, stop) }
+        }
+        let pieceStart = found.start, pieceEnd = found.stop
+        guard pieceStart >= 0, pieceEnd >= end - margin, pieceEnd - pieceStart >= 2 * margin else { return nil }
+        let piece = UnsafeBufferPointer(rebasing: text[pieceStart..<pieceEnd])
         // NFC must leave the piece alone, and its first character must not compose with what precedes.
         guard piece[0] < 0x80 || SafeSplitFinder.character(before: pieceStart + 3, in: text).0 == .cjk,
               NFCNormalizer().firstUnstableOffset(piece) == nil,
@@ -128,7 +133,7 @@ struct SafeSplitFinder: Sendable {
         let width = kind == .cjk ? 3 : 1
         for k in 0..<count {
             boundary += Int(linear.length[Int(scratch.ids[k])])
-            if boundary > end - margin { break }
+            if boundary > pieceEnd - margin { break }
             guard boundary >= notBefore, boundary - pieceStart >= margin,
                   SafeSplitFinder.character(before: boundary, in: text).0 == kind,
                   isCharacter(kind, from: boundary, width: width, in: text),

@@ -58,6 +58,10 @@ CASES = [
     ("newlines", [{"alphabet": [0x0A], "chars": 100_000}]),
     ("spaces-then-a-newline", [{"alphabet": [0x20], "chars": 100_000}, {"alphabet": [0x0A], "chars": 1},
                                {"alphabet": [0x20], "chars": 50_000}, {"alphabet": [ord("z")], "chars": 1}]),
+    ("random-cyrillic", [{"range": [0x0430, 0x044F], "chars": 100_000, "seed": 11}]),
+    ("letters-of-many-scripts", [{"alphabet": letters("aжλשبदকกᄀ가中ひカ"), "chars": 60_000, "seed": 12}]),
+    ("emoji", [{"alphabet": [0x1F600, 0x1F602, 0x1F44D, 0x1F3FD, 0x2764, 0xFE0F, 0x1F680, 0x2728, 0x2605, 0x2192], "chars": 40_000, "seed": 13}]),
+    ("cjk-extension-b", [{"range": [0x20000, 0x2A6DF], "chars": 40_000, "seed": 14}]),
     ("runs-one-after-another", [
         {"alphabet": letters("xy"), "chars": 50_000, "seed": 7},
         {"alphabet": [0x20], "chars": 70_001},

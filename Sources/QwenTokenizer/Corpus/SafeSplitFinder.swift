@@ -16,8 +16,7 @@
 // A test encodes the golden corpus cut at every safe place and compares with encoding it whole.
 //
 // Text with none of these for a long stretch is one long run of a kind the pretokenizer keeps in one
-// piece: whitespace (space, tab, CR, LF), ASCII letters, ASCII punctuation, CJK ideographs or Hangul
-// syllables. `lastRunCut`
+// piece: whitespace, letters of any script, or punctuation, symbols and emoji. `lastRunCut`
 // cuts such a run in its middle; both parts stay whole pieces, and the encoder makes the ids at the
 // cut exact afterwards (`LinearBPE.join`), so memory stays bounded on a single pretoken of any size.
 
@@ -61,32 +60,50 @@ struct SafeSplitFinder: Sendable {
         var ids: [UInt32]
     }
 
+    /// Kinds of character whose runs the Qwen2 pattern keeps in one piece, and that do not start a
+    /// different match when a run is cut between two of them: whitespace (Oniguruma's \s), letters
+    /// (\p{L}, any script) and the rest but numbers (`[^\s\p{L}\p{N}]`: punctuation, symbols, emoji).
+    /// (A whitespace run with a newline is one `\s*[\r\n]+` piece up to its last newline, from any point
+    /// before it.) NFC is checked on the whole piece (`lastRunCut`).
+    enum RunKind { case space, letter, punctuation }
+
     @inline(__always)
-    private func isCharacter(_ kind: RunKind, from start: Int, width: Int, in t: UnsafeBufferPointer<UInt8>) -> Bool {
-        let (k, s) = SafeSplitFinder.character(before: start + width, in: t)
-        return k == kind && s == start
+    static func kind(ofASCII b: UInt8) -> RunKind? {
+        switch b {
+        case 0x20, 0x09, 0x0A, 0x0D: return .space
+        case 0x41...0x5A, 0x61...0x7A: return .letter
+        case 0x21...0x2F, 0x3A...0x40, 0x5B...0x60, 0x7B...0x7E: return .punctuation
+        default: return nil
+        }
     }
 
-    /// Kinds of character whose runs the Qwen2 pattern keeps in one piece, and that neither compose
-    /// under NFC nor start a different match when a run is cut between two of them. (A whitespace run
-    /// with a newline is one `\s*[\r\n]+` piece up to its last newline, from any point before it.)
-    enum RunKind { case space, letter, punctuation, cjk }
+    /// The kind of the character starting at `start` and its length (nil kind: a number, a control
+    /// character, or no valid UTF-8 there; length 1 then).
+    @inline(__always)
+    static func character(at start: Int, in t: UnsafeBufferPointer<UInt8>) -> (RunKind?, Int) {
+        let b = t[start]
+        if b < 0x80 { return (kind(ofASCII: b), 1) }
+        let n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 ? 2 : 0
+        guard n > 0, b < 0xF5, start + n <= t.count else { return (nil, 1) }
+        var scalar = UInt32(b) & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07)
+        for k in 1..<n {
+            let c = t[start + k]
+            guard c & 0xC0 == 0x80 else { return (nil, 1) }
+            scalar = scalar << 6 | UInt32(c & 0x3F)
+        }
+        let flags = UnicodeClasses.flags(scalar, UnicodeClasses.table)
+        if flags & UnicodeClasses.space != 0 { return (.space, n) }
+        if flags & UnicodeClasses.letter != 0 { return (.letter, n) }
+        return (flags & UnicodeClasses.number != 0 ? nil : .punctuation, n)
+    }
 
     /// The kind of the character ending at `end` and where it starts (nil kind: none of them).
     @inline(__always)
     static func character(before end: Int, in t: UnsafeBufferPointer<UInt8>) -> (RunKind?, Int) {
-        let b = t[end - 1]
-        if b < 0x80 {
-            switch b {
-            case 0x20, 0x09, 0x0A, 0x0D: return (.space, end - 1)
-            case 0x41...0x5A, 0x61...0x7A: return (.letter, end - 1)
-            case 0x21...0x2F, 0x3A...0x40, 0x5B...0x60, 0x7B...0x7E: return (.punctuation, end - 1)
-            default: return (nil, end - 1)
-            }
-        }
-        guard end >= 3, t[end - 3] & 0xF0 == 0xE0, t[end - 2] & 0xC0 == 0x80, b & 0xC0 == 0x80 else { return (nil, end - 1) }
-        let s = UInt32(t[end - 3] & 0x0F) << 12 | UInt32(t[end - 2] & 0x3F) << 6 | UInt32(b & 0x3F)
-        return ((s >= 0x4E00 && s <= 0x9FFF) || (s >= 0xAC00 && s <= 0xD7A3) ? .cjk : nil, end - 3)
+        var start = end - 1
+        while start > 0 && end - start < 4 && t[start] & 0xC0 == 0x80 { start -= 1 }
+        let (kind, n) = character(at: start, in: t)
+        return start + n == end ? (kind, start) : (nil, end - 1)
     }
 
     /// A cut inside the piece that the text ends in, when that piece is a long run of one kind: the
@@ -123,21 +140,21 @@ struct SafeSplitFinder: Sendable {
         let pieceStart = found.start, pieceEnd = found.stop
         guard pieceStart >= 0, pieceEnd >= end - margin, pieceEnd - pieceStart >= 2 * margin else { return nil }
         let piece = UnsafeBufferPointer(rebasing: text[pieceStart..<pieceEnd])
-        // NFC must leave the piece alone, and its first character must not compose with what precedes.
-        guard piece[0] < 0x80 || SafeSplitFinder.character(before: pieceStart + 3, in: text).0 == .cjk,
-              NFCNormalizer().firstUnstableOffset(piece) == nil,
-              let linear = scratch.linearTables(model) else { return nil }
+        // Every character of the piece must pass NFC's quick check (combining class 0, NFC_QC Yes):
+        // then none composes with the one before it, inside the piece or at its start, and cutting
+        // anywhere in it leaves normalization alone.
+        guard NFCNormalizer().firstUnstableOffset(piece) == nil, let linear = scratch.linearTables(model) else { return nil }
         let count = linear.encode(piece, scratch: scratch)
         var boundary = pieceStart
         var best: (cut: Int, ids: Int)? = nil
-        let width = kind == .cjk ? 3 : 1
         for k in 0..<count {
             boundary += Int(linear.length[Int(scratch.ids[k])])
             if boundary > pieceEnd - margin { break }
             guard boundary >= notBefore, boundary - pieceStart >= margin,
-                  SafeSplitFinder.character(before: boundary, in: text).0 == kind,
-                  isCharacter(kind, from: boundary, width: width, in: text),
-                  isCharacter(kind, from: boundary + width, width: width, in: text) else { continue }
+                  SafeSplitFinder.character(before: boundary, in: text).0 == kind else { continue }
+            // The characters on both sides of the cut, and the one after, are of the run's kind.
+            let (after, width) = SafeSplitFinder.character(at: boundary, in: text)
+            guard after == kind, SafeSplitFinder.character(at: boundary + width, in: text).0 == kind else { continue }
             best = (boundary, k + 1)
         }
         // The encoder splits added tokens out before pretokenizing: none may touch the piece (one

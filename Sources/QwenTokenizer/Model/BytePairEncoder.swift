@@ -48,11 +48,8 @@ final class BPEScratch {
     /// The linear encoder's cache of pair answers (`LinearBPE.isCompatible(_:_:cache:)`); ids are
     /// below 2^24 (the trie's limit), so an empty entry (all ones) never matches a key.
     static let compatibleCacheBits: UInt64 = 16
-    let compatibleCache: UnsafeMutablePointer<UInt64> = {
-        let p = UnsafeMutablePointer<UInt64>.allocate(capacity: 1 << Int(compatibleCacheBits))
-        p.initialize(repeating: .max, count: 1 << Int(compatibleCacheBits))
-        return p
-    }()
+    /// Allocated by `reserveLinear`, so encoders that never meet a long piece do not pay for it.
+    private(set) var compatibleCache: UnsafeMutablePointer<UInt64>?
     /// The linear encoder's tables, once looked up (per thread, so no lock per piece).
     var linear: LinearBPE?
     var linearModel: ObjectIdentifier?
@@ -119,6 +116,11 @@ final class BPEScratch {
     /// Room for `LinearBPE.encode` of an n-byte piece: n ids and n + 1 bits.
     func reserveLinear(_ n: Int) {
         reserveIDs(n)
+        if compatibleCache == nil {
+            let p = UnsafeMutablePointer<UInt64>.allocate(capacity: 1 << Int(BPEScratch.compatibleCacheBits))
+            p.initialize(repeating: .max, count: 1 << Int(BPEScratch.compatibleCacheBits))
+            compatibleCache = p
+        }
         let words = (n + 1 + 63) >> 6
         guard words > deadEndWords else { return }
         deadEnds.deallocate()
@@ -139,7 +141,7 @@ final class BPEScratch {
 
     deinit {
         deadEnds.deallocate()
-        compatibleCache.deallocate()
+        compatibleCache?.deallocate()
         ids.deallocate(); pairs.deallocate(); prev.deallocate(); next.deallocate(); heap.deallocate()
         cacheKeys.deallocate(); cacheLengths.deallocate(); cacheCounts.deallocate(); cacheIDs.deallocate()
         ranks.deallocate()

@@ -249,7 +249,7 @@ final class LinearBPE: Sendable {
         let text = piece.baseAddress!
         let stack = scratch.ids
         let dead = scratch.deadEnds  // bit set: no encoding of the prefix ends here
-        let cache = scratch.compatibleCache
+        let cache = scratch.compatibleCache!  // allocated by reserveLinear above
         let words = (n + 1 + 63) >> 6
         dead.update(repeating: 0, count: words)
         var top = 0

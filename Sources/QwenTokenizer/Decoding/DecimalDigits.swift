@@ -56,6 +56,27 @@ enum DecimalDigits {
         return mask
     }
 
+    /// The ids of a 64-byte window at `p` whose fields end at the bits of `separators`, from byte `start`
+    /// on, appended to `ids` at `k` while each field is 1...7 digits. Returns where the next field starts
+    /// and whether every separator was used (the window is done; the caller moves on to the next one).
+    @inline(__always)
+    static func separatedIDs(_ p: UnsafePointer<UInt8>, separators: UInt64, from start: Int,
+                             into ids: UnsafeMutablePointer<UInt32>, at k: inout Int) -> (next: Int, usedAll: Bool) {
+        var mask = separators
+        var start = start
+        while mask != 0 {
+            let end = mask.trailingZeroBitCount
+            let length = end &- start
+            let word = load(p + start)
+            guard length > 0 && length < 8 && leadingDigits(word) == length else { break }
+            ids[k] = value(word, count: length)
+            k &+= 1
+            start = end &+ 1
+            mask &= mask &- 1
+        }
+        return (start, mask == 0)
+    }
+
     /// The obvious versions, for tests.
     static func referenceLeadingDigits(_ bytes: [UInt8]) -> Int {
         bytes.prefix(8).prefix { $0 >= 0x30 && $0 <= 0x39 }.count

@@ -206,20 +206,10 @@ public final class IDReader {
                         // found without waiting for the previous id's digits to be counted (that chain of
                         // load, count and add was the limit). A window ends at its last whole id.
                         while i + 72 <= n && k + 32 <= IDBatch.capacity {
-                            var spaces = DecimalDigits.positions(of: 0x20, in64: buffer + i)
-                            var start = 0
-                            while spaces != 0 {
-                                let end = spaces.trailingZeroBitCount
-                                let length = end - start
-                                let word = DecimalDigits.load(buffer + i + start)
-                                guard length > 0 && length < 8 && DecimalDigits.leadingDigits(word) == length else { break }
-                                ids[k] = DecimalDigits.value(word, count: length)
-                                k += 1
-                                start = end + 1
-                                spaces &= spaces &- 1
-                            }
-                            i += start
-                            if spaces != 0 || start == 0 { break }
+                            let (next, usedAll) = DecimalDigits.separatedIDs(
+                                buffer + i, separators: DecimalDigits.positions(of: 0x20, in64: buffer + i), from: 0, into: ids, at: &k)
+                            i += next
+                            if !usedAll || next == 0 { break }
                         }
                         while k < IDBatch.capacity {
                             let word = DecimalDigits.load(buffer + i)
@@ -326,20 +316,10 @@ public final class IDReader {
                 // window may reach past the line (short lines): an id is taken only with a comma after it,
                 // and the '\n' ending the line stops that, so every id taken is inside the line.
                 while !firstID && p + 72 <= readable && bytes[p] == 0x2C && k + 32 <= IDBatch.capacity {
-                    var commas = DecimalDigits.positions(of: 0x2C, in64: bytes + p) & ~1
-                    var start = 1
-                    while commas != 0 {
-                        let end = commas.trailingZeroBitCount
-                        let count = end - start
-                        let word = DecimalDigits.load(bytes + p + start)
-                        guard count > 0 && count < 8 && DecimalDigits.leadingDigits(word) == count else { break }
-                        ids[k] = DecimalDigits.value(word, count: count)
-                        k += 1
-                        start = end + 1
-                        commas &= commas &- 1
-                    }
-                    p += start - 1
-                    if commas != 0 || start == 1 { break }
+                    let (next, usedAll) = DecimalDigits.separatedIDs(
+                        bytes + p, separators: DecimalDigits.positions(of: 0x2C, in64: bytes + p) & ~1, from: 1, into: ids, at: &k)
+                    p += next - 1
+                    if !usedAll || next == 1 { break }
                 }
                 while k < IDBatch.capacity {
                     var q = p

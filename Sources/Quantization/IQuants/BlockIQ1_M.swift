@@ -88,7 +88,8 @@ extension BlockIQ1_M: IQSuperBlockQuantizer {
         for i in 0..<QK_K { sumx2 += xbl[i] * xbl[i] }
         let sigma2 = 2 * sumx2 / Float(QK_K)
 
-        for ib in 0..<QK_K / blockSize {
+        // The weights of sub-block ib, for its search and again (as ggml) for the super-block refit.
+        @inline(__always) func computeWeights(_ ib: Int) {
             let xb = xbl + blockSize * ib
             if let quantWeights {
                 let qw = quantWeights + blockSize * ib
@@ -96,6 +97,11 @@ extension BlockIQ1_M: IQSuperBlockQuantizer {
             } else {
                 for i in 0..<blockSize { weight[i] = xb[i] * xb[i] }
             }
+        }
+
+        for ib in 0..<QK_K / blockSize {
+            let xb = xbl + blockSize * ib
+            computeWeights(ib)
             var max = abs(xb[0])
             for i in 1..<blockSize { max = cMax(max, abs(xb[i])) }
             if max < groupMaxEpsilon {
@@ -216,12 +222,7 @@ extension BlockIQ1_M: IQSuperBlockQuantizer {
             let qh = loadByte(yb, qhOffset + ib) | mask
             storeByte(qh, yb, qhOffset + ib)
             let xb = xbl + blockSize * ib
-            if let quantWeights {
-                let qw = quantWeights + blockSize * ib
-                for i in 0..<blockSize { weight[i] = qw[i] * (sigma2 + xb[i] * xb[i]).squareRoot() }
-            } else {
-                for i in 0..<blockSize { weight[i] = xb[i] * xb[i] }
-            }
+            computeWeights(ib)
             for k in 0..<blockSize / 8 {
                 let xx = levels(shift, group: k)
                 let point = Int(loadByte(yb, qsOffset + 2 * ib + k)) + ((Int(qh) << (8 - 4 * k)) & 0x700)

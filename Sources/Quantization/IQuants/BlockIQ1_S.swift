@@ -99,31 +99,25 @@ extension BlockIQ1_S: IQSuperBlockQuantizer {
             var bestScore = -Float.greatestFiniteMagnitude
             var scale = max
             var besti1 = -1, besti2 = -1, bestShift = 0
-            // The reference's step for one split (i1, i2): the +delta candidate, then the −delta one.
+            // The reference's step for one split (i1, i2) and one set of levels.
+            @inline(__always)
+            func consider(_ i1: Int, _ i2: Int, _ x: (Float, Float, Float), shift: Int) {
+                let sumqx = (sumx[i1] - sumx[0]) * x.0 + (sumx[i2] - sumx[i1]) * x.1 + (sumx[blockSize] - sumx[i2]) * x.2
+                let sumq2 = (sumw[i1] - sumw[0]) * x.0 * x.0 + (sumw[i2] - sumw[i1]) * x.1 * x.1
+                    + (sumw[blockSize] - sumw[i2]) * x.2 * x.2
+                if sumq2 > 0 && sumqx * sumqx > bestScore * sumq2 {
+                    scale = sumqx / sumq2
+                    bestScore = scale * sumqx
+                    besti1 = i1
+                    besti2 = i2
+                    bestShift = shift
+                }
+            }
+            // The +delta candidate, then the −delta one.
             @inline(__always)
             func consider(_ i1: Int, _ i2: Int) {
-                var sumqx = (sumx[i1] - sumx[0]) * xP.0 + (sumx[i2] - sumx[i1]) * xP.1
-                    + (sumx[blockSize] - sumx[i2]) * xP.2
-                var sumq2 = (sumw[i1] - sumw[0]) * xP.0 * xP.0 + (sumw[i2] - sumw[i1]) * xP.1 * xP.1
-                    + (sumw[blockSize] - sumw[i2]) * xP.2 * xP.2
-                if sumq2 > 0 && sumqx * sumqx > bestScore * sumq2 {
-                    scale = sumqx / sumq2
-                    bestScore = scale * sumqx
-                    besti1 = i1
-                    besti2 = i2
-                    bestShift = 1
-                }
-                sumqx = (sumx[i1] - sumx[0]) * xM.0 + (sumx[i2] - sumx[i1]) * xM.1
-                    + (sumx[blockSize] - sumx[i2]) * xM.2
-                sumq2 = (sumw[i1] - sumw[0]) * xM.0 * xM.0 + (sumw[i2] - sumw[i1]) * xM.1 * xM.1
-                    + (sumw[blockSize] - sumw[i2]) * xM.2 * xM.2
-                if sumq2 > 0 && sumqx * sumqx > bestScore * sumq2 {
-                    scale = sumqx / sumq2
-                    bestScore = scale * sumqx
-                    besti1 = i1
-                    besti2 = i2
-                    bestShift = -1
-                }
+                consider(i1, i2, xP, shift: 1)
+                consider(i1, i2, xM, shift: -1)
             }
             // Eight i2 at a time, the two candidates' sums are first computed in lanes (the same float
             // operations in the same order) and tested against the current best; only when some lane would be

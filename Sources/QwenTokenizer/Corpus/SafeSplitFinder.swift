@@ -222,11 +222,17 @@ struct SafeSplitFinder: Sendable {
                 // memchr to each occurrence of the first byte, then compare.
                 guard let hit = memchr(base + at, Int32(token[0]), t.count - token.count + 1 - at) else { return false }
                 at = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
-                if token.withUnsafeBufferPointer({ bytesEqual(base + at, $0.baseAddress!, token.count) }) { return true }
+                if SafeSplitFinder.occurs(token, at: at, in: t) { return true }
                 at += 1
             }
             return false
         }
+    }
+
+    /// Whether `token` is in `t` at `s` (false when it would run past the end).
+    @inline(__always)
+    private static func occurs(_ token: [UInt8], at s: Int, in t: UnsafeBufferPointer<UInt8>) -> Bool {
+        s + token.count <= t.count && token.withUnsafeBufferPointer { bytesEqual(t.baseAddress! + s, $0.baseAddress!, token.count) }
     }
 
     private func insideAddedToken(_ t: UnsafeBufferPointer<UInt8>, _ p: Int) -> Bool {
@@ -234,11 +240,7 @@ struct SafeSplitFinder: Sendable {
             let lowStart = max(0, p - token.count + 1)
             var s = lowStart
             while s < p {
-                if s + token.count <= t.count {
-                    var equal = true
-                    for k in 0..<token.count where t[s + k] != token[k] { equal = false; break }
-                    if equal { return true }
-                }
+                if SafeSplitFinder.occurs(token, at: s, in: t) { return true }
                 s += 1
             }
         }

@@ -20,6 +20,9 @@ public final class BPEModel: Sendable {
     /// Builds the linear-time encoder's tables on first use (nil for the probe model that computes
     /// `wholePieces`, which the tables are derived from).
     let linearHolder: LinearBPEHolder?
+    /// Builds the table of characters that may start the merge as their token (`CharacterStarts`) on
+    /// first use; nil for the probe model.
+    let characterStartsHolder: CharacterStartsHolder?
 
     /// - Parameters:
     ///   - tokenBytes/offsets: bytes of ids 0 ..< offsets.count - 1.
@@ -52,6 +55,7 @@ public final class BPEModel: Sendable {
         self.modelTokenCount = modelTokenCount
         self.byteLevelPure = byteLevelPure
         self.linearHolder = LinearBPEHolder()
+        self.characterStartsHolder = CharacterStartsHolder()
         let flags: [Bool]
         if let selfMerging {
             flags = selfMerging
@@ -88,6 +92,7 @@ public final class BPEModel: Sendable {
         self.modelTokenCount = modelTokenCount
         self.byteLevelPure = byteLevelPure
         self.linearHolder = LinearBPEHolder()
+        self.characterStartsHolder = CharacterStartsHolder()
     }
 
     /// For each model token: does merging its bytes give back exactly that token? (Almost always;
@@ -119,6 +124,7 @@ public final class BPEModel: Sendable {
         self.modelTokenCount = modelTokenCount
         self.byteLevelPure = []
         self.linearHolder = nil
+        self.characterStartsHolder = nil
     }
 
     /// The self-merging flags as used (for the compact format).

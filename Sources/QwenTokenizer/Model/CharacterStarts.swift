@@ -1,0 +1,275 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+// Starting the merge loop from whole characters instead of bytes, where that provably gives the same ids.
+//
+// Byte-level BPE spends most of its merges on CJK text putting characters back together: a 3-byte
+// character is two merges before any merge between characters can happen. For most characters those
+// merges cannot interact with the characters around them, so the piece may start with the character's
+// token instead of its bytes, and the merge loop has a third of the symbols and of the merges.
+//
+// When it is the same. Let c be a character of 2 or 3 bytes whose own bytes merge into one token T(c),
+// by merges of ranks up to M(c); its partial edges are the tokens at its left (right) end before that
+// (the first (last) byte, and a two-byte prefix (suffix) when the first merge makes one). Then:
+//   (T) every merge with T(c) as an operand has a rank above M(c), and
+//   (R) every merge of a right partial edge of c with a token that can follow c in the piece has a rank
+//       above M(c), and (L) the same for a left partial edge with a token that can precede c.
+// While c is incomplete, the lowest rank among its own pending merges is at most M(c), so no merge across
+// its edges can be the lowest in the piece: c completes as if alone. And a merge that uses T(c) cannot
+// come earlier than the character-level start allows, since by (T) it ranks above all of c's own merges.
+// By induction over the merges that are not inside a started character, the byte-level merge order and
+// the character-level one make the same merges in the same order, so the same ids.
+//
+// What "can follow" means is decided per character from the table and the piece: a token that follows c
+// starts with the piece's next character, so (R) is computed for every possible next character and the
+// character is marked unsafe unless at most one next character breaks it (stored, and checked in the
+// piece); the same for the previous character and (L). Neighbours the table does not cover start the
+// character as bytes instead: an ASCII byte that is not a letter (merges such as " " with a CJK lead
+// byte are early), a stray continuation byte after c or a lead byte before it (invalid UTF-8). A token
+// whose first (last) character is cut off matches only such invalid text, and is counted as breaking
+// every next (previous) character. On Qwen2's vocabulary this starts 78% of the CJK corpus's multi-byte
+// characters as tokens, and 71% of the mixed corpus's.
+//
+// Tests compare the two starts on every marked character beside its stored neighbours and on random
+// pieces, and the golden corpora against HF.
+
+/// For each code point below 0x10000, the token its character may start as, and the one previous and
+/// one next character that forbid it (`CharacterStarts.entry`); `none` when it always starts as bytes.
+final class CharacterStarts: @unchecked Sendable {
+    /// Bits 0-21: the token; 22-42: the next character that forbids it (0: none); 43-63: the previous one.
+    static let idBits: UInt64 = 22
+    static let none: UInt64 = .max
+    static let codePointMask: UInt64 = 0x1F_FFFF
+    let entries: UnsafeMutablePointer<UInt64>
+
+    deinit { entries.deallocate() }
+
+    /// A code point that stands for "a character cut off by the token's end": never equal to a real one.
+    static let cutOff: UInt32 = 0x20_0000
+
+    /// Whether the character of `length` bytes at `p + i` (a piece of `n` bytes) may start as the token of
+    /// its entry `e`, given the character that ends before it (`before`, as `startSymbols` tracks it).
+    @inline(__always)
+    static func allows(_ e: UInt64, _ p: UnsafePointer<UInt8>, _ i: Int, _ length: Int, _ n: Int, before: UInt32) -> Bool {
+        if i > 0 {
+            let forbidden = UInt32(truncatingIfNeeded: e >> (2 * idBits - 1))
+            if before < 0x80 {
+                guard isASCIILetter(UInt8(truncatingIfNeeded: before)) else { return false }
+            } else if before == cutOff {
+                guard p[i &- 1] < 0xC0 else { return false }  // a cut-off character's lead byte
+            }
+            if forbidden != 0 && forbidden == before { return false }
+        }
+        let j = i &+ length
+        guard j < n else { return true }
+        let forbidden = UInt32(truncatingIfNeeded: (e >> idBits) & codePointMask)
+        let b = p[j]
+        if b < 0x80 { return isASCIILetter(b) && UInt32(b) != forbidden }
+        if b < 0xC0 { return false }  // a stray continuation byte
+        guard forbidden != 0, let (cp, _) = decode(p + j, n &- j) else { return true }
+        return cp != forbidden
+    }
+
+    init(model: BPEModel) {
+        entries = .allocate(capacity: 0x10000)
+        entries.initialize(repeating: CharacterStarts.none, count: 0x10000)
+        let count = model.tokens.count
+        guard count < (1 << Int(CharacterStarts.idBits)) - 1 else { return }
+        // Only tokens of up to 3 bytes matter below (partial edges have 1 or 2, a character's token 2 or
+        // 3): they get a dense index, so the arrays are small and the pass over the merges skips the
+        // others by one test in a table that stays in L1.
+        let offsets = model.tokens.offsets
+        let dense = UnsafeMutableBufferPointer<Int32>.allocate(capacity: count)
+        defer { dense.deallocate() }
+        var shortCount = 0
+        for id in 0..<count {
+            let n = offsets[id + 1] &- offsets[id]
+            if n >= 1 && n <= 3 {
+                dense[id] = Int32(shortCount)
+                shortCount += 1
+            } else {
+                dense[id] = -1
+            }
+        }
+        let isShort = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: (count + 63) / 64)
+        let asLeft = UnsafeMutableBufferPointer<Danger>.allocate(capacity: shortCount)
+        let asRight = UnsafeMutableBufferPointer<Danger>.allocate(capacity: shortCount)
+        let lowestUse = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: shortCount)
+        defer { isShort.deallocate(); asLeft.deallocate(); asRight.deallocate(); lowestUse.deallocate() }
+        isShort.initialize(repeating: 0)
+        for id in 0..<count where dense[id] >= 0 { isShort[id >> 6] |= 1 << UInt64(id & 63) }
+        // For each partial edge, the merges it makes with a token after it (`asLeft`) or before it
+        // (`asRight`) that can border a character: the lowest rank, its neighbouring character, and the
+        // lowest rank with any other neighbouring character. `lowestUse`: the lowest rank of a merge with
+        // the token as either operand.
+        asLeft.initialize(repeating: Danger())
+        asRight.initialize(repeating: Danger())
+        lowestUse.initialize(repeating: .max)
+        model.tokens.bytes.withUnsafeBufferPointer { all in
+            offsets.withUnsafeBufferPointer { offsets in
+                let base = all.baseAddress!
+                model.merges.forEachMerge { left, right, value in
+                    let l = Int(left), r = Int(right)
+                    guard l < count, r < count,
+                          (isShort[l >> 6] >> UInt64(l & 63) | isShort[r >> 6] >> UInt64(r & 63)) & 1 != 0 else { return }
+                    let ls = Int(offsets[l]), ln = Int(offsets[l + 1]) - ls
+                    let rs = Int(offsets[r]), rn = Int(offsets[r + 1]) - rs
+                    guard ln > 0, rn > 0 else { return }
+                    let rank = UInt32(truncatingIfNeeded: value >> 32)
+                    let dl = Int(dense[l]), dr = Int(dense[r])
+                    if dl >= 0 { lowestUse[dl] = min(lowestUse[dl], rank) }
+                    if dr >= 0 { lowestUse[dr] = min(lowestUse[dr], rank) }
+                    if ln <= 2, CharacterStarts.canBorder(start: base[rs]) {
+                        asLeft[dl].add(rank, CharacterStarts.firstCharacter(UnsafeBufferPointer(start: base + rs, count: rn)))
+                    }
+                    if rn <= 2, CharacterStarts.canBorder(end: base[ls + ln - 1]) {
+                        asRight[dr].add(rank, CharacterStarts.lastCharacter(UnsafeBufferPointer(start: base + ls, count: ln)))
+                    }
+                }
+            }
+        }
+        for cp in UInt32(0x80)..<0x10000 where !(0xD800..<0xE000).contains(cp) {
+            guard let alone = CharacterStarts.mergeAlone(cp, model) else { continue }
+            guard lowestUse[Int(dense[Int(alone.token)])] > alone.highestRank else { continue }  // (T)
+            var next = Neighbour(), previous = Neighbour()
+            let limit = alone.highestRank
+            next.add(asLeft[Int(dense[Int(alone.rightEdges.0)])], below: limit)  // (R)
+            if alone.rightEdges.1 != .max { next.add(asLeft[Int(dense[Int(alone.rightEdges.1)])], below: limit) }
+            previous.add(asRight[Int(dense[Int(alone.leftEdges.0)])], below: limit)  // (L)
+            if alone.leftEdges.1 != .max { previous.add(asRight[Int(dense[Int(alone.leftEdges.1)])], below: limit) }
+            guard next.safe, previous.safe else { continue }
+            entries[Int(cp)] = UInt64(alone.token) | UInt64(next.character) << CharacterStarts.idBits
+                | UInt64(previous.character) << (2 * CharacterStarts.idBits - 1)
+        }
+    }
+
+    /// The merges of one partial edge with the tokens that may border it, as (R) and (L) need them.
+    struct Danger {
+        var lowest: UInt32 = .max
+        var character: UInt32 = 0
+        /// The lowest rank with a character other than `character`.
+        var lowestOther: UInt32 = .max
+
+        mutating func add(_ rank: UInt32, _ c: UInt32) {
+            if rank < lowest {
+                if c != character { lowestOther = lowest }
+                lowest = rank
+                character = c
+            } else if c != character {
+                lowestOther = min(lowestOther, rank)
+            }
+        }
+    }
+
+    /// The one neighbouring character that forbids a start (0 for none), gathered over the edges.
+    struct Neighbour {
+        var character: UInt32 = 0
+        var safe = true
+
+        mutating func add(_ d: Danger, below limit: UInt32) {
+            if d.lowestOther <= limit { safe = false }
+            guard d.lowest <= limit else { return }
+            if d.character == CharacterStarts.cutOff || d.character > 0x10_FFFF || (character != 0 && character != d.character) {
+                safe = false
+            }
+            character = d.character
+        }
+    }
+
+    /// The character `cp` (0x80 ..< 0x10000, not a surrogate) merged by itself: its one token, the highest
+    /// rank used, and its partial edges (the second .max where there is one); nil when it does not become
+    /// one token. The first merges are byte pairs (from `bytePairs`, not the merge table).
+    static func mergeAlone(_ cp: UInt32, _ model: BPEModel)
+        -> (token: UInt32, highestRank: UInt32, leftEdges: (UInt32, UInt32), rightEdges: (UInt32, UInt32))? {
+        let bt = model.byteTokens, bp = model.bytePairs
+        if cp < 0x800 {
+            let b0 = Int(0xC0 | cp >> 6), b1 = Int(0x80 | cp & 0x3F)
+            let p = bp[b0 << 8 | b1]
+            guard p != MergeTable.none else { return nil }
+            return (UInt32(truncatingIfNeeded: p), UInt32(truncatingIfNeeded: p >> 32), (bt[b0], .max), (bt[b1], .max))
+        }
+        let b0 = Int(0xE0 | cp >> 12), b1 = Int(0x80 | (cp >> 6) & 0x3F), b2 = Int(0x80 | cp & 0x3F)
+        let p01 = bp[b0 << 8 | b1], p12 = bp[b1 << 8 | b2]
+        guard min(p01, p12) != MergeTable.none else { return nil }
+        // The lower of the two byte pairs merges first (ranks are in the high bits of the packed values).
+        let first = min(p01, p12), made = UInt32(truncatingIfNeeded: first)
+        let last = p01 < p12 ? model.merges.lookup(made, bt[b2]) : model.merges.lookup(bt[b0], made)
+        guard last != MergeTable.none else { return nil }
+        let highest = UInt32(truncatingIfNeeded: max(first, last) >> 32)
+        return p01 < p12
+            ? (UInt32(truncatingIfNeeded: last), highest, (bt[b0], made), (bt[b2], .max))
+            : (UInt32(truncatingIfNeeded: last), highest, (bt[b0], .max), (bt[b2], made))
+    }
+
+    /// Whether a token starting with `byte` can follow a started character in a piece: a lead byte or an
+    /// ASCII letter (the piece starts the character as bytes before anything else).
+    @inline(__always)
+    static func canBorder(start byte: UInt8) -> Bool { byte >= 0xC0 || isASCIILetter(byte) }
+
+    /// Whether a token ending with `byte` can precede a started character: a continuation byte or an
+    /// ASCII letter.
+    @inline(__always)
+    static func canBorder(end byte: UInt8) -> Bool { (byte >= 0x80 && byte < 0xC0) || isASCIILetter(byte) }
+
+    @inline(__always)
+    static func isASCIILetter(_ b: UInt8) -> Bool { (b | 0x20) &- 0x61 < 26 }
+
+    /// The code point of the valid UTF-8 character at `p[0..<available]`, and its length; nil when the
+    /// bytes there are not one (cut off, stray, overlong, a surrogate or out of range).
+    @inline(__always)
+    static func decode(_ p: UnsafePointer<UInt8>, _ available: Int) -> (UInt32, Int)? {
+        let b0 = UInt32(p[0])
+        if b0 < 0x80 { return (b0, 1) }
+        @inline(__always) func tail(_ k: Int) -> UInt32? {
+            let b = p[k]
+            return b & 0xC0 == 0x80 ? UInt32(b & 0x3F) : nil
+        }
+        if b0 < 0xC2 { return nil }
+        if b0 < 0xE0 {
+            guard available >= 2, let t1 = tail(1) else { return nil }
+            return ((b0 & 0x1F) << 6 | t1, 2)
+        }
+        if b0 < 0xF0 {
+            guard available >= 3, let t1 = tail(1), let t2 = tail(2) else { return nil }
+            let cp = (b0 & 0x0F) << 12 | t1 << 6 | t2
+            guard cp >= 0x800, !(0xD800..<0xE000).contains(cp) else { return nil }
+            return (cp, 3)
+        }
+        guard available >= 4, let t1 = tail(1), let t2 = tail(2), let t3 = tail(3) else { return nil }
+        let cp = (b0 & 0x07) << 18 | t1 << 12 | t2 << 6 | t3
+        guard cp >= 0x1_0000, cp <= 0x10_FFFF else { return nil }
+        return (cp, 4)
+    }
+
+    /// The first character of a token, or `cutOff` when its bytes do not start with a whole one.
+    static func firstCharacter(_ t: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        decode(t.baseAddress!, t.count)?.0 ?? cutOff
+    }
+
+    /// The last character of a token, or `cutOff` when its bytes do not end with a whole one.
+    static func lastCharacter(_ t: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        var i = t.count - 1
+        while i > 0 && t[i] & 0xC0 == 0x80 && t.count - i < 4 { i -= 1 }
+        guard let (cp, length) = decode(t.baseAddress! + i, t.count - i), length == t.count - i else { return cutOff }
+        return cp
+    }
+}
+
+/// Builds a model's `CharacterStarts` on first use (about a millisecond for Qwen2; ASCII text never needs it).
+final class CharacterStartsHolder: Sendable {
+    private let state = Mutex<(built: Bool, table: CharacterStarts?)>((false, nil))
+
+    func table(for model: BPEModel) -> CharacterStarts? {
+        state.withLock { s in
+            if !s.built {
+                s.table = CharacterStarts(model: model)
+                s.built = true
+            }
+            return s.table
+        }
+    }
+}

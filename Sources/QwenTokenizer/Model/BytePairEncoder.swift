@@ -37,7 +37,7 @@ import Darwin
 // - Pieces with characters of 2 or 3 bytes start from those characters' tokens where that provably gives
 //   the same ids (CharacterStarts.swift): a CJK phrase then has a third of the symbols and of the merges.
 //   CJK corpus 0.63 -> 0.39 s of CPU, mixed 0.32 -> 0.30 (15 MB each, min of 7 alternating runs). The
-//   table is built on first use: about 7 ms, paid only by inputs with such characters.
+//   table is built on first use: about 4 ms, paid only by inputs with such characters.
 // - Pieces that are not one token (identifiers, rare words, CJK phrases) repeat too: a direct-mapped
 //   cache of 4096 recent pieces (up to 32 bytes, up to 8 ids) answers repeats without merging, as HF's
 //   word cache does. It is keyed by the same hash the whole-piece lookup computed.

@@ -79,68 +79,91 @@ final class CharacterStarts: @unchecked Sendable {
         entries.initialize(repeating: CharacterStarts.none, count: 0x10000)
         let count = model.tokens.count
         guard count < (1 << Int(CharacterStarts.idBits)) - 1 else { return }
-        // Only tokens of up to 3 bytes matter below (partial edges have 1 or 2, a character's token 2 or
-        // 3): they get a dense index, so the arrays are small and the pass over the merges skips the
-        // others by one test in a table that stays in L1.
-        let offsets = model.tokens.offsets
+        // Only three kinds of token matter below: a character's possible right partial edges (one or two
+        // continuation bytes), its left ones (a lead byte, alone or with one continuation byte) and whole
+        // characters of 2-3 bytes. One pass over the tokens marks them and gives them a dense index, so
+        // the arrays below are small and the pass over the merges skips all others by one load from an
+        // array of a byte per token.
+        let rightPartial: UInt8 = 1, leftPartial: UInt8 = 2, wholeCharacter: UInt8 = 4
+        let kinds = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: count)
         let dense = UnsafeMutableBufferPointer<Int32>.allocate(capacity: count)
-        defer { dense.deallocate() }
-        var shortCount = 0
-        for id in 0..<count {
-            let n = offsets[id + 1] &- offsets[id]
-            if n >= 1 && n <= 3 {
-                dense[id] = Int32(shortCount)
-                shortCount += 1
-            } else {
-                dense[id] = -1
+        defer { kinds.deallocate(); dense.deallocate() }
+        var denseCount = 0
+        // The characters some token is exactly: only they can merge into one token by themselves.
+        var characters: [UInt32] = []
+        model.tokens.bytes.withUnsafeBufferPointer { all in
+            model.tokens.offsets.withUnsafeBufferPointer { offsets in
+                for id in 0..<count {
+                    let start = Int(offsets[id]), n = Int(offsets[id + 1]) - start
+                    var kind: UInt8 = 0
+                    if n >= 1 && n <= 3 {
+                        let p = all.baseAddress! + start
+                        let tail = n == 1 || p[1] & 0xC0 == 0x80
+                        if n <= 2 && p[0] & 0xC0 == 0x80 && tail { kind |= rightPartial }
+                        if n <= 2 && p[0] >= 0xC0 && tail { kind |= leftPartial }
+                        if n >= 2, let (cp, length) = CharacterStarts.decode(p, n), length == n {
+                            kind |= wholeCharacter
+                            characters.append(cp)
+                        }
+                    }
+                    kinds[id] = kind
+                    dense[id] = kind == 0 ? -1 : Int32(denseCount)
+                    if kind != 0 { denseCount += 1 }
+                }
             }
         }
-        let isShort = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: (count + 63) / 64)
-        let asLeft = UnsafeMutableBufferPointer<Danger>.allocate(capacity: shortCount)
-        let asRight = UnsafeMutableBufferPointer<Danger>.allocate(capacity: shortCount)
-        let lowestUse = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: shortCount)
-        defer { isShort.deallocate(); asLeft.deallocate(); asRight.deallocate(); lowestUse.deallocate() }
-        isShort.initialize(repeating: 0)
-        for id in 0..<count where dense[id] >= 0 { isShort[id >> 6] |= 1 << UInt64(id & 63) }
         // For each partial edge, the merges it makes with a token after it (`asLeft`) or before it
         // (`asRight`) that can border a character: the lowest rank, its neighbouring character, and the
         // lowest rank with any other neighbouring character. `lowestUse`: the lowest rank of a merge with
-        // the token as either operand.
+        // a whole character's token as either operand.
+        let asLeft = UnsafeMutableBufferPointer<Danger>.allocate(capacity: denseCount)
+        let asRight = UnsafeMutableBufferPointer<Danger>.allocate(capacity: denseCount)
+        let lowestUse = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: denseCount)
+        defer { asLeft.deallocate(); asRight.deallocate(); lowestUse.deallocate() }
         asLeft.initialize(repeating: Danger())
         asRight.initialize(repeating: Danger())
         lowestUse.initialize(repeating: .max)
         model.tokens.bytes.withUnsafeBufferPointer { all in
-            offsets.withUnsafeBufferPointer { offsets in
+            model.tokens.offsets.withUnsafeBufferPointer { offsets in
                 let base = all.baseAddress!
                 model.merges.forEachMerge { left, right, value in
                     let l = Int(left), r = Int(right)
-                    guard l < count, r < count,
-                          (isShort[l >> 6] >> UInt64(l & 63) | isShort[r >> 6] >> UInt64(r & 63)) & 1 != 0 else { return }
-                    let ls = Int(offsets[l]), ln = Int(offsets[l + 1]) - ls
-                    let rs = Int(offsets[r]), rn = Int(offsets[r + 1]) - rs
-                    guard ln > 0, rn > 0 else { return }
+                    guard l < count, r < count else { return }
+                    let kl = kinds[l], kr = kinds[r]
+                    guard kl | kr != 0 else { return }
                     let rank = UInt32(truncatingIfNeeded: value >> 32)
-                    let dl = Int(dense[l]), dr = Int(dense[r])
-                    if dl >= 0 { lowestUse[dl] = min(lowestUse[dl], rank) }
-                    if dr >= 0 { lowestUse[dr] = min(lowestUse[dr], rank) }
-                    if ln <= 2, CharacterStarts.canBorder(start: base[rs]) {
-                        asLeft[dl].add(rank, CharacterStarts.firstCharacter(UnsafeBufferPointer(start: base + rs, count: rn)))
+                    if kl & wholeCharacter != 0 { lowestUse[Int(dense[l])] = min(lowestUse[Int(dense[l])], rank) }
+                    if kr & wholeCharacter != 0 { lowestUse[Int(dense[r])] = min(lowestUse[Int(dense[r])], rank) }
+                    if kl & rightPartial != 0 {
+                        let rs = Int(offsets[r]), rn = Int(offsets[r + 1]) - rs
+                        if rn > 0 && CharacterStarts.canBorder(start: base[rs]) {
+                            asLeft[Int(dense[l])].add(rank, CharacterStarts.firstCharacter(UnsafeBufferPointer(start: base + rs, count: rn)))
+                        }
                     }
-                    if rn <= 2, CharacterStarts.canBorder(end: base[ls + ln - 1]) {
-                        asRight[dr].add(rank, CharacterStarts.lastCharacter(UnsafeBufferPointer(start: base + ls, count: ln)))
+                    if kr & leftPartial != 0 {
+                        let ls = Int(offsets[l]), ln = Int(offsets[l + 1]) - ls
+                        if ln > 0 && CharacterStarts.canBorder(end: base[ls + ln - 1]) {
+                            asRight[Int(dense[r])].add(rank, CharacterStarts.lastCharacter(UnsafeBufferPointer(start: base + ls, count: ln)))
+                        }
                     }
                 }
             }
         }
-        for cp in UInt32(0x80)..<0x10000 where !(0xD800..<0xE000).contains(cp) {
+        for cp in characters {
             guard let alone = CharacterStarts.mergeAlone(cp, model) else { continue }
-            guard lowestUse[Int(dense[Int(alone.token)])] > alone.highestRank else { continue }  // (T)
-            var next = Neighbour(), previous = Neighbour()
+            // The edges are partial edges and the token a whole character by construction; a vocabulary
+            // where a token's bytes say otherwise (a duplicate) is left to bytes.
+            let t = dense[Int(alone.token)], l0 = dense[Int(alone.leftEdges.0)], r0 = dense[Int(alone.rightEdges.0)]
+            let l1 = alone.leftEdges.1 == .max ? -1 : dense[Int(alone.leftEdges.1)]
+            let r1 = alone.rightEdges.1 == .max ? -1 : dense[Int(alone.rightEdges.1)]
+            guard t >= 0, l0 >= 0, r0 >= 0, l1 >= 0 || alone.leftEdges.1 == .max, r1 >= 0 || alone.rightEdges.1 == .max else { continue }
             let limit = alone.highestRank
-            next.add(asLeft[Int(dense[Int(alone.rightEdges.0)])], below: limit)  // (R)
-            if alone.rightEdges.1 != .max { next.add(asLeft[Int(dense[Int(alone.rightEdges.1)])], below: limit) }
-            previous.add(asRight[Int(dense[Int(alone.leftEdges.0)])], below: limit)  // (L)
-            if alone.leftEdges.1 != .max { previous.add(asRight[Int(dense[Int(alone.leftEdges.1)])], below: limit) }
+            guard lowestUse[Int(t)] > limit else { continue }  // (T)
+            var next = Neighbour(), previous = Neighbour()
+            next.add(asLeft[Int(r0)], below: limit)  // (R)
+            if r1 >= 0 { next.add(asLeft[Int(r1)], below: limit) }
+            previous.add(asRight[Int(l0)], below: limit)  // (L)
+            if l1 >= 0 { previous.add(asRight[Int(l1)], below: limit) }
             guard next.safe, previous.safe else { continue }
             entries[Int(cp)] = UInt64(alone.token) | UInt64(next.character) << CharacterStarts.idBits
                 | UInt64(previous.character) << (2 * CharacterStarts.idBits - 1)
@@ -259,7 +282,7 @@ final class CharacterStarts: @unchecked Sendable {
     }
 }
 
-/// Builds a model's `CharacterStarts` on first use (about a millisecond for Qwen2; ASCII text never needs it).
+/// Builds a model's `CharacterStarts` on first use (about 4 ms for Qwen2; text without 2- or 3-byte characters never needs it).
 final class CharacterStartsHolder: Sendable {
     private let state = Mutex<(built: Bool, table: CharacterStarts?)>((false, nil))
 

@@ -94,6 +94,25 @@ import TestSupport
         }
     }
 
+    /// A long text of numbers of many scripts (each its own piece, and no other safe cut) is cut between
+    /// them, except before one that a combining mark could reach (it follows the mark's base there).
+    @Test func numbersOfAnyScriptAreCut() throws {
+        let block = "١٢٣٤٥٦٧٨٩٠３４５²½Ⅻ①߀०১" + "٣\u{0301}٤" + "٥\u{0308}٦" + "𝟙𝟚"
+        let corpus = Array(String(repeating: block, count: 3000).utf8)
+        var whole: [UInt32] = []
+        try corpus.withUnsafeBufferPointer { try Self.tokenizer.makeEncoder().encode($0, into: &whole) }
+        for unitBytes in [1024, 4096] {
+            var options = CorpusEncodingOptions()
+            options.unitBytes = unitBytes
+            options.threads = 2
+            let collector = Collector()
+            try CorpusEncoder(tokenizer: Self.tokenizer, options: options)
+                .run(sources: [MemorySource(corpus, name: "numbers")], consumer: collector)
+            #expect(collector.parts > corpus.count / unitBytes / 2, "the numbers were not cut: \(collector.parts) parts")
+            #expect(collector.ids == whole, "unit size \(unitBytes)")
+        }
+    }
+
     final class Collector: CorpusConsumer {
         var ids: [UInt32] = []
         var parts = 0

@@ -9,7 +9,9 @@
 //                              greedy over newlines and stops at the letter, and the letter's own match
 //                              cannot take a preceding newline (its optional prefix excludes \r and \n).
 //   CJK | CJK-punct CJK        "中文，中文": as the first rule, with full-width punctuation as the prefix.
-//   digit | digit              `\p{N}` takes one digit at a time, and nothing else can start at a digit.
+//   number | number            `\p{N}` takes one character at a time, and nothing else can start at one:
+//                              digits of any script ('٣', '３'), superscripts, fractions, numerals. (The
+//                              second must pass NFC's quick check: none of them composes with what precedes.)
 //
 // None of these characters takes part in canonical composition with what precedes it. The rules are
 // tied to the Qwen2 pattern; for any other pattern no cut is made (the document is encoded whole).
@@ -83,18 +85,44 @@ struct SafeSplitFinder: Sendable {
     static func character(at start: Int, in t: UnsafeBufferPointer<UInt8>) -> (RunKind?, Int) {
         let b = t[start]
         if b < 0x80 { return (kind(ofASCII: b), 1) }
-        let n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 ? 2 : 0
-        guard n > 0, b < 0xF5, start + n <= t.count else { return (nil, 1) }
-        var scalar = UInt32(b) & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07)
-        for k in 1..<n {
-            let c = t[start + k]
-            guard c & 0xC0 == 0x80 else { return (nil, 1) }
-            scalar = scalar << 6 | UInt32(c & 0x3F)
-        }
+        guard let (scalar, n) = scalar(at: start, in: t) else { return (nil, 1) }
         let flags = UnicodeClasses.flags(scalar, UnicodeClasses.table)
         if flags & UnicodeClasses.space != 0 { return (.space, n) }
         if flags & UnicodeClasses.letter != 0 { return (.letter, n) }
         return (flags & UnicodeClasses.number != 0 ? nil : .punctuation, n)
+    }
+
+    /// The scalar of the multi-byte UTF-8 sequence at `start` and its length; nil when there is none.
+    @inline(__always)
+    static func scalar(at start: Int, in t: UnsafeBufferPointer<UInt8>) -> (UInt32, Int)? {
+        let b = t[start]
+        let n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 ? 2 : 0
+        guard n > 0, b < 0xF5, start + n <= t.count else { return nil }
+        var scalar = UInt32(b) & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07)
+        for k in 1..<n {
+            let c = t[start + k]
+            guard c & 0xC0 == 0x80 else { return nil }
+            scalar = scalar << 6 | UInt32(c & 0x3F)
+        }
+        return (scalar, n)
+    }
+
+    /// Whether the character starting at `start` (`end`: ending at) is a number, `\p{N}` as the scanner
+    /// has it: an ASCII digit, or a multi-byte one such as '٣', '３' or '²'.
+    @inline(__always)
+    static func isNumber(at start: Int, in t: UnsafeBufferPointer<UInt8>) -> Bool {
+        let b = t[start]
+        if b < 0x80 { return b >= 0x30 && b <= 0x39 }
+        guard let (scalar, _) = scalar(at: start, in: t) else { return false }
+        return UnicodeClasses.flags(scalar, UnicodeClasses.table) & UnicodeClasses.number != 0
+    }
+
+    @inline(__always)
+    static func isNumber(before end: Int, in t: UnsafeBufferPointer<UInt8>) -> Bool {
+        var start = end - 1
+        while start > 0 && end - start < 4 && t[start] & 0xC0 == 0x80 { start -= 1 }
+        guard isNumber(at: start, in: t) else { return false }
+        return t[start] < 0x80 || scalar(at: start, in: t).map { start + $0.1 == end } == true
     }
 
     /// The kind of the character ending at `end` and where it starts (nil kind: none of them).
@@ -186,13 +214,17 @@ struct SafeSplitFinder: Sendable {
             return t[p - 1] == 0x0A
         }
         if b >= 0x30 && b <= 0x39 {
-            return t[p - 1] >= 0x30 && t[p - 1] <= 0x39
+            return SafeSplitFinder.isNumber(before: p, in: t)
         }
         // Full-width punctuation between two CJK ideographs or Hangul syllables (3 bytes each).
-        if b >= 0xE3 && b <= 0xEF && p >= 3 && p + 6 <= t.count {
-            return isCJKPunctuation(scalar3(t, p)) && isCJKLetter(scalar3(t, p - 3)) && isCJKLetter(scalar3(t, p + 3))
+        if b >= 0xE3 && b <= 0xEF && p >= 3 && p + 6 <= t.count
+            && isCJKPunctuation(scalar3(t, p)) && isCJKLetter(scalar3(t, p - 3)) && isCJKLetter(scalar3(t, p + 3)) {
+            return true
         }
-        return false
+        // A number of any script after one: NFC must not reach back across the cut (the number at p
+        // is a starter that composes with nothing before it).
+        return b >= 0xC2 && SafeSplitFinder.isNumber(at: p, in: t) && SafeSplitFinder.isNumber(before: p, in: t)
+            && NFCNormalizer().isStableBoundary(t, at: p)
     }
 
     @inline(__always) private func isASCIILetter(_ b: UInt8) -> Bool { (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A }

@@ -23,8 +23,15 @@ def lcg(seed):
 
 
 def segment(spec):
-    """spec: {"alphabet": [code points] or "range": [lo, hi], "chars": n, "seed": s}"""
+    """spec: {"alphabet": [code points] or "range": [lo, hi] or "units": [[code points], ...], "chars": n, "seed": s}
+    ("units": n strings picked from the list, for text NFC changes, such as letters with combining marks.)"""
     n = spec["chars"]
+    if "units" in spec:
+        units = ["".join(chr(c) for c in u) for u in spec["units"]]
+        if len(units) == 1:
+            return units[0] * n
+        g = lcg(spec["seed"])
+        return "".join(units[next(g) % len(units)] for _ in range(n))
     if "alphabet" in spec:
         alphabet = [chr(c) for c in spec["alphabet"]]
         if len(alphabet) == 1:
@@ -62,6 +69,12 @@ CASES = [
     ("letters-of-many-scripts", [{"alphabet": letters("aжλשبदকกᄀ가中ひカ"), "chars": 60_000, "seed": 12}]),
     ("emoji", [{"alphabet": [0x1F600, 0x1F602, 0x1F44D, 0x1F3FD, 0x2764, 0xFE0F, 0x1F680, 0x2728, 0x2605, 0x2192], "chars": 40_000, "seed": 13}]),
     ("cjk-extension-b", [{"range": [0x20000, 0x2A6DF], "chars": 40_000, "seed": 14}]),
+    # NFD text: a run of letters only once NFC composes them (the cut is sought in the NFC form).
+    ("nfd-one-letter", [{"units": [[ord("e"), 0x301]], "chars": 100_000}]),
+    ("nfd-accented-letters", [{"units": [[ord("e"), 0x301], [ord("a"), 0x300], [ord("o"), 0x302, 0x301], [ord("u"), 0x308],
+                                         [ord("n"), 0x303], [ord("c")]], "chars": 60_000, "seed": 15}]),
+    ("hangul-jamo", [{"units": [[0x1100, 0x1161], [0x1100, 0x1161, 0x11A8], [0x1112, 0x1173, 0x11AB], [0x110B, 0x1175]],
+                      "chars": 40_000, "seed": 16}]),
     ("runs-one-after-another", [
         {"alphabet": letters("xy"), "chars": 50_000, "seed": 7},
         {"alphabet": [0x20], "chars": 70_001},

@@ -41,7 +41,9 @@ import TestSupport
             return x >> 33
         }
         var scalars: [Unicode.Scalar] = []
-        if let alphabet = (spec["alphabet"] as? [Int])?.map({ Unicode.Scalar(UInt32($0))! }) {
+        if let units = (spec["units"] as? [[Int]])?.map({ $0.map { Unicode.Scalar(UInt32($0))! } }) {
+            for _ in 0..<n { scalars += units.count == 1 ? units[0] : units[Int(next() % UInt64(units.count))] }
+        } else if let alphabet = (spec["alphabet"] as? [Int])?.map({ Unicode.Scalar(UInt32($0))! }) {
             scalars = alphabet.count == 1 ? Array(repeating: alphabet[0], count: n) : (0..<n).map { _ in alphabet[Int(next() % UInt64(alphabet.count))] }
         } else {
             let range = spec["range"] as! [Int]

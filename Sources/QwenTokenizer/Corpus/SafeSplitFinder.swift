@@ -142,11 +142,39 @@ struct SafeSplitFinder: Sendable {
     /// counted from its start), hardly ever on where it ends, and the join that follows checks that.
     /// The ids of the piece up to the cut come along (BPE over them again would give the same), so
     /// the unit's encoder need not repeat the work. nil when there is no such piece or place.
+    ///
+    /// Text that NFC changes there (a run of letters with combining marks, "e\u{301}e\u{301}…") is
+    /// searched in its NFC form, which is what the encoder pretokenizes: the buffer up to its last stable
+    /// boundary is normalized piece by piece between stable boundaries, and the cut and the piece's start
+    /// must be such boundaries, so that both units normalize as the whole would (`BoundaryMap`).
     func lastRunCut(in text: UnsafeBufferPointer<UInt8>, notBefore: Int, margin: Int, model: BPEModel,
                     scratch: BPEScratch) -> RunCut? {
         guard enabled, runCutsAllowed, text.count >= 4 * margin else { return nil }
         var end = text.count - 4  // the last character may be incomplete: end before it
         while end > 0 && text[end] & 0xC0 == 0x80 { end -= 1 }
+        let nfc = NFCNormalizer()
+        if nfc.firstUnstableOffset(UnsafeBufferPointer(rebasing: text[(end - 2 * margin)..<end])) == nil {
+            return runCut(in: text, end: end, notBefore: notBefore, margin: margin, model: model, scratch: scratch, raw: text, map: nil)
+        }
+        let head = UnsafeBufferPointer(rebasing: text[..<end])
+        guard UTF8Validation.firstInvalidOffset(UnsafeRawBufferPointer(head)) == nil else { return nil }
+        var stable = end
+        while stable > 0 && !nfc.isStableBoundary(text, at: stable) {
+            stable -= 1
+            while stable > 0 && text[stable] & 0xC0 == 0x80 { stable -= 1 }
+        }
+        guard stable >= 4 * margin else { return nil }
+        let (normalized, map) = BoundaryMap.normalize(UnsafeBufferPointer(rebasing: text[..<stable]))
+        return normalized.withUnsafeBufferPointer { n in
+            runCut(in: n, end: n.count, notBefore: map.normalized(ofRaw: notBefore), margin: margin, model: model,
+                   scratch: scratch, raw: text, map: map)
+        }
+    }
+
+    /// `lastRunCut` in `text[..<end]`, which is `raw` or, with `map`, the NFC form of its beginning.
+    private func runCut(in text: UnsafeBufferPointer<UInt8>, end: Int, notBefore: Int, margin: Int, model: BPEModel,
+                        scratch: BPEScratch, raw: UnsafeBufferPointer<UInt8>, map: BoundaryMap?) -> RunCut? {
+        guard end >= 2 * margin else { return nil }
         // Cheap test first: the last 2 * margin bytes are one kind.
         var i = end
         let (kindAtEnd, _) = SafeSplitFinder.character(before: end, in: text)
@@ -167,6 +195,8 @@ struct SafeSplitFinder: Sendable {
         }
         let pieceStart = found.start, pieceEnd = found.stop
         guard pieceStart >= 0, pieceEnd >= end - margin, pieceEnd - pieceStart >= 2 * margin else { return nil }
+        // Where the piece starts in the raw text (the unit before the cut encodes the text before it).
+        guard let rawPieceStart = map.map({ $0.raw(ofNormalized: pieceStart) }) ?? pieceStart else { return nil }
         let piece = UnsafeBufferPointer(rebasing: text[pieceStart..<pieceEnd])
         // Every character of the piece must pass NFC's quick check (combining class 0, NFC_QC Yes):
         // then none composes with the one before it, inside the piece or at its start, and cutting
@@ -174,7 +204,7 @@ struct SafeSplitFinder: Sendable {
         guard NFCNormalizer().firstUnstableOffset(piece) == nil, let linear = scratch.linearTables(model) else { return nil }
         let count = linear.encode(piece, scratch: scratch)
         var boundary = pieceStart
-        var best: (cut: Int, ids: Int)? = nil
+        var best: (cut: Int, raw: Int, ids: Int)? = nil
         for k in 0..<count {
             boundary += Int(linear.length[Int(scratch.ids[k])])
             if boundary > pieceEnd - margin { break }
@@ -183,13 +213,14 @@ struct SafeSplitFinder: Sendable {
             // The characters on both sides of the cut, and the one after, are of the run's kind.
             let (after, width) = SafeSplitFinder.character(at: boundary, in: text)
             guard after == kind, SafeSplitFinder.character(at: boundary + width, in: text).0 == kind else { continue }
-            best = (boundary, k + 1)
+            guard let rawCut = map.map({ $0.raw(ofNormalized: boundary) }) ?? boundary else { continue }
+            best = (boundary, rawCut, k + 1)
         }
         // The encoder splits added tokens out before pretokenizing: none may touch the piece (one
         // made of a prefix character and letters could sit inside it).
-        guard let best, !insideAddedToken(text, pieceStart), !insideAddedToken(text, best.cut),
-              !containsAddedToken(UnsafeBufferPointer(rebasing: text[pieceStart..<best.cut])) else { return nil }
-        return RunCut(cut: best.cut, pieceStart: pieceStart, ids: Array(UnsafeBufferPointer(start: scratch.ids, count: best.ids)))
+        guard let best, !insideAddedToken(raw, rawPieceStart), !insideAddedToken(raw, best.raw),
+              !containsAddedToken(UnsafeBufferPointer(rebasing: raw[rawPieceStart..<best.raw])) else { return nil }
+        return RunCut(cut: best.raw, pieceStart: rawPieceStart, ids: Array(UnsafeBufferPointer(start: scratch.ids, count: best.ids)))
     }
 
     /// The largest safe cut p with `notBefore <= p <= text.count - 4`, or nil.
@@ -277,5 +308,57 @@ struct SafeSplitFinder: Sendable {
             }
         }
         return false
+    }
+}
+
+/// Text in NFC with the offsets where it and the original agree: NFC is applied piece by piece between the
+/// original's stable boundaries (a starter that composes with nothing before it), where NFC(a + b) is
+/// NFC(a) + NFC(b), so each such boundary has an offset in both. Only those offsets can be mapped.
+struct BoundaryMap {
+    /// Offsets of the boundaries, increasing: in the original, and in the NFC form.
+    private(set) var raw: [Int32] = []
+    private(set) var normalized: [Int32] = []
+
+    /// The NFC form of `text` (valid UTF-8) and its boundaries.
+    static func normalize(_ text: UnsafeBufferPointer<UInt8>) -> ([UInt8], BoundaryMap) {
+        let nfc = NFCNormalizer()
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count)
+        var map = BoundaryMap()
+        map.raw.append(0)
+        map.normalized.append(0)
+        var segment = 0
+        var i = 0
+        while i < text.count {
+            i += 1
+            while i < text.count && text[i] & 0xC0 == 0x80 { i += 1 }
+            if i == text.count || nfc.isStableBoundary(text, at: i) {
+                nfc.normalize(UnsafeBufferPointer(rebasing: text[segment..<i]), into: &out)
+                map.raw.append(Int32(i))
+                map.normalized.append(Int32(out.count))
+                segment = i
+            }
+        }
+        return (out, map)
+    }
+
+    /// The original's offset of the boundary at `offset` in the NFC form; nil when none is there.
+    func raw(ofNormalized offset: Int) -> Int? {
+        var low = 0, high = normalized.count
+        while low < high {
+            let mid = (low + high) / 2
+            if Int(normalized[mid]) < offset { low = mid + 1 } else { high = mid }
+        }
+        return low < normalized.count && Int(normalized[low]) == offset ? Int(raw[low]) : nil
+    }
+
+    /// The NFC form's offset of the first boundary at or after `offset` in the original.
+    func normalized(ofRaw offset: Int) -> Int {
+        var low = 0, high = raw.count
+        while low < high {
+            let mid = (low + high) / 2
+            if Int(raw[mid]) < offset { low = mid + 1 } else { high = mid }
+        }
+        return low < raw.count ? Int(normalized[low]) : Int(normalized.last ?? 0)
     }
 }

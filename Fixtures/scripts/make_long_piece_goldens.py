@@ -75,6 +75,10 @@ CASES = [
                                          [ord("n"), 0x303], [ord("c")]], "chars": 60_000, "seed": 15}]),
     ("hangul-jamo", [{"units": [[0x1100, 0x1161], [0x1100, 0x1161, 0x11A8], [0x1112, 0x1173, 0x11AB], [0x110B, 0x1175]],
                       "chars": 40_000, "seed": 16}]),
+    # One combining mark repeated: NFC composes the first few with what precedes and leaves the rest.
+    ("combining-marks", [{"alphabet": [0x301], "chars": 100_000}]),
+    ("letter-then-marks", [{"units": [[ord("a"), 0x302]], "chars": 1}, {"alphabet": [0x301], "chars": 100_000}]),
+    ("words-then-marks", [{"alphabet": letters("abc "), "chars": 1_000, "seed": 17}, {"alphabet": [0x308], "chars": 80_000}]),
     ("runs-one-after-another", [
         {"alphabet": letters("xy"), "chars": 50_000, "seed": 7},
         {"alphabet": [0x20], "chars": 70_001},

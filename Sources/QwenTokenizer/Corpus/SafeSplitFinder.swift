@@ -163,12 +163,60 @@ struct SafeSplitFinder: Sendable {
             stable -= 1
             while stable > 0 && text[stable] & 0xC0 == 0x80 { stable -= 1 }
         }
-        guard stable >= 4 * margin else { return nil }
-        let (normalized, map) = BoundaryMap.normalize(UnsafeBufferPointer(rebasing: text[..<stable]))
+        var (normalized, map): ([UInt8], BoundaryMap)
+        if stable >= 4 * margin {
+            (normalized, map) = BoundaryMap.normalize(UnsafeBufferPointer(rebasing: text[..<stable]))
+        } else {
+            guard let marks = SafeSplitFinder.markRun(text, end: end, margin: margin) else { return nil }
+            (normalized, map) = marks
+        }
         return normalized.withUnsafeBufferPointer { n in
             runCut(in: n, end: n.count, notBefore: map.normalized(ofRaw: notBefore), margin: margin, model: model,
                    scratch: scratch, raw: text, map: map)
         }
+    }
+
+    /// The text ends in a long run of one combining mark repeated (no stable boundary in it): NFC may
+    /// compose the first few marks with the character before the run, and leaves the rest alone (the
+    /// first mark that stays blocks every later one: it has the same combining class, and canonical
+    /// ordering keeps marks of one class in order). The NFC form of the text up to the first mark that
+    /// stays, then the run as it is; every mark from there on is a boundary. nil when the run is short,
+    /// or the mark is not NFC by itself, or more than 8 marks compose.
+    static func markRun(_ text: UnsafeBufferPointer<UInt8>, end: Int, margin: Int) -> ([UInt8], BoundaryMap)? {
+        let nfc = NFCNormalizer()
+        var start = end - 1
+        while start > 0 && text[start] & 0xC0 == 0x80 { start -= 1 }
+        let width = end - start
+        guard width > 1 else { return nil }
+        let mark = UnsafeBufferPointer(rebasing: text[start..<end])
+        var single: [UInt8] = []
+        nfc.normalize(mark, into: &single)
+        guard single.elementsEqual(mark) else { return nil }
+        var run = start
+        while run >= width && bytesEqual(text.baseAddress! + run - width, mark.baseAddress!, width) { run -= width }
+        guard end - run >= 4 * margin else { return nil }
+        // The stable boundary before the run (the text's start if none).
+        var base = run
+        while base > 0 && !nfc.isStableBoundary(text, at: base) {
+            base -= 1
+            while base > 0 && text[base] & 0xC0 == 0x80 { base -= 1 }
+        }
+        for composed in 0..<8 {
+            let stays = run + composed * width
+            var out: [UInt8] = []
+            nfc.normalize(UnsafeBufferPointer(rebasing: text[base..<(stays + width)]), into: &out)
+            guard out.count >= width, out.suffix(width).elementsEqual(mark) else { continue }
+            var (normalized, map) = BoundaryMap.normalize(UnsafeBufferPointer(rebasing: text[..<stays]))
+            let shift = normalized.count - stays
+            normalized.append(contentsOf: text[stays..<end])
+            var q = stays + width
+            while q <= end {
+                map.append(raw: q, normalized: q + shift)
+                q += width
+            }
+            return (normalized, map)
+        }
+        return nil
     }
 
     /// `lastRunCut` in `text[..<end]`, which is `raw` or, with `map`, the NFC form of its beginning.
@@ -201,7 +249,8 @@ struct SafeSplitFinder: Sendable {
         // Every character of the piece must pass NFC's quick check (combining class 0, NFC_QC Yes):
         // then none composes with the one before it, inside the piece or at its start, and cutting
         // anywhere in it leaves normalization alone.
-        guard NFCNormalizer().firstUnstableOffset(piece) == nil, let linear = scratch.linearTables(model) else { return nil }
+        // (With a map, the cut and the piece's start are boundaries where NFC is known to split.)
+        guard map != nil || NFCNormalizer().firstUnstableOffset(piece) == nil, let linear = scratch.linearTables(model) else { return nil }
         let count = linear.encode(piece, scratch: scratch)
         var boundary = pieceStart
         var best: (cut: Int, raw: Int, ids: Int)? = nil
@@ -340,6 +389,12 @@ struct BoundaryMap {
             }
         }
         return (out, map)
+    }
+
+    /// Adds a boundary after the last one.
+    mutating func append(raw r: Int, normalized n: Int) {
+        raw.append(Int32(r))
+        normalized.append(Int32(n))
     }
 
     /// The original's offset of the boundary at `offset` in the NFC form; nil when none is there.

@@ -63,6 +63,8 @@ CASES = [
     ("dashes", [{"alphabet": [ord("-")], "chars": 200_000}]),
     ("random-whitespace", [{"alphabet": [0x20, 0x09, 0x0A, 0x0D], "chars": 150_000, "seed": 10}]),
     ("newlines", [{"alphabet": [0x0A], "chars": 100_000}]),
+    ("control-characters", [{"alphabet": [0x01, 0x02, 0x1B, 0x1F, 0x7F], "chars": 150_000, "seed": 18}]),
+    ("vertical-tabs-and-form-feeds", [{"alphabet": [0x0B, 0x0C], "chars": 150_000, "seed": 19}]),
     ("spaces-then-a-newline", [{"alphabet": [0x20], "chars": 100_000}, {"alphabet": [0x0A], "chars": 1},
                                {"alphabet": [0x20], "chars": 50_000}, {"alphabet": [ord("z")], "chars": 1}]),
     ("random-cyrillic", [{"range": [0x0430, 0x044F], "chars": 100_000, "seed": 11}]),

@@ -69,14 +69,18 @@ struct SafeSplitFinder: Sendable {
     /// before it.) NFC is checked on the whole piece (`lastRunCut`).
     enum RunKind { case space, letter, punctuation }
 
+    /// The kind of an ASCII character, from the scanner's classes: whitespace is \t through \r and the
+    /// space, and control characters are "other", like punctuation.
     @inline(__always)
     static func kind(ofASCII b: UInt8) -> RunKind? {
-        switch b {
-        case 0x20, 0x09, 0x0A, 0x0D: return .space
-        case 0x41...0x5A, 0x61...0x7A: return .letter
-        case 0x21...0x2F, 0x3A...0x40, 0x5B...0x60, 0x7B...0x7E: return .punctuation
-        default: return nil
-        }
+        kind(flags: UnicodeClasses.flags(UInt32(b), UnicodeClasses.table))
+    }
+
+    @inline(__always)
+    static func kind(flags: UInt8) -> RunKind? {
+        if flags & UnicodeClasses.space != 0 { return .space }
+        if flags & UnicodeClasses.letter != 0 { return .letter }
+        return flags & UnicodeClasses.number != 0 ? nil : .punctuation
     }
 
     /// The kind of the character starting at `start` and its length (nil kind: a number, a control
@@ -86,10 +90,7 @@ struct SafeSplitFinder: Sendable {
         let b = t[start]
         if b < 0x80 { return (kind(ofASCII: b), 1) }
         guard let (scalar, n) = scalar(at: start, in: t) else { return (nil, 1) }
-        let flags = UnicodeClasses.flags(scalar, UnicodeClasses.table)
-        if flags & UnicodeClasses.space != 0 { return (.space, n) }
-        if flags & UnicodeClasses.letter != 0 { return (.letter, n) }
-        return (flags & UnicodeClasses.number != 0 ? nil : .punctuation, n)
+        return (kind(flags: UnicodeClasses.flags(scalar, UnicodeClasses.table)), n)
     }
 
     /// The scalar of the multi-byte UTF-8 sequence at `start` and its length; nil when there is none.

@@ -65,6 +65,8 @@ CASES = [
     ("newlines", [{"alphabet": [0x0A], "chars": 100_000}]),
     ("control-characters", [{"alphabet": [0x01, 0x02, 0x1B, 0x1F, 0x7F], "chars": 150_000, "seed": 18}]),
     ("vertical-tabs-and-form-feeds", [{"alphabet": [0x0B, 0x0C], "chars": 150_000, "seed": 19}]),
+    # What --invalid replace makes of a run of invalid bytes (the test feeds one 0xFF per character).
+    ("replacement-characters", [{"alphabet": [0xFFFD], "chars": 100_000}]),
     ("spaces-then-a-newline", [{"alphabet": [0x20], "chars": 100_000}, {"alphabet": [0x0A], "chars": 1},
                                {"alphabet": [0x20], "chars": 50_000}, {"alphabet": [ord("z")], "chars": 1}]),
     ("random-cyrillic", [{"range": [0x0430, 0x044F], "chars": 100_000, "seed": 11}]),

@@ -96,6 +96,20 @@ import TestSupport
         }
     }
 
+    /// A run of invalid bytes under `--invalid replace` is cut like the run of U+FFFD it becomes.
+    @Test func runOfInvalidBytesIsCutWhenReplaced() throws {
+        let c = try #require(Self.longPieces.first { $0.name == "replacement-characters" })
+        let invalid = [UInt8](repeating: 0xFF, count: c.text.count / 3)
+        var options = CorpusEncodingOptions()
+        options.unitBytes = 1024
+        options.invalid = .replace
+        let collector = GoldenTests.Collector()
+        try CorpusEncoder(tokenizer: Self.tokenizer, options: options)
+            .run(sources: [MemorySource(invalid, name: "invalid")], consumer: collector)
+        Self.expectGolden(collector.ids, c, "from invalid bytes")
+        #expect(collector.parts > invalid.count / 40_000, "the run was not cut")
+    }
+
     /// Runs next to added tokens, invalid UTF-8 (replaced), digits and lines: cutting inside the runs
     /// (and between digits) gives the ids of encoding each document whole.
     @Test func cutsInsideRunsNextToOtherInput() throws {

@@ -58,7 +58,7 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
     public init(tokenizer: Tokenizer, options: CorpusEncodingOptions) {
         self.tokenizer = tokenizer
         self.options = options
-        self.splitFinder = SafeSplitFinder(tokenizer: tokenizer)
+        self.splitFinder = SafeSplitFinder(tokenizer: tokenizer, replacesInvalid: options.invalid == .replace)
         if case .jsonl(let field) = options.framing { fieldName = Array(field.utf8) } else { fieldName = [] }
     }
 

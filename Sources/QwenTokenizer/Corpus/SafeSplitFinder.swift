@@ -37,7 +37,12 @@ struct SafeSplitFinder: Sendable {
     /// out of the run, ending the piece there).
     let runCutsAllowed: Bool
 
-    init(tokenizer: Tokenizer) {
+    /// Invalid UTF-8 is replaced by U+FFFD before encoding (`--invalid replace`), so runs of it may be cut
+    /// too (else the first invalid byte ends the run anyway).
+    let replacesInvalid: Bool
+
+    init(tokenizer: Tokenizer, replacesInvalid: Bool = false) {
+        self.replacesInvalid = replacesInvalid
         enabled = tokenizer.usesQwen2Scanner
         addedTokens = tokenizer.addedTokens.map(\.content).filter { $0.count > 1 }
         runCutsAllowed = tokenizer.addedTokens.allSatisfy { token in
@@ -153,12 +158,20 @@ struct SafeSplitFinder: Sendable {
         guard enabled, runCutsAllowed, text.count >= 4 * margin else { return nil }
         var end = text.count - 4  // the last character may be incomplete: end before it
         while end > 0 && text[end] & 0xC0 == 0x80 { end -= 1 }
+        let head = UnsafeBufferPointer(rebasing: text[..<end])
+        if UTF8Validation.firstInvalidOffset(UnsafeRawBufferPointer(head)) != nil {
+            // Searched in the text as the encoder will see it, with U+FFFD in place of each invalid sequence.
+            guard replacesInvalid else { return nil }
+            let (replaced, map) = BoundaryMap.replacingInvalid(head)
+            return replaced.withUnsafeBufferPointer { r in
+                runCut(in: r, end: r.count, notBefore: map.normalized(ofRaw: notBefore), margin: margin, model: model,
+                       scratch: scratch, raw: text, map: map)
+            }
+        }
         let nfc = NFCNormalizer()
         if nfc.firstUnstableOffset(UnsafeBufferPointer(rebasing: text[(end - 2 * margin)..<end])) == nil {
             return runCut(in: text, end: end, notBefore: notBefore, margin: margin, model: model, scratch: scratch, raw: text, map: nil)
         }
-        let head = UnsafeBufferPointer(rebasing: text[..<end])
-        guard UTF8Validation.firstInvalidOffset(UnsafeRawBufferPointer(head)) == nil else { return nil }
         var stable = end
         while stable > 0 && !nfc.isStableBoundary(text, at: stable) {
             stable -= 1
@@ -250,8 +263,8 @@ struct SafeSplitFinder: Sendable {
         // Every character of the piece must pass NFC's quick check (combining class 0, NFC_QC Yes):
         // then none composes with the one before it, inside the piece or at its start, and cutting
         // anywhere in it leaves normalization alone.
-        // (With a map, the cut and the piece's start are boundaries where NFC is known to split.)
-        guard map != nil || NFCNormalizer().firstUnstableOffset(piece) == nil, let linear = scratch.linearTables(model) else { return nil }
+        // (With a map made by NFC, the cut and the piece's start are boundaries where NFC is known to split.)
+        guard map?.splitsNFC == true || NFCNormalizer().firstUnstableOffset(piece) == nil, let linear = scratch.linearTables(model) else { return nil }
         let count = linear.encode(piece, scratch: scratch)
         var boundary = pieceStart
         var best: (cut: Int, raw: Int, ids: Int)? = nil
@@ -368,6 +381,31 @@ struct BoundaryMap {
     /// Offsets of the boundaries, increasing: in the original, and in the NFC form.
     private(set) var raw: [Int32] = []
     private(set) var normalized: [Int32] = []
+    /// The boundaries are places where NFC splits (not so for `replacingInvalid`'s).
+    private(set) var splitsNFC = true
+
+    /// `text` with U+FFFD for each invalid sequence (as `UTF8Validation.replacingInvalid`), and a boundary
+    /// before each sequence, valid or not. (The "normalized" offsets are then those in the replaced text.)
+    static func replacingInvalid(_ text: UnsafeBufferPointer<UInt8>) -> ([UInt8], BoundaryMap) {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count)
+        var map = BoundaryMap()
+        map.splitsNFC = false
+        map.append(raw: 0, normalized: 0)
+        let bytes = UnsafeRawBufferPointer(text)
+        var i = 0
+        while i < text.count {
+            let (valid, length) = UTF8Reference.sequence(at: i, in: bytes)
+            if valid {
+                out.append(contentsOf: text[i..<(i + length)])
+            } else {
+                out.append(contentsOf: [0xEF, 0xBF, 0xBD])
+            }
+            i += length
+            map.append(raw: i, normalized: out.count)
+        }
+        return (out, map)
+    }
 
     /// The NFC form of `text` (valid UTF-8) and its boundaries.
     static func normalize(_ text: UnsafeBufferPointer<UInt8>) -> ([UInt8], BoundaryMap) {

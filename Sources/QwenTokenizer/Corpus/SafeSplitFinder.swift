@@ -249,8 +249,7 @@ struct SafeSplitFinder: Sendable {
         // The piece over that stretch. Pieces the scanner ends before the text does are final (its
         // decisions look one character ahead at most), and more text can only make this one longer: it
         // either reaches the end, or is a whitespace run's `\s*[\r\n]+` up to its last newline so far.
-        let head = UnsafeBufferPointer(rebasing: text[..<end])
-        guard UTF8Validation.firstInvalidOffset(UnsafeRawBufferPointer(head)) == nil else { return nil }
+        let head = UnsafeBufferPointer(rebasing: text[..<end])  // valid UTF-8 (checked or made so by the caller)
         var found = (start: -1, stop: -1)
         Qwen2Scanner().forEachPiece(head) { start, stop in
             if start <= end - 2 * margin && stop > end - 2 * margin { found = (start, stop) }
@@ -310,6 +309,10 @@ struct SafeSplitFinder: Sendable {
         if b >= 0x30 && b <= 0x39 {
             return SafeSplitFinder.isNumber(before: p, in: t)
         }
+        // U+4000-U+9FFF (CJK ideographs) and U+B000-U+DFFF (most Hangul syllables, surrogates) hold neither
+        // the punctuation below nor a number: the common case in CJK text, answered without decoding.
+        // (U+A000-U+AFFF has digits: Vai, Bamum, Meetei Mayek...)
+        if (b >= 0xE4 && b <= 0xE9) || (b >= 0xEB && b <= 0xED) { return false }
         // Full-width punctuation between two CJK ideographs or Hangul syllables (3 bytes each).
         if b >= 0xE3 && b <= 0xEF && p >= 3 && p + 6 <= t.count
             && isCJKPunctuation(scalar3(t, p)) && isCJKLetter(scalar3(t, p - 3)) && isCJKLetter(scalar3(t, p + 3)) {

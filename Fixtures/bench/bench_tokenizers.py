@@ -60,6 +60,9 @@ import tempfile
 import time
 import unicodedata
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+from byte_level import bytes_to_unicode  # noqa: E402  (the alphabet, shared with the fixture scripts)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 TOKDIR = os.path.join(ROOT, "Fixtures", "tokenizers", "qwen2")
@@ -126,18 +129,6 @@ def load_docs(workdir, name):
 # ----------------------------------------------------------------------------------------------
 # Tools
 # ----------------------------------------------------------------------------------------------
-
-def bytes_to_unicode():
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return dict(zip(bs, map(chr, cs)))
-
 
 def load_tool(tool, tokjson):
     """Returns (prepare(docs) -> docs, single(docs) -> list of id sequences, batch(docs, n) -> flat info).

@@ -9,20 +9,10 @@ Needs `tokenizers` (only with --corpus) and `zstandard`.
 """
 import argparse, collections, json, pathlib, zstandard
 
+from byte_level import bytes_to_unicode
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 INF = 1 << 40
-
-
-def byte_decoder():
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return {chr(c): b for b, c in zip(bs, cs)}
 
 
 def cont(b): return 0x80 <= b < 0xC0
@@ -57,7 +47,7 @@ def main():
     args = ap.parse_args()
     raw = zstandard.ZstdDecompressor().stream_reader((ROOT / "Fixtures/tokenizers/qwen2/tokenizer.json.zst").open("rb")).read()
     tj = json.loads(raw)
-    dec = byte_decoder()
+    dec = {c: b for b, c in bytes_to_unicode().items()}
     tb = lambda s: bytes(dec[c] for c in s)
     rank = {}
     for r, m in enumerate(tj["model"]["merges"]):

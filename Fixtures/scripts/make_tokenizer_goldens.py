@@ -39,6 +39,7 @@ import sys
 import unicodedata as ud
 
 from tokenizers import Tokenizer
+from byte_level import bytes_to_unicode
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 TOKJSON_ZST = os.path.join(ROOT, "Fixtures", "tokenizers", "qwen2", "tokenizer.json.zst")
@@ -758,18 +759,6 @@ def random_string(rng, pools, block_names):
 # ----------------------------------------------------------------------------------------------
 # Decode cases
 # ----------------------------------------------------------------------------------------------
-
-def bytes_to_unicode():
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("\u00a1"), ord("\u00ac") + 1)) + list(range(ord("\u00ae"), ord("\u00ff") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return dict(zip(bs, map(chr, cs)))
-
 
 def decode_cases(g, rng):
     tok = g.tok

@@ -2,19 +2,13 @@
 GPT-2's 256 byte tokens followed by 40 merges learned greedily from one sentence (most frequent pair, ties to the
 larger pair), so that the vocabulary and merges look like Qwen2's in form and stay small."""
 
+from byte_level import bytes_to_unicode
+
 
 def byte_tokens_and_merges(size=296):
     """Returns (tokens, merges): `size` byte-level token strings (256 bytes, then merged pairs) and the merges
     ("left right") in rank order."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    byte_token = {b: chr(c) for b, c in zip(bs, cs)}
+    byte_token = bytes_to_unicode()
     tokens = [byte_token[b] for b in range(256)]
     text = "the quick brown fox jumps over the lazy dog and the cat sat on the mat then the end"
     merges = []

@@ -80,36 +80,30 @@ import TestSupport
             corpus.append(contentsOf: c.text.utf8)
             corpus.append(contentsOf: " and more text\n".utf8)
         }
-        var whole: [UInt32] = []
-        try corpus.withUnsafeBufferPointer { try Self.tokenizer.makeEncoder().encode($0, into: &whole) }
-        for unitBytes in [1024, 4096, 65536] {
-            var options = CorpusEncodingOptions()
-            options.unitBytes = unitBytes
-            options.threads = 2
-            let collector = Collector()
-            try CorpusEncoder(tokenizer: Self.tokenizer, options: options)
-                .run(sources: [MemorySource(corpus, name: "corpus")], consumer: collector)
-            #expect(collector.parts > corpus.count / unitBytes / 2, "the corpus was not cut")
-            #expect(collector.ids == whole, "unit size \(unitBytes)")
-        }
+        try Self.expectCutLikeWhole(corpus, unitSizes: [1024, 4096, 65536])
     }
 
     /// A long text of numbers of many scripts (each its own piece, and no other safe cut) is cut between
     /// them, except before one that a combining mark could reach (it follows the mark's base there).
     @Test func numbersOfAnyScriptAreCut() throws {
         let block = "١٢٣٤٥٦٧٨٩٠３４５²½Ⅻ①߀०১" + "٣\u{0301}٤" + "٥\u{0308}٦" + "𝟙𝟚"
-        let corpus = Array(String(repeating: block, count: 3000).utf8)
+        try Self.expectCutLikeWhole(Array(String(repeating: block, count: 3000).utf8), unitSizes: [1024, 4096])
+    }
+
+    /// `corpus` encoded as units of each size on two threads is cut (into at least half as many parts as
+    /// units) and gives the ids of encoding it whole.
+    static func expectCutLikeWhole(_ corpus: [UInt8], unitSizes: [Int], sourceLocation: SourceLocation = #_sourceLocation) throws {
         var whole: [UInt32] = []
-        try corpus.withUnsafeBufferPointer { try Self.tokenizer.makeEncoder().encode($0, into: &whole) }
-        for unitBytes in [1024, 4096] {
+        try corpus.withUnsafeBufferPointer { try tokenizer.makeEncoder().encode($0, into: &whole) }
+        for unitBytes in unitSizes {
             var options = CorpusEncodingOptions()
             options.unitBytes = unitBytes
             options.threads = 2
             let collector = Collector()
-            try CorpusEncoder(tokenizer: Self.tokenizer, options: options)
-                .run(sources: [MemorySource(corpus, name: "numbers")], consumer: collector)
-            #expect(collector.parts > corpus.count / unitBytes / 2, "the numbers were not cut: \(collector.parts) parts")
-            #expect(collector.ids == whole, "unit size \(unitBytes)")
+            try CorpusEncoder(tokenizer: tokenizer, options: options)
+                .run(sources: [MemorySource(corpus, name: "corpus")], consumer: collector)
+            #expect(collector.parts > corpus.count / unitBytes / 2, "not cut: \(collector.parts) parts", sourceLocation: sourceLocation)
+            #expect(collector.ids == whole, "unit size \(unitBytes)", sourceLocation: sourceLocation)
         }
     }
 

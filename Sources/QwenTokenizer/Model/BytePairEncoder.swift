@@ -145,7 +145,7 @@ final class BPEScratch {
     func linearTables(_ model: BPEModel) -> LinearBPE? {
         let key = ObjectIdentifier(model)
         if linearModel != key {
-            linear = model.linearHolder?.tables(for: model)
+            linear = model.linearTables?.value { LinearBPE(model: model) }
             linearModel = key
         }
         return linear
@@ -157,7 +157,7 @@ final class BPEScratch {
         if startsFromBytes { return nil }
         let key = ObjectIdentifier(model)
         if characterModel != key {
-            characterStarts = model.characterStartsHolder?.table(for: model)
+            characterStarts = model.characterStarts?.value { CharacterStarts(model: model) }
             characterEntries = characterStarts.map { UnsafePointer($0.entries) }
             characterModel = key
         }

@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
 
 // Starting the merge loop from whole characters instead of bytes, where that provably gives the same ids.
 //
@@ -279,20 +278,5 @@ final class CharacterStarts: @unchecked Sendable {
         while i > 0 && t[i] & 0xC0 == 0x80 && t.count - i < 4 { i -= 1 }
         guard let (cp, length) = decode(t.baseAddress! + i, t.count - i), length == t.count - i else { return cutOff }
         return cp
-    }
-}
-
-/// Builds a model's `CharacterStarts` on first use (about 4 ms for Qwen2; text without 2- or 3-byte characters never needs it).
-final class CharacterStartsHolder: Sendable {
-    private let state = Mutex<(built: Bool, table: CharacterStarts?)>((false, nil))
-
-    func table(for model: BPEModel) -> CharacterStarts? {
-        state.withLock { s in
-            if !s.built {
-                s.table = CharacterStarts(model: model)
-                s.built = true
-            }
-            return s.table
-        }
     }
 }

@@ -20,7 +20,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
 
 /// The tables of the linear encoder, derived from a `BPEModel` on first use (tens of milliseconds for
 /// Qwen2's vocabulary) and shared by all threads.
@@ -323,19 +322,3 @@ extension LinearBPE {
         return nil
     }
 }
-
-/// Builds `LinearBPE` once per model, on first use, whichever thread gets there first.
-final class LinearBPEHolder: Sendable {
-    private let state = Mutex<(built: Bool, tables: LinearBPE?)>((false, nil))
-
-    func tables(for model: BPEModel) -> LinearBPE? {
-        state.withLock { s in
-            if !s.built {
-                s.tables = LinearBPE(model: model)
-                s.built = true
-            }
-            return s.tables
-        }
-    }
-}
-

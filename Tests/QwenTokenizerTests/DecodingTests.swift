@@ -48,13 +48,16 @@ final class ChoppySource: ByteSource {
         }
 
     /// Runs `decode` as the CLI does over `input`: documents end with a newline except in u32.
+    /// `streamingThreshold`: JSONL lines from this length on are decoded as they arrive (see IDReader).
     static func decode(_ input: [UInt8], format: IDInputFormat, skipSpecial: Bool = false, stream: Bool = false,
-                       chunk: Int? = nil) throws -> [UInt8] {
+                       chunk: Int? = nil, streamingThreshold: Int? = nil) throws -> [UInt8] {
         let output = MemoryOutput()
         let sink = ByteSink(output: output)
         let decoder = TextDecoder(tokenizer: tokenizer, sink: sink, skipSpecial: skipSpecial)
         let source: any ByteSource = chunk.map { ChoppySource(input, chunk: $0) } ?? MemorySource(input)
-        try IDReader(format: format, stream: stream).read(source) { event in
+        let reader = IDReader(format: format, stream: stream)
+        if let streamingThreshold { reader.jsonlStreamingThreshold = streamingThreshold }
+        try reader.read(source) { event in
             switch event {
             case .ids(let run): try decoder.append(run)
             case .endDocument: try decoder.endDocument(newline: format != .u32)
@@ -96,6 +99,8 @@ final class ChoppySource: ByteSource {
             Self.expectSame(try Self.decode(input, format: format, skipSpecial: skip), expected, "\(format) skipSpecial \(skip)")
             Self.expectSame(try Self.decode(input, format: format, skipSpecial: skip, stream: true, chunk: 5), expected,
                             "\(format) skipSpecial \(skip), stream, 5-byte reads")
+            Self.expectSame(try Self.decode(input, format: format, skipSpecial: skip, stream: true, chunk: 23, streamingThreshold: 9), expected,
+                            "\(format) skipSpecial \(skip), lines decoded as they arrive")
         }
     }
 
@@ -138,6 +143,8 @@ final class ChoppySource: ByteSource {
         Self.expectSame(try Self.decode(input, format: format, stream: true, chunk: 65_537), expected, "\(format) stream")
         Self.expectSame(try Self.decode(input, format: format, stream: true, chunk: 3), try Self.reference(ids) + Array(newline.utf8),
                         "\(format) stream, 3-byte reads")
+        Self.expectSame(try Self.decode(input, format: format, stream: true, chunk: 4099, streamingThreshold: 64), expected,
+                        "\(format) decoded as it arrives")
     }
 
     /// Random id sequences (valid ids, many of them bytes of split characters) against the reference, with
@@ -168,12 +175,18 @@ final class ChoppySource: ByteSource {
     /// range is reported before a syntax error after it on the same line.
     @Test func errorsNameTheFirstProblem() throws {
         func message(_ input: String, _ format: IDInputFormat) -> String {
-            do {
-                _ = try Self.decode(Array(input.utf8), format: format)
-                return "no error"
-            } catch {
-                return "\(error)"
+            var messages: [String] = []
+            // The same whole, and read in small pieces with JSONL lines decoded as they arrive.
+            for (chunk, threshold) in [(nil, nil), (1000, 64)] as [(Int?, Int?)] {
+                do {
+                    _ = try Self.decode(Array(input.utf8), format: format, stream: chunk != nil, chunk: chunk, streamingThreshold: threshold)
+                    messages.append("no error")
+                } catch {
+                    messages.append("\(error)".replacingOccurrences(of: "<choppy>", with: "<memory>"))
+                }
             }
+            #expect(messages[0] == messages[1], "read whole and streamed")
+            return messages[0]
         }
         let many = Array(repeating: "9707", count: 5000)
         let text = (many + ["200000"] + many + ["x"]).joined(separator: " ") + "\n"

@@ -96,6 +96,9 @@ public final class IDReader {
 
     let format: IDInputFormat
     let stream: Bool
+    /// A JSONL line this long and still incomplete, if it starts as encode writes it (`{"ids":[`), is
+    /// decoded as it arrives instead of being read whole (tests lower it to exercise the path).
+    var jsonlStreamingThreshold = 1 << 18
 
     public init(format: IDInputFormat, stream: Bool) {
         self.format = format
@@ -285,7 +288,10 @@ public final class IDReader {
 
     private func readJSONL(_ source: any ByteSource, _ handle: (Event) throws -> Void) throws {
         // Lines are parsed in place in `buffer`; an incomplete line is moved to its start before the next
-        // read, and the buffer doubles when a line does not fit (a record is parsed whole).
+        // read, and the buffer doubles when a line does not fit (a record is parsed whole). Except a long
+        // line that starts as encode writes it, `{"ids":[`: its ids are decoded as they arrive and their
+        // bytes dropped (`streamed` of them so far), so memory stays bounded whatever the line's length.
+        var streamed = 0
         var capacity = 1 << 20
         var buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity + IDReader.slack)
         defer { buffer.deallocate() }
@@ -301,11 +307,12 @@ public final class IDReader {
         let idsPrefix = Array("{\"ids\":[".utf8)
         /// The "ids" array, at `s.offset`; its ids are handed on before this returns.
         /// `readable`: bytes readable from the line's start (the line, the lines after it in the buffer and the slack).
-        func readIDs(_ s: inout JSONScanner, readable: Int) throws {
+        /// With `continuing`, the scanner is inside the array after an element (a streamed line's rest).
+        func readIDs(_ s: inout JSONScanner, readable: Int, continuing: Bool = false) throws {
             let bytes = s.bytes.baseAddress!
             let length = s.bytes.count
-            try s.beginArray()
-            var firstID = true
+            if !continuing { try s.beginArray() }
+            var firstID = !continuing
             while true {
                 // The fast path: `digits` or `,digits` followed by neither a digit nor a fraction or
                 // exponent (the byte after the line is '\r', '\n' or the zeroed slack, never a digit).
@@ -352,13 +359,14 @@ public final class IDReader {
             }
             try batch.flush(handle)
         }
-        func parseLine(_ start: Int, _ end: Int) throws {
-            line += 1
+        /// `continuedAfter`: bytes of the line already streamed (its ids array goes on at `start`).
+        func parseLine(_ start: Int, _ end: Int, continuedAfter: Int = 0) throws {
+            if continuedAfter == 0 { line += 1 }
             var length = end - start
             let bytes = buffer + start
             if length > 0 && bytes[length - 1] == 0x0D { length -= 1 }
-            var blank = true
-            for k in 0..<length where bytes[k] != 0x20 && bytes[k] != 0x09 {
+            var blank = continuedAfter == 0
+            for k in 0..<length where blank && bytes[k] != 0x20 && bytes[k] != 0x09 {
                 blank = false
                 break
             }
@@ -368,10 +376,14 @@ public final class IDReader {
             // A chunk record's members, which encode writes before "ids" (the input record's own
             // members, which may have any names, come after it).
             var input: Int64?, document: Int64?, chunk: Int64?
-            batch.nextPosition = 0
+            if continuedAfter == 0 { batch.nextPosition = 0 }
             do {
                 var first = true
-                if length >= 8 && memcmp(bytes, idsPrefix, 8) == 0 {
+                if continuedAfter > 0 {
+                    first = false
+                    found = true
+                    try readIDs(&s, readable: filled + IDReader.slack - start, continuing: true)
+                } else if length >= 8 && memcmp(bytes, idsPrefix, 8) == 0 {
                     // What encode writes: "ids" first. The same steps as the loop below takes for it.
                     s.offset = 7
                     first = false
@@ -406,13 +418,62 @@ public final class IDReader {
                 guard s.atEnd() else { throw s.error("unexpected data after the JSON object") }
             } catch let error as JSONError {
                 try batch.flush(handle)
-                throw CorpusError("\(source.name): line \(line): \(error)")
+                let shifted = JSONError(offset: error.offset + continuedAfter, message: error.message)
+                throw CorpusError("\(source.name): line \(line): \(shifted)")
             } catch {
                 try batch.flush(handle)
                 throw error
             }
             guard found else { throw CorpusError("\(source.name): line \(line): no \"ids\" field") }
             if chunk == nil { try handle(.endDocument) }  // a chunk record's document may go on
+        }
+        /// Ids of the form `,digits` from the comma at `p` while each has a comma after it before `end` (so
+        /// none is cut off by the end of the data so far); returns where it stopped.
+        func streamIDs(from p: Int, end: Int) throws -> Int {
+            var p = p
+            while true {
+                var k = batch.count
+                let ids = batch.ids
+                while p + 72 <= end && buffer[p] == 0x2C && k + 32 <= IDBatch.capacity {
+                    let (next, usedAll) = DecimalDigits.separatedIDs(
+                        buffer + p, separators: DecimalDigits.positions(of: 0x2C, in64: buffer + p) & ~1, from: 1, into: ids, at: &k)
+                    p += next - 1
+                    if !usedAll || next == 1 { break }
+                }
+                while k < IDBatch.capacity && p < end && buffer[p] == 0x2C {
+                    let word = DecimalDigits.load(buffer + p + 1)
+                    let count = DecimalDigits.leadingDigits(word)
+                    guard count > 0 && count < 8 && p + 1 + count < end && buffer[p + 1 + count] == 0x2C else { break }
+                    ids[k] = DecimalDigits.value(word, count: count)
+                    k += 1
+                    p += 1 + count
+                }
+                batch.nextPosition += Int64(k - batch.count)
+                batch.count = k
+                batch.line = line
+                if k < IDBatch.capacity { return p }
+                try batch.flush(handle)
+            }
+        }
+        /// Decodes what has arrived of the long incomplete line at `start`; returns where its undecoded rest
+        /// starts (`start` when the line is not one to stream).
+        func streamLine(_ start: Int) throws -> Int {
+            var p = start
+            if streamed == 0 {
+                // The first id, right after `{"ids":[`, must be whole digits followed by a comma.
+                guard memcmp(buffer + start, idsPrefix, 8) == 0 else { return start }
+                let word = DecimalDigits.load(buffer + start + 8)
+                let count = DecimalDigits.leadingDigits(word)
+                guard count > 0 && count < 8 && start + 8 + count < filled && buffer[start + 8 + count] == 0x2C else { return start }
+                line += 1
+                batch.nextPosition = 0
+                try records.wholeDocument(handle)
+                try batch.append(DecimalDigits.value(word, count: count), line: line, handle)
+                p = start + 8 + count
+            }
+            p = try streamIDs(from: p, end: filled)
+            streamed += p - start
+            return p
         }
         var scanned = 0  // bytes of `buffer` known to hold no newline
         while true {
@@ -430,11 +491,15 @@ public final class IDReader {
             var start = 0
             while scanned < filled, let found = memchr(buffer + scanned, 0x0A, filled - scanned) {
                 let nl = buffer.distance(to: found.assumingMemoryBound(to: UInt8.self))
-                try parseLine(start, nl)
+                try parseLine(start, nl, continuedAfter: streamed)
+                streamed = 0
                 start = nl + 1
                 scanned = start
             }
             scanned = filled
+            if filled - start >= jsonlStreamingThreshold && filled - start >= 8 {
+                start = try streamLine(start)
+            }
             if start > 0 {
                 filled -= start
                 scanned -= start
@@ -442,9 +507,9 @@ public final class IDReader {
             }
             if stream { try handle(.flush) }
         }
-        if filled > 0 {
+        if filled > 0 || streamed > 0 {
             (buffer + filled).initialize(repeating: 0, count: IDReader.slack)
-            try parseLine(0, filled)
+            try parseLine(0, filled, continuedAfter: streamed)
         }
         try records.finish(handle)
     }

@@ -59,7 +59,7 @@ final class ChoppySource: ByteSource {
         if let streamingThreshold { reader.jsonlStreamingThreshold = streamingThreshold }
         try reader.read(source) { event in
             switch event {
-            case .ids(let run): try decoder.append(run)
+            case .ids(let run): try decoder.append(run, newline: format != .u32)
             case .endDocument: try decoder.endDocument(newline: format != .u32)
             case .flush:
                 try decoder.emit(final: false)

@@ -17,11 +17,15 @@ public enum IDInputFormat: String, Sendable, CaseIterable {
     case text, jsonl, u32
 }
 
-/// A run of consecutive ids from one line (text, JSONL) or from a u32 stream, valid during the
-/// callback that receives it.
+/// A run of consecutive ids (text and JSONL: from one or more lines; u32: from the stream), valid during
+/// the callback that receives it. Documents that end inside it are in `documentEnds`.
 public struct IDRun {
     public let ids: UnsafeBufferPointer<UInt32>
-    /// The line of the ids (from 1), or 0 for a u32 stream.
+    /// For each document that ends in the run, in order, how many of `ids` come before its end (equal
+    /// values for empty documents). Whole-document lines of the text format end here, not by
+    /// `Event.endDocument`, so a file of short lines costs no event per line.
+    public let documentEnds: UnsafeBufferPointer<Int32>
+    /// The line of the first id or document end (from 1), or 0 for a u32 stream.
     let line: Int
     /// The position of the first id within its line (or within the u32 stream).
     let firstPosition: Int64
@@ -35,8 +39,10 @@ public struct IDRun {
         init(_ name: String) { self.name = name }
     }
 
-    init(ids: UnsafeBufferPointer<UInt32>, line: Int, firstPosition: Int64, source: SourceName) {
+    init(ids: UnsafeBufferPointer<UInt32>, documentEnds: UnsafeBufferPointer<Int32> = UnsafeBufferPointer(start: nil, count: 0),
+         line: Int, firstPosition: Int64, source: SourceName) {
         self.ids = ids
+        self.documentEnds = documentEnds
         self.line = line
         self.firstPosition = firstPosition
         self.source = source
@@ -44,44 +50,76 @@ public struct IDRun {
 
     /// Names `ids[k]` in an error message.
     public func describePosition(_ k: Int) -> String {
-        let position = firstPosition + Int64(k)
+        // Each document end at or before k is a line ended before ids[k] (text and JSONL: a line per document).
+        var lines = 0, lineStart = -1
+        for e in documentEnds where Int(e) <= k {
+            lines += 1
+            lineStart = Int(e)
+        }
+        let position = lines == 0 ? firstPosition + Int64(k) : Int64(k - lineStart)
         let name = source.name
-        return line == 0 ? "position \(position) of \(name)" : "position \(position) of line \(line) of \(name)"
+        return line == 0 ? "position \(position) of \(name)" : "position \(position) of line \(line + lines) of \(name)"
     }
 }
 
-/// Ids parsed but not yet handed on: at most `capacity`, all from one line.
+/// Ids parsed but not yet handed on (at most `capacity`), and the documents that end among them.
 private struct IDBatch {
     static let capacity = 4096
+    static let endCapacity = 1024
     let ids = UnsafeMutablePointer<UInt32>.allocate(capacity: IDBatch.capacity)
+    let ends = UnsafeMutablePointer<Int32>.allocate(capacity: IDBatch.endCapacity)
     var count = 0
+    var endCount = 0
+    /// The line of the first id or end, and the position of the first id in its line.
     var line = 0
+    var firstPosition: Int64 = 0
     /// The position within its line of the id after the last one.
     var nextPosition: Int64 = 0
     let source: IDRun.SourceName
 
     init(source: IDRun.SourceName) { self.source = source }
 
-    func deallocate() { ids.deallocate() }
+    func deallocate() {
+        ids.deallocate()
+        ends.deallocate()
+    }
 
-    /// Hands the ids on. Every other event, and every error, is preceded by this, so events and errors
-    /// come in input order (an id out of range is reported before a syntax error after it).
+    /// Call before adding ids or an end on `line`: an empty batch starts there.
+    @inline(__always)
+    mutating func begin(line: Int) {
+        guard count == 0 && endCount == 0 else { return }
+        self.line = line
+        firstPosition = nextPosition
+    }
+
+    /// Hands the ids (and document ends) on. Every other event, and every error, is preceded by this, so
+    /// events and errors come in input order (an id out of range is reported before a syntax error after it).
     @inline(__always)
     mutating func flush(_ handle: (IDReader.Event) throws -> Void) throws {
-        guard count > 0 else { return }
-        let run = IDRun(ids: UnsafeBufferPointer(start: ids, count: count), line: line,
-                        firstPosition: nextPosition - Int64(count), source: source)
+        guard count > 0 || endCount > 0 else { return }
+        let run = IDRun(ids: UnsafeBufferPointer(start: ids, count: count), documentEnds: UnsafeBufferPointer(start: ends, count: endCount),
+                        line: line, firstPosition: firstPosition, source: source)
         count = 0
+        endCount = 0
         try handle(.ids(run))
     }
 
     @inline(__always)
     mutating func append(_ id: UInt32, line: Int, _ handle: (IDReader.Event) throws -> Void) throws {
         if count == IDBatch.capacity { try flush(handle) }
+        begin(line: line)
         ids[count] = id
         count += 1
-        self.line = line
         nextPosition += 1
+    }
+
+    /// The document on `line` ends after the ids so far.
+    @inline(__always)
+    mutating func endDocument(line: Int, _ handle: (IDReader.Event) throws -> Void) throws {
+        begin(line: line)
+        ends[endCount] = Int32(truncatingIfNeeded: count)
+        endCount += 1
+        if endCount == IDBatch.endCapacity { try flush(handle) }
     }
 }
 
@@ -177,6 +215,8 @@ public final class IDReader {
         }
         func settle() throws {
             settled = true
+            // A chunk record may end the open document by an event: the ids before it go first.
+            if fields > 0 || !records.isIdle { try batch.flush(handle) }
             switch fields {
             case 0: try records.wholeDocument(handle)
             case 1: try records.textRecord(line: line, ChunkRecords.Key(input: nil, document: first), handle)
@@ -222,9 +262,9 @@ public final class IDReader {
                             k += 1
                             i += count + 1
                         }
+                        batch.begin(line: line)
                         batch.nextPosition += Int64(k - batch.count)
                         batch.count = k
-                        batch.line = line
                         if k == IDBatch.capacity { try batch.flush(handle) }
                         if i >= n { break }
                     }
@@ -257,9 +297,15 @@ public final class IDReader {
                     digits = 0
                 case 0x0A:
                     try endNumber()
-                    try batch.flush(handle)
-                    if !settled { try settle() }
-                    if fields == 0 { try handle(.endDocument) }  // a chunk record's document may go on
+                    if fields == 0 && records.isIdle {
+                        // A whole-document line (settling it would do nothing): its end goes with the ids.
+                        settled = true
+                        try batch.endDocument(line: line, handle)
+                    } else {
+                        try batch.flush(handle)
+                        if !settled { try settle() }
+                        if fields == 0 { try handle(.endDocument) }  // a chunk record's document may go on
+                    }
                     line += 1
                     batch.nextPosition = 0
                     lineHasContent = false
@@ -344,9 +390,9 @@ public final class IDReader {
                     p = q + count
                     firstID = false
                 }
+                batch.begin(line: line)
                 batch.nextPosition += Int64(k - batch.count)
                 batch.count = k
-                batch.line = line
                 s.offset = p
                 if k == IDBatch.capacity {
                     try batch.flush(handle)
@@ -448,9 +494,9 @@ public final class IDReader {
                     k += 1
                     p += 1 + count
                 }
+                batch.begin(line: line)
                 batch.nextPosition += Int64(k - batch.count)
                 batch.count = k
-                batch.line = line
                 if k < IDBatch.capacity { return p }
                 try batch.flush(handle)
             }
@@ -554,6 +600,8 @@ struct ChunkRecords {
     let source: String
     /// The document whose chunk records are being decoded; it ends when another record starts or the input ends.
     private var open: Key?
+    /// No document is open: a whole-document record changes nothing.
+    var isIdle: Bool { open == nil }
     private var nextChunk: Int64 = 0
 
     init(source: String) { self.source = source }

@@ -141,9 +141,18 @@ public final class TextDecoder {
         }
     }
 
-    /// Decodes a run of ids from `IDReader`.
-    public func append(_ run: IDRun) throws {
-        try appendIDs(run.ids) { run.describePosition($0) }
+    /// Decodes a run of ids from `IDReader`, ending the documents that end in it (`endDocument(newline:)`).
+    public func append(_ run: IDRun, newline: Bool) throws {
+        var from = 0
+        for end in run.documentEnds {
+            let e = Int(end)
+            if e > from { try appendIDs(UnsafeBufferPointer(rebasing: run.ids[from..<e])) { [from] in run.describePosition(from + $0) } }
+            try endDocument(newline: newline)
+            from = e
+        }
+        if from < run.ids.count {
+            try appendIDs(UnsafeBufferPointer(rebasing: run.ids[from...])) { [from] in run.describePosition(from + $0) }
+        }
     }
 
     /// The hot loop: ids are copied in batches sized so that the batch cannot overflow the buffer.

@@ -54,7 +54,7 @@ struct DecodeCommand: ParsableCommand {
             try reader.read(source) { event in
                 switch event {
                 case .ids(let run):
-                    try decoder.append(run)
+                    try decoder.append(run, newline: newline)
                 case .endDocument:
                     try decoder.endDocument(newline: newline)
                 case .flush:

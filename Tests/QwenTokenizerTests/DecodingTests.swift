@@ -195,6 +195,9 @@ final class ChoppySource: ByteSource {
         #expect(message(json, .jsonl).hasPrefix("id 200000 at position 5000 of line 1 of <memory> is out of range"), "\(message(json, .jsonl))")
         let fraction = "{\"ids\":[" + many.joined(separator: ",") + ",1.5]}\n"
         #expect(message(fraction, .jsonl) == "<memory>: line 1: invalid JSON at byte 25008: expected an integer, found a fractional number")
+        // Lines that end inside one run of ids (an empty one too) still count.
+        #expect(message("1 2\n\n3 200000\n", .text).hasPrefix("id 200000 at position 1 of line 3 of <memory> is out of range"),
+                "\(message("1 2\n\n3 200000\n", .text))")
         #expect(message("1 2\n3 99999999999\n", .text) == "<memory>: line 2: 99999999999 is not a token id (too large)")
         #expect(message("1 2\n3 9999999999999\n", .text) == "<memory>: line 2: a number of more than 12 digits is not a token id")
     }

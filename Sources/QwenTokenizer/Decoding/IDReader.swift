@@ -403,7 +403,6 @@ public final class IDReader {
                 guard v >= 0 && v <= Int64(UInt32.max) else { throw s.error("\(v) is not a token id") }
                 try batch.append(UInt32(v), line: line, handle)
             }
-            try batch.flush(handle)
         }
         /// `continuedAfter`: bytes of the line already streamed (its ids array goes on at `start`).
         func parseLine(_ start: Int, _ end: Int, continuedAfter: Int = 0) throws {
@@ -434,6 +433,7 @@ public final class IDReader {
                     s.offset = 7
                     first = false
                     found = true
+                    if !records.isIdle { try batch.flush(handle) }  // ending the open document is an event
                     try records.wholeDocument(handle)
                     try readIDs(&s, readable: filled + IDReader.slack - start)
                 } else {
@@ -452,6 +452,7 @@ public final class IDReader {
                     }
                     guard !found && key == idsKey else { try s.skipValue(); continue }
                     found = true
+                    if !records.isIdle || chunk != nil { try batch.flush(handle) }  // events may follow
                     if let chunk {
                         guard let document else { throw CorpusError("\(source.name): line \(line): a \"chunk\" member without \"doc\"") }
                         try records.jsonRecord(line: line, ChunkRecords.Key(input: input.map(UInt64.init), document: UInt64(document)),
@@ -470,8 +471,13 @@ public final class IDReader {
                 try batch.flush(handle)
                 throw error
             }
-            guard found else { throw CorpusError("\(source.name): line \(line): no \"ids\" field") }
-            if chunk == nil { try handle(.endDocument) }  // a chunk record's document may go on
+            guard found else {
+                try batch.flush(handle)
+                throw CorpusError("\(source.name): line \(line): no \"ids\" field")
+            }
+            // The document ends with the ids; a chunk record's document may go on (its lines are not
+            // documents, so its ids are handed on with the line).
+            if chunk == nil { try batch.endDocument(line: line, handle) } else { try batch.flush(handle) }
         }
         /// Ids of the form `,digits` from the comma at `p` while each has a comma after it before `end` (so
         /// none is cut off by the end of the data so far); returns where it stopped.
@@ -513,6 +519,7 @@ public final class IDReader {
                 guard count > 0 && count < 8 && start + 8 + count < filled && buffer[start + 8 + count] == 0x2C else { return start }
                 line += 1
                 batch.nextPosition = 0
+                if !records.isIdle { try batch.flush(handle) }  // ending the open document is an event
                 try records.wholeDocument(handle)
                 try batch.append(DecimalDigits.value(word, count: count), line: line, handle)
                 p = start + 8 + count
@@ -551,12 +558,16 @@ public final class IDReader {
                 scanned -= start
                 if filled > 0 { buffer.update(from: buffer + start, count: filled) }
             }
-            if stream { try handle(.flush) }
+            if stream {
+                try batch.flush(handle)
+                try handle(.flush)
+            }
         }
         if filled > 0 || streamed > 0 {
             (buffer + filled).initialize(repeating: 0, count: IDReader.slack)
             try parseLine(0, filled, continuedAfter: streamed)
         }
+        try batch.flush(handle)
         try records.finish(handle)
     }
 }

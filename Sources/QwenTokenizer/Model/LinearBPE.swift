@@ -30,6 +30,8 @@ final class LinearBPE: Sendable {
     let edges: [UInt64]               // (node << 8 | byte) + 1 in the high 40 bits, child in the low 24; 0 = empty
     let edgeShift: UInt64
     let edgeMask: Int
+    /// The node after a whole 3-byte character from no node (a match's first character), by code point; 0 if none.
+    let firstCharacterNode: [UInt32]
     /// Per token: the longest reachable token that is a proper prefix of it (.max if none), its length,
     /// its canonical split, and the order of its last merge (rank + 1; 0 for a single byte).
     let shorter: [UInt32]
@@ -143,6 +145,17 @@ final class LinearBPE: Sendable {
             while packed[slot] != 0 { slot = (slot + 1) & (compact - 1) }
             packed[slot] = v
         }
+        var firstCharacterNode = [UInt32](repeating: 0, count: 0x10000)
+        for cp in 0x800..<0x10000 where !(0xD800..<0xE000).contains(cp) {
+            let b0 = 0xE0 | cp >> 12, b1 = 0x80 | (cp >> 6) & 0x3F, b2 = 0x80 | cp & 0x3F
+            let node = Int(pairNode[b0 << 8 | b1])
+            guard node != 0 else { continue }
+            let key = UInt64(node) << 8 | UInt64(b2)
+            var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+            while edges[slot] != 0 && edges[slot] >> 24 != key + 1 { slot = (slot + 1) & mask }
+            if edges[slot] != 0 { firstCharacterNode[cp] = UInt32(edges[slot] & 0xFF_FFFF) }
+        }
+        self.firstCharacterNode = firstCharacterNode
         self.nodeToken = nodeToken
         self.pairNode = pairNode
         self.edges = packed
@@ -195,6 +208,13 @@ final class LinearBPE: Sendable {
         guard pos + 1 < end else { return best }
         var node = Int(pairNode[Int(text[pos]) << 8 | Int(text[pos + 1])])
         var i = pos + 2
+        // A first character of 3 bytes: its node from a direct table instead of a probe for the third byte.
+        if node != 0 && i < end && text[pos] & 0xF0 == 0xE0, case let (cp, 3)? = CharacterStarts.decode(text + pos, 3) {
+            let t = nodeToken[node]
+            if t != .max { best = t }
+            node = Int(firstCharacterNode[Int(cp)])
+            i += 1
+        }
         while node != 0 {
             let t = nodeToken[node]
             if t != .max { best = t }

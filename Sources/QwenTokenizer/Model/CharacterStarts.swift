@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 // Starting the merge loop from whole characters instead of bytes, where that provably gives the same ids.
 //
 // Byte-level BPE spends most of its merges on CJK text putting characters back together: a 3-byte
@@ -37,7 +31,7 @@ import Darwin
 // pieces, and the golden corpora against HF.
 
 /// For each code point below 0x10000, the token its character may start as, and the one previous and
-/// one next character that forbid it (`CharacterStarts.entry`); `none` when it always starts as bytes.
+/// one next character that forbid it (`entries`); `none` when it always starts as bytes.
 final class CharacterStarts: @unchecked Sendable {
     /// Bits 0-21: the token; 22-42: the next character that forbids it (0: none); 43-63: the previous one.
     static let idBits: UInt64 = 22

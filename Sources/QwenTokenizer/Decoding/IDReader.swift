@@ -332,6 +332,22 @@ public final class IDReader {
         try records.finish(handle)
     }
 
+    /// JSONL's ids 64 bytes at a time, as in the text format: the ids between the commas of windows from the
+    /// comma at `p`, while a window (and the loads' slack) fits before `limit`. An id is taken only with a
+    /// comma after it. Returns the offset of the comma before the first id not taken.
+    @inline(__always)
+    private static func commaSeparatedIDs(_ bytes: UnsafePointer<UInt8>, from p: Int, limit: Int,
+                                          into ids: UnsafeMutablePointer<UInt32>, at k: inout Int) -> Int {
+        var p = p
+        while p + 72 <= limit && bytes[p] == 0x2C && k + 32 <= IDBatch.capacity {
+            let (next, usedAll) = DecimalDigits.separatedIDs(
+                bytes + p, separators: DecimalDigits.positions(of: 0x2C, in64: bytes + p) & ~1, from: 1, into: ids, at: &k)
+            p += next - 1
+            if !usedAll || next == 1 { break }
+        }
+        return p
+    }
+
     private func readJSONL(_ source: any ByteSource, _ handle: (Event) throws -> Void) throws {
         // Lines are parsed in place in `buffer`; an incomplete line is moved to its start before the next
         // read, and the buffer doubles when a line does not fit (a record is parsed whole). Except a long
@@ -368,12 +384,7 @@ public final class IDReader {
                 // 64 bytes at a time, as in the text format: ids between commas, from the comma at `p`. The
                 // window may reach past the line (short lines): an id is taken only with a comma after it,
                 // and the '\n' ending the line stops that, so every id taken is inside the line.
-                while !firstID && p + 72 <= readable && bytes[p] == 0x2C && k + 32 <= IDBatch.capacity {
-                    let (next, usedAll) = DecimalDigits.separatedIDs(
-                        bytes + p, separators: DecimalDigits.positions(of: 0x2C, in64: bytes + p) & ~1, from: 1, into: ids, at: &k)
-                    p += next - 1
-                    if !usedAll || next == 1 { break }
-                }
+                if !firstID { p = IDReader.commaSeparatedIDs(bytes, from: p, limit: readable, into: ids, at: &k) }
                 while k < IDBatch.capacity {
                     var q = p
                     if !firstID {
@@ -486,12 +497,7 @@ public final class IDReader {
             while true {
                 var k = batch.count
                 let ids = batch.ids
-                while p + 72 <= end && buffer[p] == 0x2C && k + 32 <= IDBatch.capacity {
-                    let (next, usedAll) = DecimalDigits.separatedIDs(
-                        buffer + p, separators: DecimalDigits.positions(of: 0x2C, in64: buffer + p) & ~1, from: 1, into: ids, at: &k)
-                    p += next - 1
-                    if !usedAll || next == 1 { break }
-                }
+                p = IDReader.commaSeparatedIDs(buffer, from: p, limit: end, into: ids, at: &k)
                 while k < IDBatch.capacity && p < end && buffer[p] == 0x2C {
                     let word = DecimalDigits.load(buffer + p + 1)
                     let count = DecimalDigits.leadingDigits(word)

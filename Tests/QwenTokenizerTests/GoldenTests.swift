@@ -90,6 +90,23 @@ import TestSupport
         try Self.expectCutLikeWhole(Array(String(repeating: block, count: 3000).utf8), unitSizes: [1024, 4096])
     }
 
+    /// An overlong encoding of a digit ("E0 80 B1" for '1') is invalid UTF-8, not a number: no cut between
+    /// two of them, whose replacements are one run of U+FFFD (a lax decoder cut there and changed the ids).
+    @Test func overlongDigitsAreNotNumbers() throws {
+        let corpus = [UInt8](repeating: 0, count: 30_000 * 3).enumerated().map { [0xE0, 0x80, 0xB1][$0.offset % 3] as UInt8 }
+        var replaced: [UInt8] = []
+        corpus.withUnsafeBytes { UTF8Validation.replacingInvalid($0, into: &replaced) }
+        var whole: [UInt32] = []
+        try replaced.withUnsafeBufferPointer { try Self.tokenizer.makeEncoder().encode($0, into: &whole) }
+        var options = CorpusEncodingOptions()
+        options.unitBytes = 1024
+        options.invalid = .replace
+        let collector = Collector()
+        try CorpusEncoder(tokenizer: Self.tokenizer, options: options)
+            .run(sources: [MemorySource(corpus, name: "overlong")], consumer: collector)
+        #expect(collector.ids == whole)
+    }
+
     /// `corpus` encoded as units of each size on two threads is cut (into at least half as many parts as
     /// units) and gives the ids of encoding it whole.
     static func expectCutLikeWhole(_ corpus: [UInt8], unitSizes: [Int], sourceLocation: SourceLocation = #_sourceLocation) throws {

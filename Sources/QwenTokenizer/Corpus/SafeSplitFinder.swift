@@ -94,23 +94,8 @@ struct SafeSplitFinder: Sendable {
     static func character(at start: Int, in t: UnsafeBufferPointer<UInt8>) -> (RunKind?, Int) {
         let b = t[start]
         if b < 0x80 { return (kind(ofASCII: b), 1) }
-        guard let (scalar, n) = scalar(at: start, in: t) else { return (nil, 1) }
+        guard let (scalar, n) = UTF8Scalar.decode(t.baseAddress! + start, t.count - start) else { return (nil, 1) }
         return (kind(flags: UnicodeClasses.flags(scalar, UnicodeClasses.table)), n)
-    }
-
-    /// The scalar of the multi-byte UTF-8 sequence at `start` and its length; nil when there is none.
-    @inline(__always)
-    static func scalar(at start: Int, in t: UnsafeBufferPointer<UInt8>) -> (UInt32, Int)? {
-        let b = t[start]
-        let n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 ? 2 : 0
-        guard n > 0, b < 0xF5, start + n <= t.count else { return nil }
-        var scalar = UInt32(b) & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07)
-        for k in 1..<n {
-            let c = t[start + k]
-            guard c & 0xC0 == 0x80 else { return nil }
-            scalar = scalar << 6 | UInt32(c & 0x3F)
-        }
-        return (scalar, n)
     }
 
     /// Whether the character starting at `start` (`end`: ending at) is a number, `\p{N}` as the scanner
@@ -119,7 +104,7 @@ struct SafeSplitFinder: Sendable {
     static func isNumber(at start: Int, in t: UnsafeBufferPointer<UInt8>) -> Bool {
         let b = t[start]
         if b < 0x80 { return b >= 0x30 && b <= 0x39 }
-        guard let (scalar, _) = scalar(at: start, in: t) else { return false }
+        guard let (scalar, _) = UTF8Scalar.decode(t.baseAddress! + start, t.count - start) else { return false }
         return UnicodeClasses.flags(scalar, UnicodeClasses.table) & UnicodeClasses.number != 0
     }
 
@@ -128,7 +113,7 @@ struct SafeSplitFinder: Sendable {
         var start = end - 1
         while start > 0 && end - start < 4 && t[start] & 0xC0 == 0x80 { start -= 1 }
         guard isNumber(at: start, in: t) else { return false }
-        return t[start] < 0x80 || scalar(at: start, in: t).map { start + $0.1 == end } == true
+        return UTF8Scalar.decode(t.baseAddress! + start, t.count - start).map { start + $0.1 == end } == true
     }
 
     /// The kind of the character ending at `end` and where it starts (nil kind: none of them).
@@ -159,35 +144,40 @@ struct SafeSplitFinder: Sendable {
         var end = text.count - 4  // the last character may be incomplete: end before it
         while end > 0 && text[end] & 0xC0 == 0x80 { end -= 1 }
         let head = UnsafeBufferPointer(rebasing: text[..<end])
+        // The text as the encoder will see it, when that differs: with U+FFFD in place of each invalid
+        // sequence, or in NFC.
+        let (seen, map): ([UInt8], BoundaryMap)
         if UTF8Validation.firstInvalidOffset(UnsafeRawBufferPointer(head)) != nil {
-            // Searched in the text as the encoder will see it, with U+FFFD in place of each invalid sequence.
             guard replacesInvalid else { return nil }
-            let (replaced, map) = BoundaryMap.replacingInvalid(head)
-            return replaced.withUnsafeBufferPointer { r in
-                runCut(in: r, end: r.count, notBefore: map.normalized(ofRaw: notBefore), margin: margin, model: model,
-                       scratch: scratch, raw: text, map: map)
+            (seen, map) = BoundaryMap.replacingInvalid(head)
+        } else {
+            let nfc = NFCNormalizer()
+            if nfc.firstUnstableOffset(UnsafeBufferPointer(rebasing: text[(end - 2 * margin)..<end])) == nil {
+                return runCut(in: text, end: end, notBefore: notBefore, margin: margin, model: model, scratch: scratch, raw: text, map: nil)
+            }
+            let stable = SafeSplitFinder.stableBoundary(atOrBefore: end, in: text)
+            if stable >= 4 * margin {
+                (seen, map) = BoundaryMap.normalize(UnsafeBufferPointer(rebasing: text[..<stable]))
+            } else {
+                guard let marks = SafeSplitFinder.markRun(text, end: end, margin: margin) else { return nil }
+                (seen, map) = marks
             }
         }
-        let nfc = NFCNormalizer()
-        if nfc.firstUnstableOffset(UnsafeBufferPointer(rebasing: text[(end - 2 * margin)..<end])) == nil {
-            return runCut(in: text, end: end, notBefore: notBefore, margin: margin, model: model, scratch: scratch, raw: text, map: nil)
-        }
-        var stable = end
-        while stable > 0 && !nfc.isStableBoundary(text, at: stable) {
-            stable -= 1
-            while stable > 0 && text[stable] & 0xC0 == 0x80 { stable -= 1 }
-        }
-        var (normalized, map): ([UInt8], BoundaryMap)
-        if stable >= 4 * margin {
-            (normalized, map) = BoundaryMap.normalize(UnsafeBufferPointer(rebasing: text[..<stable]))
-        } else {
-            guard let marks = SafeSplitFinder.markRun(text, end: end, margin: margin) else { return nil }
-            (normalized, map) = marks
-        }
-        return normalized.withUnsafeBufferPointer { n in
-            runCut(in: n, end: n.count, notBefore: map.normalized(ofRaw: notBefore), margin: margin, model: model,
+        return seen.withUnsafeBufferPointer { t in
+            runCut(in: t, end: t.count, notBefore: map.normalized(ofRaw: notBefore), margin: margin, model: model,
                    scratch: scratch, raw: text, map: map)
         }
+    }
+
+    /// The last place at or before `offset` (a character's start) where NFC splits `text` (0 if none).
+    static func stableBoundary(atOrBefore offset: Int, in text: UnsafeBufferPointer<UInt8>) -> Int {
+        let nfc = NFCNormalizer()
+        var p = offset
+        while p > 0 && !nfc.isStableBoundary(text, at: p) {
+            p -= 1
+            while p > 0 && text[p] & 0xC0 == 0x80 { p -= 1 }
+        }
+        return p
     }
 
     /// The text ends in a long run of one combining mark repeated (no stable boundary in it): NFC may
@@ -209,12 +199,7 @@ struct SafeSplitFinder: Sendable {
         var run = start
         while run >= width && bytesEqual(text.baseAddress! + run - width, mark.baseAddress!, width) { run -= width }
         guard end - run >= 4 * margin else { return nil }
-        // The stable boundary before the run (the text's start if none).
-        var base = run
-        while base > 0 && !nfc.isStableBoundary(text, at: base) {
-            base -= 1
-            while base > 0 && text[base] & 0xC0 == 0x80 { base -= 1 }
-        }
+        let base = stableBoundary(atOrBefore: run, in: text)
         for composed in 0..<8 {
             let stays = run + composed * width
             var out: [UInt8] = []
@@ -416,8 +401,7 @@ struct BoundaryMap {
         var out: [UInt8] = []
         out.reserveCapacity(text.count)
         var map = BoundaryMap()
-        map.raw.append(0)
-        map.normalized.append(0)
+        map.append(raw: 0, normalized: 0)
         var segment = 0
         var i = 0
         while i < text.count {
@@ -425,8 +409,7 @@ struct BoundaryMap {
             while i < text.count && text[i] & 0xC0 == 0x80 { i += 1 }
             if i == text.count || nfc.isStableBoundary(text, at: i) {
                 nfc.normalize(UnsafeBufferPointer(rebasing: text[segment..<i]), into: &out)
-                map.raw.append(Int32(i))
-                map.normalized.append(Int32(out.count))
+                map.append(raw: i, normalized: out.count)
                 segment = i
             }
         }

@@ -269,7 +269,7 @@ extension BPEModel {
                 var i = 0
                 while i < n {
                     let b = p[i]
-                    guard b >= 0xC2, let (cp, length) = CharacterStarts.decode(p + i, n &- i) else {
+                    guard b >= 0xC2, let (cp, length) = UTF8Scalar.decode(p + i, n &- i) else {
                         byte(b)
                         before = b < 0x80 ? UInt32(b) : CharacterStarts.cutOff
                         i &+= 1

@@ -63,7 +63,7 @@ final class CharacterStarts: @unchecked Sendable {
         let b = p[j]
         if b < 0x80 { return isASCIILetter(b) && UInt32(b) != forbidden }
         if b < 0xC0 { return false }  // a stray continuation byte
-        guard forbidden != 0, let (cp, _) = decode(p + j, n &- j) else { return true }
+        guard forbidden != 0, let (cp, _) = UTF8Scalar.decode(p + j, n &- j) else { return true }
         return cp != forbidden
     }
 
@@ -94,7 +94,7 @@ final class CharacterStarts: @unchecked Sendable {
                         let tail = n == 1 || p[1] & 0xC0 == 0x80
                         if n <= 2 && p[0] & 0xC0 == 0x80 && tail { kind |= rightPartial }
                         if n <= 2 && p[0] >= 0xC0 && tail { kind |= leftPartial }
-                        if n >= 2, let (cp, length) = CharacterStarts.decode(p, n), length == n {
+                        if n >= 2, let (cp, length) = UTF8Scalar.decode(p, n), length == n {
                             kind |= wholeCharacter
                             characters.append(cp)
                         }
@@ -208,7 +208,7 @@ final class CharacterStarts: @unchecked Sendable {
             guard p != MergeTable.none else { return nil }
             return (UInt32(truncatingIfNeeded: p), UInt32(truncatingIfNeeded: p >> 32), (bt[b0], .max), (bt[b1], .max))
         }
-        let b0 = Int(0xE0 | cp >> 12), b1 = Int(0x80 | (cp >> 6) & 0x3F), b2 = Int(0x80 | cp & 0x3F)
+        let (b0, b1, b2) = UTF8Scalar.bytes3(Int(cp))
         let p01 = bp[b0 << 8 | b1], p12 = bp[b1 << 8 | b2]
         guard min(p01, p12) != MergeTable.none else { return nil }
         // The lower of the two byte pairs merges first (ranks are in the high bits of the packed values).
@@ -234,43 +234,16 @@ final class CharacterStarts: @unchecked Sendable {
     @inline(__always)
     static func isASCIILetter(_ b: UInt8) -> Bool { (b | 0x20) &- 0x61 < 26 }
 
-    /// The code point of the valid UTF-8 character at `p[0..<available]`, and its length; nil when the
-    /// bytes there are not one (cut off, stray, overlong, a surrogate or out of range).
-    @inline(__always)
-    static func decode(_ p: UnsafePointer<UInt8>, _ available: Int) -> (UInt32, Int)? {
-        let b0 = UInt32(p[0])
-        if b0 < 0x80 { return (b0, 1) }
-        @inline(__always) func tail(_ k: Int) -> UInt32? {
-            let b = p[k]
-            return b & 0xC0 == 0x80 ? UInt32(b & 0x3F) : nil
-        }
-        if b0 < 0xC2 { return nil }
-        if b0 < 0xE0 {
-            guard available >= 2, let t1 = tail(1) else { return nil }
-            return ((b0 & 0x1F) << 6 | t1, 2)
-        }
-        if b0 < 0xF0 {
-            guard available >= 3, let t1 = tail(1), let t2 = tail(2) else { return nil }
-            let cp = (b0 & 0x0F) << 12 | t1 << 6 | t2
-            guard cp >= 0x800, !(0xD800..<0xE000).contains(cp) else { return nil }
-            return (cp, 3)
-        }
-        guard available >= 4, let t1 = tail(1), let t2 = tail(2), let t3 = tail(3) else { return nil }
-        let cp = (b0 & 0x07) << 18 | t1 << 12 | t2 << 6 | t3
-        guard cp >= 0x1_0000, cp <= 0x10_FFFF else { return nil }
-        return (cp, 4)
-    }
-
     /// The first character of a token, or `cutOff` when its bytes do not start with a whole one.
     static func firstCharacter(_ t: UnsafeBufferPointer<UInt8>) -> UInt32 {
-        decode(t.baseAddress!, t.count)?.0 ?? cutOff
+        UTF8Scalar.decode(t.baseAddress!, t.count)?.0 ?? cutOff
     }
 
     /// The last character of a token, or `cutOff` when its bytes do not end with a whole one.
     static func lastCharacter(_ t: UnsafeBufferPointer<UInt8>) -> UInt32 {
         var i = t.count - 1
         while i > 0 && t[i] & 0xC0 == 0x80 && t.count - i < 4 { i -= 1 }
-        guard let (cp, length) = decode(t.baseAddress! + i, t.count - i), length == t.count - i else { return cutOff }
+        guard let (cp, length) = UTF8Scalar.decode(t.baseAddress! + i, t.count - i), length == t.count - i else { return cutOff }
         return cp
     }
 }

@@ -147,7 +147,7 @@ final class LinearBPE: Sendable {
         }
         var firstCharacterNode = [UInt32](repeating: 0, count: 0x10000)
         for cp in 0x800..<0x10000 where !(0xD800..<0xE000).contains(cp) {
-            let b0 = 0xE0 | cp >> 12, b1 = 0x80 | (cp >> 6) & 0x3F, b2 = 0x80 | cp & 0x3F
+            let (b0, b1, b2) = UTF8Scalar.bytes3(cp)
             let node = Int(pairNode[b0 << 8 | b1])
             guard node != 0 else { continue }
             let key = UInt64(node) << 8 | UInt64(b2)
@@ -209,7 +209,7 @@ final class LinearBPE: Sendable {
         var node = Int(pairNode[Int(text[pos]) << 8 | Int(text[pos + 1])])
         var i = pos + 2
         // A first character of 3 bytes: its node from a direct table instead of a probe for the third byte.
-        if node != 0 && i < end && text[pos] & 0xF0 == 0xE0, case let (cp, 3)? = CharacterStarts.decode(text + pos, 3) {
+        if node != 0 && i < end && text[pos] & 0xF0 == 0xE0, case let (cp, 3)? = UTF8Scalar.decode(text + pos, 3) {
             let t = nodeToken[node]
             if t != .max { best = t }
             node = Int(firstCharacterNode[Int(cp)])

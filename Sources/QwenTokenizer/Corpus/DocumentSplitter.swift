@@ -184,7 +184,7 @@ final class DocumentSplitter {
 
     /// A safe cut in `buffer` at or after `minimum`, reading more input while there is none; nil when
     /// the input ended first (the caller then takes everything). After twice the unit size without
-    /// one, a cut inside a long run of one kind of character will do (`insidePiece`).
+    /// one, a cut inside a long run of one kind of character will do (`SafeSplitFinder.lastRunCut`).
     private func findCut(from minimum: Int) throws -> (Int, tail: SafeSplitFinder.RunCut?)? {
         var searchFrom = min(minimum, buffer.count)
         let margin = DocumentSplitter.runCutMargin

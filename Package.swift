@@ -50,6 +50,9 @@ let package = Package(
         .target(name: "QwenKitIO", dependencies: ["CZstd", "CTemporaryFiles"], swiftSettings: cpuFlags),
         // Qwen2's byte-level BPE tokenizer: NFC, added tokens, pretokenizer, BPE, decoding.
         .target(name: "QwenTokenizer", dependencies: ["CPCRE2", "CQwenKitData", "QwenKitIO"], swiftSettings: cpuFlags),
+        // What `encode` writes and `merge` joins: the output formats (text, JSONL, u32, Megatron indexed datasets) with
+        // --eod and length limits per document, and concatenation of finished outputs.
+        .target(name: "TrainingData", dependencies: ["QwenTokenizer", "QwenKitIO"], swiftSettings: cpuFlags),
         // Model files: the ggml type table, safetensors, GGUF v3, HF model directories, typed hyperparameters.
         .target(name: "ModelFiles", dependencies: ["QwenKitIO"], swiftSettings: cpuFlags),
         // What `inspect` shows: one view over GGUF, safetensors and HF directories, summaries, tensor statistics.
@@ -82,7 +85,7 @@ let package = Package(
         .executableTarget(
             name: "qwenkit",
             dependencies: [
-                "QwenKitIO", "QwenTokenizer", "ModelFiles", "ModelInspection", "Conversion", "ModelComparison", "Quantize", "Qwen2Runtime", "Verification",
+                "QwenKitIO", "QwenTokenizer", "TrainingData", "ModelFiles", "ModelInspection", "Conversion", "ModelComparison", "Quantize", "Qwen2Runtime", "Verification",
                 "ImportanceMatrix", "Perplexity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -93,6 +96,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["QwenKitIO", "Conversion"], path: "Tests/TestSupport"),
         .testTarget(name: "QwenKitIOTests", dependencies: ["TestSupport", "QwenKitIO"]),
         .testTarget(name: "QwenTokenizerTests", dependencies: ["TestSupport", "QwenTokenizer", "QwenKitIO"]),
+        .testTarget(name: "TrainingDataTests", dependencies: ["TestSupport", "TrainingData", "QwenTokenizer", "QwenKitIO"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["TestSupport", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "ModelInspectionTests", dependencies: ["TestSupport", "ModelInspection", "ModelFiles", "Quantization", "QwenKitIO"]),
         .testTarget(name: "ConversionTests", dependencies: ["TestSupport", "Conversion", "ModelFiles", "QwenKitIO"]),

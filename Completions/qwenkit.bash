@@ -212,7 +212,7 @@ _qwenkit_encode() {
         return
         ;;
     '--format')
-        __qwenkit_add_completions -W 'text'$'\n''jsonl'$'\n''u32'$'\n''pieces'
+        __qwenkit_add_completions -W 'text'$'\n''jsonl'$'\n''u32'$'\n''pieces'$'\n''megatron'
         return
         ;;
     '--eod')

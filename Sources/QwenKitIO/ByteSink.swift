@@ -135,6 +135,14 @@ public final class ByteSink {
         count += 4
     }
 
+    /// Writes `value` as 8 little-endian bytes (Megatron's int64 index arrays).
+    @inlinable
+    public func writeLittleEndian64(_ value: UInt64) throws(IOError) {
+        if capacity - count < 8 { try drain() }
+        UnsafeMutableRawPointer(buffer + count).storeBytes(of: value.littleEndian, as: UInt64.self)
+        count += 8
+    }
+
     /// Hands the buffered bytes to the output and asks it to flush (for zstd: ends the current block, so that a
     /// reader downstream can decode everything written so far). Costs compression ratio if done often.
     public func flush() throws(IOError) {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import QwenKitIO
 import QwenTokenizer
+import TrainingData
 
 struct EncodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,13 +17,14 @@ struct EncodeCommand: ParsableCommand {
               qwenkit encode --lines --format jsonl corpus.txt.zst -o ids.jsonl
               qwenkit encode --jsonl text --format u32 --eod 151643 data.jsonl -o train.u32
               qwenkit encode --max-tokens 512 --chunk --format jsonl book.txt
+              qwenkit encode --jsonl text --format megatron --eod 151643 data.jsonl -o train_text_document
             """
     )
 
     @OptionGroup var tokenizerOptions: TokenizerOptions
     @OptionGroup var framingOptions: FramingOptions
 
-    @Option(name: .long, help: ArgumentHelp("Output format: text (ids per line), jsonl ({\"ids\":[...]}), u32 (little-endian uint32 stream) or pieces (token texts).", valueName: "format"))
+    @Option(name: .long, help: ArgumentHelp("Output format: text (ids per line), jsonl ({\"ids\":[...]}), u32 (little-endian uint32 stream), pieces (token texts) or megatron (PREFIX.bin and PREFIX.idx, a Megatron indexed dataset; -o names the prefix).", valueName: "format"))
     var format: TokenOutputFormat = .text
 
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Append this id after each document (for example 151643, <|endoftext|>).", valueName: "id"))
@@ -37,7 +39,7 @@ struct EncodeCommand: ParsableCommand {
     @Flag(name: .long, help: "Split each document into records of at most --max-tokens tokens, each with its document index.")
     var chunk = false
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write to FILE instead of stdout (FILE.zst is compressed).", valueName: "file"), completion: .file())
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write to FILE instead of stdout (FILE.zst is compressed); with --format megatron, the prefix of the two files.", valueName: "file"), completion: .file())
     var output: String = "-"
 
     @Argument(help: ArgumentHelp("Input files (- for stdin; default: stdin).", valueName: "file"), completion: .file())
@@ -50,7 +52,10 @@ struct EncodeCommand: ParsableCommand {
             if maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1") }
             if !truncate && !chunk { throw ValidationError("--max-tokens needs --truncate or --chunk") }
         }
-        if chunk && format == .u32 { throw ValidationError("--chunk needs --format text, jsonl or pieces (u32 has no records)") }
+        if chunk && format == .u32 { throw ValidationError("--chunk needs --format text, jsonl, pieces or megatron (u32 has no records)") }
+        if format.writesPrefix && (output == "-" || output.hasSuffix(".zst")) {
+            throw ValidationError("--format \(format) writes PREFIX.bin and PREFIX.idx: give -o PREFIX (uncompressed)")
+        }
     }
 
     func run() throws {
@@ -60,11 +65,15 @@ struct EncodeCommand: ParsableCommand {
         options.keepOtherFields = format == .jsonl
         let limit: LengthLimit = truncate ? .truncate(maxTokens!) : chunk ? .chunk(maxTokens!) : .none
         let inputs = files.isEmpty ? ["-"] : files
-        let sink = try openOutput(path: output)
-        // With several inputs a chunk record names its input too, whatever the framing: each input's
-        // documents count from 0, so without it two inputs' records would run together when decoded.
-        let writer = TokenOutputWriter(sink: sink, format: format, limit: limit, eod: eod, tokenizer: tokenizer,
-                                       multipleInputs: inputs.count > 1)
+        let records: any TokenRecordWriter
+        switch format {
+        case .megatron:
+            records = try MegatronDatasetWriter(prefix: output, dtype: .optimal(vocabularySize: tokenizer.vocabularySize))
+        case .text, .jsonl, .u32, .pieces:
+            records = StreamRecordWriter(sink: try openOutput(path: output), format: format, tokenizer: tokenizer,
+                                         multipleInputs: inputs.count > 1)
+        }
+        let writer = TokenOutputWriter(records: records, limit: limit, eod: eod)
         try runCorpus(inputs: inputs, tokenizer: tokenizer, options: options, consumer: writer, label: "encode")
         try writer.finish()
         if writer.truncatedDocuments > 0 {

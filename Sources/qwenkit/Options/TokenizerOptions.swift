@@ -1,5 +1,6 @@
 import ArgumentParser
 import QwenTokenizer
+import TrainingData
 
 #if canImport(Glibc)
 import Glibc

@@ -54,6 +54,7 @@ help-snapshots: debug
 	COLUMNS=80 $(DEBUG_BIN) encode --help            > $(SNAPSHOTS)/help-encode.txt
 	COLUMNS=80 $(DEBUG_BIN) decode --help            > $(SNAPSHOTS)/help-decode.txt
 	COLUMNS=80 $(DEBUG_BIN) count --help             > $(SNAPSHOTS)/help-count.txt
+	COLUMNS=80 $(DEBUG_BIN) merge --help             > $(SNAPSHOTS)/help-merge.txt
 	COLUMNS=80 $(DEBUG_BIN) tokenizer --help         > $(SNAPSHOTS)/help-tokenizer.txt
 	COLUMNS=80 $(DEBUG_BIN) tokenizer compile --help > $(SNAPSHOTS)/help-tokenizer-compile.txt
 	COLUMNS=80 $(DEBUG_BIN) inspect --help           > $(SNAPSHOTS)/help-inspect.txt

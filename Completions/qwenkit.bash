@@ -173,13 +173,13 @@ _qwenkit() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    encode|decode|count|tokenizer|inspect|edit|convert|quantize|diff|run|verify|imatrix|perplexity|help)
+    encode|decode|count|merge|tokenizer|inspect|edit|convert|quantize|diff|run|verify|imatrix|perplexity|help)
         # Offer subcommand argument completions
         "_qwenkit_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'encode decode count tokenizer inspect edit convert quantize diff run verify imatrix perplexity help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'encode decode count merge tokenizer inspect edit convert quantize diff run verify imatrix perplexity help' -- "${cur}"))
         ;;
     esac
 }
@@ -293,6 +293,30 @@ _qwenkit_count() {
         return
         ;;
     '--threads')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qwenkit_add_completions -f
+        return
+        ;;
+    esac
+}
+
+_qwenkit_merge() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--output -o)
+    __qwenkit_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--output'|'-o')
+        __qwenkit_add_completions -f
         return
         ;;
     esac

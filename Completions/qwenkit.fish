@@ -28,6 +28,8 @@ function __qwenkit_parse_tokens -S
             __qwenkit_parse_subcommand -r 1 'tokenizer=' 'format=' 'skip-special' 'no-newline' 'stream' 'o/output=' 'version' 'h/help'
         case 'count'
             __qwenkit_parse_subcommand -r 1 'tokenizer=' 'lines' 'jsonl=' 'special=' 'invalid=' 'threads=' 'json' 'version' 'h/help'
+        case 'merge'
+            __qwenkit_parse_subcommand -r 1 'o/output=' 'version' 'h/help'
         case 'tokenizer'
             __qwenkit_parse_subcommand 0 'version' 'h/help'
             switch $unparsed_tokens[1]
@@ -112,6 +114,7 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'encode' -d 'Turn text into Qwen2 token ids.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'decode' -d 'Turn Qwen2 token ids back into text.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'count' -d 'Count tokens, bytes and characters, and bytes per token (compression).'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'merge' -d 'Join encode outputs (shards) in the order given.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'tokenizer' -d 'Tokenizer files: compile one to the compact form qwenkit embeds.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'inspect' -d 'Show what is inside a GGUF file, a safetensors file or an HF model directory.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'edit' -d 'Change a GGUF file\'s metadata; the tensors are copied as they are.'
@@ -157,6 +160,10 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit count" -ge 1' -F
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit count" version' -l 'version' -d 'Show the version.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit count" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit merge" o output' -l 'output' -s 'o' -d 'The merged output (a prefix for Megatron datasets; - for stdout otherwise).' -rF
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit merge" -ge 1' -F
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit merge" version' -l 'version' -d 'Show the version.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit merge" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit tokenizer" version' -l 'version' -d 'Show the version.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit tokenizer" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit tokenizer" -eq 1' -fa 'compile' -d 'Compile a tokenizer (tokenizer.json or a model directory) to qwenkit\'s compact form.'

@@ -29,7 +29,7 @@ struct QwenKit: ParsableCommand {
               qwenkit help encode
             """,
         version: qwenkitVersion,
-        subcommands: [EncodeCommand.self, DecodeCommand.self, CountCommand.self, TokenizerCommand.self,
+        subcommands: [EncodeCommand.self, DecodeCommand.self, CountCommand.self, MergeCommand.self, TokenizerCommand.self,
                       InspectCommand.self, EditCommand.self, ConvertCommand.self, QuantizeCommand.self, DiffCommand.self, RunCommand.self,
                       VerifyCommand.self, ImatrixCommand.self, PerplexityCommand.self]
     )

@@ -32,6 +32,7 @@ import TestSupport
                                                 "-o, --output <file>"]),
         HelpCase(command: ["count"], options: ["--tokenizer <path>", "--lines", "--jsonl <field>", "--special <mode>", "--invalid <mode>",
                                                "--threads <n>", "--json"]),
+        HelpCase(command: ["merge"], options: ["-o, --output <file>"]),
         HelpCase(command: ["tokenizer"], options: []),
         HelpCase(command: ["tokenizer", "compile"], options: ["-o, --output <output>"]),
         HelpCase(command: ["inspect"], options: ["--tensors", "--tensor <glob>", "--stats", "--json", "--full", "--threads <n>"]),

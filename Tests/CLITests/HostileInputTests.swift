@@ -51,6 +51,7 @@ import Darwin
                      arguments: { _, output in ["encode", "-o", output] }, viaStdin: true),
         SameFileCase(name: "decode", source: CLI.repositoryPath("Fixtures/sample.txt"), member: nil,
                      arguments: { _, output in ["decode", "-o", output] }, viaStdin: true),
+        SameFileCase(name: "merge", source: CLI.repositoryPath("Fixtures/sample.txt"), member: nil) { ["merge", "-o", $1, $0] },
     ]
 
     /// Every command that writes refuses an output that is one of its inputs, whatever the spelling — the same path,
@@ -264,7 +265,7 @@ import Darwin
     // MARK: One exit status for usage errors
 
     /// Every subcommand answers a usage error with status 2 (ExitStatus.usage), its message first on stderr.
-    @Test(arguments: ["encode", "decode", "count", "tokenizer compile", "inspect", "edit", "convert", "quantize", "diff", "run", "verify",
+    @Test(arguments: ["encode", "decode", "count", "merge", "tokenizer compile", "inspect", "edit", "convert", "quantize", "diff", "run", "verify",
                       "imatrix", "perplexity"])
     func usageErrorStatus(_ command: String) throws {
         let run = try CLI.run(command.split(separator: " ").map(String.init) + ["--no-such-flag"])
@@ -274,7 +275,7 @@ import Darwin
     @Test func helpForAnUnknownCommandFails() throws {
         let unknown = try CLI.run(["help", "bogus"])
         #expect(unknown.status == 2 && unknown.stdout.isEmpty && unknown.stderrText
-            == "Error: qwenkit has no command 'bogus' (its commands: encode, decode, count, tokenizer, inspect, edit, convert, "
+            == "Error: qwenkit has no command 'bogus' (its commands: encode, decode, count, merge, tokenizer, inspect, edit, convert, "
             + "quantize, diff, run, verify, imatrix, perplexity)\n", "\(unknown)")
         let nested = try CLI.run(["help", "tokenizer", "bogus"])
         #expect(nested.status == 2 && nested.stderrText == "Error: qwenkit tokenizer has no command 'bogus' (its commands: compile)\n")

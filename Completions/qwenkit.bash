@@ -186,9 +186,9 @@ _qwenkit() {
 
 _qwenkit_encode() {
     repeating_flags=()
-    non_repeating_flags=(--lines --truncate --chunk --version -h --help)
+    non_repeating_flags=(--lines --truncate --chunk --skip-existing --version -h --help)
     repeating_options=()
-    non_repeating_options=(--tokenizer --jsonl --special --invalid --threads --format --eod --max-tokens --output -o)
+    non_repeating_options=(--tokenizer --jsonl --special --invalid --threads --format --eod --max-tokens --output -o --shard)
     __qwenkit_offer_flags_options -1
 
     # Offer option value completions
@@ -223,6 +223,9 @@ _qwenkit_encode() {
         ;;
     '--output'|'-o')
         __qwenkit_add_completions -f
+        return
+        ;;
+    '--shard')
         return
         ;;
     esac

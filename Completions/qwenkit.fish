@@ -23,7 +23,7 @@ function __qwenkit_parse_tokens -S
         __qwenkit_parse_subcommand 0 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'encode'
-            __qwenkit_parse_subcommand -r 1 'tokenizer=' 'lines' 'jsonl=' 'special=' 'invalid=' 'threads=' 'format=' 'eod=' 'max-tokens=' 'truncate' 'chunk' 'o/output=' 'version' 'h/help'
+            __qwenkit_parse_subcommand -r 1 'tokenizer=' 'lines' 'jsonl=' 'special=' 'invalid=' 'threads=' 'format=' 'eod=' 'max-tokens=' 'truncate' 'chunk' 'o/output=' 'shard=' 'skip-existing' 'version' 'h/help'
         case 'decode'
             __qwenkit_parse_subcommand -r 1 'tokenizer=' 'format=' 'skip-special' 'no-newline' 'stream' 'o/output=' 'version' 'h/help'
         case 'count'
@@ -138,6 +138,8 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" truncate' -l 'truncate' -d 'Cut each document to --max-tokens, report it on stderr and exit with status 3.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" chunk' -l 'chunk' -d 'Split each document into records of at most --max-tokens tokens, each with its document index.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" o output' -l 'output' -s 'o' -d 'Write to FILE instead of stdout (FILE.zst is compressed); with --format megatron, the prefix of the two files.' -rF
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" shard' -l 'shard' -d 'Encode only part K of N (0-based) of the inputs: their bytes split into N ranges at line boundaries (a compressed file, or a file that is one document, goes whole to one shard), so that N tasks cover every record once; `qwenkit merge` joins their outputs.' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" skip-existing' -l 'skip-existing' -d 'Do nothing (status 0) if the output is already there: outputs appear only when complete, so a re-run resumes a job.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit encode" -ge 1' -F
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" version' -l 'version' -d 'Show the version.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" h help' -s 'h' -l 'help' -d 'Show help information.'

@@ -24,9 +24,15 @@ public protocol ByteSource: AnyObject {
 
     /// The size of the underlying input when it is known in advance (a regular file), for progress.
     var inputSize: Int64? { get }
+
+    /// The offset in the input of the first byte this source delivers: 0, except for a part of a file
+    /// (`RecordRangeSource`), so that messages name offsets in the file.
+    var startOffset: Int64 { get }
 }
 
 extension ByteSource {
+    public var startOffset: Int64 { 0 }
+
     /// Reads until `buffer` is full or the input ends; returns the byte count (less than `buffer.count` only at
     /// the end of input). Pipes deliver at most 64 KiB per `read(2)`, so this is how to get full chunks.
     public func readFull(into buffer: UnsafeMutableRawBufferPointer) throws(IOError) -> Int {

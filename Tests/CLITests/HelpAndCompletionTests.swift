@@ -27,7 +27,7 @@ import TestSupport
         HelpCase(command: [], options: []),
         HelpCase(command: ["encode"], options: ["--tokenizer <path>", "--lines", "--jsonl <field>", "--special <mode>", "--invalid <mode>",
                                                 "--threads <n>", "--format <format>", "--eod <id>", "--max-tokens <n>", "--truncate",
-                                                "--chunk", "-o, --output <file>"]),
+                                                "--chunk", "--shard <k/n>", "--skip-existing", "-o, --output <file>"]),
         HelpCase(command: ["decode"], options: ["--tokenizer <path>", "--format <format>", "--skip-special", "--no-newline", "--stream",
                                                 "-o, --output <file>"]),
         HelpCase(command: ["count"], options: ["--tokenizer <path>", "--lines", "--jsonl <field>", "--special <mode>", "--invalid <mode>",

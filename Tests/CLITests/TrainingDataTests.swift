@@ -2,6 +2,7 @@
 // (Fixtures/megatron, made by Fixtures/scripts/make_megatron_fixtures.py), byte for byte.
 
 import Foundation
+import QwenKitIO
 import Testing
 import TestSupport
 
@@ -46,6 +47,88 @@ import TestSupport
             let none = try CLI.run(["merge", "-o", dir + "/m"])
             #expect(none.status == 2 && none.stderrLines.first == "Error: Missing expected argument '<input> ...'", "\(none)")
             #expect(try directoryEntries(dir) == ["x.txt"])
+        }
+    }
+
+    /// Shards 0..N-1 merged equal one run over everything, byte for byte, for each output format and framing; the
+    /// inputs: two JSONL files and a .zst one (compressed: whole in one shard), and text with long and empty lines.
+    @Test func shardsMergedEqualOneRun() throws {
+        try withTemporaryDirectory { dir in
+            var random = SplitMix64(seed: 11)
+            let words = ["hello", "world", "你好", "été", "x", "12345", "  ", "\\n"]
+            func text() -> String { (0..<Int.random(in: 0...30, using: &random)).map { _ in words.randomElement(using: &random)! }.joined(separator: " ") }
+            for name in ["a.jsonl", "b.jsonl"] {
+                try writeFile("\(dir)/\(name)", (0..<150).map { k in "{\"k\":\(k),\"text\":\"\(text())\"}\n" }.joined())
+            }
+            let compressed = try openOutput(path: "\(dir)/c.jsonl.zst")
+            try compressed.write((0..<40).map { _ in "{\"text\":\"\(text())\"}\n" }.joined())
+            try compressed.close()
+            try writeFile("\(dir)/lines.txt", (0..<300).map { k in k % 50 == 0 ? String(repeating: "long ", count: 2000) : text() }.joined(separator: "\n"))
+            let jsonl = ["--jsonl", "text", "\(dir)/a.jsonl", "\(dir)/b.jsonl", "\(dir)/c.jsonl.zst"]
+            let cases: [(String, [String])] = [
+                ("jsonl", ["--format", "jsonl"] + jsonl),
+                ("u32", ["--format", "u32", "--eod", "151643"] + jsonl),
+                ("text", ["--lines", "\(dir)/lines.txt"]),
+                ("pieces", ["--format", "pieces", "--lines", "\(dir)/lines.txt", "\(dir)/a.jsonl"]),
+                ("megatron", ["--format", "megatron", "--eod", "151643"] + jsonl),
+                ("megatron-chunks", ["--format", "megatron", "--chunk", "--max-tokens", "7"] + jsonl),
+            ]
+            for (name, arguments) in cases {
+                let whole = try CLI.run(["encode"] + arguments + ["-o", "\(dir)/\(name).whole"])
+                #expect(whole.status == 0, "\(whole)")
+                for n in [2, 5] {
+                    var shards: [String] = []
+                    for k in 0..<n {
+                        let out = "\(dir)/\(name).\(k)of\(n)"
+                        let run = try CLI.run(["encode", "--shard", "\(k)/\(n)", "--threads", "2"] + arguments + ["-o", out])
+                        #expect(run.status == 0 && run.stderr.isEmpty, "\(run)")
+                        shards.append(out)
+                    }
+                    let merged = "\(dir)/\(name).merged\(n)"
+                    let merge = try CLI.run(["merge", "-o", merged] + shards)
+                    #expect(merge.status == 0, "\(merge)")
+                    for suffix in name.hasPrefix("megatron") ? [".bin", ".idx"] : [""] {
+                        #expect(try readFile(merged + suffix) == readFile("\(dir)/\(name).whole" + suffix), "\(name), \(n) shards")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func skipExistingLeavesCompleteOutputs() throws {
+        try withTemporaryDirectory { dir in
+            try writeFile("\(dir)/out.txt", "done\n")
+            let skipped = try CLI.run(["encode", "--skip-existing", Self.docs, "-o", "\(dir)/out.txt"])
+            #expect(skipped.status == 0 && skipped.stderrText == "qwenkit: \(dir)/out.txt exists; skipped (--skip-existing)\n", "\(skipped)")
+            #expect(try readFile("\(dir)/out.txt") == Array("done\n".utf8))
+            // A Megatron dataset counts as there only with both files.
+            try writeFile("\(dir)/m.bin", "")
+            let run = try CLI.run(["encode", "--skip-existing", "--jsonl", "text", "--format", "megatron", Self.docs, "-o", "\(dir)/m"])
+            #expect(run.status == 0 && run.stderr.isEmpty, "\(run)")
+            #expect(try readFile("\(dir)/m.idx") == Self.golden("qwen2.idx"))
+            let again = try CLI.run(["encode", "--skip-existing", "--jsonl", "text", "--format", "megatron", Self.docs, "-o", "\(dir)/m.idx"])
+            #expect(again.stderrText == "qwenkit: \(dir)/m exists; skipped (--skip-existing)\n", "\(again)")
+        }
+    }
+
+    /// A bad record in a shard is named by the file, the shard and the byte its line numbers count from.
+    @Test func shardErrorsNameTheirPlace() throws {
+        try withTemporaryDirectory { dir in
+            try writeFile("\(dir)/d.jsonl", "{\"text\":\"a\"}\n{\"text\":\"b\"}\n{\"txt\":\"c\"}\n")
+            let run = try CLI.run(["encode", "--jsonl", "text", "--shard", "1/2", "\(dir)/d.jsonl", "-o", "\(dir)/o"])
+            #expect(run.status == 1 && run.stderrText
+                == "qwenkit: \(dir)/d.jsonl (shard 1/2, lines counted from byte 26): line 1: no field \"text\"\n", "\(run)")
+            for (arguments, message) in [
+                (["--shard", "2/2", "\(dir)/d.jsonl"], "Error: The value '2/2' is invalid for '--shard <k/n>'"),
+                (["--shard", "0/1"], "Error: --shard 0/1 needs input files (stdin cannot be split)"),
+                (["--shard", "0/2", "--chunk", "--max-tokens", "4", "\(dir)/d.jsonl"],
+                 "Error: --shard with --chunk needs --format megatron (chunk records carry document numbers, which a shard does not know)"),
+                (["--skip-existing", "\(dir)/d.jsonl"], "Error: --skip-existing needs -o"),
+            ] {
+                let bad = try CLI.run(["encode"] + arguments)
+                #expect(bad.status == 2 && bad.stderrLines.first == message, "\(bad)")
+            }
+            #expect(try directoryEntries(dir) == ["d.jsonl"])
         }
     }
 }

@@ -114,6 +114,7 @@ final class DocumentSplitter {
         self.unitBytes = max(unitBytes, 1024)
         self.splitter = splitter
         self.readBlock = max(unitBytes, 1024)
+        self.bufferOffset = source.startOffset
     }
 
     /// Reads more input into `buffer` (at least one block unless the input ends).

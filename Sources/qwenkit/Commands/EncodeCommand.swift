@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ArgumentParser
 import QwenKitIO
 import QwenTokenizer
@@ -42,6 +47,12 @@ struct EncodeCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Write to FILE instead of stdout (FILE.zst is compressed); with --format megatron, the prefix of the two files.", valueName: "file"), completion: .file())
     var output: String = "-"
 
+    @Option(name: .long, help: ArgumentHelp("Encode only part K of N (0-based) of the inputs: their bytes split into N ranges at line boundaries (a compressed file, or a file that is one document, goes whole to one shard), so that N tasks cover every record once; `qwenkit merge` joins their outputs.", valueName: "k/n"))
+    var shard: ShardSpec?
+
+    @Flag(name: .long, help: "Do nothing (status 0) if the output is already there: outputs appear only when complete, so a re-run resumes a job.")
+    var skipExisting = false
+
     @Argument(help: ArgumentHelp("Input files (- for stdin; default: stdin).", valueName: "file"), completion: .file())
     var files: [String] = []
 
@@ -53,12 +64,23 @@ struct EncodeCommand: ParsableCommand {
             if !truncate && !chunk { throw ValidationError("--max-tokens needs --truncate or --chunk") }
         }
         if chunk && format == .u32 { throw ValidationError("--chunk needs --format text, jsonl, pieces or megatron (u32 has no records)") }
+        if let shard {
+            if files.isEmpty || files.contains("-") { throw ValidationError("--shard \(shard) needs input files (stdin cannot be split)") }
+            if chunk && !format.writesPrefix {
+                throw ValidationError("--shard with --chunk needs --format megatron (chunk records carry document numbers, which a shard does not know)")
+            }
+        }
+        if skipExisting && output == "-" { throw ValidationError("--skip-existing needs -o") }
         if format.writesPrefix && (output == "-" || output.hasSuffix(".zst")) {
             throw ValidationError("--format \(format) writes PREFIX.bin and PREFIX.idx: give -o PREFIX (uncompressed)")
         }
     }
 
     func run() throws {
+        if skipExisting, let existing = existingOutput() {
+            printError("\(existing) exists; skipped (--skip-existing)")
+            return
+        }
         let tokenizer = try tokenizerOptions.load()
         let eod = try eodID(tokenizer)
         var options = framingOptions.encodingOptions()
@@ -74,7 +96,8 @@ struct EncodeCommand: ParsableCommand {
                                          multipleInputs: inputs.count > 1)
         }
         let writer = TokenOutputWriter(records: records, limit: limit, eod: eod)
-        try runCorpus(inputs: inputs, tokenizer: tokenizer, options: options, consumer: writer, label: "encode")
+        let sources = try shard.map { try openShard($0, of: inputs, framing: options.framing) } ?? inputs.map { try openInput(path: $0) }
+        try runCorpus(sources: sources, tokenizer: tokenizer, options: options, consumer: writer, label: "encode")
         try writer.finish()
         if writer.truncatedDocuments > 0 {
             printError("truncated \(writer.truncatedDocuments) of \(writer.documents) documents to \(maxTokens!) tokens")
@@ -100,14 +123,63 @@ struct EncodeCommand: ParsableCommand {
     }
 }
 
+/// The output that --skip-existing finds complete: the file, or a Megatron dataset's index (written last).
+extension EncodeCommand {
+    func existingOutput() -> String? {
+        let path = format.writesPrefix ? MegatronLayout.paths(prefix: output).idx : output
+        func isFile(_ path: String) -> Bool {
+            var info = stat()
+            return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+        }
+        guard isFile(path), !format.writesPrefix || isFile(MegatronLayout.paths(prefix: output).bin) else { return nil }
+        return format.writesPrefix ? MegatronLayout.stripExtension(output) : output
+    }
+}
+
+/// `--shard K/N`.
+struct ShardSpec: ExpressibleByArgument, CustomStringConvertible {
+    let index: Int
+    let count: Int
+
+    init?(argument: String) {
+        let parts = argument.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, n <= 1_000_000, k >= 0, k < n else { return nil }
+        index = k
+        count = n
+    }
+
+    var description: String { "\(index)/\(count)" }
+    static var defaultCompletionKind: CompletionKind { .default }
+}
+
+/// The sources of one shard of `inputs`: whole inputs, or the line records of a part of one (`InputShards`).
+func openShard(_ shard: ShardSpec, of inputs: [String], framing: DocumentFraming) throws -> [any ByteSource] {
+    var planned: [InputShards.Input] = []
+    for path in inputs {
+        let probe = try FileDescriptorSource(path: path)
+        guard let size = probe.inputSize else { throw ValidationError("--shard needs regular files; \(path) is a pipe or device") }
+        let compressed = path.hasSuffix(".zst") || path.hasSuffix(".gz")
+        planned.append(InputShards.Input(path: path, size: size, splittable: framing != .whole && !compressed))
+    }
+    return try InputShards.plan(planned, shard: shard.index, of: shard.count).map { input, part in
+        let path = inputs[input]
+        switch part {
+        case .whole: return try openInput(path: path)
+        case .records(let begin, let end): return try RecordRangeSource(path: path, begin: begin, end: end, label: "shard \(shard)")
+        }
+    }
+}
+
 /// Opens every input, runs the corpus encoder over them with progress on a terminal.
 func runCorpus(inputs: [String], tokenizer: Tokenizer, options: CorpusEncodingOptions, consumer: CorpusConsumer, label: String) throws {
-    var sources: [any ByteSource] = []
+    try runCorpus(sources: inputs.map { try openInput(path: $0) }, tokenizer: tokenizer, options: options, consumer: consumer, label: label)
+}
+
+/// Runs the corpus encoder over `sources` with progress on a terminal.
+func runCorpus(sources: [any ByteSource], tokenizer: Tokenizer, options: CorpusEncodingOptions, consumer: CorpusConsumer, label: String) throws {
     var total: Int64? = 0
-    for path in inputs {
-        let source = try openInput(path: path)
+    for source in sources {
         if let size = source.inputSize, let t = total { total = t + size } else { total = nil }
-        sources.append(source)
     }
     let progress = ProgressReporter(total: total, label: label)
     defer { progress.finish() }

@@ -188,7 +188,7 @@ _qwenkit_encode() {
     repeating_flags=()
     non_repeating_flags=(--lines --truncate --chunk --skip-existing --version -h --help)
     repeating_options=()
-    non_repeating_options=(--tokenizer --jsonl --special --invalid --threads --format --eod --max-tokens --output -o --shard)
+    non_repeating_options=(--tokenizer --jsonl --special --invalid --threads --bad-records --max-bad-records --format --eod --max-tokens --output -o --shard)
     __qwenkit_offer_flags_options -1
 
     # Offer option value completions
@@ -209,6 +209,13 @@ _qwenkit_encode() {
         return
         ;;
     '--threads')
+        return
+        ;;
+    '--bad-records')
+        __qwenkit_add_completions -W 'fail'$'\n''skip'
+        return
+        ;;
+    '--max-bad-records')
         return
         ;;
     '--format')
@@ -275,7 +282,7 @@ _qwenkit_count() {
     repeating_flags=()
     non_repeating_flags=(--lines --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--tokenizer --jsonl --special --invalid --threads)
+    non_repeating_options=(--tokenizer --jsonl --special --invalid --threads --bad-records --max-bad-records)
     __qwenkit_offer_flags_options -1
 
     # Offer option value completions
@@ -296,6 +303,13 @@ _qwenkit_count() {
         return
         ;;
     '--threads')
+        return
+        ;;
+    '--bad-records')
+        __qwenkit_add_completions -W 'fail'$'\n''skip'
+        return
+        ;;
+    '--max-bad-records')
         return
         ;;
     esac

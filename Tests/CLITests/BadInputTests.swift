@@ -83,6 +83,8 @@ import TestSupport
         }
         Self.expectFailure(try CLI.run(["encode", "--jsonl", "text"], stdin: .text(#"{"text":5}"# + "\n")),
                            #"<stdin>: line 1: field "text" is not a string"#)
+        Self.expectFailure(try CLI.run(["encode", "--jsonl", "text"], stdin: .text(#"{"text":null}"# + "\n")),
+                           #"<stdin>: line 1: field "text" is null"#)
     }
 
     @Test func nonJSONLine() throws {

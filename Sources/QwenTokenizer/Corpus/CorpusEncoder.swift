@@ -20,6 +20,22 @@ public enum InvalidUTF8Policy: String, Sendable, CaseIterable {
     case replace
 }
 
+/// What to do with a record that cannot be read (`--bad-records`).
+public enum BadRecordPolicy: Sendable, Equatable {
+    /// The first one fails the run (the default).
+    case fail
+    /// Skip them; fail once more than `limit` were skipped (nil: no limit).
+    case skip(limit: Int?)
+}
+
+/// The bad records a run skipped: how many, and the first few messages.
+public struct BadRecordReport: Sendable {
+    public static let listed = 10
+    public internal(set) var count = 0
+    /// The first `listed` messages, in input order ("data.jsonl: line 7: no field \"text\"").
+    public internal(set) var first: [String] = []
+}
+
 public struct CorpusEncodingOptions: Sendable {
     public var framing: DocumentFraming = .whole
     public var special: SpecialTokenPolicy = .parse
@@ -29,6 +45,9 @@ public struct CorpusEncodingOptions: Sendable {
     public var unitBytes: Int = 256 << 10
     /// For `.jsonl`: collect each record's other members (for JSONL output).
     public var keepOtherFields = false
+    /// What a bad record (a line that is not a JSON object, lacks the field or has a non-string one, or is not UTF-8
+    /// under `.error`) does.
+    public var badRecords: BadRecordPolicy = .fail
 
     public init() {}
 }
@@ -53,13 +72,23 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
     public let tokenizer: Tokenizer
     public let options: CorpusEncodingOptions
     let splitFinder: SafeSplitFinder
-    let fieldName: [UInt8]
+    /// The JSONL field's path: one key, or the keys of a dotted path (`meta.text`) into nested objects.
+    let fieldPath: [[UInt8]]
+    let fieldName: String
+    /// The bad records skipped so far (with `BadRecordPolicy.skip`), filled as units are delivered.
+    public private(set) var badRecordReport = BadRecordReport()
 
     public init(tokenizer: Tokenizer, options: CorpusEncodingOptions) {
         self.tokenizer = tokenizer
         self.options = options
         self.splitFinder = SafeSplitFinder(tokenizer: tokenizer, replacesInvalid: options.invalid == .replace)
-        if case .jsonl(let field) = options.framing { fieldName = Array(field.utf8) } else { fieldName = [] }
+        if case .jsonl(let field) = options.framing {
+            fieldName = field
+            fieldPath = field.split(separator: ".", omittingEmptySubsequences: false).map { Array($0.utf8) }
+        } else {
+            fieldName = ""
+            fieldPath = []
+        }
     }
 
     /// Encodes `sources` in order, calling `consumer` on the calling thread.
@@ -88,9 +117,10 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
             }
         }
         func deliverNow(_ unit: WorkUnit) throws {
+            try noteBadRecords(unit)
             if let counting {
                 var start = 0
-                for (k, span) in unit.spans.prefix(unit.idEnds.count).enumerated() {
+                for (k, span) in unit.spans.prefix(unit.idEnds.count).enumerated() where !span.skipped {
                     try counting.consume(input: unit.input, document: span.document, tokenCount: unit.idEnds[k] - start,
                                          continued: span.continued, continues: span.continues)
                     start = unit.idEnds[k]
@@ -114,12 +144,15 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
                     // A unit that failed part-way delivers the documents before the failure first.
                     for (k, span) in unit.spans.prefix(unit.idEnds.count).enumerated() {
                         let extraEnd = unit.extraEnds.isEmpty ? 0 : unit.extraEnds[k]
+                        defer {
+                            idStart = unit.idEnds[k]
+                            extraStart = extraEnd
+                        }
+                        if span.skipped { continue }
                         try consumer.consume(input: unit.input, document: span.document,
                                              ids: UnsafeBufferPointer(rebasing: ids[idStart..<unit.idEnds[k]]),
                                              extraFields: UnsafeBufferPointer(rebasing: extra[extraStart..<extraEnd]),
                                              continued: span.continued, continues: span.continues)
-                        idStart = unit.idEnds[k]
-                        extraStart = extraEnd
                     }
                 }
             }
@@ -251,11 +284,20 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
             }
         }
         try unit.text.withUnsafeBufferPointer { text in
-            for span in unit.spans {
+            for k in unit.spans.indices {
+                let span = unit.spans[k]
                 let spanText = UnsafeBufferPointer(rebasing: text[span.start..<span.end])
                 if let invalidAt, options.invalid == .error, invalidAt < span.end {
+                    let bad = UTF8Validation.firstInvalidOffset(UnsafeRawBufferPointer(spanText)).map { span.start + $0 }
+                    if case .skip = options.badRecords, options.framing == .lines, !span.continued, !span.continues, let bad {
+                        // A whole line that is not UTF-8: a bad record.
+                        unit.spans[k].skipped = true
+                        unit.badRecords.append(invalidMessage(unit, offset: bad))
+                        unit.idEnds.append(countOnly ? unit.counted : unit.ids.count)
+                        continue
+                    }
                     // Spans before this one are delivered; then the error.
-                    throw CorpusError(invalidMessage(unit, offset: invalidAt))
+                    if bad != nil || invalidAt >= span.start { throw CorpusError(invalidMessage(unit, offset: bad ?? invalidAt)) }
                 }
                 if invalidAt != nil {
                     replaced.removeAll(keepingCapacity: true)
@@ -270,6 +312,8 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
         if case .lines = options.framing {
             unit.characters += unit.inputBytes - unit.spans.reduce(0) { $0 + $1.end - $1.start }
         }
+        // ... and skipped lines are not text.
+        for span in unit.spans where span.skipped { unit.textBytes -= span.end - span.start }
     }
 
     private func processJSONL(_ unit: WorkUnit, encoder: TokenEncoder, countOnly: Bool) throws {
@@ -278,45 +322,24 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
         var key: [UInt8] = []
         var replaced: [UInt8] = []
         try unit.text.withUnsafeBufferPointer { text in
-            for span in unit.spans {
+            for k in unit.spans.indices {
+                let span = unit.spans[k]
                 let line = UnsafeBufferPointer(rebasing: text[span.start..<span.end])
-                if let bad = UTF8Validation.firstInvalidOffset(UnsafeRawBufferPointer(line)), options.invalid == .error {
-                    throw CorpusError(invalidMessage(unit, offset: span.start + bad))
-                }
-                field.removeAll(keepingCapacity: true)
-                var found = false
-                var scanner = JSONScanner(line)
+                let extraStart = unit.extra.count
                 do {
-                    try scanner.beginObject()
-                    var first = true
-                    var wroteExtra = false
-                    while try scanner.nextKey(&key, first: &first) {
-                        let memberStart = scanner.offset
-                        if !found && key == fieldName {
-                            guard try scanner.peekKind() == .string else {
-                                throw CorpusError("\(lineName(unit, span)): field \"\(String(decoding: fieldName, as: UTF8.self))\" is not a string")
-                            }
-                            try scanner.readString(into: &field, replaceLoneSurrogates: options.invalid == .replace)
-                            found = true
-                        } else {
-                            try scanner.skipValue()
-                            if options.keepOtherFields && key != Array("ids".utf8) {
-                                if wroteExtra { unit.extra.append(UInt8(ascii: ",")) }
-                                key.withUnsafeBufferPointer { JSONString.appendQuoted($0, to: &unit.extra) }
-                                unit.extra.append(UInt8(ascii: ":"))
-                                var valueStart = memberStart
-                                while line[valueStart] == 0x20 || line[valueStart] == 0x09 { valueStart += 1 }
-                                unit.extra.append(contentsOf: UnsafeBufferPointer(rebasing: line[valueStart..<scanner.offset]))
-                                wroteExtra = true
-                            }
-                        }
+                    if let bad = UTF8Validation.firstInvalidOffset(UnsafeRawBufferPointer(line)), options.invalid == .error {
+                        throw BadRecord(invalidMessage(unit, offset: span.start + bad))
                     }
-                    guard scanner.atEnd() else { throw scanner.error("unexpected data after the JSON object") }
-                } catch let error as JSONError {
-                    throw CorpusError("\(lineName(unit, span)): \(error)")
-                }
-                guard found else {
-                    throw CorpusError("\(lineName(unit, span)): no field \"\(String(decoding: fieldName, as: UTF8.self))\"")
+                    field.removeAll(keepingCapacity: true)
+                    try readRecord(line, into: &field, key: &key, unit: unit, span: span)
+                } catch let bad as BadRecord {
+                    guard case .skip = options.badRecords else { throw CorpusError(bad.message) }
+                    unit.extra.removeLast(unit.extra.count - extraStart)
+                    unit.spans[k].skipped = true
+                    unit.badRecords.append(bad.message)
+                    unit.idEnds.append(countOnly ? unit.counted : unit.ids.count)
+                    unit.extraEnds.append(unit.extra.count)
+                    continue
                 }
                 if field.withUnsafeBytes({ UTF8Validation.firstInvalidOffset($0) }) != nil {
                     // Raw invalid bytes inside the string, in replace mode.
@@ -334,6 +357,89 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
                 }
                 unit.textBytes += field.count
                 unit.extraEnds.append(unit.extra.count)
+            }
+        }
+    }
+
+    /// Reads one JSONL record: the string at `fieldPath` into `field`, and (with keepOtherFields) the other top-level
+    /// members into `unit.extra`. With a dotted path, the top-level member that holds the field is carried whole.
+    /// Whatever is wrong with the record is a `BadRecord`.
+    private func readRecord(_ line: UnsafeBufferPointer<UInt8>, into field: inout [UInt8], key: inout [UInt8], unit: WorkUnit,
+                            span: DocumentSpan) throws(BadRecord) {
+        var found = false
+        var scanner = JSONScanner(line)
+        do {
+            try scanner.beginObject()
+            var first = true
+            var wroteExtra = false
+            while try scanner.nextKey(&key, first: &first) {
+                let memberStart = scanner.offset
+                var carry = options.keepOtherFields && key != Array("ids".utf8)
+                if !found && key == fieldPath[0] {
+                    found = try readField(&scanner, depth: 1, into: &field, unit: unit, span: span)
+                    carry = carry && fieldPath.count > 1
+                } else {
+                    try scanner.skipValue()
+                }
+                if carry {
+                    if wroteExtra { unit.extra.append(UInt8(ascii: ",")) }
+                    key.withUnsafeBufferPointer { JSONString.appendQuoted($0, to: &unit.extra) }
+                    unit.extra.append(UInt8(ascii: ":"))
+                    var valueStart = memberStart
+                    while line[valueStart] == 0x20 || line[valueStart] == 0x09 { valueStart += 1 }
+                    unit.extra.append(contentsOf: UnsafeBufferPointer(rebasing: line[valueStart..<scanner.offset]))
+                    wroteExtra = true
+                }
+            }
+            guard scanner.atEnd() else { throw scanner.error("unexpected data after the JSON object") }
+        } catch let error as JSONError {
+            throw BadRecord("\(lineName(unit, span)): \(error)")
+        } catch let error as BadRecord {
+            throw error
+        } catch {
+            throw BadRecord("\(lineName(unit, span)): \(error)")
+        }
+        guard found else { throw BadRecord("\(lineName(unit, span)): no field \"\(fieldName)\"") }
+    }
+
+    /// The value after the key `fieldPath[depth - 1]`: the string itself at the end of the path, else an object to
+    /// look for the next key in. False when a nested object lacks the rest of the path.
+    private func readField(_ scanner: inout JSONScanner, depth: Int, into field: inout [UInt8], unit: WorkUnit,
+                           span: DocumentSpan) throws -> Bool {
+        let kind = try scanner.peekKind()
+        let name = fieldPath[..<depth].map { String(decoding: $0, as: UTF8.self) }.joined(separator: ".")
+        if depth == fieldPath.count {
+            guard kind == .string else { throw BadRecord("\(lineName(unit, span)): field \"\(name)\" is \(kind == .null ? "null" : "not a string")") }
+            try scanner.readString(into: &field, replaceLoneSurrogates: options.invalid == .replace)
+            return true
+        }
+        guard kind == .object else {
+            if kind == .null { try scanner.skipValue(); return false }
+            throw BadRecord("\(lineName(unit, span)): field \"\(name)\" is not an object")
+        }
+        try scanner.beginObject()
+        var first = true
+        var key: [UInt8] = []
+        var found = false
+        while try scanner.nextKey(&key, first: &first) {
+            if !found && key == fieldPath[depth] {
+                found = try readField(&scanner, depth: depth + 1, into: &field, unit: unit, span: span)
+            } else {
+                try scanner.skipValue()
+            }
+        }
+        return found
+    }
+
+    /// Moves a unit's skipped records into the run's report (in input order: units are delivered in order), and fails
+    /// the run once more than the limit are skipped.
+    private func noteBadRecords(_ unit: WorkUnit) throws {
+        guard !unit.badRecords.isEmpty, case .skip(let limit) = options.badRecords else { return }
+        for message in unit.badRecords {
+            badRecordReport.count += 1
+            if badRecordReport.first.count < BadRecordReport.listed { badRecordReport.first.append(message) }
+            if let limit, badRecordReport.count > limit {
+                throw CorpusError("more than \(limit) bad records (--max-bad-records \(limit)); the last: \(message)")
             }
         }
     }
@@ -374,6 +480,12 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
 
     /// Names of the inputs, for messages (set by `run` before any worker starts).
     private var sourceNames: [String] = []
+}
+
+/// A record that cannot be read; a failure or a skip, as `BadRecordPolicy` says.
+struct BadRecord: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
 }
 
 /// Completed units waiting for their turn, and a condition for the delivering thread.

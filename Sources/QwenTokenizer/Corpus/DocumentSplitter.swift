@@ -24,6 +24,8 @@ struct DocumentSpan {
     var continued: Bool
     /// The document goes on in a later unit.
     var continues: Bool
+    /// A bad record skipped (`BadRecordPolicy.skip`): no ids, nothing delivered.
+    var skipped = false
 }
 
 /// A batch of input for one worker, and afterwards its results.
@@ -61,6 +63,8 @@ final class WorkUnit: @unchecked Sendable {  // handed from reader to one worker
     /// Bytes of text, for `count`: the input's bytes, except for JSONL, where it is the fields' text.
     var textBytes: Int = 0
     var error: Error?
+    /// Messages of the bad records skipped in this unit, in order.
+    var badRecords: [String] = []
 
     init(sequence: Int, input: Int, baseOffset: Int64, text: [UInt8], spans: [DocumentSpan], endsInput: Bool) {
         self.sequence = sequence

@@ -183,5 +183,13 @@ func runCorpus(sources: [any ByteSource], tokenizer: Tokenizer, options: CorpusE
     }
     let progress = ProgressReporter(total: total, label: label)
     defer { progress.finish() }
-    try CorpusEncoder(tokenizer: tokenizer, options: options).run(sources: sources, progress: progress, consumer: consumer)
+    let encoder = CorpusEncoder(tokenizer: tokenizer, options: options)
+    try encoder.run(sources: sources, progress: progress, consumer: consumer)
+    let report = encoder.badRecordReport
+    if report.count > 0 {
+        progress.finish()
+        for message in report.first { printError("skipped \(message)") }
+        printError("skipped \(report.count) bad record\(report.count == 1 ? "" : "s")"
+                   + (report.count > report.first.count ? " (the first \(report.first.count) listed)" : ""))
+    }
 }

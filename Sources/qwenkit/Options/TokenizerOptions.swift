@@ -26,7 +26,7 @@ struct FramingOptions: ParsableArguments {
     @Flag(name: .long, help: "Treat each line as a document (a trailing \\r is removed).")
     var lines = false
 
-    @Option(name: .long, help: ArgumentHelp("Read JSONL and tokenize the string field FIELD of each record.", valueName: "field"))
+    @Option(name: .long, help: ArgumentHelp("Read JSONL and tokenize the string field FIELD of each record (a dotted path such as meta.text reaches into nested objects).", valueName: "field"))
     var jsonl: String?
 
     @Option(name: .long, help: ArgumentHelp("What to do with special-token text in the input: parse (into its id), text (tokenize as text) or reject (fail).", valueName: "mode"))
@@ -38,10 +38,25 @@ struct FramingOptions: ParsableArguments {
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Threads to encode with (default: all cores).", valueName: "n"))
     var threads: Int?
 
+    @Option(name: .long, help: ArgumentHelp("A record that cannot be read (not a JSON object, no such field, a non-string or null one, not UTF-8 under --invalid error): fail (the run stops, naming it) or skip (listed on stderr, the first ten and a count).", valueName: "mode"))
+    var badRecords: BadRecordMode = .fail
+
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --bad-records skip, fail once more than N records were skipped.", valueName: "n"))
+    var maxBadRecords: Int?
+
     func validate() throws {
         if lines && jsonl != nil { throw ValidationError("--lines and --jsonl cannot be used together") }
         try validateThreads(threads)
-        if let jsonl, jsonl.isEmpty { throw ValidationError("--jsonl needs a field name") }
+        if let jsonl, jsonl.isEmpty || jsonl.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) {
+            throw ValidationError(jsonl.isEmpty ? "--jsonl needs a field name" : "--jsonl \(jsonl): a dotted path needs a name between every two dots")
+        }
+        if let maxBadRecords {
+            if maxBadRecords < 0 { throw ValidationError("--max-bad-records must be 0 or more") }
+            if badRecords != .skip { throw ValidationError("--max-bad-records needs --bad-records skip") }
+        }
+        if badRecords == .skip && !lines && jsonl == nil {
+            throw ValidationError("--bad-records skip needs records: --lines or --jsonl (a whole file is one document)")
+        }
     }
 
     var framing: DocumentFraming {
@@ -56,8 +71,14 @@ struct FramingOptions: ParsableArguments {
         o.special = special
         o.invalid = invalid
         o.threads = threadCount(threads)
+        o.badRecords = badRecords == .skip ? .skip(limit: maxBadRecords) : .fail
         return o
     }
+}
+
+/// `--bad-records`.
+enum BadRecordMode: String, ExpressibleByArgument, CaseIterable {
+    case fail, skip
 }
 
 extension SpecialTokenPolicy: ExpressibleByArgument {}

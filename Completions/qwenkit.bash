@@ -188,7 +188,7 @@ _qwenkit_encode() {
     repeating_flags=()
     non_repeating_flags=(--lines --truncate --chunk --skip-existing --version -h --help)
     repeating_options=()
-    non_repeating_options=(--tokenizer --jsonl --special --invalid --threads --bad-records --max-bad-records --format --eod --max-tokens --output -o --shard)
+    non_repeating_options=(--tokenizer --jsonl --special --invalid --threads --bad-records --max-bad-records --format --eod --pack --pack-mode --pad-id --max-tokens --output -o --shard)
     __qwenkit_offer_flags_options -1
 
     # Offer option value completions
@@ -219,10 +219,20 @@ _qwenkit_encode() {
         return
         ;;
     '--format')
-        __qwenkit_add_completions -W 'text'$'\n''jsonl'$'\n''u32'$'\n''pieces'$'\n''megatron'
+        __qwenkit_add_completions -W 'text'$'\n''jsonl'$'\n''u32'$'\n''pieces'$'\n''megatron'$'\n''npy'
         return
         ;;
     '--eod')
+        return
+        ;;
+    '--pack')
+        return
+        ;;
+    '--pack-mode')
+        __qwenkit_add_completions -W 'concat'$'\n''bfd'
+        return
+        ;;
+    '--pad-id')
         return
         ;;
     '--max-tokens')

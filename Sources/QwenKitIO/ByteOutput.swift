@@ -117,6 +117,20 @@ public final class AtomicOutputFile: ByteOutput {
 
     public func flush() throws(IOError) {}
 
+    /// Writes `bytes` at `offset` of the file written so far (a header whose numbers are known only at the end).
+    /// The range must lie inside what was written.
+    public func overwrite(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(IOError) {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .writeFailed(path: name, errno: errno)
+            }
+            done += n
+        }
+    }
+
     public func commit() throws(IOError) {
         guard !finished else { return }
         // close(2) can report a delayed write error (NFS, quota): check it before renaming.

@@ -18,6 +18,8 @@ public enum TokenOutputFormat: String, Sendable, CaseIterable {
     case pieces
     /// megatron-core's indexed dataset: PREFIX.bin and PREFIX.idx (MegatronDatasetWriter).
     case megatron
+    /// A numpy .npy array of uint32 ids: shape [n], or [rows, SEQ_LEN] when packed (TokenArrayWriter).
+    case npy
 
     /// Whether the output is a pair of files named from a prefix rather than one file or stdout.
     public var writesPrefix: Bool { self == .megatron }
@@ -169,7 +171,7 @@ public final class StreamRecordWriter: TokenRecordWriter {
     /// With several inputs a chunk record names its input too, whatever the framing: each input's documents count
     /// from 0, so without it two inputs' records would run together when decoded.
     public init(sink: ByteSink, format: TokenOutputFormat, tokenizer: Tokenizer, multipleInputs: Bool) {
-        precondition(!format.writesPrefix, "\(format) is not a stream format")
+        precondition(!format.writesPrefix && format != .npy, "\(format) is not a stream format")
         self.sink = sink
         self.format = format
         self.tokenizer = tokenizer
@@ -190,7 +192,7 @@ public final class StreamRecordWriter: TokenRecordWriter {
         case .text, .pieces:
             if multipleInputs { try sink.write("\(input)\t") }
             try sink.write("\(document)\t")
-        case .u32, .megatron:
+        case .u32, .megatron, .npy:
             break
         }
     }
@@ -221,7 +223,7 @@ public final class StreamRecordWriter: TokenRecordWriter {
                 inRecord += 1
             }
             return
-        case .megatron:
+        case .megatron, .npy:
             break
         }
         inRecord += ids.count
@@ -238,7 +240,7 @@ public final class StreamRecordWriter: TokenRecordWriter {
                 try sink.write(UnsafeRawBufferPointer(extraFields))
             }
             try sink.write("}\n")
-        case .u32, .megatron:
+        case .u32, .megatron, .npy:
             break
         }
     }

@@ -218,7 +218,7 @@ import TestSupport
         UsageCase(arguments: ["encode", "--max-tokens", "3", "--chunk", "--format", "u32"], message: "--chunk needs --format text, jsonl, pieces or megatron (u32 has no records)"),
         UsageCase(arguments: ["encode", "--lines", "--jsonl", "text"], message: "--lines and --jsonl cannot be used together"),
         UsageCase(arguments: ["encode", "--threads", "0"], message: "--threads must be between 1 and 1024"),
-        UsageCase(arguments: ["encode", "--format", "xml"], message: "The value 'xml' is invalid for '--format <format>'. Please provide one of 'text', 'jsonl', 'u32', 'pieces' or 'megatron'."),
+        UsageCase(arguments: ["encode", "--format", "xml"], message: "The value 'xml' is invalid for '--format <format>'. Please provide one of the following:"),
         UsageCase(arguments: ["encode", "--bogus"], message: "Unknown option '--bogus'"),
         UsageCase(arguments: ["count", "--jsonl", ""], message: "--jsonl needs a field name"),
         UsageCase(arguments: ["decode", "--format", "pieces"], message: "The value 'pieces' is invalid for '--format <format>'. Please provide one of 'text', 'jsonl' or 'u32'."),

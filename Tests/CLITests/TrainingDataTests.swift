@@ -68,27 +68,28 @@ import TestSupport
             let cases: [(String, [String])] = [
                 ("jsonl", ["--format", "jsonl"] + jsonl),
                 ("u32", ["--format", "u32", "--eod", "151643"] + jsonl),
+                ("npy", ["--format", "npy", "--eod", "151643"] + jsonl),
                 ("text", ["--lines", "\(dir)/lines.txt"]),
                 ("pieces", ["--format", "pieces", "--lines", "\(dir)/lines.txt", "\(dir)/a.jsonl"]),
                 ("megatron", ["--format", "megatron", "--eod", "151643"] + jsonl),
                 ("megatron-chunks", ["--format", "megatron", "--chunk", "--max-tokens", "7"] + jsonl),
             ]
             for (name, arguments) in cases {
-                let whole = try CLI.run(["encode"] + arguments + ["-o", "\(dir)/\(name).whole"])
+                let whole = try CLI.run(["encode"] + arguments + ["-o", "\(dir)/whole.\(name)"])
                 #expect(whole.status == 0, "\(whole)")
                 for n in [2, 5] {
                     var shards: [String] = []
                     for k in 0..<n {
-                        let out = "\(dir)/\(name).\(k)of\(n)"
+                        let out = "\(dir)/\(k)of\(n).\(name)"
                         let run = try CLI.run(["encode", "--shard", "\(k)/\(n)", "--threads", "2"] + arguments + ["-o", out])
                         #expect(run.status == 0 && run.stderr.isEmpty, "\(run)")
                         shards.append(out)
                     }
-                    let merged = "\(dir)/\(name).merged\(n)"
+                    let merged = "\(dir)/merged\(n).\(name)"
                     let merge = try CLI.run(["merge", "-o", merged] + shards)
                     #expect(merge.status == 0, "\(merge)")
                     for suffix in name.hasPrefix("megatron") ? [".bin", ".idx"] : [""] {
-                        #expect(try readFile(merged + suffix) == readFile("\(dir)/\(name).whole" + suffix), "\(name), \(n) shards")
+                        #expect(try readFile(merged + suffix) == readFile("\(dir)/whole.\(name)" + suffix), "\(name), \(n) shards")
                     }
                 }
             }
@@ -129,6 +130,39 @@ import TestSupport
                 #expect(bad.status == 2 && bad.stderrLines.first == message, "\(bad)")
             }
             #expect(try directoryEntries(dir) == ["d.jsonl"])
+        }
+    }
+
+    @Test func packedArrays() throws {
+        try withTemporaryDirectory { dir in
+            for (name, extra) in [("flat.npy", [String]()), ("concat16.npy", ["--pack", "16"]), ("bfd16.npy", ["--pack", "16", "--pack-mode", "bfd"])] {
+                let run = try CLI.run(["encode", "--jsonl", "text", "--format", "npy", "--eod", "<|endoftext|>"] + extra + [Self.docs, "-o", dir + "/" + name])
+                #expect(run.status == 0 && run.stdout.isEmpty && run.stderr.isEmpty, "\(run)")
+                #expect(try readFile(dir + "/" + name) == readFile(CLI.repositoryPath("Fixtures/packing/" + name)))
+                if !extra.isEmpty {
+                    #expect(try readFile(dir + "/\(name).cu_seqlens.jsonl") == readFile(CLI.repositoryPath("Fixtures/packing/\(name).cu_seqlens.jsonl")))
+                }
+            }
+            // --pad-id pads instead of --eod; u32 holds the same rows without the header.
+            let padded = try CLI.run(["encode", "--jsonl", "text", "--format", "u32", "--pack", "16", "--pad-id", "0", Self.docs, "-o", dir + "/p.u32"])
+            #expect(padded.status == 0, "\(padded)")
+            let bytes = try readFile(dir + "/p.u32")
+            #expect(bytes.count % 64 == 0 && bytes.suffix(4) == [0, 0, 0, 0])
+            for (arguments, message) in [
+                (["--pack", "16", "--format", "jsonl"], "--pack needs --format u32 or npy"),
+                (["--pack", "0", "--format", "u32", "--eod", "1"], "--pack must be at least 1"),
+                (["--pack", "16", "--format", "u32", "-o", dir + "/x"], "--pack needs --pad-id or --eod (the id that pads rows)"),
+                (["--pack", "16", "--format", "u32", "--eod", "1"], "--pack needs -o FILE (the row boundaries go beside it)"),
+                (["--pack-mode", "bfd"], "--pack-mode and --pad-id need --pack"),
+                (["--format", "npy"], "--format npy needs -o FILE, uncompressed (its shape goes into the header at the end)"),
+                (["--pack", "16", "--format", "u32", "--pad-id", "999999", "-o", dir + "/x"],
+                 "--pad-id 999999 is not a token id (the vocabulary has ids 0...151645)"),
+            ] {
+                let bad = try CLI.run(["encode"] + arguments, stdin: .text("a\n"))
+                #expect(bad.status == 2 && bad.stderrLines.first == "Error: " + message, "\(bad)")
+            }
+            let fifo = try CLI.run(["encode", "--format", "npy", "-o", "/dev/null"], stdin: .text("a\n"))
+            #expect(fifo.status == 1 && fifo.stderrText == "qwenkit: /dev/null: --format npy needs a regular file (its shape is written into the header at the end)\n", "\(fifo)")
         }
     }
 }

@@ -50,4 +50,31 @@ import TestSupport
             #expect(try openInput(path: "\(dir)/all.jsonl.zst").readToEnd() == Array("{\"ids\":[1,2]}\n{\"ids\":[3]}\n".utf8))
         }
     }
+
+    /// .npy arrays are joined along rows under numpy's header for the sum; packed outputs' boundaries are joined too.
+    @Test func npyArraysAndBoundaries() throws {
+        try withTemporaryDirectory { dir in
+            let packed = fixturePath("packing/concat16.npy"), other = fixturePath("packing/bfd16.npy")
+            _ = try DatasetMerge.concatenate(inputs: [packed, other], output: "\(dir)/m.npy")
+            let a = try readFile(packed), b = try readFile(other)
+            #expect(try readFile("\(dir)/m.npy") == NpyFormat.header(shape: [(a.count - 128) / 64 + (b.count - 128) / 64, 16])
+                + a.dropFirst(128) + b.dropFirst(128))
+            #expect(try readFile("\(dir)/m.npy.cu_seqlens.jsonl") == readFile(packed + ".cu_seqlens.jsonl") + readFile(other + ".cu_seqlens.jsonl"))
+            #expect(throws: MegatronDatasetError("\(fixturePath("packing/flat.npy")): no row boundaries (\(fixturePath("packing/flat.npy")).cu_seqlens.jsonl), but \(packed) has them; merge joins packed outputs with packed ones")) {
+                _ = try DatasetMerge.concatenate(inputs: [packed, fixturePath("packing/flat.npy")], output: "\(dir)/x.npy")
+            }
+            try writeFile("\(dir)/f.npy", readFile(fixturePath("packing/flat.npy")))
+            try writeFile("\(dir)/f.npy.cu_seqlens.jsonl", "[0,89]\n")  // as if packed, to reach the row length check
+            #expect(throws: MegatronDatasetError("\(dir)/f.npy: rows of one id, but \(packed) has 16; arrays of one row length only")) {
+                _ = try DatasetMerge.concatenate(inputs: [packed, "\(dir)/f.npy"].map { $0 }, output: "\(dir)/x.npy")
+            }
+            var short = try readFile(fixturePath("packing/flat.npy"))
+            short.removeLast(4)
+            try writeFile("\(dir)/short.npy", short)
+            #expect(throws: MegatronDatasetError("\(dir)/short.npy: has 352 bytes of data; shape 89x1 needs 356")) {
+                _ = try DatasetMerge.concatenate(inputs: [fixturePath("packing/flat.npy"), "\(dir)/short.npy"], output: "\(dir)/x.npy")
+            }
+            #expect(try directoryEntries(dir).sorted() == ["f.npy", "f.npy.cu_seqlens.jsonl", "m.npy", "m.npy.cu_seqlens.jsonl", "short.npy"])
+        }
+    }
 }

@@ -4,8 +4,10 @@
 // - Megatron datasets: the .bin files concatenated; the .idx rebuilt as megatron-core's IndexedDatasetBuilder.add_index
 //   does (Megatron-LM's tools/merge_datasets.py): lengths concatenated, pointers recomputed from the lengths, each
 //   input's document index after its leading 0 offset by the sequences before it. All inputs must share a dtype.
+// - .npy arrays (uint32, C order, the same row length): one array of all the rows, with numpy's header for it.
 // - Any other file (text, JSONL, u32; .zst or .gz decompressed, and the output compressed when it ends in .zst): the
 //   bytes concatenated. Every such format is a sequence of whole records, so concatenation is the merge.
+// - Packed outputs' row boundaries (PATH.cu_seqlens.jsonl) are joined beside the output when every input has them.
 
 #if canImport(Glibc)
 import Glibc
@@ -83,17 +85,53 @@ public enum DatasetMerge {
         return summary
     }
 
-    /// Concatenates files (decompressing .zst/.gz inputs, compressing a .zst output).
+    /// Concatenates files (decompressing .zst/.gz inputs, compressing a .zst output); .npy arrays are joined along
+    /// their first axis.
     public static func concatenate(inputs: [String], output: String, progress: ProgressReporter? = nil) throws -> Summary {
-        let sink = try openOutput(path: output)
+        let sidecars = inputs.map { Packing.boundariesPath($0) }
+        let withSidecar = sidecars.map(isRegularFile)
+        if withSidecar.contains(true) && withSidecar.contains(false) {
+            let k = withSidecar.firstIndex(of: false)!
+            throw MegatronDatasetError("\(inputs[k]): no row boundaries (\(sidecars[k])), but \(inputs[withSidecar.firstIndex(of: true)!]) has them; merge joins packed outputs with packed ones")
+        }
+        let npy = inputs.allSatisfy { $0.hasSuffix(".npy") }
+        var headers: [NpyHeader] = []
+        if npy {
+            headers = try inputs.map(NpyHeader.init(path:))
+            for h in headers where h.columns != headers[0].columns {
+                throw MegatronDatasetError("\(h.path): rows of \(h.columns.map(String.init) ?? "one id"), but \(headers[0].path) has \(headers[0].columns.map(String.init) ?? "one id"); arrays of one row length only")
+            }
+            guard output != "-" && !output.hasSuffix(".zst") else {
+                throw MegatronDatasetError("\(output): .npy arrays merge into a regular, uncompressed file")
+            }
+        }
+        let sink = try openOutput(path: output, compress: npy ? false : nil)
         var summary = Summary()
-        for path in inputs {
+        if npy {
+            let rows = headers.reduce(0) { $0 + $1.rows }
+            try sink.write(NpyFormat.header(shape: [rows] + (headers[0].columns.map { [$0] } ?? [])))
+        }
+        for (k, path) in inputs.enumerated() {
             let source = try openInput(path: path)
+            if npy { try skip(headers[k].dataOffset, of: source) }
             summary.bytes += try copy(source, to: sink, progress: progress, before: summary.bytes)
             summary.inputs += 1
         }
-        try sink.close()
+        if withSidecar.first == true {
+            let boundaries = try openOutput(path: Packing.boundariesPath(output), compress: false)
+            for path in sidecars { _ = try copy(try openInput(path: path), to: boundaries, progress: nil, before: 0) }
+            try sink.close()
+            try boundaries.close()
+        } else {
+            try sink.close()
+        }
         return summary
+    }
+
+    private static func skip(_ count: Int, of source: any ByteSource) throws {
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 8)
+        defer { scratch.deallocate() }
+        guard try source.readFull(into: scratch) == count else { throw MegatronDatasetError("\(source.name): shorter than its header") }
     }
 
     private static func copy(_ source: any ByteSource, to sink: ByteSink, progress: ProgressReporter?, before: Int64) throws -> Int64 {
@@ -112,5 +150,57 @@ public enum DatasetMerge {
     private static func isRegularFile(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+    }
+}
+
+/// What merge needs of a .npy header: a uint32 C-order array of shape (rows,) or (rows, columns), and its size checked.
+struct NpyHeader {
+    let path: String
+    let rows: Int
+    let columns: Int?
+    let dataOffset: Int
+
+    init(path: String) throws {
+        self.path = path
+        func fail(_ what: String) -> MegatronDatasetError { MegatronDatasetError("\(path): \(what)") }
+        let source = try FileDescriptorSource(path: path)
+        var preamble = [UInt8](repeating: 0, count: 12)
+        let n = try preamble.withUnsafeMutableBytes { try source.readFull(into: $0) }
+        guard n >= 10, preamble[0] == 0x93, preamble[1...5].elementsEqual("NUMPY".utf8) else { throw fail("not a .npy file") }
+        let major = preamble[6]
+        let length: Int
+        switch major {
+        case 1: length = Int(preamble[8]) | Int(preamble[9]) << 8; dataOffset = 10 + length
+        case 2, 3:
+            guard n == 12 else { throw fail("not a .npy file") }
+            length = Int(preamble[8]) | Int(preamble[9]) << 8 | Int(preamble[10]) << 16 | Int(preamble[11]) << 24
+            dataOffset = 12 + length
+        default: throw fail(".npy version \(major) is not one numpy writes")
+        }
+        guard length <= 1 << 16 else { throw fail("a .npy header of \(length) bytes") }
+        var header = [UInt8](repeating: 0, count: length)
+        let skipped = major == 1 ? 2 : 0  // the first bytes of a version 1 header were read with the preamble
+        header.replaceSubrange(0..<skipped, with: preamble[10..<(10 + skipped)])
+        let got = try header.withUnsafeMutableBytes { try source.readFull(into: UnsafeMutableRawBufferPointer(rebasing: $0[skipped...])) }
+        guard got == length - skipped else { throw fail("shorter than its header") }
+        let text = String(decoding: header, as: UTF8.self)
+        guard text.contains("'descr': '<u4'") else { throw fail("not an array of uint32 ('<u4'): merge joins token arrays") }
+        guard text.contains("'fortran_order': False") else { throw fail("in Fortran order") }
+        let shapeKey = Array("'shape': (".utf8)
+        guard let at = (0...max(header.count - shapeKey.count, 0)).first(where: { header[$0..<min($0 + shapeKey.count, header.count)].elementsEqual(shapeKey) }),
+              let close = header[(at + shapeKey.count)...].firstIndex(of: UInt8(ascii: ")")) else { throw fail("no shape in its header") }
+        let shape = String(decoding: header[(at + shapeKey.count)..<close], as: UTF8.self)
+        let dims = shape.split(separator: ",").map { String($0.filter { $0 != " " }) }.filter { !$0.isEmpty }
+        guard (1...2).contains(dims.count), let rows = Int(dims[0]), rows >= 0, dims.count == 1 || Int(dims[1]) != nil else {
+            throw fail("shape (\(shape)) is not one or two dimensions")
+        }
+        self.rows = rows
+        self.columns = dims.count == 2 ? Int(dims[1]) : nil
+        let (elements, overflow) = rows.multipliedReportingOverflow(by: columns ?? 1)
+        guard !overflow, elements <= Int.max / 4 else { throw fail("shape \(rows)x\(columns ?? 1) is too large") }
+        var info = stat()
+        guard stat(path, &info) == 0, Int64(info.st_size) == Int64(dataOffset) + 4 * Int64(elements) else {
+            throw fail("has \(Int64(info.st_size) - Int64(dataOffset)) bytes of data; shape \(rows)x\(columns ?? 1) needs \(4 * elements)")
+        }
     }
 }

@@ -29,11 +29,20 @@ struct EncodeCommand: ParsableCommand {
     @OptionGroup var tokenizerOptions: TokenizerOptions
     @OptionGroup var framingOptions: FramingOptions
 
-    @Option(name: .long, help: ArgumentHelp("Output format: text (ids per line), jsonl ({\"ids\":[...]}), u32 (little-endian uint32 stream), pieces (token texts) or megatron (PREFIX.bin and PREFIX.idx, a Megatron indexed dataset; -o names the prefix).", valueName: "format"))
+    @Option(name: .long, help: ArgumentHelp("Output format: text (ids per line), jsonl ({\"ids\":[...]}), u32 (little-endian uint32 stream), npy (a numpy array of uint32), pieces (token texts) or megatron (PREFIX.bin and PREFIX.idx, a Megatron indexed dataset; -o names the prefix).", valueName: "format"))
     var format: TokenOutputFormat = .text
 
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Append this id after each document (for example 151643, <|endoftext|>).", valueName: "id"))
     var eod: String?
+
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --format u32 or npy: pack the documents (each with its --eod) into rows of N tokens, and write their boundaries beside the output (FILE.cu_seqlens.jsonl, a line per row).", valueName: "n"))
+    var pack: Int?
+
+    @Option(name: .long, help: ArgumentHelp("How --pack fills rows: concat (back to back, cut at row ends) or bfd (best-fit decreasing: whole documents, rows padded).", valueName: "mode"))
+    var packMode: PackMode?
+
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("The id that pads packed rows (default: the --eod id).", valueName: "id"))
+    var padId: String?
 
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Limit documents to N tokens (with --truncate or --chunk; --eod counts).", valueName: "n"))
     var maxTokens: Int?
@@ -63,7 +72,21 @@ struct EncodeCommand: ParsableCommand {
             if maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1") }
             if !truncate && !chunk { throw ValidationError("--max-tokens needs --truncate or --chunk") }
         }
-        if chunk && format == .u32 { throw ValidationError("--chunk needs --format text, jsonl, pieces or megatron (u32 has no records)") }
+        if chunk && (format == .u32 || format == .npy) {
+            throw ValidationError("--chunk needs --format text, jsonl, pieces or megatron (\(format) has no records)")
+        }
+        if let pack {
+            if format != .u32 && format != .npy { throw ValidationError("--pack needs --format u32 or npy") }
+            if pack < 1 { throw ValidationError("--pack must be at least 1") }
+            if chunk { throw ValidationError("--pack and --chunk cannot be used together") }
+            if output == "-" { throw ValidationError("--pack needs -o FILE (the row boundaries go beside it)") }
+            if eod == nil && padId == nil { throw ValidationError("--pack needs --pad-id or --eod (the id that pads rows)") }
+        } else if packMode != nil || padId != nil {
+            throw ValidationError("--pack-mode and --pad-id need --pack")
+        }
+        if format == .npy && (output == "-" || output.hasSuffix(".zst")) {
+            throw ValidationError("--format npy needs -o FILE, uncompressed (its shape goes into the header at the end)")
+        }
         if let shard {
             if files.isEmpty || files.contains("-") { throw ValidationError("--shard \(shard) needs input files (stdin cannot be split)") }
             if chunk && !format.writesPrefix {
@@ -82,16 +105,19 @@ struct EncodeCommand: ParsableCommand {
             return
         }
         let tokenizer = try tokenizerOptions.load()
-        let eod = try eodID(tokenizer)
+        let eod = try tokenID(self.eod, flag: "--eod", tokenizer)
         var options = framingOptions.encodingOptions()
         options.keepOtherFields = format == .jsonl
         let limit: LengthLimit = truncate ? .truncate(maxTokens!) : chunk ? .chunk(maxTokens!) : .none
         let inputs = files.isEmpty ? ["-"] : files
         let records: any TokenRecordWriter
-        switch format {
-        case .megatron:
+        if format == .npy || pack != nil {
+            let pad = try tokenID(padId, flag: "--pad-id", tokenizer) ?? eod
+            records = try TokenArrayWriter(path: output, npy: format == .npy,
+                                           packing: pack.map { Packing(rowLength: $0, mode: packMode ?? .concat, pad: pad!) })
+        } else if format == .megatron {
             records = try MegatronDatasetWriter(prefix: output, dtype: .optimal(vocabularySize: tokenizer.vocabularySize))
-        case .text, .jsonl, .u32, .pieces:
+        } else {
             records = StreamRecordWriter(sink: try openOutput(path: output), format: format, tokenizer: tokenizer,
                                          multipleInputs: inputs.count > 1)
         }
@@ -105,20 +131,20 @@ struct EncodeCommand: ParsableCommand {
         }
     }
 
-    /// --eod as an id: decimal digits are an id, anything else the text of one of the tokenizer's added
+    /// --eod or --pad-id as an id: decimal digits are an id, anything else the text of one of the tokenizer's added
     /// tokens. Known only once the tokenizer is loaded; main() reports a bad one like the other flag errors.
-    func eodID(_ tokenizer: Tokenizer) throws -> UInt32? {
-        guard let eod else { return nil }
+    func tokenID(_ text: String?, flag: String, _ tokenizer: Tokenizer) throws -> UInt32? {
+        guard let eod = text else { return nil }
         if !eod.isEmpty && eod.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
             guard let id = UInt32(eod), Int(id) < tokenizer.vocabularySize else {
-                throw ValidationError("--eod \(eod) is not a token id (the vocabulary has ids 0...\(tokenizer.vocabularySize - 1))")
+                throw ValidationError("\(flag) \(eod) is not a token id (the vocabulary has ids 0...\(tokenizer.vocabularySize - 1))")
             }
             return id
         }
         if let id = tokenizer.addedTokenID(eod) { return id }
         let known = tokenizer.addedTokens.prefix(5).map { String(decoding: $0.content, as: UTF8.self) }
         let more = tokenizer.addedTokens.count > known.count ? ", …" : ""
-        throw ValidationError("--eod \(eod) is neither a token id nor an added token of this tokenizer ("
+        throw ValidationError("\(flag) \(eod) is neither a token id nor an added token of this tokenizer ("
             + (known.isEmpty ? "it has no added tokens" : "its added tokens are " + known.joined(separator: ", ") + more) + ")")
     }
 }

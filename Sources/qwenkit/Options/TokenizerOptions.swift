@@ -84,4 +84,5 @@ enum BadRecordMode: String, ExpressibleByArgument, CaseIterable {
 extension SpecialTokenPolicy: ExpressibleByArgument {}
 extension InvalidUTF8Policy: ExpressibleByArgument {}
 extension TokenOutputFormat: ExpressibleByArgument {}
+extension PackMode: ExpressibleByArgument {}
 extension IDInputFormat: ExpressibleByArgument {}

@@ -80,7 +80,7 @@ bench: build
 FUZZ_DIR    ?= .build-fuzz
 FUZZ_TIME   ?= 60
 SWIFTC      ?= swiftc
-FUZZ_FLAGS  := -sanitize=fuzzer,address -Onone -g -parse-as-library -swift-version 6 -I $(FUZZ_DIR) -I Sources/CZstd
+FUZZ_FLAGS  := -sanitize=fuzzer,address -Onone -g -parse-as-library -swift-version 6 -I $(FUZZ_DIR) -I Sources/CZstd -I Sources/CZlib
 # The toolchain's lld links the sanitizer runtimes without gold's "cannot export local symbol" warnings.
 FUZZ_LINK   ?= -use-ld=lld
 FUZZ_BIN    := $(FUZZ_DIR)/modelfiles-fuzzer
@@ -91,7 +91,7 @@ fuzz-build:
 		-emit-module-path $(FUZZ_DIR)/QwenKitIO.swiftmodule -o $(FUZZ_DIR)/libQwenKitIO.a Sources/QwenKitIO/*.swift
 	$(SWIFTC) $(FUZZ_FLAGS) -emit-library -static -emit-module -module-name ModelFiles \
 		-emit-module-path $(FUZZ_DIR)/ModelFiles.swiftmodule -o $(FUZZ_DIR)/libModelFiles.a Sources/ModelFiles/*.swift
-	$(SWIFTC) $(FUZZ_FLAGS) Fuzz/ModelFilesFuzzer.swift -L $(FUZZ_DIR) -lModelFiles -lQwenKitIO -lzstd \
+	$(SWIFTC) $(FUZZ_FLAGS) Fuzz/ModelFilesFuzzer.swift -L $(FUZZ_DIR) -lModelFiles -lQwenKitIO -lzstd -lz \
 		$(FUZZ_LINK) -o $(FUZZ_BIN)
 
 fuzz: fuzz-build

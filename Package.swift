@@ -40,14 +40,15 @@ let package = Package(
         // System libraries, found with pkg-config.
         .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The embedded default tokenizer (zstd-compressed compact form), linked in with C23 #embed.
         .target(name: "CQwenKitData", exclude: ["qwen2.qtok.zst"]),
 
         // The temporary files an interrupt removes, and the signal handlers that remove them (C: async-signal-safe).
         .target(name: "CTemporaryFiles"),
-        // Files, streams, zstd, JSON scanning, progress; which files are outputs and which inputs (never both), and
+        // Files, streams, zstd and gzip, JSON scanning, progress; which files are outputs and which inputs (never both), and
         // the temporary files an interrupt removes: no tokenizer or model knowledge.
-        .target(name: "QwenKitIO", dependencies: ["CZstd", "CTemporaryFiles"], swiftSettings: cpuFlags),
+        .target(name: "QwenKitIO", dependencies: ["CZstd", "CZlib", "CTemporaryFiles"], swiftSettings: cpuFlags),
         // Qwen2's byte-level BPE tokenizer: NFC, added tokens, pretokenizer, BPE, decoding.
         .target(name: "QwenTokenizer", dependencies: ["CPCRE2", "CQwenKitData", "QwenKitIO"], swiftSettings: cpuFlags),
         // Model files: the ggml type table, safetensors, GGUF v3, HF model directories, typed hyperparameters.

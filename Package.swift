@@ -41,6 +41,7 @@ let package = Package(
         .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
         // The embedded default tokenizer (zstd-compressed compact form), linked in with C23 #embed.
         .target(name: "CQwenKitData", exclude: ["qwen2.qtok.zst"]),
 
@@ -49,6 +50,9 @@ let package = Package(
         // Files, streams, zstd and gzip, JSON scanning, progress; which files are outputs and which inputs (never both), and
         // the temporary files an interrupt removes: no tokenizer or model knowledge.
         .target(name: "QwenKitIO", dependencies: ["CZstd", "CZlib", "CTemporaryFiles"], swiftSettings: cpuFlags),
+        // Parquet files (Hugging Face datasets): footer, flat schema, row groups with their byte ranges, a streaming
+        // cursor over a text column and carried columns (rendered as JSON); snappy, gzip and zstd pages.
+        .target(name: "Parquet", dependencies: ["QwenKitIO", "CZstd", "CZlib", "CSnappy"], swiftSettings: cpuFlags),
         // Qwen2's byte-level BPE tokenizer: NFC, added tokens, pretokenizer, BPE, decoding.
         .target(name: "QwenTokenizer", dependencies: ["CPCRE2", "CQwenKitData", "QwenKitIO"], swiftSettings: cpuFlags),
         // Model files: the ggml type table, safetensors, GGUF v3, HF model directories, typed hyperparameters.
@@ -93,6 +97,7 @@ let package = Package(
         // checkpoint decompressed and converted).
         .target(name: "TestSupport", dependencies: ["QwenKitIO", "Conversion"], path: "Tests/TestSupport"),
         .testTarget(name: "QwenKitIOTests", dependencies: ["TestSupport", "QwenKitIO"]),
+        .testTarget(name: "ParquetTests", dependencies: ["TestSupport", "Parquet", "QwenKitIO"]),
         .testTarget(name: "QwenTokenizerTests", dependencies: ["TestSupport", "QwenTokenizer", "QwenKitIO"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["TestSupport", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "ModelInspectionTests", dependencies: ["TestSupport", "ModelInspection", "ModelFiles", "Quantization", "QwenKitIO"]),

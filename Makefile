@@ -9,6 +9,7 @@
 #   make bench            release build, then Fixtures/bench/bench_tokenizers.py
 #   make fuzz             libFuzzer + AddressSanitizer over the GGUF and safetensors readers (Fuzz/), for
 #                         FUZZ_TIME seconds (default 60); the corpus and any crashing inputs stay in .build-fuzz/
+#   make fuzz-parquet     the same over the parquet reader (corpus in .build-fuzz/parquet-corpus/)
 #
 # SCRATCH=.build-foo uses another build directory (swift --scratch-path), e.g. to build beside an
 # IDE or another checkout's build without waiting for the same lock.
@@ -23,7 +24,7 @@ DEBUG_BIN     := $(SCRATCH)/debug/qwenkit
 SNAPSHOTS     := Tests/CLITests/Snapshots
 TOKENIZER_OUT := Sources/CQwenKitData/qwen2.qtok.zst
 
-.PHONY: all build debug test hostile completions help-snapshots tokenizer-data bench fuzz fuzz-build
+.PHONY: all build debug test hostile completions help-snapshots tokenizer-data bench fuzz fuzz-c fuzz-build fuzz-parquet fuzz-parquet-build
 
 all: build
 
@@ -37,7 +38,7 @@ test:
 	$(SWIFT) test $(SWIFTPM)
 
 hostile:
-	$(SWIFT) test $(SWIFTPM) --filter 'HostileInputTests|OutputGuardTests|FuzzTests|BadInputTests'
+	$(SWIFT) test $(SWIFTPM) --filter 'HostileInputTests|OutputGuardTests|FuzzTests|BadInputTests|HostileFileTests'
 
 # Completion scripts do not depend on the build configuration; the debug build is the quicker one.
 # Each file is written beside its final name first, so a failing step leaves the old script.
@@ -81,22 +82,52 @@ bench: build
 FUZZ_DIR    ?= .build-fuzz
 FUZZ_TIME   ?= 60
 SWIFTC      ?= swiftc
-FUZZ_FLAGS  := -sanitize=fuzzer,address -Onone -g -parse-as-library -swift-version 6 -I $(FUZZ_DIR) -I Sources/CZstd
+FUZZ_CC     ?= clang
+FUZZ_FLAGS  := -sanitize=fuzzer,address -Onone -g -parse-as-library -swift-version 6 -I $(FUZZ_DIR) -I Sources/CZstd -I Sources/CZlib \
+               -I Sources/CSnappy -I $(FUZZ_DIR)/CTemporaryFiles
 # The toolchain's lld links the sanitizer runtimes without gold's "cannot export local symbol" warnings.
 FUZZ_LINK   ?= -use-ld=lld
 FUZZ_BIN    := $(FUZZ_DIR)/modelfiles-fuzzer
+PARQUET_FUZZ_BIN := $(FUZZ_DIR)/parquet-fuzzer
 
-fuzz-build:
+# QwenKitIO imports the C target CTemporaryFiles: SwiftPM makes its module map, here it is written by hand and the C
+# file compiled with the same sanitizer.
+fuzz-c:
+	@mkdir -p $(FUZZ_DIR)/CTemporaryFiles
+	printf 'module CTemporaryFiles {\n    header "%s"\n    export *\n}\n' \
+		"$(CURDIR)/Sources/CTemporaryFiles/include/temporary_files.h" > $(FUZZ_DIR)/CTemporaryFiles/module.modulemap
+	$(FUZZ_CC) -fsanitize=fuzzer-no-link,address -g -O1 -c Sources/CTemporaryFiles/temporary_files.c \
+		-I Sources/CTemporaryFiles/include -o $(FUZZ_DIR)/temporary_files.o
+	ar rcs $(FUZZ_DIR)/libCTemporaryFiles.a $(FUZZ_DIR)/temporary_files.o
+
+fuzz-build: fuzz-c
 	@mkdir -p $(FUZZ_DIR)
 	$(SWIFTC) $(FUZZ_FLAGS) -emit-library -static -emit-module -module-name QwenKitIO \
 		-emit-module-path $(FUZZ_DIR)/QwenKitIO.swiftmodule -o $(FUZZ_DIR)/libQwenKitIO.a Sources/QwenKitIO/*.swift
 	$(SWIFTC) $(FUZZ_FLAGS) -emit-library -static -emit-module -module-name ModelFiles \
 		-emit-module-path $(FUZZ_DIR)/ModelFiles.swiftmodule -o $(FUZZ_DIR)/libModelFiles.a Sources/ModelFiles/*.swift
-	$(SWIFTC) $(FUZZ_FLAGS) Fuzz/ModelFilesFuzzer.swift -L $(FUZZ_DIR) -lModelFiles -lQwenKitIO -lzstd \
+	$(SWIFTC) $(FUZZ_FLAGS) Fuzz/ModelFilesFuzzer.swift -L $(FUZZ_DIR) -lModelFiles -lQwenKitIO -lCTemporaryFiles -lzstd -lz \
 		$(FUZZ_LINK) -o $(FUZZ_BIN)
 
 fuzz: fuzz-build
 	@mkdir -p $(FUZZ_DIR)/corpus
 	cp Fixtures/gguf/*.gguf Fixtures/safetensors/*.safetensors $(FUZZ_DIR)/corpus/
 	$(FUZZ_BIN) $(FUZZ_DIR)/corpus -dict=Fuzz/modelfiles.dict -max_total_time=$(FUZZ_TIME) -malloc_limit_mb=1024 \
+		-artifact_prefix=$(FUZZ_DIR)/ -print_final_stats=1 $(FUZZ_ARGS)
+
+# The parquet reader's harness: QwenKitIO and Parquet (with its subfolders) as instrumented static libraries, the C
+# libraries it wraps (snappy, zlib, zstd) linked as they are. Seeds are the parquet goldens.
+fuzz-parquet-build: fuzz-c
+	@mkdir -p $(FUZZ_DIR)
+	$(SWIFTC) $(FUZZ_FLAGS) -emit-library -static -emit-module -module-name QwenKitIO \
+		-emit-module-path $(FUZZ_DIR)/QwenKitIO.swiftmodule -o $(FUZZ_DIR)/libQwenKitIO.a Sources/QwenKitIO/*.swift
+	$(SWIFTC) $(FUZZ_FLAGS) -emit-library -static -emit-module -module-name Parquet \
+		-emit-module-path $(FUZZ_DIR)/Parquet.swiftmodule -o $(FUZZ_DIR)/libParquet.a $(shell find Sources/Parquet -name '*.swift')
+	$(SWIFTC) $(FUZZ_FLAGS) Fuzz/ParquetFuzzer.swift -L $(FUZZ_DIR) -lParquet -lQwenKitIO -lCTemporaryFiles -lsnappy -lzstd -lz \
+		$(FUZZ_LINK) -o $(PARQUET_FUZZ_BIN)
+
+fuzz-parquet: fuzz-parquet-build
+	@mkdir -p $(FUZZ_DIR)/parquet-corpus
+	cp Fixtures/parquet/*.parquet $(FUZZ_DIR)/parquet-corpus/
+	$(PARQUET_FUZZ_BIN) $(FUZZ_DIR)/parquet-corpus -dict=Fuzz/parquet.dict -max_total_time=$(FUZZ_TIME) -malloc_limit_mb=1024 \
 		-artifact_prefix=$(FUZZ_DIR)/ -print_final_stats=1 $(FUZZ_ARGS)

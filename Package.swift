@@ -40,14 +40,19 @@ let package = Package(
         // System libraries, found with pkg-config.
         .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
         // The embedded default tokenizer (zstd-compressed compact form), linked in with C23 #embed.
         .target(name: "CQwenKitData", exclude: ["qwen2.qtok.zst"]),
 
         // The temporary files an interrupt removes, and the signal handlers that remove them (C: async-signal-safe).
         .target(name: "CTemporaryFiles"),
-        // Files, streams, zstd, JSON scanning, progress; which files are outputs and which inputs (never both), and
+        // Files, streams, zstd and gzip, JSON scanning, progress; which files are outputs and which inputs (never both), and
         // the temporary files an interrupt removes: no tokenizer or model knowledge.
-        .target(name: "QwenKitIO", dependencies: ["CZstd", "CTemporaryFiles"], swiftSettings: cpuFlags),
+        .target(name: "QwenKitIO", dependencies: ["CZstd", "CZlib", "CTemporaryFiles"], swiftSettings: cpuFlags),
+        // Parquet files (Hugging Face datasets): footer, flat schema, row groups with their byte ranges, a streaming
+        // cursor over a text column and carried columns (rendered as JSON); snappy, gzip and zstd pages.
+        .target(name: "Parquet", dependencies: ["QwenKitIO", "CZstd", "CZlib", "CSnappy"], swiftSettings: cpuFlags),
         // Qwen2's byte-level BPE tokenizer: NFC, added tokens, pretokenizer, BPE, decoding.
         .target(name: "QwenTokenizer", dependencies: ["CPCRE2", "CQwenKitData", "QwenKitIO"], swiftSettings: cpuFlags),
         // What `encode` writes and `merge` joins: the output formats (text, JSONL, u32, Megatron indexed datasets) with
@@ -95,6 +100,7 @@ let package = Package(
         // checkpoint decompressed and converted).
         .target(name: "TestSupport", dependencies: ["QwenKitIO", "Conversion"], path: "Tests/TestSupport"),
         .testTarget(name: "QwenKitIOTests", dependencies: ["TestSupport", "QwenKitIO"]),
+        .testTarget(name: "ParquetTests", dependencies: ["TestSupport", "Parquet", "QwenKitIO"]),
         .testTarget(name: "QwenTokenizerTests", dependencies: ["TestSupport", "QwenTokenizer", "QwenKitIO"]),
         .testTarget(name: "TrainingDataTests", dependencies: ["TestSupport", "TrainingData", "QwenTokenizer", "QwenKitIO"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["TestSupport", "ModelFiles", "QwenKitIO"]),

@@ -158,11 +158,16 @@ public final class MemorySource: ByteSource {
     }
 }
 
-/// Opens an input the way the CLI names them: `-` is stdin; a path ending in `.zst` is decompressed on the fly
-/// (set `decompress` to force either way, e.g. `true` for zstd data on stdin).
+/// Opens an input the way the CLI names them: `-` is stdin; a path ending in `.zst` (zstd) or `.gz` (gzip) is
+/// decompressed on the fly. `decompress` forces either way: `false` reads a `.zst` or `.gz` path raw, `true`
+/// decompresses any other path (stdin included) as zstd.
 /// Errors name the path: missing file, directory, permission denied.
 public func openInput(path: String, decompress: Bool? = nil) throws(IOError) -> any ByteSource {
     let raw: any ByteSource = path == "-" ? try FileDescriptorSource.standardInput() : try FileDescriptorSource(path: path)
+    guard decompress != false else { return raw }
+    if path.hasSuffix(".gz") {
+        return try GzipDecompressingSource(wrapping: raw)
+    }
     if decompress ?? path.hasSuffix(".zst") {
         return try ZstdDecompressingSource(wrapping: raw)
     }

@@ -34,6 +34,13 @@ public enum IOError: Error, Equatable, Sendable, CustomStringConvertible {
     case corruptZstd(path: String, offset: Int64, reason: String)
     /// libzstd refused an operation that does not depend on the data (allocation, bad parameter).
     case zstdFailed(path: String, reason: String)
+    /// The input ended inside a gzip member.
+    case truncatedGzip(path: String, compressedBytes: Int64, decodedBytes: Int64)
+    /// The input is not a gzip stream, or is corrupt (bad magic, bad block, CRC-32 or length mismatch, trailing
+    /// garbage); `reason` is zlib's message, `offset` the number of compressed bytes consumed when it was noticed.
+    case corruptGzip(path: String, offset: Int64, reason: String)
+    /// zlib refused an operation that does not depend on the data (allocation).
+    case gzipFailed(path: String, reason: String)
     /// `mmap(2)` failed.
     case cannotMap(path: String, errno: Int32)
     /// The input is not valid UTF-8; `offset` is the first byte of the first ill-formed sequence (as Python's
@@ -54,6 +61,7 @@ public enum IOError: Error, Equatable, Sendable, CustomStringConvertible {
              .readFailed(let path, _), .writeFailed(let path, _), .brokenPipe(let path),
              .cannotCreateOutput(let path, _, _), .cannotCommitOutput(let path, _),
              .truncatedZstd(let path, _, _), .corruptZstd(let path, _, _), .zstdFailed(let path, _),
+             .truncatedGzip(let path, _, _), .corruptGzip(let path, _, _), .gzipFailed(let path, _),
              .cannotMap(let path, _), .invalidUTF8(let path, _), .tooLarge(let path, _),
              .outputIsInput(let path, _), .socketOutput(let path):
             return path
@@ -88,6 +96,16 @@ public enum IOError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(path): not a valid zstd stream: \(reason) (near compressed byte \(offset))"
         case .zstdFailed(let path, let reason):
             return "\(path): zstd failed: \(reason)"
+        case .truncatedGzip(let path, let compressed, let decoded):
+            if compressed == 0 {
+                return "\(path): truncated gzip stream (the input is empty)"
+            }
+            return "\(path): truncated gzip stream (input ended inside a member after \(compressed) bytes; "
+                + "\(decoded) bytes decoded)"
+        case .corruptGzip(let path, let offset, let reason):
+            return "\(path): not a valid gzip stream: \(reason) (near compressed byte \(offset))"
+        case .gzipFailed(let path, let reason):
+            return "\(path): gzip failed: \(reason)"
         case .cannotMap(let path, let code):
             return "\(path): cannot memory-map: \(IOError.message(code))"
         case .invalidUTF8(let path, let offset):

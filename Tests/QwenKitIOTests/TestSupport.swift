@@ -52,3 +52,10 @@ func drain(_ source: any ByteSource, chunk: Int) throws -> [UInt8] {
         out += buffer[..<n]
     }
 }
+
+/// FNV-1a 64 of `bytes` (the fixture scripts' digest of decoded data).
+func fnv1a64(_ bytes: [UInt8]) -> UInt64 {
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+    return hash
+}

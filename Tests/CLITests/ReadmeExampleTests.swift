@@ -130,6 +130,8 @@ import TestSupport
             cp '\(CLI.repositoryPath("Fixtures/imatrix/calibration.txt"))' calibration.txt
             printf '%s\\n' '{"text": "Hello, world!", "id": 1}' '{"text": "Qwen2 是一个模型。", "id": 2}' > data.jsonl
             zstd -q data.jsonl -o shard-00000.jsonl.zst && zstd -q data.jsonl -o shard-00001.jsonl.zst
+            mkdir data out && cp data.jsonl data/a.jsonl && cp data.jsonl data/b.jsonl && gzip -k data.jsonl
+            printf '%s\n' '{"meta": {"text": "Hi"}}' '{"meta": {"txt": "broken"}}' | zstd -q -o crawl-0.jsonl.zst
             qwenkit encode --lines corpus.txt -o ids.txt
             cp '\(sharded)'/*.safetensors '\(sharded)'/model.safetensors.index.json .
             printf '%s' '{% for m in messages %}{{ m.content }}{% endfor %}' > template.jinja

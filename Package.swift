@@ -55,9 +55,9 @@ let package = Package(
         .target(name: "Parquet", dependencies: ["QwenKitIO", "CZstd", "CZlib", "CSnappy"], swiftSettings: cpuFlags),
         // Qwen2's byte-level BPE tokenizer: NFC, added tokens, pretokenizer, BPE, decoding.
         .target(name: "QwenTokenizer", dependencies: ["CPCRE2", "CQwenKitData", "QwenKitIO"], swiftSettings: cpuFlags),
-        // What `encode` writes and `merge` joins: the output formats (text, JSONL, u32, Megatron indexed datasets) with
-        // --eod and length limits per document, and concatenation of finished outputs.
-        .target(name: "TrainingData", dependencies: ["QwenTokenizer", "QwenKitIO"], swiftSettings: cpuFlags),
+        // What `encode` reads beyond text and JSONL (parquet rows), what it writes (text, JSONL, u32, npy and packed
+        // rows, Megatron indexed datasets) with --eod and length limits per document, and what `merge` joins.
+        .target(name: "TrainingData", dependencies: ["QwenTokenizer", "Parquet", "QwenKitIO"], swiftSettings: cpuFlags),
         // Model files: the ggml type table, safetensors, GGUF v3, HF model directories, typed hyperparameters.
         .target(name: "ModelFiles", dependencies: ["QwenKitIO"], swiftSettings: cpuFlags),
         // What `inspect` shows: one view over GGUF, safetensors and HF directories, summaries, tensor statistics.

@@ -188,7 +188,7 @@ _qwenkit_encode() {
     repeating_flags=()
     non_repeating_flags=(--lines --truncate --chunk --skip-existing --version -h --help)
     repeating_options=()
-    non_repeating_options=(--tokenizer --jsonl --special --invalid --threads --bad-records --max-bad-records --format --eod --pack --pack-mode --pad-id --max-tokens --output -o --shard)
+    non_repeating_options=(--tokenizer --jsonl --parquet --special --invalid --threads --bad-records --max-bad-records --format --eod --pack --pack-mode --pad-id --max-tokens --output -o --shard)
     __qwenkit_offer_flags_options -1
 
     # Offer option value completions
@@ -198,6 +198,9 @@ _qwenkit_encode() {
         return
         ;;
     '--jsonl')
+        return
+        ;;
+    '--parquet')
         return
         ;;
     '--special')
@@ -292,7 +295,7 @@ _qwenkit_count() {
     repeating_flags=()
     non_repeating_flags=(--lines --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--tokenizer --jsonl --special --invalid --threads --bad-records --max-bad-records)
+    non_repeating_options=(--tokenizer --jsonl --parquet --special --invalid --threads --bad-records --max-bad-records)
     __qwenkit_offer_flags_options -1
 
     # Offer option value completions
@@ -302,6 +305,9 @@ _qwenkit_count() {
         return
         ;;
     '--jsonl')
+        return
+        ;;
+    '--parquet')
         return
         ;;
     '--special')

@@ -23,11 +23,11 @@ function __qwenkit_parse_tokens -S
         __qwenkit_parse_subcommand 0 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'encode'
-            __qwenkit_parse_subcommand -r 1 'tokenizer=' 'lines' 'jsonl=' 'special=' 'invalid=' 'threads=' 'bad-records=' 'max-bad-records=' 'format=' 'eod=' 'pack=' 'pack-mode=' 'pad-id=' 'max-tokens=' 'truncate' 'chunk' 'o/output=' 'shard=' 'skip-existing' 'version' 'h/help'
+            __qwenkit_parse_subcommand -r 1 'tokenizer=' 'lines' 'jsonl=' 'parquet=' 'special=' 'invalid=' 'threads=' 'bad-records=' 'max-bad-records=' 'format=' 'eod=' 'pack=' 'pack-mode=' 'pad-id=' 'max-tokens=' 'truncate' 'chunk' 'o/output=' 'shard=' 'skip-existing' 'version' 'h/help'
         case 'decode'
             __qwenkit_parse_subcommand -r 1 'tokenizer=' 'format=' 'skip-special' 'no-newline' 'stream' 'o/output=' 'version' 'h/help'
         case 'count'
-            __qwenkit_parse_subcommand -r 1 'tokenizer=' 'lines' 'jsonl=' 'special=' 'invalid=' 'threads=' 'bad-records=' 'max-bad-records=' 'json' 'version' 'h/help'
+            __qwenkit_parse_subcommand -r 1 'tokenizer=' 'lines' 'jsonl=' 'parquet=' 'special=' 'invalid=' 'threads=' 'bad-records=' 'max-bad-records=' 'json' 'version' 'h/help'
         case 'merge'
             __qwenkit_parse_subcommand -r 1 'o/output=' 'version' 'h/help'
         case 'tokenizer'
@@ -129,6 +129,7 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwe
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" tokenizer' -l 'tokenizer' -d 'tokenizer.json, a compact .qtok, or a model directory (default: the embedded Qwen2 tokenizer).' -rF
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" lines' -l 'lines' -d 'Treat each line as a document (a trailing \\r is removed).'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" jsonl' -l 'jsonl' -d 'Read JSONL and tokenize the string field FIELD of each record (a dotted path such as meta.text reaches into nested objects).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" parquet' -l 'parquet' -d 'Read parquet files and tokenize the string column COLUMN of each row (a null is a bad record).' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" special' -l 'special' -d 'What to do with special-token text in the input: parse (into its id), text (tokenize as text) or reject (fail).' -rfka 'parse text reject'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" invalid' -l 'invalid' -d 'Invalid UTF-8 in the input: error (fail, naming the byte offset) or replace (U+FFFD, as Python\'s errors="replace").' -rfka 'error replace'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" threads' -l 'threads' -d 'Threads to encode with (default: all cores).' -rfka ''
@@ -160,6 +161,7 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit count" tokenizer' -l 'tokenizer' -d 'tokenizer.json, a compact .qtok, or a model directory (default: the embedded Qwen2 tokenizer).' -rF
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit count" lines' -l 'lines' -d 'Treat each line as a document (a trailing \\r is removed).'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit count" jsonl' -l 'jsonl' -d 'Read JSONL and tokenize the string field FIELD of each record (a dotted path such as meta.text reaches into nested objects).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit count" parquet' -l 'parquet' -d 'Read parquet files and tokenize the string column COLUMN of each row (a null is a bad record).' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit count" special' -l 'special' -d 'What to do with special-token text in the input: parse (into its id), text (tokenize as text) or reject (fail).' -rfka 'parse text reject'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit count" invalid' -l 'invalid' -d 'Invalid UTF-8 in the input: error (fail, naming the byte offset) or replace (U+FFFD, as Python\'s errors="replace").' -rfka 'error replace'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit count" threads' -l 'threads' -d 'Threads to encode with (default: all cores).' -rfka ''

@@ -216,7 +216,7 @@ import TestSupport
         UsageCase(arguments: ["encode", "--max-tokens", "3", "--truncate", "--chunk"], message: "--truncate and --chunk cannot be used together"),
         UsageCase(arguments: ["encode", "--max-tokens", "0", "--truncate"], message: "--max-tokens must be at least 1"),
         UsageCase(arguments: ["encode", "--max-tokens", "3", "--chunk", "--format", "u32"], message: "--chunk needs --format text, jsonl, pieces or megatron (u32 has no records)"),
-        UsageCase(arguments: ["encode", "--lines", "--jsonl", "text"], message: "--lines and --jsonl cannot be used together"),
+        UsageCase(arguments: ["encode", "--lines", "--jsonl", "text"], message: "--lines, --jsonl and --parquet cannot be used together"),
         UsageCase(arguments: ["encode", "--threads", "0"], message: "--threads must be between 1 and 1024"),
         UsageCase(arguments: ["encode", "--format", "xml"], message: "The value 'xml' is invalid for '--format <format>'. Please provide one of the following:"),
         UsageCase(arguments: ["encode", "--bogus"], message: "Unknown option '--bogus'"),

@@ -102,7 +102,7 @@ import TestSupport
         for (arguments, message) in [
             (["--max-bad-records", "3", "--jsonl", "t"], "--max-bad-records needs --bad-records skip"),
             (["--bad-records", "skip", "--max-bad-records", "-1", "--jsonl", "t"], "--max-bad-records must be 0 or more"),
-            (["--bad-records", "skip"], "--bad-records skip needs records: --lines or --jsonl (a whole file is one document)"),
+            (["--bad-records", "skip"], "--bad-records skip needs records: --lines, --jsonl or --parquet (a whole file is one document)"),
             (["--jsonl", "meta..text"], "--jsonl meta..text: a dotted path needs a name between every two dots"),
         ] {
             let run = try CLI.run(["encode"] + arguments, stdin: .text(""))

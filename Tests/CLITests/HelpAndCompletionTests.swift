@@ -25,12 +25,12 @@ import TestSupport
 
     static let helpCases: [HelpCase] = [
         HelpCase(command: [], options: []),
-        HelpCase(command: ["encode"], options: ["--tokenizer <path>", "--lines", "--jsonl <field>", "--special <mode>", "--invalid <mode>",
+        HelpCase(command: ["encode"], options: ["--tokenizer <path>", "--lines", "--jsonl <field>", "--parquet <column>", "--special <mode>", "--invalid <mode>",
                                                 "--threads <n>", "--bad-records <mode>", "--max-bad-records <n>", "--format <format>", "--eod <id>", "--pack <n>", "--pack-mode <mode>", "--pad-id <id>", "--max-tokens <n>", "--truncate",
                                                 "--chunk", "--shard <k/n>", "--skip-existing", "-o, --output <file>"]),
         HelpCase(command: ["decode"], options: ["--tokenizer <path>", "--format <format>", "--skip-special", "--no-newline", "--stream",
                                                 "-o, --output <file>"]),
-        HelpCase(command: ["count"], options: ["--tokenizer <path>", "--lines", "--jsonl <field>", "--special <mode>", "--invalid <mode>",
+        HelpCase(command: ["count"], options: ["--tokenizer <path>", "--lines", "--jsonl <field>", "--parquet <column>", "--special <mode>", "--invalid <mode>",
                                                "--threads <n>", "--bad-records <mode>", "--max-bad-records <n>", "--json"]),
         HelpCase(command: ["merge"], options: ["-o, --output <file>"]),
         HelpCase(command: ["tokenizer"], options: []),

@@ -132,6 +132,7 @@ import TestSupport
             zstd -q data.jsonl -o shard-00000.jsonl.zst && zstd -q data.jsonl -o shard-00001.jsonl.zst
             mkdir data out && cp data.jsonl data/a.jsonl && cp data.jsonl data/b.jsonl && gzip -k data.jsonl
             printf '%s\n' '{"meta": {"text": "Hi"}}' '{"meta": {"txt": "broken"}}' | zstd -q -o crawl-0.jsonl.zst
+            cp '\(CLI.repositoryPath("Fixtures/parquet-corpus/corpus.parquet"))' train-00000.parquet
             qwenkit encode --lines corpus.txt -o ids.txt
             cp '\(sharded)'/*.safetensors '\(sharded)'/model.safetensors.index.json .
             printf '%s' '{% for m in messages %}{{ m.content }}{% endfor %}' > template.jinja

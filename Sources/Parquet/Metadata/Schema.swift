@@ -17,6 +17,13 @@ public struct ParquetColumn: Sendable, Equatable {
     public let isFlat: Bool
     /// BYTE_ARRAY annotated as text (the STRING, ENUM or JSON logical type, or the UTF8 converted type).
     public var isString: Bool { kind == .string }
+    /// Whether its values have a JSON form (`ParquetValue.appendJSON`): every readable type except binary.
+    public var rendersAsJSON: Bool {
+        switch kind {
+        case .binary, .unsupported: false
+        default: true
+        }
+    }
 
     /// How values read and render; `.unsupported` says why they cannot.
     let kind: ValueKind

@@ -93,7 +93,23 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
 
     /// Encodes `sources` in order, calling `consumer` on the calling thread.
     public func run(sources: [any ByteSource], progress: ProgressReporter? = nil, consumer: CorpusConsumer) throws {
+        try run(inputs: sources.map { .stream($0) }, progress: progress, consumer: consumer)
+    }
+
+    /// Encodes `inputs` in order: streams cut by the framing, or sources of records (with framing `.records`).
+    public func run(inputs sources: [CorpusInput], progress: ProgressReporter? = nil, consumer: CorpusConsumer) throws {
         sourceNames = sources.map(\.name)
+        func unitMaker(_ source: CorpusInput, _ i: Int) throws -> any UnitMaker {
+            switch (source, options.framing) {
+            case (.records(let records), .records):
+                return RecordBatcher(source: records, input: i, unitBytes: options.unitBytes, withExtra: options.keepOtherFields)
+            case (.stream(let stream), let framing) where framing != .records:
+                return DocumentSplitter(source: stream, input: i, framing: framing, unitBytes: options.unitBytes,
+                                        splitter: splitFinder, model: tokenizer.model)
+            default:
+                throw CorpusError("\(source.name): \(options.framing == .records ? "not a source of records" : "records need the records framing")")
+            }
+        }
         let threads = max(1, options.threads)
         let pool = EncoderPool(tokenizer: tokenizer)
         var inputBytes: Int64 = 0
@@ -163,8 +179,7 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
             var sequence = 0
             var before: Int64 = 0  // input bytes (compressed, for .zst) of earlier sources, for progress
             for (i, source) in sources.enumerated() {
-                let splitter = DocumentSplitter(source: source, input: i, framing: options.framing,
-                                                unitBytes: options.unitBytes, splitter: splitFinder, model: tokenizer.model)
+                let splitter = try unitMaker(source, i)
                 defer { before += source.inputPosition }
                 while let unit = try splitter.next(sequence: sequence) {
                     progress?.set(completed: before + source.inputPosition)
@@ -199,8 +214,7 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
         do {
             var before: Int64 = 0
             for (i, source) in sources.enumerated() {
-                let splitter = DocumentSplitter(source: source, input: i, framing: options.framing,
-                                                unitBytes: options.unitBytes, splitter: splitFinder, model: tokenizer.model)
+                let splitter = try unitMaker(source, i)
                 defer { before += source.inputPosition }
                 while true {
                     try deliverReady(blockUntil: sequence - maxInFlight + 1)
@@ -284,16 +298,25 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
             }
         }
         try unit.text.withUnsafeBufferPointer { text in
+            let recordFraming = options.framing == .lines || options.framing == .records
+            func skip(_ k: Int, _ message: String) {
+                unit.spans[k].skipped = true
+                unit.badRecords.append(message)
+                unit.idEnds.append(countOnly ? unit.counted : unit.ids.count)
+            }
             for k in unit.spans.indices {
                 let span = unit.spans[k]
                 let spanText = UnsafeBufferPointer(rebasing: text[span.start..<span.end])
+                if let message = span.badRecord {
+                    guard case .skip = options.badRecords else { throw CorpusError(message) }
+                    skip(k, message)
+                    continue
+                }
                 if let invalidAt, options.invalid == .error, invalidAt < span.end {
                     let bad = UTF8Validation.firstInvalidOffset(UnsafeRawBufferPointer(spanText)).map { span.start + $0 }
-                    if case .skip = options.badRecords, options.framing == .lines, !span.continued, !span.continues, let bad {
-                        // A whole line that is not UTF-8: a bad record.
-                        unit.spans[k].skipped = true
-                        unit.badRecords.append(invalidMessage(unit, offset: bad))
-                        unit.idEnds.append(countOnly ? unit.counted : unit.ids.count)
+                    if case .skip = options.badRecords, recordFraming, !span.continued, !span.continues, let bad {
+                        // A whole line or record that is not UTF-8: a bad record.
+                        skip(k, invalidMessage(unit, offset: bad))
                         continue
                     }
                     // Spans before this one are delivered; then the error.
@@ -458,21 +481,25 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
     private func inputName(_ unit: WorkUnit) -> String { sourceNames[unit.input] }
 
     private func lineName(_ unit: WorkUnit, _ span: DocumentSpan) -> String {
-        "\(inputName(unit)): line \(span.document + 1)"
+        options.framing == .records ? "\(inputName(unit)): row \(span.document)" : "\(inputName(unit)): line \(span.document + 1)"
+    }
+
+    /// Where byte `offset` of a unit's text is: a byte of the input and its line, or for records a byte of a row's text.
+    private func place(_ unit: WorkUnit, offset: Int, span: DocumentSpan?) -> String {
+        if options.framing == .records, let span { return "row \(span.document), byte \(offset - span.start) of its text" }
+        var where_ = "byte \(unit.baseOffset + Int64(offset))"
+        if options.framing != .whole, let span { where_ += " (line \(span.document + 1))" }
+        return where_
     }
 
     private func invalidMessage(_ unit: WorkUnit, offset: Int) -> String {
-        var where_ = "byte \(unit.baseOffset + Int64(offset))"
-        if options.framing != .whole, let span = unit.spans.first(where: { $0.start <= offset && offset <= $0.end }) {
-            where_ += " (line \(span.document + 1))"
-        }
-        return "\(inputName(unit)): invalid UTF-8 at \(where_); use --invalid replace to substitute U+FFFD"
+        let span = unit.spans.first(where: { $0.start <= offset && offset < $0.end }) ?? unit.spans.first(where: { $0.start <= offset && offset <= $0.end })
+        return "\(inputName(unit)): invalid UTF-8 at \(place(unit, offset: offset, span: span)); use --invalid replace to substitute U+FFFD"
     }
 
     private func describe(_ error: TokenizerError, unit: WorkUnit, span: DocumentSpan) -> String {
         if case .specialTokenInText(let token, let offset) = error {
-            var where_ = "byte \(unit.baseOffset + Int64(span.start + offset))"
-            if options.framing != .whole { where_ += " (line \(span.document + 1))" }
+            let where_ = place(unit, offset: span.start + offset, span: span)
             return "\(inputName(unit)): special token \(token) at \(where_); use --special parse or --special text to allow it"
         }
         return "\(inputName(unit)): \(error)"

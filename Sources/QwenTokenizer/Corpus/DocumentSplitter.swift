@@ -12,6 +12,8 @@ public enum DocumentFraming: Sendable, Equatable {
     case lines
     /// Each non-blank line is a JSON object whose string member `field` is the document.
     case jsonl(field: String)
+    /// The inputs are sources of records (`CorpusInput.records`): each record is a document.
+    case records
 }
 
 /// A document, or part of one, inside a unit's text.
@@ -26,6 +28,8 @@ struct DocumentSpan {
     var continues: Bool
     /// A bad record skipped (`BadRecordPolicy.skip`): no ids, nothing delivered.
     var skipped = false
+    /// Known bad when the unit was made (a record whose text is missing): why.
+    var badRecord: String?
 }
 
 /// A batch of input for one worker, and afterwards its results.
@@ -155,6 +159,7 @@ final class DocumentSplitter {
         switch framing {
         case .whole: return try nextWhole(sequence: sequence)
         case .lines, .jsonl: return try nextLines(sequence: sequence)
+        case .records: preconditionFailure("records are batched by RecordBatcher")
         }
     }
 

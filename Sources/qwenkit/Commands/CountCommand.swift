@@ -29,7 +29,8 @@ struct CountCommand: ParsableCommand {
         let tokenizer = try tokenizerOptions.load()
         let inputs = files.isEmpty ? ["-"] : files
         let counter = TokenCounter(inputs: inputs.count)
-        try runCorpus(inputs: inputs, tokenizer: tokenizer, options: framingOptions.encodingOptions(), consumer: counter, label: "count")
+        try runCorpus(inputs: inputs, framing: framingOptions, options: framingOptions.encodingOptions(), tokenizer: tokenizer, consumer: counter,
+                      label: "count")
         var total = TokenCounter.Counts()
         for c in counter.perInput {
             total.tokens += c.tokens

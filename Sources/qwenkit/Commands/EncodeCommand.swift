@@ -122,8 +122,8 @@ struct EncodeCommand: ParsableCommand {
                                          multipleInputs: inputs.count > 1)
         }
         let writer = TokenOutputWriter(records: records, limit: limit, eod: eod)
-        let sources = try shard.map { try openShard($0, of: inputs, framing: options.framing) } ?? inputs.map { try openInput(path: $0) }
-        try runCorpus(sources: sources, tokenizer: tokenizer, options: options, consumer: writer, label: "encode")
+        let opened = try openCorpusInputs(inputs, framing: framingOptions, keepOtherFields: options.keepOtherFields, shard: shard)
+        try runCorpus(inputs: opened, tokenizer: tokenizer, options: options, consumer: writer, label: "encode")
         try writer.finish()
         if writer.truncatedDocuments > 0 {
             printError("truncated \(writer.truncatedDocuments) of \(writer.documents) documents to \(maxTokens!) tokens")
@@ -178,39 +178,61 @@ struct ShardSpec: ExpressibleByArgument, CustomStringConvertible {
     static var defaultCompletionKind: CompletionKind { .default }
 }
 
-/// The sources of one shard of `inputs`: whole inputs, or the line records of a part of one (`InputShards`).
-func openShard(_ shard: ShardSpec, of inputs: [String], framing: DocumentFraming) throws -> [any ByteSource] {
+/// The inputs as the corpus encoder takes them: streams (decompressed by name), or with --parquet the rows of parquet
+/// files; with --shard only the shard's part of them (`InputShards`).
+func openCorpusInputs(_ paths: [String], framing: FramingOptions, keepOtherFields: Bool, shard: ShardSpec? = nil) throws -> [CorpusInput] {
+    func open(_ path: String, byteRange: Range<Int>?) throws -> CorpusInput {
+        if let column = framing.parquet {
+            return .records(try ParquetRecordSource(path: path, column: column, carryOthers: keepOtherFields, byteRange: byteRange,
+                                                    label: shard.map { "shard \($0)" }))
+        }
+        if let byteRange, let shard {
+            return .stream(try RecordRangeSource(path: path, begin: Int64(byteRange.lowerBound), end: Int64(byteRange.upperBound),
+                                                 label: "shard \(shard)"))
+        }
+        return .stream(try openInput(path: path))
+    }
+    guard let shard else {
+        if framing.parquet != nil, paths.contains("-") { throw ValidationError("--parquet needs files (a parquet file is read from its end)") }
+        return try paths.map { try open($0, byteRange: nil) }
+    }
     var planned: [InputShards.Input] = []
-    for path in inputs {
+    for path in paths {
         let probe = try FileDescriptorSource(path: path)
         guard let size = probe.inputSize else { throw ValidationError("--shard needs regular files; \(path) is a pipe or device") }
-        let compressed = path.hasSuffix(".zst") || path.hasSuffix(".gz")
-        planned.append(InputShards.Input(path: path, size: size, splittable: framing != .whole && !compressed))
+        let compressed = framing.parquet == nil && (path.hasSuffix(".zst") || path.hasSuffix(".gz"))
+        planned.append(InputShards.Input(path: path, size: size, splittable: framing.framing != .whole && !compressed))
     }
     return try InputShards.plan(planned, shard: shard.index, of: shard.count).map { input, part in
-        let path = inputs[input]
         switch part {
-        case .whole: return try openInput(path: path)
-        case .records(let begin, let end): return try RecordRangeSource(path: path, begin: begin, end: end, label: "shard \(shard)")
+        case .whole: return try open(paths[input], byteRange: nil)
+        case .records(let begin, let end): return try open(paths[input], byteRange: Int(begin)..<Int(end))
         }
     }
 }
 
 /// Opens every input, runs the corpus encoder over them with progress on a terminal.
-func runCorpus(inputs: [String], tokenizer: Tokenizer, options: CorpusEncodingOptions, consumer: CorpusConsumer, label: String) throws {
-    try runCorpus(sources: inputs.map { try openInput(path: $0) }, tokenizer: tokenizer, options: options, consumer: consumer, label: label)
+func runCorpus(inputs: [String], framing: FramingOptions, options: CorpusEncodingOptions, tokenizer: Tokenizer, consumer: CorpusConsumer,
+               label: String) throws {
+    let opened = try openCorpusInputs(inputs, framing: framing, keepOtherFields: options.keepOtherFields)
+    try runCorpus(inputs: opened, tokenizer: tokenizer, options: options, consumer: consumer, label: label)
 }
 
-/// Runs the corpus encoder over `sources` with progress on a terminal.
-func runCorpus(sources: [any ByteSource], tokenizer: Tokenizer, options: CorpusEncodingOptions, consumer: CorpusConsumer, label: String) throws {
+/// Runs the corpus encoder over `inputs` with progress on a terminal.
+func runCorpus(inputs: [CorpusInput], tokenizer: Tokenizer, options: CorpusEncodingOptions, consumer: CorpusConsumer, label: String) throws {
     var total: Int64? = 0
-    for source in sources {
-        if let size = source.inputSize, let t = total { total = t + size } else { total = nil }
+    for input in inputs {
+        let size: Int64?
+        switch input {
+        case .stream(let s): size = s.inputSize
+        case .records(let r): size = r.inputSize
+        }
+        if let size, let t = total { total = t + size } else { total = nil }
     }
     let progress = ProgressReporter(total: total, label: label)
     defer { progress.finish() }
     let encoder = CorpusEncoder(tokenizer: tokenizer, options: options)
-    try encoder.run(sources: sources, progress: progress, consumer: consumer)
+    try encoder.run(inputs: inputs, progress: progress, consumer: consumer)
     let report = encoder.badRecordReport
     if report.count > 0 {
         progress.finish()

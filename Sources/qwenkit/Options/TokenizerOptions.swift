@@ -29,6 +29,9 @@ struct FramingOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Read JSONL and tokenize the string field FIELD of each record (a dotted path such as meta.text reaches into nested objects).", valueName: "field"))
     var jsonl: String?
 
+    @Option(name: .long, help: ArgumentHelp("Read parquet files and tokenize the string column COLUMN of each row (a null is a bad record).", valueName: "column"))
+    var parquet: String?
+
     @Option(name: .long, help: ArgumentHelp("What to do with special-token text in the input: parse (into its id), text (tokenize as text) or reject (fail).", valueName: "mode"))
     var special: SpecialTokenPolicy = .parse
 
@@ -45,7 +48,10 @@ struct FramingOptions: ParsableArguments {
     var maxBadRecords: Int?
 
     func validate() throws {
-        if lines && jsonl != nil { throw ValidationError("--lines and --jsonl cannot be used together") }
+        if [lines, jsonl != nil, parquet != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("--lines, --jsonl and --parquet cannot be used together")
+        }
+        if let parquet, parquet.isEmpty { throw ValidationError("--parquet needs a column name") }
         try validateThreads(threads)
         if let jsonl, jsonl.isEmpty || jsonl.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) {
             throw ValidationError(jsonl.isEmpty ? "--jsonl needs a field name" : "--jsonl \(jsonl): a dotted path needs a name between every two dots")
@@ -54,14 +60,15 @@ struct FramingOptions: ParsableArguments {
             if maxBadRecords < 0 { throw ValidationError("--max-bad-records must be 0 or more") }
             if badRecords != .skip { throw ValidationError("--max-bad-records needs --bad-records skip") }
         }
-        if badRecords == .skip && !lines && jsonl == nil {
-            throw ValidationError("--bad-records skip needs records: --lines or --jsonl (a whole file is one document)")
+        if badRecords == .skip && !lines && jsonl == nil && parquet == nil {
+            throw ValidationError("--bad-records skip needs records: --lines, --jsonl or --parquet (a whole file is one document)")
         }
     }
 
     var framing: DocumentFraming {
         if lines { return .lines }
         if let jsonl { return .jsonl(field: jsonl) }
+        if parquet != nil { return .records }
         return .whole
     }
 

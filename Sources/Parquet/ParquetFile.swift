@@ -203,7 +203,6 @@ public struct ParquetColumnChunk: Sendable {
     init(_ c: ColumnChunkMetaData, column: ParquetColumn, dataEnd: Int) throws(Problem) {
         if let file = c.filePath { throw .unsupported("a column chunk in another file (file_path \(quoted(file)))") }
         if c.isEncrypted { throw .unsupported("an encrypted column chunk") }
-        if !c.hasMetaData { throw .invalid("the column chunk has no meta_data") }
         guard c.type == column.physicalType.rawValue else {
             let name = ParquetPhysicalType(rawValue: c.type)?.name ?? "type \(c.type)"
             throw .invalid("ColumnMetaData.type is \(name), the schema says \(column.physicalType.name)")

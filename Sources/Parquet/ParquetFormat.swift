@@ -135,13 +135,15 @@ enum ParquetConvertedType: Int32 {
 /// The caps a reader applies to sizes read from a file, before it allocates or loops on them.
 public struct ParquetLimits: Sendable {
     /// The footer (FileMetaData) is decoded whole: files with thousands of row groups and columns have footers of a
-    /// few MB.
+    /// few MB. Decoded, a footer takes up to about 30 times its size (a column chunk of 3 bytes, the least a valid
+    /// one can take, becomes about 100).
     public var maximumFooterBytes: Int
-    /// A page is decompressed whole, one per column at a time (plus the chunk's dictionary page): its size caps the
-    /// memory a cursor holds. A single value cannot be larger than its page.
+    /// A page is held whole (decompressed, or in place when uncompressed), one per column at a time plus the chunk's
+    /// dictionary page, whose table of values takes up to twice its size: this caps the memory a cursor holds. A
+    /// single value cannot be larger than its page.
     public var maximumPageBytes: Int
 
-    public init(maximumFooterBytes: Int = 64 << 20, maximumPageBytes: Int = 256 << 20) {
+    public init(maximumFooterBytes: Int = 16 << 20, maximumPageBytes: Int = 256 << 20) {
         self.maximumFooterBytes = maximumFooterBytes
         self.maximumPageBytes = maximumPageBytes
     }

@@ -131,7 +131,7 @@ struct HostileFileTests {
         let nested: [UInt8] = [0x99] + Array(repeating: 0x19, count: 40) + [0]
         try expect(failure(file(footer: nested)), "h.parquet: invalid footer: nested deeper than 32 levels (at byte 36)")
         // Known fields of unexpected types are skipped, then the required ones are missed.
-        try expect(failure(file(footer: [0x18, 0x00, 0x00])), "h.parquet: invalid footer: FileMetaData has no schema (field 2) (at byte 7)")
+        try expect(failure(file(footer: [0x18, 0x00, 0x00])), "h.parquet: invalid footer: FileMetaData has no schema (field 2) (at byte 4)")
         var w = ThriftWriter()
         w.structBody { w in
             w.i32(1, 1)
@@ -139,7 +139,20 @@ struct HostileFileTests {
             w.structBody { $0.string(4, "schema") }
             w.i64(3, 0)
         }
-        try expect(failure(file(footer: w.bytes)), "h.parquet: invalid footer: FileMetaData has no row_groups (field 4) (at byte \(4 + w.bytes.count))")
+        try expect(failure(file(footer: w.bytes)), "h.parquet: invalid footer: FileMetaData has no row_groups (field 4) (at byte 4)")
+        // A list of a million empty column chunks fails at the first, before the rest could decode into a table.
+        var empty = ThriftWriter()
+        empty.structBody { w in
+            w.listHeader(2, elementType: 12, count: 1)
+            w.structBody { $0.string(4, "schema") }
+            w.i64(3, 0)
+            w.listHeader(4, elementType: 12, count: 1)
+            w.structBody { w in
+                w.listHeader(1, elementType: 12, count: 1_000_000)
+                w.bytes += Array(repeating: 0, count: 1_000_000)
+            }
+        }
+        try expect(failure(file(footer: empty.bytes)), "h.parquet: invalid footer: ColumnChunk has no meta_data (field 3) (at byte 24)")
         // A map, a set, a double and a bool of unknown fields are skipped.
         var skipped = ThriftWriter()
         skipped.structBody { w in
@@ -244,13 +257,17 @@ struct HostileFileTests {
         let snappy = TestChunk(pages: [dataPageV1(values: 3, body: [0], uncompressedSize: 1 << 30)], valueCount: 3, codec: PQ.snappy)
         let big = parquetFile(columns: [TestColumn(name: "t")], rowGroups: [TestRowGroup(rows: 3, chunks: [snappy])])
         try expect(failure(big), "h.parquet: row group 0, column \"t\": page of 1073741824 bytes (uncompressed) is above the limit of 268435456 (at byte 4)")
+        // An uncompressed page is read in place, but held to the same limit (a dictionary's table is built from it).
+        let small = ParquetLimits(maximumPageBytes: 8)
+        try expect(failure(oneColumnFile(pages: [dataPageV1(values: 3, body: threeRowsBody)], rows: 3), limits: small),
+                   "h.parquet: row group 0, column \"t\": page of \(threeRowsBody.count) bytes (uncompressed) is above the limit of 8 (at byte 4)")
     }
 
     @Test("page headers: missing fields, the wrong header for the type")
     func pageHeaders() throws {
         var w = ThriftWriter()
         w.structBody { $0.i32(1, PQ.dataPage); $0.i32(2, 5) }
-        try expect(failure(oneColumnFile(pages: [w.bytes], rows: 1)), "h.parquet: row group 0, column \"t\": page header: PageHeader has no compressed_page_size (field 3) or a negative one (at byte \(4 + w.bytes.count))")
+        try expect(failure(oneColumnFile(pages: [w.bytes], rows: 1)), "h.parquet: row group 0, column \"t\": page header: PageHeader has no compressed_page_size (field 3) or a negative one (at byte 4)")
         let wrong = page(type: PQ.dataPage, body: threeRowsBody) { w in
             w.structField(7) { $0.i32(1, 3); $0.i32(2, PQ.plain) }
         }

@@ -13,6 +13,7 @@ struct FileMetaData {
     static func decode(_ r: inout ThriftCompactReader) throws(ThriftError) -> FileMetaData {
         var m = FileMetaData()
         var sawSchema = false, sawRowCount = false, sawRowGroups = false
+        let start = r.position
         try r.enterStruct()
         var last: Int16 = 0
         while let field = try r.nextField(after: &last) {
@@ -33,9 +34,9 @@ struct FileMetaData {
             default: try r.skip(field.type)
             }
         }
-        if !sawSchema { throw r.error("FileMetaData has no schema (field 2)") }
-        if !sawRowCount { throw r.error("FileMetaData has no num_rows (field 3)") }
-        if !sawRowGroups { throw r.error("FileMetaData has no row_groups (field 4)") }
+        if !sawSchema { throw r.error("FileMetaData has no schema (field 2)", at: start) }
+        if !sawRowCount { throw r.error("FileMetaData has no num_rows (field 3)", at: start) }
+        if !sawRowGroups { throw r.error("FileMetaData has no row_groups (field 4)", at: start) }
         return m
     }
 }
@@ -97,6 +98,7 @@ struct SchemaElement {
     static func decode(_ r: inout ThriftCompactReader) throws(ThriftError) -> SchemaElement {
         var e = SchemaElement()
         var sawName = false
+        let start = r.position
         try r.enterStruct()
         var last: Int16 = 0
         while let field = try r.nextField(after: &last) {
@@ -111,7 +113,7 @@ struct SchemaElement {
             default: try r.skip(field.type)
             }
         }
-        if !sawName { throw r.error("SchemaElement has no name (field 4)") }
+        if !sawName { throw r.error("SchemaElement has no name (field 4)", at: start) }
         return e
     }
 }
@@ -124,6 +126,7 @@ struct RowGroupMetaData {
     static func decode(_ r: inout ThriftCompactReader) throws(ThriftError) -> RowGroupMetaData {
         var g = RowGroupMetaData()
         var sawColumns = false, sawRowCount = false
+        let start = r.position
         try r.enterStruct()
         var last: Int16 = 0
         while let field = try r.nextField(after: &last) {
@@ -137,8 +140,8 @@ struct RowGroupMetaData {
             default: try r.skip(field.type)
             }
         }
-        if !sawColumns { throw r.error("RowGroup has no columns (field 1)") }
-        if !sawRowCount { throw r.error("RowGroup has no num_rows (field 3)") }
+        if !sawColumns { throw r.error("RowGroup has no columns (field 1)", at: start) }
+        if !sawRowCount { throw r.error("RowGroup has no num_rows (field 3)", at: start) }
         return g
     }
 }
@@ -157,6 +160,7 @@ struct ColumnChunkMetaData {
 
     static func decode(_ r: inout ThriftCompactReader) throws(ThriftError) -> ColumnChunkMetaData {
         var c = ColumnChunkMetaData()
+        let start = r.position
         try r.enterStruct()
         var last: Int16 = 0
         while let field = try r.nextField(after: &last) {
@@ -167,12 +171,15 @@ struct ColumnChunkMetaData {
             default: try r.skip(field.type)
             }
         }
+        // Checked here, not when the row groups are: a footer of empty structs must not decode into a large table.
+        if !c.hasMetaData && !c.isEncrypted { throw r.error("ColumnChunk has no meta_data (field 3)", at: start) }
         return c
     }
 
     /// `ColumnMetaData`.
     private mutating func decodeMetaData(_ r: inout ThriftCompactReader) throws(ThriftError) {
         var seen: UInt32 = 0  // bit n: field n arrived
+        let start = r.position
         try r.enterStruct()
         var last: Int16 = 0
         while let field = try r.nextField(after: &last) {
@@ -189,7 +196,7 @@ struct ColumnChunkMetaData {
         }
         for (id, name) in [(1, "type"), (4, "codec"), (5, "num_values"), (7, "total_compressed_size"),
                            (9, "data_page_offset")] as [(Int16, String)] where seen & 1 << UInt32(id) == 0 {
-            throw r.error("ColumnMetaData has no \(name) (field \(id))")
+            throw r.error("ColumnMetaData has no \(name) (field \(id))", at: start)
         }
     }
 }

@@ -34,6 +34,7 @@ struct PageHeader {
 
     static func decode(_ r: inout ThriftCompactReader) throws(ThriftError) -> PageHeader {
         var h = PageHeader()
+        let start = r.position
         try r.enterStruct()
         var last: Int16 = 0
         while let field = try r.nextField(after: &last) {
@@ -47,14 +48,15 @@ struct PageHeader {
             default: try r.skip(field.type)
             }
         }
-        if h.type < 0 { throw r.error("PageHeader has no type (field 1)") }
-        if h.uncompressedSize < 0 { throw r.error("PageHeader has no uncompressed_page_size (field 2) or a negative one") }
-        if h.compressedSize < 0 { throw r.error("PageHeader has no compressed_page_size (field 3) or a negative one") }
+        if h.type < 0 { throw r.error("PageHeader has no type (field 1)", at: start) }
+        if h.uncompressedSize < 0 { throw r.error("PageHeader has no uncompressed_page_size (field 2) or a negative one", at: start) }
+        if h.compressedSize < 0 { throw r.error("PageHeader has no compressed_page_size (field 3) or a negative one", at: start) }
         return h
     }
 
     private static func decodeDataPage(_ r: inout ThriftCompactReader) throws(ThriftError) -> DataPage {
         var p = DataPage()
+        let start = r.position
         try r.enterStruct()
         var last: Int16 = 0
         while let field = try r.nextField(after: &last) {
@@ -65,13 +67,14 @@ struct PageHeader {
             default: try r.skip(field.type)
             }
         }
-        if p.valueCount < 0 { throw r.error("DataPageHeader has no num_values (field 1) or a negative one") }
-        if p.encoding < 0 { throw r.error("DataPageHeader has no encoding (field 2)") }
+        if p.valueCount < 0 { throw r.error("DataPageHeader has no num_values (field 1) or a negative one", at: start) }
+        if p.encoding < 0 { throw r.error("DataPageHeader has no encoding (field 2)", at: start) }
         return p
     }
 
     private static func decodeDictionaryPage(_ r: inout ThriftCompactReader) throws(ThriftError) -> DictionaryPage {
         var p = DictionaryPage()
+        let start = r.position
         try r.enterStruct()
         var last: Int16 = 0
         while let field = try r.nextField(after: &last) {
@@ -81,13 +84,14 @@ struct PageHeader {
             default: try r.skip(field.type)
             }
         }
-        if p.valueCount < 0 { throw r.error("DictionaryPageHeader has no num_values (field 1) or a negative one") }
-        if p.encoding < 0 { throw r.error("DictionaryPageHeader has no encoding (field 2)") }
+        if p.valueCount < 0 { throw r.error("DictionaryPageHeader has no num_values (field 1) or a negative one", at: start) }
+        if p.encoding < 0 { throw r.error("DictionaryPageHeader has no encoding (field 2)", at: start) }
         return p
     }
 
     private static func decodeDataPageV2(_ r: inout ThriftCompactReader) throws(ThriftError) -> DataPageV2 {
         var p = DataPageV2()
+        let start = r.position
         try r.enterStruct()
         var last: Int16 = 0
         while let field = try r.nextField(after: &last) {
@@ -102,13 +106,13 @@ struct PageHeader {
             default: try r.skip(field.type)
             }
         }
-        if p.valueCount < 0 { throw r.error("DataPageHeaderV2 has no num_values (field 1) or a negative one") }
-        if p.encoding < 0 { throw r.error("DataPageHeaderV2 has no encoding (field 4)") }
+        if p.valueCount < 0 { throw r.error("DataPageHeaderV2 has no num_values (field 1) or a negative one", at: start) }
+        if p.encoding < 0 { throw r.error("DataPageHeaderV2 has no encoding (field 4)", at: start) }
         if p.definitionLevelsByteLength < 0 {
-            throw r.error("DataPageHeaderV2 has no definition_levels_byte_length (field 5) or a negative one")
+            throw r.error("DataPageHeaderV2 has no definition_levels_byte_length (field 5) or a negative one", at: start)
         }
         if p.repetitionLevelsByteLength < 0 {
-            throw r.error("DataPageHeaderV2 has no repetition_levels_byte_length (field 6) or a negative one")
+            throw r.error("DataPageHeaderV2 has no repetition_levels_byte_length (field 6) or a negative one", at: start)
         }
         return p
     }

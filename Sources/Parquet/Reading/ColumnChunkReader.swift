@@ -267,6 +267,10 @@ final class ColumnChunkReader {
                 throw pageError("page header claims \(compressedSize) bytes, past the end of the column chunk "
                     + "(\(chunk.count - bodyStart) bytes left)")
             }
+            let pageSize = max(Int(header.uncompressedSize), codec == .uncompressed ? compressedSize : 0)
+            guard pageSize <= file.limits.maximumPageBytes else {
+                throw pageError("page of \(pageSize) bytes (uncompressed) is above the limit of \(file.limits.maximumPageBytes)")
+            }
             let body = UnsafeRawBufferPointer(rebasing: chunk[bodyStart..<(bodyStart + compressedSize)])
             position = bodyStart + compressedSize
             switch ParquetPageType(rawValue: header.type) {
@@ -287,9 +291,6 @@ final class ColumnChunkReader {
     private func decompress(_ body: UnsafeRawBufferPointer, size: Int,
                             into buffer: GrowableBuffer<UInt8>) throws(ParquetError) -> UnsafeRawBufferPointer {
         if codec == .uncompressed { return body }
-        guard size <= file.limits.maximumPageBytes else {
-            throw pageError("page of \(size) bytes (uncompressed) is above the limit of \(file.limits.maximumPageBytes)")
-        }
         let output = UnsafeMutableRawBufferPointer(buffer.reserve(size))
         do { try decompressor.decompress(codec, body, into: output) } catch { throw pageError(error.reason) }
         return UnsafeRawBufferPointer(output)

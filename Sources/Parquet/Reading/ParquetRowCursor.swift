@@ -10,15 +10,15 @@ public struct ParquetTextRow {
 /// Streams the rows of a set of row groups: one text column (string or binary) and any number of carried columns,
 /// whose values render as JSON.
 ///
-///     let file = try ParquetFile(path: "train-00000.parquet")
-///     let rows = try file.rows(text: "text", carrying: ["id", "score"])
-///     var line: [UInt8] = []
+///     let file = try ParquetFile(path: "train-00000-of-00042.parquet")
+///     let shard = file.rowGroups(startingIn: 0..<file.byteCount / 2)    // this worker's half of the file
+///     let rows = try file.rows(text: "text", carrying: ["id", "score"], rowGroups: shard)
+///     var carried: [UInt8] = []
 ///     while let row = try rows.next() {
-///         guard let text = row.text else { continue }           // a null
-///         line.removeAll(keepingCapacity: true)
-///         line += Array(#"{"id":"#.utf8)
-///         rows.appendCarriedJSON(0, to: &line)                  // the row's "id", as JSON
-///         consume(text, line, row.index)
+///         guard let text = row.text else { continue }                    // a null text
+///         carried.removeAll(keepingCapacity: true)
+///         rows.appendCarriedJSON(0, to: &carried)                        // the row's "id" as JSON: 17, "a1", null
+///         try encode(text, carried, row: row.index)                      // `text` is valid until the next next()
 ///     }
 ///
 /// Each column keeps one decompressed page (and its dictionary) at a time; no row allocates. Row groups are read in

@@ -203,7 +203,9 @@ struct ThriftCompactReader {
             throw error("\(what) is a list of \(type.name), expected \(expected.name)", at: start)
         }
         var result: [T] = []
-        result.reserveCapacity(count)
+        // Not `count`: a list header costs a few bytes, and the elements may be much larger than the one byte each
+        // that bounds `count`; the array grows as elements actually decode.
+        result.reserveCapacity(min(count, 1024))
         for _ in 0..<count { result.append(try element(&self)) }
         leaveList()
         return result

@@ -9,22 +9,24 @@ Corpus: Fixtures/bench's mixed text (make_corpus.py; /tmp/qwenkit-bench/mixed.tx
 machine's drift hits all alike; ratios are within this run and of CPU time (user + system), which the machine's noise
 moves less than wall time; peak RSS is the largest seen.
 """
-import argparse, json, os, pathlib, random, shutil, subprocess, sys, tempfile
+import argparse, filecmp, json, os, pathlib, shutil, subprocess, sys, tempfile, time
 
-import time
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def run(cmd):
-    """Wall seconds, CPU seconds (user + system) and peak RSS (MB) of one fresh process; exits on failure."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
-    if status != 0:
-        sys.exit(f"failed ({status}): {' '.join(cmd)}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MB) of one fresh process; exits on failure. The peak is
+    GNU time's report of the command itself: a child of this process would count this process's pages in its own peak
+    (its high-water mark is kept across exec)."""
+    with tempfile.NamedTemporaryFile(mode="r", suffix=".rss") as report:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", report.name] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        if status != 0:
+            sys.exit(f"failed ({status}): {' '.join(cmd)}")
+        rss = int(report.read().split()[-1]) / 1024
+    return wall, usage.ru_utime + usage.ru_stime, rss
 
 
 def corpus(path, mb):
@@ -70,7 +72,7 @@ def main():
     parser.add_argument("--qwenkit", default=str(ROOT / ".build/release/qwenkit"))
     parser.add_argument("--mb", type=int, default=60)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--merge-gb", type=float, default=2.0)
+    parser.add_argument("--merge-gb", type=float, default=0.8)
     args = parser.parse_args()
     q = os.path.abspath(args.qwenkit)
     work = pathlib.Path(tempfile.mkdtemp(prefix="qwenkit-train-bench-"))
@@ -103,7 +105,7 @@ def main():
         shards = [base + ["--format", "megatron", "--shard", f"{k}/4", "-o", str(work / f"s{k}")] for k in range(4)]
         total = sum(run(cmd)[1] for cmd in shards)
         merge_wall, _, _ = run([q, "merge", "-o", str(work / "m")] + [str(work / f"s{k}") for k in range(4)])
-        same = all((work / f"m{s}").read_bytes() == (work / f"o{s}").read_bytes() for s in (".bin", ".idx"))
+        same = all(filecmp.cmp(work / f"m{s}", work / f"o{s}", shallow=False) for s in (".bin", ".idx"))
         print(f"  4 shards in turn: {total:.2f} CPU-s ({total / cpu['megatron']:.2f}x one run's), merge {merge_wall:.2f} s, "
               f"merged {'identical to' if same else 'DIFFERENT from'} one run")
 
@@ -111,19 +113,34 @@ def main():
         mdir = work / "merge"
         mdir.mkdir()
         each = int(args.merge_gb * (1 << 30) / 4 / 8)
-        prefixes = fake_shards(mdir, 8, each)
+        # Made in a child process, so that this one stays small.
+        subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(pathlib.Path(__file__).resolve().parent)!r}); "
+                        f"import pathlib, bench_training_data as b; b.fake_shards(pathlib.Path({str(mdir)!r}), 8, {each})"], check=True)
+        prefixes = [str(mdir / f"shard-{k:04d}") for k in range(8)]
         bins = [p + ".bin" for p in prefixes]
         total_bytes = sum(os.path.getsize(b) for b in bins)
-        cat = lambda: run(["sh", "-c", "cat " + " ".join(bins) + f" > {mdir}/cat.bin"])
-        merge = lambda: run([q, "merge", "-o", str(mdir / "merged")] + prefixes)
+        def fresh(*paths):
+            # Outputs are removed before each run, untimed: replacing a 2 GB file frees its blocks in the writer's time.
+            for p in paths:
+                if os.path.exists(p):
+                    os.remove(p)
+            subprocess.run(["sync"])
+
+        def cat():
+            fresh(mdir / "cat.bin")
+            return run(["sh", "-c", "cat " + " ".join(bins) + f" > {mdir}/cat.bin"])
+
+        def merge():
+            fresh(mdir / "merged.bin", mdir / "merged.idx")
+            return run([q, "merge", "-o", str(mdir / "merged")] + prefixes)
         results = {"cat": [], "merge": []}
-        for _ in range(3):
+        for _ in range(5):
             results["cat"].append(cat())
             results["merge"].append(merge())
         c = min(r[0] for r in results["cat"])
         m = min(r[0] for r in results["merge"])
         peak = max(r[2] for r in results["merge"])
-        print(f"merge of 8 Megatron shards, {total_bytes / 1e9:.2f} GB, files cached, min of 3: cat {total_bytes / 1e6 / c:.0f} MB/s, "
+        print(f"merge of 8 Megatron shards, {total_bytes / 1e9:.2f} GB, files cached, min of 5: cat {total_bytes / 1e6 / c:.0f} MB/s, "
               f"qwenkit merge {total_bytes / 1e6 / m:.0f} MB/s ({m / c:.2f}x cat's time), peak RSS {peak:.0f} MB")
     finally:
         shutil.rmtree(work, ignore_errors=True)

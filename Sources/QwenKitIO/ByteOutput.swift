@@ -117,6 +117,41 @@ public final class AtomicOutputFile: ByteOutput {
 
     public func flush() throws(IOError) {}
 
+    /// Appends the rest of the file open on `source` (from its current offset to its end) without copying it through
+    /// this process: copy_file_range(2), which the kernel does in place (or shares blocks, on file systems that can).
+    /// Returns the bytes appended. Where the kernel cannot (another file system, an old kernel), falls back to
+    /// read/write through `buffer`. Write nothing through a `ByteSink` in front of this file without flushing it first.
+    public func append(from source: Int32, sourceName: String, buffer: UnsafeMutableRawBufferPointer) throws(IOError) -> Int64 {
+        var total: Int64 = 0
+        #if canImport(Glibc)
+        while let copyFileRange = AtomicOutputFile.copyFileRange {
+            let n = copyFileRange(source, nil, fd, nil, 1 << 30, 0)
+            if n > 0 { total += Int64(n); continue }
+            if n == 0 { return total }
+            if errno == EINTR { continue }
+            if errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP { break }
+            throw .writeFailed(path: name, errno: errno)
+        }
+        #endif
+        while true {
+            let n = systemRead(source, buffer.baseAddress!, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .readFailed(path: sourceName, errno: errno)
+            }
+            if n == 0 { return total }
+            try writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[..<n]), name: name)
+            total += Int64(n)
+        }
+    }
+
+    #if canImport(Glibc)
+    /// glibc's copy_file_range, which its headers declare only for _GNU_SOURCE (so Swift's Glibc module lacks it).
+    private typealias CopyFileRange = @convention(c) (Int32, UnsafeMutablePointer<Int64>?, Int32, UnsafeMutablePointer<Int64>?, Int, UInt32) -> Int
+    private static let copyFileRange: CopyFileRange? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "copy_file_range")
+        .map { unsafeBitCast($0, to: CopyFileRange.self) }
+    #endif
+
     /// Writes `bytes` at `offset` of the file written so far (a header whose numbers are known only at the end).
     /// The range must lie inside what was written.
     public func overwrite(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(IOError) {

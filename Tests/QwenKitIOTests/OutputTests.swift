@@ -33,6 +33,31 @@ struct OutputTests {
         }
     }
 
+    @Test("append(from:) copies a file in the kernel, and a pipe through the buffer, after what the sink wrote")
+    func appendCopiesFilesAndPipes() throws {
+        try withTemporaryDirectory { dir in
+            let part = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+            try writeFile(dir + "/part", part)
+            let output = try AtomicOutputFile(path: dir + "/out")
+            let sink = ByteSink(output: output)
+            try sink.write("head")
+            try sink.flush()
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
+            defer { buffer.deallocate() }
+            let file = try FileDescriptorSource(path: dir + "/part")
+            #expect(try output.append(from: file.fileDescriptor, sourceName: file.name, buffer: buffer) == 300_000)
+            var ends: [Int32] = [0, 0]
+            #expect(pipe(&ends) == 0)
+            _ = part.prefix(5000).withUnsafeBytes { write(ends[1], $0.baseAddress, 5000) }
+            close(ends[1])
+            #expect(try output.append(from: ends[0], sourceName: "pipe", buffer: buffer) == 5000)
+            close(ends[0])
+            try sink.write("tail")
+            try sink.close()
+            #expect(try readFile(dir + "/out") == Array("head".utf8) + part + part.prefix(5000) + Array("tail".utf8))
+        }
+    }
+
     @Test("an output dropped without close() leaves nothing, and an old file under the name is untouched")
     func abandonedOutput() throws {
         try withTemporaryDirectory { dir in

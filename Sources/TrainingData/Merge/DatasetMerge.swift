@@ -137,6 +137,13 @@ public enum DatasetMerge {
     private static func copy(_ source: any ByteSource, to sink: ByteSink, progress: ProgressReporter?, before: Int64) throws -> Int64 {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { buffer.deallocate() }
+        // File to file: the kernel copies (copy_file_range), as cat does.
+        if let file = source as? FileDescriptorSource, file.inputSize != nil, let output = sink.output as? AtomicOutputFile {
+            try sink.flush()
+            let total = try output.append(from: file.fileDescriptor, sourceName: file.name, buffer: buffer)
+            progress?.set(completed: before + total)
+            return total
+        }
         var total: Int64 = 0
         while true {
             let n = try source.read(into: buffer)

@@ -7,25 +7,16 @@ Needs ray[data] (PyPI); not part of CI. The corpus is made as check_spark_recipe
 records). One Ray Data row per shard, each mapped to `qwenkit encode --shard k/N` (Megatron output), then
 `qwenkit merge`: the merged dataset must equal a single run byte for byte.
 """
-import argparse, os, pathlib, shutil, subprocess, sys, time
+import pathlib, subprocess, sys, time
 
 import ray
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from check_spark_recipe import make_corpus  # noqa: E402
+from check_spark_recipe import prepare  # noqa: E402
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--qwenkit", default=str(pathlib.Path(__file__).resolve().parents[2] / ".build/release/qwenkit"))
-    parser.add_argument("--workdir", default="/tmp/qwenkit-ray")
-    parser.add_argument("--shards", type=int, default=6)
-    args = parser.parse_args()
-    qwenkit = os.path.abspath(args.qwenkit)
-    work = pathlib.Path(args.workdir)
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    inputs = make_corpus(work)
+    args, qwenkit, work, inputs = prepare("/tmp/qwenkit-ray")
     subprocess.run([qwenkit, "encode", "--jsonl", "text", "--format", "megatron", "--eod", "151643", *inputs,
                     "-o", str(work / "single")], check=True)
 

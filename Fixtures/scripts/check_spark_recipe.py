@@ -28,17 +28,21 @@ def make_corpus(directory, files=8, records=3000):
     return paths
 
 
-def main():
+def prepare(default_workdir):
+    """The recipes' common start: flags, the qwenkit binary, a fresh work directory with the corpus in it."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--qwenkit", default=str(pathlib.Path(__file__).resolve().parents[2] / ".build/release/qwenkit"))
-    parser.add_argument("--workdir", default="/tmp/qwenkit-spark")
+    parser.add_argument("--workdir", default=default_workdir)
     parser.add_argument("--shards", type=int, default=6)
     args = parser.parse_args()
-    qwenkit = os.path.abspath(args.qwenkit)
     work = pathlib.Path(args.workdir)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    inputs = make_corpus(work)
+    return args, os.path.abspath(args.qwenkit), work, make_corpus(work)
+
+
+def main():
+    args, qwenkit, work, inputs = prepare("/tmp/qwenkit-spark")
 
     # The single runs everything is compared with.
     subprocess.run([qwenkit, "encode", "--jsonl", "text", "--format", "jsonl", *inputs, "-o", str(work / "single.jsonl")], check=True)

@@ -28,24 +28,12 @@ import gzip
 import io
 import pathlib
 import zlib
+from golden_digest import fnv1a64, lcg
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 OUT = ROOT / "Fixtures" / "gzip"
-MASK = (1 << 64) - 1
 
 
-def lcg(seed):
-    x = seed
-    while True:
-        x = (x * 6364136223846793005 + 1442695040888963407) & MASK
-        yield x >> 33
-
-
-def fnv1a64(data):
-    h = 0xCBF29CE484222325
-    for b in data:
-        h = ((h ^ b) * 0x100000001B3) & MASK
-    return h
 
 
 def member(data, level=9, filename=""):

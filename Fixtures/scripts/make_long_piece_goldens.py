@@ -10,16 +10,10 @@ Digest: FNV-1a 64 over the ids as little-endian uint32 bytes; plus the count and
 """
 import json, pathlib, zstandard
 from tokenizers import Tokenizer
+from golden_digest import fnv1a64, lcg
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-MASK = (1 << 64) - 1
 
-
-def lcg(seed):
-    x = seed
-    while True:
-        x = (x * 6364136223846793005 + 1442695040888963407) & MASK
-        yield x >> 33
 
 
 def segment(spec):
@@ -96,12 +90,9 @@ CASES = [
 ]
 
 
-def fnv1a64(ids):
-    h = 0xCBF29CE484222325
-    for i in ids:
-        for b in i.to_bytes(4, "little"):
-            h = ((h ^ b) * 0x100000001B3) & MASK
-    return h
+def ids_digest(ids):
+    """FNV-1a 64 over the ids as little-endian uint32 bytes."""
+    return fnv1a64(b"".join(i.to_bytes(4, "little") for i in ids))
 
 
 def main():
@@ -115,7 +106,7 @@ def main():
             text = text_of(case)
             ids = tok.encode(text, add_special_tokens=False).ids
             line = {"name": name, "segments": segments, "bytes": len(text.encode()), "count": len(ids),
-                    "fnv1a64": "%016x" % fnv1a64(ids), "head": ids[:24], "tail": ids[-24:]}
+                    "fnv1a64": "%016x" % ids_digest(ids), "head": ids[:24], "tail": ids[-24:]}
             f.write(json.dumps(line, separators=(",", ":")) + "\n")
             print(name, line["bytes"], "bytes", len(ids), "ids")
 

@@ -53,26 +53,14 @@ import struct
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from golden_digest import fnv1a64, lcg
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 OUT = ROOT / "Fixtures" / "parquet"
-MASK = (1 << 64) - 1
 ROWS = 180
 LONG = 1000
 
 
-def lcg(seed):
-    x = seed
-    while True:
-        x = (x * 6364136223846793005 + 1442695040888963407) & MASK
-        yield x >> 33
-
-
-def fnv1a64(data):
-    h = 0xCBF29CE484222325
-    for b in data:
-        h = ((h ^ b) * 0x100000001B3) & MASK
-    return h
 
 
 WORDS = ["the", "model", "token", "Qwen", "parquet", "row", "group", "page", "漢字", "かな", "한국어", "😀", "naïve",

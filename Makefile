@@ -106,7 +106,7 @@ fuzz-build: fuzz-c
 		-emit-module-path $(FUZZ_DIR)/QwenKitIO.swiftmodule -o $(FUZZ_DIR)/libQwenKitIO.a Sources/QwenKitIO/*.swift
 	$(SWIFTC) $(FUZZ_FLAGS) -emit-library -static -emit-module -module-name ModelFiles \
 		-emit-module-path $(FUZZ_DIR)/ModelFiles.swiftmodule -o $(FUZZ_DIR)/libModelFiles.a Sources/ModelFiles/*.swift
-	$(SWIFTC) $(FUZZ_FLAGS) Fuzz/ModelFilesFuzzer.swift -L $(FUZZ_DIR) -lModelFiles -lQwenKitIO -lCTemporaryFiles -lzstd -lz \
+	$(SWIFTC) $(FUZZ_FLAGS) Fuzz/FuzzScratch.swift Fuzz/ModelFilesFuzzer.swift -L $(FUZZ_DIR) -lModelFiles -lQwenKitIO -lCTemporaryFiles -lzstd -lz \
 		$(FUZZ_LINK) -o $(FUZZ_BIN)
 
 fuzz: fuzz-build
@@ -123,7 +123,7 @@ fuzz-parquet-build: fuzz-c
 		-emit-module-path $(FUZZ_DIR)/QwenKitIO.swiftmodule -o $(FUZZ_DIR)/libQwenKitIO.a Sources/QwenKitIO/*.swift
 	$(SWIFTC) $(FUZZ_FLAGS) -emit-library -static -emit-module -module-name Parquet \
 		-emit-module-path $(FUZZ_DIR)/Parquet.swiftmodule -o $(FUZZ_DIR)/libParquet.a $(shell find Sources/Parquet -name '*.swift')
-	$(SWIFTC) $(FUZZ_FLAGS) Fuzz/ParquetFuzzer.swift -L $(FUZZ_DIR) -lParquet -lQwenKitIO -lCTemporaryFiles -lsnappy -lzstd -lz \
+	$(SWIFTC) $(FUZZ_FLAGS) Fuzz/FuzzScratch.swift Fuzz/ParquetFuzzer.swift -L $(FUZZ_DIR) -lParquet -lQwenKitIO -lCTemporaryFiles -lsnappy -lzstd -lz \
 		$(FUZZ_LINK) -o $(PARQUET_FUZZ_BIN)
 
 fuzz-parquet: fuzz-parquet-build

@@ -16,48 +16,19 @@ import Darwin
 import ModelFiles
 import QwenKitIO
 
-/// The scratch file: `MODELFILES_FUZZ_FILE`, else in /dev/shm (memory, fast), else in /tmp; one per process, so
-/// libFuzzer's parallel jobs do not collide.
-private let scratchPath: String = {
-    if let path = getenv("MODELFILES_FUZZ_FILE") { return String(cString: path) }
-    var info = stat()
-    let directory = stat("/dev/shm", &info) == 0 ? "/dev/shm" : "/tmp"
-    return "\(directory)/modelfiles-fuzz-\(getpid()).bin"
-}()
-
-/// Replaces the scratch file with `bytes` (a fresh inode each time, so no earlier mapping can see the new bytes).
-private func writeScratch(_ bytes: UnsafeRawBufferPointer) {
-    unlink(scratchPath)
-    let fd = open(scratchPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-    guard fd >= 0 else { fail("cannot create \(scratchPath): errno \(errno)") }
-    var done = 0
-    while done < bytes.count {
-        let n = write(fd, bytes.baseAddress.map { $0 + done }, bytes.count - done)
-        guard n > 0 else { fail("cannot write \(scratchPath): errno \(errno)") }
-        done += n
-    }
-    close(fd)
-}
-
-/// Reports a broken oracle on standard error (file descriptor 2; the C `stderr` global is not concurrency-safe in
-/// Swift 6) and aborts, so that libFuzzer saves the input.
-private func fail(_ message: String) -> Never {
-    let line = Array("modelfiles-fuzzer: \(message)\n".utf8)
-    _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-    abort()
-}
+private let scratch = FuzzScratch(harness: "modelfiles-fuzzer", variable: "MODELFILES_FUZZ_FILE", name: "modelfiles-fuzz", suffix: "bin")
 
 /// Opens the scratch file with `open`; a success must have been fully readable, a failure must be a good error.
 private func check(_ reader: String, _ open: (String) throws(ModelFileError) -> Void) {
     do throws(ModelFileError) {
-        try open(scratchPath)
+        try open(scratch.path)
     } catch {
         let message = error.description
-        guard error.path == scratchPath, message.contains(scratchPath) else {
-            fail("\(reader): the error does not name the file: \(message)")
+        guard error.path == scratch.path, message.contains(scratch.path) else {
+            scratch.fail("\(reader): the error does not name the file: \(message)")
         }
         guard !message.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
-            fail("\(reader): the error is not one line: \(message)")
+            scratch.fail("\(reader): the error is not one line: \(message)")
         }
     }
 }
@@ -71,12 +42,12 @@ private func readGGUF(_ path: String) throws(ModelFileError) {
             for i in 0..<array.count { sum &+= array.value(at: i) == .bool(true) ? 1 : 0 }
             array.forEachString { _, bytes in sum &+= bytes.reduce(0) { $0 &+ Int($1) } }
         }
-        guard file[kv.key] != nil else { fail("GGUF: key \(kv.key) cannot be looked up") }
+        guard file[kv.key] != nil else { scratch.fail("GGUF: key \(kv.key) cannot be looked up") }
     }
     for info in file.tensors {
         let data = file.data(of: info)
         guard data.count == info.byteCount, file.tensor(named: info.name) != nil else {
-            fail("GGUF: tensor \(info.name) has \(data.count) bytes, expected \(info.byteCount)")
+            scratch.fail("GGUF: tensor \(info.name) has \(data.count) bytes, expected \(info.byteCount)")
         }
         sum &+= data.reduce(0) { $0 &+ Int($1) }
     }
@@ -90,7 +61,7 @@ private func readSafetensors(_ path: String) throws(ModelFileError) {
     for info in file.tensors {
         let data = file.data(of: info)
         guard data.count == info.elementCount * info.dtype.size, file[info.name] != nil else {
-            fail("safetensors: tensor \(info.name) has \(data.count) bytes for \(info.elementCount) elements")
+            scratch.fail("safetensors: tensor \(info.name) has \(data.count) bytes for \(info.elementCount) elements")
         }
         sum &+= data.reduce(0) { $0 &+ Int($1) }
     }
@@ -101,13 +72,13 @@ private func readSafetensors(_ path: String) throws(ModelFileError) {
 @_cdecl("LLVMFuzzerInitialize")
 public func modelFilesFuzzerInitialize(_ argc: UnsafeMutablePointer<CInt>?,
                                        _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?) -> CInt {
-    atexit { unlink(scratchPath) }
+    atexit { unlink(scratch.path) }
     return 0
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func modelFilesFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    writeScratch(UnsafeRawBufferPointer(start: data, count: size))
+    scratch.store(UnsafeRawBufferPointer(start: data, count: size))
     check("GGUF", readGGUF)
     check("safetensors", readSafetensors)
     return 0

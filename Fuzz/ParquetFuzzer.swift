@@ -17,37 +17,9 @@ import Darwin
 import Parquet
 import QwenKitIO
 
-/// The scratch file: `PARQUET_FUZZ_FILE`, else in /dev/shm (memory, fast), else in /tmp; one per process, so that
-/// libFuzzer's parallel jobs do not collide.
-private let scratchPath: String = {
-    if let path = getenv("PARQUET_FUZZ_FILE") { return String(cString: path) }
-    var info = stat()
-    let directory = stat("/dev/shm", &info) == 0 ? "/dev/shm" : "/tmp"
-    return "\(directory)/parquet-fuzz-\(getpid()).parquet"
-}()
+private let scratch = FuzzScratch(harness: "parquet-fuzzer", variable: "PARQUET_FUZZ_FILE", name: "parquet-fuzz", suffix: "parquet")
 
 private let limits = ParquetLimits(maximumFooterBytes: 1 << 20, maximumPageBytes: 4 << 20)
-
-/// Replaces the scratch file with `bytes` (a fresh inode each time, so no earlier mapping can see the new bytes).
-private func writeScratch(_ bytes: UnsafeRawBufferPointer) {
-    unlink(scratchPath)
-    let fd = open(scratchPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-    guard fd >= 0 else { fail("cannot create \(scratchPath): errno \(errno)") }
-    var done = 0
-    while done < bytes.count {
-        let n = write(fd, bytes.baseAddress.map { $0 + done }, bytes.count - done)
-        guard n > 0 else { fail("cannot write \(scratchPath): errno \(errno)") }
-        done += n
-    }
-    close(fd)
-}
-
-/// Reports a broken oracle on standard error (file descriptor 2) and aborts, so that libFuzzer saves the input.
-private func fail(_ message: String) -> Never {
-    let line = Array("parquet-fuzzer: \(message)\n".utf8)
-    _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-    abort()
-}
 
 /// Reads every value of every flat column (FuzzTests.readEverything's loop).
 private func readEverything(_ path: String) throws(ParquetError) -> Int {
@@ -72,22 +44,22 @@ private func readEverything(_ path: String) throws(ParquetError) -> Int {
 @_cdecl("LLVMFuzzerInitialize")
 public func parquetFuzzerInitialize(_ argc: UnsafeMutablePointer<CInt>?,
                                     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?) -> CInt {
-    atexit { unlink(scratchPath) }
+    atexit { unlink(scratch.path) }
     return 0
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func parquetFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    writeScratch(UnsafeRawBufferPointer(start: data, count: size))
+    scratch.store(UnsafeRawBufferPointer(start: data, count: size))
     do throws(ParquetError) {
-        withExtendedLifetime(try readEverything(scratchPath)) {}
+        withExtendedLifetime(try readEverything(scratch.path)) {}
     } catch {
         let message = error.description
-        guard error.path == scratchPath, message.hasPrefix(scratchPath + ": ") else {
-            fail("the error does not name the file: \(message)")
+        guard error.path == scratch.path, message.hasPrefix(scratch.path + ": ") else {
+            scratch.fail("the error does not name the file: \(message)")
         }
         guard !message.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
-            fail("the error is not one line: \(message)")
+            scratch.fail("the error is not one line: \(message)")
         }
     }
     return 0

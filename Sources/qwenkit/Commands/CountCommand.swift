@@ -8,7 +8,7 @@ struct CountCommand: ParsableCommand {
         abstract: "Count tokens, bytes and characters, and bytes per token (compression).",
         discussion: """
             Counts each input and, with several, the total. Characters are Unicode scalars of the \
-            input as given; bytes are its UTF-8 bytes (after .zst decompression).
+            input as given; bytes are its UTF-8 bytes (after .zst or .gz decompression).
 
             Examples:
               qwenkit count README.md

@@ -13,8 +13,8 @@ struct EncodeCommand: ParsableCommand {
         commandName: "encode",
         abstract: "Turn text into Qwen2 token ids.",
         discussion: """
-            Each input file (or stdin) is one document unless --lines or --jsonl says otherwise; output \
-            keeps the input order whatever the thread count. Inputs ending in .zst are decompressed, \
+            Each input file (or stdin) is one document unless --lines, --jsonl or --parquet says otherwise; output \
+            keeps the input order whatever the thread count. Inputs ending in .zst or .gz are decompressed, \
             and -o FILE.zst compresses.
 
             Examples:
@@ -23,6 +23,8 @@ struct EncodeCommand: ParsableCommand {
               qwenkit encode --jsonl text --format u32 --eod 151643 data.jsonl -o train.u32
               qwenkit encode --max-tokens 512 --chunk --format jsonl book.txt
               qwenkit encode --jsonl text --format megatron --eod 151643 data.jsonl -o train_text_document
+              qwenkit encode --parquet text --format npy --pack 4096 --eod 151643 train-*.parquet -o train.npy
+              qwenkit encode --shard 3/64 --skip-existing --jsonl text --format megatron data/*.jsonl.gz -o out/shard-0003
             """
     )
 

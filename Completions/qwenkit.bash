@@ -273,7 +273,7 @@ _qwenkit_decode() {
         return
         ;;
     '--format')
-        __qwenkit_add_completions -W 'text'$'\n''jsonl'$'\n''u32'
+        __qwenkit_add_completions -W 'text'$'\n''jsonl'$'\n''u32'$'\n''npy'$'\n''megatron'
         return
         ;;
     '--output'|'-o')

@@ -150,7 +150,7 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwe
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" version' -l 'version' -d 'Show the version.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit decode" tokenizer' -l 'tokenizer' -d 'tokenizer.json, a compact .qtok, or a model directory (default: the embedded Qwen2 tokenizer).' -rF
-complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit decode" format' -l 'format' -d 'Input format: text, jsonl or u32.' -rfka 'text jsonl u32'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit decode" format' -l 'format' -d 'Input format: text, jsonl, u32, npy or megatron.' -rfka 'text jsonl u32 npy megatron'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit decode" skip-special' -l 'skip-special' -d 'Leave out special tokens (<|endoftext|>, <|im_start|>, <|im_end|>).'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit decode" no-newline' -l 'no-newline' -d 'Write each document\'s text with no newline after it.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit decode" stream' -l 'stream' -d 'Write text as ids arrive (flush after every read), never splitting a character.'

@@ -221,7 +221,7 @@ import TestSupport
         UsageCase(arguments: ["encode", "--format", "xml"], message: "The value 'xml' is invalid for '--format <format>'. Please provide one of the following:"),
         UsageCase(arguments: ["encode", "--bogus"], message: "Unknown option '--bogus'"),
         UsageCase(arguments: ["count", "--jsonl", ""], message: "--jsonl needs a field name"),
-        UsageCase(arguments: ["decode", "--format", "pieces"], message: "The value 'pieces' is invalid for '--format <format>'. Please provide one of 'text', 'jsonl' or 'u32'."),
+        UsageCase(arguments: ["decode", "--format", "pieces"], message: "The value 'pieces' is invalid for '--format <format>'. Please provide one of 'text', 'jsonl', 'u32', 'npy' or 'megatron'."),
     ])
     func usageErrors(_ usage: UsageCase) throws {
         let run = try CLI.run(usage.arguments)

@@ -242,7 +242,7 @@ import Darwin
             #expect(u32.status == 2 && u32.stdout.isEmpty && u32.stderrLines.first == "Error: --chunk needs --format text, jsonl, pieces or megatron (u32 has no records)", "\(u32)")
             let pieces = try Self.roundTrip(["--max-tokens", "3", "--chunk", "--format", "pieces"], [a], decode: ["--format", "pieces"]).decoded
             #expect(pieces.status == 2 && pieces.stdout.isEmpty, "\(pieces)")
-            #expect(pieces.stderrLines.first == "Error: The value 'pieces' is invalid for '--format <format>'. Please provide one of 'text', 'jsonl' or 'u32'.", "\(pieces)")
+            #expect(pieces.stderrLines.first == "Error: The value 'pieces' is invalid for '--format <format>'. Please provide one of 'text', 'jsonl', 'u32', 'npy' or 'megatron'.", "\(pieces)")
         }
     }
 

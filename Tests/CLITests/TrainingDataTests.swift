@@ -165,4 +165,23 @@ import TestSupport
             #expect(fifo.status == 1 && fifo.stderrText == "qwenkit: /dev/null: --format npy needs a regular file (its shape is written into the header at the end)\n", "\(fifo)")
         }
     }
+
+    /// decode reads Megatron datasets (one document per line; --eod shows as <|endoftext|>) and .npy arrays.
+    @Test func decodeReadsDatasets() throws {
+        let documents = String(decoding: try readFile(Self.docs), as: UTF8.self).split(separator: "\n").map { line -> String in
+            let object = try! JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            return object["text"] as! String
+        }
+        let run = try CLI.run(["decode", "--format", "megatron", CLI.repositoryPath("Fixtures/megatron/qwen2-eod.idx")])
+        #expect(run.status == 0 && run.stdoutText == documents.map { $0 + ($0.isEmpty ? "" : "<|endoftext|>") + "\n" }.joined(), "\(run)")
+        let tiny = try CLI.run(["decode", "--format", "megatron", "--tokenizer", CLI.repositoryPath("Fixtures/checkpoints/q2-tied/tokenizer.json"),
+                                CLI.repositoryPath("Fixtures/megatron/tiny-eod")])
+        #expect(tiny.status == 0 && tiny.stdoutText.hasPrefix("Hello, world!<|endoftext|>\n\n"), "\(tiny)")
+        let npy = try CLI.run(["decode", "--format", "npy", CLI.repositoryPath("Fixtures/packing/flat.npy")])
+        #expect(npy.status == 0 && npy.stdoutText == documents.map { $0 + "<|endoftext|>" }.joined(), "\(npy)")
+        let stdin = try CLI.run(["decode", "--format", "megatron"], stdin: .text(""))
+        #expect(stdin.status == 2 && stdin.stderrLines.first == "Error: --format megatron reads a dataset by its prefix, not stdin", "\(stdin)")
+        let missing = try CLI.run(["decode", "--format", "megatron", "/nonexistent/x"])
+        #expect(missing.status == 1 && missing.stderrText == "qwenkit: /nonexistent/x.idx: cannot open: No such file or directory\n", "\(missing)")
+    }
 }

@@ -141,6 +141,12 @@ public final class TextDecoder {
         }
     }
 
+    /// Decodes ids of the current document read some other way (a dataset file); `describePosition(k)` names `ids[k]`
+    /// in an error.
+    public func append(_ ids: UnsafeBufferPointer<UInt32>, describePosition: (Int) -> String) throws {
+        try appendIDs(ids, describePosition)
+    }
+
     /// Decodes a run of ids from `IDReader`, ending the documents that end in it (`endDocument(newline:)`).
     public func append(_ run: IDRun, newline: Bool) throws {
         var from = 0

@@ -143,7 +143,7 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" max-tokens' -l 'max-tokens' -d 'Limit documents to N tokens (with --truncate or --chunk; --eod counts).' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" truncate' -l 'truncate' -d 'Cut each document to --max-tokens, report it on stderr and exit with status 3.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" chunk' -l 'chunk' -d 'Split each document into records of at most --max-tokens tokens, each with its document index.'
-complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" o output' -l 'output' -s 'o' -d 'Write to FILE instead of stdout (FILE.zst is compressed); with --format megatron, the prefix of the two files.' -rF
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" o output' -l 'output' -s 'o' -d 'Write to FILE instead of stdout (FILE.zst or FILE.gz is compressed); with --format megatron, the prefix of the two files.' -rF
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" shard' -l 'shard' -d 'Encode only part K of N (0-based) of the inputs: their bytes split into N ranges at line boundaries (a compressed file, or a file that is one document, goes whole to one shard), so that N tasks cover every record once; `qwenkit merge` joins their outputs.' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit encode" skip-existing' -l 'skip-existing' -d 'Do nothing (status 0) if the output is already there: outputs appear only when complete, so a re-run resumes a job.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit encode" -ge 1' -F
@@ -154,7 +154,7 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit decode" skip-special' -l 'skip-special' -d 'Leave out special tokens (<|endoftext|>, <|im_start|>, <|im_end|>).'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit decode" no-newline' -l 'no-newline' -d 'Write each document\'s text with no newline after it.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit decode" stream' -l 'stream' -d 'Write text as ids arrive (flush after every read), never splitting a character.'
-complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit decode" o output' -l 'output' -s 'o' -d 'Write to FILE instead of stdout (FILE.zst is compressed).' -rF
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit decode" o output' -l 'output' -s 'o' -d 'Write to FILE instead of stdout (FILE.zst or FILE.gz is compressed).' -rF
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit decode" -ge 1' -F
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit decode" version' -l 'version' -d 'Show the version.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit decode" h help' -s 'h' -l 'help' -d 'Show help information.'

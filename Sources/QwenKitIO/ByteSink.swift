@@ -182,12 +182,14 @@ public final class ByteSink {
 }
 
 /// Opens an output the way the CLI names them, as `openOutputFile` does, and compresses it with zstd when the path
-/// ends in `.zst` (`compress` forces either way, e.g. `true` for zstd on stdout).
+/// ends in `.zst`, with gzip when it ends in `.gz` (`compress` forces zstd or nothing, e.g. `true` for zstd on stdout).
 public func openOutput(path: String, compress: Bool? = nil, zstdLevel: Int32 = 3,
                        bufferCapacity: Int = 1 << 20) throws(IOError) -> ByteSink {
     var output = try openOutputFile(path: path)
     if compress ?? path.hasSuffix(".zst") {
         output = try ZstdCompressingOutput(wrapping: output, level: zstdLevel)
+    } else if compress == nil && path.hasSuffix(".gz") {
+        output = try GzipCompressingOutput(wrapping: output)
     }
     return ByteSink(output: output, bufferCapacity: bufferCapacity)
 }

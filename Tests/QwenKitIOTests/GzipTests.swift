@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TestSupport
 import QwenKitIO
@@ -37,6 +38,31 @@ private struct GzipGolden {
 
 @Suite("gzip streams")
 struct GzipTests {
+    @Test("an output named .gz is one gzip member: ours and gzip -d read back what was written, a flush in the middle")
+    func outputRoundTrip() throws {
+        try withTemporaryDirectory { dir in
+            var random = SplitMix64(seed: 12)
+            var text: [UInt8] = []
+            for _ in 0..<300_000 { text += Array("token \(random.next() % 1000) ".utf8) }
+            let sink = try openOutput(path: dir + "/out.txt.gz")
+            try sink.write(Array(text.prefix(1_000_000)))
+            try sink.flush()
+            try sink.write(Array(text.dropFirst(1_000_000)))
+            try sink.close()
+            #expect(try openInput(path: dir + "/out.txt.gz").readToEnd() == text)
+            let compressed = try readFile(dir + "/out.txt.gz")
+            #expect(compressed.count < text.count / 3 && compressed.prefix(2) == [0x1F, 0x8B])
+            // gzip itself: checked and decompressed by the system's tool.
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "gzip -t '\(dir)/out.txt.gz' && gzip -dc '\(dir)/out.txt.gz' > '\(dir)/plain'"]
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            #expect(try readFile(dir + "/plain") == text)
+        }
+    }
+
     @Test("concatenated members (one with a file name, one empty) decode to the committed text",
           arguments: [1, 7, 4096, 1 << 20])
     func members(chunk: Int) throws {

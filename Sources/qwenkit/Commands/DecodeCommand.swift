@@ -39,7 +39,7 @@ struct DecodeCommand: ParsableCommand {
     @Flag(name: .long, help: "Write text as ids arrive (flush after every read), never splitting a character.")
     var stream = false
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write to FILE instead of stdout (FILE.zst is compressed).", valueName: "file"), completion: .file())
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write to FILE instead of stdout (FILE.zst or FILE.gz is compressed).", valueName: "file"), completion: .file())
     var output: String = "-"
 
     @Argument(help: ArgumentHelp("Input files (- for stdin; default: stdin).", valueName: "file"), completion: .file())

@@ -15,7 +15,7 @@ struct EncodeCommand: ParsableCommand {
         discussion: """
             Each input file (or stdin) is one document unless --lines, --jsonl or --parquet says otherwise; output \
             keeps the input order whatever the thread count. Inputs ending in .zst or .gz are decompressed, \
-            and -o FILE.zst compresses.
+            and -o FILE.zst or FILE.gz compresses.
 
             Examples:
               echo 'Hello, world!' | qwenkit encode
@@ -55,7 +55,7 @@ struct EncodeCommand: ParsableCommand {
     @Flag(name: .long, help: "Split each document into records of at most --max-tokens tokens, each with its document index.")
     var chunk = false
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write to FILE instead of stdout (FILE.zst is compressed); with --format megatron, the prefix of the two files.", valueName: "file"), completion: .file())
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write to FILE instead of stdout (FILE.zst or FILE.gz is compressed); with --format megatron, the prefix of the two files.", valueName: "file"), completion: .file())
     var output: String = "-"
 
     @Option(name: .long, help: ArgumentHelp("Encode only part K of N (0-based) of the inputs: their bytes split into N ranges at line boundaries (a compressed file, or a file that is one document, goes whole to one shard), so that N tasks cover every record once; `qwenkit merge` joins their outputs.", valueName: "k/n"))

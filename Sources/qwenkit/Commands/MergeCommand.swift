@@ -10,7 +10,7 @@ struct MergeCommand: ParsableCommand {
             Megatron datasets (each named by its prefix, or its .bin or .idx) are joined into -o PREFIX: \
             the .bin files concatenated and the index rebuilt, as Megatron-LM's merge_datasets.py does. \
             Other outputs (text, jsonl, u32) are concatenated; .zst and .gz inputs are decompressed, and \
-            -o FILE.zst compresses. Memory does not depend on the inputs' size.
+            -o FILE.zst or FILE.gz compresses. Memory does not depend on the inputs' size.
 
             Examples:
               qwenkit merge -o train_text_document shard-0 shard-1 shard-2

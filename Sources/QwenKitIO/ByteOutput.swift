@@ -86,27 +86,13 @@ public final class AtomicOutputFile: ByteOutput {
         let slash = target.lastIndex(of: "/")
         let directory = slash.map { String(target[...$0]) } ?? ""
         let base = slash.map { String(target[target.index(after: $0)...]) } ?? target
-        var lastErrno: Int32 = 0
-        var candidate = ""
-        // O_EXCL makes a collision fail instead of sharing a file; with 64 random bits, one retry is plenty.
-        for _ in 0..<4 {
-            let random = String(UInt64.random(in: .min ... .max), radix: 16)
-            candidate = "\(directory).\(base).tmp-\(getpid())-\(random)"
-            // Registered before it exists, so no interrupt can fall between creating and registering it.
-            let registration = TemporaryFiles.register(candidate)
-            let fd = candidate.withCString { open($0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666) }
-            if fd >= 0 {
-                self.fd = fd
-                self.temporaryPath = candidate
-                self.registration = registration
-                return
-            }
-            lastErrno = errno
-            registration.withdraw()
-            if lastErrno != EEXIST && lastErrno != EINTR { break }
+        do {
+            (fd, temporaryPath, registration) = try TemporaryFiles.createUnique(prefix: "\(directory).\(base).tmp-", flags: O_WRONLY,
+                                                                                 mode: 0o666, output: path)
+        } catch {
+            OutputGuard.release(output: claim)
+            throw error
         }
-        OutputGuard.release(output: claim)
-        throw .cannotCreateOutput(path: path, temporaryPath: candidate, errno: lastErrno)
     }
 
     deinit { abandon() }

@@ -18,24 +18,11 @@ public final class ScratchFile: ByteOutput {
     /// Creates the file in `directory` ("" is the current directory); `purpose` names it in errors.
     public init(directory: String, purpose: String) throws(IOError) {
         let prefix = directory.isEmpty ? "" : (directory.hasSuffix("/") ? directory : directory + "/")
-        var lastErrno: Int32 = 0
-        var candidate = ""
-        for _ in 0..<4 {
-            candidate = "\(prefix).qwenkit-scratch-\(getpid())-\(String(UInt64.random(in: .min ... .max), radix: 16))"
-            let registration = TemporaryFiles.register(candidate)
-            let fd = candidate.withCString { open($0, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
-            if fd >= 0 {
-                _ = candidate.withCString { unlink($0) }
-                registration.withdraw()
-                self.fd = fd
-                self.name = purpose
-                return
-            }
-            lastErrno = errno
-            registration.withdraw()
-            if lastErrno != EEXIST && lastErrno != EINTR { break }
-        }
-        throw .cannotCreateOutput(path: purpose, temporaryPath: candidate, errno: lastErrno)
+        let created = try TemporaryFiles.createUnique(prefix: "\(prefix).qwenkit-scratch-", flags: O_RDWR, mode: 0o600, output: purpose)
+        _ = created.path.withCString { unlink($0) }
+        created.registration.withdraw()
+        fd = created.fd
+        name = purpose
     }
 
     deinit { _ = systemClose(fd) }

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import CTemporaryFiles
 
 /// The temporary files of this process, removed when it is interrupted.
@@ -44,5 +49,27 @@ public enum TemporaryFiles {
     /// A signal that was ignored when the process started (`nohup`) stays ignored.
     public static func installSignalHandlers() {
         qwenkit_temporary_files_install_signal_handlers()
+    }
+}
+
+extension TemporaryFiles {
+    /// A new file `PREFIX<pid>-<random hex>`, created with O_EXCL (a collision fails instead of sharing a file; with 64
+    /// random bits one retry is plenty) and registered before it exists, so no interrupt can fall between creating
+    /// and registering it. Returns the descriptor, the path and the registration; on failure, throws
+    /// `.cannotCreateOutput` naming `output` and the last path tried.
+    static func createUnique(prefix: String, flags: Int32, mode: mode_t, output: String) throws(IOError)
+        -> (fd: Int32, path: String, registration: Registration) {
+        var lastErrno: Int32 = 0
+        var candidate = ""
+        for _ in 0..<4 {
+            candidate = "\(prefix)\(getpid())-\(String(UInt64.random(in: .min ... .max), radix: 16))"
+            let registration = register(candidate)
+            let fd = candidate.withCString { open($0, flags | O_CREAT | O_EXCL | O_CLOEXEC, mode) }
+            if fd >= 0 { return (fd, candidate, registration) }
+            lastErrno = errno
+            registration.withdraw()
+            if lastErrno != EEXIST && lastErrno != EINTR { break }
+        }
+        throw .cannotCreateOutput(path: output, temporaryPath: candidate, errno: lastErrno)
     }
 }

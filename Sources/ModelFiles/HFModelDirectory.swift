@@ -111,10 +111,7 @@ public final class HFModelDirectory: @unchecked Sendable {
         directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
 
-    static func isFile(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
-    }
+    static func isFile(_ path: String) -> Bool { isRegularFile(path) }
 
     /// Whether `path` is a directory.
     public static func isDirectory(_ path: String) -> Bool {

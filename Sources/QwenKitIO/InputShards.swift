@@ -75,30 +75,16 @@ public final class RecordRangeSource: ByteSource {
     public let inputSize: Int64?
     /// The file offset of the first byte delivered.
     public private(set) var startOffset: Int64 = 0
-    private let fd: Int32
+    /// The open file (its descriptor read with pread; its place among the inputs OutputGuard protects).
+    private let file: FileDescriptorSource
     private let end: Int64
     private var position: Int64 = 0
     private var done = false
-    private let admission: OutputGuard.Identity?
 
     /// Errors call this part "PATH (LABEL, lines counted from byte B)", B being the first byte delivered: line
     /// numbers in messages count from there.
     public init(path: String, begin: Int64, end: Int64, label: String) throws(IOError) {
-        let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
-        if fd < 0 { throw .cannotOpen(path: path, errno: errno) }
-        var info = stat()
-        if fstat(fd, &info) != 0 {
-            let code = errno
-            _ = systemClose(fd)
-            throw .cannotOpen(path: path, errno: code)
-        }
-        do {
-            admission = try OutputGuard.admit(info, name: path)
-        } catch {
-            _ = systemClose(fd)
-            throw error
-        }
-        self.fd = fd
+        file = try FileDescriptorSource(path: path)
         self.path = path
         self.end = end
         self.inputSize = end - begin
@@ -125,11 +111,6 @@ public final class RecordRangeSource: ByteSource {
         name = "\(path) (\(label), lines counted from byte \(position))"
     }
 
-    deinit {
-        _ = systemClose(fd)
-        OutputGuard.release(input: admission)
-    }
-
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(IOError) -> Int {
         guard !done, buffer.count > 0 else { return 0 }
         var n = try readAt(position, buffer)
@@ -150,7 +131,7 @@ public final class RecordRangeSource: ByteSource {
 
     private func readAt(_ offset: Int64, _ buffer: UnsafeMutableRawBufferPointer) throws(IOError) -> Int {
         while true {
-            let n = pread(fd, buffer.baseAddress, min(buffer.count, 1 << 30), off_t(offset))
+            let n = pread(file.fileDescriptor, buffer.baseAddress, min(buffer.count, 1 << 30), off_t(offset))
             if n >= 0 { return n }
             if errno == EINTR { continue }
             throw .readFailed(path: path, errno: errno)

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import ArgumentParser
 import QwenKitIO
 import QwenTokenizer
@@ -155,11 +150,7 @@ struct EncodeCommand: ParsableCommand {
 extension EncodeCommand {
     func existingOutput() -> String? {
         let path = format.writesPrefix ? MegatronLayout.paths(prefix: output).idx : output
-        func isFile(_ path: String) -> Bool {
-            var info = stat()
-            return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
-        }
-        guard isFile(path), !format.writesPrefix || isFile(MegatronLayout.paths(prefix: output).bin) else { return nil }
+        guard isRegularFile(path), !format.writesPrefix || isRegularFile(MegatronLayout.paths(prefix: output).bin) else { return nil }
         return format.writesPrefix ? MegatronLayout.stripExtension(output) : output
     }
 }

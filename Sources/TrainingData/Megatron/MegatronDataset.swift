@@ -18,10 +18,7 @@ public final class MegatronDataset {
         binPath = paths.bin
         bin = try MappedFile(path: paths.bin)
         bytes = bin.withUnsafeBytes { $0 }
-        let expected = index.tokenCount * index.dtype.size
-        guard bytes.count == expected else {
-            throw MegatronDatasetError("\(paths.bin): \(bytes.count) bytes, but its index describes \(index.tokenCount) tokens of \(index.dtype.size) bytes (\(expected))")
-        }
+        try index.checkData(path: paths.bin, size: Int64(bytes.count))
     }
 
     /// Calls `body` with each document's ids, in order (its sequences together; empty for an empty document), and the

@@ -153,6 +153,14 @@ public final class MegatronIndex {
         bytes.loadUnaligned(fromByteOffset: MegatronLayout.headerSize + 12 * sequenceCount + 8 * k, as: Int64.self).littleEndian
     }
 
+    /// Checks that the data file `path` of `size` bytes holds exactly the tokens this index describes.
+    public func checkData(path: String, size: Int64) throws {
+        let expected = Int64(tokenCount) * Int64(dtype.size)
+        guard size == expected else {
+            throw MegatronDatasetError("\(path): \(size) bytes, but its index describes \(tokenCount) tokens of \(dtype.size) bytes (\(expected))")
+        }
+    }
+
     /// The raw int32 lengths section.
     public var lengthBytes: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: bytes[MegatronLayout.headerSize..<(MegatronLayout.headerSize + 4 * sequenceCount)])

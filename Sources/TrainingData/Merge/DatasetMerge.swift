@@ -56,10 +56,7 @@ public enum DatasetMerge {
         for (k, index) in indexes.enumerated() {
             let binPath = MegatronLayout.paths(prefix: prefixes[k]).bin
             let source = try FileDescriptorSource(path: binPath)
-            let expected = Int64(index.tokenCount) * Int64(dtype.size)
-            if let size = source.inputSize, size != expected {
-                throw MegatronDatasetError("\(binPath): \(size) bytes, but its index describes \(index.tokenCount) tokens of \(dtype.size) bytes (\(expected))")
-            }
+            if let size = source.inputSize { try index.checkData(path: binPath, size: size) }
             summary.bytes += try copy(source, to: bin, progress: progress, before: summary.bytes)
             summary.sequences += index.sequenceCount
             summary.documents += index.documentCount
@@ -152,10 +149,5 @@ public enum DatasetMerge {
             total += Int64(n)
             progress?.set(completed: before + total)
         }
-    }
-
-    private static func isRegularFile(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
     }
 }

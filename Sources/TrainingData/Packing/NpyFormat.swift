@@ -11,11 +11,6 @@
 // numbers that is always 128, so the header can be written as a placeholder first and rewritten with the real row count
 // at the end, byte for byte what np.save writes.
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import QwenKitIO
 
 public enum NpyFormat {
@@ -80,9 +75,10 @@ public struct NpyHeader: Sendable {
         self.columns = dims.count == 2 ? Int(dims[1]) : nil
         let (elements, overflow) = rows.multipliedReportingOverflow(by: columns ?? 1)
         guard !overflow, elements <= Int.max / 4 else { throw fail("shape \(rows)x\(columns ?? 1) is too large") }
-        var info = stat()
-        guard stat(path, &info) == 0, Int64(info.st_size) == Int64(dataOffset) + 4 * Int64(elements) else {
-            throw fail("has \(Int64(info.st_size) - Int64(dataOffset)) bytes of data; shape \(rows)x\(columns ?? 1) needs \(4 * elements)")
+        // The file was opened before its header was read: its size is the source's.
+        let size = source.inputSize ?? 0
+        guard size == Int64(dataOffset) + 4 * Int64(elements) else {
+            throw fail("has \(size - Int64(dataOffset)) bytes of data; shape \(rows)x\(columns ?? 1) needs \(4 * elements)")
         }
     }
 }

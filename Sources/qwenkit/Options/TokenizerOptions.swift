@@ -92,4 +92,3 @@ extension SpecialTokenPolicy: ExpressibleByArgument {}
 extension InvalidUTF8Policy: ExpressibleByArgument {}
 extension TokenOutputFormat: ExpressibleByArgument {}
 extension PackMode: ExpressibleByArgument {}
-extension IDInputFormat: ExpressibleByArgument {}

@@ -58,7 +58,8 @@ let package = Package(
         // What `encode` reads beyond text and JSONL (parquet rows), what it writes (text, JSONL, u32, npy and packed
         // rows, Megatron indexed datasets) with --eod and length limits per document, and what `merge` joins.
         .target(name: "TrainingData", dependencies: ["QwenTokenizer", "Parquet", "QwenKitIO"], swiftSettings: cpuFlags),
-        // Model files: the ggml type table, safetensors, GGUF v3, HF model directories, typed hyperparameters.
+        // Model files: the ggml type table, safetensors, GGUF v3, HF model directories, typed hyperparameters, the HF ⇄ GGUF
+        // tensor-name table and a model's tensors by GGUF name whichever file holds them.
         .target(name: "ModelFiles", dependencies: ["QwenKitIO"], swiftSettings: cpuFlags),
         // What `inspect` shows: one view over GGUF, safetensors and HF directories, summaries, tensor statistics.
         .target(name: "ModelInspection", dependencies: ["ModelFiles", "Quantization", "QwenKitIO"], swiftSettings: cpuFlags),
@@ -70,7 +71,7 @@ let package = Package(
         // an HF checkpoint is read through its conversion plan, as the float32 GGUF `convert` would write.
         .target(name: "Quantize", dependencies: ["ModelFiles", "Quantization", "Conversion", "QwenKitIO"], swiftSettings: cpuFlags),
         // What `diff` shows: two models matched tensor by tensor across formats and names, compared as float32.
-        .target(name: "ModelComparison", dependencies: ["ModelInspection", "Quantization", "Conversion", "ModelFiles", "QwenKitIO"],
+        .target(name: "ModelComparison", dependencies: ["ModelInspection", "Quantization", "ModelFiles", "QwenKitIO"],
                 swiftSettings: cpuFlags),
         // What `verify` checks: golden logits files (full or top-k), their comparison with ours, thresholds, the report.
         .target(name: "Verification", dependencies: ["ModelFiles", "QwenKitIO"], swiftSettings: cpuFlags),
@@ -78,7 +79,7 @@ let package = Package(
         // A software prefetch for the runtime's streaming kernels (a compiler builtin Swift does not expose).
         .target(name: "CPrefetch"),
         // The reference forward pass: Qwen2 / Qwen2-MoE over memory-mapped weights of any type, KV cache, sampling.
-        .target(name: "Qwen2Runtime", dependencies: ["CPrefetch", "ModelFiles", "Quantization", "Conversion", "QwenKitIO"], swiftSettings: kernelFlags),
+        .target(name: "Qwen2Runtime", dependencies: ["CPrefetch", "ModelFiles", "Quantization", "QwenKitIO"], swiftSettings: kernelFlags),
 
         // Perplexity and KL divergence (llama-perplexity's figures and base files) over the runtime's forward pass.
         .target(name: "Perplexity", dependencies: ["Qwen2Runtime", "QwenKitIO"], swiftSettings: cpuFlags),

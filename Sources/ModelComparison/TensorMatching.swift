@@ -1,4 +1,3 @@
-import Conversion
 import ModelFiles
 import ModelInspection
 

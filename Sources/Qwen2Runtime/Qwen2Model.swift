@@ -1,4 +1,3 @@
-import Conversion
 import ModelFiles
 import QwenKitIO
 
@@ -201,47 +200,47 @@ struct StoredTensor {
     let data: UnsafeRawBufferPointer
 }
 
-/// Looks tensors up by their GGUF names in a GGUF file or, through the converter's name table, an HF directory.
+/// The model's tensors by GGUF name (`ModelTensors`), in the types the runtime reads: any ggml type from a GGUF,
+/// F32, F16 and BF16 from safetensors.
 struct TensorSource {
-    let lookup: (String) throws(RuntimeError) -> StoredTensor?
-    /// Per-expert tensors of a stacked GGUF name (HF keeps them apart); nil when the source stacks them.
-    let expertParts: (String, Int) throws(RuntimeError) -> [StoredTensor]?
+    let tensors: ModelTensors
+    let path: String
+    /// Whether the tensors are safetensors (limited to the float types).
+    let isHF: Bool
 
     init(gguf file: GGUFFile) {
-        lookup = { name throws(RuntimeError) in
-            guard let info = file.tensor(named: name) else { return nil }
-            return StoredTensor(name: name, type: info.type, dims: info.dims, data: file.data(of: info))
-        }
-        expertParts = { _, _ in nil }
+        tensors = ModelTensors(gguf: file)
+        path = file.path
+        isHF = false
     }
 
     init(hf dir: HFModelDirectory) {
-        let path = dir.path
-        func stored(_ hfName: String, as name: String) throws(RuntimeError) -> StoredTensor? {
-            guard let file = dir.weights.file(holding: hfName), let info = file[hfName] else { return nil }
-            guard let type = info.dtype.ggmlType, [.f32, .f16, .bf16].contains(type) else {
-                throw .unsupported(path: path, reason: "tensor \(hfName) has dtype \(info.dtype.rawValue); the runtime reads F32, F16 and BF16 safetensors")
-            }
-            return StoredTensor(name: hfName, type: type, dims: info.shape.reversed(), data: file.data(of: info))
+        tensors = ModelTensors(hf: dir)
+        path = dir.path
+        isHF = true
+    }
+
+    private func typed(_ t: TensorView) throws(RuntimeError) -> StoredTensor {
+        guard let type = t.type, !isHF || [.f32, .f16, .bf16].contains(type) else {
+            throw .unsupported(path: path, reason: "tensor \(t.name) has dtype \(t.dtypeName); the runtime reads F32, F16 and BF16 safetensors")
         }
-        lookup = { name throws(RuntimeError) in
-            guard let names = TensorNameMap.hfNames(ofGGUF: name), names.count == 1 else { return nil }
-            if let t = try stored(names[0], as: name) { return t }
-            // Checkpoints saved from `Qwen2Model` have no `model.` prefix.
-            if names[0].hasPrefix("model.") { return try stored(String(names[0].dropFirst(6)), as: name) }
-            return nil
+        return StoredTensor(name: t.name, type: type, dims: t.dims, data: t.data)
+    }
+
+    func lookup(_ name: String) throws(RuntimeError) -> StoredTensor? {
+        guard let t = tensors.tensor(name) else { return nil }
+        return try typed(t)
+    }
+
+    /// Per-expert tensors of a stacked GGUF name (HF keeps them apart); nil when the source stacks them.
+    func expertParts(_ name: String, _ count: Int) throws(RuntimeError) -> [StoredTensor]? {
+        guard let parts = tensors.expertParts(name, count: count) else { return nil }
+        var out: [StoredTensor] = []
+        for (hfName, view) in parts {
+            guard let view else { throw .badTensor(path: path, tensor: hfName, reason: "missing (the model has \(count) experts)") }
+            out.append(try typed(view))
         }
-        expertParts = { name, count throws(RuntimeError) in
-            guard let names = TensorNameMap.hfNames(ofGGUF: name, expertCount: count), names.count == count else { return nil }
-            var parts: [StoredTensor] = []
-            for hfName in names {
-                guard let t = try stored(hfName, as: name) else {
-                    throw .badTensor(path: path, tensor: hfName, reason: "missing (the model has \(count) experts)")
-                }
-                parts.append(t)
-            }
-            return parts
-        }
+        return out
     }
 }
 

@@ -1,7 +1,6 @@
-import ModelFiles
-
 // The one table of Hugging Face ⇄ GGUF tensor names for qwen2 and qwen2moe (shared/SPEC-FACTS.md §2.5), as
-// llama.cpp's converter maps them. Used by `convert` (HF → GGUF) and `diff` (either way).
+// llama.cpp's converter maps them. Used by `convert` (HF → GGUF), `diff` (either way) and the runtime (an HF directory's
+// tensors looked up by GGUF name, `ModelTensors`).
 
 /// Where a Hugging Face tensor goes in a GGUF file.
 public enum TensorDestination: Sendable, Equatable {

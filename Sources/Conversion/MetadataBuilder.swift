@@ -89,6 +89,13 @@ enum MetadataBuilder {
             u32(.keyLength, Int(headDim))
             u32(.valueLength, Int(headDim))
         }
+        // Sliding-window attention: llama.cpp's converter writes nothing for qwen2 (its GGUF then runs every layer
+        // over the whole context); qwenkit writes gguf-py's two keys when the checkpoint enables the window, so that
+        // the GGUF computes what the checkpoint does. Files without it stay byte-identical with the reference's.
+        if let w = h.slidingWindow {
+            u32(.slidingWindow, w.size)
+            out.append(GGUFKeyValue(K.slidingWindowPattern.key(arch), .array(GGUFArray(bool: w.layers))))
+        }
         out.append(GGUFKeyValue(GGUFKeys.generalFileType, .uint32(fileType.rawValue)))
         if let m = h.moe {
             if number("moe_intermediate_size") != nil { u32(.expertFeedForwardLength, m.expertFeedForwardLength) }

@@ -57,6 +57,9 @@ public enum GGUFKeys {
         case keyLength = "attention.key_length"
         case valueLength = "attention.value_length"
         case rmsNormEpsilon = "attention.layer_norm_rms_epsilon"
+        case slidingWindow = "attention.sliding_window"
+        /// One bool per layer: whether it attends through the sliding window (gguf-py's `add_sliding_window_pattern`).
+        case slidingWindowPattern = "attention.sliding_window_pattern"
         case ropeFreqBase = "rope.freq_base"
         case ropeDimensionCount = "rope.dimension_count"
         case ropeScalingType = "rope.scaling.type"

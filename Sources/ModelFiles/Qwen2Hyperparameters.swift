@@ -45,6 +45,20 @@ public struct RopeScaling: Sendable, Equatable {
     }
 }
 
+/// Sliding-window attention (Qwen2's `use_sliding_window`): in the layers it names, the query at position p attends to
+/// positions p − size + 1 … p only (transformers' `sliding_window_causal_mask_function`, llama.cpp's standard SWA).
+public struct SlidingWindow: Sendable, Equatable {
+    /// Positions a query sees, itself included.
+    public var size: Int
+    /// One entry per layer: whether it uses the window (at least one does).
+    public var layers: [Bool]
+
+    public init(size: Int, layers: [Bool]) {
+        self.size = size
+        self.layers = layers
+    }
+}
+
 /// The mixture-of-experts part of a Qwen2-MoE model.
 public struct MoEHyperparameters: Sendable, Equatable {
     public var expertCount: Int
@@ -73,7 +87,7 @@ public struct MoEHyperparameters: Sendable, Equatable {
 /// quantity derived from it.
 public enum Qwen2Hyperparameter: CaseIterable, Sendable {
     case blockCount, contextLength, embeddingLength, feedForwardLength, headCount, headCountKV, keyLength, valueLength
-    case rmsNormEpsilon, ropeFreqBase, ropeScalingFactor
+    case rmsNormEpsilon, ropeFreqBase, ropeScalingFactor, slidingWindow, slidingWindowPattern
     case expertCount, expertUsedCount, expertFeedForwardLength, sharedExpertFeedForwardLength, vocabSize
 
     /// The GGUF key suffix (after `{arch}.`).
@@ -90,6 +104,8 @@ public enum Qwen2Hyperparameter: CaseIterable, Sendable {
         case .rmsNormEpsilon: return .rmsNormEpsilon
         case .ropeFreqBase: return .ropeFreqBase
         case .ropeScalingFactor: return .ropeScalingFactor
+        case .slidingWindow: return .slidingWindow
+        case .slidingWindowPattern: return .slidingWindowPattern
         case .expertCount: return .expertCount
         case .expertUsedCount: return .expertUsedCount
         case .expertFeedForwardLength: return .expertFeedForwardLength
@@ -111,6 +127,8 @@ public enum Qwen2Hyperparameter: CaseIterable, Sendable {
         case .rmsNormEpsilon: return "rms_norm_eps"
         case .ropeFreqBase: return "rope_theta"
         case .ropeScalingFactor: return "rope_scaling.factor"
+        case .slidingWindow: return "sliding_window"
+        case .slidingWindowPattern: return "layer_types"
         case .expertCount: return "num_experts"
         case .expertUsedCount: return "num_experts_per_tok"
         case .expertFeedForwardLength: return "moe_intermediate_size"
@@ -160,6 +178,8 @@ public struct Qwen2Hyperparameters: Sendable, Equatable {
     public var vocabSize: Int?
     /// Whether the output projection is the token embedding (HF `tie_word_embeddings`; GGUF: no `output.weight`).
     public var tiedEmbeddings: Bool?
+    /// Nil when every layer attends to the whole context (Qwen2's default: `use_sliding_window` false).
+    public var slidingWindow: SlidingWindow?
 
     /// RoPE's default base when a source does not state one (transformers and llama.cpp agree).
     public static let defaultRopeFreqBase = 10_000.0
@@ -168,7 +188,7 @@ public struct Qwen2Hyperparameters: Sendable, Equatable {
                 feedForwardLength: Int, headCount: Int, headCountKV: Int, keyLength: Int? = nil,
                 valueLength: Int? = nil, ropeFreqBase: Double = Self.defaultRopeFreqBase, rmsNormEpsilon: Double,
                 ropeScaling: RopeScaling? = nil, moe: MoEHyperparameters? = nil, vocabSize: Int? = nil,
-                tiedEmbeddings: Bool? = nil) {
+                tiedEmbeddings: Bool? = nil, slidingWindow: SlidingWindow? = nil) {
         self.architecture = architecture
         self.blockCount = blockCount
         self.contextLength = contextLength
@@ -184,6 +204,16 @@ public struct Qwen2Hyperparameters: Sendable, Equatable {
         self.moe = moe
         self.vocabSize = vocabSize
         self.tiedEmbeddings = tiedEmbeddings
+        self.slidingWindow = slidingWindow
+    }
+
+    /// The longest sequence the model runs: its context length, or with RoPE scaling of factor f above 1 the
+    /// original context times f when that is longer (Qwen2.5's YaRN configs keep `max_position_embeddings` at the
+    /// original 32,768 and state factor 4 for 131,072 tokens).
+    public var usableContextLength: Int {
+        guard let s = ropeScaling, s.type != "none", s.type != "default", s.factor > 1 else { return contextLength }
+        let scaled = Double(s.originalContextLength ?? contextLength) * s.factor
+        return scaled < Double(Int32.max) ? max(contextLength, Int(scaled)) : max(contextLength, Int(Int32.max))
     }
 
     /// Checks what every later stage relies on: positive sizes, heads dividing evenly, KV heads dividing heads,
@@ -236,6 +266,16 @@ public struct Qwen2Hyperparameters: Sendable, Equatable {
             }
         }
         if let v = vocabSize, v <= 0 { throw fail(.vocabSize, "is \(v); it must be positive") }
+        if let w = slidingWindow {
+            guard w.size > 0 else { throw fail(.slidingWindow, "is \(w.size); it must be positive") }
+            guard w.size <= usableContextLength else {
+                throw fail(.slidingWindow, "is \(w.size), larger than the context (\(name(.contextLength)) \(contextLength)"
+                    + (usableContextLength > contextLength ? ", \(usableContextLength) with RoPE scaling" : "") + ")")
+            }
+            guard w.layers.count == blockCount else {
+                throw fail(.slidingWindowPattern, "has \(w.layers.count) entries but the model has \(blockCount) layers (\(name(.blockCount)))")
+            }
+        }
     }
 }
 
@@ -305,6 +345,24 @@ extension Qwen2Hyperparameters {
         let vocab = try int(.vocabSize)
             ?? file[GGUFKeys.tokenizerTokens]?.arrayValue?.count
             ?? file.tensor(named: "token_embd.weight").flatMap { $0.dims.count == 2 ? $0.dims[1] : nil }
+        var window: SlidingWindow?
+        if let size = try int(.slidingWindow) {
+            let patternKey = K.slidingWindowPattern.key(archName)
+            guard let pattern = value(.slidingWindowPattern) else {
+                throw .invalidConfig(path: path, key: patternKey, reason: "missing; \(K.slidingWindow.key(archName)) needs it (one bool per layer)")
+            }
+            guard let entries = pattern.arrayValue else {
+                throw .invalidConfig(path: path, key: patternKey, reason: "has type \(pattern.type.name); qwenkit reads the per-layer form, an array of bools")
+            }
+            guard entries.elementType == .bool else {
+                throw .invalidConfig(path: path, key: patternKey, reason: "is an array of \(entries.elementType.name), expected an array of bools")
+            }
+            let layers = entries.values.map { if case .bool(let b) = $0 { b } else { false } }
+            if layers.contains(true) { window = SlidingWindow(size: size, layers: layers) }
+            else if layers.count != (try int(.blockCount) ?? layers.count) {
+                throw .invalidConfig(path: path, key: patternKey, reason: "has \(layers.count) entries but the model has \(try int(.blockCount) ?? 0) layers")
+            }
+        }
         let headCount = try required(.headCount)
         let headCountKV = try int(.headCountKV) ?? headCount
         let keyLength = try int(.keyLength)
@@ -322,7 +380,8 @@ extension Qwen2Hyperparameters {
                   ropeScaling: scaling,
                   moe: moe,
                   vocabSize: vocab,
-                  tiedEmbeddings: file.tensor(named: "output.weight") == nil)
+                  tiedEmbeddings: file.tensor(named: "output.weight") == nil,
+                  slidingWindow: window)
         try validate(path: path, source: .gguf(architecture: archName), headSizeStated: keyLength != nil)
     }
 }
@@ -405,11 +464,39 @@ extension Qwen2Hyperparameters {
                                      sharedExpertFeedForwardLength: try int(P.sharedExpertFeedForwardLength.hf) ?? 0,
                                      normalizeTopK: try bool("norm_topk_prob") ?? false)
         }
+        // Sliding window, as transformers 5's Qwen2Config: the window only with `use_sliding_window` (default 4096),
+        // `layer_types` as stated or else sliding from `max_window_layers` (default 28) on.
+        let blocks = try required(P.blockCount.hf)
+        var window: SlidingWindow?
+        let windowSize = try bool("use_sliding_window") == true ? (config[P.slidingWindow.hf] == nil ? 4096 : try int(P.slidingWindow.hf)) : nil
+        var slidingLayers: [Bool]
+        if let types = config[P.slidingWindowPattern.hf], !types.isNull {
+            guard let list = types.array else { throw fail(P.slidingWindowPattern.hf, "is \(types.text), expected a list of layer types") }
+            slidingLayers = []
+            for (i, t) in list.enumerated() {
+                switch t.string {
+                case "full_attention": slidingLayers.append(false)
+                case "sliding_attention": slidingLayers.append(true)
+                default: throw fail(P.slidingWindowPattern.hf, "entry \(i) is \(t.text); expected \"full_attention\" or \"sliding_attention\"")
+                }
+            }
+            if windowSize == nil, slidingLayers.contains(true) {
+                throw fail(P.slidingWindowPattern.hf, "lists sliding_attention layers but there is no window (use_sliding_window is not true"
+                    + " or sliding_window is null)")
+            }
+        } else {
+            let firstWindowed = try int("max_window_layers") ?? 28
+            slidingLayers = (0..<max(blocks, 0)).map { windowSize != nil && $0 >= firstWindowed }
+        }
+        if let size = windowSize, slidingLayers.contains(true) { window = SlidingWindow(size: size, layers: slidingLayers) }
+        else if slidingLayers.count != blocks {
+            throw fail(P.slidingWindowPattern.hf, "has \(slidingLayers.count) entries but the model has \(blocks) layers (\(P.blockCount.hf))")
+        }
         let heads = try required(P.headCount.hf)
         let headDim = try int(P.keyLength.hf)
         guard let eps = try double(P.rmsNormEpsilon.hf) else { throw fail(P.rmsNormEpsilon.hf, "missing; a \(modelType) config needs it") }
         self.init(architecture: arch,
-                  blockCount: try required(P.blockCount.hf),
+                  blockCount: blocks,
                   contextLength: try required(P.contextLength.hf),
                   embeddingLength: try required(P.embeddingLength.hf),
                   feedForwardLength: try int(P.feedForwardLength.hf) ?? 0,
@@ -422,7 +509,8 @@ extension Qwen2Hyperparameters {
                   ropeScaling: scaling,
                   moe: moe,
                   vocabSize: try int(P.vocabSize.hf),
-                  tiedEmbeddings: try bool("tie_word_embeddings") ?? false)
+                  tiedEmbeddings: try bool("tie_word_embeddings") ?? false,
+                  slidingWindow: window)
         try validate(path: path, source: .hfConfig, headSizeStated: headDim != nil)
     }
 

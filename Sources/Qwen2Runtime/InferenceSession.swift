@@ -15,6 +15,7 @@ import Darwin
 ///     q = Wq·a + bq, k = Wk·a + bk, v = Wv·a + bv              [heads·hd], [kv·hd], [kv·hd]
 ///     rotate q and k (NEOX layout); append k, v to the cache
 ///     per head h: softmax(q_h·K_{h/g}ᵀ / √hd, causal) · V_{h/g}  [heads·hd]
+///       (a sliding-window layer: over the last `window` positions only, its cache a ring of window + maxBatch − 1)
 ///     x += Wo · attention
 ///     m = RMSNorm(x) · ffn_norm
 ///     x += down(silu(gate·m) ⊙ up·m)     or the MoE block
@@ -47,8 +48,17 @@ public final class InferenceSession {
     private let rowScratch: UnsafeMutablePointer<Float>
     private let scoreScratch: UnsafeMutablePointer<Float>
     private let maxColumns: Int
-    /// KV cache per layer: [capacity × kvWidth] keys then values.
+    /// KV cache per layer: [ring × kvWidth] keys then values, at `layerOffsets[l]`; position p in slot p % ring.
     private let cache: UnsafeMutablePointer<Float>
+    /// Slots of each layer's cache: `capacity` for a layer attending to the whole context; for a sliding-window
+    /// layer the window plus the positions one step adds before its first query reads (window + maxBatch − 1), when
+    /// that is fewer.
+    private let ringSizes: [Int]
+    private let layerOffsets: [Int]
+    /// The window of each layer (nil: the whole context).
+    private let windows: [Int?]
+    /// Bytes of the KV cache.
+    public let cacheBytes: Int
     private let expertTokens: UnsafeMutablePointer<Int32>
     private let expertWeights: UnsafeMutablePointer<Float>
     private let routing: UnsafeMutablePointer<Int32>
@@ -97,13 +107,34 @@ public final class InferenceSession {
             overflow = overflow || o
             total = t
         }
-        let cacheCount = mul(s.layerCount, 2, self.capacity, kvWidth)
+        let positions = self.capacity
+        var windows: [Int?] = [], rings: [Int] = [], offsets: [Int] = []
+        var cacheCount = 0
+        for l in 0..<s.layerCount {
+            let window = s.slidingWindow.flatMap { $0.layers[l] ? $0.size : nil }
+            // Compared before adding, so that window + B − 1 cannot overflow.
+            let ring = window.map { w in w > positions - B + 1 ? positions : w + B - 1 } ?? positions
+            windows.append(window)
+            rings.append(ring)
+            offsets.append(cacheCount)
+            let (sum, o) = cacheCount.addingReportingOverflow(mul(2, ring, kvWidth))
+            overflow = overflow || o
+            cacheCount = sum
+        }
         guard !overflow else {
             throw .cannotAllocate(what: "buffers for \(self.capacity) positions (\(self.threads) threads, batch \(B))", bytes: nil)
         }
-        let cache = try Self.allocateFloats(max(cacheCount, 1), what: "the KV cache for \(self.capacity) positions")
+        self.windows = windows
+        ringSizes = rings
+        layerOffsets = offsets
+        cacheBytes = cacheCount * MemoryLayout<Float>.stride
+        let cacheWhat = "the KV cache for \(self.capacity) positions", buffersWhat = "buffers for \(self.capacity) positions (\(self.threads) threads, batch \(B))"
+        // malloc overcommits: a request past the machine's memory would succeed and fail later, page by page.
+        try Self.checkFitsInMemory(cacheCount, what: cacheWhat)
+        try Self.checkFitsInMemory(total, what: buffersWhat)
+        let cache = try Self.allocateFloats(max(cacheCount, 1), what: cacheWhat)
         let base: UnsafeMutablePointer<Float>
-        do { base = try Self.allocateFloats(total, what: "buffers for \(self.capacity) positions (\(self.threads) threads, batch \(B))") } catch {
+        do { base = try Self.allocateFloats(total, what: buffersWhat) } catch {
             free(cache)
             throw error
         }
@@ -125,6 +156,16 @@ public final class InferenceSession {
         expertWeights = .allocate(capacity: B)
         routing = .allocate(capacity: B * max(s.moe?.expertUsedCount ?? 1, 1))
         routingWeights = .allocate(capacity: B * max(s.moe?.expertUsedCount ?? 1, 1))
+    }
+
+    /// Refuses `count` floats that exceed the machine's physical memory, naming `what` and the bytes it needs.
+    private static func checkFitsInMemory(_ count: Int, what: String) throws(RuntimeError) {
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
+        guard !overflow else { throw .cannotAllocate(what: what, bytes: nil) }
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
+        guard pages > 0, pageSize > 0 else { return }
+        let (physical, o) = pages.multipliedReportingOverflow(by: pageSize)
+        if !o && bytes > physical { throw .cannotAllocate(what: what, bytes: bytes) }
     }
 
     /// `count` floats from malloc (freed with `free`), or `cannotAllocate` naming `what`.
@@ -219,8 +260,8 @@ public final class InferenceSession {
         }
     }
 
-    private func keys(_ layer: Int) -> UnsafeMutablePointer<Float> { cache + (2 * layer) * capacity * kvWidth }
-    private func values(_ layer: Int) -> UnsafeMutablePointer<Float> { cache + (2 * layer + 1) * capacity * kvWidth }
+    private func keys(_ layer: Int) -> UnsafeMutablePointer<Float> { cache + layerOffsets[layer] }
+    private func values(_ layer: Int) -> UnsafeMutablePointer<Float> { cache + layerOffsets[layer] + ringSizes[layer] * kvWidth }
 
     private func step(_ ids: UnsafeBufferPointer<UInt32>) throws {
         let B = ids.count, H = s.embeddingLength, hd = s.headDim, half = hd / 2
@@ -234,14 +275,15 @@ public final class InferenceSession {
             addBias(a.qBias, q, width: qWidth, batch: B)
             addBias(a.kBias, k, width: kvWidth, batch: B)
             addBias(a.vBias, v, width: kvWidth, batch: B)
-            let kc = keys(l), vc = values(l)
+            let kc = keys(l), vc = values(l), ring = ringSizes[l]
             for t in 0..<B {
                 model.rope.apply(q + t * qWidth, heads: s.headCount, cos: ropeCos + t * half, sin: ropeSin + t * half)
                 model.rope.apply(k + t * kvWidth, heads: s.headCountKV, cos: ropeCos + t * half, sin: ropeSin + t * half)
-                (kc + (position + t) * kvWidth).update(from: k + t * kvWidth, count: kvWidth)
-                (vc + (position + t) * kvWidth).update(from: v + t * kvWidth, count: kvWidth)
+                let slot = (position + t) % ring
+                (kc + slot * kvWidth).update(from: k + t * kvWidth, count: kvWidth)
+                (vc + slot * kvWidth).update(from: v + t * kvWidth, count: kvWidth)
             }
-            attend(batch: B, keys: kc, values: vc)
+            attend(batch: B, keys: kc, values: vc, ring: ring, window: windows[l])
             multiply([(a.o, projected)], attention, batch: B)
             for i in 0..<(B * H) { x[i] += projected[i] }
             try checkFinite(batch: B, after: "layer \(l) attention")
@@ -276,9 +318,9 @@ public final class InferenceSession {
         multiply([(mlp.down, out)], gate, batch: batch)
     }
 
-    /// Causal attention of the batch's queries over the cache (positions 0…p for the token at p). Work is split by
-    /// (token, head) pairs.
-    private func attend(batch B: Int, keys kc: UnsafePointer<Float>, values vc: UnsafePointer<Float>) {
+    /// Causal attention of the batch's queries over the cache: positions 0…p for the token at p, or with a window
+    /// p − window + 1…p; position j is in slot j % ring. Work is split by (token, head) pairs.
+    private func attend(batch B: Int, keys kc: UnsafePointer<Float>, values vc: UnsafePointer<Float>, ring: Int, window: Int?) {
         let hd = s.headDim, heads = s.headCount, group = s.headCount / s.headCountKV
         let scale = 1 / Float(hd).squareRoot()
         let workers = min(threads, B * heads)
@@ -289,12 +331,20 @@ public final class InferenceSession {
             for pair in share(B * heads, worker: w, of: workers) {
                 let t = pair / heads, h = pair % heads, kvh = h / group
                 let query = q + t * qw + h * hd
-                let n = start + t + 1
-                for j in 0..<n { sc[j] = VectorMath.dot(query, kc + j * kvw + kvh * hd, hd) * scale }
+                let p = start + t
+                let first = window.map { max(0, p - $0 + 1) } ?? 0
+                let n = p - first + 1
+                // The n positions from `first` are slots first % ring … ring − 1, then 0 …: two contiguous runs.
+                let firstSlot = first % ring
+                let head = min(n, ring - firstSlot)
+                let k0 = kc + kvh * hd, v0 = vc + kvh * hd
+                for i in 0..<head { sc[i] = VectorMath.dot(query, k0 + (firstSlot + i) * kvw, hd) * scale }
+                for i in head..<n { sc[i] = VectorMath.dot(query, k0 + (i - head) * kvw, hd) * scale }
                 VectorMath.softmax(sc, n)
                 let out = attention + t * qw + h * hd
                 out.initialize(repeating: 0, count: hd)
-                for j in 0..<n { VectorMath.axpy(sc[j], vc + j * kvw + kvh * hd, out, hd) }
+                for i in 0..<head { VectorMath.axpy(sc[i], v0 + (firstSlot + i) * kvw, out, hd) }
+                for i in head..<n { VectorMath.axpy(sc[i], v0 + (i - head) * kvw, out, hd) }
             }
         }
     }

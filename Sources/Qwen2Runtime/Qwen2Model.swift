@@ -13,10 +13,13 @@ public struct ModelShape: Sendable, Equatable {
     /// Dense MLP width (Qwen2; 0 for an all-MoE model).
     public let feedForwardLength: Int
     public let vocabSize: Int
-    /// Longest sequence the model allows (`context_length` / `max_position_embeddings`).
+    /// Longest sequence the model runs (`context_length` / `max_position_embeddings`, or with RoPE scaling the
+    /// original context times the factor when longer: `Qwen2Hyperparameters.usableContextLength`).
     public let contextLength: Int
     public let rmsNormEpsilon: Float
     public let moe: MoEHyperparameters?
+    /// The layers that attend through a sliding window, and its size; nil when none does.
+    public let slidingWindow: SlidingWindow?
 }
 
 /// A loaded model: its shape and weight views into memory-mapped files (a GGUF of any type the Quantization library
@@ -141,8 +144,8 @@ public final class Qwen2Model: @unchecked Sendable {
                            headCount: hp.headCount, headCountKV: hp.headCountKV, headDim: headDim,
                            // A MoE model has no dense MLP: its feed_forward_length sizes nothing and no tensor checks it.
                            feedForwardLength: hp.moe == nil ? hp.feedForwardLength : 0, vocabSize: vocab,
-                           contextLength: hp.contextLength,
-                           rmsNormEpsilon: Float(hp.rmsNormEpsilon), moe: hp.moe)
+                           contextLength: hp.usableContextLength,
+                           rmsNormEpsilon: Float(hp.rmsNormEpsilon), moe: hp.moe, slidingWindow: hp.slidingWindow)
         rope = try RotaryEmbedding(headDim: headDim, base: hp.ropeFreqBase, scaling: hp.ropeScaling,
                                    contextLength: hp.contextLength, path: path)
     }

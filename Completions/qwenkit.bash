@@ -606,7 +606,7 @@ _qwenkit_run() {
     repeating_flags=()
     non_repeating_flags=(--chat -q --quiet --version -h --help)
     repeating_options=()
-    non_repeating_options=(--prompt --tokens --system -n --temp --top-k --top-p --seed --logits --tokenizer --threads)
+    non_repeating_options=(--prompt --tokens --system -n --temp --top-k --top-p --seed --logits --tokenizer --threads -c --ctx-size -b --batch-size)
     __qwenkit_offer_flags_options 1
 
     # Offer option value completions
@@ -644,6 +644,12 @@ _qwenkit_run() {
         return
         ;;
     '--threads')
+        return
+        ;;
+    '-c'|'--ctx-size')
+        return
+        ;;
+    '-b'|'--batch-size')
         return
         ;;
     esac

@@ -47,7 +47,7 @@ function __qwenkit_parse_tokens -S
         case 'diff'
             __qwenkit_parse_subcommand 2 'tolerance=' 'tensor=+' 'json' 'threads=' 'version' 'h/help'
         case 'run'
-            __qwenkit_parse_subcommand 1 'prompt=' 'tokens=' 'chat' 'system=' 'n=' 'temp=' 'top-k=' 'top-p=' 'seed=' 'logits=' 'tokenizer=' 'threads=' 'q/quiet' 'version' 'h/help'
+            __qwenkit_parse_subcommand 1 'prompt=' 'tokens=' 'chat' 'system=' 'n=' 'temp=' 'top-k=' 'top-p=' 'seed=' 'logits=' 'tokenizer=' 'threads=' 'c/ctx-size=' 'b/batch-size=' 'q/quiet' 'version' 'h/help'
         case 'verify'
             __qwenkit_parse_subcommand -r 2 'threads=' 'json' 'type=' 'max-abs-error=' 'min-cosine=' 'min-top1=' 'min-top5=' 'max-mean-kl=' 'max-kl=' 'worst=' 'version' 'h/help'
         case 'imatrix'
@@ -253,6 +253,8 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" logits' -l 'logits' -d 'Write the logits of every position to FILE (safetensors: tokens I32 [n], logits F32 [n, vocab]).' -rfa '(for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.\'safetensors\';printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" tokenizer' -l 'tokenizer' -d 'Tokenizer to use instead of the model\'s own.' -rF
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" threads' -l 'threads' -d 'Threads (default: the CPU count).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" c ctx-size' -s 'c' -l 'ctx-size' -d 'Positions the KV cache holds (default 0: the prompt and -n, up to the model\'s context).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" b batch-size' -s 'b' -l 'batch-size' -d 'Prompt tokens per forward step (default: 64); activation memory grows with it, not with the prompt.' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" q quiet' -s 'q' -l 'quiet' -d 'No timing summary on stderr.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" version' -l 'version' -d 'Show the version.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" h help' -s 'h' -l 'help' -d 'Show help information.'

@@ -66,7 +66,7 @@ final class ChunkEvaluator {
         first = context / 2
         scored = KLDivergenceBase.scoredPerChunk(context: context)
         threads = options.threads
-        let batch = min(options.batchSize ?? 64, context)
+        let batch = min(options.batchSize ?? InferenceSession.defaultBatchSize, context)
         session = try InferenceSession(model: model, capacity: context, threads: options.threads, maxBatch: max(batch, 1))
         logits = .allocate(capacity: scored * vocabulary)
     }

@@ -28,6 +28,7 @@ public final class InferenceSession {
     /// decode less; 64 tokens of activations (230 KB at hidden 896) stay in L2 while rows stream by, and measured
     /// best on the 0.5B shape (32: 166, 64: 205, 128: 187 prompt tokens/s for Q8_0 on 2 threads).
     public let maxBatch: Int
+    public static let defaultBatchSize = 64
     public let threads: Int
     /// Positions already in the cache (the next token's position).
     public private(set) var position = 0
@@ -67,7 +68,7 @@ public final class InferenceSession {
     /// - Parameters:
     ///   - capacity: positions to hold; at most the model's context length.
     ///   - threads: worker threads for the matrix products and attention.
-    public init(model: Qwen2Model, capacity: Int, threads: Int = 1, maxBatch: Int = 64) throws(RuntimeError) {
+    public init(model: Qwen2Model, capacity: Int, threads: Int = 1, maxBatch: Int = defaultBatchSize) throws(RuntimeError) {
         let s = model.shape
         guard capacity <= s.contextLength else {
             throw .contextExceeded(needed: capacity, limit: s.contextLength, what: "the model's context length")
@@ -165,7 +166,7 @@ public final class InferenceSession {
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
         guard pages > 0, pageSize > 0 else { return }
         let (physical, o) = pages.multipliedReportingOverflow(by: pageSize)
-        if !o && bytes > physical { throw .cannotAllocate(what: what, bytes: bytes) }
+        if !o && bytes > physical { throw .exceedsMemory(what: what, bytes: bytes, physical: physical) }
     }
 
     /// `count` floats from malloc (freed with `free`), or `cannotAllocate` naming `what`.

@@ -20,6 +20,8 @@ public enum RuntimeError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A session buffer sized by the caller's request (positions, threads, batch) does not fit in memory (or in
     /// `Int`, when `bytes` is nil).
     case cannotAllocate(what: String, bytes: Int?)
+    /// A session buffer larger than the machine's physical memory (malloc would overcommit and fail page by page).
+    case exceedsMemory(what: String, bytes: Int, physical: Int)
 
     /// One line, safe for a terminal: names and values from files keep their control characters as
     /// `terminalSafe` escapes (C1 and DEL too, which JSON quoting leaves as they are).
@@ -40,6 +42,10 @@ public enum RuntimeError: Error, Equatable, Sendable, CustomStringConvertible {
         case .cannotAllocate(let what, let bytes):
             return "cannot allocate \(what)" + (bytes.map { ": \($0) bytes are not available" } ?? ": the size does not fit in Int")
                 + "; ask for fewer positions"
+        case .exceedsMemory(let what, let bytes, let physical):
+            func gb(_ b: Int) -> String { ProgressReporter.fixed(Double(b) / 1e9, decimals: 1) + " GB" }
+            return "cannot allocate \(what): it needs \(gb(bytes)) (\(bytes) bytes), more than this machine's \(gb(physical)) of memory;"
+                + " ask for fewer positions (-c) or a smaller batch (-b)"
         }
     }
 }

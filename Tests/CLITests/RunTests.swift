@@ -65,14 +65,52 @@ import TestSupport
             (["run", Self.model, "--tokens", "1", "--top-p", "0"], "Error: --top-p must be in (0, 1]"),
             (["run", Self.model, "--tokens", "1", "--chat"], "Error: --chat needs --prompt (--tokens are used as given)"),
             (["run", Self.model, "--tokens", "1", "--threads", "0"], "Error: --threads must be between 1 and 1024"),
+            (["run", Self.model, "--tokens", "1", "-c", "-1"], "Error: -c/--ctx-size must be at least 0 (0: as the prompt and -n need)"),
+            (["run", Self.model, "--tokens", "1", "-b", "0"], "Error: -b/--batch-size must be at least 1"),
         ]
         for (arguments, message) in cases {
             let run = try CLI.run(arguments)
             #expect(run.status == 2 && run.stdout.isEmpty, "\(run)")
             #expect(run.stderrLines.first == message, "\(run)")
         }
+        let past = try CLI.run(["run", Self.model, "--tokens", "1", "-c", "513"])
+        #expect(past.status == 1 && past.stderrLines == ["qwenkit: -c/--ctx-size 513 is past the model's context of 512 positions"], "\(past)")
+        let short = try CLI.run(["run", Self.model, "--tokens", "1,2,3,4", "-c", "3"])
+        #expect(short.status == 1 && short.stderrLines == ["qwenkit: 4 positions needed but the session allows 3"], "\(short)")
         let range = try CLI.run(["run", Self.model, "--tokens", "1,320", "-n", "1"])
         #expect(range.status == 1 && range.stderrLines == ["qwenkit: token 320 at position 1 is out of range: the model's vocabulary has 320 tokens (ids 0..<320)"], "\(range)")
+    }
+}
+
+extension RunTests {
+    /// -c sizes the cache and -b the step: any of them gives transformers' greedy tokens; generation stops where the
+    /// cache is full.
+    @Test func contextAndBatchSizes() throws {
+        let expected = try CLI.run(["run", Self.model, "--tokens", Self.prompt, "-n", "4", "-q"])
+        #expect(expected.status == 0)
+        for (c, b) in [("0", "1"), ("9", "2"), ("512", "3"), ("100", "64")] {
+            let run = try CLI.run(["run", Self.model, "--tokens", Self.prompt, "-n", "4", "-q", "-c", c, "-b", b])
+            #expect(run.status == 0 && run.stdout == expected.stdout, "-c \(c) -b \(b): \(run)")
+        }
+        // 7 positions: the prompt's 5, then the first two generated tokens are evaluated and a third sampled.
+        let full = try CLI.run(["run", Self.model, "--tokens", Self.prompt, "-n", "4", "-q", "-c", "7"])
+        let three = try CLI.run(["decode", "--tokenizer", CLI.repositoryPath("Fixtures/checkpoints/q2-untied"), "--no-newline"],
+                                stdin: .text(textFormatLine(Array(Self.transformersGreedy.prefix(3))) + "\n"))
+        #expect(full.status == 0 && full.stdout == three.stdout + [0x0A], "\(full)")
+    }
+
+    /// A context the machine cannot hold is refused before anything is allocated, saying what it would need.
+    @Test func contextPastMemoryIsRefused() throws {
+        try withTemporaryDirectory { dir in
+            let edited = dir + "/huge-context.gguf"
+            let edit = try CLI.run(["edit", Self.model, "-o", edited, "--set", "qwen2.context_length=4000000000"])
+            #expect(edit.status == 0, "\(edit)")
+            let run = try CLI.run(["run", edited, "--tokens", "1", "-c", "4000000000"])
+            // 2 layers × keys and values × 4e9 positions × 12 floats (1 KV head of 12) × 4 bytes.
+            #expect(run.status == 1 && run.stderrLines.count == 1
+                && run.stderrLines[0].hasPrefix("qwenkit: cannot allocate the KV cache for 4000000000 positions: it needs 768.0 GB (768000000000 bytes), more than this machine's ")
+                && run.stderrLines[0].hasSuffix(" GB of memory; ask for fewer positions (-c) or a smaller batch (-b)"), "\(run)")
+        }
     }
 }
 

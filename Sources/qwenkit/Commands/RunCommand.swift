@@ -75,6 +75,15 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Threads (default: the CPU count).", valueName: "n"))
     var threads: Int?
 
+    @Option(name: [.customShort("c"), .customLong("ctx-size")], parsing: .unconditional,
+            help: ArgumentHelp("Positions the KV cache holds (default 0: the prompt and -n, up to the model's context).", valueName: "n"))
+    var ctxSize = 0
+
+    @Option(name: [.customShort("b"), .customLong("batch-size")], parsing: .unconditional,
+            help: ArgumentHelp("Prompt tokens per forward step (default: 64); activation memory grows with it, not with the prompt.",
+                               valueName: "n"))
+    var batchSize = InferenceSession.defaultBatchSize
+
     @Flag(name: [.short, .long], help: "No timing summary on stderr.")
     var quiet = false
 
@@ -83,6 +92,8 @@ struct RunCommand: ParsableCommand {
         if prompt != nil && tokens != nil { throw ValidationError("--prompt and --tokens cannot be used together") }
         if chat && tokens != nil { throw ValidationError("--chat needs --prompt (--tokens are used as given)") }
         if n < 0 { throw ValidationError("-n must be at least 0") }
+        if ctxSize < 0 { throw ValidationError("-c/--ctx-size must be at least 0 (0: as the prompt and -n need)") }
+        if batchSize < 1 { throw ValidationError("-b/--batch-size must be at least 1") }
         if !(temp >= 0) || !temp.isFinite { throw ValidationError("--temp must be a number of at least 0") }
         if topK < 0 { throw ValidationError("--top-k must be at least 0") }
         if !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
@@ -132,9 +143,12 @@ struct RunCommand: ParsableCommand {
         // A prompt longer than the context is refused by the session's first evaluate (capacity is then the context).
         // -n is capped at the context first, so that no sum can overflow.
         let n = min(self.n, model.shape.contextLength)
-        let capacity = min(promptIDs.count + n + 1, model.shape.contextLength)
+        if ctxSize > model.shape.contextLength {
+            throw CLIError("-c/--ctx-size \(ctxSize) is past the model's context of \(model.shape.contextLength) positions")
+        }
+        let capacity = ctxSize > 0 ? ctxSize : min(promptIDs.count + n + 1, model.shape.contextLength)
         let workers = threadCount(threads)
-        let session = try InferenceSession(model: model, capacity: capacity, threads: workers)
+        let session = try InferenceSession(model: model, capacity: capacity, threads: workers, maxBatch: batchSize)
         var sampler = Sampler(temperature: temp, topK: topK, topP: topP, seed: seed)
         let logitsFile = try logits.map { try LogitsRecorder(path: $0, vocabSize: model.shape.vocabSize) }
         let out = ByteSink.standardOutput(bufferCapacity: 1 << 12)

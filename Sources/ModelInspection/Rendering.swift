@@ -47,6 +47,11 @@ extension ModelSummary {
                 if let o = s.originalContextLength { rope += " (from \(grouped(o)))" }
             }
             row("", rope)
+            if let w = h.slidingWindow {
+                let layers = w.layers.indices.filter { w.layers[$0] }
+                row("", "sliding window \(grouped(w.size)) in \(layers.count) of \(w.layers.count) layers ("
+                    + (layers.count > 12 ? layers.prefix(12).map(String.init).joined(separator: ", ") + ", …" : layers.map(String.init).joined(separator: ", ")) + ")")
+            }
             if let m = h.moe {
                 row("experts", "\(m.expertCount), \(m.expertUsedCount) per token, expert FFN \(m.expertFeedForwardLength)"
                     + ", shared expert FFN \(m.sharedExpertFeedForwardLength)")
@@ -164,6 +169,10 @@ extension ModelSummary {
             if let v = s.betaFast { r.append(("beta_fast", .double(v))) }
             if let v = s.betaSlow { r.append(("beta_slow", .double(v))) }
             o.append(("rope_scaling", .object(r)))
+        }
+        if let w = h.slidingWindow {
+            o.append(("sliding_window", .object([("size", .integer(w.size)),
+                                                 ("layers", .array(w.layers.indices.filter { w.layers[$0] }.map { .integer($0) }))])))
         }
         if let m = h.moe {
             o.append(("experts", .object([

@@ -58,6 +58,17 @@ import TestSupport
         #expect(stats.allSatisfy { $0["count"] as? Int != nil && $0["std"] as? Double != nil })
     }
 
+    /// A checkpoint with sliding-window attention says which layers use it, in text and JSON.
+    @Test func slidingWindow() throws {
+        let checkpoint = CLI.repositoryPath("Fixtures/checkpoints/q2-swa")
+        let text = try CLI.run(["inspect", checkpoint])
+        #expect(text.status == 0 && text.stdoutText.contains("\n                sliding window 8 in 2 of 3 layers (0, 2)\n"), "\(text)")
+        let json = try CLI.run(["inspect", "--json", checkpoint])
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout)) as? [String: Any])
+        let window = try #require((doc["hyperparameters"] as? [String: Any])?["sliding_window"] as? [String: Any])
+        #expect(window["size"] as? Int == 8 && window["layers"] as? [Int] == [0, 2])
+    }
+
     @Test func stdoutIsOneDocument() throws {
         let run = try CLI.run(["inspect", "--json", "--tensors", Self.models + "/tiny-qwen2-sharded"])
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout)) as? [String: Any])

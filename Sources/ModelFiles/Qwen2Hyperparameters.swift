@@ -464,6 +464,9 @@ extension Qwen2Hyperparameters {
                                      sharedExpertFeedForwardLength: try int(P.sharedExpertFeedForwardLength.hf) ?? 0,
                                      normalizeTopK: try bool("norm_topk_prob") ?? false)
         }
+        let heads = try required(P.headCount.hf)
+        let headDim = try int(P.keyLength.hf)
+        guard let eps = try double(P.rmsNormEpsilon.hf) else { throw fail(P.rmsNormEpsilon.hf, "missing; a \(modelType) config needs it") }
         // Sliding window, as transformers 5's Qwen2Config: the window only with `use_sliding_window` (default 4096),
         // `layer_types` as stated or else sliding from `max_window_layers` (default 28) on.
         let blocks = try required(P.blockCount.hf)
@@ -492,9 +495,6 @@ extension Qwen2Hyperparameters {
         else if slidingLayers.count != blocks {
             throw fail(P.slidingWindowPattern.hf, "has \(slidingLayers.count) entries but the model has \(blocks) layers (\(P.blockCount.hf))")
         }
-        let heads = try required(P.headCount.hf)
-        let headDim = try int(P.keyLength.hf)
-        guard let eps = try double(P.rmsNormEpsilon.hf) else { throw fail(P.rmsNormEpsilon.hf, "missing; a \(modelType) config needs it") }
         self.init(architecture: arch,
                   blockCount: blocks,
                   contextLength: try required(P.contextLength.hf),

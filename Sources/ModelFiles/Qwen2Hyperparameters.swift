@@ -359,9 +359,6 @@ extension Qwen2Hyperparameters {
             }
             let layers = entries.values.map { if case .bool(let b) = $0 { b } else { false } }
             if layers.contains(true) { window = SlidingWindow(size: size, layers: layers) }
-            else if layers.count != (try int(.blockCount) ?? layers.count) {
-                throw .invalidConfig(path: path, key: patternKey, reason: "has \(layers.count) entries but the model has \(try int(.blockCount) ?? 0) layers")
-            }
         }
         let headCount = try required(.headCount)
         let headCountKV = try int(.headCountKV) ?? headCount
@@ -491,10 +488,8 @@ extension Qwen2Hyperparameters {
             let firstWindowed = try int("max_window_layers") ?? 28
             slidingLayers = (0..<max(blocks, 0)).map { windowSize != nil && $0 >= firstWindowed }
         }
+        // A list without sliding layers changes nothing (its length is checked only when it does, in validate).
         if let size = windowSize, slidingLayers.contains(true) { window = SlidingWindow(size: size, layers: slidingLayers) }
-        else if slidingLayers.count != blocks {
-            throw fail(P.slidingWindowPattern.hf, "has \(slidingLayers.count) entries but the model has \(blocks) layers (\(P.blockCount.hf))")
-        }
         self.init(architecture: arch,
                   blockCount: blocks,
                   contextLength: try required(P.contextLength.hf),

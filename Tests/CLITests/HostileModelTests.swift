@@ -71,12 +71,13 @@ import TestSupport
             let run = try CLI.run(["run", gguf, "--tokens", "1 2", "-n", "4"])
             #expect(run.status == 0, "\(run)")
             #expect(run.stdout == (try CLI.run(["run", Self.f32, "--tokens", "1 2", "-n", "4"])).stdout)
-            // 2^32 − 1 positions need a 2.2 TB KV cache, which malloc refuses unless the kernel promises any amount
-            // of memory (vm.overcommit_memory 1), where the test would only measure the machine.
-            let overcommit = try? String(contentsOfFile: "/proc/sys/vm/overcommit_memory", encoding: .utf8)
-            guard overcommit?.hasPrefix("1") != true else { return }
+            // 2^32 − 1 positions need a 2.2 TB KV cache, more than the machine has: refused before malloc (which
+            // overcommits) is asked, naming what it would need.
+            let physical = sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE))
+            let gb = String(format: "%.1f", Double(physical) / 1e9)
             try Self.expectRefused(["run", gguf, "--tokens", "1 2", "-n", String(Int.max)],
-                                   "cannot allocate the KV cache for 4294967295 positions: 2199023255040 bytes are not available; ask for fewer positions")
+                                   "cannot allocate the KV cache for 4294967295 positions: it needs 2199.0 GB (2199023255040 bytes), more than"
+                                   + " this machine's \(gb) GB of memory; ask for fewer positions (-c) or a smaller batch (-b)")
         }
     }
 

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 import TestSupport
 @testable import Qwen2Runtime
@@ -7,5 +10,63 @@ import TestSupport
         let logits: [Float] = [0.5, 2, -1, 2, 1.5]
         var s = Sampler()
         #expect(logits.withUnsafeBufferPointer { s.sample($0) } == 1)
+    }
+
+    /// The definition the sampler implements without sorting the vocabulary: every candidate sorted (highest scaled
+    /// logit first, lower id on ties), the top k kept, then the smallest prefix whose weight reaches top-p, and the
+    /// uniform number walked down that order. Same arithmetic: weights exp(z − max) in Double; with every token kept
+    /// the total is summed in id order, otherwise in sorted order.
+    static func reference(_ logits: [Float], temperature: Float, topK: Int, topP: Float, uniform u: Double) -> UInt32 {
+        let z = logits.map { $0 / temperature }
+        let m = z.max()!
+        var c = z.enumerated().map { ($0.element, UInt32($0.offset)) }
+        c.sort(by: Sampler.precedes)
+        let k = topK > 0 ? min(topK, c.count) : c.count
+        let w = c.map { exp(Double($0.0 - m)) }
+        var total = 0.0
+        if k < c.count { for i in 0..<k { total += w[i] } } else { for x in z { total += exp(Double(x - m)) } }
+        var keep = k, kept = total
+        if topP < 1 {
+            var mass = 0.0
+            kept = 0
+            var i = 0
+            while i < k {
+                mass += w[i] / total
+                kept += w[i]
+                i += 1
+                if mass >= Double(topP) { break }
+            }
+            keep = i
+        }
+        var r = u * kept
+        for i in 0..<keep {
+            r -= w[i]
+            if r < 0 { return c[i].1 }
+        }
+        return c[keep - 1].1
+    }
+
+    /// Banded selection gives the reference's draw, token for token: random vocabularies of 50-20,000 logits (peaked,
+    /// flat, with ties and with -inf), temperatures 0.05-20, top-k and top-p on and off, 4,000 draws.
+    @Test func equalsTheSortedDefinition() {
+        var rng = SplitMix64(seed: 17)
+        for round in 0..<4000 {
+            let V = [50, 300, 2000, 20000][round % 4]
+            let spread = Float([0.5, 3, 12, 40][(round / 4) % 4])
+            var logits = (0..<V).map { _ in Float(Double(rng.next() % 1_000_000) / 1_000_000 - 0.5) * spread }
+            if round % 7 == 0 { for i in stride(from: 0, to: V, by: 5) { logits[i] = logits[0] } }  // ties
+            if round % 11 == 0 { logits[V / 2] = -.infinity }
+            let temperature = Float([0.05, 0.7, 1, 20][(round / 16) % 4])
+            let topK = [0, 1, 40, V + 5][(round / 64) % 4]
+            let topP = Float([1, 0.9, 0.5, 0.05][(round / 256) % 4])
+            let seed = rng.next()
+            var sampler = Sampler(temperature: temperature, topK: topK, topP: topP, seed: seed)
+            var twin = Sampler(temperature: temperature, topK: topK, topP: topP, seed: seed)
+            let u = twin.uniform()
+            let ours = logits.withUnsafeBufferPointer { sampler.sample($0) }
+            let want = Self.reference(logits, temperature: temperature, topK: topK, topP: topP, uniform: u)
+            #expect(ours == want, "round \(round): V \(V), spread \(spread), T \(temperature), k \(topK), p \(topP)")
+            if ours != want { return }
+        }
     }
 }

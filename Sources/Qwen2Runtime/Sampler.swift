@@ -16,11 +16,16 @@ public struct Sampler {
     /// 1 keeps every token.
     public var topP: Float
     private var state: (UInt64, UInt64, UInt64, UInt64)
-    /// Per-call buffers, reused: the scaled logits, and the candidates taken so far in descending order with their
-    /// weights exp(z − max).
-    private var scaled: [Float] = []
-    private var candidates: [(Float, UInt32)] = []
-    private var weights: [Double] = []
+    /// Per-call buffer, reused: each candidate's scaled logit, id and weight exp(z − max).
+    private var candidates: [Candidate] = []
+    /// Picks pivots for the selections (its own generator, so that the draws use `state` alone).
+    private var pivotState: UInt64 = 0x2545_F491_4F6C_DD1D
+
+    struct Candidate {
+        var z: Float
+        var id: UInt32
+        var weight: Double
+    }
 
     public init(temperature: Float = 0, topK: Int = 0, topP: Float = 1, seed: UInt64 = 0) {
         self.temperature = temperature
@@ -64,79 +69,117 @@ public struct Sampler {
     @inline(__always)
     static func precedes(_ a: (Float, UInt32), _ b: (Float, UInt32)) -> Bool { a.0 > b.0 || (a.0 == b.0 && a.1 < b.1) }
 
-    /// A draw as if the candidates were sorted by `precedes` (restricted to the top k, then to the smallest prefix
-    /// whose share of the weight reaches top-p) and the uniform number walked down that order. Nothing sorts the
-    /// vocabulary: candidates are taken in bands of scaled logit (the top 8 below the maximum, then bands twice as
-    /// deep each time), each band sorted as it is taken, and only as many bands as the walk reaches. A peaked
-    /// distribution needs one band of a few dozen tokens; 152k logits cost one pass to scale and one to sum.
+    @inline(__always)
+    private static func precedes(_ a: Candidate, _ b: Candidate) -> Bool { a.z > b.z || (a.z == b.z && a.id < b.id) }
+
+    /// A draw from the definition — candidates sorted by `precedes`, the top k kept, then the smallest prefix whose
+    /// weight reaches top-p of theirs, and a uniform number r times that prefix's weight walked down it — without
+    /// sorting: each step is a selection that partitions around a pivot and compares r with the weight on the pivot's
+    /// preceding side (expected linear time). 152k logits cost a few passes, flat or peaked.
     public mutating func sample(_ logits: UnsafeBufferPointer<Float>) -> UInt32 {
         guard temperature > 0, logits.count > 0 else { return Self.argmax(logits) }
         let V = logits.count
-        if scaled.count < V { scaled = [Float](repeating: 0, count: V) }
         var m = -Float.infinity
-        scaled.withUnsafeMutableBufferPointer { z in
-            for i in 0..<V {
-                z[i] = logits[i] / temperature
-                m = max(m, z[i])
-            }
-        }
+        for i in 0..<V { m = max(m, logits[i] / temperature) }
         // A temperature so small that the top logit divided by it overflows (1e-45, or 1e-38 with logits near 10):
         // every other token's probability is 0 in float, and inf - inf would make the draw NaN.
         guard m.isFinite else { return Self.argmax(logits) }
         candidates.removeAll(keepingCapacity: true)
-        weights.removeAll(keepingCapacity: true)
-        let k = topK > 0 ? min(topK, V) : V
-
-        // Bands [lower, upper) of scaled logit, taken in descending order.
-        var upper = Float.infinity, depth: Float = 8, exhausted = false
-        func takeBand() {
-            // Past 745 below the maximum exp underflows to 0 in Double: the last band takes everything left.
-            let lower = depth > 745 ? -Float.infinity : m - depth
-            let start = candidates.count
-            scaled.withUnsafeBufferPointer { z in
-                for i in 0..<V where z[i] >= lower && z[i] < upper { candidates.append((z[i], UInt32(i))) }
+        var total = 0.0
+        for i in 0..<V {
+            let z = logits[i] / temperature
+            let w = exp(Double(z - m))
+            total += w
+            candidates.append(Candidate(z: z, id: UInt32(i), weight: w))
+        }
+        let u = uniform()
+        var rng = pivotState
+        defer { pivotState = rng }
+        let (topK, topP) = (self.topK, self.topP)
+        return candidates.withUnsafeMutableBufferPointer { c in
+            var k = V
+            if topK > 0 && topK < V {
+                k = topK
+                Self.selectTop(c.baseAddress!, count: V, k, &rng)
+                total = 0
+                for i in 0..<k { total += c[i].weight }
             }
-            candidates[start...].sort(by: Self.precedes)
-            for c in candidates[start...] { weights.append(exp(Double(c.0 - m))) }
-            upper = lower
-            depth *= 2
-            exhausted = lower == -.infinity
-        }
-        /// Makes at least `n` candidates available (fewer only when the vocabulary is exhausted).
-        func ensure(_ n: Int) { while candidates.count < n && !exhausted { takeBand() } }
-
-        var total: Double
-        if k < V {
-            ensure(k)
-            total = 0
-            for i in 0..<k { total += weights[i] }
-        } else {
-            total = 0
-            scaled.withUnsafeBufferPointer { z in for i in 0..<V { total += exp(Double(z[i] - m)) } }
-        }
-        var keep = k, kept = total
-        if topP < 1 {
-            var mass = 0.0
-            kept = 0
-            var i = 0
-            while i < k {
-                ensure(i + 1)
-                mass += weights[i] / total
-                kept += weights[i]
-                i += 1
-                if mass >= Double(topP) { break }
+            var kept = total
+            if topP < 1 {
+                // The candidate whose inclusion first brings the prefix to topP × total ends the nucleus.
+                let end = Self.selectByWeight(c.baseAddress!, count: k, target: Double(topP) * total, inclusive: true, &rng)
+                kept = 0
+                for i in 0...end { kept += c[i].weight }
+                k = end + 1
             }
-            keep = i
+            return c[Self.selectByWeight(c.baseAddress!, count: k, target: u * kept, inclusive: false, &rng)].id
         }
-        var r = uniform() * kept
-        var i = 0
-        while i < keep {
-            ensure(i + 1)
-            guard i < candidates.count else { break }
-            r -= weights[i]
-            if r < 0 { return candidates[i].1 }
-            i += 1
+    }
+
+    /// A pivot index below n (a 64-bit LCG's high bits).
+    private static func pivot(_ n: Int, _ rng: inout UInt64) -> Int {
+        rng = rng &* 6364136223846793005 &+ 1442695040888963407
+        return Int((rng >> 33) % UInt64(n))
+    }
+
+    @inline(__always)
+    private static func exchange(_ c: UnsafeMutablePointer<Candidate>, _ i: Int, _ j: Int) {
+        let t = c[i]
+        c[i] = c[j]
+        c[j] = t
+    }
+
+    /// Moves the candidates preceding c[p] before it and the rest after; returns its new index.
+    private static func partition(_ c: UnsafeMutablePointer<Candidate>, _ lo: Int, _ hi: Int, pivot p: Int) -> Int {
+        exchange(c, p, hi - 1)
+        let pv = c[hi - 1]
+        var store = lo
+        for i in lo..<(hi - 1) where precedes(c[i], pv) {
+            exchange(c, i, store)
+            store += 1
         }
-        return candidates[min(keep, candidates.count) - 1].1
+        exchange(c, store, hi - 1)
+        return store
+    }
+
+    /// Reorders c[0..<n] so that its first k are the k that precede all others (in no particular order).
+    private static func selectTop(_ c: UnsafeMutablePointer<Candidate>, count n: Int, _ k: Int, _ rng: inout UInt64) {
+        var lo = 0, hi = n
+        while hi - lo > 1 {
+            let p = partition(c, lo, hi, pivot: lo + pivot(hi - lo, &rng))
+            if p == k || p == k - 1 { return }
+            if p < k { lo = p + 1 } else { hi = p }
+        }
+    }
+
+    /// With c[0..<n] in `precedes` order, the index of the candidate x whose preceding weight W and own weight w have
+    /// W ≤ target < W + w (`inclusive`: W < target ≤ W + w); the last when rounding leaves the target past the total.
+    /// c is reordered so that everything before the returned index precedes it and nothing after does.
+    private static func selectByWeight(_ c: UnsafeMutablePointer<Candidate>, count n: Int, target: Double, inclusive: Bool,
+                                       _ rng: inout UInt64) -> Int {
+        var lo = 0, hi = n, target = target
+        while hi - lo > 32 {
+            let p = partition(c, lo, hi, pivot: lo + pivot(hi - lo, &rng))
+            var before = 0.0
+            for i in lo..<p { before += c[i].weight }
+            let after = before + c[p].weight
+            if inclusive ? target <= before : target < before {
+                hi = p
+            } else if inclusive ? target <= after : target < after {
+                return p
+            } else {
+                target -= after
+                lo = p + 1
+            }
+        }
+        // A few left: in order, walked.
+        var rest = UnsafeMutableBufferPointer(start: c + lo, count: hi - lo)
+        rest.sort(by: precedes)
+        var cumulative = 0.0
+        for i in lo..<hi {
+            cumulative += c[i].weight
+            if inclusive ? target <= cumulative : target < cumulative { return i }
+        }
+        return hi - 1
     }
 }

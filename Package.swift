@@ -78,8 +78,11 @@ let package = Package(
 
         // A software prefetch for the runtime's streaming kernels (a compiler builtin Swift does not expose).
         .target(name: "CPrefetch"),
+        // The runtime's AVX-512 kernels, compiled per function for AVX-512 and chosen at run time (Swift has no
+        // per-function target attribute); the portable Swift kernels stay.
+        .target(name: "CRuntimeKernels", cSettings: [.unsafeFlags(["-O3"])]),
         // The reference forward pass: Qwen2 / Qwen2-MoE over memory-mapped weights of any type, KV cache, sampling.
-        .target(name: "Qwen2Runtime", dependencies: ["CPrefetch", "ModelFiles", "Quantization", "QwenKitIO"], swiftSettings: kernelFlags),
+        .target(name: "Qwen2Runtime", dependencies: ["CPrefetch", "CRuntimeKernels", "ModelFiles", "Quantization", "QwenKitIO"], swiftSettings: kernelFlags),
 
         // Perplexity and KL divergence (llama-perplexity's figures and base files) over the runtime's forward pass.
         .target(name: "Perplexity", dependencies: ["Qwen2Runtime", "QwenKitIO"], swiftSettings: cpuFlags),
@@ -112,7 +115,7 @@ let package = Package(
         .testTarget(name: "QuantizationTests", dependencies: ["TestSupport", "Quantization", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "QuantizeTests", dependencies: ["TestSupport", "Quantize", "Conversion", "ModelFiles", "Quantization", "QwenKitIO", "ImportanceMatrix"]),
         .testTarget(name: "Qwen2RuntimeTests",
-                    dependencies: ["TestSupport", "Qwen2Runtime", "Verification", "Conversion", "ModelFiles", "Quantization", "Quantize", "QwenKitIO",
+                    dependencies: ["TestSupport", "Qwen2Runtime", "CRuntimeKernels", "Verification", "Conversion", "ModelFiles", "Quantization", "Quantize", "QwenKitIO",
                                    "ImportanceMatrix"]),
         .testTarget(name: "ImportanceMatrixTests",
                     dependencies: ["TestSupport", "ImportanceMatrix", "Perplexity", "Qwen2Runtime", "Conversion", "QwenTokenizer", "ModelFiles"]),

@@ -14,8 +14,11 @@ and turning it off also turns off the repacked layouts, so the peer's prompt num
 (model load excluded as well). Both run the same token ids (a fixed pseudo-random sequence of ordinary tokens) on
 the same files, which are made from make_bench_model.py's checkpoint with `qwenkit convert` and `qwenkit quantize`
 (default directory /tmp/qwenkit-bench/runtime). Each cell is the median of --repeat runs after a warm-up run.
+With --llama-bench PATH the peer is that binary instead (the same library; `cmake --build build --target llama-bench`
+in the vendored llama.cpp): its pp test with --repack 0 and its tg test with the defaults, on its own token ids.
 """
 import argparse
+import json
 import os
 import re
 import statistics
@@ -85,7 +88,21 @@ def ours(qwenkit, model, threads, ids, n_prompt, n_gen):
     return float(m.group(1)), float(m.group(3))
 
 
-def theirs(model, threads, ids, n_prompt, n_gen):
+def theirs_bench(llama_bench, model, threads, n_prompt, n_gen):
+    """llama-bench's own pp and tg (random token ids of its choosing): the prompt with --repack 0 (as the binding path
+    turns the extra buffer types off), generation with its defaults."""
+    def one(args):
+        p = subprocess.run([llama_bench, "-m", model, "-t", str(threads), "-r", "1", "-o", "json", "--no-warmup"] + args,
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=True)
+        return json.loads(p.stdout)[0]["avg_ts"]
+    pp = one(["-p", str(n_prompt), "-n", "0", "-b", str(n_prompt), "-ub", str(n_prompt), "--repack", "0"])
+    tg = one(["-p", "0", "-n", str(n_gen)])
+    return pp, tg
+
+
+def theirs(model, threads, ids, n_prompt, n_gen, llama_bench=None):
+    if llama_bench:
+        return theirs_bench(llama_bench, model, threads, n_prompt, n_gen)
     p = subprocess.run([sys.executable, "-c", PEER, model, str(threads), str(n_prompt), str(n_gen), ",".join(map(str, ids))],
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=True)
     pp, tg = p.stdout.split()
@@ -102,6 +119,7 @@ def main():
     ap.add_argument("--prompt", type=int, default=128)
     ap.add_argument("--gen", type=int, default=32)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--llama-bench", help="llama.cpp's llama-bench binary as the peer, instead of llama-cpp-python's binding")
     a = ap.parse_args()
     os.makedirs(a.models, exist_ok=True)
     f16 = os.path.join(a.models, "f16.gguf")
@@ -117,7 +135,7 @@ def main():
         for threads in map(int, a.threads.split(",")):
             res = {}
             for name, fn in [("q", lambda: ours(a.qwenkit, path, threads, ids, a.prompt, a.gen)),
-                             ("r", lambda: theirs(path, threads, ids, a.prompt, a.gen))]:
+                             ("r", lambda: theirs(path, threads, ids, a.prompt, a.gen, a.llama_bench))]:
                 fn()
                 runs = [fn() for _ in range(a.repeat)]
                 res[name] = (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs))

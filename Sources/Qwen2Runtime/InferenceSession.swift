@@ -30,6 +30,9 @@ public final class InferenceSession {
     public let maxBatch: Int
     public static let defaultBatchSize = 64
     public let threads: Int
+    /// The kernels this session multiplies with, and whether that means AVX-512 on this machine.
+    public let kernels: KernelChoice
+    private let usesAVX512: Bool
     /// Positions already in the cache (the next token's position).
     public private(set) var position = 0
 
@@ -68,13 +71,16 @@ public final class InferenceSession {
     /// - Parameters:
     ///   - capacity: positions to hold; at most the model's context length.
     ///   - threads: worker threads for the matrix products and attention.
-    public init(model: Qwen2Model, capacity: Int, threads: Int = 1, maxBatch: Int = defaultBatchSize) throws(RuntimeError) {
+    public init(model: Qwen2Model, capacity: Int, threads: Int = 1, maxBatch: Int = defaultBatchSize,
+                kernels: KernelChoice = .best) throws(RuntimeError) {
         let s = model.shape
         guard capacity <= s.contextLength else {
             throw .contextExceeded(needed: capacity, limit: s.contextLength, what: "the model's context length")
         }
         self.model = model
         self.s = s
+        self.kernels = kernels
+        usesAVX512 = kernels.usesAVX512
         self.capacity = max(capacity, 1)
         self.threads = max(threads, 1)
         self.maxBatch = max(1, maxBatch)
@@ -241,11 +247,11 @@ public final class InferenceSession {
                                  input: input, rows: batch, columns: m.columns)
             }
         }
-        let workers = threads
+        let workers = threads, wide = usesAVX512
         parallel(workers) { w in
             for (m, y) in jobs {
-                m.multiply(input, batch: batch, rowRange: share(m.rows, worker: w, of: workers, granule: 4),
-                           into: y, yStride: m.rows, scratch: scratch(w))
+                m.multiply(input, batch: batch, rowRange: share(m.rows, worker: w, of: workers, granule: WeightMatrix.rowGroup),
+                           into: y, yStride: m.rows, scratch: scratch(w), wide: wide)
             }
         }
     }

@@ -1,4 +1,5 @@
 import CPrefetch
+import CRuntimeKernels
 import ModelFiles
 import Quantization
 
@@ -32,6 +33,8 @@ struct RowKernel: Sendable {
     let dot: Dot?
     /// Writes a row's `n` values as floats.
     let decode: Decode
+    /// The AVX-512 dot product (CRuntimeKernels), for the types that have one; used by sessions that choose it.
+    var wideDot: Dot? = nil
 
     /// The kernels for `type`, or nil when the runtime cannot read that type. Each is its own small function: one
     /// function switching over the types' inlined decoders got its SIMD conversions outlined (a call per eight
@@ -41,11 +44,16 @@ struct RowKernel: Sendable {
         case .f32: return RowKernel(dot: dotF32, decode: decodeF32)
         case .f16: return RowKernel(dot: dotF16, decode: decodeF16)
         case .bf16: return RowKernel(dot: dotBF16, decode: decodeBF16)
-        case .q8_0: return RowKernel(dot: dotQ8_0, decode: { row, out, n in visitDecode(out) { visitQ8_0(row, n, $0) } })
-        case .q4_0: return RowKernel(dot: dotQ4_0, decode: { row, out, n in visitDecode(out) { visitQ4_0(row, n, $0) } })
-        case .q5_0: return RowKernel(dot: dotQ5_0, decode: { row, out, n in visitDecode(out) { visitQ5_0(row, n, $0) } })
-        case .q4_K: return RowKernel(dot: dotQ4_K, decode: { row, out, n in visitDecode(out) { visitQ4_K(row, n, $0) } })
-        case .q6_K: return RowKernel(dot: dotQ6_K, decode: { row, out, n in visitDecode(out) { visitQ6_K(row, n, $0) } })
+        case .q8_0: return RowKernel(dot: dotQ8_0, decode: { row, out, n in visitDecode(out) { visitQ8_0(row, n, $0) } },
+                                     wideDot: { row, x, n in qwenkit_dot_q8_0_avx512(row, x, n) })
+        case .q4_0: return RowKernel(dot: dotQ4_0, decode: { row, out, n in visitDecode(out) { visitQ4_0(row, n, $0) } },
+                                     wideDot: { row, x, n in qwenkit_dot_q4_0_avx512(row, x, n) })
+        case .q5_0: return RowKernel(dot: dotQ5_0, decode: { row, out, n in visitDecode(out) { visitQ5_0(row, n, $0) } },
+                                     wideDot: { row, x, n in qwenkit_dot_q5_0_avx512(row, x, n) })
+        case .q4_K: return RowKernel(dot: dotQ4_K, decode: { row, out, n in visitDecode(out) { visitQ4_K(row, n, $0) } },
+                                     wideDot: { row, x, n in qwenkit_dot_q4_K_avx512(row, x, n) })
+        case .q6_K: return RowKernel(dot: dotQ6_K, decode: { row, out, n in visitDecode(out) { visitQ6_K(row, n, $0) } },
+                                     wideDot: { row, x, n in qwenkit_dot_q6_K_avx512(row, x, n) })
         case .iq1_S: return RowKernel(dot: dotIQ1_S, decode: { row, out, n in visitDecode(out) { visitIQ1_S(row, n, $0) } })
         case .iq1_M: return RowKernel(dot: dotIQ1_M, decode: { row, out, n in visitDecode(out) { visitIQ1_M(row, n, $0) } })
         case .tq1_0: return RowKernel(dot: dotTQ1_0, decode: { row, out, n in visitDecode(out) { visitTQ1_0(row, n, $0) } })

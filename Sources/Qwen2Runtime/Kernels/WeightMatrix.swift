@@ -1,5 +1,20 @@
+import CRuntimeKernels
 import Dispatch
 import ModelFiles
+
+/// Which kernels a session multiplies with.
+public enum KernelChoice: Sendable, Hashable {
+    /// The widest this CPU runs: AVX-512 for the batch path where the CPU has it (`qwenkit_avx512_usable`, which
+    /// the environment variable QWENKIT_NO_AVX512 turns off), else the portable ones.
+    case best
+    /// The portable Swift kernels (AVX2 in release builds for x86_64).
+    case portable
+
+    /// Whether this choice runs the AVX-512 kernels on this machine.
+    var usesAVX512: Bool { self == .best && KernelChoice.avx512Usable }
+    /// Checked once.
+    static let avx512Usable = qwenkit_avx512_usable() != 0
+}
 
 /// A read-only `rows × columns` matrix stored row-major in a ggml type, viewed in a memory-mapped file: row r's
 /// bytes start at `base + r × rowBytes`. Multiplying it by a batch of vectors never dequantizes more than one row
@@ -44,23 +59,35 @@ struct WeightMatrix: @unchecked Sendable {
         kernel.decode(base + r * rowBytes, out, columns)
     }
 
-    /// Rows decoded together by the batch path (the scratch holds this many rows).
-    static let rowGroup = 4
+    /// Rows decoded together by the batch path (the scratch holds this many rows): 4 for the portable kernels, 8
+    /// for the AVX-512 ones.
+    static let rowGroup = 8
+    static let portableRowGroup = 4
 
     /// y[t·yStride + r] = row r · x[t·columns ..< (t+1)·columns] for every token t < `batch` and row r in `rowRange`.
     /// `scratch` holds at least `rowGroup × columns` floats. One token takes the fused kernel row by row; a batch
     /// decodes four rows at a time and multiplies each token's vector into all four at once (the vector is loaded
     /// once per four rows, and the four sums are independent chains).
     func multiply(_ x: UnsafePointer<Float>, batch: Int, rowRange: Range<Int>, into y: UnsafeMutablePointer<Float>,
-                  yStride: Int, scratch: UnsafeMutablePointer<Float>) {
-        if batch == 1, let dot = kernel.dot {
+                  yStride: Int, scratch: UnsafeMutablePointer<Float>, wide: Bool = false) {
+        if batch == 1, let dot = (wide ? kernel.wideDot : nil) ?? kernel.dot {
             for r in rowRange { y[r] = dot(base + r * rowBytes, x, columns) }
             return
         }
         let n = columns
         var r = rowRange.lowerBound
-        while r + Self.rowGroup <= rowRange.upperBound {
-            for i in 0..<Self.rowGroup { decodeRow(r + i, into: scratch + i * n) }
+        if wide {
+            // The same decoded rows through the AVX-512 tiles (8 rows × 3 tokens).
+            while r < rowRange.upperBound {
+                let count = min(Self.rowGroup, rowRange.upperBound - r)
+                for i in 0..<count { decodeRow(r + i, into: scratch + i * n) }
+                qwenkit_gemm_f32_avx512(scratch, count, n, x, batch, y + r, yStride)
+                r += count
+            }
+            return
+        }
+        while r + Self.portableRowGroup <= rowRange.upperBound {
+            for i in 0..<Self.portableRowGroup { decodeRow(r + i, into: scratch + i * n) }
             var t = 0
             while t + 2 <= batch {
                 let (xs, zs) = VectorMath.dot4x2(scratch, scratch + n, scratch + 2 * n, scratch + 3 * n,
@@ -79,7 +106,7 @@ struct WeightMatrix: @unchecked Sendable {
                 out[2] = s2
                 out[3] = s3
             }
-            r += Self.rowGroup
+            r += Self.portableRowGroup
         }
         while r < rowRange.upperBound {
             decodeRow(r, into: scratch)

@@ -1,0 +1,226 @@
+// AVX-512 float32 matrix products for the runtime's batch path (prompt processing). See include/runtime_kernels.h.
+
+#include "runtime_kernels.h"
+
+#include <stdlib.h>
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+int qwenkit_avx512_usable(void) {
+    static int cached = -1;
+    if (cached >= 0) return cached;
+    int usable = 0;
+    if (getenv("QWENKIT_NO_AVX512") == NULL) {
+        __builtin_cpu_init();
+        // __builtin_cpu_supports also checks that the OS saves the ZMM registers (XCR0).
+        usable = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+            && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+    }
+    cached = usable;
+    return usable;
+}
+
+#define TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
+
+/// The four sums of a, b, c, d's lanes, in that order.
+TARGET static inline __m128 reduce4(__m512 a, __m512 b, __m512 c, __m512 d) {
+    __m256 a8 = _mm256_add_ps(_mm512_castps512_ps256(a), _mm512_extractf32x8_ps(a, 1));
+    __m256 b8 = _mm256_add_ps(_mm512_castps512_ps256(b), _mm512_extractf32x8_ps(b, 1));
+    __m256 c8 = _mm256_add_ps(_mm512_castps512_ps256(c), _mm512_extractf32x8_ps(c, 1));
+    __m256 d8 = _mm256_add_ps(_mm512_castps512_ps256(d), _mm512_extractf32x8_ps(d, 1));
+    // hadd(hadd(a, b), hadd(c, d)): each 128-bit half holds the four quarter-sums of its half.
+    __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a8, b8), _mm256_hadd_ps(c8, d8));
+    return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+}
+
+/// Rows r0 … r0+3 times tokens t0 … t0+3.
+TARGET static inline void tile4x4(const float *w, ptrdiff_t n, const float *x, float *y, ptrdiff_t y_stride) {
+    const float *w0 = w, *w1 = w + n, *w2 = w + 2 * n, *w3 = w + 3 * n;
+    const float *x0 = x, *x1 = x + n, *x2 = x + 2 * n, *x3 = x + 3 * n;
+    __m512 a00 = _mm512_setzero_ps(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+    __m512 a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+    ptrdiff_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 v0 = _mm512_loadu_ps(x0 + i), v1 = _mm512_loadu_ps(x1 + i);
+        __m512 v2 = _mm512_loadu_ps(x2 + i), v3 = _mm512_loadu_ps(x3 + i);
+        __m512 r = _mm512_loadu_ps(w0 + i);
+        a00 = _mm512_fmadd_ps(r, v0, a00); a01 = _mm512_fmadd_ps(r, v1, a01);
+        a02 = _mm512_fmadd_ps(r, v2, a02); a03 = _mm512_fmadd_ps(r, v3, a03);
+        r = _mm512_loadu_ps(w1 + i);
+        a10 = _mm512_fmadd_ps(r, v0, a10); a11 = _mm512_fmadd_ps(r, v1, a11);
+        a12 = _mm512_fmadd_ps(r, v2, a12); a13 = _mm512_fmadd_ps(r, v3, a13);
+        r = _mm512_loadu_ps(w2 + i);
+        a20 = _mm512_fmadd_ps(r, v0, a20); a21 = _mm512_fmadd_ps(r, v1, a21);
+        a22 = _mm512_fmadd_ps(r, v2, a22); a23 = _mm512_fmadd_ps(r, v3, a23);
+        r = _mm512_loadu_ps(w3 + i);
+        a30 = _mm512_fmadd_ps(r, v0, a30); a31 = _mm512_fmadd_ps(r, v1, a31);
+        a32 = _mm512_fmadd_ps(r, v2, a32); a33 = _mm512_fmadd_ps(r, v3, a33);
+    }
+    if (i < n) {
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        __m512 v0 = _mm512_maskz_loadu_ps(m, x0 + i), v1 = _mm512_maskz_loadu_ps(m, x1 + i);
+        __m512 v2 = _mm512_maskz_loadu_ps(m, x2 + i), v3 = _mm512_maskz_loadu_ps(m, x3 + i);
+        __m512 r = _mm512_maskz_loadu_ps(m, w0 + i);
+        a00 = _mm512_fmadd_ps(r, v0, a00); a01 = _mm512_fmadd_ps(r, v1, a01);
+        a02 = _mm512_fmadd_ps(r, v2, a02); a03 = _mm512_fmadd_ps(r, v3, a03);
+        r = _mm512_maskz_loadu_ps(m, w1 + i);
+        a10 = _mm512_fmadd_ps(r, v0, a10); a11 = _mm512_fmadd_ps(r, v1, a11);
+        a12 = _mm512_fmadd_ps(r, v2, a12); a13 = _mm512_fmadd_ps(r, v3, a13);
+        r = _mm512_maskz_loadu_ps(m, w2 + i);
+        a20 = _mm512_fmadd_ps(r, v0, a20); a21 = _mm512_fmadd_ps(r, v1, a21);
+        a22 = _mm512_fmadd_ps(r, v2, a22); a23 = _mm512_fmadd_ps(r, v3, a23);
+        r = _mm512_maskz_loadu_ps(m, w3 + i);
+        a30 = _mm512_fmadd_ps(r, v0, a30); a31 = _mm512_fmadd_ps(r, v1, a31);
+        a32 = _mm512_fmadd_ps(r, v2, a32); a33 = _mm512_fmadd_ps(r, v3, a33);
+    }
+    // Token t's four row sums go to y[t·y_stride + 0 … 3].
+    _mm_storeu_ps(y, reduce4(a00, a10, a20, a30));
+    _mm_storeu_ps(y + y_stride, reduce4(a01, a11, a21, a31));
+    _mm_storeu_ps(y + 2 * y_stride, reduce4(a02, a12, a22, a32));
+    _mm_storeu_ps(y + 3 * y_stride, reduce4(a03, a13, a23, a33));
+}
+
+/// Rows r0 … r0+3 times one token.
+TARGET static inline void tile4x1(const float *w, ptrdiff_t n, const float *x, float *y) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    ptrdiff_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_loadu_ps(x + i);
+        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), v, a0);
+        a1 = _mm512_fmadd_ps(_mm512_loadu_ps(w + n + i), v, a1);
+        a2 = _mm512_fmadd_ps(_mm512_loadu_ps(w + 2 * n + i), v, a2);
+        a3 = _mm512_fmadd_ps(_mm512_loadu_ps(w + 3 * n + i), v, a3);
+    }
+    if (i < n) {
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+        a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w + i), v, a0);
+        a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w + n + i), v, a1);
+        a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w + 2 * n + i), v, a2);
+        a3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w + 3 * n + i), v, a3);
+    }
+    _mm_storeu_ps(y, reduce4(a0, a1, a2, a3));
+}
+
+/// One row times one token.
+TARGET static inline float dot1(const float *w, ptrdiff_t n, const float *x) {
+    __m512 a = _mm512_setzero_ps();
+    ptrdiff_t i = 0;
+    for (; i + 16 <= n; i += 16) a = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), _mm512_loadu_ps(x + i), a);
+    if (i < n) {
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        a = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w + i), _mm512_maskz_loadu_ps(m, x + i), a);
+    }
+    return _mm512_reduce_add_ps(a);
+}
+
+/// Rows r … r+7 times tokens t … t+2 over columns [k0, k1): the 24 partial sums stored (`first`) or added to y.
+TARGET static inline void tile8x3(const float *w, ptrdiff_t n, const float *x, float *y, ptrdiff_t y_stride,
+                                  ptrdiff_t k0, ptrdiff_t k1, int first) {
+    __m512 acc[8][3];
+    for (int r = 0; r < 8; r++) for (int t = 0; t < 3; t++) acc[r][t] = _mm512_setzero_ps();
+    ptrdiff_t i = k0;
+    for (; i + 16 <= k1; i += 16) {
+        __m512 v0 = _mm512_loadu_ps(x + i), v1 = _mm512_loadu_ps(x + n + i), v2 = _mm512_loadu_ps(x + 2 * n + i);
+        for (int r = 0; r < 8; r++) {
+            __m512 wr = _mm512_loadu_ps(w + r * n + i);
+            acc[r][0] = _mm512_fmadd_ps(wr, v0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(wr, v1, acc[r][1]);
+            acc[r][2] = _mm512_fmadd_ps(wr, v2, acc[r][2]);
+        }
+    }
+    if (i < k1) {
+        __mmask16 m = (__mmask16)((1u << (k1 - i)) - 1);
+        __m512 v0 = _mm512_maskz_loadu_ps(m, x + i), v1 = _mm512_maskz_loadu_ps(m, x + n + i);
+        __m512 v2 = _mm512_maskz_loadu_ps(m, x + 2 * n + i);
+        for (int r = 0; r < 8; r++) {
+            __m512 wr = _mm512_maskz_loadu_ps(m, w + r * n + i);
+            acc[r][0] = _mm512_fmadd_ps(wr, v0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(wr, v1, acc[r][1]);
+            acc[r][2] = _mm512_fmadd_ps(wr, v2, acc[r][2]);
+        }
+    }
+    for (int t = 0; t < 3; t++) {
+        __m128 lo = reduce4(acc[0][t], acc[1][t], acc[2][t], acc[3][t]);
+        __m128 hi = reduce4(acc[4][t], acc[5][t], acc[6][t], acc[7][t]);
+        float *out = y + t * y_stride;
+        if (!first) {
+            lo = _mm_add_ps(lo, _mm_loadu_ps(out));
+            hi = _mm_add_ps(hi, _mm_loadu_ps(out + 4));
+        }
+        _mm_storeu_ps(out, lo);
+        _mm_storeu_ps(out + 4, hi);
+    }
+}
+
+/// Rows r … r+7 times one token over columns [k0, k1), as tile8x3.
+TARGET static inline void tile8x1(const float *w, ptrdiff_t n, const float *x, float *y, ptrdiff_t k0, ptrdiff_t k1,
+                                  int first) {
+    __m512 acc[8];
+    for (int r = 0; r < 8; r++) acc[r] = _mm512_setzero_ps();
+    ptrdiff_t i = k0;
+    for (; i + 16 <= k1; i += 16) {
+        __m512 v = _mm512_loadu_ps(x + i);
+        for (int r = 0; r < 8; r++) acc[r] = _mm512_fmadd_ps(_mm512_loadu_ps(w + r * n + i), v, acc[r]);
+    }
+    if (i < k1) {
+        __mmask16 m = (__mmask16)((1u << (k1 - i)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+        for (int r = 0; r < 8; r++) acc[r] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w + r * n + i), v, acc[r]);
+    }
+    __m128 lo = reduce4(acc[0], acc[1], acc[2], acc[3]), hi = reduce4(acc[4], acc[5], acc[6], acc[7]);
+    if (!first) {
+        lo = _mm_add_ps(lo, _mm_loadu_ps(y));
+        hi = _mm_add_ps(hi, _mm_loadu_ps(y + 4));
+    }
+    _mm_storeu_ps(y, lo);
+    _mm_storeu_ps(y + 4, hi);
+}
+
+/// Columns per pass over the tokens: 8 rows of it (32 KB at 1,024) stay in L1 while every token's slice streams by.
+#define COLUMN_BLOCK 1024
+
+TARGET void qwenkit_gemm_f32_avx512(const float *w, ptrdiff_t rows, ptrdiff_t n, const float *x, ptrdiff_t batch,
+                                    float *y, ptrdiff_t y_stride) {
+    ptrdiff_t r = 0;
+    // Eight rows at a time, in column blocks of about COLUMN_BLOCK (multiples of 16, as even as possible).
+    ptrdiff_t blocks = (n + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
+    ptrdiff_t width = ((n + blocks - 1) / blocks + 15) / 16 * 16;
+    for (; r + 8 <= rows; r += 8) {
+        const float *wr = w + r * n;
+        for (ptrdiff_t k0 = 0; k0 < n; k0 += width) {
+            ptrdiff_t k1 = k0 + width < n ? k0 + width : n;
+            int first = k0 == 0;
+            ptrdiff_t t = 0;
+            for (; t + 3 <= batch; t += 3) tile8x3(wr, n, x + t * n, y + t * y_stride + r, y_stride, k0, k1, first);
+            for (; t < batch; t++) tile8x1(wr, n, x + t * n, y + t * y_stride + r, k0, k1, first);
+        }
+    }
+    for (; r + 4 <= rows; r += 4) {
+        const float *wr = w + r * n;
+        ptrdiff_t t = 0;
+        for (; t + 4 <= batch; t += 4) tile4x4(wr, n, x + t * n, y + t * y_stride + r, y_stride);
+        for (; t < batch; t++) {
+            float sums[4];
+            tile4x1(wr, n, x + t * n, sums);
+            for (int k = 0; k < 4; k++) y[t * y_stride + r + k] = sums[k];
+        }
+    }
+    for (; r < rows; r++) {
+        for (ptrdiff_t t = 0; t < batch; t++) y[t * y_stride + r] = dot1(w + r * n, n, x + t * n);
+    }
+}
+
+#else
+
+int qwenkit_avx512_usable(void) { return 0; }
+
+void qwenkit_gemm_f32_avx512(const float *w, ptrdiff_t rows, ptrdiff_t n, const float *x, ptrdiff_t batch,
+                             float *y, ptrdiff_t y_stride) {
+    (void)w; (void)rows; (void)n; (void)x; (void)batch; (void)y; (void)y_stride;
+    abort();
+}
+
+#endif

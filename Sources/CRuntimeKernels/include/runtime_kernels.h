@@ -1,0 +1,40 @@
+#ifndef QWENKIT_RUNTIME_KERNELS_H
+#define QWENKIT_RUNTIME_KERNELS_H
+
+// The runtime's AVX-512 kernels, chosen at run time. Release builds target haswell (AVX2) so that the binary runs on
+// every x86 server of the last decade; code for wider registers has to be compiled for them function by function and
+// called only where the CPU has them. Swift has no per-function target attribute, so these few kernels are C
+// (clang's `target` attribute and intrinsics). The portable Swift kernels stay, and the tests run both.
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// 1 when this CPU and OS run the AVX-512 kernels (AVX-512 F, BW, VL, DQ and the ZMM state enabled), else 0.
+/// Unset environment variable QWENKIT_NO_AVX512 aside: with it set (any value) this returns 0, so that the portable
+/// path can be run and measured on any machine.
+int qwenkit_avx512_usable(void);
+
+/// y[t·y_stride + r] = Σ_c w[r·n + c] · x[t·n + c] for every row r < rows and token t < batch: float32 rows (decoded
+/// weights) times float32 activations, float32 accumulation. Tiles of 8 rows × 3 tokens (24 accumulators) over column
+/// blocks of about 1,024 (the rows' block stays in L1), then 4 × 4 tiles and single rows for what is left; 16 lanes per
+/// register, masked loads for the last n % 16 columns. Call only when qwenkit_avx512_usable() is 1.
+void qwenkit_gemm_f32_avx512(const float *w, ptrdiff_t rows, ptrdiff_t n, const float *x, ptrdiff_t batch,
+                             float *y, ptrdiff_t y_stride);
+
+/// Σ row · x over n elements (a multiple of the type's block) of a stored Q8_0, Q4_0, Q5_0, Q4_K or Q6_K row: each block's values
+/// rebuilt as ggml's dequantize_row_* builds them, float32 accumulation, 16 lanes. Generation's kernels (one token:
+/// the weights stream by once). Call only when qwenkit_avx512_usable() is 1.
+float qwenkit_dot_q8_0_avx512(const void *row, const float *x, ptrdiff_t n);
+float qwenkit_dot_q4_0_avx512(const void *row, const float *x, ptrdiff_t n);
+float qwenkit_dot_q5_0_avx512(const void *row, const float *x, ptrdiff_t n);
+float qwenkit_dot_q4_K_avx512(const void *row, const float *x, ptrdiff_t n);
+float qwenkit_dot_q6_K_avx512(const void *row, const float *x, ptrdiff_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,99 @@
+// The AVX-512 batch kernels (Sources/CRuntimeKernels) against a float64 reference on every tile shape and remainder,
+// and whole sessions on both kernel choices against transformers' goldens. Skipped where the CPU has no AVX-512
+// (the portable kernels are what every other test runs there).
+
+import CRuntimeKernels
+import Foundation
+import ModelFiles
+import Quantization
+import Testing
+import TestSupport
+import Verification
+@testable import Qwen2Runtime
+
+@Suite struct WideKernelTests {
+    static let usable = KernelChoice.avx512Usable
+
+    /// Rows 1-19 (8-row tiles, 4-row tiles, single rows), columns 1-2,100 (masked tails, column blocks of about
+    /// 1,024 with partial sums carried between them), batches 1-10 (3-token and 4-token tiles and their remainders).
+    @Test(.enabled(if: KernelChoice.avx512Usable)) func matchesAFloat64Reference() {
+        var rng = SplitMix64(seed: 5)
+        func values(_ n: Int) -> [Float] { (0..<n).map { _ in Float(Double(rng.next() % 2_000_001) / 1_000_000 - 1) } }
+        for (rows, n, batch) in [(8, 16, 3), (19, 37, 10), (16, 1024, 6), (13, 2100, 7), (1, 1, 1), (9, 1040, 4), (4, 17, 5),
+                                 (24, 896, 9), (7, 4864, 2), (8, 4864, 1)] {
+            let w = values(rows * n), x = values(batch * n)
+            let stride = rows + 3
+            var y = [Float](repeating: .nan, count: batch * stride)
+            qwenkit_gemm_f32_avx512(w, rows, n, x, batch, &y, stride)
+            for t in 0..<batch {
+                for r in 0..<rows {
+                    var exact = 0.0, magnitude = 0.0
+                    for c in 0..<n {
+                        exact += Double(w[r * n + c]) * Double(x[t * n + c])
+                        magnitude += abs(Double(w[r * n + c]) * Double(x[t * n + c]))
+                    }
+                    // float32 accumulation: a few ulps of the sum of magnitudes.
+                    #expect(abs(Double(y[t * stride + r]) - exact) <= 1e-6 * magnitude + 1e-7,
+                            "rows \(rows), n \(n), batch \(batch): y[\(t)][\(r)] = \(y[t * stride + r]), exact \(exact)")
+                }
+                for r in rows..<stride { #expect(y[t * stride + r].isNaN, "wrote past the rows") }
+            }
+        }
+    }
+
+    /// Every checkpoint's goldens through sessions on both kernel choices, prompts in steps of 64 and of 5 tokens:
+    /// both within the float32 bound of transformers, and within float rounding of each other.
+    @Test(.enabled(if: KernelChoice.avx512Usable), arguments: ["q2-untied", "q2-k256", "q2moe", "q2-swa"])
+    func bothChoicesMatchTheGoldens(_ name: String) throws {
+        let model = try Qwen2Model(path: Fixture.checkpoint(name))
+        let goldens = try Fixture.fullGoldens(name).map { try GoldenLogits(path: $0) }
+        for batch in [5, 64] {
+            var logits: [KernelChoice: [Float]] = [:]
+            for choice in [KernelChoice.best, .portable] {
+                let session = try InferenceSession(model: model, capacity: goldens.map(\.count).max()!, threads: 2, maxBatch: batch,
+                                                   kernels: choice)
+                #expect(session.kernels == choice)
+                var all: [Float] = []
+                for golden in goldens {
+                    session.reset()
+                    var comparator = LogitComparator(golden: golden)
+                    try session.evaluate(golden.tokens, logits: .all) { position, row in
+                        try comparator.add(position: position, ours: row)
+                        all += row
+                    }
+                    let c = try comparator.finish()
+                    #expect(c.metrics.maxAbsError <= GoldenVerificationTests.float32Tolerance, "\(name) \(choice), steps of \(batch): \(c.metrics.maxAbsError)")
+                }
+                logits[choice] = all
+            }
+            let wide = try #require(logits[.best]), portable = try #require(logits[.portable])
+            let worst = zip(wide, portable).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 5e-5, "\(name), steps of \(batch): the kernel choices differ by \(worst)")
+        }
+    }
+}
+
+extension WideKernelTests {
+    /// The AVX-512 dot products of generation against dequantize-then-dot in float64, on rows of 1-20 blocks of
+    /// quantized random values.
+    @Test(.enabled(if: KernelChoice.avx512Usable), arguments: [GGMLType.q8_0, .q4_0, .q5_0, .q4_K, .q6_K])
+    func dotsMatchDequantizeThenDot(_ type: GGMLType) throws {
+        let format = try #require(QuantizationFormats.format(for: type))
+        let kernel = try #require(RowKernel.forType(type)), wide = try #require(kernel.wideDot)
+        for blocks in [1, 2, 7, 20] {
+            let n = blocks * type.blockSize
+            let weights = RowKernelTests.values(n, seed: UInt64(blocks), scale: 0.9), x = RowKernelTests.values(n, seed: 99, scale: 2)
+            var stored = [UInt8](repeating: 0, count: try format.rowByteCount(elements: n))
+            try weights.withUnsafeBufferPointer { w in try stored.withUnsafeMutableBytes { try format.quantizeRow(w, into: $0) } }
+            var decoded = [Float](repeating: 0, count: n)
+            stored.withUnsafeBytes { row in decoded.withUnsafeMutableBufferPointer { kernel.decode(row.baseAddress!, $0.baseAddress!, n) } }
+            var exact = 0.0, magnitude = 0.0
+            for i in 0..<n {
+                exact += Double(decoded[i]) * Double(x[i])
+                magnitude += abs(Double(decoded[i]) * Double(x[i]))
+            }
+            let ours = stored.withUnsafeBytes { row in x.withUnsafeBufferPointer { wide(row.baseAddress!, $0.baseAddress!, n) } }
+            #expect(abs(Double(ours) - exact) <= 2e-6 * magnitude, "\(type) over \(blocks) blocks: \(ours), exact \(exact)")
+        }
+    }
+}

@@ -84,6 +84,52 @@ TARGET float qwenkit_dot_q5_0_avx512(const void *row, const float *x, ptrdiff_t 
     return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
 }
 
+/// IQ4_NL: d (f16), 16 bytes of 4-bit indices into the 16 int8 values `table` (kvalues_iq4nl, passed in so that the
+/// table has one source); element j = d · value[low nibble of byte j], element j + 16 the high nibble's.
+TARGET float qwenkit_dot_iq4_nl_avx512(const void *row, const float *x, ptrdiff_t n, uint64_t table_lo, uint64_t table_hi) {
+    const uint8_t *b = (const uint8_t *)row;
+    const __m128i table = _mm_set_epi64x((long long)table_hi, (long long)table_lo), low = _mm_set1_epi8(0x0F);
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    for (ptrdiff_t i = 0; i < n / 32; i++, b += 18) {
+        __builtin_prefetch(b + AHEAD, 0, 3);
+        __m512 d = half_vector(b);
+        __m128i q = _mm_loadu_si128((const __m128i *)(b + 2));
+        __m128i v0 = _mm_shuffle_epi8(table, _mm_and_si128(q, low));
+        __m128i v1 = _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(q, 4), low));
+        acc0 = _mm512_fmadd_ps(_mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(v0))), _mm512_loadu_ps(x + 32 * i), acc0);
+        acc1 = _mm512_fmadd_ps(_mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(v1))), _mm512_loadu_ps(x + 32 * i + 16), acc1);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+}
+
+/// IQ4_XS: d (f16), scales_h (16 bits: bits 2k, 2k + 1 the high bits of sub-block k's scale), scales_l[4] (low
+/// nibbles, sub-block 2k's first), 128 bytes; sub-block k of 32 has dl = d · (ls − 32) and an IQ4_NL block's layout.
+TARGET float qwenkit_dot_iq4_xs_avx512(const void *row, const float *x, ptrdiff_t n, uint64_t table_lo, uint64_t table_hi) {
+    const uint8_t *b = (const uint8_t *)row;
+    const __m128i table = _mm_set_epi64x((long long)table_hi, (long long)table_lo), low = _mm_set1_epi8(0x0F);
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    for (ptrdiff_t i = 0; i < n / 256; i++, b += 136, x += 256) {
+        __builtin_prefetch(b + AHEAD, 0, 3);
+        __builtin_prefetch(b + AHEAD + 64, 0, 3);
+        __builtin_prefetch(b + AHEAD + 128, 0, 3);
+        __m512 d = half_vector(b);
+        uint16_t scales_h;
+        uint32_t scales_l;
+        memcpy(&scales_h, b + 2, 2);
+        memcpy(&scales_l, b + 4, 4);
+        for (int k = 0; k < 8; k++) {
+            int ls = (int)(((scales_l >> (4 * k)) & 0xF) | (((scales_h >> (2 * k)) & 3) << 4));
+            __m512 dl = _mm512_mul_ps(d, _mm512_set1_ps((float)(ls - 32)));
+            __m128i q = _mm_loadu_si128((const __m128i *)(b + 8 + 16 * k));
+            __m128i v0 = _mm_shuffle_epi8(table, _mm_and_si128(q, low));
+            __m128i v1 = _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(q, 4), low));
+            acc0 = _mm512_fmadd_ps(_mm512_mul_ps(dl, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(v0))), _mm512_loadu_ps(x + 32 * k), acc0);
+            acc1 = _mm512_fmadd_ps(_mm512_mul_ps(dl, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(v1))), _mm512_loadu_ps(x + 32 * k + 16), acc1);
+        }
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+}
+
 /// ggml's get_scale_min_k4: the 6-bit scale and min of sub-block j from the 12 packed bytes.
 static inline void scale_min(int j, const uint8_t *q, float *scale, float *min) {
     if (j < 4) {
@@ -165,10 +211,17 @@ TARGET float qwenkit_dot_q6_K_avx512(const void *row, const float *x, ptrdiff_t 
 
 #else
 
+#include <stdint.h>
 #include <stdlib.h>
 
 float qwenkit_dot_q8_0_avx512(const void *row, const float *x, ptrdiff_t n) { (void)row; (void)x; (void)n; abort(); }
 float qwenkit_dot_q4_0_avx512(const void *row, const float *x, ptrdiff_t n) { (void)row; (void)x; (void)n; abort(); }
+float qwenkit_dot_iq4_nl_avx512(const void *row, const float *x, ptrdiff_t n, uint64_t lo, uint64_t hi) {
+    (void)row; (void)x; (void)n; (void)lo; (void)hi; abort();
+}
+float qwenkit_dot_iq4_xs_avx512(const void *row, const float *x, ptrdiff_t n, uint64_t lo, uint64_t hi) {
+    (void)row; (void)x; (void)n; (void)lo; (void)hi; abort();
+}
 float qwenkit_dot_q5_0_avx512(const void *row, const float *x, ptrdiff_t n) { (void)row; (void)x; (void)n; abort(); }
 float qwenkit_dot_q4_K_avx512(const void *row, const float *x, ptrdiff_t n) { (void)row; (void)x; (void)n; abort(); }
 float qwenkit_dot_q6_K_avx512(const void *row, const float *x, ptrdiff_t n) { (void)row; (void)x; (void)n; abort(); }

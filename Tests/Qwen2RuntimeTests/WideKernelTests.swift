@@ -76,7 +76,7 @@ import Verification
 extension WideKernelTests {
     /// The AVX-512 dot products of generation against dequantize-then-dot in float64, on rows of 1-20 blocks of
     /// quantized random values.
-    @Test(.enabled(if: KernelChoice.avx512Usable), arguments: [GGMLType.q8_0, .q4_0, .q5_0, .q4_K, .q6_K])
+    @Test(.enabled(if: KernelChoice.avx512Usable), arguments: [GGMLType.q8_0, .q4_0, .q5_0, .q4_K, .q6_K, .iq4_NL, .iq4_XS])
     func dotsMatchDequantizeThenDot(_ type: GGMLType) throws {
         let format = try #require(QuantizationFormats.format(for: type))
         let kernel = try #require(RowKernel.forType(type)), wide = try #require(kernel.wideDot)

@@ -7,6 +7,7 @@
 // (clang's `target` attribute and intrinsics). The portable Swift kernels stay, and the tests run both.
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -32,6 +33,10 @@ float qwenkit_dot_q4_0_avx512(const void *row, const float *x, ptrdiff_t n);
 float qwenkit_dot_q5_0_avx512(const void *row, const float *x, ptrdiff_t n);
 float qwenkit_dot_q4_K_avx512(const void *row, const float *x, ptrdiff_t n);
 float qwenkit_dot_q6_K_avx512(const void *row, const float *x, ptrdiff_t n);
+/// The same for IQ4_NL and IQ4_XS rows; `table_lo`, `table_hi` hold kvalues_iq4nl, value i in byte i % 8 of word
+/// i / 8 (Quantization's IQ4PackedValues.littleEndianHalves).
+float qwenkit_dot_iq4_nl_avx512(const void *row, const float *x, ptrdiff_t n, uint64_t table_lo, uint64_t table_hi);
+float qwenkit_dot_iq4_xs_avx512(const void *row, const float *x, ptrdiff_t n, uint64_t table_lo, uint64_t table_hi);
 
 #ifdef __cplusplus
 }

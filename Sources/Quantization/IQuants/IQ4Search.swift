@@ -238,6 +238,17 @@ func withIQ4Scratch(_ body: (IQ4Scratch) -> Void) {
 /// four to a word, value 4k + j (as its int8 bits) in byte 3 − j of word k, so that shifting word k left by 8·j
 /// brings value 4k + j to the top byte.
 public enum IQ4PackedValues {
+    /// `kvalues_iq4nl` as two little-endian words of bytes: value i in byte i % 8 of word i / 8 (for a byte-shuffle
+    /// lookup).
+    public static let littleEndianHalves: (UInt64, UInt64) = {
+        var h: (UInt64, UInt64) = (0, 0)
+        for (i, v) in IQTables.kvaluesIQ4NL.enumerated() {
+            let byte = UInt64(UInt8(bitPattern: v)) << (8 * UInt64(i % 8))
+            if i < 8 { h.0 |= byte } else { h.1 |= byte }
+        }
+        return h
+    }()
+
     public static let words: SIMD4<UInt32> = {
         var w = SIMD4<UInt32>()
         for (i, v) in IQTables.kvaluesIQ4NL.enumerated() {

@@ -63,8 +63,14 @@ struct RowKernel: Sendable {
         case .iq2_XXS: return RowKernel(dot: dotIQ2_XXS, decode: decodeIQ2_XXS)
         case .iq2_XS: return RowKernel(dot: dotIQ2_XS, decode: decodeIQ2_XS)
         case .iq2_S: return RowKernel(dot: dotIQ2_S, decode: decodeIQ2_S)
-        case .iq4_NL: return RowKernel(dot: dotIQ4_NL, decode: { row, out, n in visitDecode(out) { visitIQ4_NL(row, n, $0) } })
-        case .iq4_XS: return RowKernel(dot: dotIQ4_XS, decode: { row, out, n in visitDecode(out) { visitIQ4_XS(row, n, $0) } })
+        case .iq4_NL:
+            let (lo, hi) = IQ4PackedValues.littleEndianHalves
+            return RowKernel(dot: dotIQ4_NL, decode: { row, out, n in visitDecode(out) { visitIQ4_NL(row, n, $0) } },
+                             wideDot: { row, x, n in qwenkit_dot_iq4_nl_avx512(row, x, n, lo, hi) })
+        case .iq4_XS:
+            let (lo, hi) = IQ4PackedValues.littleEndianHalves
+            return RowKernel(dot: dotIQ4_XS, decode: { row, out, n in visitDecode(out) { visitIQ4_XS(row, n, $0) } },
+                             wideDot: { row, x, n in qwenkit_dot_iq4_xs_avx512(row, x, n, lo, hi) })
         default:
             guard let format = QuantizationFormats.format(for: type) else { return nil }
             let dequantize = format.uncheckedDequantizer, blockSize = type.blockSize

@@ -109,6 +109,35 @@ def theirs(model, threads, ids, n_prompt, n_gen, llama_bench=None):
     return float(pp), float(tg)
 
 
+def bytes_per_token(path):
+    """Bytes generation reads per token: every weight matrix once (the output matrix, or the token embedding when
+    the model is tied and it is also the output), not the embedding rows of the input (one row per token)."""
+    import gguf
+    reader = gguf.GGUFReader(path)
+    sizes = {t.name: int(t.n_bytes) for t in reader.tensors}
+    total = sum(v for k, v in sizes.items() if k != "token_embd.weight")
+    if "output.weight" not in sizes:
+        total += sizes["token_embd.weight"]
+    return total
+
+
+def read_bandwidth(threads, gib=1, repeat=5):
+    """A STREAM-like read probe: `threads` threads each reduce their share of a `gib` GiB array (numpy releases the
+    GIL in the loop); GB/s of the best of `repeat` passes."""
+    import concurrent.futures
+    import numpy as np
+    a = np.ones((gib << 30) // 8, dtype=np.uint64)
+    parts = np.array_split(a, threads)
+    best = 0.0
+    with concurrent.futures.ThreadPoolExecutor(threads) as ex:
+        list(ex.map(np.bitwise_xor.reduce, parts))
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            list(ex.map(np.bitwise_xor.reduce, parts))
+            best = max(best, a.nbytes / (time.perf_counter() - t0) / 1e9)
+    return best
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--qwenkit", default=os.environ.get("QWENKIT", ".build/release/qwenkit"))
@@ -126,8 +155,12 @@ def main():
     if not os.path.exists(f16):
         subprocess.run([a.qwenkit, "convert", a.checkpoint, "-o", f16, "--outtype", "f16"], check=True, stderr=subprocess.DEVNULL)
     ids = token_ids(a.prompt + a.gen + 1)
-    print(f"Qwen2-0.5B-shaped model, pp{a.prompt} / tg{a.gen} tokens/s, median of {a.repeat} after a warm-up")
-    print(f"{'type':<8}{'threads':>8}{'qwenkit pp':>12}{'llama.cpp pp':>14}{'ratio':>7}{'qwenkit tg':>12}{'llama.cpp tg':>14}{'ratio':>7}")
+    bandwidth = {threads: read_bandwidth(threads) for threads in map(int, a.threads.split(","))}
+    print("read bandwidth (probe): " + ", ".join(f"{t} thread{'s' if t > 1 else ''} {b:.1f} GB/s" for t, b in bandwidth.items()))
+    print(f"Qwen2-0.5B-shaped model, pp{a.prompt} / tg{a.gen} tokens/s, median of {a.repeat} after a warm-up;"
+          " tg GB/s = bytes of weights read per token x qwenkit's tg, and its share of the probe")
+    print(f"{'type':<8}{'threads':>8}{'qwenkit pp':>12}{'llama.cpp pp':>14}{'ratio':>7}{'qwenkit tg':>12}{'llama.cpp tg':>14}{'ratio':>7}"
+          f"{'tg GB/s':>9}{'of probe':>10}")
     for t in a.types.split(","):
         path = os.path.join(a.models, f"{t}.gguf")
         if not os.path.exists(path):
@@ -140,7 +173,9 @@ def main():
                 runs = [fn() for _ in range(a.repeat)]
                 res[name] = (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs))
             (qp, qg), (rp, rg) = res["q"], res["r"]
-            print(f"{t:<8}{threads:>8}{qp:>12.1f}{rp:>14.1f}{qp / rp:>7.2f}{qg:>12.1f}{rg:>14.1f}{qg / rg:>7.2f}", flush=True)
+            gbps = bytes_per_token(path) * qg / 1e9
+            print(f"{t:<8}{threads:>8}{qp:>12.1f}{rp:>14.1f}{qp / rp:>7.2f}{qg:>12.1f}{rg:>14.1f}{qg / rg:>7.2f}"
+                  f"{gbps:>9.1f}{gbps / bandwidth[threads]:>10.0%}", flush=True)
 
 
 if __name__ == "__main__":

@@ -36,9 +36,10 @@ TARGET static inline __m128 reduce4(__m512 a, __m512 b, __m512 c, __m512 d) {
 }
 
 /// Rows r0 … r0+3 times tokens t0 … t0+3.
-TARGET static inline void tile4x4(const float *w, ptrdiff_t n, const float *x, float *y, ptrdiff_t y_stride) {
-    const float *w0 = w, *w1 = w + n, *w2 = w + 2 * n, *w3 = w + 3 * n;
-    const float *x0 = x, *x1 = x + n, *x2 = x + 2 * n, *x3 = x + 3 * n;
+TARGET static inline void tile4x4(const float *w, ptrdiff_t ws, ptrdiff_t n, const float *x, ptrdiff_t xs, float *y,
+                                  ptrdiff_t y_stride) {
+    const float *w0 = w, *w1 = w + ws, *w2 = w + 2 * ws, *w3 = w + 3 * ws;
+    const float *x0 = x, *x1 = x + xs, *x2 = x + 2 * xs, *x3 = x + 3 * xs;
     __m512 a00 = _mm512_setzero_ps(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
     __m512 a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
     ptrdiff_t i = 0;
@@ -83,23 +84,23 @@ TARGET static inline void tile4x4(const float *w, ptrdiff_t n, const float *x, f
 }
 
 /// Rows r0 … r0+3 times one token.
-TARGET static inline void tile4x1(const float *w, ptrdiff_t n, const float *x, float *y) {
+TARGET static inline void tile4x1(const float *w, ptrdiff_t ws, ptrdiff_t n, const float *x, float *y) {
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     ptrdiff_t i = 0;
     for (; i + 16 <= n; i += 16) {
         __m512 v = _mm512_loadu_ps(x + i);
         a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), v, a0);
-        a1 = _mm512_fmadd_ps(_mm512_loadu_ps(w + n + i), v, a1);
-        a2 = _mm512_fmadd_ps(_mm512_loadu_ps(w + 2 * n + i), v, a2);
-        a3 = _mm512_fmadd_ps(_mm512_loadu_ps(w + 3 * n + i), v, a3);
+        a1 = _mm512_fmadd_ps(_mm512_loadu_ps(w + ws + i), v, a1);
+        a2 = _mm512_fmadd_ps(_mm512_loadu_ps(w + 2 * ws + i), v, a2);
+        a3 = _mm512_fmadd_ps(_mm512_loadu_ps(w + 3 * ws + i), v, a3);
     }
     if (i < n) {
         __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
         __m512 v = _mm512_maskz_loadu_ps(m, x + i);
         a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w + i), v, a0);
-        a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w + n + i), v, a1);
-        a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w + 2 * n + i), v, a2);
-        a3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w + 3 * n + i), v, a3);
+        a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w + ws + i), v, a1);
+        a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w + 2 * ws + i), v, a2);
+        a3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w + 3 * ws + i), v, a3);
     }
     _mm_storeu_ps(y, reduce4(a0, a1, a2, a3));
 }
@@ -117,15 +118,15 @@ TARGET static inline float dot1(const float *w, ptrdiff_t n, const float *x) {
 }
 
 /// Rows r … r+7 times tokens t … t+2 over columns [k0, k1): the 24 partial sums stored (`first`) or added to y.
-TARGET static inline void tile8x3(const float *w, ptrdiff_t n, const float *x, float *y, ptrdiff_t y_stride,
+TARGET static inline void tile8x3(const float *w, ptrdiff_t ws, const float *x, ptrdiff_t xs, float *y, ptrdiff_t y_stride,
                                   ptrdiff_t k0, ptrdiff_t k1, int first) {
     __m512 acc[8][3];
     for (int r = 0; r < 8; r++) for (int t = 0; t < 3; t++) acc[r][t] = _mm512_setzero_ps();
     ptrdiff_t i = k0;
     for (; i + 16 <= k1; i += 16) {
-        __m512 v0 = _mm512_loadu_ps(x + i), v1 = _mm512_loadu_ps(x + n + i), v2 = _mm512_loadu_ps(x + 2 * n + i);
+        __m512 v0 = _mm512_loadu_ps(x + i), v1 = _mm512_loadu_ps(x + xs + i), v2 = _mm512_loadu_ps(x + 2 * xs + i);
         for (int r = 0; r < 8; r++) {
-            __m512 wr = _mm512_loadu_ps(w + r * n + i);
+            __m512 wr = _mm512_loadu_ps(w + r * ws + i);
             acc[r][0] = _mm512_fmadd_ps(wr, v0, acc[r][0]);
             acc[r][1] = _mm512_fmadd_ps(wr, v1, acc[r][1]);
             acc[r][2] = _mm512_fmadd_ps(wr, v2, acc[r][2]);
@@ -133,10 +134,10 @@ TARGET static inline void tile8x3(const float *w, ptrdiff_t n, const float *x, f
     }
     if (i < k1) {
         __mmask16 m = (__mmask16)((1u << (k1 - i)) - 1);
-        __m512 v0 = _mm512_maskz_loadu_ps(m, x + i), v1 = _mm512_maskz_loadu_ps(m, x + n + i);
-        __m512 v2 = _mm512_maskz_loadu_ps(m, x + 2 * n + i);
+        __m512 v0 = _mm512_maskz_loadu_ps(m, x + i), v1 = _mm512_maskz_loadu_ps(m, x + xs + i);
+        __m512 v2 = _mm512_maskz_loadu_ps(m, x + 2 * xs + i);
         for (int r = 0; r < 8; r++) {
-            __m512 wr = _mm512_maskz_loadu_ps(m, w + r * n + i);
+            __m512 wr = _mm512_maskz_loadu_ps(m, w + r * ws + i);
             acc[r][0] = _mm512_fmadd_ps(wr, v0, acc[r][0]);
             acc[r][1] = _mm512_fmadd_ps(wr, v1, acc[r][1]);
             acc[r][2] = _mm512_fmadd_ps(wr, v2, acc[r][2]);
@@ -156,19 +157,19 @@ TARGET static inline void tile8x3(const float *w, ptrdiff_t n, const float *x, f
 }
 
 /// Rows r … r+7 times one token over columns [k0, k1), as tile8x3.
-TARGET static inline void tile8x1(const float *w, ptrdiff_t n, const float *x, float *y, ptrdiff_t k0, ptrdiff_t k1,
+TARGET static inline void tile8x1(const float *w, ptrdiff_t ws, const float *x, float *y, ptrdiff_t k0, ptrdiff_t k1,
                                   int first) {
     __m512 acc[8];
     for (int r = 0; r < 8; r++) acc[r] = _mm512_setzero_ps();
     ptrdiff_t i = k0;
     for (; i + 16 <= k1; i += 16) {
         __m512 v = _mm512_loadu_ps(x + i);
-        for (int r = 0; r < 8; r++) acc[r] = _mm512_fmadd_ps(_mm512_loadu_ps(w + r * n + i), v, acc[r]);
+        for (int r = 0; r < 8; r++) acc[r] = _mm512_fmadd_ps(_mm512_loadu_ps(w + r * ws + i), v, acc[r]);
     }
     if (i < k1) {
         __mmask16 m = (__mmask16)((1u << (k1 - i)) - 1);
         __m512 v = _mm512_maskz_loadu_ps(m, x + i);
-        for (int r = 0; r < 8; r++) acc[r] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w + r * n + i), v, acc[r]);
+        for (int r = 0; r < 8; r++) acc[r] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w + r * ws + i), v, acc[r]);
     }
     __m128 lo = reduce4(acc[0], acc[1], acc[2], acc[3]), hi = reduce4(acc[4], acc[5], acc[6], acc[7]);
     if (!first) {
@@ -182,34 +183,82 @@ TARGET static inline void tile8x1(const float *w, ptrdiff_t n, const float *x, f
 /// Columns per pass over the tokens: 8 rows of it (32 KB at 1,024) stay in L1 while every token's slice streams by.
 #define COLUMN_BLOCK 1024
 
-TARGET void qwenkit_gemm_f32_avx512(const float *w, ptrdiff_t rows, ptrdiff_t n, const float *x, ptrdiff_t batch,
-                                    float *y, ptrdiff_t y_stride) {
+TARGET void qwenkit_gemm_strided_avx512(const float *w, ptrdiff_t w_stride, ptrdiff_t rows, ptrdiff_t n, const float *x,
+                                        ptrdiff_t x_stride, ptrdiff_t batch, float *y, ptrdiff_t y_stride) {
     ptrdiff_t r = 0;
     // Eight rows at a time, in column blocks of about COLUMN_BLOCK (multiples of 16, as even as possible).
     ptrdiff_t blocks = (n + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
     ptrdiff_t width = ((n + blocks - 1) / blocks + 15) / 16 * 16;
     for (; r + 8 <= rows; r += 8) {
-        const float *wr = w + r * n;
+        const float *wr = w + r * w_stride;
         for (ptrdiff_t k0 = 0; k0 < n; k0 += width) {
             ptrdiff_t k1 = k0 + width < n ? k0 + width : n;
             int first = k0 == 0;
             ptrdiff_t t = 0;
-            for (; t + 3 <= batch; t += 3) tile8x3(wr, n, x + t * n, y + t * y_stride + r, y_stride, k0, k1, first);
-            for (; t < batch; t++) tile8x1(wr, n, x + t * n, y + t * y_stride + r, k0, k1, first);
+            for (; t + 3 <= batch; t += 3) {
+                tile8x3(wr, w_stride, x + t * x_stride, x_stride, y + t * y_stride + r, y_stride, k0, k1, first);
+            }
+            for (; t < batch; t++) tile8x1(wr, w_stride, x + t * x_stride, y + t * y_stride + r, k0, k1, first);
         }
     }
     for (; r + 4 <= rows; r += 4) {
-        const float *wr = w + r * n;
+        const float *wr = w + r * w_stride;
         ptrdiff_t t = 0;
-        for (; t + 4 <= batch; t += 4) tile4x4(wr, n, x + t * n, y + t * y_stride + r, y_stride);
+        for (; t + 4 <= batch; t += 4) tile4x4(wr, w_stride, n, x + t * x_stride, x_stride, y + t * y_stride + r, y_stride);
         for (; t < batch; t++) {
             float sums[4];
-            tile4x1(wr, n, x + t * n, sums);
+            tile4x1(wr, w_stride, n, x + t * x_stride, sums);
             for (int k = 0; k < 4; k++) y[t * y_stride + r + k] = sums[k];
         }
     }
     for (; r < rows; r++) {
-        for (ptrdiff_t t = 0; t < batch; t++) y[t * y_stride + r] = dot1(w + r * n, n, x + t * n);
+        for (ptrdiff_t t = 0; t < batch; t++) y[t * y_stride + r] = dot1(w + r * w_stride, n, x + t * x_stride);
+    }
+}
+
+TARGET void qwenkit_gemm_f32_avx512(const float *w, ptrdiff_t rows, ptrdiff_t n, const float *x, ptrdiff_t batch,
+                                    float *y, ptrdiff_t y_stride) {
+    qwenkit_gemm_strided_avx512(w, n, rows, n, x, n, batch, y, y_stride);
+}
+
+/// out[g·out_stride + d] = Σ_j p[g·p_stride + j] · v[j·v_stride + d] for g < groups (at most 4 per pass), d < width:
+/// the weighted sum of value rows, accumulated in registers across all j, 64 columns at a time.
+TARGET void qwenkit_weighted_rows_avx512(const float *p, ptrdiff_t p_stride, ptrdiff_t groups, ptrdiff_t count,
+                                         const float *v, ptrdiff_t v_stride, ptrdiff_t width, float *out,
+                                         ptrdiff_t out_stride, int accumulate) {
+    for (ptrdiff_t g0 = 0; g0 < groups; g0 += 4) {
+        ptrdiff_t gs = groups - g0 < 4 ? groups - g0 : 4;
+        for (ptrdiff_t d0 = 0; d0 < width; d0 += 64) {
+            ptrdiff_t left = width - d0;
+            __mmask16 m[4];
+            for (int c = 0; c < 4; c++) {
+                ptrdiff_t lanes = left - 16 * c;
+                m[c] = lanes >= 16 ? (__mmask16)0xFFFF : lanes <= 0 ? (__mmask16)0 : (__mmask16)((1u << lanes) - 1);
+            }
+            __m512 acc[4][4];
+            for (int g = 0; g < 4; g++) for (int c = 0; c < 4; c++) acc[g][c] = _mm512_setzero_ps();
+            for (ptrdiff_t j = 0; j < count; j++) {
+                const float *vj = v + j * v_stride + d0;
+                __m512 v0 = _mm512_maskz_loadu_ps(m[0], vj), v1 = _mm512_maskz_loadu_ps(m[1], vj + 16);
+                __m512 v2 = _mm512_maskz_loadu_ps(m[2], vj + 32), v3 = _mm512_maskz_loadu_ps(m[3], vj + 48);
+                for (int g = 0; g < 4; g++) {
+                    if (g >= gs) break;
+                    __m512 pj = _mm512_set1_ps(p[(g0 + g) * p_stride + j]);
+                    acc[g][0] = _mm512_fmadd_ps(pj, v0, acc[g][0]);
+                    acc[g][1] = _mm512_fmadd_ps(pj, v1, acc[g][1]);
+                    acc[g][2] = _mm512_fmadd_ps(pj, v2, acc[g][2]);
+                    acc[g][3] = _mm512_fmadd_ps(pj, v3, acc[g][3]);
+                }
+            }
+            for (ptrdiff_t g = 0; g < gs; g++) {
+                float *o = out + (g0 + g) * out_stride + d0;
+                for (int c = 0; c < 4; c++) {
+                    __m512 r = acc[g][c];
+                    if (accumulate) r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(m[c], o + 16 * c));
+                    _mm512_mask_storeu_ps(o + 16 * c, m[c], r);
+                }
+            }
+        }
     }
 }
 
@@ -220,6 +269,20 @@ int qwenkit_avx512_usable(void) { return 0; }
 void qwenkit_gemm_f32_avx512(const float *w, ptrdiff_t rows, ptrdiff_t n, const float *x, ptrdiff_t batch,
                              float *y, ptrdiff_t y_stride) {
     (void)w; (void)rows; (void)n; (void)x; (void)batch; (void)y; (void)y_stride;
+    abort();
+}
+
+void qwenkit_gemm_strided_avx512(const float *w, ptrdiff_t w_stride, ptrdiff_t rows, ptrdiff_t n, const float *x,
+                                 ptrdiff_t x_stride, ptrdiff_t batch, float *y, ptrdiff_t y_stride) {
+    (void)w; (void)w_stride; (void)rows; (void)n; (void)x; (void)x_stride; (void)batch; (void)y; (void)y_stride;
+    abort();
+}
+
+void qwenkit_weighted_rows_avx512(const float *p, ptrdiff_t p_stride, ptrdiff_t groups, ptrdiff_t count,
+                                  const float *v, ptrdiff_t v_stride, ptrdiff_t width, float *out,
+                                  ptrdiff_t out_stride, int accumulate) {
+    (void)p; (void)p_stride; (void)groups; (void)count; (void)v; (void)v_stride; (void)width; (void)out;
+    (void)out_stride; (void)accumulate;
     abort();
 }
 

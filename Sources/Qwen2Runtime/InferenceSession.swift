@@ -1,3 +1,4 @@
+import CRuntimeKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -48,7 +49,8 @@ public final class InferenceSession {
     private let logits: UnsafeMutablePointer<Float>
     private let logitBatch: Int
     private let ropeCos, ropeSin: UnsafeMutablePointer<Float>
-    /// Per worker: decoded rows [rowGroup × maxColumns] and attention scores [capacity].
+    /// Per worker: decoded rows [rowGroup × maxColumns] and attention scores [group × capacity] (a KV head's query
+    /// heads at once on the AVX-512 path, one at a time on the portable one).
     private let rowScratch: UnsafeMutablePointer<Float>
     private let scoreScratch: UnsafeMutablePointer<Float>
     private let maxColumns: Int
@@ -107,7 +109,7 @@ public final class InferenceSession {
         let sizes = [mul(B, H), mul(B, H), mul(B, qWidth), mul(B, kvWidth), mul(B, kvWidth), mul(B, qWidth), mul(B, H),
                      mul(B, ffnWidth), mul(B, ffnWidth), mul(B, H), mul(B, H), mul(B, H), mul(B, max(experts, 1)),
                      mul(logitBatch, s.vocabSize), mul(B, s.headDim / 2), mul(B, s.headDim / 2),
-                     mul(self.threads, WeightMatrix.rowGroup, maxColumns), mul(self.threads, self.capacity)]
+                     mul(self.threads, WeightMatrix.rowGroup, maxColumns), mul(self.threads, s.headCount / s.headCountKV, self.capacity)]
         var total = 0
         for size in sizes {
             let (t, o) = total.addingReportingOverflow(size)
@@ -328,6 +330,7 @@ public final class InferenceSession {
     /// Causal attention of the batch's queries over the cache: positions 0…p for the token at p, or with a window
     /// p − window + 1…p; position j is in slot j % ring. Work is split by (token, head) pairs.
     private func attend(batch B: Int, keys kc: UnsafePointer<Float>, values vc: UnsafePointer<Float>, ring: Int, window: Int?) {
+        if usesAVX512 { return attendGrouped(batch: B, keys: kc, values: vc, ring: ring, window: window) }
         let hd = s.headDim, heads = s.headCount, group = s.headCount / s.headCountKV
         let scale = 1 / Float(hd).squareRoot()
         let workers = min(threads, B * heads)
@@ -352,6 +355,42 @@ public final class InferenceSession {
                 out.initialize(repeating: 0, count: hd)
                 for i in 0..<head { VectorMath.axpy(sc[i], v0 + (firstSlot + i) * kvw, out, hd) }
                 for i in head..<n { VectorMath.axpy(sc[i], v0 + (i - head) * kvw, out, hd) }
+            }
+        }
+    }
+
+    /// `attend` on the AVX-512 kernels: the query heads that share a KV head (7 in Qwen2-0.5B) are scored together
+    /// against each key (a strided matrix product, keys as rows) and their outputs summed together over each value
+    /// row, so every key and value is read once per token and KV head instead of once per query head. Work is split
+    /// by (token, KV head) pairs.
+    private func attendGrouped(batch B: Int, keys kc: UnsafePointer<Float>, values vc: UnsafePointer<Float>, ring: Int, window: Int?) {
+        let hd = s.headDim, kvHeads = s.headCountKV, group = s.headCount / s.headCountKV
+        let scale = 1 / Float(hd).squareRoot()
+        let workers = min(threads, B * kvHeads)
+        let start = position, kvw = kvWidth, qw = qWidth, cap = capacity
+        let q = self.q, attention = self.attention, scores = scoreScratch
+        parallel(workers) { w in
+            let sc = scores + w * group * cap
+            for pair in share(B * kvHeads, worker: w, of: workers) {
+                let t = pair / kvHeads, kvh = pair % kvHeads
+                let queries = q + t * qw + kvh * group * hd
+                let p = start + t
+                let first = window.map { max(0, p - $0 + 1) } ?? 0
+                let n = p - first + 1
+                let firstSlot = first % ring
+                let head = min(n, ring - firstSlot)
+                let k0 = kc + kvh * hd, v0 = vc + kvh * hd
+                // scores[g][i] = q_g · k_i over the two contiguous runs of slots
+                qwenkit_gemm_strided_avx512(k0 + firstSlot * kvw, kvw, head, hd, queries, hd, group, sc, cap)
+                if n > head { qwenkit_gemm_strided_avx512(k0, kvw, n - head, hd, queries, hd, group, sc + head, cap) }
+                for g in 0..<group {
+                    let row = sc + g * cap
+                    for i in 0..<n { row[i] *= scale }
+                    VectorMath.softmax(row, n)
+                }
+                let out = attention + t * qw + kvh * group * hd
+                qwenkit_weighted_rows_avx512(sc, cap, group, head, v0 + firstSlot * kvw, kvw, hd, out, hd, 0)
+                if n > head { qwenkit_weighted_rows_avx512(sc + head, cap, group, n - head, v0, kvw, hd, out, hd, 1) }
             }
         }
     }

@@ -97,3 +97,41 @@ extension WideKernelTests {
         }
     }
 }
+
+extension WideKernelTests {
+    /// Attention's two kernels on strided rows as the cache holds them: scores of a group of query heads against
+    /// keys (groups up to 9, past the 4 accumulated per pass; head sizes 64, 80, 128 and 24 with masked tails), and the
+    /// weighted sum of value rows, stored then accumulated, against float64.
+    @Test(.enabled(if: KernelChoice.avx512Usable)) func attentionKernelsMatchAFloat64Reference() {
+        var rng = SplitMix64(seed: 9)
+        func values(_ n: Int) -> [Float] { (0..<n).map { _ in Float(Double(rng.next() % 2_000_001) / 1_000_000 - 1) } }
+        for (groups, width, count, stride) in [(7, 64, 100, 128), (9, 80, 13, 200), (1, 128, 1, 128), (4, 24, 37, 48), (5, 64, 300, 64)] {
+            let keys = values(count * stride), queries = values(groups * width), p = values(groups * count)
+            var scores = [Float](repeating: 0, count: groups * count)
+            qwenkit_gemm_strided_avx512(keys, stride, count, width, queries, width, groups, &scores, count)
+            var out = [Float](repeating: 1, count: groups * width)
+            qwenkit_weighted_rows_avx512(p, count, groups, count, keys, stride, width, &out, width, 0)
+            var twice = out
+            qwenkit_weighted_rows_avx512(p, count, groups, count, keys, stride, width, &twice, width, 1)
+            for g in 0..<groups {
+                for j in 0..<count {
+                    var exact = 0.0, magnitude = 0.0
+                    for d in 0..<width {
+                        exact += Double(keys[j * stride + d]) * Double(queries[g * width + d])
+                        magnitude += abs(Double(keys[j * stride + d]) * Double(queries[g * width + d]))
+                    }
+                    #expect(abs(Double(scores[g * count + j]) - exact) <= 1e-6 * magnitude + 1e-7, "score \(g), \(j) of \(groups) × \(width)")
+                }
+                for d in 0..<width {
+                    var exact = 0.0, magnitude = 0.0
+                    for j in 0..<count {
+                        exact += Double(p[g * count + j]) * Double(keys[j * stride + d])
+                        magnitude += abs(Double(p[g * count + j]) * Double(keys[j * stride + d]))
+                    }
+                    #expect(abs(Double(out[g * width + d]) - exact) <= 1e-6 * magnitude + 1e-7, "sum \(g), \(d) of \(groups) × \(width)")
+                    #expect(abs(Double(twice[g * width + d]) - 2 * exact) <= 3e-6 * magnitude + 1e-7, "accumulated \(g), \(d)")
+                }
+            }
+        }
+    }
+}

@@ -24,7 +24,7 @@ import TestSupport
             let lines = run.stdoutText.split(separator: "\n").map(String.init)
             #expect(lines.count == 2 && lines[0].hasPrefix("[1]693.991") && lines[0].hasSuffix(",")
                     && lines[0].split(separator: ",").count == 4 && lines[1].hasPrefix("Final estimate: PPL = 1012.637")
-                    && lines[1].contains(" +/- 124.7649"), "\(run.stdoutText)")
+                    && lines[1].contains(" +/- 124.764"), "\(run.stdoutText)")
             let ours = try ImportanceMatrixFile.readGGUF(dir + "/out.gguf")
             let golden = try ImportanceMatrixFile.readGGUF(CLI.repositoryPath("Fixtures/imatrix/q2moe.c64.imatrix.gguf"))
             #expect(ours.datasets == golden.datasets && ours.chunkCount == 4 && ours.chunkSize == 64)

@@ -221,6 +221,49 @@ TARGET void qwenkit_gemm_f32_avx512(const float *w, ptrdiff_t rows, ptrdiff_t n,
     qwenkit_gemm_strided_avx512(w, n, rows, n, x, n, batch, y, y_stride);
 }
 
+/// e^x for 16 lanes, x ≤ 0 (softmax's shifted scores): x = k·ln 2 + r with |r| ≤ ln 2 / 2, e^r by Cephes' expf
+/// polynomial (within 2 ulp of the correctly rounded value), times 2^k by vscalefps (0 below the smallest float).
+TARGET static inline __m512 exp_nonpositive(__m512 x) {
+    x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));
+    __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT);
+    __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(k, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 z = _mm512_mul_ps(r, r);
+    __m512 y = _mm512_set1_ps(1.9875691500E-4f);
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507E-3f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073E-3f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(4.1665795894E-2f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.6666665459E-1f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(5.0000001201E-1f));
+    y = _mm512_fmadd_ps(y, z, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(y, k);
+}
+
+TARGET void qwenkit_softmax_scaled_avx512(float *x, ptrdiff_t n, float scale) {
+    if (n <= 0) return;
+    __m512 m = _mm512_set1_ps(-__builtin_inff());
+    ptrdiff_t i = 0;
+    for (; i + 16 <= n; i += 16) m = _mm512_max_ps(m, _mm512_loadu_ps(x + i));
+    __mmask16 tail = (__mmask16)((1u << (n - i)) - 1);
+    if (i < n) m = _mm512_mask_max_ps(m, tail, m, _mm512_maskz_loadu_ps(tail, x + i));
+    __m512 vmax = _mm512_set1_ps(_mm512_reduce_max_ps(m)), vscale = _mm512_set1_ps(scale);
+    __m512 sum = _mm512_setzero_ps();
+    for (i = 0; i + 16 <= n; i += 16) {
+        __m512 e = exp_nonpositive(_mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + i), vmax), vscale));
+        _mm512_storeu_ps(x + i, e);
+        sum = _mm512_add_ps(sum, e);
+    }
+    if (i < n) {
+        __m512 e = exp_nonpositive(_mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, x + i), vmax), vscale));
+        e = _mm512_maskz_mov_ps(tail, e);
+        _mm512_mask_storeu_ps(x + i, tail, e);
+        sum = _mm512_add_ps(sum, e);
+    }
+    __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+    for (i = 0; i + 16 <= n; i += 16) _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), inv));
+    if (i < n) _mm512_mask_storeu_ps(x + i, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + i), inv));
+}
+
 /// out[g·out_stride + d] = Σ_j p[g·p_stride + j] · v[j·v_stride + d] for g < groups (at most 4 per pass), d < width:
 /// the weighted sum of value rows, accumulated in registers across all j, 64 columns at a time.
 TARGET void qwenkit_weighted_rows_avx512(const float *p, ptrdiff_t p_stride, ptrdiff_t groups, ptrdiff_t count,
@@ -277,6 +320,8 @@ void qwenkit_gemm_strided_avx512(const float *w, ptrdiff_t w_stride, ptrdiff_t r
     (void)w; (void)w_stride; (void)rows; (void)n; (void)x; (void)x_stride; (void)batch; (void)y; (void)y_stride;
     abort();
 }
+
+void qwenkit_softmax_scaled_avx512(float *x, ptrdiff_t n, float scale) { (void)x; (void)n; (void)scale; abort(); }
 
 void qwenkit_weighted_rows_avx512(const float *p, ptrdiff_t p_stride, ptrdiff_t groups, ptrdiff_t count,
                                   const float *v, ptrdiff_t v_stride, ptrdiff_t width, float *out,

@@ -383,11 +383,7 @@ public final class InferenceSession {
                 // scores[g][i] = q_g · k_i over the two contiguous runs of slots
                 qwenkit_gemm_strided_avx512(k0 + firstSlot * kvw, kvw, head, hd, queries, hd, group, sc, cap)
                 if n > head { qwenkit_gemm_strided_avx512(k0, kvw, n - head, hd, queries, hd, group, sc + head, cap) }
-                for g in 0..<group {
-                    let row = sc + g * cap
-                    for i in 0..<n { row[i] *= scale }
-                    VectorMath.softmax(row, n)
-                }
+                for g in 0..<group { qwenkit_softmax_scaled_avx512(sc + g * cap, n, scale) }
                 let out = attention + t * qw + kvh * group * hd
                 qwenkit_weighted_rows_avx512(sc, cap, group, head, v0 + firstSlot * kvw, kvw, hd, out, hd, 0)
                 if n > head { qwenkit_weighted_rows_avx512(sc + head, cap, group, n - head, v0, kvw, hd, out, hd, 1) }

@@ -76,7 +76,7 @@ import Verification
 extension WideKernelTests {
     /// The AVX-512 dot products of generation against dequantize-then-dot in float64, on rows of 1-20 blocks of
     /// quantized random values.
-    @Test(.enabled(if: KernelChoice.avx512Usable), arguments: [GGMLType.q8_0, .q4_0, .q5_0, .q4_K, .q6_K, .iq4_NL, .iq4_XS])
+    @Test(.enabled(if: KernelChoice.avx512Usable), arguments: [GGMLType.f16, .bf16, .q8_0, .q4_0, .q5_0, .q4_K, .q6_K, .iq4_NL, .iq4_XS])
     func dotsMatchDequantizeThenDot(_ type: GGMLType) throws {
         let format = try #require(QuantizationFormats.format(for: type))
         let kernel = try #require(RowKernel.forType(type)), wide = try #require(kernel.wideDot)
@@ -130,6 +130,30 @@ extension WideKernelTests {
                     }
                     #expect(abs(Double(out[g * width + d]) - exact) <= 1e-6 * magnitude + 1e-7, "sum \(g), \(d) of \(groups) × \(width)")
                     #expect(abs(Double(twice[g * width + d]) - 2 * exact) <= 3e-6 * magnitude + 1e-7, "accumulated \(g), \(d)")
+                }
+            }
+        }
+    }
+}
+
+extension WideKernelTests {
+    /// The vectorized softmax against float64 softmax of the scaled scores: every length 1-40 (masked tails), long
+    /// rows, scores spread far enough to underflow, within a few float ulps plus the argument's rounding.
+    @Test(.enabled(if: KernelChoice.avx512Usable)) func softmaxMatchesFloat64() {
+        var rng = SplitMix64(seed: 3)
+        for n in Array(1...40) + [1000, 4099] {
+            for spread in [0.5, 20.0, 300.0] {
+                let x = (0..<n).map { _ in Float((Double(rng.next() % 2_000_001) / 1_000_000 - 1) * spread) }
+                var ours = x
+                qwenkit_softmax_scaled_avx512(&ours, n, 0.125)
+                let scaled = x.map { Double($0) * 0.125 }, m = scaled.max()!
+                let e = scaled.map { Foundation.exp($0 - m) }, total = e.reduce(0, +)
+                for i in 0..<n {
+                    let want = e[i] / total
+                    // A float argument a = scale·(x − max) carries ~1 ulp of rounding, which e^a turns into a relative
+                    // error of |a|·2^-23 whoever computes the exponential.
+                    let bound = want * (4e-7 + 2.4e-7 * abs(scaled[i] - m)) + 1e-38
+                    #expect(abs(Double(ours[i]) - want) <= bound, "n \(n), spread \(spread), [\(i)]: \(ours[i]) vs \(want)")
                 }
             }
         }

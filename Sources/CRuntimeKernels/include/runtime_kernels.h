@@ -30,11 +30,19 @@ void qwenkit_gemm_f32_avx512(const float *w, ptrdiff_t rows, ptrdiff_t n, const 
 void qwenkit_gemm_strided_avx512(const float *w, ptrdiff_t w_stride, ptrdiff_t rows, ptrdiff_t n, const float *x,
                                  ptrdiff_t x_stride, ptrdiff_t batch, float *y, ptrdiff_t y_stride);
 
+/// x[i] = e^{scale·(x[i] − max)} / Σ for i < n (scale > 0): softmax of the scaled scores, the exponential a polynomial
+/// within 2 ulp (libm's expf, which the portable path calls once per score, was most of a long prompt's time).
+void qwenkit_softmax_scaled_avx512(float *x, ptrdiff_t n, float scale);
+
 /// out[g·out_stride + d] (+)= Σ_{j < count} p[g·p_stride + j] · v[j·v_stride + d] for g < groups, d < width (attention's
 /// weighted sum of value rows for a group of query heads sharing them; `accumulate` adds to out instead of storing).
 void qwenkit_weighted_rows_avx512(const float *p, ptrdiff_t p_stride, ptrdiff_t groups, ptrdiff_t count,
                                   const float *v, ptrdiff_t v_stride, ptrdiff_t width, float *out,
                                   ptrdiff_t out_stride, int accumulate);
+
+/// Σ row · x over n elements (any n) of a stored F16 or BF16 row.
+float qwenkit_dot_f16_avx512(const void *row, const float *x, ptrdiff_t n);
+float qwenkit_dot_bf16_avx512(const void *row, const float *x, ptrdiff_t n);
 
 /// Σ row · x over n elements (a multiple of the type's block) of a stored Q8_0, Q4_0, Q5_0, Q4_K or Q6_K row: each block's values
 /// rebuilt as ggml's dequantize_row_* builds them, float32 accumulation, 16 lanes. Generation's kernels (one token:

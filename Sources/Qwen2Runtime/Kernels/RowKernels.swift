@@ -42,8 +42,8 @@ struct RowKernel: Sendable {
     static func forType(_ type: GGMLType) -> RowKernel? {
         switch type {
         case .f32: return RowKernel(dot: dotF32, decode: decodeF32)
-        case .f16: return RowKernel(dot: dotF16, decode: decodeF16)
-        case .bf16: return RowKernel(dot: dotBF16, decode: decodeBF16)
+        case .f16: return RowKernel(dot: dotF16, decode: decodeF16, wideDot: { row, x, n in qwenkit_dot_f16_avx512(row, x, n) })
+        case .bf16: return RowKernel(dot: dotBF16, decode: decodeBF16, wideDot: { row, x, n in qwenkit_dot_bf16_avx512(row, x, n) })
         case .q8_0: return RowKernel(dot: dotQ8_0, decode: { row, out, n in visitDecode(out) { visitQ8_0(row, n, $0) } },
                                      wideDot: { row, x, n in qwenkit_dot_q8_0_avx512(row, x, n) })
         case .q4_0: return RowKernel(dot: dotQ4_0, decode: { row, out, n in visitDecode(out) { visitQ4_0(row, n, $0) } },

@@ -606,7 +606,7 @@ _qwenkit_run() {
     repeating_flags=()
     non_repeating_flags=(--chat -q --quiet --version -h --help)
     repeating_options=()
-    non_repeating_options=(--prompt --tokens --system -n --temp --top-k --top-p --seed --logits --tokenizer --threads -c --ctx-size -b --batch-size)
+    non_repeating_options=(--prompt --tokens -f --file --system -n --temp --top-k --top-p --seed --logits --tokenizer --threads -c --ctx-size -b --batch-size)
     __qwenkit_offer_flags_options 1
 
     # Offer option value completions
@@ -615,6 +615,10 @@ _qwenkit_run() {
         return
         ;;
     '--tokens')
+        return
+        ;;
+    '-f'|'--file')
+        __qwenkit_add_completions -f
         return
         ;;
     '--system')

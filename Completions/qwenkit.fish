@@ -47,7 +47,7 @@ function __qwenkit_parse_tokens -S
         case 'diff'
             __qwenkit_parse_subcommand 2 'tolerance=' 'tensor=+' 'json' 'threads=' 'version' 'h/help'
         case 'run'
-            __qwenkit_parse_subcommand 1 'prompt=' 'tokens=' 'chat' 'system=' 'n=' 'temp=' 'top-k=' 'top-p=' 'seed=' 'logits=' 'tokenizer=' 'threads=' 'c/ctx-size=' 'b/batch-size=' 'q/quiet' 'version' 'h/help'
+            __qwenkit_parse_subcommand 1 'prompt=' 'tokens=' 'f/file=' 'chat' 'system=' 'n=' 'temp=' 'top-k=' 'top-p=' 'seed=' 'logits=' 'tokenizer=' 'threads=' 'c/ctx-size=' 'b/batch-size=' 'q/quiet' 'version' 'h/help'
         case 'verify'
             __qwenkit_parse_subcommand -r 2 'threads=' 'json' 'type=' 'max-abs-error=' 'min-cosine=' 'min-top1=' 'min-top5=' 'max-mean-kl=' 'max-kl=' 'worst=' 'version' 'h/help'
         case 'imatrix'
@@ -243,6 +243,7 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit run" -eq 1' -F
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" prompt' -l 'prompt' -d 'The prompt text.' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" tokens' -l 'tokens' -d 'The prompt as token ids (comma- or space-separated), instead of --prompt.' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" f file' -s 'f' -l 'file' -d 'The prompt text from FILE (UTF-8), instead of --prompt: for prompts longer than a command line holds.' -rF
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" chat' -l 'chat' -d 'Wrap the prompt in the ChatML template (system and user turns, then the assistant\'s turn).'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" system' -l 'system' -d 'System message for --chat.' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" n' -s 'n' -d 'Tokens to generate at most (capped at what the context leaves).' -rfka ''

@@ -58,12 +58,13 @@ import TestSupport
 
     @Test func usageErrors() throws {
         let cases: [([String], String)] = [
-            (["run", Self.model], "Error: give a prompt: --prompt TEXT or --tokens IDS"),
-            (["run", Self.model, "--prompt", "a", "--tokens", "1"], "Error: --prompt and --tokens cannot be used together"),
+            (["run", Self.model], "Error: give a prompt: --prompt TEXT, -f/--file FILE or --tokens IDS"),
+            (["run", Self.model, "--prompt", "a", "--tokens", "1"], "Error: --prompt, -f/--file and --tokens cannot be used together"),
+            (["run", Self.model, "-f", "x.txt", "--tokens", "1"], "Error: --prompt, -f/--file and --tokens cannot be used together"),
             (["run", Self.model, "--tokens", "1,x"], "Error: --tokens: \"x\" at position 1 is not a token id (expected non-negative integers separated by commas or spaces)"),
             (["run", Self.model, "--tokens", "1", "--temp=-1"], "Error: --temp must be a number of at least 0"),
             (["run", Self.model, "--tokens", "1", "--top-p", "0"], "Error: --top-p must be in (0, 1]"),
-            (["run", Self.model, "--tokens", "1", "--chat"], "Error: --chat needs --prompt (--tokens are used as given)"),
+            (["run", Self.model, "--tokens", "1", "--chat"], "Error: --chat needs --prompt or -f/--file (--tokens are used as given)"),
             (["run", Self.model, "--tokens", "1", "--threads", "0"], "Error: --threads must be between 1 and 1024"),
             (["run", Self.model, "--tokens", "1", "-c", "-1"], "Error: -c/--ctx-size must be at least 0 (0: as the prompt and -n need)"),
             (["run", Self.model, "--tokens", "1", "-b", "0"], "Error: -b/--batch-size must be at least 1"),
@@ -83,6 +84,23 @@ import TestSupport
 }
 
 extension RunTests {
+    /// -f reads the prompt from a file: the same tokens and output as --prompt with its text; bad files are named.
+    @Test func promptFromAFile() throws {
+        try withTemporaryDirectory { dir in
+            let text = "the cat sat on!"
+            try writeFile(dir + "/prompt.txt", text)
+            let fromFlag = try CLI.run(["run", Self.model, "--prompt", text, "-n", "4", "-q"])
+            let fromFile = try CLI.run(["run", Self.model, "-f", dir + "/prompt.txt", "-n", "4", "-q"])
+            #expect(fromFlag.status == 0 && fromFile.status == 0 && fromFile.stdout == fromFlag.stdout && !fromFile.stdout.isEmpty,
+                    "\(fromFlag)\n\(fromFile)")
+            try writeFile(dir + "/bad.txt", [0x61, 0xFF, 0x62])
+            let bad = try CLI.run(["run", Self.model, "-f", dir + "/bad.txt"])
+            #expect(bad.status == 1 && bad.stderrLines == ["qwenkit: \(dir)/bad.txt: not UTF-8 text"], "\(bad)")
+            let missing = try CLI.run(["run", Self.model, "-f", dir + "/missing.txt"])
+            #expect(missing.status == 1 && missing.stderrLines.count == 1 && missing.stderrText.contains("missing.txt"), "\(missing)")
+        }
+    }
+
     /// -c sizes the cache and -b the step: any of them gives transformers' greedy tokens; generation stops where the
     /// cache is full.
     @Test func contextAndBatchSizes() throws {

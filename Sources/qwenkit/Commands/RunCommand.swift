@@ -39,6 +39,11 @@ struct RunCommand: ParsableCommand {
             help: ArgumentHelp("The prompt as token ids (comma- or space-separated), instead of --prompt.", valueName: "ids"))
     var tokens: String?
 
+    @Option(name: [.customShort("f"), .customLong("file")],
+            help: ArgumentHelp("The prompt text from FILE (UTF-8), instead of --prompt: for prompts longer than a command line holds.",
+                               valueName: "file"), completion: .file())
+    var file: String?
+
     @Flag(name: .long, help: "Wrap the prompt in the ChatML template (system and user turns, then the assistant's turn).")
     var chat = false
 
@@ -88,9 +93,10 @@ struct RunCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if prompt == nil && tokens == nil { throw ValidationError("give a prompt: --prompt TEXT or --tokens IDS") }
-        if prompt != nil && tokens != nil { throw ValidationError("--prompt and --tokens cannot be used together") }
-        if chat && tokens != nil { throw ValidationError("--chat needs --prompt (--tokens are used as given)") }
+        let given = [prompt != nil, tokens != nil, file != nil].filter { $0 }.count
+        if given == 0 { throw ValidationError("give a prompt: --prompt TEXT, -f/--file FILE or --tokens IDS") }
+        if given > 1 { throw ValidationError("--prompt, -f/--file and --tokens cannot be used together") }
+        if chat && tokens != nil { throw ValidationError("--chat needs --prompt or -f/--file (--tokens are used as given)") }
         if n < 0 { throw ValidationError("-n must be at least 0") }
         if ctxSize < 0 { throw ValidationError("-c/--ctx-size must be at least 0 (0: as the prompt and -n need)") }
         if batchSize < 1 { throw ValidationError("-b/--batch-size must be at least 1") }
@@ -120,6 +126,21 @@ struct RunCommand: ParsableCommand {
         return ids
     }
 
+    /// The largest prompt file read (a whole 128k-token context is well under 10 MB of text).
+    static let maxPromptFileBytes = 1 << 30
+
+    /// The text of a -f/--file prompt, checked for size and UTF-8.
+    static func readPrompt(_ path: String) throws -> String {
+        let file = try MappedFile(path: path)
+        guard file.count <= maxPromptFileBytes else {
+            throw CLIError("\(path): \(file.count) bytes; prompt files above \(maxPromptFileBytes) bytes are refused")
+        }
+        guard let text = file.withUnsafeBytes({ String(validating: $0, as: UTF8.self) }) else {
+            throw CLIError("\(path): not UTF-8 text")
+        }
+        return text
+    }
+
     /// ChatML as Qwen2's chat template renders one system and one user turn with the generation prompt.
     static func chatML(system: String, user: String) -> String {
         "<|im_start|>system\n\(system)<|im_end|>\n<|im_start|>user\n\(user)<|im_end|>\n<|im_start|>assistant\n"
@@ -133,11 +154,12 @@ struct RunCommand: ParsableCommand {
         if let tokens {
             promptIDs = try Self.parseIDs(tokens)  // ids past the vocabulary: the session's first evaluate says so
         } else {
-            let text = chat ? Self.chatML(system: system, user: prompt!) : prompt!
+            let user = try file.map(Self.readPrompt) ?? prompt!
+            let text = chat ? Self.chatML(system: system, user: user) : user
             promptIDs = []
             let encoder = tok.makeEncoder()
             try Array(text.utf8).withUnsafeBufferPointer { try encoder.encode($0, special: .parse, into: &promptIDs) }
-            guard !promptIDs.isEmpty else { throw ValidationError("--prompt: the prompt encodes to no tokens") }
+            guard !promptIDs.isEmpty else { throw ValidationError("\(file ?? "--prompt"): the prompt encodes to no tokens") }
         }
         let ends = endTokenIDs(model, tokenizer: tok)
         // A prompt longer than the context is refused by the session's first evaluate (capacity is then the context).

@@ -27,8 +27,11 @@ public final class InferenceSession {
     public let capacity: Int
     /// Tokens processed per step (longer inputs are split). Each weight row is decoded once per step, so larger steps
     /// decode less; 64 tokens of activations (230 KB at hidden 896) stay in L2 while rows stream by, and measured
-    /// best on the 0.5B shape (32: 166, 64: 205, 128: 187 prompt tokens/s for Q8_0 on 2 threads).
+    /// best on the 0.5B shape for the portable kernels (32: 166, 64: 205, 128: 187 prompt tokens/s for Q8_0 on 2
+    /// threads). The AVX-512 tiles work in column blocks, so there 64 to 512 measure the same within noise (173-199
+    /// tokens/s for a 512-token Q8_0 prompt); activation memory grows with the step, never with the prompt.
     public let maxBatch: Int
+    /// `run -b`'s default (llama.cpp's is 512; see `maxBatch`).
     public static let defaultBatchSize = 64
     public let threads: Int
     /// The kernels this session multiplies with, and whether that means AVX-512 on this machine.

@@ -264,42 +264,51 @@ TARGET void qwenkit_softmax_scaled_avx512(float *x, ptrdiff_t n, float scale) {
     if (i < n) _mm512_mask_storeu_ps(x + i, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + i), inv));
 }
 
-/// out[g·out_stride + d] = Σ_j p[g·p_stride + j] · v[j·v_stride + d] for g < groups (at most 4 per pass), d < width:
-/// the weighted sum of value rows, accumulated in registers across all j, 64 columns at a time.
+/// out[g·out_stride + d] = Σ_j p[g·p_stride + j] · v[j·v_stride + d] for g < groups, d < width: the weighted sum of
+/// value rows, 8 rows × 32 columns of sums in registers per pass over the values, so that a 64-wide head reads the
+/// values once per 8 rows.
 TARGET void qwenkit_weighted_rows_avx512(const float *p, ptrdiff_t p_stride, ptrdiff_t groups, ptrdiff_t count,
                                          const float *v, ptrdiff_t v_stride, ptrdiff_t width, float *out,
                                          ptrdiff_t out_stride, int accumulate) {
-    for (ptrdiff_t g0 = 0; g0 < groups; g0 += 4) {
-        ptrdiff_t gs = groups - g0 < 4 ? groups - g0 : 4;
-        for (ptrdiff_t d0 = 0; d0 < width; d0 += 64) {
+    for (ptrdiff_t g0 = 0; g0 < groups; g0 += 8) {
+        ptrdiff_t gs = groups - g0 < 8 ? groups - g0 : 8;
+        for (ptrdiff_t d0 = 0; d0 < width; d0 += 32) {
             ptrdiff_t left = width - d0;
-            __mmask16 m[4];
-            for (int c = 0; c < 4; c++) {
-                ptrdiff_t lanes = left - 16 * c;
-                m[c] = lanes >= 16 ? (__mmask16)0xFFFF : lanes <= 0 ? (__mmask16)0 : (__mmask16)((1u << lanes) - 1);
-            }
-            __m512 acc[4][4];
-            for (int g = 0; g < 4; g++) for (int c = 0; c < 4; c++) acc[g][c] = _mm512_setzero_ps();
-            for (ptrdiff_t j = 0; j < count; j++) {
-                const float *vj = v + j * v_stride + d0;
-                __m512 v0 = _mm512_maskz_loadu_ps(m[0], vj), v1 = _mm512_maskz_loadu_ps(m[1], vj + 16);
-                __m512 v2 = _mm512_maskz_loadu_ps(m[2], vj + 32), v3 = _mm512_maskz_loadu_ps(m[3], vj + 48);
-                for (int g = 0; g < 4; g++) {
-                    if (g >= gs) break;
-                    __m512 pj = _mm512_set1_ps(p[(g0 + g) * p_stride + j]);
-                    acc[g][0] = _mm512_fmadd_ps(pj, v0, acc[g][0]);
-                    acc[g][1] = _mm512_fmadd_ps(pj, v1, acc[g][1]);
-                    acc[g][2] = _mm512_fmadd_ps(pj, v2, acc[g][2]);
-                    acc[g][3] = _mm512_fmadd_ps(pj, v3, acc[g][3]);
+            __mmask16 m0 = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+            __mmask16 m1 = left >= 32 ? (__mmask16)0xFFFF : left <= 16 ? (__mmask16)0 : (__mmask16)((1u << (left - 16)) - 1);
+            __m512 acc[8][2];
+            for (int g = 0; g < 8; g++) acc[g][0] = acc[g][1] = _mm512_setzero_ps();
+            const float *pg = p + g0 * p_stride;
+            if (gs == 8) {
+                for (ptrdiff_t j = 0; j < count; j++) {
+                    const float *vj = v + j * v_stride + d0;
+                    __m512 v0 = _mm512_maskz_loadu_ps(m0, vj), v1 = _mm512_maskz_loadu_ps(m1, vj + 16);
+                    for (int g = 0; g < 8; g++) {
+                        __m512 pj = _mm512_set1_ps(pg[g * p_stride + j]);
+                        acc[g][0] = _mm512_fmadd_ps(pj, v0, acc[g][0]);
+                        acc[g][1] = _mm512_fmadd_ps(pj, v1, acc[g][1]);
+                    }
+                }
+            } else {
+                for (ptrdiff_t j = 0; j < count; j++) {
+                    const float *vj = v + j * v_stride + d0;
+                    __m512 v0 = _mm512_maskz_loadu_ps(m0, vj), v1 = _mm512_maskz_loadu_ps(m1, vj + 16);
+                    for (int g = 0; g < gs; g++) {
+                        __m512 pj = _mm512_set1_ps(pg[g * p_stride + j]);
+                        acc[g][0] = _mm512_fmadd_ps(pj, v0, acc[g][0]);
+                        acc[g][1] = _mm512_fmadd_ps(pj, v1, acc[g][1]);
+                    }
                 }
             }
             for (ptrdiff_t g = 0; g < gs; g++) {
                 float *o = out + (g0 + g) * out_stride + d0;
-                for (int c = 0; c < 4; c++) {
-                    __m512 r = acc[g][c];
-                    if (accumulate) r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(m[c], o + 16 * c));
-                    _mm512_mask_storeu_ps(o + 16 * c, m[c], r);
+                __m512 r0 = acc[g][0], r1 = acc[g][1];
+                if (accumulate) {
+                    r0 = _mm512_add_ps(r0, _mm512_maskz_loadu_ps(m0, o));
+                    r1 = _mm512_add_ps(r1, _mm512_maskz_loadu_ps(m1, o + 16));
                 }
+                _mm512_mask_storeu_ps(o, m0, r0);
+                _mm512_mask_storeu_ps(o + 16, m1, r1);
             }
         }
     }

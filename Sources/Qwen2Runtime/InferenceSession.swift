@@ -52,10 +52,13 @@ public final class InferenceSession {
     private let logits: UnsafeMutablePointer<Float>
     private let logitBatch: Int
     private let ropeCos, ropeSin: UnsafeMutablePointer<Float>
-    /// Per worker: decoded rows [rowGroup × maxColumns] and attention scores [group × capacity] (a KV head's query
-    /// heads at once on the AVX-512 path, one at a time on the portable one).
+    /// Per worker: decoded rows [rowGroup × maxColumns]; attention scores [attentionBlock × group × capacity] (a block
+    /// of tokens' query heads of one KV head at once on the AVX-512 path, one head at a time on the portable one), and
+    /// that block's queries and outputs gathered [attentionBlock × group × headDim] each.
+    private static let attentionBlock = 8
     private let rowScratch: UnsafeMutablePointer<Float>
     private let scoreScratch: UnsafeMutablePointer<Float>
+    private let blockScratch: UnsafeMutablePointer<Float>
     private let maxColumns: Int
     /// KV cache per layer: [ring × kvWidth] keys then values, at `layerOffsets[l]`; position p in slot p % ring.
     private let cache: UnsafeMutablePointer<Float>
@@ -112,7 +115,9 @@ public final class InferenceSession {
         let sizes = [mul(B, H), mul(B, H), mul(B, qWidth), mul(B, kvWidth), mul(B, kvWidth), mul(B, qWidth), mul(B, H),
                      mul(B, ffnWidth), mul(B, ffnWidth), mul(B, H), mul(B, H), mul(B, H), mul(B, max(experts, 1)),
                      mul(logitBatch, s.vocabSize), mul(B, s.headDim / 2), mul(B, s.headDim / 2),
-                     mul(self.threads, WeightMatrix.rowGroup, maxColumns), mul(self.threads, s.headCount / s.headCountKV, self.capacity)]
+                     mul(self.threads, WeightMatrix.rowGroup, maxColumns),
+                     mul(self.threads, Self.attentionBlock, s.headCount / s.headCountKV, self.capacity),
+                     mul(self.threads, 2 * Self.attentionBlock, s.headCount / s.headCountKV, s.headDim)]
         var total = 0
         for size in sizes {
             let (t, o) = total.addingReportingOverflow(size)
@@ -163,7 +168,7 @@ public final class InferenceSession {
         attention = base + starts[5]; projected = base + starts[6]; gate = base + starts[7]; up = base + starts[8]
         gathered = base + starts[9]; expertOut = base + starts[10]; mixed = base + starts[11]; routerLogits = base + starts[12]
         logits = base + starts[13]; ropeCos = base + starts[14]; ropeSin = base + starts[15]
-        rowScratch = base + starts[16]; scoreScratch = base + starts[17]
+        rowScratch = base + starts[16]; scoreScratch = base + starts[17]; blockScratch = base + starts[18]
         expertTokens = .allocate(capacity: B)
         expertWeights = .allocate(capacity: B)
         routing = .allocate(capacity: B * max(s.moe?.expertUsedCount ?? 1, 1))
@@ -362,34 +367,46 @@ public final class InferenceSession {
         }
     }
 
-    /// `attend` on the AVX-512 kernels: the query heads that share a KV head (7 in Qwen2-0.5B) are scored together
-    /// against each key (a strided matrix product, keys as rows) and their outputs summed together over each value
-    /// row, so every key and value is read once per token and KV head instead of once per query head. Work is split
-    /// by (token, KV head) pairs.
+    /// `attend` on the AVX-512 kernels: a block of up to 8 tokens' query heads that share a KV head (7 per token in
+    /// Qwen2-0.5B) are scored together against the keys (a strided matrix product, keys as rows, over the positions any
+    /// of them sees) and summed together over the value rows (8 rows per pass), so each key is read once per block and
+    /// each value once per 8 query rows, instead of once per query head. A row's scores outside its own positions
+    /// (later tokens of the block, or before its window) are zero after its softmax. Work is split by (block, KV head).
     private func attendGrouped(batch B: Int, keys kc: UnsafePointer<Float>, values vc: UnsafePointer<Float>, ring: Int, window: Int?) {
-        let hd = s.headDim, kvHeads = s.headCountKV, group = s.headCount / s.headCountKV
+        let hd = s.headDim, kvHeads = s.headCountKV, group = s.headCount / s.headCountKV, T = Self.attentionBlock
         let scale = 1 / Float(hd).squareRoot()
-        let workers = min(threads, B * kvHeads)
+        let blocks = (B + T - 1) / T
+        let workers = min(threads, blocks * kvHeads)
         let start = position, kvw = kvWidth, qw = qWidth, cap = capacity
-        let q = self.q, attention = self.attention, scores = scoreScratch
+        let q = self.q, attention = self.attention, scores = scoreScratch, gathered = blockScratch
         parallel(workers) { w in
-            let sc = scores + w * group * cap
-            for pair in share(B * kvHeads, worker: w, of: workers) {
-                let t = pair / kvHeads, kvh = pair % kvHeads
-                let queries = q + t * qw + kvh * group * hd
-                let p = start + t
-                let first = window.map { max(0, p - $0 + 1) } ?? 0
-                let n = p - first + 1
-                let firstSlot = first % ring
+            let sc = scores + w * T * group * cap
+            let qs = gathered + w * 2 * T * group * hd, os = qs + T * group * hd
+            for pair in share(blocks * kvHeads, worker: w, of: workers) {
+                let b = pair / kvHeads, kvh = pair % kvHeads
+                let t0 = b * T, t1 = min(t0 + T, B), rows = (t1 - t0) * group
+                @inline(__always) func firstSeen(_ p: Int) -> Int { window.map { max(0, p - $0 + 1) } ?? 0 }
+                let lo = firstSeen(start + t0), hi = start + t1 - 1
+                let n = hi - lo + 1
+                for t in t0..<t1 { (qs + (t - t0) * group * hd).update(from: q + t * qw + kvh * group * hd, count: group * hd) }
+                let firstSlot = lo % ring
                 let head = min(n, ring - firstSlot)
                 let k0 = kc + kvh * hd, v0 = vc + kvh * hd
-                // scores[g][i] = q_g · k_i over the two contiguous runs of slots
-                qwenkit_gemm_strided_avx512(k0 + firstSlot * kvw, kvw, head, hd, queries, hd, group, sc, cap)
-                if n > head { qwenkit_gemm_strided_avx512(k0, kvw, n - head, hd, queries, hd, group, sc + head, cap) }
-                for g in 0..<group { qwenkit_softmax_scaled_avx512(sc + g * cap, n, scale) }
-                let out = attention + t * qw + kvh * group * hd
-                qwenkit_weighted_rows_avx512(sc, cap, group, head, v0 + firstSlot * kvw, kvw, hd, out, hd, 0)
-                if n > head { qwenkit_weighted_rows_avx512(sc + head, cap, group, n - head, v0, kvw, hd, out, hd, 1) }
+                // scores[row][i] = query_row · k_(lo + i) over the two contiguous runs of slots
+                qwenkit_gemm_strided_avx512(k0 + firstSlot * kvw, kvw, head, hd, qs, hd, rows, sc, cap)
+                if n > head { qwenkit_gemm_strided_avx512(k0, kvw, n - head, hd, qs, hd, rows, sc + head, cap) }
+                for t in t0..<t1 {
+                    let p = start + t, a = firstSeen(p) - lo, e = p - lo + 1
+                    for g in 0..<group {
+                        let row = sc + ((t - t0) * group + g) * cap
+                        qwenkit_softmax_scaled_avx512(row + a, e - a, scale)
+                        if a > 0 { row.update(repeating: 0, count: a) }
+                        if e < n { (row + e).update(repeating: 0, count: n - e) }
+                    }
+                }
+                qwenkit_weighted_rows_avx512(sc, cap, rows, head, v0 + firstSlot * kvw, kvw, hd, os, hd, 0)
+                if n > head { qwenkit_weighted_rows_avx512(sc + head, cap, rows, n - head, v0, kvw, hd, os, hd, 1) }
+                for t in t0..<t1 { (attention + t * qw + kvh * group * hd).update(from: os + (t - t0) * group * hd, count: group * hd) }
             }
         }
     }

@@ -35,7 +35,8 @@ void qwenkit_gemm_strided_avx512(const float *w, ptrdiff_t w_stride, ptrdiff_t r
 void qwenkit_softmax_scaled_avx512(float *x, ptrdiff_t n, float scale);
 
 /// out[g·out_stride + d] (+)= Σ_{j < count} p[g·p_stride + j] · v[j·v_stride + d] for g < groups, d < width (attention's
-/// weighted sum of value rows for a group of query heads sharing them; `accumulate` adds to out instead of storing).
+/// weighted sum of value rows for the query rows sharing them; `accumulate` adds to out instead of storing). 8 rows ×
+/// 32 columns per pass over the values.
 void qwenkit_weighted_rows_avx512(const float *p, ptrdiff_t p_stride, ptrdiff_t groups, ptrdiff_t count,
                                   const float *v, ptrdiff_t v_stride, ptrdiff_t width, float *out,
                                   ptrdiff_t out_stride, int accumulate);

@@ -27,55 +27,37 @@ TARGET static inline __m512 half_vector(const uint8_t *p) {
 /// 16 unsigned bytes as floats.
 TARGET static inline __m512 floats_u8(__m128i b) { return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b)); }
 
-/// F16 and BF16 rows: 16 values widened per load (vcvtph2ps; BF16 moved to the top half of each float), four
-/// accumulators.
-TARGET float qwenkit_dot_f16_avx512(const void *row, const float *x, ptrdiff_t n) {
+/// 16 16-bit floats as floats: F16 through vcvtph2ps, BF16 (`brain`) moved to the top half of each float.
+TARGET static inline __m512 widen16(__m256i h, int brain) {
+    return brain ? _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)) : _mm512_cvtph_ps(h);
+}
+
+/// F16 and BF16 rows: 16 values widened per load, four accumulators (`brain` is a constant in each caller, so each
+/// gets its own loop).
+TARGET static inline float dot_halves(const void *row, const float *x, ptrdiff_t n, int brain) {
     const uint16_t *w = (const uint16_t *)row;
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
     ptrdiff_t i = 0;
     for (; i + 64 <= n; i += 64) {
         __builtin_prefetch((const uint8_t *)(w + i) + AHEAD, 0, 3);
         __builtin_prefetch((const uint8_t *)(w + i) + AHEAD + 64, 0, 3);
-        acc0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + i))), _mm512_loadu_ps(x + i), acc0);
-        acc1 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + i + 16))), _mm512_loadu_ps(x + i + 16), acc1);
-        acc2 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + i + 32))), _mm512_loadu_ps(x + i + 32), acc2);
-        acc3 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + i + 48))), _mm512_loadu_ps(x + i + 48), acc3);
+        acc0 = _mm512_fmadd_ps(widen16(_mm256_loadu_si256((const __m256i *)(w + i)), brain), _mm512_loadu_ps(x + i), acc0);
+        acc1 = _mm512_fmadd_ps(widen16(_mm256_loadu_si256((const __m256i *)(w + i + 16)), brain), _mm512_loadu_ps(x + i + 16), acc1);
+        acc2 = _mm512_fmadd_ps(widen16(_mm256_loadu_si256((const __m256i *)(w + i + 32)), brain), _mm512_loadu_ps(x + i + 32), acc2);
+        acc3 = _mm512_fmadd_ps(widen16(_mm256_loadu_si256((const __m256i *)(w + i + 48)), brain), _mm512_loadu_ps(x + i + 48), acc3);
     }
     for (; i + 16 <= n; i += 16) {
-        acc0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + i))), _mm512_loadu_ps(x + i), acc0);
+        acc0 = _mm512_fmadd_ps(widen16(_mm256_loadu_si256((const __m256i *)(w + i)), brain), _mm512_loadu_ps(x + i), acc0);
     }
     if (i < n) {
         __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
-        acc1 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, w + i)), _mm512_maskz_loadu_ps(m, x + i), acc1);
+        acc1 = _mm512_fmadd_ps(widen16(_mm256_maskz_loadu_epi16(m, w + i), brain), _mm512_maskz_loadu_ps(m, x + i), acc1);
     }
     return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
 }
 
-TARGET static inline __m512 widen_bf16(__m256i h) {
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-}
-
-TARGET float qwenkit_dot_bf16_avx512(const void *row, const float *x, ptrdiff_t n) {
-    const uint16_t *w = (const uint16_t *)row;
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
-    ptrdiff_t i = 0;
-    for (; i + 64 <= n; i += 64) {
-        __builtin_prefetch((const uint8_t *)(w + i) + AHEAD, 0, 3);
-        __builtin_prefetch((const uint8_t *)(w + i) + AHEAD + 64, 0, 3);
-        acc0 = _mm512_fmadd_ps(widen_bf16(_mm256_loadu_si256((const __m256i *)(w + i))), _mm512_loadu_ps(x + i), acc0);
-        acc1 = _mm512_fmadd_ps(widen_bf16(_mm256_loadu_si256((const __m256i *)(w + i + 16))), _mm512_loadu_ps(x + i + 16), acc1);
-        acc2 = _mm512_fmadd_ps(widen_bf16(_mm256_loadu_si256((const __m256i *)(w + i + 32))), _mm512_loadu_ps(x + i + 32), acc2);
-        acc3 = _mm512_fmadd_ps(widen_bf16(_mm256_loadu_si256((const __m256i *)(w + i + 48))), _mm512_loadu_ps(x + i + 48), acc3);
-    }
-    for (; i + 16 <= n; i += 16) {
-        acc0 = _mm512_fmadd_ps(widen_bf16(_mm256_loadu_si256((const __m256i *)(w + i))), _mm512_loadu_ps(x + i), acc0);
-    }
-    if (i < n) {
-        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
-        acc1 = _mm512_fmadd_ps(widen_bf16(_mm256_maskz_loadu_epi16(m, w + i)), _mm512_maskz_loadu_ps(m, x + i), acc1);
-    }
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
-}
+TARGET float qwenkit_dot_f16_avx512(const void *row, const float *x, ptrdiff_t n) { return dot_halves(row, x, n, 0); }
+TARGET float qwenkit_dot_bf16_avx512(const void *row, const float *x, ptrdiff_t n) { return dot_halves(row, x, n, 1); }
 
 TARGET float qwenkit_dot_q8_0_avx512(const void *row, const float *x, ptrdiff_t n) {
     const uint8_t *b = (const uint8_t *)row;

@@ -9,8 +9,7 @@
 #include <immintrin.h>
 
 int qwenkit_avx512_usable(void) {
-    static int cached = -1;
-    if (cached >= 0) return cached;
+    // Asked once: Swift keeps the answer (KernelChoice.avx512Usable).
     int usable = 0;
     if (getenv("QWENKIT_NO_AVX512") == NULL) {
         __builtin_cpu_init();
@@ -18,7 +17,6 @@ int qwenkit_avx512_usable(void) {
         usable = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
             && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
     }
-    cached = usable;
     return usable;
 }
 

@@ -55,3 +55,16 @@ func exitProcess(_ code: Int32) -> Never {
     TemporaryFiles.removeAll()
     exit(code)
 }
+
+/// A small text file a flag names (a prompt, a --tensor-type-file), as a String: refused with one line naming the path
+/// when it is not UTF-8 or, with a `limit`, larger than that many bytes (`what` names such files in the message).
+func readTextFile(_ path: String, limit: Int? = nil, what: String = "files") throws -> String {
+    let file = try MappedFile(path: path)
+    if let limit, file.count > limit {
+        throw CLIError("\(path): \(file.count) bytes; \(what) above \(limit) bytes are refused")
+    }
+    guard let text = file.withUnsafeBytes({ String(validating: $0, as: UTF8.self) }) else {
+        throw CLIError("\(path): not UTF-8 text")
+    }
+    return text
+}

@@ -205,10 +205,7 @@ struct QuantizeCommand: ParsableCommand {
     func tensorTypeOverrides() throws -> [TensorTypeOverride] {
         var overrides: [TensorTypeOverride] = []
         if let tensorTypeFile {
-            let bytes = try MappedFile(path: tensorTypeFile).withUnsafeBytes { Array($0) }
-            guard let text = String(validating: bytes, as: UTF8.self) else {
-                throw CLIError("\(tensorTypeFile): not UTF-8 text")
-            }
+            let text = try readTextFile(tensorTypeFile)
             for word in text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }) {
                 do { overrides.append(try Self.tensorTypeOverride(String(word), flag: tensorTypeFile)) } catch {
                     throw CLIError(error.message)

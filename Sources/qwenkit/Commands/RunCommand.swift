@@ -131,14 +131,7 @@ struct RunCommand: ParsableCommand {
 
     /// The text of a -f/--file prompt, checked for size and UTF-8.
     static func readPrompt(_ path: String) throws -> String {
-        let file = try MappedFile(path: path)
-        guard file.count <= maxPromptFileBytes else {
-            throw CLIError("\(path): \(file.count) bytes; prompt files above \(maxPromptFileBytes) bytes are refused")
-        }
-        guard let text = file.withUnsafeBytes({ String(validating: $0, as: UTF8.self) }) else {
-            throw CLIError("\(path): not UTF-8 text")
-        }
-        return text
+        try readTextFile(path, limit: maxPromptFileBytes, what: "prompt files")
     }
 
     /// ChatML as Qwen2's chat template renders one system and one user turn with the generation prompt.

@@ -34,6 +34,7 @@ public final class InferenceSession {
     /// `run -b`'s default (llama.cpp's is 512; see `maxBatch`).
     public static let defaultBatchSize = 64
     public let threads: Int
+    private let pool: WorkerPool
     /// The kernels this session multiplies with, and whether that means AVX-512 on this machine.
     public let kernels: KernelChoice
     private let usesAVX512: Bool
@@ -91,6 +92,7 @@ public final class InferenceSession {
         usesAVX512 = kernels.usesAVX512
         self.capacity = max(capacity, 1)
         self.threads = max(threads, 1)
+        pool = WorkerPool(size: self.threads)
         self.maxBatch = max(1, maxBatch)
         qWidth = s.headCount * s.headDim
         kvWidth = s.headCountKV * s.headDim
@@ -258,7 +260,7 @@ public final class InferenceSession {
             }
         }
         let workers = threads, wide = usesAVX512
-        parallel(workers) { w in
+        pool.run(workers) { w in
             for (m, y) in jobs {
                 m.multiply(input, batch: batch, rowRange: share(m.rows, worker: w, of: workers, granule: WeightMatrix.rowGroup),
                            into: y, yStride: m.rows, scratch: scratch(w), wide: wide)
@@ -344,7 +346,7 @@ public final class InferenceSession {
         let workers = min(threads, B * heads)
         let start = position, kvw = kvWidth, qw = qWidth, cap = capacity
         let q = self.q, attention = self.attention, scores = scoreScratch
-        parallel(workers) { w in
+        pool.run(workers) { w in
             let sc = scores + w * cap
             for pair in share(B * heads, worker: w, of: workers) {
                 let t = pair / heads, h = pair % heads, kvh = h / group
@@ -379,7 +381,7 @@ public final class InferenceSession {
         let workers = min(threads, blocks * kvHeads)
         let start = position, kvw = kvWidth, qw = qWidth, cap = capacity
         let q = self.q, attention = self.attention, scores = scoreScratch, gathered = blockScratch
-        parallel(workers) { w in
+        pool.run(workers) { w in
             let sc = scores + w * T * group * cap
             let qs = gathered + w * 2 * T * group * hd, os = qs + T * group * hd
             for pair in share(blocks * kvHeads, worker: w, of: workers) {

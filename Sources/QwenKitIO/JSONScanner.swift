@@ -299,7 +299,7 @@ public struct JSONScanner {
         throw error("unterminated string")
     }
 
-    mutating func skipNumber() throws(JSONError) {
+    public mutating func skipNumber() throws(JSONError) {
         let start = offset
         if bytes[offset] == UInt8(ascii: "-") { offset += 1 }
         var sawDigit = false

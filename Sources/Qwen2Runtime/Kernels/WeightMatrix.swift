@@ -1,5 +1,4 @@
 import CRuntimeKernels
-import Dispatch
 import ModelFiles
 
 /// Which kernels a session multiplies with.
@@ -114,26 +113,4 @@ struct WeightMatrix: @unchecked Sendable {
             r += 1
         }
     }
-}
-
-/// Runs `body(worker)` for `workers` workers at once (the caller's thread is one of them). The workers write
-/// disjoint parts of shared buffers (each its share of rows or heads), which is why `body` need not be `@Sendable`.
-@inline(__always)
-func parallel(_ workers: Int, _ body: (Int) -> Void) {
-    if workers <= 1 {
-        body(0)
-        return
-    }
-    withoutActuallyEscaping(body) { body in
-        nonisolated(unsafe) let work = body
-        DispatchQueue.concurrentPerform(iterations: workers) { work($0) }
-    }
-}
-
-/// The share of `count` items that worker `w` of `workers` takes, in multiples of `granule`.
-@inline(__always)
-func share(_ count: Int, worker w: Int, of workers: Int, granule: Int = 1) -> Range<Int> {
-    let units = (count + granule - 1) / granule
-    let lo = units * w / workers * granule, hi = units * (w + 1) / workers * granule
-    return min(lo, count)..<min(hi, count)
 }

@@ -81,6 +81,8 @@ let package = Package(
         // The runtime's AVX-512 kernels, compiled per function for AVX-512 and chosen at run time (Swift has no
         // per-function target attribute); the portable Swift kernels stay.
         .target(name: "CRuntimeKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        // Chat templates: the Jinja2 subset real templates use, rendered as transformers' apply_chat_template does.
+        .target(name: "ChatTemplate", dependencies: ["QwenKitIO"], swiftSettings: cpuFlags),
         // The reference forward pass: Qwen2 / Qwen2-MoE over memory-mapped weights of any type, KV cache, sampling.
         .target(name: "Qwen2Runtime", dependencies: ["CPrefetch", "CRuntimeKernels", "ModelFiles", "Quantization", "QwenKitIO"], swiftSettings: kernelFlags),
 
@@ -112,6 +114,7 @@ let package = Package(
         .testTarget(name: "ConversionTests", dependencies: ["TestSupport", "Conversion", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "ModelComparisonTests",
                     dependencies: ["TestSupport", "ModelComparison", "ModelInspection", "Quantization", "ModelFiles", "QwenKitIO"]),
+        .testTarget(name: "ChatTemplateTests", dependencies: ["TestSupport", "ChatTemplate", "QwenKitIO"]),
         .testTarget(name: "QuantizationTests", dependencies: ["TestSupport", "Quantization", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "QuantizeTests", dependencies: ["TestSupport", "Quantize", "Conversion", "ModelFiles", "Quantization", "QwenKitIO", "ImportanceMatrix"]),
         .testTarget(name: "Qwen2RuntimeTests",

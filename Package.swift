@@ -81,8 +81,9 @@ let package = Package(
         // The runtime's AVX-512 kernels, compiled per function for AVX-512 and chosen at run time (Swift has no
         // per-function target attribute); the portable Swift kernels stay.
         .target(name: "CRuntimeKernels", cSettings: [.unsafeFlags(["-O3"])]),
-        // Chat templates: the Jinja2 subset real templates use, rendered as transformers' apply_chat_template does.
-        .target(name: "ChatTemplate", dependencies: ["QwenKitIO"], swiftSettings: cpuFlags),
+        // Chat templates: the Jinja2 subset real templates use, rendered as transformers' apply_chat_template does; a
+        // model's template and its bos/eos tokens from a GGUF or an HF directory.
+        .target(name: "ChatTemplate", dependencies: ["ModelFiles", "QwenKitIO"], swiftSettings: cpuFlags),
         // The reference forward pass: Qwen2 / Qwen2-MoE over memory-mapped weights of any type, KV cache, sampling.
         .target(name: "Qwen2Runtime", dependencies: ["CPrefetch", "CRuntimeKernels", "ModelFiles", "Quantization", "QwenKitIO"], swiftSettings: kernelFlags),
 
@@ -97,7 +98,7 @@ let package = Package(
             name: "qwenkit",
             dependencies: [
                 "QwenKitIO", "QwenTokenizer", "TrainingData", "ModelFiles", "ModelInspection", "Conversion", "ModelComparison", "Quantize", "Qwen2Runtime", "Verification",
-                "ImportanceMatrix", "Perplexity",
+                "ImportanceMatrix", "Perplexity", "ChatTemplate",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: cpuFlags),
@@ -125,7 +126,7 @@ let package = Package(
         .testTarget(name: "PerplexityTests",
                     dependencies: ["TestSupport", "Perplexity", "Qwen2Runtime", "Quantize", "ModelFiles", "QwenTokenizer", "Conversion", "QwenKitIO"]),
         .testTarget(name: "VerificationTests", dependencies: ["TestSupport", "Verification", "ModelFiles", "QwenKitIO"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "qwenkit", "QwenKitIO", "ModelFiles", "ImportanceMatrix"],
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "qwenkit", "QwenKitIO", "ModelFiles", "ImportanceMatrix", "ChatTemplate"],
                     exclude: ["Snapshots"]),
     ]
 )

@@ -173,13 +173,13 @@ _qwenkit() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    encode|decode|count|merge|tokenizer|inspect|edit|convert|quantize|diff|run|verify|imatrix|perplexity|help)
+    encode|decode|count|merge|tokenizer|inspect|edit|convert|quantize|diff|run|verify|imatrix|perplexity|template|help)
         # Offer subcommand argument completions
         "_qwenkit_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'encode decode count merge tokenizer inspect edit convert quantize diff run verify imatrix perplexity help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'encode decode count merge tokenizer inspect edit convert quantize diff run verify imatrix perplexity template help' -- "${cur}"))
         ;;
     esac
 }
@@ -605,13 +605,13 @@ _qwenkit_diff() {
 _qwenkit_run() {
     repeating_flags=()
     non_repeating_flags=(--chat -q --quiet --version -h --help)
-    repeating_options=()
-    non_repeating_options=(--prompt --tokens -f --file --system -n --temp --top-k --top-p --seed --logits --tokenizer --threads -c --ctx-size -b --batch-size)
+    repeating_options=(--stop)
+    non_repeating_options=(-p --prompt --tokens -f --file --system --chat-template -n --temp --top-k --top-p --min-p --repeat-penalty --repeat-last-n --presence-penalty --frequency-penalty -s --seed --logits --tokenizer -t --threads -c --ctx-size -b --batch-size)
     __qwenkit_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
-    '--prompt')
+    '-p'|'--prompt')
         return
         ;;
     '--tokens')
@@ -622,6 +622,10 @@ _qwenkit_run() {
         return
         ;;
     '--system')
+        return
+        ;;
+    '--chat-template')
+        __qwenkit_add_completions -o plusdirs -fX '!*.@(jinja)'
         return
         ;;
     '-n')
@@ -636,7 +640,25 @@ _qwenkit_run() {
     '--top-p')
         return
         ;;
-    '--seed')
+    '--min-p')
+        return
+        ;;
+    '--repeat-penalty')
+        return
+        ;;
+    '--repeat-last-n')
+        return
+        ;;
+    '--presence-penalty')
+        return
+        ;;
+    '--frequency-penalty')
+        return
+        ;;
+    '-s'|'--seed')
+        return
+        ;;
+    '--stop')
         return
         ;;
     '--logits')
@@ -647,7 +669,7 @@ _qwenkit_run() {
         __qwenkit_add_completions -f
         return
         ;;
-    '--threads')
+    '-t'|'--threads')
         return
         ;;
     '-c'|'--ctx-size')
@@ -807,6 +829,44 @@ _qwenkit_perplexity() {
         return
         ;;
     '-t'|'--threads')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __qwenkit_add_completions -f
+        return
+        ;;
+    esac
+}
+
+_qwenkit_template() {
+    repeating_flags=()
+    non_repeating_flags=(--add-generation-prompt --version -h --help)
+    repeating_options=(--var)
+    non_repeating_options=(--messages --tools --now --chat-template)
+    __qwenkit_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--messages')
+        __qwenkit_add_completions -o plusdirs -fX '!*.@(json)'
+        return
+        ;;
+    '--tools')
+        __qwenkit_add_completions -o plusdirs -fX '!*.@(json)'
+        return
+        ;;
+    '--var')
+        return
+        ;;
+    '--now')
+        return
+        ;;
+    '--chat-template')
+        __qwenkit_add_completions -o plusdirs -fX '!*.@(jinja)'
         return
         ;;
     esac

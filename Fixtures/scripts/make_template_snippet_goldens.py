@@ -9,7 +9,10 @@ methods, tojson's options, the sandbox, errors). The environment is the one tran
     python3 Fixtures/scripts/make_template_snippet_goldens.py
 
 writes Fixtures/chat-templates/snippets.jsonl: one line per snippet, {"name", "template", "variables", "output"}
-or {"name", "template", "variables", "error": {"type", "message"}}.
+or {"name", "template", "variables", "error": {"type", "message"}}; and Fixtures/chat-templates/models.jsonl: what
+`AutoTokenizer.from_pretrained(DIR).apply_chat_template(messages, tokenize=False, add_generation_prompt=...)` gives
+for the checkpoints in Fixtures/checkpoints (the model supplies its template and special tokens), one line per
+{"model", "conversation", "add_generation_prompt", "output"}, conversations from conversations.json.
 """
 import json
 import os
@@ -158,6 +161,18 @@ def main():
     with open(OUT, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
     errors = sum('"error"' in l for l in lines)
+    model_lines = []
+    from transformers import AutoTokenizer
+    conversations = json.load(open(os.path.join(HERE, "..", "chat-templates", "conversations.json"), encoding="utf-8"))
+    for model in ["q2-tied", "q2moe"]:
+        tok = AutoTokenizer.from_pretrained(os.path.join(HERE, "..", "checkpoints", model))
+        for conv in ["plain", "multi-turn", "braces-quotes"]:
+            for agp in (False, True):
+                out = tok.apply_chat_template(conversations[conv]["messages"], tokenize=False, add_generation_prompt=agp)
+                model_lines.append(json.dumps({"model": model, "conversation": conv, "add_generation_prompt": agp,
+                                               "output": out}, ensure_ascii=False))
+    with open(os.path.join(HERE, "..", "chat-templates", "models.jsonl"), "w", encoding="utf-8") as f:
+        f.write("\n".join(model_lines) + "\n")
     print(f"{len(lines)} snippets ({errors} errors) -> {os.path.relpath(OUT)}; transformers {transformers.__version__}, "
           f"jinja2 {jinja2.__version__}", file=sys.stderr)
 

@@ -117,6 +117,27 @@ public struct ClockInstant: Sendable {
         (self.year, self.month, self.day, self.hour, self.minute, self.second) = (year, month, day, hour, minute, second)
     }
 
+    /// `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM` or `YYYY-MM-DDTHH:MM:SS` (a space for the T too); nil otherwise.
+    public init?(parsing text: String) {
+        let parts = text.split(whereSeparator: { $0 == "T" || $0 == " " }).map(String.init)
+        guard (1...2).contains(parts.count) else { return nil }
+        let date = parts[0].split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+        guard date.count == 3, let y = date[0], let m = date[1], let d = date[2], (1...12).contains(m), (1...31).contains(d),
+              (1...9999).contains(y) else { return nil }
+        var h = 0, mi = 0, s = 0
+        if parts.count == 2 {
+            let time = parts[1].split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+            guard (2...3).contains(time.count), let hh = time[0], let mm = time[1], (0...23).contains(hh), (0...59).contains(mm) else { return nil }
+            h = hh
+            mi = mm
+            if time.count == 3 {
+                guard let ss = time[2], (0...60).contains(ss) else { return nil }
+                s = ss
+            }
+        }
+        self.init(year: y, month: m, day: d, hour: h, minute: mi, second: s)
+    }
+
     public static func now() -> ClockInstant {
         var t = time(nil)
         var parts = tm()

@@ -21,6 +21,15 @@ public enum GGUFKeys {
     public static let generalSizeLabel = "general.size_label"
     public static let generalFileType = "general.file_type"
     public static let generalQuantizationVersion = "general.quantization_version"
+    /// A model's recommended sampling (gguf-py's names), which llama.cpp's tools take as their defaults.
+    public enum Sampling {
+        public static let temperature = "general.sampling.temp"
+        public static let topK = "general.sampling.top_k"
+        public static let topP = "general.sampling.top_p"
+        public static let minP = "general.sampling.min_p"
+        public static let repeatLastN = "general.sampling.penalty_last_n"
+        public static let repeatPenalty = "general.sampling.penalty_repeat"
+    }
 
     public static let tokenizerModel = "tokenizer.ggml.model"
     public static let tokenizerPre = "tokenizer.ggml.pre"

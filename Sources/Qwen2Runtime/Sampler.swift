@@ -7,7 +7,8 @@ import Darwin
 /// Picks the next token from a position's logits: greedy (the highest logit, lowest id on ties) when `temperature`
 /// is 0 (or so small that logits / temperature overflows: the distribution is then the argmax's alone, and the
 /// draw would be NaN), else a draw from softmax(logits / temperature) restricted to the `topK` highest and then to the smallest
-/// set whose probability reaches `topP` (llama.cpp's and transformers' order: top-k, then top-p). The generator is
+/// set whose probability reaches `topP`, then to the tokens at least `minP` times as likely as the most likely one
+/// (llama.cpp's and transformers' order: top-k, top-p, min-p). The generator is
 /// xoshiro256** seeded through SplitMix64, so a seed gives the same tokens on every machine.
 public struct Sampler {
     public var temperature: Float
@@ -15,6 +16,8 @@ public struct Sampler {
     public var topK: Int
     /// 1 keeps every token.
     public var topP: Float
+    /// 0 keeps every token.
+    public var minP: Float
     private var state: (UInt64, UInt64, UInt64, UInt64)
     /// Per-call buffer, reused: each candidate's scaled logit, id and weight exp(z − max).
     private var candidates: [Candidate] = []
@@ -27,10 +30,11 @@ public struct Sampler {
         var weight: Double
     }
 
-    public init(temperature: Float = 0, topK: Int = 0, topP: Float = 1, seed: UInt64 = 0) {
+    public init(temperature: Float = 0, topK: Int = 0, topP: Float = 1, minP: Float = 0, seed: UInt64 = 0) {
         self.temperature = temperature
         self.topK = topK
         self.topP = topP
+        self.minP = minP
         var z = seed
         func splitMix() -> UInt64 {
             z &+= 0x9E37_79B9_7F4A_7C15
@@ -95,7 +99,7 @@ public struct Sampler {
         let u = uniform()
         var rng = pivotState
         defer { pivotState = rng }
-        let (topK, topP) = (self.topK, self.topP)
+        let (topK, topP, minP) = (self.topK, self.topP, Double(self.minP))
         return candidates.withUnsafeMutableBufferPointer { c in
             var k = V
             if topK > 0 && topK < V {
@@ -111,6 +115,19 @@ public struct Sampler {
                 kept = 0
                 for i in 0...end { kept += c[i].weight }
                 k = end + 1
+            }
+            if minP > 0 {
+                // Weights are exp(z − max): a token's probability over the most likely one's. The kept ones move first.
+                var store = 0
+                for i in 0..<k where c[i].weight >= minP {
+                    Self.exchange(c.baseAddress!, i, store)
+                    store += 1
+                }
+                if store < k {
+                    k = store
+                    kept = 0
+                    for i in 0..<k { kept += c[i].weight }
+                }
             }
             return c[Self.selectByWeight(c.baseAddress!, count: k, target: u * kept, inclusive: false, &rng)].id
         }

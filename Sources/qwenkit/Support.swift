@@ -68,3 +68,10 @@ func readTextFile(_ path: String, limit: Int? = nil, what: String = "files") thr
     }
     return text
 }
+
+/// All of stdin as UTF-8 text, refused past `limit` bytes (a prompt read with `-`).
+func readStandardInputText(limit: Int) throws -> String {
+    let bytes = try FileDescriptorSource.standardInput().readToEnd(limit: limit)
+    guard let text = String(validating: bytes, as: UTF8.self) else { throw CLIError("stdin: not UTF-8 text") }
+    return text
+}

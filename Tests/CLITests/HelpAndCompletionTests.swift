@@ -42,9 +42,11 @@ import TestSupport
         HelpCase(command: ["edit"], options: ["-o, --output <file>", "--set <key=value>", "--set-str <key=value>", "--delete <key>",
                                               "--chat-template <file>", "--dry-run"]),
         HelpCase(command: ["diff"], options: ["--tolerance <x>", "--tensor <glob>", "--json", "--threads <n>"]),
-        HelpCase(command: ["run"], options: ["--prompt <text>", "--tokens <ids>", "--chat", "--system <text>", "-n <n>", "--temp <t>",
-                                             "--top-k <k>", "--top-p <p>", "--seed <n>", "--logits <file>", "--tokenizer <path>",
-                                             "--threads <n>", "-q, --quiet"]),
+        HelpCase(command: ["run"], options: ["-p, --prompt <text>", "--tokens <ids>", "--chat", "--system <text>", "--chat-template <file>",
+                                             "-n <n>", "--temp <t>", "--min-p <p>", "--repeat-penalty <x>", "--repeat-last-n <n>",
+                                             "--presence-penalty <x>", "--frequency-penalty <x>", "--stop <string>",
+                                             "--top-k <k>", "--top-p <p>", "-s, --seed <n>", "--logits <file>", "--tokenizer <path>",
+                                             "-t, --threads <n>", "-q, --quiet"]),
         HelpCase(command: ["verify"], options: ["--threads <n>", "--json", "--type <type>", "--max-abs-error <x>", "--min-cosine <x>",
                                                 "--min-top1 <x>", "--min-top5 <x>", "--max-mean-kl <x>", "--max-kl <x>", "--worst <n>"]),
         HelpCase(command: ["imatrix"], options: ["-f, --file <text>", "-o, --output <file>", "-c, --ctx-size <n>", "--chunks <n>",
@@ -54,6 +56,8 @@ import TestSupport
         HelpCase(command: ["perplexity"], options: ["-f, --file <text>", "-c, --ctx-size <n>", "--chunks <n>", "-b, --batch-size <n>",
                                                     "--kl-divergence-base <file>", "--kl-divergence", "--json", "--tokenizer <path>",
                                                     "-t, --threads <n>"]),
+        HelpCase(command: ["template"], options: ["--messages <file.json>", "--tools <file.json>", "--add-generation-prompt",
+                                                  "--var <name=value>", "--now <time>", "--chat-template <file>"]),
     ]
 
     static let snapshotDirectory = CLI.repositoryPath("Tests/CLITests/Snapshots")

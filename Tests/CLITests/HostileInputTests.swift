@@ -218,7 +218,7 @@ import Darwin
 
     /// A temperature whose inverse overflows samples the argmax: the same text as greedy.
     @Test func subnormalTemperatureIsGreedy() throws {
-        let greedy = try CLI.run(["run", Self.gguf, "--tokens", "257,294,268", "-n", "12", "-q"])
+        let greedy = try CLI.run(["run", Self.gguf, "--tokens", "257,294,268", "-n", "12", "-q", "--temp", "0"])
         for temp in ["1e-45", "1e-38"] {
             let tiny = try CLI.run(["run", Self.gguf, "--tokens", "257,294,268", "-n", "12", "-q", "--temp", temp, "--seed", "3"])
             #expect(tiny.status == 0 && tiny.stdout == greedy.stdout && !greedy.stdout.isEmpty, "\(temp): \(tiny)\n\(greedy)")
@@ -266,7 +266,7 @@ import Darwin
 
     /// Every subcommand answers a usage error with status 2 (ExitStatus.usage), its message first on stderr.
     @Test(arguments: ["encode", "decode", "count", "merge", "tokenizer compile", "inspect", "edit", "convert", "quantize", "diff", "run", "verify",
-                      "imatrix", "perplexity"])
+                      "imatrix", "perplexity", "template"])
     func usageErrorStatus(_ command: String) throws {
         let run = try CLI.run(command.split(separator: " ").map(String.init) + ["--no-such-flag"])
         #expect(run.status == 2 && run.stdout.isEmpty && run.stderrLines.first?.hasPrefix("Error: ") == true, "\(run)")
@@ -276,7 +276,7 @@ import Darwin
         let unknown = try CLI.run(["help", "bogus"])
         #expect(unknown.status == 2 && unknown.stdout.isEmpty && unknown.stderrText
             == "Error: qwenkit has no command 'bogus' (its commands: encode, decode, count, merge, tokenizer, inspect, edit, convert, "
-            + "quantize, diff, run, verify, imatrix, perplexity)\n", "\(unknown)")
+            + "quantize, diff, run, verify, imatrix, perplexity, template)\n", "\(unknown)")
         let nested = try CLI.run(["help", "tokenizer", "bogus"])
         #expect(nested.status == 2 && nested.stderrText == "Error: qwenkit tokenizer has no command 'bogus' (its commands: compile)\n")
         #expect(try CLI.run(["help", "tokenizer", "compile"]).status == 0)

@@ -8,6 +8,9 @@ import TestSupport
 @Suite struct RunTests {
     static let model = CLI.repositoryPath("Fixtures/convert-golden/q2-untied.f32.gguf")
     static let prompt = "257,294,268,266,33"  // the tokens of Fixtures/logit-golden/q2-untied.short.safetensors
+    /// Plain greedy decoding: the GGUF's recommended sampling (general.sampling.*, from the checkpoint's
+    /// generation_config.json: temperature 0.7, top-k 20, top-p 0.8, repetition penalty 1.05) would be the default.
+    static let greedy = ["--temp", "0", "--repeat-penalty", "1"]
 
     /// transformers 5.24.0 (torch 2.15.0) on Fixtures/checkpoints/q2-untied, float32, eager attention:
     /// `model.generate(torch.tensor([[257, 294, 268, 266, 33]]), max_new_tokens=4, do_sample=False,
@@ -17,7 +20,7 @@ import TestSupport
 
     @Test func greedyEqualsTransformers() throws {
         try withTemporaryDirectory { dir in
-            let run = try CLI.run(["run", Self.model, "--tokens", Self.prompt, "-n", "4", "-q", "--logits", dir + "/logits.safetensors"])
+            let run = try CLI.run(["run", Self.model, "--tokens", Self.prompt, "-n", "4", "-q", "--logits", dir + "/logits.safetensors"] + Self.greedy)
             #expect(run.status == 0 && run.stderr.isEmpty, "\(run)")
             // The text is the decoding of the generated ids, then a newline.
             let decoded = try CLI.run(["decode", "--tokenizer", CLI.repositoryPath("Fixtures/checkpoints/q2-untied"), "--no-newline"],
@@ -56,6 +59,64 @@ import TestSupport
         #expect(others.contains { $0.stdout != a.stdout }, "three other seeds all give the same text")
     }
 
+    /// The generated ids of a run, from its --logits file (prompt ids first).
+    static func generatedIDs(_ arguments: [String], promptCount: Int) throws -> [UInt32] {
+        try withTemporaryDirectory { dir in
+            let run = try CLI.run(arguments + ["-q", "--logits", dir + "/l.safetensors"])
+            #expect(run.status == 0, "\(run)")
+            let header = try safetensorsHeader(dir + "/l.safetensors")
+            let tokens = try #require(header["tokens"] as? [String: Any])
+            let bytes = try readFile(dir + "/l.safetensors")
+            let headerLength = bytes.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+            let offsets = try #require(tokens["data_offsets"] as? [Int])
+            return Array(idsFromLittleEndian(Array(bytes[(8 + headerLength + offsets[0])..<(8 + headerLength + offsets[1])])).dropFirst(promptCount))
+        }
+    }
+
+    /// transformers' greedy generation with repetition_penalty over the whole sequence (prompt included):
+    /// --repeat-penalty P --repeat-last-n -1 (Fixtures/logit-golden/q2-untied.generate.json).
+    @Test func repetitionPenaltyEqualsTransformers() throws {
+        let golden = try #require(try JSONSerialization.jsonObject(with: Data(readFile(CLI.repositoryPath("Fixtures/logit-golden/q2-untied.generate.json"))))
+            as? [String: Any])
+        let cases = try #require(golden["cases"] as? [[String: Any]])
+        #expect(cases.count == 4)
+        for c in cases {
+            let penalty = try #require(c["repetition_penalty"] as? Double), tokens = try #require(c["tokens"] as? [Int])
+            let ids = try Self.generatedIDs(["run", Self.model, "--tokens", Self.prompt, "-n", "12", "--temp", "0",
+                                             "--repeat-penalty", String(penalty), "--repeat-last-n", "-1"], promptCount: 5)
+            #expect(ids == tokens.map(UInt32.init), "repetition penalty \(penalty)")
+        }
+    }
+
+    /// The GGUF's general.sampling.* are the defaults: a run without flags samples as --temp 0.7 --top-k 20 --top-p 0.8
+    /// --repeat-penalty 1.05 does, and a flag overrides its key. --stop ends the text before the stop string.
+    @Test func samplingDefaultsAndStop() throws {
+        let base = ["run", Self.model, "--tokens", Self.prompt, "-n", "12", "-q", "--seed", "5"]
+        let implicit = try CLI.run(base)
+        let explicit = try CLI.run(base + ["--temp", "0.7", "--top-k", "20", "--top-p", "0.8", "--repeat-penalty", "1.05"])
+        #expect(implicit.status == 0 && implicit.stdout == explicit.stdout, "\(implicit)\n\(explicit)")
+        // min-p 1 keeps only the most likely token: greedy with the penalty.
+        let minP = try CLI.run(base + ["--min-p", "1"])
+        let greedyPenalized = try CLI.run(base + ["--temp", "0"])
+        #expect(minP.stdout == greedyPenalized.stdout, "\(minP)\n\(greedyPenalized)")
+        // A stop string: the text up to it, then a newline; nothing after.
+        let greedy = try CLI.run(["run", Self.model, "--tokens", Self.prompt, "-n", "12", "-q"] + Self.greedy)
+        let text = String(decoding: greedy.stdout.dropLast(), as: UTF8.self)
+        let scalars = Array(text.unicodeScalars)
+        let stop = String(String.UnicodeScalarView(scalars[4..<6]))
+        let cut = try CLI.run(["run", Self.model, "--tokens", Self.prompt, "-n", "12", "-q", "--stop", stop] + Self.greedy)
+        let before = String(text[..<text.range(of: stop)!.lowerBound])
+        #expect(cut.status == 0 && cut.stdoutText == (before.isEmpty ? "" : before + "\n"), "\(cut)")
+    }
+
+    /// -f - reads the prompt from stdin; -p is --prompt.
+    @Test func promptFromStdin() throws {
+        let text = "Hello"
+        let flag = try CLI.run(["run", Self.model, "-p", text, "-n", "4", "-q"] + Self.greedy)
+        let stdin = try CLI.run(["run", Self.model, "-f", "-", "-n", "4", "-q"] + Self.greedy, stdin: .text(text))
+        #expect(flag.status == 0 && stdin.status == 0 && flag.stdout == stdin.stdout, "\(flag)\n\(stdin)")
+    }
+
     @Test func usageErrors() throws {
         let cases: [([String], String)] = [
             (["run", Self.model], "Error: give a prompt: --prompt TEXT, -f/--file FILE or --tokens IDS"),
@@ -68,6 +129,11 @@ import TestSupport
             (["run", Self.model, "--tokens", "1", "--threads", "0"], "Error: --threads must be between 1 and 1024"),
             (["run", Self.model, "--tokens", "1", "-c", "-1"], "Error: -c/--ctx-size must be at least 0 (0: as the prompt and -n need)"),
             (["run", Self.model, "--tokens", "1", "-b", "0"], "Error: -b/--batch-size must be at least 1"),
+            (["run", Self.model, "--tokens", "1", "--min-p", "2"], "Error: --min-p must be in [0, 1]"),
+            (["run", Self.model, "--tokens", "1", "--repeat-penalty", "0"], "Error: --repeat-penalty must be above 0"),
+            (["run", Self.model, "--tokens", "1", "--repeat-last-n", "-2"], "Error: --repeat-last-n must be -1 (all), 0 (none) or more"),
+            (["run", Self.model, "--tokens", "1", "--stop", ""], "Error: --stop needs a non-empty string"),
+            (["run", Self.model, "--tokens", "1", "--system", "s"], "Error: --system and --chat-template need --chat"),
         ]
         for (arguments, message) in cases {
             let run = try CLI.run(arguments)
@@ -104,14 +170,14 @@ extension RunTests {
     /// -c sizes the cache and -b the step: any of them gives transformers' greedy tokens; generation stops where the
     /// cache is full.
     @Test func contextAndBatchSizes() throws {
-        let expected = try CLI.run(["run", Self.model, "--tokens", Self.prompt, "-n", "4", "-q"])
+        let expected = try CLI.run(["run", Self.model, "--tokens", Self.prompt, "-n", "4", "-q"] + Self.greedy)
         #expect(expected.status == 0)
         for (c, b) in [("0", "1"), ("9", "2"), ("512", "3"), ("100", "64")] {
-            let run = try CLI.run(["run", Self.model, "--tokens", Self.prompt, "-n", "4", "-q", "-c", c, "-b", b])
+            let run = try CLI.run(["run", Self.model, "--tokens", Self.prompt, "-n", "4", "-q", "-c", c, "-b", b] + Self.greedy)
             #expect(run.status == 0 && run.stdout == expected.stdout, "-c \(c) -b \(b): \(run)")
         }
         // 7 positions: the prompt's 5, then the first two generated tokens are evaluated and a third sampled.
-        let full = try CLI.run(["run", Self.model, "--tokens", Self.prompt, "-n", "4", "-q", "-c", "7"])
+        let full = try CLI.run(["run", Self.model, "--tokens", Self.prompt, "-n", "4", "-q", "-c", "7"] + Self.greedy)
         let three = try CLI.run(["decode", "--tokenizer", CLI.repositoryPath("Fixtures/checkpoints/q2-untied"), "--no-newline"],
                                 stdin: .text(textFormatLine(Array(Self.transformersGreedy.prefix(3))) + "\n"))
         #expect(full.status == 0 && full.stdout == three.stdout + [0x0A], "\(full)")

@@ -15,7 +15,7 @@ import TestSupport
     /// The definition the sampler implements without sorting the vocabulary: every candidate sorted (highest scaled
     /// logit first, lower id on ties), the top k kept, then the smallest prefix whose weight reaches top-p of theirs,
     /// and the first candidate whose cumulative weight passes u times that prefix's. Weights exp(z − max) in Double.
-    static func reference(_ logits: [Float], temperature: Float, topK: Int, topP: Float, uniform u: Double) -> UInt32 {
+    static func reference(_ logits: [Float], temperature: Float, topK: Int, topP: Float, minP: Float = 0, uniform u: Double) -> UInt32 {
         let z = logits.map { $0 / temperature }
         let m = z.max()!
         var c = z.enumerated().map { ($0.element, UInt32($0.offset)) }
@@ -35,6 +35,8 @@ import TestSupport
                 }
             }
         }
+        // min-p: of those, the ones at least minP times as likely as the first.
+        while keep > 1 && w[keep - 1] < Double(minP) { keep -= 1 }
         var kept = 0.0
         for i in 0..<keep { kept += w[i] }
         var cumulative = 0.0
@@ -59,13 +61,14 @@ import TestSupport
             let temperature = Float([0.05, 0.7, 1, 20][(round / 16) % 4])
             let topK = [0, 1, 40, V + 5][(round / 64) % 4]
             let topP = Float([1, 0.9, 0.5, 0.05][(round / 256) % 4])
+            let minP = Float([0, 0, 0.1, 0.6][(round / 2) % 4])
             let seed = rng.next()
-            var sampler = Sampler(temperature: temperature, topK: topK, topP: topP, seed: seed)
+            var sampler = Sampler(temperature: temperature, topK: topK, topP: topP, minP: minP, seed: seed)
             var twin = Sampler(temperature: temperature, topK: topK, topP: topP, seed: seed)
             let u = twin.uniform()
             let ours = logits.withUnsafeBufferPointer { sampler.sample($0) }
-            let want = Self.reference(logits, temperature: temperature, topK: topK, topP: topP, uniform: u)
-            #expect(ours == want, "round \(round): V \(V), spread \(spread), T \(temperature), k \(topK), p \(topP)")
+            let want = Self.reference(logits, temperature: temperature, topK: topK, topP: topP, minP: minP, uniform: u)
+            #expect(ours == want, "round \(round): V \(V), spread \(spread), T \(temperature), k \(topK), p \(topP), min-p \(minP)")
             if ours != want { return }
         }
     }

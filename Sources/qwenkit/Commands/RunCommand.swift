@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChatTemplate
 import ModelFiles
 import QwenKitIO
 import QwenTokenizer
@@ -19,8 +20,13 @@ struct RunCommand: ParsableCommand {
             (safetensors, F32/F16/BF16). Weights stay memory-mapped; activations and the KV cache are float32. \
             Generated text streams to stdout; a timing summary (prompt and generation tokens/s) goes to stderr.
 
-            Greedy decoding unless --temp is above 0; the same --seed gives the same output. Generation stops at \
-            -n tokens or at the model's end tokens (its eos ids, <|im_end|>, <|endoftext|>).
+            Greedy decoding unless --temp is above 0; the same --seed gives the same output. Sampling options \
+            default to the GGUF's general.sampling.* values when it has them. Penalties (--repeat-penalty, \
+            --presence-penalty, --frequency-penalty over the last --repeat-last-n tokens, prompt included) apply \
+            first, then temperature, top-k, top-p and min-p. Generation stops at -n tokens, at the model's end \
+            tokens (its eos ids, <|im_end|>, <|endoftext|>) or at a --stop string, which is not printed.
+
+            --chat renders the prompt as a user turn (after --system's, if given) through the model's own chat             template (GGUF tokenizer.chat_template, or the HF directory's), as transformers' apply_chat_template             does, with the generation prompt; ChatML when the model has none; --chat-template FILE replaces it.
 
             Examples:
               qwenkit run qwen2-0.5b-q8_0.gguf --chat --prompt 'Name three primes.'
@@ -32,7 +38,7 @@ struct RunCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("A GGUF file or an HF model directory.", valueName: "model"), completion: .file())
     var model: String
 
-    @Option(name: .long, help: ArgumentHelp("The prompt text.", valueName: "text"))
+    @Option(name: [.customShort("p"), .long], help: ArgumentHelp("The prompt text.", valueName: "text"))
     var prompt: String?
 
     @Option(name: .long, parsing: .unconditional,
@@ -40,15 +46,19 @@ struct RunCommand: ParsableCommand {
     var tokens: String?
 
     @Option(name: [.customShort("f"), .customLong("file")],
-            help: ArgumentHelp("The prompt text from FILE (UTF-8), instead of --prompt: for prompts longer than a command line holds.",
+            help: ArgumentHelp("The prompt text from FILE (UTF-8; - for stdin), instead of --prompt: for prompts longer than a command line holds.",
                                valueName: "file"), completion: .file())
     var file: String?
 
-    @Flag(name: .long, help: "Wrap the prompt in the ChatML template (system and user turns, then the assistant's turn).")
+    @Flag(name: .long, help: "Render the prompt as a user turn through the model's chat template, then the assistant's turn.")
     var chat = false
 
-    @Option(name: .long, help: ArgumentHelp("System message for --chat.", valueName: "text"))
-    var system = "You are a helpful assistant."
+    @Option(name: .long, help: ArgumentHelp("System message for --chat (default: none, or the template's own).", valueName: "text"))
+    var system: String?
+
+    @Option(name: .long, help: ArgumentHelp("Chat template file for --chat instead of the model's.", valueName: "file"),
+            completion: .file(extensions: ["jinja"]))
+    var chatTemplate: String?
 
     // Numeric options parse their value unconditionally, so that `-n -5` is reported as a value out of range
     // rather than as a missing value followed by an unknown flag.
@@ -56,19 +66,10 @@ struct RunCommand: ParsableCommand {
             help: ArgumentHelp("Tokens to generate at most (capped at what the context leaves).", valueName: "n"))
     var n = 128
 
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Sampling temperature; 0 is greedy.", valueName: "t"))
-    var temp: Float = 0
+    @OptionGroup var sampling: SamplingFlags
 
-    @Option(name: .long, parsing: .unconditional,
-            help: ArgumentHelp("Sample from the k most likely tokens only (0: all).", valueName: "k"))
-    var topK = 0
-
-    @Option(name: .long, parsing: .unconditional,
-            help: ArgumentHelp("Sample from the smallest set of tokens whose probability reaches p (1: all).", valueName: "p"))
-    var topP: Float = 1
-
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Random seed for sampling.", valueName: "n"))
-    var seed: UInt64 = 0
+    @Option(name: .customLong("stop"), help: ArgumentHelp("Stop when the text contains STRING (repeatable; not printed).", valueName: "string"))
+    var stop: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("Write the logits of every position to FILE (safetensors: tokens I32 [n], logits F32 [n, vocab]).", valueName: "file"),
             completion: .file(extensions: ["safetensors"]))
@@ -77,7 +78,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Tokenizer to use instead of the model's own.", valueName: "path"), completion: .file())
     var tokenizer: String?
 
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Threads (default: the CPU count).", valueName: "n"))
+    @Option(name: [.customShort("t"), .long], parsing: .unconditional, help: ArgumentHelp("Threads (default: the CPU count).", valueName: "n"))
     var threads: Int?
 
     @Option(name: [.customShort("c"), .customLong("ctx-size")], parsing: .unconditional,
@@ -97,12 +98,12 @@ struct RunCommand: ParsableCommand {
         if given == 0 { throw ValidationError("give a prompt: --prompt TEXT, -f/--file FILE or --tokens IDS") }
         if given > 1 { throw ValidationError("--prompt, -f/--file and --tokens cannot be used together") }
         if chat && tokens != nil { throw ValidationError("--chat needs --prompt or -f/--file (--tokens are used as given)") }
+        if !chat && (system != nil || chatTemplate != nil) { throw ValidationError("--system and --chat-template need --chat") }
         if n < 0 { throw ValidationError("-n must be at least 0") }
         if ctxSize < 0 { throw ValidationError("-c/--ctx-size must be at least 0 (0: as the prompt and -n need)") }
         if batchSize < 1 { throw ValidationError("-b/--batch-size must be at least 1") }
-        if !(temp >= 0) || !temp.isFinite { throw ValidationError("--temp must be a number of at least 0") }
-        if topK < 0 { throw ValidationError("--top-k must be at least 0") }
-        if !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
+        try sampling.validate()
+        if stop.contains("") { throw ValidationError("--stop needs a non-empty string") }
         try validateThreads(threads)
         if let tokens { _ = try Self.parseIDs(tokens) }
     }
@@ -131,12 +132,29 @@ struct RunCommand: ParsableCommand {
 
     /// The text of a -f/--file prompt, checked for size and UTF-8.
     static func readPrompt(_ path: String) throws -> String {
-        try readTextFile(path, limit: maxPromptFileBytes, what: "prompt files")
+        path == "-" ? try readStandardInputText(limit: maxPromptFileBytes)
+            : try readTextFile(path, limit: maxPromptFileBytes, what: "prompt files")
     }
 
-    /// ChatML as Qwen2's chat template renders one system and one user turn with the generation prompt.
-    static func chatML(system: String, user: String) -> String {
-        "<|im_start|>system\n\(system)<|im_end|>\n<|im_start|>user\n\(user)<|im_end|>\n<|im_start|>assistant\n"
+    /// ChatML as Qwen2's chat template renders one system and one user turn with the generation prompt: what --chat
+    /// uses for a model without a template.
+    static func chatML(system: String?, user: String) -> String {
+        "<|im_start|>system\n\(system ?? "You are a helpful assistant.")<|im_end|>\n<|im_start|>user\n\(user)<|im_end|>\n<|im_start|>assistant\n"
+    }
+
+    /// The --chat prompt: the user turn (after the system turn, if given) through the model's template.
+    func chatPrompt(user: String) throws -> String {
+        guard let template = try ModelChatTemplate.load(model, templateOverride: chatTemplate) else {
+            return Self.chatML(system: system, user: user)
+        }
+        var messages: [Value] = []
+        if let system { messages.append(.dict(.init([("role", .string("system")), ("content", .string(system))]))) }
+        messages.append(.dict(.init([("role", .string("user")), ("content", .string(user))])))
+        do {
+            return try template.template.apply(messages: messages, addGenerationPrompt: true, variables: template.variables)
+        } catch {
+            throw CLIError("\(template.origin): \(error)")
+        }
     }
 
     func run() throws {
@@ -148,7 +166,7 @@ struct RunCommand: ParsableCommand {
             promptIDs = try Self.parseIDs(tokens)  // ids past the vocabulary: the session's first evaluate says so
         } else {
             let user = try file.map(Self.readPrompt) ?? prompt!
-            let text = chat ? Self.chatML(system: system, user: user) : user
+            let text = chat ? try chatPrompt(user: user) : user
             promptIDs = []
             let encoder = tok.makeEncoder()
             try Array(text.utf8).withUnsafeBufferPointer { try encoder.encode($0, special: .parse, into: &promptIDs) }
@@ -164,37 +182,25 @@ struct RunCommand: ParsableCommand {
         let capacity = ctxSize > 0 ? ctxSize : min(promptIDs.count + n + 1, model.shape.contextLength)
         let workers = threadCount(threads)
         let session = try InferenceSession(model: model, capacity: capacity, threads: workers, maxBatch: batchSize)
-        var sampler = Sampler(temperature: temp, topK: topK, topP: topP, seed: seed)
+        let generator = Generator(session: session, options: sampling.options(defaults: SamplingOptions(gguf: model.gguf)))
         let logitsFile = try logits.map { try LogitsRecorder(path: $0, vocabSize: model.shape.vocabSize) }
         let out = ByteSink.standardOutput(bufferCapacity: 1 << 12)
-        let decoder = TextDecoder(tokenizer: tok, sink: out, skipSpecial: false)
         let loaded = monotonicSeconds()
-
-        var next: UInt32 = 0
-        try session.evaluate(promptIDs, logits: logitsFile == nil ? .last : .all) { position, row in
-            try logitsFile?.append(token: promptIDs[position], logits: row)
-            if position == promptIDs.count - 1 { next = sampler.sample(row) }
-        }
-        let promptDone = monotonicSeconds()
-        var generated = 0, steps = 0
-        while generated < n && !ends.contains(next) {
-            // Ids past the tokenizer (the padding rows of an embedding matrix) have no text.
-            if tok.hasToken(next) { try decoder.append(next) { "generated token \(generated)" } }
-            try decoder.emit(final: false)
-            try out.flush()
-            generated += 1
-            // The last token is run only to record its logits.
-            if (generated == n && logitsFile == nil) || session.position >= capacity { break }
-            let token = next
-            try session.evaluate([token], logits: .last) { _, row in
-                try logitsFile?.append(token: token, logits: row)
-                next = sampler.sample(row)
-            }
-            steps += 1
-        }
-        try decoder.emit(final: true)
+        // Ids past the tokenizer (the padding rows of an embedding matrix) have no text.
+        let none = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+        let result = try generator.generate(
+            prompt: promptIDs, maxTokens: n, endTokens: ends, stop: stop.map { Array($0.utf8) },
+            tokenBytes: { tok.hasToken($0) ? tok.bytes(of: $0) : none },
+            output: { text in
+                try out.write(text)
+                try out.flush()
+                return true
+            },
+            record: logitsFile.map { file in { token, row in try file.append(token: token, logits: row) } })
+        let generated = result.tokens.count, steps = result.steps
         if generated > 0 { try out.write(Array("\n".utf8)) }
         try out.flush()
+        let promptDone = loaded + Double(result.promptNanoseconds) * 1e-9
         let finished = monotonicSeconds()
         try logitsFile?.finish()
         if !quiet {

@@ -1,0 +1,239 @@
+import ModelFiles
+import QwenKitIO
+
+/// Sampling as llama.cpp names it. The order is transformers': repetition, presence and frequency penalties on the
+/// raw logits over the last `repeatLastN` tokens of the sequence (prompt included, as both count it), then
+/// temperature, top-k, top-p, min-p, and the draw (`Sampler`). Temperature 0 is greedy over the penalized logits.
+public struct SamplingOptions: Sendable, Equatable {
+    public var temperature: Float = 0
+    public var topK = 0
+    public var topP: Float = 1
+    /// Keep tokens whose probability is at least minP × the most likely one's (0: all).
+    public var minP: Float = 0
+    /// > 1 discourages repeats: a repeated token's positive logit is divided by it, a negative one multiplied.
+    public var repeatPenalty: Float = 1
+    /// Tokens the penalties look back over (0: none, -1: the whole sequence).
+    public var repeatLastN = 64
+    /// OpenAI's penalties: logit − presence × [count > 0] − frequency × count.
+    public var presencePenalty: Float = 0
+    public var frequencyPenalty: Float = 0
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    /// The defaults a GGUF recommends (`general.sampling.*`), over the built-in ones; keys of another type are ignored.
+    public init(gguf file: GGUFFile?) {
+        self.init()
+        guard let file else { return }
+        typealias K = GGUFKeys.Sampling
+        if let v = file[K.temperature]?.doubleValue, v >= 0, v.isFinite { temperature = Float(v) }
+        if let v = file[K.topK]?.intValue, v >= 0 { topK = v }
+        if let v = file[K.topP]?.doubleValue, v > 0, v <= 1 { topP = Float(v) }
+        if let v = file[K.minP]?.doubleValue, v >= 0, v <= 1 { minP = Float(v) }
+        if let v = file[K.repeatLastN]?.intValue, v >= -1 { repeatLastN = v }
+        if let v = file[K.repeatPenalty]?.doubleValue, v > 0, v.isFinite { repeatPenalty = Float(v) }
+    }
+
+    var penalizes: Bool { repeatLastN != 0 && (repeatPenalty != 1 || presencePenalty != 0 || frequencyPenalty != 0) }
+}
+
+/// Why a generation ended.
+public enum FinishReason: String, Sendable {
+    /// The token budget ran out.
+    case length
+    /// A stop string appeared (it is not part of the text) or an end token was sampled.
+    case stop
+    /// The session's context is full.
+    case contextFull = "context_full"
+}
+
+/// The generation loop shared by run, chat and serve: samples token after token from a session, applies penalties,
+/// stops at end tokens, at a stop string, at the budget or when the context is full, and streams the text without
+/// splitting a character or showing a stop string (text that may begin one is held back until it cannot).
+public final class Generator {
+    public let session: InferenceSession
+    public var options: SamplingOptions {
+        didSet { sampler = Sampler(temperature: options.temperature, topK: options.topK, topP: options.topP, minP: options.minP, seed: options.seed) }
+    }
+    private var sampler: Sampler
+    /// Every token in the session, in order (what the penalties look at).
+    public private(set) var history: [UInt32] = []
+    private var counts: [UInt32: Int] = [:]
+    private var saved: [(Int, Float)] = []
+
+    public init(session: InferenceSession, options: SamplingOptions = SamplingOptions()) {
+        self.session = session
+        self.options = options
+        sampler = Sampler(temperature: options.temperature, topK: options.topK, topP: options.topP, minP: options.minP, seed: options.seed)
+    }
+
+    /// Forgets the history (with `session.reset`, for a new conversation).
+    public func resetHistory() {
+        history.removeAll()
+    }
+
+    /// The next token after `row` (a position's logits), with the penalties over the history applied.
+    public func sample(_ row: UnsafeBufferPointer<Float>) -> UInt32 {
+        guard options.penalizes, !history.isEmpty else { return sampler.sample(row) }
+        let window = options.repeatLastN < 0 ? history[...] : history.suffix(options.repeatLastN)
+        counts.removeAll(keepingCapacity: true)
+        for id in window where Int(id) < row.count { counts[id, default: 0] += 1 }
+        let logits = UnsafeMutablePointer(mutating: row.baseAddress!)
+        saved.removeAll(keepingCapacity: true)
+        for (id, count) in counts {
+            let i = Int(id)
+            saved.append((i, logits[i]))
+            var x = logits[i]
+            if options.repeatPenalty != 1 { x = x > 0 ? x / options.repeatPenalty : x * options.repeatPenalty }
+            x -= options.presencePenalty + options.frequencyPenalty * Float(count)
+            logits[i] = x
+        }
+        let id = sampler.sample(row)
+        for (i, x) in saved { logits[i] = x }
+        return id
+    }
+
+    public struct Result: Sendable {
+        public var tokens: [UInt32] = []
+        public var finishReason: FinishReason = .length
+        /// Forward steps run for generated tokens (the last sampled token is not run unless it is needed).
+        public var steps = 0
+        /// Time to evaluate the prompt and sample the first token.
+        public var promptNanoseconds: UInt64 = 0
+    }
+
+    /// Evaluates `prompt` after what the session holds, then generates at most `maxTokens` tokens. `tokenBytes` gives
+    /// a token's text (empty for ids without one); `output` receives text as it becomes final and returns false to
+    /// stop (a cancelled request); `record` sees every evaluated position's logits (for --logits). The last sampled
+    /// token is left unevaluated unless `evaluateLast` (a chat keeps its turn in the cache).
+    public func generate(prompt: [UInt32], maxTokens: Int, endTokens: Set<UInt32>, stop: [[UInt8]] = [],
+                         evaluateLast: Bool = false,
+                         tokenBytes: (UInt32) -> UnsafeBufferPointer<UInt8>,
+                         output: ([UInt8]) throws -> Bool,
+                         record: ((_ token: UInt32, _ logits: UnsafeBufferPointer<Float>) throws -> Void)? = nil) throws -> Result {
+        var result = Result()
+        var next: UInt32 = 0
+        let started = monotonicNanoseconds()
+        defer { if result.promptNanoseconds == 0 { result.promptNanoseconds = monotonicNanoseconds() - started } }
+        if !prompt.isEmpty {
+            try session.evaluate(prompt, logits: record == nil ? .last : .all) { position, row in
+                try record?(prompt[position], row)
+                if position == prompt.count - 1 {
+                    history.append(contentsOf: prompt)
+                    next = sample(row)
+                }
+            }
+        }
+        result.promptNanoseconds = monotonicNanoseconds() - started
+        var text = StopText(stop: stop)
+        var stopped = false
+        while result.tokens.count < maxTokens {
+            if endTokens.contains(next) {
+                result.finishReason = .stop
+                break
+            }
+            result.tokens.append(next)
+            let bytes = tokenBytes(next)
+            if text.append(bytes) { stopped = true }
+            if !text.ready.isEmpty {
+                let keepGoing = try output(text.ready)
+                text.ready.removeAll(keepingCapacity: true)
+                if !keepGoing {
+                    result.finishReason = .stop
+                    return result
+                }
+            }
+            if stopped {
+                result.finishReason = .stop
+                break
+            }
+            let isLast = result.tokens.count == maxTokens
+            if isLast && !evaluateLast && record == nil { break }
+            if session.position >= session.capacity {
+                result.finishReason = .contextFull
+                break
+            }
+            let token = next
+            try session.evaluate([token], logits: .last) { _, row in
+                try record?(token, row)
+                history.append(token)
+                next = sample(row)
+            }
+            result.steps += 1
+        }
+        if !stopped {
+            text.finish()
+            if !text.ready.isEmpty { _ = try output(text.ready) }
+        }
+        return result
+    }
+}
+
+/// Generated bytes on their way out: whole characters only (invalid sequences become U+FFFD, as Python's
+/// errors="replace" decodes), and nothing that could be the start of a stop string until it cannot be.
+struct StopText {
+    let stop: [[UInt8]]
+    /// Token bytes not yet a whole character.
+    private var raw: [UInt8] = []
+    /// Text held back: it may begin a stop string.
+    private var held: [UInt8] = []
+    /// Final text for the caller to take.
+    var ready: [UInt8] = []
+
+    init(stop: [[UInt8]]) { self.stop = stop.filter { !$0.isEmpty } }
+
+    /// Adds a token's bytes; true when a stop string is complete (`ready` then ends before it).
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        raw.append(contentsOf: bytes)
+        let complete = raw.withUnsafeBytes { raw.count - UTF8Validation.incompleteSuffixLength($0) }
+        guard complete > 0 else { return false }
+        var fixed: [UInt8] = []
+        raw.withUnsafeBytes { UTF8Validation.replacingInvalid(UnsafeRawBufferPointer(rebasing: $0[..<complete]), into: &fixed) }
+        raw.removeFirst(complete)
+        return release(fixed, final: false)
+    }
+
+    /// The end of the stream: what is left, an incomplete character as U+FFFD.
+    mutating func finish() {
+        var fixed: [UInt8] = []
+        raw.withUnsafeBytes { UTF8Validation.replacingInvalid($0, into: &fixed) }
+        raw.removeAll()
+        _ = release(fixed, final: true)
+    }
+
+    private mutating func release(_ text: [UInt8], final: Bool) -> Bool {
+        held.append(contentsOf: text)
+        guard !stop.isEmpty else {
+            ready.append(contentsOf: held)
+            held.removeAll(keepingCapacity: true)
+            return false
+        }
+        // The earliest complete stop string ends the text.
+        var first: Int?
+        for s in stop where held.count >= s.count {
+            for i in 0...(held.count - s.count) where held[i] == s[0] && held[i..<(i + s.count)].elementsEqual(s) {
+                if first.map({ i < $0 }) ?? true { first = i }
+                break
+            }
+        }
+        if let first {
+            ready.append(contentsOf: held[..<first])
+            held.removeAll()
+            return true
+        }
+        // Hold the longest tail that is a proper prefix of a stop string.
+        var keep = 0
+        if !final {
+            for s in stop {
+                for length in stride(from: min(s.count - 1, held.count), to: keep, by: -1)
+                where held[(held.count - length)...].elementsEqual(s[..<length]) {
+                    keep = length
+                    break
+                }
+            }
+        }
+        ready.append(contentsOf: held[..<(held.count - keep)])
+        held.removeFirst(held.count - keep)
+        return false
+    }
+}

@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 //
 // qwenkit: a native command suite for the Qwen2 model family.
 // The target list below is the architecture: the C shims wrap system libraries, the libraries never
@@ -35,6 +35,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The HTTP server of `serve` (on SwiftNIO); its optional traits (swift-configuration, full Foundation) off.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
     ],
     targets: [
         // System libraries, found with pkg-config.
@@ -84,6 +86,10 @@ let package = Package(
         // Chat templates: the Jinja2 subset real templates use, rendered as transformers' apply_chat_template does; a
         // model's template and its bos/eos tokens from a GGUF or an HF directory.
         .target(name: "ChatTemplate", dependencies: ["ModelFiles", "QwenKitIO"], swiftSettings: cpuFlags),
+        // The OpenAI-compatible HTTP server: slots with their own sessions, the endpoints, their JSON, request logs.
+        .target(name: "Serving", dependencies: ["ChatTemplate", "Qwen2Runtime", "QwenTokenizer", "QwenKitIO", "ModelFiles",
+                                                .product(name: "Hummingbird", package: "hummingbird")],
+                swiftSettings: cpuFlags),
         // The reference forward pass: Qwen2 / Qwen2-MoE over memory-mapped weights of any type, KV cache, sampling.
         .target(name: "Qwen2Runtime", dependencies: ["CPrefetch", "CRuntimeKernels", "ModelFiles", "Quantization", "QwenKitIO"], swiftSettings: kernelFlags),
 
@@ -98,7 +104,7 @@ let package = Package(
             name: "qwenkit",
             dependencies: [
                 "QwenKitIO", "QwenTokenizer", "TrainingData", "ModelFiles", "ModelInspection", "Conversion", "ModelComparison", "Quantize", "Qwen2Runtime", "Verification",
-                "ImportanceMatrix", "Perplexity", "ChatTemplate",
+                "ImportanceMatrix", "Perplexity", "ChatTemplate", "Serving",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: cpuFlags),

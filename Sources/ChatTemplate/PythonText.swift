@@ -35,6 +35,14 @@ extension Value {
     }
 }
 
+extension Value {
+    /// Compact JSON (json.dumps with separators (",", ":"), ensure_ascii off): for API responses and request files.
+    /// Values JSON has no form for (Undefined, generators, callables) are null.
+    public var jsonText: String {
+        (try? PythonText.json(self, PythonText.JSONOptions(itemSeparator: ",", keySeparator: ":"))) ?? "null"
+    }
+}
+
 enum PythonText {
     /// Python's float repr: the shortest digits that round-trip, positional for 1e-4 <= |x| < 1e16, else
     /// `d.ddde+XX`; always a `.0` on integral values.

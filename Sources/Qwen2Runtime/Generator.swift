@@ -105,12 +105,14 @@ public final class Generator {
     /// Evaluates `prompt` after what the session holds, then generates at most `maxTokens` tokens. `tokenBytes` gives
     /// a token's text (empty for ids without one); `output` receives text as it becomes final and returns false to
     /// stop (a cancelled request); `record` sees every evaluated position's logits (for --logits). The last sampled
-    /// token is left unevaluated unless `evaluateLast` (a chat keeps its turn in the cache).
+    /// token is left unevaluated unless `evaluateLast` (a chat keeps its turn in the cache). `onSample` sees each
+    /// sampled token with the logits it was drawn from (before penalties), for log-probabilities.
     public func generate(prompt: [UInt32], maxTokens: Int, endTokens: Set<UInt32>, stop: [[UInt8]] = [],
                          evaluateLast: Bool = false,
                          tokenBytes: (UInt32) -> UnsafeBufferPointer<UInt8>,
                          output: ([UInt8]) throws -> Bool,
-                         record: ((_ token: UInt32, _ logits: UnsafeBufferPointer<Float>) throws -> Void)? = nil) throws -> Result {
+                         record: ((_ token: UInt32, _ logits: UnsafeBufferPointer<Float>) throws -> Void)? = nil,
+                         onSample: ((_ token: UInt32, _ logits: UnsafeBufferPointer<Float>) -> Void)? = nil) throws -> Result {
         var result = Result()
         var next: UInt32 = 0
         let started = monotonicNanoseconds()
@@ -121,6 +123,7 @@ public final class Generator {
                 if position == prompt.count - 1 {
                     history.append(contentsOf: prompt)
                     next = sample(row)
+                    onSample?(next, row)
                 }
             }
         }
@@ -158,6 +161,7 @@ public final class Generator {
                 try record?(token, row)
                 history.append(token)
                 next = sample(row)
+                onSample?(next, row)
             }
             result.steps += 1
         }

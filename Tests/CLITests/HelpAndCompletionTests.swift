@@ -58,6 +58,9 @@ import TestSupport
                                                     "-t, --threads <n>"]),
         HelpCase(command: ["template"], options: ["--messages <file.json>", "--tools <file.json>", "--add-generation-prompt",
                                                   "--var <name=value>", "--now <time>", "--chat-template <file>"]),
+        HelpCase(command: ["serve"], options: ["--host <address>", "--port <n>", "--parallel <n>", "--queue <n>", "-c, --ctx-size <n>",
+                                               "-t, --threads <n>", "--alias <name>", "--chat-template <file>", "--tokenizer <path>",
+                                               "--temp <t>", "-s, --seed <n>"]),
     ]
 
     static let snapshotDirectory = CLI.repositoryPath("Tests/CLITests/Snapshots")

@@ -115,34 +115,6 @@ import TestSupport
     }
 }
 
-extension Value {
-    /// Compact JSON for the tests' request files (key order kept).
-    var jsonText: String {
-        switch self {
-        case .none, .undefined: return "null"
-        case .bool(let b): return b ? "true" : "false"
-        case .int(let i): return String(i)
-        case .float(let d): return "\(d)"
-        case .string(let s), .markup(let s):
-            var out = "\""
-            for c in s.unicodeScalars {
-                switch c {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                default:
-                    if c.value < 0x20 { out += String(format: "\\u%04x", c.value) } else { out.unicodeScalars.append(c) }
-                }
-            }
-            return out + "\""
-        case .list(let items, _): return "[" + items.map(\.jsonText).joined(separator: ",") + "]"
-        case .dict(let d): return "{" + d.entries.map { $0.key.jsonText + ":" + $0.value.jsonText }.joined(separator: ",") + "}"
-        case .namespace, .callable: return "null"
-        }
-    }
-}
 
 extension TemplateCLITests {
     /// run --chat renders the prompt through the model's own template: the same tokens (and logits) as running the

@@ -1,0 +1,157 @@
+// `qwenkit serve` driven over HTTP on a loopback port: each endpoint's answer against the CLI's own (which the
+// goldens pin to transformers), log-probabilities against the logits of `run --logits`, streaming, bad requests,
+// and a clean stop on SIGTERM.
+
+import ChatTemplate
+import Foundation
+import Testing
+import TestSupport
+
+@Suite(.serialized) struct ServeTests {
+    static let model = CLI.repositoryPath("Fixtures/convert-golden/q2-untied.f32.gguf")
+    static let greedy = #""temperature": 0, "repeat_penalty": 1"#
+
+    static func json(_ text: String) throws -> Value.Dictionary {
+        guard case .dict(let d) = try Value.json(text) else { throw CLITestError("not an object: \(text)") }
+        return d
+    }
+
+    static func string(_ v: Value?) -> String? { if case .string(let s)? = v { return s }; return nil }
+
+    @Test func endpointsAnswerAsTheCLIDoes() throws {
+        let server = try ServerProcess([Self.model, "-t", "1"])
+        defer { _ = server.stop() }
+        let health = try server.request("GET", "/health")
+        #expect(health.status == 200 && health.text == #"{"status":"ok"}"#)
+        let models = try server.request("GET", "/v1/models")
+        #expect(models.status == 200 && models.text.contains(#""id":"q2-untied.f32.gguf","object":"model""#), "\(models.text)")
+
+        // tokenize / detokenize: the tokenizer encode uses.
+        let tokenized = try server.request("POST", "/tokenize", body: #"{"content": "Hello, world!"}"#)
+        let encoded = try CLI.run(["encode", "--tokenizer", CLI.repositoryPath("Fixtures/checkpoints/q2-untied")], stdin: .text("Hello, world!"))
+        let ids = encoded.stdoutText.split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: ",")
+        #expect(tokenized.text == #"{"tokens":["# + ids + "]}", "\(tokenized.text)")
+        let detokenized = try server.request("POST", "/detokenize", body: #"{"tokens": ["# + ids + "]}")
+        #expect(detokenized.text == #"{"content":"Hello, world!"}"#)
+
+        // Greedy completion from token ids: transformers' tokens (RunTests.transformersGreedy), as text.
+        let completion = try server.request("POST", "/v1/completions",
+                                            body: #"{"prompt": [257, 294, 268, 266, 33], "max_tokens": 4, "#  + Self.greedy + "}")
+        let c = try Self.json(completion.text)
+        guard case .list(let choices, _)? = c["choices"], case .dict(let choice)? = choices.first else { throw CLITestError(completion.text) }
+        let decoded = try CLI.run(["decode", "--tokenizer", CLI.repositoryPath("Fixtures/checkpoints/q2-untied"), "--no-newline"],
+                                  stdin: .text("204 51 184 17\n"))
+        #expect(Self.string(choice["text"]) == decoded.stdoutText, "\(completion.text)")
+        #expect(Self.string(choice["finish_reason"]) == "length")
+        #expect(c["usage"]?.jsonText == #"{"prompt_tokens":5,"completion_tokens":4,"total_tokens":9}"#)
+        #expect(Self.string(c["object"]) == "text_completion")
+
+        // Chat: the model's template, as run --chat renders it.
+        let chat = try server.request("POST", "/v1/chat/completions",
+                                      body: #"{"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 6, "# + Self.greedy + "}")
+        let run = try CLI.run(["run", Self.model, "--chat", "--prompt", "Hi", "-n", "6", "-q", "--temp", "0", "--repeat-penalty", "1"])
+        let answer = try Self.json(chat.text)
+        guard case .list(let chatChoices, _)? = answer["choices"], case .dict(let first)? = chatChoices.first,
+              case .dict(let message)? = first["message"] else { throw CLITestError(chat.text) }
+        #expect(Self.string(message["content"]).map { $0 + "\n" } == run.stdoutText, "\(chat.text)\n\(run)")
+        #expect(Self.string(message["role"]) == "assistant" && Self.string(answer["object"]) == "chat.completion")
+
+        // The same streamed: role first, the text in pieces, the finish reason, [DONE].
+        let streamed = try server.request("POST", "/v1/chat/completions",
+                                          body: #"{"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 6, "stream": true, "# + Self.greedy + "}")
+        #expect(streamed.headers["content-type"] == "text/event-stream")
+        let events = streamed.text.components(separatedBy: "\n\n").filter { !$0.isEmpty }
+        #expect(events.last == "data: [DONE]")
+        var content = ""
+        for event in events.dropLast() {
+            let chunk = try Self.json(String(event.dropFirst("data: ".count)))
+            guard case .list(let cs, _)? = chunk["choices"], case .dict(let ch)? = cs.first, case .dict(let delta)? = ch["delta"] else {
+                throw CLITestError(event)
+            }
+            content += Self.string(delta["content"]) ?? ""
+            #expect(Self.string(chunk["object"]) == "chat.completion.chunk")
+        }
+        #expect(content == Self.string(message["content"]))
+        #expect(events.first?.contains(#""delta":{"role":"assistant","content":""}"#) == true)
+        #expect(events.dropLast().last?.contains(#""finish_reason":"length""#) == true)
+
+        let (status, log) = server.stop()
+        #expect(status == 0, "\(log)")
+        let requests = log.split(separator: "\n").filter { $0.hasPrefix("GET ") || $0.hasPrefix("POST ") }
+        #expect(requests.count == 7 && requests.allSatisfy { $0.contains(" 200 ") }, "\(log)")
+    }
+
+    /// echo with max_tokens 0 (lm-eval's loglikelihood requests): each prompt token's log-probability is the
+    /// log-softmax of `run --logits`'s previous row at that token, the top alternatives the row's largest.
+    @Test func promptLogprobsAreTheLogSoftmaxOfTheLogits() throws {
+        let prompt: [UInt32] = [257, 294, 268, 266, 33]
+        let rows = try withTemporaryDirectory { dir -> [[Float]] in
+            let run = try CLI.run(["run", Self.model, "--tokens", prompt.map(String.init).joined(separator: ","), "-n", "0", "-q",
+                                   "--logits", dir + "/l.safetensors"])
+            #expect(run.status == 0, "\(run)")
+            let header = try safetensorsHeader(dir + "/l.safetensors")
+            let logits = try #require(header["logits"] as? [String: Any])
+            let offsets = try #require(logits["data_offsets"] as? [Int]), shape = try #require(logits["shape"] as? [Int])
+            let bytes = try readFile(dir + "/l.safetensors")
+            let headerLength = bytes.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+            let data = Array(bytes[(8 + headerLength + offsets[0])..<(8 + headerLength + offsets[1])])
+            let floats = stride(from: 0, to: data.count, by: 4).map {
+                Float(bitPattern: UInt32(data[$0]) | UInt32(data[$0 + 1]) << 8 | UInt32(data[$0 + 2]) << 16 | UInt32(data[$0 + 3]) << 24)
+            }
+            return (0..<shape[0]).map { Array(floats[($0 * shape[1])..<(($0 + 1) * shape[1])]) }
+        }
+        let server = try ServerProcess([Self.model, "-t", "1"])
+        defer { _ = server.stop() }
+        let response = try server.request("POST", "/v1/completions", body: #"{"prompt": [257, 294, 268, 266, 33], "max_tokens": 0, "echo": true, "logprobs": 3, "temperature": 0}"#)
+        let c = try Self.json(response.text)
+        guard case .list(let choices, _)? = c["choices"], case .dict(let choice)? = choices.first, case .dict(let lp)? = choice["logprobs"],
+              case .list(let values, _)? = lp["token_logprobs"], case .list(let tops, _)? = lp["top_logprobs"] else {
+            throw CLITestError(response.text)
+        }
+        #expect(values.count == 5 && values.first?.jsonText == "null" && tops.first?.jsonText == "null")
+        for i in 1..<prompt.count {
+            let row = rows[i - 1].map(Double.init)
+            let m = row.max()!
+            let lse = m + log(row.reduce(0) { $0 + exp($1 - m) })
+            guard case .float(let got) = values[i] else { Issue.record("position \(i): \(values[i])"); continue }
+            #expect(abs(got - (row[Int(prompt[i])] - lse)) < 1e-5, "position \(i)")
+            guard case .dict(let top) = tops[i] else { Issue.record("top \(i)"); continue }
+            let best = row.max()! - lse
+            #expect(top.entries.contains { if case .float(let v) = $0.value { return abs(v - best) < 1e-5 }; return false }, "top \(i)")
+        }
+        #expect(Self.string(choice["finish_reason"]) == "length")
+    }
+
+    @Test func badRequestsGet400AndTheServerStaysUp() throws {
+        let server = try ServerProcess([Self.model, "-t", "1", "-c", "16"])
+        defer { _ = server.stop() }
+        func expect400(_ path: String, _ body: String, message: String, param: String?, code: String? = nil,
+                       sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let r = try server.request("POST", path, body: body)
+            let expected = Value.dict(Value.Dictionary([("error", .dict(Value.Dictionary([
+                ("message", .string(message)), ("type", .string("invalid_request_error")),
+                ("param", param.map(Value.string) ?? .none), ("code", code.map(Value.string) ?? .none)])))]))
+            #expect(r.status == 400 && r.text == expected.jsonText, "\(r.status) \(r.text)", sourceLocation: sourceLocation)
+        }
+        try expect400("/v1/completions", "{bad", message: "the body is not valid JSON: invalid JSON at byte 1: expected '\"', found 'b'", param: nil)
+        try expect400("/v1/completions", "[1]", message: "the body must be a JSON object", param: nil)
+        try expect400("/v1/completions", #"{"max_tokens": 1}"#, message: "'prompt' is required", param: "prompt")
+        try expect400("/v1/completions", #"{"prompt": 5}"#,
+                      message: "'prompt' must be a string, a list of strings, a list of token ids or a list of such lists", param: "prompt")
+        try expect400("/v1/completions", #"{"prompt": [1, 999]}"#,
+                      message: "token id 999 is out of range: the model's vocabulary has 320 tokens", param: "prompt")
+        try expect400("/v1/completions", #"{"prompt": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]}"#,
+                      message: "the prompt has 17 tokens, past the context of 16", param: "prompt", code: "context_length_exceeded")
+        try expect400("/v1/completions", #"{"prompt": [1], "temperature": "hot"}"#, message: "'temperature' must be a number", param: "temperature")
+        try expect400("/v1/completions", #"{"prompt": [1], "max_tokens": -1}"#, message: "'max_tokens' must be between 0 and 2147483647", param: "max_tokens")
+        try expect400("/v1/completions", #"{"prompt": [1], "stop": 3}"#, message: "'stop' must be a string or a list of strings", param: "stop")
+        try expect400("/v1/chat/completions", #"{"messages": []}"#, message: "'messages' must be a non-empty list", param: "messages")
+        try expect400("/v1/chat/completions", #"{"messages": [{"content": "x"}]}"#,
+                      message: "messages[0] must be an object with a string 'role'", param: "messages")
+        try expect400("/detokenize", #"{"tokens": "x"}"#, message: "'tokens' must be a list of token ids", param: "tokens")
+        #expect(try server.request("GET", "/nowhere").status == 404)
+        #expect(try server.request("GET", "/health").status == 200)
+        let (status, _) = server.stop()
+        #expect(status == 0)
+    }
+}

@@ -46,9 +46,9 @@ final class WorkerPool {
         for thread in threads { pthread_join(thread, nil) }
     }
 
-    /// Runs `body(worker)` for workers 0..<`workers` (at most `size`) at once and returns when all have returned;
-    /// the caller's thread is worker 0. The workers write disjoint parts of shared buffers (each its share of rows
-    /// or heads), which is why `body` need not be `@Sendable`.
+    /// Runs `body(share)` for shares 0..<`workers` (at most `size`) at once and returns when all have returned;
+    /// the caller's thread takes shares too, and each share goes to whichever thread is free first. The shares write
+    /// disjoint parts of shared buffers (rows or heads), which is why `body` need not be `@Sendable`.
     func run(_ workers: Int, _ body: (Int) -> Void) {
         let active = min(workers, threads.count + 1)
         if active <= 1 {

@@ -162,6 +162,43 @@ TARGET float qwenkit_dot_iq4_xs_avx512(const void *row, const float *x, ptrdiff_
     return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
 }
 
+/// IQ4_NL rows decoded to floats for the prompt tiles: the dot's table lookup (16 values per shuffle) instead of
+/// one lookup per weight; the same products d · value.
+TARGET void qwenkit_decode_iq4_nl_avx512(const void *row, float *out, ptrdiff_t n, uint64_t table_lo, uint64_t table_hi) {
+    const uint8_t *b = (const uint8_t *)row;
+    const __m128i table = _mm_set_epi64x((long long)table_hi, (long long)table_lo), low = _mm_set1_epi8(0x0F);
+    for (ptrdiff_t i = 0; i < n / 32; i++, b += 18, out += 32) {
+        __m512 d = half_vector(b);
+        __m128i q = _mm_loadu_si128((const __m128i *)(b + 2));
+        __m128i v0 = _mm_shuffle_epi8(table, _mm_and_si128(q, low));
+        __m128i v1 = _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(q, 4), low));
+        _mm512_storeu_ps(out, _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(v0))));
+        _mm512_storeu_ps(out + 16, _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(v1))));
+    }
+}
+
+/// IQ4_XS rows decoded to floats: dl = d · (ls − 32) per sub-block of 32, then dl · value, as the Swift decoder.
+TARGET void qwenkit_decode_iq4_xs_avx512(const void *row, float *out, ptrdiff_t n, uint64_t table_lo, uint64_t table_hi) {
+    const uint8_t *b = (const uint8_t *)row;
+    const __m128i table = _mm_set_epi64x((long long)table_hi, (long long)table_lo), low = _mm_set1_epi8(0x0F);
+    for (ptrdiff_t i = 0; i < n / 256; i++, b += 136) {
+        __m512 d = half_vector(b);
+        uint16_t scales_h;
+        uint32_t scales_l;
+        memcpy(&scales_h, b + 2, 2);
+        memcpy(&scales_l, b + 4, 4);
+        for (int k = 0; k < 8; k++, out += 32) {
+            int ls = (int)(((scales_l >> (4 * k)) & 0xF) | (((scales_h >> (2 * k)) & 3) << 4));
+            __m512 dl = _mm512_mul_ps(d, _mm512_set1_ps((float)(ls - 32)));
+            __m128i q = _mm_loadu_si128((const __m128i *)(b + 8 + 16 * k));
+            __m128i v0 = _mm_shuffle_epi8(table, _mm_and_si128(q, low));
+            __m128i v1 = _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(q, 4), low));
+            _mm512_storeu_ps(out, _mm512_mul_ps(dl, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(v0))));
+            _mm512_storeu_ps(out + 16, _mm512_mul_ps(dl, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(v1))));
+        }
+    }
+}
+
 /// ggml's get_scale_min_k4: the 6-bit scale and min of sub-block j from the 12 packed bytes.
 static inline void scale_min(int j, const uint8_t *q, float *scale, float *min) {
     if (j < 4) {
@@ -257,6 +294,12 @@ float qwenkit_dot_iq4_xs_avx512(const void *row, const float *x, ptrdiff_t n, ui
     (void)row; (void)x; (void)n; (void)lo; (void)hi; abort();
 }
 float qwenkit_dot_q5_0_avx512(const void *row, const float *x, ptrdiff_t n) { (void)row; (void)x; (void)n; abort(); }
+void qwenkit_decode_iq4_nl_avx512(const void *row, float *out, ptrdiff_t n, uint64_t lo, uint64_t hi) {
+    (void)row; (void)out; (void)n; (void)lo; (void)hi; abort();
+}
+void qwenkit_decode_iq4_xs_avx512(const void *row, float *out, ptrdiff_t n, uint64_t lo, uint64_t hi) {
+    (void)row; (void)out; (void)n; (void)lo; (void)hi; abort();
+}
 float qwenkit_dot_q4_K_avx512(const void *row, const float *x, ptrdiff_t n) { (void)row; (void)x; (void)n; abort(); }
 float qwenkit_dot_q6_K_avx512(const void *row, const float *x, ptrdiff_t n) { (void)row; (void)x; (void)n; abort(); }
 

@@ -19,6 +19,8 @@ import TestSupport
                 inBlock = line == "```sh" && !inBlock
                 continue
             }
+            // `serve` runs until it is stopped: ServeTests starts and stops it.
+            if line.hasPrefix("qwenkit serve ") { continue }
             if inBlock && (line.hasPrefix("qwenkit ") || (line.hasPrefix("echo ") && line.contains("| qwenkit "))) {
                 lines.append(String(line))
             }
@@ -136,6 +138,12 @@ import TestSupport
             qwenkit encode --lines corpus.txt -o ids.txt
             cp '\(sharded)'/*.safetensors '\(sharded)'/model.safetensors.index.json .
             printf '%s' '{% for m in messages %}{{ m.content }}{% endfor %}' > template.jinja
+            printf '%s' '[{"role": "user", "content": "Hi"}]' > chat.json
+            printf '%s' '{"messages": [{"role": "user", "content": "What is the weather in Paris?"}]}' > request.json
+            printf '%s' '[{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]' > tools.json
+            mkdir Qwen2.5-7B-Instruct && cp Qwen2-0.5B/* Qwen2.5-7B-Instruct/
+            cp '\(CLI.repositoryPath("Fixtures/chat-templates/templates/Qwen-Qwen2.5-7B-Instruct.jinja"))' Qwen2.5-7B-Instruct/chat_template.jinja
+            cp '\(CLI.repositoryPath("Fixtures/chat-templates/templates/Qwen-Qwen3-0.6B.jinja"))' Qwen3.jinja
             qwenkit convert Qwen2-0.5B -o model-f16.gguf -q
             qwenkit convert Qwen2-0.5B --outtype f32 -o qwen2-0.5b-f32.gguf -q
             cp model-f16.gguf model.gguf && cp model-f16.gguf a.gguf

@@ -22,13 +22,13 @@ enum Fixture {
     static func fullGoldens(_ name: String) -> [String] {
         let dir = path("Fixtures/logit-golden")
         let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-        return files.filter { $0.hasPrefix(name + ".") && !$0.contains(".top") }.sorted().map { dir + "/" + $0 }
+        return files.filter { $0.hasPrefix(name + ".") && $0.hasSuffix(".safetensors") && !$0.contains(".top") }.sorted().map { dir + "/" + $0 }
     }
 
     static func compactGoldens(_ name: String) -> [String] {
         let dir = path("Fixtures/logit-golden")
         let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-        return files.filter { $0.hasPrefix(name + ".") && $0.contains(".top") }.sorted().map { dir + "/" + $0 }
+        return files.filter { $0.hasPrefix(name + ".") && $0.hasSuffix(".safetensors") && $0.contains(".top") }.sorted().map { dir + "/" + $0 }
     }
 
     /// The F32 GGUF of a checkpoint: the committed reference conversion, or (q2-k256, which has none) one converted

@@ -159,3 +159,24 @@ extension WideKernelTests {
         }
     }
 }
+
+extension WideKernelTests {
+    /// The AVX-512 row decoders (the IQ4 tables) give the portable decoders' floats bit for bit.
+    @Test(.enabled(if: KernelChoice.avx512Usable), arguments: [GGMLType.iq4_NL, .iq4_XS])
+    func decodersMatchThePortableOnes(_ type: GGMLType) throws {
+        let format = try #require(QuantizationFormats.format(for: type))
+        let kernel = try #require(RowKernel.forType(type)), wide = try #require(kernel.wideDecode)
+        for blocks in [1, 3, 20] {
+            let n = blocks * type.blockSize
+            let weights = RowKernelTests.values(n, seed: UInt64(blocks) + 40, scale: 1.3)
+            var stored = [UInt8](repeating: 0, count: try format.rowByteCount(elements: n))
+            try weights.withUnsafeBufferPointer { w in try stored.withUnsafeMutableBytes { try format.quantizeRow(w, into: $0) } }
+            var portable = [Float](repeating: 0, count: n), ours = [Float](repeating: .nan, count: n)
+            stored.withUnsafeBytes { row in
+                portable.withUnsafeMutableBufferPointer { kernel.decode(row.baseAddress!, $0.baseAddress!, n) }
+                ours.withUnsafeMutableBufferPointer { wide(row.baseAddress!, $0.baseAddress!, n) }
+            }
+            #expect(ours.map(\.bitPattern) == portable.map(\.bitPattern), "\(type) over \(blocks) blocks")
+        }
+    }
+}

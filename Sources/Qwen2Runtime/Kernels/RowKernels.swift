@@ -35,6 +35,8 @@ struct RowKernel: Sendable {
     let decode: Decode
     /// The AVX-512 dot product (CRuntimeKernels), for the types that have one; used by sessions that choose it.
     var wideDot: Dot? = nil
+    /// The AVX-512 decoder, for the types whose portable decoder is a lookup per weight (the IQ4 tables).
+    var wideDecode: Decode? = nil
 
     /// The kernels for `type`, or nil when the runtime cannot read that type. Each is its own small function: one
     /// function switching over the types' inlined decoders got its SIMD conversions outlined (a call per eight
@@ -66,11 +68,13 @@ struct RowKernel: Sendable {
         case .iq4_NL:
             let (lo, hi) = IQ4PackedValues.littleEndianHalves
             return RowKernel(dot: dotIQ4_NL, decode: { row, out, n in visitDecode(out) { visitIQ4_NL(row, n, $0) } },
-                             wideDot: { row, x, n in qwenkit_dot_iq4_nl_avx512(row, x, n, lo, hi) })
+                             wideDot: { row, x, n in qwenkit_dot_iq4_nl_avx512(row, x, n, lo, hi) },
+                             wideDecode: { row, out, n in qwenkit_decode_iq4_nl_avx512(row, out, n, lo, hi) })
         case .iq4_XS:
             let (lo, hi) = IQ4PackedValues.littleEndianHalves
             return RowKernel(dot: dotIQ4_XS, decode: { row, out, n in visitDecode(out) { visitIQ4_XS(row, n, $0) } },
-                             wideDot: { row, x, n in qwenkit_dot_iq4_xs_avx512(row, x, n, lo, hi) })
+                             wideDot: { row, x, n in qwenkit_dot_iq4_xs_avx512(row, x, n, lo, hi) },
+                             wideDecode: { row, out, n in qwenkit_decode_iq4_xs_avx512(row, out, n, lo, hi) })
         default:
             guard let format = QuantizationFormats.format(for: type) else { return nil }
             let dequantize = format.uncheckedDequantizer, blockSize = type.blockSize

@@ -79,7 +79,11 @@ struct WeightMatrix: @unchecked Sendable {
             // The same decoded rows through the AVX-512 tiles (8 rows × 3 tokens).
             while r < rowRange.upperBound {
                 let count = min(Self.rowGroup, rowRange.upperBound - r)
-                for i in 0..<count { decodeRow(r + i, into: scratch + i * n) }
+                if let decode = kernel.wideDecode {
+                    for i in 0..<count { decode(base + (r + i) * rowBytes, scratch + i * n, n) }
+                } else {
+                    for i in 0..<count { decodeRow(r + i, into: scratch + i * n) }
+                }
                 qwenkit_gemm_f32_avx512(scratch, count, n, x, batch, y + r, yStride)
                 r += count
             }

@@ -116,9 +116,12 @@ public final class Generator {
         let started = monotonicNanoseconds()
         defer { if result.promptNanoseconds == 0 { result.promptNanoseconds = monotonicNanoseconds() - started } }
         if !prompt.isEmpty {
+            // `evaluate` reports session positions; the prompt starts after what the session already holds.
+            let start = session.position
             try session.evaluate(prompt, logits: record == nil ? .last : .all) { position, row in
-                try record?(prompt[position], row)
-                if position == prompt.count - 1 {
+                let i = position - start
+                try record?(prompt[i], row)
+                if i == prompt.count - 1 {
                     history.append(contentsOf: prompt)
                     next = sample(row)
                 }

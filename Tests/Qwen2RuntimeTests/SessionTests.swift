@@ -34,6 +34,26 @@ import TestSupport
         }
     }
 
+    /// A prompt generated from after what a session already holds (a chat's next turn) continues as the whole
+    /// sequence given at once does: the first token is sampled at the prompt's last position, wherever it is.
+    @Test func generateContinuesAfterWhatTheSessionHolds() throws {
+        let model = try Qwen2Model(path: "\(Self.fixtures)/convert-golden/q2-untied.f32.gguf")
+        /// The tokens generated, and the tokens whose logits were recorded.
+        func generate(_ session: InferenceSession, _ prompt: [UInt32]) throws -> ([UInt32], [UInt32]) {
+            var recorded: [UInt32] = []
+            let tokens = try Generator(session: session).generate(
+                prompt: prompt, maxTokens: 8, endTokens: [], tokenBytes: { _ in UnsafeBufferPointer(start: nil, count: 0) },
+                output: { _ in true }, record: { token, _ in recorded.append(token) }).tokens
+            return (tokens, recorded)
+        }
+        let whole = try generate(try InferenceSession(model: model, capacity: 64), Self.ids)
+        let session = try InferenceSession(model: model, capacity: 64)
+        try session.evaluate(Array(Self.ids.prefix(9)), logits: .none)
+        let split = try generate(session, Array(Self.ids.dropFirst(9)))
+        #expect(whole.0.count == 8 && split.0 == whole.0)
+        #expect(split.1 == Array(whole.1.dropFirst(9)))
+    }
+
     @Test func contextAndTokenLimits() throws {
         let model = try Qwen2Model(path: "\(Self.fixtures)/convert-golden/q2-untied.f32.gguf")
         let session = try InferenceSession(model: model, capacity: 4, threads: 1)

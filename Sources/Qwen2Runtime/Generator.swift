@@ -72,6 +72,16 @@ public final class Generator {
         history.removeAll()
     }
 
+    /// Moves the session back to `position` (`InferenceSession.rewind`: there, or to 0 when a sliding-window ring no
+    /// longer holds what follows) and the history with it, so that the penalties see what the cache holds. Returns
+    /// the position the session is now at.
+    @discardableResult
+    public func rewind(to position: Int) -> Int {
+        let now = session.rewind(to: position)
+        if history.count > now { history.removeSubrange(now...) }
+        return now
+    }
+
     /// The next token after `row` (a position's logits), with the penalties over the history applied.
     public func sample(_ row: UnsafeBufferPointer<Float>) -> UInt32 {
         guard options.penalizes, !history.isEmpty else { return sampler.sample(row) }

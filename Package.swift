@@ -45,10 +45,11 @@ let package = Package(
         // The embedded default tokenizer (zstd-compressed compact form), linked in with C23 #embed.
         .target(name: "CQwenKitData", exclude: ["qwen2.qtok.zst"]),
 
-        // The temporary files an interrupt removes, and the signal handlers that remove them (C: async-signal-safe).
+        // The temporary files an interrupt removes, and the signal handlers that remove them (C: async-signal-safe); the
+        // SIGINT handler that only raises a flag (chat's Ctrl-C stops a reply).
         .target(name: "CTemporaryFiles"),
-        // Files, streams, zstd and gzip, JSON scanning, progress; which files are outputs and which inputs (never both), and
-        // the temporary files an interrupt removes: no tokenizer or model knowledge.
+        // Files, streams, zstd and gzip, JSON scanning, progress, lines as they are typed; which files are outputs and which
+        // inputs (never both), and the temporary files an interrupt removes: no tokenizer or model knowledge.
         .target(name: "QwenKitIO", dependencies: ["CZstd", "CZlib", "CTemporaryFiles"], swiftSettings: cpuFlags),
         // Parquet files (Hugging Face datasets): footer, flat schema, row groups with their byte ranges, a streaming
         // cursor over a text column and carried columns (rendered as JSON); snappy, gzip and zstd pages.

@@ -85,6 +85,9 @@ let package = Package(
         // Chat templates: the Jinja2 subset real templates use, rendered as transformers' apply_chat_template does; a
         // model's template and its bos/eos tokens from a GGUF or an HF directory.
         .target(name: "ChatTemplate", dependencies: ["ModelFiles", "QwenKitIO"], swiftSettings: cpuFlags),
+        // What `chat` keeps between turns: the messages, rendered through the template each turn, and the KV cache,
+        // evaluated only past the tokens it already holds.
+        .target(name: "Chat", dependencies: ["ChatTemplate", "Qwen2Runtime", "QwenTokenizer", "QwenKitIO"], swiftSettings: cpuFlags),
         // The reference forward pass: Qwen2 / Qwen2-MoE over memory-mapped weights of any type, KV cache, sampling.
         .target(name: "Qwen2Runtime", dependencies: ["CPrefetch", "CRuntimeKernels", "ModelFiles", "Quantization", "QwenKitIO"], swiftSettings: kernelFlags),
 
@@ -117,6 +120,7 @@ let package = Package(
         .testTarget(name: "ModelComparisonTests",
                     dependencies: ["TestSupport", "ModelComparison", "ModelInspection", "Quantization", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "ChatTemplateTests", dependencies: ["TestSupport", "ChatTemplate", "QwenKitIO"]),
+        .testTarget(name: "ChatTests", dependencies: ["TestSupport", "Chat", "ChatTemplate", "Qwen2Runtime", "QwenTokenizer", "Conversion", "ModelFiles"]),
         .testTarget(name: "QuantizationTests", dependencies: ["TestSupport", "Quantization", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "QuantizeTests", dependencies: ["TestSupport", "Quantize", "Conversion", "ModelFiles", "Quantization", "QwenKitIO", "ImportanceMatrix"]),
         .testTarget(name: "Qwen2RuntimeTests",

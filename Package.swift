@@ -102,7 +102,7 @@ let package = Package(
             name: "qwenkit",
             dependencies: [
                 "QwenKitIO", "QwenTokenizer", "TrainingData", "ModelFiles", "ModelInspection", "Conversion", "ModelComparison", "Quantize", "Qwen2Runtime", "Verification",
-                "ImportanceMatrix", "Perplexity", "ChatTemplate",
+                "ImportanceMatrix", "Perplexity", "ChatTemplate", "Chat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: cpuFlags),

@@ -58,6 +58,11 @@ import TestSupport
                                                     "-t, --threads <n>"]),
         HelpCase(command: ["template"], options: ["--messages <file.json>", "--tools <file.json>", "--add-generation-prompt",
                                                   "--var <name=value>", "--now <time>", "--chat-template <file>"]),
+        HelpCase(command: ["chat"], options: ["--system <text>", "--chat-template <file>", "-n <n>", "-c, --ctx-size <n>",
+                                              "-t, --threads <n>", "--temp <t>", "--top-k <k>", "--top-p <p>", "--min-p <p>",
+                                              "--repeat-penalty <x>", "--repeat-last-n <n>", "--presence-penalty <x>",
+                                              "--frequency-penalty <x>", "-s, --seed <n>", "--stop <string>", "--tokenizer <path>",
+                                              "-v, --verbose"]),
     ]
 
     static let snapshotDirectory = CLI.repositoryPath("Tests/CLITests/Snapshots")

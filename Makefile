@@ -68,6 +68,7 @@ help-snapshots: debug
 	COLUMNS=80 $(DEBUG_BIN) imatrix --help           > $(SNAPSHOTS)/help-imatrix.txt
 	COLUMNS=80 $(DEBUG_BIN) perplexity --help        > $(SNAPSHOTS)/help-perplexity.txt
 	COLUMNS=80 $(DEBUG_BIN) template --help          > $(SNAPSHOTS)/help-template.txt
+	COLUMNS=80 $(DEBUG_BIN) chat --help              > $(SNAPSHOTS)/help-chat.txt
 	COLUMNS=80 $(DEBUG_BIN) serve --help             > $(SNAPSHOTS)/help-serve.txt
 
 # The binary that compiles the data embeds the current data; the new file takes effect at the next build.

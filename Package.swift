@@ -47,10 +47,11 @@ let package = Package(
         // The embedded default tokenizer (zstd-compressed compact form), linked in with C23 #embed.
         .target(name: "CQwenKitData", exclude: ["qwen2.qtok.zst"]),
 
-        // The temporary files an interrupt removes, and the signal handlers that remove them (C: async-signal-safe).
+        // The temporary files an interrupt removes, and the signal handlers that remove them (C: async-signal-safe); the
+        // SIGINT handler that only raises a flag (chat's Ctrl-C stops a reply).
         .target(name: "CTemporaryFiles"),
-        // Files, streams, zstd and gzip, JSON scanning, progress; which files are outputs and which inputs (never both), and
-        // the temporary files an interrupt removes: no tokenizer or model knowledge.
+        // Files, streams, zstd and gzip, JSON scanning, progress, lines as they are typed; which files are outputs and which
+        // inputs (never both), and the temporary files an interrupt removes: no tokenizer or model knowledge.
         .target(name: "QwenKitIO", dependencies: ["CZstd", "CZlib", "CTemporaryFiles"], swiftSettings: cpuFlags),
         // Parquet files (Hugging Face datasets): footer, flat schema, row groups with their byte ranges, a streaming
         // cursor over a text column and carried columns (rendered as JSON); snappy, gzip and zstd pages.
@@ -86,6 +87,9 @@ let package = Package(
         // Chat templates: the Jinja2 subset real templates use, rendered as transformers' apply_chat_template does; a
         // model's template and its bos/eos tokens from a GGUF or an HF directory.
         .target(name: "ChatTemplate", dependencies: ["ModelFiles", "QwenKitIO"], swiftSettings: cpuFlags),
+        // What `chat` keeps between turns: the messages, rendered through the template each turn, and the KV cache,
+        // evaluated only past the tokens it already holds.
+        .target(name: "Chat", dependencies: ["ChatTemplate", "Qwen2Runtime", "QwenTokenizer", "QwenKitIO"], swiftSettings: cpuFlags),
         // The OpenAI-compatible HTTP server: slots with their own sessions, the endpoints, their JSON, request logs.
         .target(name: "Serving", dependencies: ["ChatTemplate", "Qwen2Runtime", "QwenTokenizer", "QwenKitIO", "ModelFiles",
                                                 .product(name: "Hummingbird", package: "hummingbird")],
@@ -104,7 +108,7 @@ let package = Package(
             name: "qwenkit",
             dependencies: [
                 "QwenKitIO", "QwenTokenizer", "TrainingData", "ModelFiles", "ModelInspection", "Conversion", "ModelComparison", "Quantize", "Qwen2Runtime", "Verification",
-                "ImportanceMatrix", "Perplexity", "ChatTemplate", "Serving",
+                "ImportanceMatrix", "Perplexity", "ChatTemplate", "Chat", "Serving",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: cpuFlags),
@@ -122,6 +126,7 @@ let package = Package(
         .testTarget(name: "ModelComparisonTests",
                     dependencies: ["TestSupport", "ModelComparison", "ModelInspection", "Quantization", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "ChatTemplateTests", dependencies: ["TestSupport", "ChatTemplate", "QwenKitIO"]),
+        .testTarget(name: "ChatTests", dependencies: ["TestSupport", "Chat", "ChatTemplate", "Qwen2Runtime", "QwenTokenizer", "Conversion", "ModelFiles"]),
         .testTarget(name: "QuantizationTests", dependencies: ["TestSupport", "Quantization", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "QuantizeTests", dependencies: ["TestSupport", "Quantize", "Conversion", "ModelFiles", "Quantization", "QwenKitIO", "ImportanceMatrix"]),
         .testTarget(name: "Qwen2RuntimeTests",

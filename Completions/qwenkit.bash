@@ -173,13 +173,13 @@ _qwenkit() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    encode|decode|count|merge|tokenizer|inspect|edit|convert|quantize|diff|run|verify|imatrix|perplexity|template|serve|help)
+    encode|decode|count|merge|tokenizer|inspect|edit|convert|quantize|diff|run|verify|imatrix|perplexity|template|chat|serve|help)
         # Offer subcommand argument completions
         "_qwenkit_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'encode decode count merge tokenizer inspect edit convert quantize diff run verify imatrix perplexity template serve help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'encode decode count merge tokenizer inspect edit convert quantize diff run verify imatrix perplexity template chat serve help' -- "${cur}"))
         ;;
     esac
 }
@@ -867,6 +867,76 @@ _qwenkit_template() {
         ;;
     '--chat-template')
         __qwenkit_add_completions -o plusdirs -fX '!*.@(jinja)'
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __qwenkit_add_completions -f
+        return
+        ;;
+    esac
+}
+
+_qwenkit_chat() {
+    repeating_flags=()
+    non_repeating_flags=(-v --verbose --version -h --help)
+    repeating_options=(--stop)
+    non_repeating_options=(--system --chat-template -n -c --ctx-size -t --threads --temp --top-k --top-p --min-p --repeat-penalty --repeat-last-n --presence-penalty --frequency-penalty -s --seed --tokenizer)
+    __qwenkit_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--system')
+        return
+        ;;
+    '--chat-template')
+        __qwenkit_add_completions -o plusdirs -fX '!*.@(jinja)'
+        return
+        ;;
+    '-n')
+        return
+        ;;
+    '-c'|'--ctx-size')
+        return
+        ;;
+    '-t'|'--threads')
+        return
+        ;;
+    '--temp')
+        return
+        ;;
+    '--top-k')
+        return
+        ;;
+    '--top-p')
+        return
+        ;;
+    '--min-p')
+        return
+        ;;
+    '--repeat-penalty')
+        return
+        ;;
+    '--repeat-last-n')
+        return
+        ;;
+    '--presence-penalty')
+        return
+        ;;
+    '--frequency-penalty')
+        return
+        ;;
+    '-s'|'--seed')
+        return
+        ;;
+    '--stop')
+        return
+        ;;
+    '--tokenizer')
+        __qwenkit_add_completions -f
         return
         ;;
     esac

@@ -88,3 +88,35 @@ void qwenkit_temporary_files_install_signal_handlers(void) {
     // spawned them); a handled signal that stays blocked would never arrive, and the process could not be stopped.
     pthread_sigmask(SIG_UNBLOCK, &handled, NULL);
 }
+
+static atomic_int interrupt_requested;
+static struct sigaction interrupt_previous;
+static int interrupt_installed;
+
+static void on_interrupt(int signal_number) {
+    (void)signal_number;
+    atomic_store(&interrupt_requested, 1);
+}
+
+void qwenkit_interrupt_catch_begin(void) {
+    atomic_store(&interrupt_requested, 0);
+    struct sigaction previous;
+    if (interrupt_installed || sigaction(SIGINT, NULL, &previous) != 0 || previous.sa_handler == SIG_IGN) return;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    // Interrupted writes to the terminal and reads resume instead of failing with EINTR.
+    action.sa_flags = SA_RESTART;
+    if (sigaction(SIGINT, &action, &interrupt_previous) == 0) interrupt_installed = 1;
+}
+
+void qwenkit_interrupt_catch_end(void) {
+    if (!interrupt_installed) return;
+    sigaction(SIGINT, &interrupt_previous, NULL);
+    interrupt_installed = 0;
+}
+
+int qwenkit_interrupt_requested(void) {
+    return atomic_load(&interrupt_requested);
+}

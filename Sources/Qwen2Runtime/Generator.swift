@@ -72,6 +72,16 @@ public final class Generator {
         history.removeAll()
     }
 
+    /// Moves the session back to `position` (`InferenceSession.rewind`: there, or to 0 when a sliding-window ring no
+    /// longer holds what follows) and the history with it, so that the penalties see what the cache holds. Returns
+    /// the position the session is now at.
+    @discardableResult
+    public func rewind(to position: Int) -> Int {
+        let now = session.rewind(to: position)
+        if history.count > now { history.removeSubrange(now...) }
+        return now
+    }
+
     /// The next token after `row` (a position's logits), with the penalties over the history applied.
     public func sample(_ row: UnsafeBufferPointer<Float>) -> UInt32 {
         guard options.penalizes, !history.isEmpty else { return sampler.sample(row) }
@@ -118,9 +128,12 @@ public final class Generator {
         let started = monotonicNanoseconds()
         defer { if result.promptNanoseconds == 0 { result.promptNanoseconds = monotonicNanoseconds() - started } }
         if !prompt.isEmpty {
+            // `evaluate` reports session positions; the prompt starts after what the session already holds.
+            let start = session.position
             try session.evaluate(prompt, logits: record == nil ? .last : .all) { position, row in
-                try record?(prompt[position], row)
-                if position == prompt.count - 1 {
+                let i = position - start
+                try record?(prompt[i], row)
+                if i == prompt.count - 1 {
                     history.append(contentsOf: prompt)
                     next = sample(row)
                     onSample?(next, row)

@@ -40,6 +40,9 @@ public final class InferenceSession {
     private let usesAVX512: Bool
     /// Positions already in the cache (the next token's position).
     public private(set) var position = 0
+    /// The furthest position written since the last `reset` (a rewind does not lower it): a ring slot may hold a
+    /// position up to here, so it bounds what a sliding-window ring still holds after a rewind.
+    private var written = 0
 
     private let s: ModelShape
     private let kvWidth: Int
@@ -207,7 +210,40 @@ public final class InferenceSession {
     public weak var observer: (any ActivationObserver)?
 
     /// Forgets the cache: the next token is at position 0.
-    public func reset() { position = 0 }
+    public func reset() {
+        position = 0
+        written = 0
+    }
+
+    /// Moves back to `target` (clamped to 0...position), forgetting the positions from there on, so that a
+    /// conversation whose rendering changed near its end re-evaluates only from where it differs. Returns the
+    /// position the session is now at: `target`, or 0 when it had to reset instead (the caller then evaluates from
+    /// the start).
+    ///
+    /// Why it can fail: a layer attending to the whole context keeps every position, but a sliding-window layer
+    /// keeps a ring of its last `ring` slots, position p in slot p % ring, and every position written since the
+    /// reset (up to `written`, rewound ones included) may have overwritten the slot of the position `ring` before
+    /// it. The positions from `target` on attend back to target − window + 1, so those must all be at or after
+    /// written − ring; otherwise their keys and values are gone. A step then writes its tokens before reading, which
+    /// the ring's extra maxBatch − 1 slots already cover, as they do for an ordinary step.
+    @discardableResult
+    public func rewind(to target: Int) -> Int {
+        let target = min(max(target, 0), position)
+        guard target > 0 else {
+            reset()
+            return 0
+        }
+        for (l, window) in windows.enumerated() {
+            guard let window else { continue }
+            let earliestNeeded = max(0, target - window + 1)
+            if earliestNeeded < target && earliestNeeded < written - ringSizes[l] {
+                reset()
+                return 0
+            }
+        }
+        position = target
+        return target
+    }
 
     /// Which positions' logits `evaluate` reports.
     public enum LogitsWanted: Sendable {
@@ -234,6 +270,7 @@ public final class InferenceSession {
         while start < tokens.count {
             let n = min(maxBatch, tokens.count - start)
             let isLast = start + n == tokens.count
+            written = max(written, position + n)  // before the step: one that throws may have written some layers
             try tokens.withUnsafeBufferPointer { ids in
                 try step(UnsafeBufferPointer(rebasing: ids[start..<(start + n)]))
             }

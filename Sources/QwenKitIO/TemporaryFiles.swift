@@ -73,3 +73,19 @@ extension TemporaryFiles {
         throw .cannotCreateOutput(path: output, temporaryPath: candidate, errno: lastErrno)
     }
 }
+
+/// SIGINT as a request to stop the current step instead of the process: `chat` generates a reply inside `catching`
+/// and stops it when `requested`, keeping what was said; at its prompt, Ctrl-C ends the program as everywhere else
+/// (`TemporaryFiles.installSignalHandlers`). The handler is C (CTemporaryFiles) and only sets an atomic flag.
+public enum InterruptRequest {
+    /// Runs `body` with SIGINT setting the flag (cleared first) rather than ending the process, then restores the
+    /// handler that was there. A SIGINT ignored when the process started stays ignored.
+    public static func catching<R>(_ body: () throws -> R) rethrows -> R {
+        qwenkit_interrupt_catch_begin()
+        defer { qwenkit_interrupt_catch_end() }
+        return try body()
+    }
+
+    /// A SIGINT arrived since `catching` began.
+    public static var requested: Bool { qwenkit_interrupt_requested() != 0 }
+}

@@ -27,13 +27,15 @@ struct QwenKit: ParsableCommand {
               qwenkit imatrix model-f16.gguf -f calibration.txt -o imatrix.gguf
               qwenkit perplexity model-q4_k_m.gguf -f wiki.test.raw
               qwenkit template model.gguf --messages chat.json --add-generation-prompt
+              qwenkit chat qwen2-0.5b-instruct-q8_0.gguf --system 'Answer briefly.'
               qwenkit serve model.gguf --port 8080
               qwenkit help encode
             """,
         version: qwenkitVersion,
         subcommands: [EncodeCommand.self, DecodeCommand.self, CountCommand.self, MergeCommand.self, TokenizerCommand.self,
                       InspectCommand.self, EditCommand.self, ConvertCommand.self, QuantizeCommand.self, DiffCommand.self, RunCommand.self,
-                      VerifyCommand.self, ImatrixCommand.self, PerplexityCommand.self, TemplateCommand.self, ServeCommand.self]
+                      VerifyCommand.self, ImatrixCommand.self, PerplexityCommand.self, TemplateCommand.self,
+                      ChatCommand.self, ServeCommand.self]
     )
 
     /// Parses, runs, and turns every error into one line on stderr and a non-zero exit from `ExitStatus`: 1 for a

@@ -266,7 +266,7 @@ import Darwin
 
     /// Every subcommand answers a usage error with status 2 (ExitStatus.usage), its message first on stderr.
     @Test(arguments: ["encode", "decode", "count", "merge", "tokenizer compile", "inspect", "edit", "convert", "quantize", "diff", "run", "verify",
-                      "imatrix", "perplexity", "template", "serve"])
+                      "imatrix", "perplexity", "template", "chat", "serve"])
     func usageErrorStatus(_ command: String) throws {
         let run = try CLI.run(command.split(separator: " ").map(String.init) + ["--no-such-flag"])
         #expect(run.status == 2 && run.stdout.isEmpty && run.stderrLines.first?.hasPrefix("Error: ") == true, "\(run)")
@@ -276,7 +276,7 @@ import Darwin
         let unknown = try CLI.run(["help", "bogus"])
         #expect(unknown.status == 2 && unknown.stdout.isEmpty && unknown.stderrText
             == "Error: qwenkit has no command 'bogus' (its commands: encode, decode, count, merge, tokenizer, inspect, edit, convert, "
-            + "quantize, diff, run, verify, imatrix, perplexity, template, serve)\n", "\(unknown)")
+            + "quantize, diff, run, verify, imatrix, perplexity, template, chat, serve)\n", "\(unknown)")
         let nested = try CLI.run(["help", "tokenizer", "bogus"])
         #expect(nested.status == 2 && nested.stderrText == "Error: qwenkit tokenizer has no command 'bogus' (its commands: compile)\n")
         #expect(try CLI.run(["help", "tokenizer", "compile"]).status == 0)

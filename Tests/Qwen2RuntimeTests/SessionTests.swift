@@ -34,6 +34,69 @@ import TestSupport
         }
     }
 
+    /// The largest difference between two lists of logit rows.
+    static func worst(_ a: [[Float]], _ b: [[Float]]) -> Float {
+        zip(a, b).map { x, y in zip(x, y).map { abs($0 - $1) }.max()! }.max()!
+    }
+
+    /// A rewound session continues as a fresh one fed the kept prefix and the new tokens (a chat whose rendering
+    /// changed near its end): over the whole context, and in a sliding-window model (q2-swa: window 8 in layers 0 and
+    /// 2) as far back as its rings (8 + 4 − 1 = 11 slots at steps of 4) still hold what the new positions attend
+    /// to. Further back it resets and says so (position 0).
+    @Test func rewindContinuesAsAFreshSession() throws {
+        let tail: [UInt32] = [5, 190, 33, 260, 71, 9]
+        for (model, target) in [(try Qwen2Model(path: "\(Self.fixtures)/convert-golden/q2-untied.f32.gguf"), 6),
+                                (try Qwen2Model(path: "\(Self.fixtures)/checkpoints/q2-swa"), 20)] {
+            let long = Self.ids + Self.ids.prefix(10)  // 24 tokens
+            let session = try InferenceSession(model: model, capacity: 64, threads: 2, maxBatch: 4)
+            try session.evaluate(long, logits: .none)
+            #expect(session.rewind(to: target) == target)
+            #expect(session.position == target)
+            var rewound: [[Float]] = []
+            try session.evaluate(tail, logits: .all) { _, row in rewound.append(Array(row)) }
+
+            let fresh = try InferenceSession(model: model, capacity: 64, threads: 2, maxBatch: 4)
+            try fresh.evaluate(Array(long.prefix(target)), logits: .none)
+            var expected: [[Float]] = []
+            try fresh.evaluate(tail, logits: .all) { _, row in expected.append(Array(row)) }
+            #expect(rewound.count == tail.count)
+            #expect(Self.worst(rewound, expected) <= 2e-5, "\(model.path) rewound to \(target)")
+        }
+        // q2-swa after 24 positions: slot p % 11 last held a position of 13…23, so a rewind to 20 (attending back to
+        // 13) keeps the cache and one to 19 (back to 12, whose slot position 23 took) cannot, even after the first
+        // rewind lowered the position: the slots remember the furthest position written, not the current one.
+        let swa = try Qwen2Model(path: "\(Self.fixtures)/checkpoints/q2-swa")
+        let session = try InferenceSession(model: swa, capacity: 64, threads: 1, maxBatch: 4)
+        try session.evaluate(Self.ids + Self.ids.prefix(10), logits: .none)
+        #expect(session.rewind(to: 20) == 20)
+        #expect(session.rewind(to: 19) == 0)
+        #expect(session.position == 0)
+        // Moving forward is not a rewind, and a reset forgets the furthest position.
+        try session.evaluate(Array(Self.ids.prefix(3)), logits: .none)
+        #expect(session.rewind(to: 10) == 3)
+        #expect(session.rewind(to: 1) == 1)
+    }
+
+    /// A prompt generated from after what a session already holds (a chat's next turn) continues as the whole
+    /// sequence given at once does: the first token is sampled at the prompt's last position, wherever it is.
+    @Test func generateContinuesAfterWhatTheSessionHolds() throws {
+        let model = try Qwen2Model(path: "\(Self.fixtures)/convert-golden/q2-untied.f32.gguf")
+        /// The tokens generated, and the tokens whose logits were recorded.
+        func generate(_ session: InferenceSession, _ prompt: [UInt32]) throws -> ([UInt32], [UInt32]) {
+            var recorded: [UInt32] = []
+            let tokens = try Generator(session: session).generate(
+                prompt: prompt, maxTokens: 8, endTokens: [], tokenBytes: { _ in UnsafeBufferPointer(start: nil, count: 0) },
+                output: { _ in true }, record: { token, _ in recorded.append(token) }).tokens
+            return (tokens, recorded)
+        }
+        let whole = try generate(try InferenceSession(model: model, capacity: 64), Self.ids)
+        let session = try InferenceSession(model: model, capacity: 64)
+        try session.evaluate(Array(Self.ids.prefix(9)), logits: .none)
+        let split = try generate(session, Array(Self.ids.dropFirst(9)))
+        #expect(whole.0.count == 8 && split.0 == whole.0)
+        #expect(split.1 == Array(whole.1.dropFirst(9)))
+    }
+
     @Test func contextAndTokenLimits() throws {
         let model = try Qwen2Model(path: "\(Self.fixtures)/convert-golden/q2-untied.f32.gguf")
         let session = try InferenceSession(model: model, capacity: 4, threads: 1)

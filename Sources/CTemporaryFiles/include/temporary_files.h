@@ -24,4 +24,13 @@ int qwenkit_temporary_files_list(char *buffer, int capacity);
 // status 128 + the signal number (130, 143, 129), as a shell reports a command ended by that signal.
 void qwenkit_temporary_files_install_signal_handlers(void);
 
+// SIGINT as a request rather than an end (chat: Ctrl-C stops the reply being generated, not the program). Between
+// begin and end, SIGINT only sets a flag the program polls; end restores the handler that was there (the one above,
+// which exits). A SIGINT that was ignored stays ignored. Here beside the other handler because it is C for the same
+// reason: the handler only stores to an atomic flag, which is async-signal-safe.
+void qwenkit_interrupt_catch_begin(void);
+void qwenkit_interrupt_catch_end(void);
+// Nonzero once a SIGINT arrived since qwenkit_interrupt_catch_begin.
+int qwenkit_interrupt_requested(void);
+
 #endif

@@ -46,14 +46,22 @@ struct Completion: Sendable {
 }
 
 extension Server {
-    /// Runs one generation on `slot` from an empty cache. `stream` gets text as it becomes final; `cancel` stops it.
+    /// Runs one generation on `slot`. The slot's cache keeps what the last request left: the prompt's longest prefix
+    /// it already holds is not evaluated again (lm-eval's requests share their contexts, a chat client resends the
+    /// conversation), except when the prompt's own log-probabilities are wanted, which need every position's logits.
+    /// `stream` gets text as it becomes final; `cancel` stops it.
     func generate(on slot: Slot, prompt: [UInt32], maxTokens: Int, stop: [String], sampling: SamplingOptions, logprobs n: Int?,
                   echoLogprobs: Bool, cancel: CancelFlag?, stream: (@Sendable ([UInt8]) -> Void)?) async throws -> Completion {
         let served = self.served
         let server = self
         return try await slot.run { () throws -> Completion in
-            slot.session.reset()
-            slot.generator.resetHistory()
+            var keep = 0
+            if !(echoLogprobs && n != nil) {
+                let held = slot.generator.history
+                let limit = min(held.count, prompt.count - 1)  // at least one token evaluated, for its logits
+                while keep < limit && held[keep] == prompt[keep] { keep += 1 }
+            }
+            let start = slot.generator.rewind(to: keep)
             slot.generator.options = sampling
             var completion = Completion()
             var position = 0
@@ -67,7 +75,7 @@ extension Server {
                 position += 1
             } : nil
             let result = try slot.generator.generate(
-                prompt: prompt, maxTokens: maxTokens, endTokens: served.endTokens, stop: stop.map { Array($0.utf8) },
+                prompt: Array(prompt[start...]), maxTokens: maxTokens, endTokens: served.endTokens, stop: stop.map { Array($0.utf8) },
                 tokenBytes: { server.tokenBytes($0) },
                 output: { text in
                     completion.text.append(contentsOf: text)

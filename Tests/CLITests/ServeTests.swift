@@ -155,3 +155,26 @@ import TestSupport
         #expect(status == 0)
     }
 }
+
+extension ServeTests {
+    /// A slot keeps its cache between requests and evaluates only what a new prompt adds: a prompt that extends the
+    /// previous one, the same prompt again, and a different one answer as fresh runs do.
+    @Test func promptPrefixesAreReused() throws {
+        let server = try ServerProcess([Self.model, "-t", "1"])
+        defer { _ = server.stop() }
+        func complete(_ ids: [Int]) throws -> String? {
+            let r = try server.request("POST", "/v1/completions", body: #"{"prompt": \#(ids), "max_tokens": 5, "# + Self.greedy + "}")
+            guard case .list(let choices, _)? = try Self.json(r.text)["choices"], case .dict(let c)? = choices.first else { return nil }
+            return Self.string(c["text"])
+        }
+        func run(_ ids: [Int]) throws -> String {
+            let r = try CLI.run(["run", Self.model, "--tokens", ids.map(String.init).joined(separator: ","), "-n", "5", "-q",
+                                 "--temp", "0", "--repeat-penalty", "1"])
+            return String(r.stdoutText.dropLast())
+        }
+        let base = [257, 294, 268, 266, 33], longer = base + [40, 41, 42], other = [12, 13, 14]
+        for prompt in [base, longer, longer, base, other, longer] {
+            #expect(try complete(prompt) == run(prompt), "\(prompt)")
+        }
+    }
+}

@@ -51,7 +51,7 @@ extension Server {
     /// conversation), except when the prompt's own log-probabilities are wanted, which need every position's logits.
     /// `stream` gets text as it becomes final; `cancel` stops it.
     func generate(on slot: Slot, prompt: [UInt32], maxTokens: Int, stop: [String], sampling: SamplingOptions, logprobs n: Int?,
-                  echoLogprobs: Bool, cancel: CancelFlag?, stream: (@Sendable ([UInt8]) -> Void)?) async throws -> Completion {
+                  echoLogprobs: Bool, ignoreEOS: Bool = false, cancel: CancelFlag?, stream: (@Sendable ([UInt8]) -> Void)?) async throws -> Completion {
         let served = self.served
         let server = self
         return try await slot.run { () throws -> Completion in
@@ -75,7 +75,7 @@ extension Server {
                 position += 1
             } : nil
             let result = try slot.generator.generate(
-                prompt: Array(prompt[start...]), maxTokens: maxTokens, endTokens: served.endTokens, stop: stop.map { Array($0.utf8) },
+                prompt: Array(prompt[start...]), maxTokens: maxTokens, endTokens: ignoreEOS ? [] : served.endTokens, stop: stop.map { Array($0.utf8) },
                 tokenBytes: { server.tokenBytes($0) },
                 output: { text in
                     completion.text.append(contentsOf: text)
@@ -171,6 +171,7 @@ extension Server {
         let echo = try f.bool("echo") ?? false
         let stop = try f.strings("stop", max: 16)
         let sampling = try self.sampling(f)
+        let ignoreEOS = try f.bool("ignore_eos") ?? false
         if try f.bool("stream") == true { throw APIError.invalid("stream is supported by /v1/chat/completions only", param: "stream") }
         let slot = try await acquireSlot()
         var choices: [Value] = []
@@ -178,7 +179,7 @@ extension Server {
         do {
             for (index, prompt) in prompts.enumerated() {
                 let c = try await generate(on: slot, prompt: prompt, maxTokens: maxTokens, stop: stop, sampling: sampling, logprobs: n,
-                                           echoLogprobs: echo, cancel: nil, stream: nil)
+                                           echoLogprobs: echo, ignoreEOS: ignoreEOS, cancel: nil, stream: nil)
                 var promptText: [UInt8] = []
                 if echo { for id in prompt { promptText.append(contentsOf: tokenBytes(id)) } }
                 let text = String(decoding: promptText + c.text, as: UTF8.self)

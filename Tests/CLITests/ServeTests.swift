@@ -178,3 +178,31 @@ extension ServeTests {
         }
     }
 }
+
+extension ServeTests {
+    /// One slot and no queue: a request while the slot works gets 503 with OpenAI's error object, and the server
+    /// answers again once the slot is free.
+    @Test func aFullQueueAnswers503() throws {
+        let server = try ServerProcess([Self.model, "-t", "1", "--parallel", "1", "--queue", "0"])
+        defer { _ = server.stop() }
+        let port = server.port
+        let long = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var first: ServerProcess.HTTPResponse?
+        Thread.detachNewThread {
+            first = try? ServerProcess.request(port: port, "POST", "/v1/completions",
+                                               body: Array(#"{"prompt": [257, 294], "max_tokens": 500, "ignore_eos": true, "temperature": 0}"#.utf8))
+            long.signal()
+        }
+        var refused: ServerProcess.HTTPResponse?
+        for _ in 0..<200 {
+            usleep(5_000)
+            let r = try server.request("POST", "/v1/completions", body: #"{"prompt": [1], "max_tokens": 1}"#)
+            if r.status == 503 { refused = r; break }
+        }
+        long.wait()
+        #expect(refused?.text == #"{"error":{"message":"the server is busy: every slot is working and the queue is full; retry later","type":"server_error","param":null,"code":"queue_full"}}"#,
+                "\(refused.map { "\($0.status) \($0.text)" } ?? "never refused")")
+        #expect(first?.status == 200 && first?.text.contains(#""completion_tokens":500"#) == true, "\(first?.text ?? "")")
+        #expect(try server.request("POST", "/v1/completions", body: #"{"prompt": [1], "max_tokens": 1}"#).status == 200)
+    }
+}

@@ -278,10 +278,43 @@ TARGET float qwenkit_dot_q6_K_avx512(const void *row, const float *x, ptrdiff_t 
     return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
 }
 
+/// Q6_K rows decoded to floats for the prompt tiles: the dot's unpacking, stored; d·scale·(q − 32) as
+/// q·(d·scale) + (−32·d·scale) with one rounding, the portable decoder's values.
+TARGET void qwenkit_decode_q6_K_avx512(const void *row, float *out, ptrdiff_t n) {
+    const uint8_t *b = (const uint8_t *)row;
+    const __m128i low = _mm_set1_epi8(0x0F), two = _mm_set1_epi8(0x30);
+    const __m512 m32 = _mm512_set1_ps(-32.0f);
+    for (ptrdiff_t i = 0; i < n / 256; i++, b += 210, out += 256) {
+        __m512 d = half_vector(b + 208);
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *ql = b + 64 * h, *qh = b + 128 + 32 * h;
+            const int8_t *sc = (const int8_t *)(b + 192 + 8 * h);
+            float *oh = out + 128 * h;
+            for (int si = 0; si < 2; si++) {
+                int l = 16 * si;
+                __m512 s1 = _mm512_mul_ps(d, _mm512_set1_ps((float)sc[si])), s2 = _mm512_mul_ps(d, _mm512_set1_ps((float)sc[si + 2]));
+                __m512 s3 = _mm512_mul_ps(d, _mm512_set1_ps((float)sc[si + 4])), s4 = _mm512_mul_ps(d, _mm512_set1_ps((float)sc[si + 6]));
+                __m128i low0 = _mm_loadu_si128((const __m128i *)(ql + l)), low32 = _mm_loadu_si128((const __m128i *)(ql + l + 32));
+                __m128i high = _mm_loadu_si128((const __m128i *)(qh + l));
+                __m128i q1 = _mm_or_si128(_mm_and_si128(low0, low), _mm_and_si128(_mm_slli_epi16(high, 4), two));
+                __m128i q2 = _mm_or_si128(_mm_and_si128(low32, low), _mm_and_si128(_mm_slli_epi16(high, 2), two));
+                __m128i q3 = _mm_or_si128(_mm_and_si128(_mm_srli_epi16(low0, 4), low), _mm_and_si128(high, two));
+                __m128i q4 = _mm_or_si128(_mm_and_si128(_mm_srli_epi16(low32, 4), low), _mm_and_si128(_mm_srli_epi16(high, 2), two));
+                _mm512_storeu_ps(oh + l, _mm512_fmadd_ps(floats_u8(q1), s1, _mm512_mul_ps(m32, s1)));
+                _mm512_storeu_ps(oh + l + 32, _mm512_fmadd_ps(floats_u8(q2), s2, _mm512_mul_ps(m32, s2)));
+                _mm512_storeu_ps(oh + l + 64, _mm512_fmadd_ps(floats_u8(q3), s3, _mm512_mul_ps(m32, s3)));
+                _mm512_storeu_ps(oh + l + 96, _mm512_fmadd_ps(floats_u8(q4), s4, _mm512_mul_ps(m32, s4)));
+            }
+        }
+    }
+}
+
 #else
 
 #include <stdint.h>
 #include <stdlib.h>
+
+void qwenkit_decode_q6_K_avx512(const void *row, float *out, ptrdiff_t n) { (void)row; (void)out; (void)n; abort(); }
 
 float qwenkit_dot_q8_0_avx512(const void *row, const float *x, ptrdiff_t n) { (void)row; (void)x; (void)n; abort(); }
 float qwenkit_dot_f16_avx512(const void *row, const float *x, ptrdiff_t n) { (void)row; (void)x; (void)n; abort(); }

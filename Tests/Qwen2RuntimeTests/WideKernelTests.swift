@@ -162,7 +162,7 @@ extension WideKernelTests {
 
 extension WideKernelTests {
     /// The AVX-512 row decoders (the IQ4 tables) give the portable decoders' floats bit for bit.
-    @Test(.enabled(if: KernelChoice.avx512Usable), arguments: [GGMLType.iq4_NL, .iq4_XS])
+    @Test(.enabled(if: KernelChoice.avx512Usable), arguments: [GGMLType.iq4_NL, .iq4_XS, .q6_K])
     func decodersMatchThePortableOnes(_ type: GGMLType) throws {
         let format = try #require(QuantizationFormats.format(for: type))
         let kernel = try #require(RowKernel.forType(type)), wide = try #require(kernel.wideDecode)

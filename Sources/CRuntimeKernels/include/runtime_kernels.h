@@ -60,6 +60,8 @@ float qwenkit_dot_iq4_xs_avx512(const void *row, const float *x, ptrdiff_t n, ui
 /// IQ4_NL and IQ4_XS rows decoded to `n` floats (the prompt tiles' input), the values the portable decoders give.
 void qwenkit_decode_iq4_nl_avx512(const void *row, float *out, ptrdiff_t n, uint64_t table_lo, uint64_t table_hi);
 void qwenkit_decode_iq4_xs_avx512(const void *row, float *out, ptrdiff_t n, uint64_t table_lo, uint64_t table_hi);
+/// Q6_K rows decoded to `n` floats (the output matrix of the K-quant mixes), the portable decoder's values.
+void qwenkit_decode_q6_K_avx512(const void *row, float *out, ptrdiff_t n);
 
 #ifdef __cplusplus
 }

@@ -35,7 +35,8 @@ struct RowKernel: Sendable {
     let decode: Decode
     /// The AVX-512 dot product (CRuntimeKernels), for the types that have one; used by sessions that choose it.
     var wideDot: Dot? = nil
-    /// The AVX-512 decoder, for the types whose portable decoder is a lookup per weight (the IQ4 tables).
+    /// The AVX-512 decoder, for the types whose portable decoder is a lookup per weight (the IQ4 tables) or eight
+    /// lanes of unpacking (Q6_K).
     var wideDecode: Decode? = nil
 
     /// The kernels for `type`, or nil when the runtime cannot read that type. Each is its own small function: one
@@ -55,7 +56,8 @@ struct RowKernel: Sendable {
         case .q4_K: return RowKernel(dot: dotQ4_K, decode: { row, out, n in visitDecode(out) { visitQ4_K(row, n, $0) } },
                                      wideDot: { row, x, n in qwenkit_dot_q4_K_avx512(row, x, n) })
         case .q6_K: return RowKernel(dot: dotQ6_K, decode: { row, out, n in visitDecode(out) { visitQ6_K(row, n, $0) } },
-                                     wideDot: { row, x, n in qwenkit_dot_q6_K_avx512(row, x, n) })
+                                     wideDot: { row, x, n in qwenkit_dot_q6_K_avx512(row, x, n) },
+                                     wideDecode: { row, out, n in qwenkit_decode_q6_K_avx512(row, out, n) })
         case .iq1_S: return RowKernel(dot: dotIQ1_S, decode: { row, out, n in visitDecode(out) { visitIQ1_S(row, n, $0) } })
         case .iq1_M: return RowKernel(dot: dotIQ1_M, decode: { row, out, n in visitDecode(out) { visitIQ1_M(row, n, $0) } })
         case .tq1_0: return RowKernel(dot: dotTQ1_0, decode: { row, out, n in visitDecode(out) { visitTQ1_0(row, n, $0) } })

@@ -76,33 +76,29 @@ public struct ChatTemplate: Sendable {
             return .list((0..<count).map { .int(start + $0 * step) })
         },
         "namespace": function("namespace") { (a: Arguments) throws(TemplateError) -> Value in
-            var d = Value.Dictionary()
-            for p in a.positional {
-                guard case .dict(let given) = p else { throw TemplateError(.type, "namespace() takes a mapping and keywords") }
-                for (k, v) in given.entries { d[k] = v }
-            }
-            for (k, v) in a.keywords { d[.string(k)] = v }
+            let d = try mapping(a, "namespace")
             for k in d.keys {
-                if case .string(let name) = k, name.hasPrefix("_") {
-                    throw TemplateError(.security, "Chat templates cannot store underscore-prefixed attributes on a namespace, but got '\(name)'. Please rename the attribute.")
-                }
+                if case .string(let name) = k, name.hasPrefix("_") { throw .namespaceUnderscore(name) }
             }
             return .namespace(Value.Namespace(d))
         },
-        "dict": function("dict") { (a: Arguments) throws(TemplateError) -> Value in
-            var d = Value.Dictionary()
-            for p in a.positional {
-                guard case .dict(let given) = p else { throw TemplateError(.type, "dict() takes a mapping and keywords") }
-                for (k, v) in given.entries { d[k] = v }
-            }
-            for (k, v) in a.keywords { d[.string(k)] = v }
-            return .dict(d)
-        },
+        "dict": function("dict") { (a: Arguments) throws(TemplateError) -> Value in .dict(try mapping(a, "dict")) },
         "strftime_now": .callable(Value.Callable(name: "strftime_now") { (a: Arguments, r: Renderer) throws(TemplateError) -> Value in
             guard case .string(let format)? = a.value(0, "format") else { throw TemplateError(.type, "strftime() argument 1 must be str") }
             return .string(r.now.format(format))
         }),
     ]
+
+    /// `dict(*mappings, **keywords)` as `dict()` and `namespace()` build it.
+    private static func mapping(_ a: Arguments, _ function: String) throws(TemplateError) -> Value.Dictionary {
+        var d = Value.Dictionary()
+        for p in a.positional {
+            guard case .dict(let given) = p else { throw TemplateError(.type, "\(function)() takes a mapping and keywords") }
+            for (k, v) in given.entries { d[k] = v }
+        }
+        for (k, v) in a.keywords { d[.string(k)] = v }
+        return d
+    }
 
     private static func function(_ name: String, _ body: @escaping @Sendable (Arguments) throws(TemplateError) -> Value) -> Value {
         .callable(Value.Callable(name: name) { (a: Arguments, _: Renderer) throws(TemplateError) -> Value in try body(a) })

@@ -145,9 +145,7 @@ public final class Renderer {
             guard case .namespace(let ns) = frame.lookup(name) ?? .missing else {
                 throw TemplateError(.runtime, "cannot assign attribute on non-namespace object")
             }
-            if attribute.hasPrefix("_") {
-                throw TemplateError(.security, "Chat templates cannot store underscore-prefixed attributes on a namespace, but got '\(attribute)'. Please rename the attribute.")
-            }
+            if attribute.hasPrefix("_") { throw .namespaceUnderscore(attribute) }
             ns.attributes[.string(attribute)] = value
         }
     }

@@ -36,6 +36,11 @@ public struct TemplateError: Error, Sendable, CustomStringConvertible {
         self.line = line
     }
 
+    /// transformers' refusal of a namespace attribute that starts with an underscore.
+    static func namespaceUnderscore(_ name: String) -> TemplateError {
+        TemplateError(.security, "Chat templates cannot store underscore-prefixed attributes on a namespace, but got '\(name)'. Please rename the attribute.")
+    }
+
     public var description: String {
         line.map { "\(kind.rawValue) at line \($0): \(message)" } ?? "\(kind.rawValue): \(message)"
     }

@@ -276,6 +276,7 @@ def main():
     work = a.keep or tempfile.mkdtemp(prefix="drive_server.")
     os.makedirs(work, exist_ok=True)
 
+    say("# python3 Fixtures/scripts/drive_server.py (its docstring has the versions); deterministic: greedy, fixed seeds")
     say(f"$ qwenkit serve {MODEL} --port 0 --alias {NAME} -t 1")
     server = ServerProcess(qwenkit, [MODEL, "--port", "0", "--alias", NAME, "-t", "1"])
     say(server.banner)

@@ -126,7 +126,6 @@ public final class Generator {
         var result = Result()
         var next: UInt32 = 0
         let started = monotonicNanoseconds()
-        defer { if result.promptNanoseconds == 0 { result.promptNanoseconds = monotonicNanoseconds() - started } }
         if !prompt.isEmpty {
             // `evaluate` reports session positions; the prompt starts after what the session already holds.
             let start = session.position

@@ -47,12 +47,6 @@ public final class ChatSession {
     private let encoder: TokenEncoder
     private var session: InferenceSession { generator.session }
 
-    /// Qwen2-Instruct's template (ChatML with a default system message): what a model without a template is given,
-    /// as `run --chat` does.
-    public static let chatMLSource = """
-        {% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\\nYou are a helpful assistant.<|im_end|>\\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}
-        """
-
     public init(generator: Generator, tokenizer: Tokenizer, template: ChatTemplate, variables: [String: Value] = [:],
                 templateOrigin: String = "chat template", endTokens: Set<UInt32>, system: String? = nil) {
         self.generator = generator

@@ -71,6 +71,12 @@ public struct ModelChatTemplate: Sendable {
         }
     }
 
+    /// Qwen2-Instruct's template (ChatML with a default system message): what `run --chat` and `chat` give a model
+    /// that has no template.
+    public static let chatML = ModelChatTemplate(template: try! ChatTemplate("""
+        {% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\\nYou are a helpful assistant.<|im_end|>\\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}
+        """), variables: [:], origin: "ChatML")
+
     /// Template files above this size are refused (real ones are under 100 KB).
     public static let maxTemplateBytes = 16 << 20
 

@@ -103,3 +103,22 @@ import TestSupport
         #expect(refused == 130)
     }
 }
+
+extension GoldenRenderingTests {
+    /// The ChatML fallback is Qwen2-Instruct's template: it renders the q2-tied checkpoint's goldens (whose
+    /// tokenizer_config carries that template) byte for byte.
+    @Test func chatMLFallbackIsQwen2sTemplate() throws {
+        let text = try String(contentsOfFile: fixturePath("chat-templates/models.jsonl"), encoding: .utf8)
+        let conversations = try Self.conversations()
+        var checked = 0
+        for line in text.split(separator: "\n") {
+            guard case .dict(let d) = try Value.json(String(line)), case .string("q2-tied")? = d["model"],
+                  case .string(let id)? = d["conversation"], case .bool(let add)? = d["add_generation_prompt"],
+                  case .string(let expected)? = d["output"], case .dict(let c)? = conversations[id],
+                  case .list(let messages, _)? = c["messages"] else { continue }
+            #expect(try ModelChatTemplate.chatML.template.apply(messages: messages, addGenerationPrompt: add) == expected, "\(id) \(add)")
+            checked += 1
+        }
+        #expect(checked == 6)
+    }
+}

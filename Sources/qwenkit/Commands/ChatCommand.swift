@@ -95,7 +95,7 @@ struct ChatCommand: ParsableCommand {
         }
         let capacity = ctxSize ?? min(contextLength, Self.defaultContext)
         let template = try ModelChatTemplate.load(self.model, templateOverride: chatTemplate)
-            ?? ModelChatTemplate(template: try ChatTemplate(ChatSession.chatMLSource), variables: [:], origin: "ChatML")
+            ?? .chatML
         let session = try InferenceSession(model: model, capacity: capacity, threads: threadCount(threads))
         let generator = Generator(session: session, options: sampling.options(defaults: SamplingOptions(gguf: model.gguf)))
         let chat = ChatSession(generator: generator, tokenizer: tok, template: template.template, variables: template.variables,

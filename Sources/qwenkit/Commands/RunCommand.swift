@@ -136,17 +136,9 @@ struct RunCommand: ParsableCommand {
             : try readTextFile(path, limit: maxPromptFileBytes, what: "prompt files")
     }
 
-    /// ChatML as Qwen2's chat template renders one system and one user turn with the generation prompt: what --chat
-    /// uses for a model without a template.
-    static func chatML(system: String?, user: String) -> String {
-        "<|im_start|>system\n\(system ?? "You are a helpful assistant.")<|im_end|>\n<|im_start|>user\n\(user)<|im_end|>\n<|im_start|>assistant\n"
-    }
-
     /// The --chat prompt: the user turn (after the system turn, if given) through the model's template.
     func chatPrompt(user: String) throws -> String {
-        guard let template = try ModelChatTemplate.load(model, templateOverride: chatTemplate) else {
-            return Self.chatML(system: system, user: user)
-        }
+        let template = try ModelChatTemplate.load(model, templateOverride: chatTemplate) ?? .chatML
         var messages: [Value] = []
         if let system { messages.append(.dict(.init([("role", .string("system")), ("content", .string(system))]))) }
         messages.append(.dict(.init([("role", .string("user")), ("content", .string(user))])))

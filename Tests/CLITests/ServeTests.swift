@@ -188,13 +188,19 @@ extension ServeTests {
         let port = server.port
         let long = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var first: ServerProcess.HTTPResponse?
+        // The long request may reach the server after a probe and be refused itself; it retries until it holds the
+        // slot, so a probe's 503 (the probes are sequential) always means the long one is running.
         Thread.detachNewThread {
-            first = try? ServerProcess.request(port: port, "POST", "/v1/completions",
-                                               body: Array(#"{"prompt": [257, 294], "max_tokens": 500, "ignore_eos": true, "temperature": 0}"#.utf8))
+            for _ in 0..<100 {
+                first = try? ServerProcess.request(port: port, "POST", "/v1/completions",
+                                                   body: Array(#"{"prompt": [257, 294], "max_tokens": 500, "ignore_eos": true, "temperature": 0}"#.utf8))
+                if first?.status != 503 { break }
+                usleep(2_000)
+            }
             long.signal()
         }
         var refused: ServerProcess.HTTPResponse?
-        for _ in 0..<200 {
+        for _ in 0..<400 {
             usleep(5_000)
             let r = try server.request("POST", "/v1/completions", body: #"{"prompt": [1], "max_tokens": 1}"#)
             if r.status == 503 { refused = r; break }

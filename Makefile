@@ -58,6 +58,7 @@ help-snapshots: debug
 	COLUMNS=80 $(DEBUG_BIN) merge --help             > $(SNAPSHOTS)/help-merge.txt
 	COLUMNS=80 $(DEBUG_BIN) tokenizer --help         > $(SNAPSHOTS)/help-tokenizer.txt
 	COLUMNS=80 $(DEBUG_BIN) tokenizer compile --help > $(SNAPSHOTS)/help-tokenizer-compile.txt
+	COLUMNS=80 $(DEBUG_BIN) tokenizer profile --help > $(SNAPSHOTS)/help-tokenizer-profile.txt
 	COLUMNS=80 $(DEBUG_BIN) inspect --help           > $(SNAPSHOTS)/help-inspect.txt
 	COLUMNS=80 $(DEBUG_BIN) edit --help              > $(SNAPSHOTS)/help-edit.txt
 	COLUMNS=80 $(DEBUG_BIN) convert --help           > $(SNAPSHOTS)/help-convert.txt

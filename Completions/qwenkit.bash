@@ -375,13 +375,13 @@ _qwenkit_tokenizer() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    compile)
+    compile|profile)
         # Offer subcommand argument completions
         "_qwenkit_tokenizer_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'compile' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'compile profile' -- "${cur}"))
         ;;
     esac
 }
@@ -399,6 +399,33 @@ _qwenkit_tokenizer_compile() {
         return
         ;;
     '--level')
+        return
+        ;;
+    esac
+}
+
+_qwenkit_tokenizer_profile() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--tokenizer --repeat)
+    __qwenkit_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--tokenizer')
+        __qwenkit_add_completions -f
+        return
+        ;;
+    '--repeat')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __qwenkit_add_completions -f
         return
         ;;
     esac

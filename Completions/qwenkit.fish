@@ -35,6 +35,8 @@ function __qwenkit_parse_tokens -S
             switch $unparsed_tokens[1]
             case 'compile'
                 __qwenkit_parse_subcommand 1 'o/output=' 'level=' 'version' 'h/help'
+            case 'profile'
+                __qwenkit_parse_subcommand 1 'tokenizer=' 'repeat=' 'version' 'h/help'
             end
         case 'inspect'
             __qwenkit_parse_subcommand 1 'tensors' 'tensor=+' 'stats' 'json' 'full' 'threads=' 'version' 'h/help'
@@ -121,7 +123,7 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwe
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'decode' -d 'Turn Qwen2 token ids back into text.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'count' -d 'Count tokens, bytes and characters, and bytes per token (compression).'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'merge' -d 'Join encode outputs (shards) in the order given.'
-complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'tokenizer' -d 'Tokenizer files: compile one to the compact form qwenkit embeds.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'tokenizer' -d 'Tokenizer files: compile one to the compact form qwenkit embeds; profile encoding.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'inspect' -d 'Show what is inside a GGUF file, a safetensors file or an HF model directory.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'edit' -d 'Change a GGUF file\'s metadata; the tensors are copied as they are.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit" -eq 1' -fa 'convert' -d 'Convert a Hugging Face Qwen2 or Qwen2-MoE checkpoint to GGUF for llama.cpp.'
@@ -187,10 +189,16 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit tokenizer" version' -l 'version' -d 'Show the version.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit tokenizer" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit tokenizer" -eq 1' -fa 'compile' -d 'Compile a tokenizer (tokenizer.json or a model directory) to qwenkit\'s compact form.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit tokenizer" -eq 1' -fa 'profile' -d 'Show where encoding a text file\'s time goes, stage by stage (one thread).'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit tokenizer compile" o output' -l 'output' -s 'o' -d 'Output file; a name ending in .zst is compressed.' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit tokenizer compile" level' -l 'level' -d 'zstd level for a .zst output (1-19).' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit tokenizer compile" version' -l 'version' -d 'Show the version.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit tokenizer compile" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit tokenizer profile" tokenizer' -l 'tokenizer' -d 'tokenizer.json, a compact .qtok, or a model directory (default: the embedded Qwen2 tokenizer).' -rF
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit tokenizer profile" -eq 1' -F
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit tokenizer profile" repeat' -l 'repeat' -d 'Passes per stage; the fastest counts.' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit tokenizer profile" version' -l 'version' -d 'Show the version.'
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit tokenizer profile" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit inspect" -eq 1' -F
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit inspect" tensors' -l 'tensors' -d 'List every tensor: name, type, shape, bytes, offset.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit inspect"' -l 'tensor' -d 'Only tensors whose name matches this glob (repeatable); implies --tensors unless --stats.' -rfka ''

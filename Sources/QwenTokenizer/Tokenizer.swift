@@ -176,7 +176,7 @@ public final class TokenEncoder {
     /// Runs `body` on the NFC form of `text`: `text` itself when it is already NFC (the common case),
     /// else the normalized copy in the encoder's reusable buffer.
     @inline(__always)
-    private func withNormalized(_ text: UnsafeBufferPointer<UInt8>,
+    func withNormalized(_ text: UnsafeBufferPointer<UInt8>,
                                 _ body: (UnsafeBufferPointer<UInt8>) throws(TokenizerError) -> Void) throws(TokenizerError) {
         guard tokenizer.normalizesNFC, normalizer.firstUnstableOffset(text) != nil else {
             try body(text)

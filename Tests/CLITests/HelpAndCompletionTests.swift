@@ -35,6 +35,7 @@ import TestSupport
         HelpCase(command: ["merge"], options: ["-o, --output <file>"]),
         HelpCase(command: ["tokenizer"], options: []),
         HelpCase(command: ["tokenizer", "compile"], options: ["-o, --output <output>"]),
+        HelpCase(command: ["tokenizer", "profile"], options: ["--tokenizer <path>", "--repeat <n>"]),
         HelpCase(command: ["inspect"], options: ["--tensors", "--tensor <glob>", "--stats", "--json", "--full", "--threads <n>"]),
         HelpCase(command: ["convert"], options: ["-o, --output <file>", "--outtype <type>", "--vocab-only", "-q, --quiet"]),
         HelpCase(command: ["quantize"], options: ["--threads <n>", "--pure", "--output-tensor-type <ggml-type>",

@@ -265,7 +265,7 @@ import Darwin
     // MARK: One exit status for usage errors
 
     /// Every subcommand answers a usage error with status 2 (ExitStatus.usage), its message first on stderr.
-    @Test(arguments: ["encode", "decode", "count", "merge", "tokenizer compile", "inspect", "edit", "convert", "quantize", "diff", "run", "verify",
+    @Test(arguments: ["encode", "decode", "count", "merge", "tokenizer compile", "tokenizer profile", "inspect", "edit", "convert", "quantize", "diff", "run", "verify",
                       "imatrix", "perplexity", "template", "chat", "serve"])
     func usageErrorStatus(_ command: String) throws {
         let run = try CLI.run(command.split(separator: " ").map(String.init) + ["--no-such-flag"])
@@ -278,7 +278,7 @@ import Darwin
             == "Error: qwenkit has no command 'bogus' (its commands: encode, decode, count, merge, tokenizer, inspect, edit, convert, "
             + "quantize, diff, run, verify, imatrix, perplexity, template, chat, serve)\n", "\(unknown)")
         let nested = try CLI.run(["help", "tokenizer", "bogus"])
-        #expect(nested.status == 2 && nested.stderrText == "Error: qwenkit tokenizer has no command 'bogus' (its commands: compile)\n")
+        #expect(nested.status == 2 && nested.stderrText == "Error: qwenkit tokenizer has no command 'bogus' (its commands: compile, profile)\n")
         #expect(try CLI.run(["help", "tokenizer", "compile"]).status == 0)
     }
 

@@ -65,6 +65,8 @@ final class BPEScratch {
     var characterModel: ObjectIdentifier?
     /// Every piece starts as bytes (for tests, which compare the two starts).
     var startsFromBytes = false
+    /// Pieces merged so far (the piece cache's misses; `StageProfile` reads it).
+    var mergedPieces = 0
     var pairs: UnsafeMutablePointer<UInt64>
     var prev: UnsafeMutablePointer<Int32>
     var next: UnsafeMutablePointer<Int32>
@@ -90,6 +92,9 @@ final class BPEScratch {
     }()
     let cacheCounts = UnsafeMutablePointer<UInt8>.allocate(capacity: cacheEntries)
     let cacheIDs = UnsafeMutablePointer<UInt32>.allocate(capacity: cacheEntries * cacheMaxIDs)
+
+    /// Empties the piece cache (`StageProfile` starts each pass cold).
+    func clearPieceCache() { cacheLengths.update(repeating: 0, count: BPEScratch.cacheEntries) }
 
     init() {
         capacity = 256
@@ -302,7 +307,8 @@ extension BPEModel {
     /// most 8 vectors; then the first position holding it (leftmost on ties) is the merge.
     /// Returns the number of ids, which are left in `scratch.ids`.
     func mergeShort(_ piece: UnsafeBufferPointer<UInt8>, scratch: BPEScratch) -> Int {
-        scanMerge(startSymbols(piece, scratch: scratch), scratch: scratch)
+        scratch.mergedPieces &+= 1
+        return scanMerge(startSymbols(piece, scratch: scratch), scratch: scratch)
     }
 
     /// The quadratic merge of the `m` (< `BPEScratch.shortLimit`) symbols `startSymbols` left in the scratch.
@@ -370,6 +376,7 @@ extension BPEModel {
     /// Returns the number of ids, which are left in `scratch.ids`.
     @inline(__always)
     func mergeLong(_ piece: UnsafeBufferPointer<UInt8>, scratch: BPEScratch) -> Int {
+        scratch.mergedPieces &+= 1
         if piece.count >= BPEScratch.linearLimit, let linear = scratch.linearTables(self) {
             return linear.encode(piece, scratch: scratch)
         }

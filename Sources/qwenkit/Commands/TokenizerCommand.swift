@@ -5,13 +5,14 @@ import QwenTokenizer
 struct TokenizerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenizer",
-        abstract: "Tokenizer files: compile one to the compact form qwenkit embeds.",
+        abstract: "Tokenizer files: compile one to the compact form qwenkit embeds; profile encoding.",
         discussion: """
             Example:
               qwenkit tokenizer compile path/to/model-dir -o model.qtok.zst
               qwenkit encode --tokenizer model.qtok.zst corpus.txt
+              qwenkit tokenizer profile corpus.txt
             """,
-        subcommands: [Compile.self]
+        subcommands: [Compile.self, Profile.self]
     )
 
     struct Compile: ParsableCommand {
@@ -46,6 +47,73 @@ struct TokenizerCommand: ParsableCommand {
                 data = try data.withUnsafeBytes { try ZstdFrame.compress($0, level: level) }
             }
             try writeOutputFile(output, data)
+        }
+    }
+
+    struct Profile: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show where encoding a text file's time goes, stage by stage (one thread).",
+            discussion: """
+                Runs the encoder's stages cumulatively over the whole file (NFC check and normalization; + pretokenizer; + \
+                whole-piece lookup; + piece cache and merges; + storing the ids), each pass --repeat times, \
+                and prints each stage's nanoseconds per byte from the fastest passes, with how the pieces \
+                were answered. Added-token text is encoded as text. The file is read whole into memory.
+
+                Example:
+                  qwenkit tokenizer profile corpus.txt --repeat 5
+                """
+        )
+        @OptionGroup var tokenizerOptions: TokenizerOptions
+        @Argument(help: "A UTF-8 text file.", completion: .file())
+        var file: String
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Passes per stage; the fastest counts.", valueName: "n"))
+        var `repeat`: Int = 3
+
+        func validate() throws {
+            if !(1...1000).contains(`repeat`) { throw ValidationError("--repeat must be between 1 and 1000") }
+        }
+
+        func run() throws {
+            let tokenizer = try tokenizerOptions.load()
+            let mapped = try MappedFile(path: file)
+            let text = mapped.withUnsafeBytes { Array($0) }
+            if let bad = text.withUnsafeBytes({ UTF8Validation.firstInvalidOffset($0) }) {
+                throw CLIError("\(file): invalid UTF-8 at byte \(bad)")
+            }
+            let profile = try text.withUnsafeBufferPointer { try tokenizer.makeEncoder().profileStages($0, repeats: `repeat`) }
+            let bytes = Double(max(1, profile.bytes))
+            var lines = ["stage    ns/byte  cumulative  MB/s"]
+            var before: UInt64 = 0
+            for stage in profile.stages {
+                let own = Double(stage.nanoseconds &- min(before, stage.nanoseconds)) / bytes
+                let total = Double(stage.nanoseconds) / bytes
+                lines.append(pad(stage.name, 7) + pad(fixed(own, 2), 9, right: true) + pad(fixed(total, 2), 12, right: true)
+                             + pad(fixed(total > 0 ? 1000 / total : 0, 1), 7, right: true))
+                before = stage.nanoseconds
+            }
+            let pieces = Double(max(1, profile.pieces))
+            func share(_ n: Int) -> String { "\(n) (\(fixed(100 * Double(n) / pieces, 1))%)" }
+            let multi = profile.pieces - profile.singleBytes - profile.wholeTokens
+            lines.append("\(profile.bytes) bytes, \(profile.pieces) pieces (\(fixed(bytes / pieces, 2)) bytes each), \(profile.ids) ids")
+            lines.append("pieces: one byte \(share(profile.singleBytes)), one token \(share(profile.wholeTokens)), "
+                         + "from the piece cache \(share(max(0, multi - profile.merged))), merged \(share(profile.merged))")
+            let out = ByteSink.standardOutput()
+            try out.write(lines.joined(separator: "\n") + "\n")
+            try out.close()
+        }
+
+        private func fixed(_ x: Double, _ digits: Int) -> String {
+            var scale = 1.0
+            for _ in 0..<digits { scale *= 10 }
+            let r = (x * scale).rounded() / scale
+            var s = String(r)
+            let dot = s.firstIndex(of: ".").map { s.distance(from: $0, to: s.endIndex) - 1 } ?? { s += "."; return 0 }()
+            return s + String(repeating: "0", count: max(0, digits - dot))
+        }
+
+        private func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
+            let fill = String(repeating: " ", count: max(0, width - s.count))
+            return right ? fill + s : s + fill
         }
     }
 }

@@ -163,7 +163,7 @@ public final class TokenEncoder {
         let model = tokenizer.model
         let scratch = self.scratch
         try withNormalized(text) { (source) throws(TokenizerError) in
-            try splitPieces(source) { piece in ids.addPiece(piece, model: model, scratch: scratch) }
+            try splitPieces(source) { piece in model.encodePiece(piece, scratch: scratch, into: &ids) }
         }
     }
 
@@ -203,7 +203,7 @@ public final class TokenEncoder {
 /// Where the encoder puts ids: an array (`encode`), or only a count (`count`, which never stores them).
 protocol IDSink {
     mutating func addToken(_ id: UInt32)
-    mutating func addPiece(_ piece: UnsafeBufferPointer<UInt8>, model: BPEModel, scratch: BPEScratch)
+    mutating func addIDs(_ ids: UnsafePointer<UInt32>, _ count: Int)
 }
 
 extension Array: IDSink where Element == UInt32 {
@@ -211,9 +211,7 @@ extension Array: IDSink where Element == UInt32 {
     mutating func addToken(_ id: UInt32) { append(id) }
 
     @inline(__always)
-    mutating func addPiece(_ piece: UnsafeBufferPointer<UInt8>, model: BPEModel, scratch: BPEScratch) {
-        model.encodePiece(piece, scratch: scratch, into: &self)
-    }
+    mutating func addIDs(_ ids: UnsafePointer<UInt32>, _ count: Int) { append(contentsOf: UnsafeBufferPointer(start: ids, count: count)) }
 }
 
 struct TokenCount: IDSink {
@@ -223,7 +221,5 @@ struct TokenCount: IDSink {
     mutating func addToken(_ id: UInt32) { count += 1 }
 
     @inline(__always)
-    mutating func addPiece(_ piece: UnsafeBufferPointer<UInt8>, model: BPEModel, scratch: BPEScratch) {
-        count += model.countPiece(piece, scratch: scratch)
-    }
+    mutating func addIDs(_ ids: UnsafePointer<UInt32>, _ count: Int) { self.count += count }
 }

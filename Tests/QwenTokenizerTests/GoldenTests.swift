@@ -90,6 +90,30 @@ import TestSupport
         try Self.expectCutLikeWhole(Array(String(repeating: block, count: 3000).utf8), unitSizes: [1024, 4096])
     }
 
+    /// A long run of CJK ideographs without punctuation (one pretokenized piece) is cut between ideographs no token
+    /// spans, and gives the ids of encoding it whole without any cut between characters.
+    @Test func ideographRunsAreCut() throws {
+        var random = CharacterSplitsTests.Random(x: 11)
+        var corpus: [UInt8] = []
+        for _ in 0..<30_000 {
+            corpus += CharacterSplitsTests.utf8(CharacterSplitsTests.common[random.next(CharacterSplitsTests.common.count)])
+        }
+        let uncut = Self.tokenizer.makeEncoder()
+        uncut.scratch.neverCuts = true
+        var whole: [UInt32] = []
+        try corpus.withUnsafeBufferPointer { try uncut.encode($0, into: &whole) }
+        for unitBytes in [1024, 4096] {
+            var options = CorpusEncodingOptions()
+            options.unitBytes = unitBytes
+            options.threads = 2
+            let collector = Collector()
+            try CorpusEncoder(tokenizer: Self.tokenizer, options: options)
+                .run(sources: [MemorySource(corpus, name: "ideographs")], consumer: collector)
+            #expect(collector.parts > corpus.count / unitBytes / 2, "not cut: \(collector.parts) parts")
+            #expect(collector.ids == whole, "unit size \(unitBytes)")
+        }
+    }
+
     /// An overlong encoding of a digit ("E0 80 B1" for '1') is invalid UTF-8, not a number: no cut between
     /// two of them, whose replacements are one run of U+FFFD (a lax decoder cut there and changed the ids).
     @Test func overlongDigitsAreNotNumbers() throws {

@@ -13,6 +13,9 @@
 //                              digits of any script ('٣', '３'), superscripts, fractions, numerals. (The
 //                              second must pass NFC's quick check: none of them composes with what precedes.)
 //
+//   ideograph | ideograph      "中文": no pretokenizer boundary, but a cut no token spans (`CharacterSplits`), so
+//                              the piece's BPE is its two parts' BPE.
+//
 // None of these characters takes part in canonical composition with what precedes it. The rules are
 // tied to the Qwen2 pattern; for any other pattern no cut is made (the document is encoded whole).
 // A test encodes the golden corpus cut at every safe place and compares with encoding it whole.
@@ -41,8 +44,12 @@ struct SafeSplitFinder: Sendable {
     /// too (else the first invalid byte ends the run anyway).
     let replacesInvalid: Bool
 
+    /// Where pieces may be cut between CJK ideographs (`CharacterSplits`, built on the first such cut tried).
+    let model: BPEModel
+
     init(tokenizer: Tokenizer, replacesInvalid: Bool = false) {
         self.replacesInvalid = replacesInvalid
+        model = tokenizer.model
         enabled = tokenizer.usesQwen2Scanner
         addedTokens = tokenizer.addedTokens.map(\.content).filter { $0.count > 1 }
         runCutsAllowed = tokenizer.addedTokens.allSatisfy { token in
@@ -297,6 +304,16 @@ struct SafeSplitFinder: Sendable {
         // U+4000-U+9FFF (CJK ideographs) and U+B000-U+DFFF (most Hangul syllables, surrogates) hold neither
         // the punctuation below nor a number: the common case in CJK text, answered without decoding.
         // (U+A000-U+AFFF has digits: Vai, Bamum, Meetei Mayek...)
+        // Between two CJK ideographs that no token spans (`CharacterSplits`): the run's piece is cut in two, and its
+        // BPE is the BPE of the two parts. Both sides scan as letter runs; ideographs are NFC starters that compose
+        // with nothing.
+        if b >= 0xE4 && b <= 0xE9 && p >= 3 && p + 3 <= t.count {
+            let a = scalar3(t, p - 3), c = scalar3(t, p)
+            if a >= 0x4E00 && a <= 0x9FFF && c >= 0x4E00 && c <= 0x9FFF,
+               let splits = model.characterSplits?.value({ CharacterSplits(model: model) }), splits.probe.safeCut(a, c, lead: b) {
+                return true
+            }
+        }
         if (b >= 0xE4 && b <= 0xE9) || (b >= 0xEB && b <= 0xED) { return false }
         // Full-width punctuation between two CJK ideographs or Hangul syllables (3 bytes each).
         if b >= 0xE3 && b <= 0xEF && p >= 3 && p + 6 <= t.count

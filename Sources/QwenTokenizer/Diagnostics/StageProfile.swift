@@ -3,7 +3,7 @@
 //   nfc     NFC's quick check, and the normalization of text that fails it
 //   scan    + the pretokenizer (pieces found, nothing looked up)
 //   lookup  + the whole-piece lookup (a piece that is one token is done there)
-//   bpe     + the piece cache and the merges (ids counted, not stored)
+//   bpe     + cuts between characters, the piece cache and the merges (ids counted, not stored)
 //   output  + the ids stored in an array (what `encode` does)
 // Each pass runs `repeats` times and the fastest counts (the machine's noise only adds time). A profile of
 // a small text is mostly noise: give it megabytes.
@@ -23,7 +23,11 @@ public struct StageProfile: Sendable {
     public let pieces: Int
     public let singleBytes: Int
     public let wholeTokens: Int
-    /// Pieces the BPE merge loop ran for (the rest of the multi-token pieces came from the piece cache).
+    /// Pieces cut between characters that no token spans, and the parts they were cut into.
+    public let cutPieces: Int
+    public let parts: Int
+    /// Merge loops run, for pieces or parts (the other pieces and parts that are not one token came from the
+    /// piece cache).
     public let merged: Int
     public let ids: Int
 }
@@ -59,9 +63,11 @@ extension TokenEncoder {
             }
         }
         var counted = 0
-        let mergedBefore = scratch.mergedPieces
+        let before = (scratch.mergedPieces, scratch.cutPieces, scratch.parts)
         let bpe = try fastest { () throws(TokenizerError) in counted = try count(text, special: .text) }
-        let merged = (scratch.mergedPieces &- mergedBefore) / max(1, repeats)
+        let passes = max(1, repeats)
+        let merged = (scratch.mergedPieces &- before.0) / passes
+        let cutPieces = (scratch.cutPieces &- before.1) / passes, parts = (scratch.parts &- before.2) / passes
         var ids: [UInt32] = []
         ids.reserveCapacity(counted)
         let output = try fastest { () throws(TokenizerError) in ids.removeAll(keepingCapacity: true); try encode(text, special: .text, into: &ids) }
@@ -70,6 +76,7 @@ extension TokenEncoder {
                             stages: [.init(name: "nfc", nanoseconds: nfc), .init(name: "scan", nanoseconds: scan),
                                      .init(name: "lookup", nanoseconds: lookup), .init(name: "bpe", nanoseconds: bpe),
                                      .init(name: "output", nanoseconds: output)],
-                            pieces: pieces, singleBytes: singles, wholeTokens: whole, merged: merged, ids: ids.count)
+                            pieces: pieces, singleBytes: singles, wholeTokens: whole, cutPieces: cutPieces, parts: parts,
+                            merged: merged, ids: ids.count)
     }
 }

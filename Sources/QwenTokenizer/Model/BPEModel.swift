@@ -25,6 +25,9 @@ public final class BPEModel: Sendable {
     /// The characters that may start the merge as their token (`CharacterStarts`; nil for the probe
     /// model): about 4 ms for Qwen2, so built on the first piece with such a character.
     let characterStarts: BuiltOnce<CharacterStarts>?
+    /// Where a piece may be cut between characters (`CharacterSplits`; nil for the probe model): a few
+    /// milliseconds for Qwen2, so built on the first piece with two such characters.
+    let characterSplits: BuiltOnce<CharacterSplits>?
 
     /// - Parameters:
     ///   - tokenBytes/offsets: bytes of ids 0 ..< offsets.count - 1.
@@ -58,6 +61,7 @@ public final class BPEModel: Sendable {
         self.byteLevelPure = byteLevelPure
         self.linearTables = BuiltOnce()
         self.characterStarts = BuiltOnce()
+        self.characterSplits = BuiltOnce()
         let flags: [Bool]
         if let selfMerging {
             flags = selfMerging
@@ -95,6 +99,7 @@ public final class BPEModel: Sendable {
         self.byteLevelPure = byteLevelPure
         self.linearTables = BuiltOnce()
         self.characterStarts = BuiltOnce()
+        self.characterSplits = BuiltOnce()
     }
 
     /// For each model token: does merging its bytes give back exactly that token? (Almost always;
@@ -127,6 +132,7 @@ public final class BPEModel: Sendable {
         self.byteLevelPure = []
         self.linearTables = nil
         self.characterStarts = nil
+        self.characterSplits = nil
     }
 
     /// The self-merging flags as used (for the compact format).

@@ -55,7 +55,7 @@ struct TokenizerCommand: ParsableCommand {
             abstract: "Show where encoding a text file's time goes, stage by stage (one thread).",
             discussion: """
                 Runs the encoder's stages cumulatively over the whole file (NFC check and normalization; + pretokenizer; + \
-                whole-piece lookup; + piece cache and merges; + storing the ids), each pass --repeat times, \
+                whole-piece lookup; + cuts between characters, piece cache and merges; + storing the ids), each pass --repeat times, \
                 and prints each stage's nanoseconds per byte from the fastest passes, with how the pieces \
                 were answered. Added-token text is encoded as text. The file is read whole into memory.
 
@@ -93,10 +93,9 @@ struct TokenizerCommand: ParsableCommand {
             }
             let pieces = Double(max(1, profile.pieces))
             func share(_ n: Int) -> String { "\(n) (\(fixed(100 * Double(n) / pieces, 1))%)" }
-            let multi = profile.pieces - profile.singleBytes - profile.wholeTokens
             lines.append("\(profile.bytes) bytes, \(profile.pieces) pieces (\(fixed(bytes / pieces, 2)) bytes each), \(profile.ids) ids")
             lines.append("pieces: one byte \(share(profile.singleBytes)), one token \(share(profile.wholeTokens)), "
-                         + "from the piece cache \(share(max(0, multi - profile.merged))), merged \(share(profile.merged))")
+                         + "cut between characters \(share(profile.cutPieces)) into \(profile.parts) parts; merge loops \(profile.merged)")
             let out = ByteSink.standardOutput()
             try out.write(lines.joined(separator: "\n") + "\n")
             try out.close()

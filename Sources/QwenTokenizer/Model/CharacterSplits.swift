@@ -1,0 +1,154 @@
+// Cutting a piece between two characters that no token spans: the piece's BPE is then the BPE of each part.
+//
+// Why it is the same. Every symbol BPE ever makes is a token. If no token can cover the bytes on both sides of a
+// cut, no merge joins a symbol left of it with one right of it, so the merges that happen are those of each part
+// on its own; and the order among a part's merges (lowest rank, then leftmost) is the order it would have alone.
+//
+// When no token can span the cut between characters a and b (each of 2 or 3 bytes). A token spanning it,
+// placed on the text, has a left part ending at the cut and a right part starting there. Either its left part
+// holds all of a: then the token contains a whole character a followed by b whole, or by a cut-off start of b
+// at the token's end; or its left part is a proper suffix of a: then the token starts with continuation bytes.
+// So the cut is safe when (a, b) is not a pair of adjacent characters inside any token (`pairs`), and a is not
+// `risky` (followed inside some token by anything but a whole character of 2-3 bytes), and no token starts with
+// a's last byte, or its last two, followed by b's first (`startsAfter`). All are read from the vocabulary once.
+//
+// What it buys. A CJK phrase is a single pretokenized piece ("的首都是北京"), rarely a token and rarely seen twice,
+// so it went through the merge loop; its words, cut apart, mostly are tokens or repeat (the piece cache). On
+// the CJK corpus 52% of the cuts between characters of the pieces that are not one token are safe, and 73% of
+// the parts they make are one token. Tests compare the cut encoding with the uncut one on the golden corpora and
+// on random CJK text; the property is checked on every cut the vocabulary allows by the same test.
+
+final class CharacterSplits: @unchecked Sendable {
+    /// Adjacent characters inside some token, a << 32 | b (0: an empty slot; a is never 0), open addressing.
+    private let slots: UnsafeMutablePointer<UInt64>
+    private let mask: Int
+    /// A bit per code point below 0x10000: a cut after this character is never safe.
+    private let risky: UnsafeMutablePointer<UInt64>
+    /// For the continuation bytes a token starts with, the lead bytes that follow them in some token (bit b - 0xC0):
+    /// one continuation byte at `startsAfter[b & 0x3F]`, two at `startsAfter[64 + (b1 & 0x3F) << 6 | b2 & 0x3F]`.
+    private let startsAfter: UnsafeMutablePointer<UInt64>
+    /// For each code point below 0x10000, the token its character is by itself, when BPE over its bytes gives that
+    /// token (.max otherwise): a part of one character needs no hash lookup.
+    private let characterTokens: UnsafeMutablePointer<UInt32>
+    let pairCount: Int
+
+    /// The tables by pointer, for the encoder's scratch (no reference counting per piece).
+    struct Probe {
+        fileprivate let slots: UnsafePointer<UInt64>
+        fileprivate let mask: Int
+        fileprivate let risky: UnsafePointer<UInt64>
+        fileprivate let startsAfter: UnsafePointer<UInt64>
+        let characterTokens: UnsafePointer<UInt32>
+
+        /// Whether no token can span the cut between characters `a` and `b` (code points of 2 or 3 UTF-8 bytes;
+        /// `lead` is b's first byte).
+        @inline(__always)
+        func safeCut(_ a: UInt32, _ b: UInt32, lead: UInt8) -> Bool {
+            if risky[Int(a >> 6)] & (1 << UInt64(a & 63)) != 0 { return false }
+            // A token that starts inside a (its last byte, or its last two for three bytes) and goes on with b's lead.
+            let leads = startsAfter[Int(a & 0x3F)] | (a >= 0x800 ? startsAfter[64 + Int(a & 0xFFF)] : 0)
+            if leads & (1 << UInt64(lead & 0x3F)) != 0 { return false }
+            let key = UInt64(a) << 32 | UInt64(b)
+            var i = CharacterSplits.slot(key, mask)
+            while true {
+                let s = slots[i]
+                if s == key { return false }
+                if s == 0 { return true }
+                i = (i &+ 1) & mask
+            }
+        }
+    }
+
+    var probe: Probe {
+        Probe(slots: slots, mask: mask, risky: risky, startsAfter: startsAfter, characterTokens: characterTokens)
+    }
+
+    deinit {
+        slots.deallocate()
+        risky.deallocate()
+        startsAfter.deallocate()
+        characterTokens.deallocate()
+    }
+
+    @inline(__always)
+    fileprivate static func slot(_ key: UInt64, _ mask: Int) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
+    }
+
+    init(model: BPEModel) {
+        let tokens = model.tokens
+        var pairs: [UInt64] = []
+        let startsAfter = UnsafeMutablePointer<UInt64>.allocate(capacity: 64 + 4096)
+        startsAfter.initialize(repeating: 0, count: 64 + 4096)
+        let risky = UnsafeMutablePointer<UInt64>.allocate(capacity: 0x10000 / 64)
+        risky.initialize(repeating: 0, count: 0x10000 / 64)
+        @inline(__always) func markRisky(_ cp: UInt32) {
+            if cp < 0x10000 { risky[Int(cp >> 6)] |= 1 << UInt64(cp & 63) }
+        }
+        tokens.bytes.withUnsafeBufferPointer { all in
+            for id in 0..<min(model.modelTokenCount, tokens.count) {
+                let start = Int(tokens.offsets[id]), n = Int(tokens.offsets[id + 1]) - start
+                if n < 2 { continue }
+                let p = all.baseAddress! + start
+                var i = 0
+                while i < n && p[i] & 0xC0 == 0x80 { i += 1 }
+                if i > 0 && i < n && i <= 2 && p[i] >= 0xC0 {
+                    let bit: UInt64 = 1 << UInt64(p[i] & 0x3F)
+                    if i == 1 { startsAfter[Int(p[0] & 0x3F)] |= bit } else { startsAfter[64 + Int(p[0] & 0x3F) << 6 | Int(p[1] & 0x3F)] |= bit }
+                }
+                var previous: UInt32 = 0  // the character just before i, when it has 2 or 3 bytes
+                while i < n {
+                    guard p[i] >= 0x80 else {
+                        previous = 0
+                        i += 1
+                        continue
+                    }
+                    guard let (cp, length) = UTF8Scalar.decode(p + i, n - i) else {
+                        // Not a whole character (cut off by the token's end, or stray bytes) after `previous`.
+                        if previous != 0 { markRisky(previous) }
+                        previous = 0
+                        i += 1
+                        continue
+                    }
+                    let ordinary = length == 2 || length == 3
+                    if previous != 0 {
+                        if ordinary { pairs.append(UInt64(previous) << 32 | UInt64(cp)) } else { markRisky(previous) }
+                    }
+                    previous = ordinary ? cp : 0
+                    i += length
+                }
+            }
+        }
+        var capacity = 1024
+        while capacity < 2 * pairs.count { capacity <<= 1 }
+        let slots = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity)
+        slots.initialize(repeating: 0, count: capacity)
+        let mask = capacity - 1
+        var count = 0
+        for key in pairs {
+            var i = CharacterSplits.slot(key, mask)
+            while slots[i] != 0 && slots[i] != key { i = (i + 1) & mask }
+            if slots[i] == 0 {
+                slots[i] = key
+                count += 1
+            }
+        }
+        self.slots = slots
+        self.mask = mask
+        self.risky = risky
+        self.startsAfter = startsAfter
+        let characterTokens = UnsafeMutablePointer<UInt32>.allocate(capacity: 0x10000)
+        characterTokens.initialize(repeating: .max, count: 0x10000)
+        tokens.bytes.withUnsafeBufferPointer { all in
+            for id in 0..<min(model.modelTokenCount, tokens.count) {
+                let start = Int(tokens.offsets[id]), n = Int(tokens.offsets[id + 1]) - start
+                guard n == 2 || n == 3, let (cp, length) = UTF8Scalar.decode(all.baseAddress! + start, n), length == n else { continue }
+                if model.wholePieces.id(for: UnsafeBufferPointer(start: all.baseAddress! + start, count: n)) == UInt32(id) {
+                    characterTokens[Int(cp)] = UInt32(id)
+                }
+            }
+        }
+        self.characterTokens = characterTokens
+        self.pairCount = count
+    }
+}

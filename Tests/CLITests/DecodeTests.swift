@@ -61,6 +61,18 @@ import Darwin
         #expect(run.stdoutText == "Hello, world!\n\n")
     }
 
+    /// Lines of every shape the text reader's line-at-a-time path meets, one after another: empty lines between
+    /// documents, CRLF, double spaces, a last line without a newline, chunk records after whole-document lines
+    /// (placed as such), and an id out of range several lines into a run (named by its own line and position).
+    @Test func textLinesOfEveryShape() throws {
+        let plain = try CLI.run(["decode"], stdin: .text("9707 11 1879\n\n\n9707\n1879 0\r\n13 14\n\n9707  11\n 1879\n11 1879"))
+        #expect(plain.status == 0 && plain.stdoutText == "Hello, world\n\n\nHello\n world!\n./\n\nHello,\n world\n, world\n", "\(plain)")
+        let records = try CLI.run(["decode"], stdin: .text("9707 11\n0\t1879 0\n0\t13\n"))
+        #expect(records.status == 0 && records.stdoutText == "Hello,\n world!.\n", "\(records)")
+        let bad = try CLI.run(["decode"], stdin: .text("9707 11\n\n1879 0\n13 999999 5\n"))
+        #expect(bad.status == 1 && bad.stderrText == "qwenkit: id 999999 at position 1 of line 4 of <stdin> is out of range (the vocabulary has ids 0...151645)\n", "\(bad)")
+    }
+
     /// `--no-newline`: each document decoded on its own (U+FFFD stays per document), nothing between.
     @Test func noNewline() throws {
         let run = try CLI.run(["decode", "--no-newline"], stdin: .bytes(Self.idLines))

@@ -257,10 +257,41 @@ public final class IDReader {
                         while k < IDBatch.capacity {
                             let word = DecimalDigits.load(buffer + i)
                             let count = DecimalDigits.leadingDigits(word)
-                            guard count > 0 && count < 8 && i + count < n && buffer[i + count] == 0x20 else { break }
+                            guard count > 0 && count < 8 && i + count < n else { break }
+                            let after = buffer[i + count]
+                            if after == 0x20 {
+                                ids[k] = DecimalDigits.value(word, count: count)
+                                k += 1
+                                i += count + 1
+                                continue
+                            }
+                            // The last id of a whole-document line: the document ends here, and the next line
+                            // goes on in this loop when it is one too (settling such a line does nothing), so
+                            // a file of short lines is not decoded id by id in the general path below.
+                            guard after == 0x0A && fields == 0 && records.isIdle else { break }
                             ids[k] = DecimalDigits.value(word, count: count)
                             k += 1
                             i += count + 1
+                            batch.begin(line: line)
+                            batch.nextPosition += Int64(k - batch.count)
+                            batch.count = k
+                            try batch.endDocument(line: line, handle)
+                            line += 1
+                            batch.nextPosition = 0
+                            // Empty lines are empty documents.
+                            while i < n && buffer[i] == 0x0A {
+                                try batch.endDocument(line: line, handle)
+                                line += 1
+                                i += 1
+                            }
+                            k = batch.count
+                            settled = false
+                            lineHasContent = false
+                            guard i < n else { break }
+                            let next = DecimalDigits.leadingDigits(DecimalDigits.load(buffer + i))
+                            guard next > 0 && next < 8 && i + next < n && (buffer[i + next] == 0x20 || buffer[i + next] == 0x0A) else { break }
+                            settled = true
+                            lineHasContent = true
                         }
                         batch.begin(line: line)
                         batch.nextPosition += Int64(k - batch.count)

@@ -115,12 +115,20 @@ public struct TokenTable: Sendable {
             i += 8
         }
         if i < n {
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while i < n {
-                tail |= UInt64(raw.load(fromByteOffset: i, as: UInt8.self)) << shift
-                shift += 8
-                i += 1
+            // The last 1-7 bytes by one load when it stays inside their page (reading past the piece there is
+            // harmless), masked: a byte loop's exit, whose trip count follows the piece lengths, mispredicted.
+            let tail: UInt64
+            if UInt(bitPattern: raw + i) & 4095 <= 4088 {
+                tail = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & (~0 >> (64 &- 8 &* UInt64(n &- i)))
+            } else {
+                var t: UInt64 = 0
+                var shift: UInt64 = 0
+                while i < n {
+                    t |= UInt64(raw.load(fromByteOffset: i, as: UInt8.self)) << shift
+                    shift += 8
+                    i += 1
+                }
+                tail = t
             }
             h = (h ^ tail) &* 0x9E37_79B9_7F4A_7C15
         }
@@ -140,6 +148,12 @@ func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) 
     while i + 8 <= n {
         if ra.loadUnaligned(fromByteOffset: i, as: UInt64.self) != rb.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
         i += 8
+    }
+    if i == n { return true }
+    // The last 1-7 bytes of both by one load each when neither crosses into the next page (as in `hash`).
+    if UInt(bitPattern: ra + i) & 4095 <= 4088 && UInt(bitPattern: rb + i) & 4095 <= 4088 {
+        let mask: UInt64 = ~0 >> (64 &- 8 &* UInt64(n &- i))
+        return (ra.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ rb.loadUnaligned(fromByteOffset: i, as: UInt64.self)) & mask == 0
     }
     while i < n {
         if a[i] != b[i] { return false }

@@ -95,7 +95,7 @@ import TestSupport
     @Test func ideographRunsAreCut() throws {
         var random = CharacterSplitsTests.Random(x: 11)
         var corpus: [UInt8] = []
-        for _ in 0..<30_000 {
+        for _ in 0..<10_000 {
             corpus += CharacterSplitsTests.utf8(CharacterSplitsTests.common[random.next(CharacterSplitsTests.common.count)])
         }
         let uncut = Self.tokenizer.makeEncoder()

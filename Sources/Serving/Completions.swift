@@ -46,48 +46,17 @@ struct Completion: Sendable {
 }
 
 extension Server {
-    /// Runs one generation on `slot`. The slot's cache keeps what the last request left: the prompt's longest prefix
-    /// it already holds is not evaluated again (lm-eval's requests share their contexts, a chat client resends the
-    /// conversation), except when the prompt's own log-probabilities are wanted, which need every position's logits.
-    /// `stream` gets text as it becomes final; `cancel` stops it.
+    /// Runs one generation on `slot` (on the scheduler's thread, batched with the other slots' steps). The slot's
+    /// cache keeps what the last request left: the prompt's longest prefix it already holds is not evaluated again
+    /// (lm-eval's requests share their contexts, a chat client resends the conversation), except when the prompt's
+    /// own log-probabilities are wanted, which need every position's logits. `stream` gets text as it becomes final;
+    /// `cancel` stops it.
     func generate(on slot: Slot, prompt: [UInt32], maxTokens: Int, stop: [String], sampling: SamplingOptions, logprobs n: Int?,
                   echoLogprobs: Bool, ignoreEOS: Bool = false, cancel: CancelFlag?, stream: (@Sendable ([UInt8]) -> Void)?) async throws -> Completion {
-        let served = self.served
-        let server = self
-        return try await slot.run { () throws -> Completion in
-            var keep = 0
-            if !(echoLogprobs && n != nil) {
-                let held = slot.generator.history
-                let limit = min(held.count, prompt.count - 1)  // at least one token evaluated, for its logits
-                while keep < limit && held[keep] == prompt[keep] { keep += 1 }
-            }
-            let start = slot.generator.rewind(to: keep)
-            slot.generator.options = sampling
-            var completion = Completion()
-            var position = 0
-            var sampled: [TokenLogprob] = []
-            let record: ((UInt32, UnsafeBufferPointer<Float>) throws -> Void)? = (echoLogprobs && n != nil) ? { token, row in
-                // Row `position` predicts prompt token position + 1; the first prompt token has no prediction.
-                if position == 0 { completion.promptLogprobs.append(TokenLogprob(id: token, logprob: nil, top: [])) }
-                if position + 1 < prompt.count {
-                    completion.promptLogprobs.append(tokenLogprob(row, id: prompt[position + 1], top: n!))
-                }
-                position += 1
-            } : nil
-            let result = try slot.generator.generate(
-                prompt: Array(prompt[start...]), maxTokens: maxTokens, endTokens: ignoreEOS ? [] : served.endTokens, stop: stop.map { Array($0.utf8) },
-                tokenBytes: { server.tokenBytes($0) },
-                output: { text in
-                    completion.text.append(contentsOf: text)
-                    stream?(text)
-                    return !(cancel?.isCancelled ?? false)
-                },
-                record: record,
-                onSample: n == nil ? nil : { token, row in sampled.append(tokenLogprob(row, id: token, top: n!)) })
-            completion.tokens = result.tokens
-            completion.finishReason = result.finishReason
-            completion.logprobs = Array(sampled.prefix(result.tokens.count))
-            return completion
+        try await withCheckedThrowingContinuation { done in
+            scheduler.submit(GenerationJob(slot: slot, server: self, prompt: prompt, maxTokens: maxTokens, stop: stop, sampling: sampling,
+                                           logprobs: n, echoLogprobs: echoLogprobs, ignoreEOS: ignoreEOS, cancel: cancel, stream: stream,
+                                           done: done))
         }
     }
 

@@ -44,31 +44,24 @@ public struct ServerConfiguration: Sendable {
     public var queueLimit = 64
     /// Positions each slot's KV cache holds.
     public var contextSize: Int
-    public var threadsPerSlot = 1
+    /// Worker threads of every forward step (a prompt's, or the slots' batched decoding).
+    public var threads = 1
     public var maxBodyBytes = 32 << 20
 
     public init(contextSize: Int) { self.contextSize = contextSize }
 }
 
-/// A slot: one session and its generator, used by one request at a time on its own thread.
+/// A slot: one session of the server's group and its generator, used by one request at a time; the scheduler's
+/// thread runs its model work.
 final class Slot: @unchecked Sendable {
     let index: Int
     let session: InferenceSession
     let generator: Generator
-    let queue: DispatchQueue
 
     init(index: Int, session: InferenceSession) {
         self.index = index
         self.session = session
         generator = Generator(session: session)
-        queue = DispatchQueue(label: "qwenkit.slot.\(index)")
-    }
-
-    /// Runs `body` on the slot's thread (model work blocks; the event loops must not).
-    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
-            queue.async { c.resume(with: Result { try body() }) }
-        }
     }
 }
 
@@ -106,18 +99,17 @@ public final class Server: Sendable {
     let served: ServedModel
     let configuration: ServerConfiguration
     let pool: SlotPool
+    let scheduler: Scheduler
     private let counter = Atomic<Int>(0)
     let started = Int(time(nil))
 
     public init(model: ServedModel, configuration: ServerConfiguration) throws {
         served = model
         self.configuration = configuration
-        var slots: [Slot] = []
-        for i in 0..<max(1, configuration.parallel) {
-            slots.append(Slot(index: i, session: try InferenceSession(model: model.model, capacity: configuration.contextSize,
-                                                                      threads: configuration.threadsPerSlot)))
-        }
-        pool = SlotPool(slots, limit: configuration.queueLimit)
+        let group = try SessionGroup(model: model.model, count: max(1, configuration.parallel), capacity: configuration.contextSize,
+                                     threads: configuration.threads)
+        pool = SlotPool(group.sessions.enumerated().map { Slot(index: $0, session: $1) }, limit: configuration.queueLimit)
+        scheduler = Scheduler(group: group)
     }
 
     func nextID(_ prefix: String) -> String { "\(prefix)-\(counter.add(1, ordering: .relaxed).newValue)" }

@@ -212,3 +212,45 @@ extension ServeTests {
         #expect(try server.request("POST", "/v1/completions", body: #"{"prompt": [1], "max_tokens": 1}"#).status == 200)
     }
 }
+
+extension ServeTests {
+    /// --parallel 4 and four requests at once (three completions of different prompts and lengths, one streamed
+    /// chat): the slots' tokens are decoded in batched steps, slots leave the batch as their budgets run out, and
+    /// every answer is what `run` gives for its prompt alone.
+    @Test func concurrentRequestsAnswerAsAlone() throws {
+        let server = try ServerProcess([Self.model, "-t", "2", "--parallel", "4"])
+        defer { _ = server.stop() }
+        let port = server.port
+        let prompts = [[257, 294, 268, 266, 33], [12, 13, 14], [40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50]]
+        let lengths = [48, 64, 24]
+        let bodies = zip(prompts, lengths).map { #"{"prompt": \#($0), "max_tokens": \#($1), "# + Self.greedy + "}" }
+            + [#"{"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 40, "stream": true, "# + Self.greedy + "}"]
+        nonisolated(unsafe) var responses = [ServerProcess.HTTPResponse?](repeating: nil, count: bodies.count)
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: bodies.count) { i in
+            let r = try? ServerProcess.request(port: port, "POST", i < prompts.count ? "/v1/completions" : "/v1/chat/completions",
+                                               body: Array(bodies[i].utf8))
+            lock.withLock { responses[i] = r }
+        }
+        for (i, prompt) in prompts.enumerated() {
+            let r = try #require(responses[i])
+            guard case .list(let choices, _)? = try Self.json(r.text)["choices"], case .dict(let c)? = choices.first else {
+                Issue.record("\(r.status) \(r.text)")
+                continue
+            }
+            let run = try CLI.run(["run", Self.model, "--tokens", prompt.map(String.init).joined(separator: ","), "-n", "\(lengths[i])", "-q",
+                                   "--temp", "0", "--repeat-penalty", "1"])
+            #expect(Self.string(c["text"]).map { $0 + "\n" } == run.stdoutText, "prompt \(i)")
+        }
+        let streamed = try #require(responses[3])
+        var content = ""
+        for event in streamed.text.components(separatedBy: "\n\n").filter({ !$0.isEmpty && $0 != "data: [DONE]" }) {
+            guard case .list(let cs, _)? = try Self.json(String(event.dropFirst("data: ".count)))["choices"], case .dict(let ch)? = cs.first,
+                  case .dict(let delta)? = ch["delta"] else { throw CLITestError(event) }
+            content += Self.string(delta["content"]) ?? ""
+        }
+        let run = try CLI.run(["run", Self.model, "--chat", "--prompt", "Hi", "-n", "40", "-q", "--temp", "0", "--repeat-penalty", "1"])
+        #expect(content + "\n" == run.stdoutText)
+        #expect(streamed.text.hasSuffix("data: [DONE]\n\n"))
+    }
+}

@@ -94,13 +94,19 @@ final class CancelFlag: Sendable {
     var isCancelled: Bool { flag.load(ordering: .relaxed) }
 }
 
+final class Counter: Sendable {
+    let value = Atomic<Int>(0)
+}
+
 /// An OpenAI-compatible HTTP server over the runtime (`qwenkit serve`).
 public final class Server: Sendable {
     let served: ServedModel
     let configuration: ServerConfiguration
     let pool: SlotPool
     let scheduler: Scheduler
-    private let counter = Atomic<Int>(0)
+    /// Response ids. In a class of its own: an Atomic stored in Server itself crashes the 6.3 compiler's release
+    /// build of this initializer (an ownership error in CopyPropagation on the Atomic's drop_deinit).
+    private let counter = Counter()
     let started = Int(time(nil))
 
     public init(model: ServedModel, configuration: ServerConfiguration) throws {
@@ -112,7 +118,7 @@ public final class Server: Sendable {
         scheduler = Scheduler(group: group)
     }
 
-    func nextID(_ prefix: String) -> String { "\(prefix)-\(counter.add(1, ordering: .relaxed).newValue)" }
+    func nextID(_ prefix: String) -> String { "\(prefix)-\(counter.value.add(1, ordering: .relaxed).newValue)" }
 
     /// Serves until SIGINT or SIGTERM, then stops accepting, lets running requests finish and returns.
     /// `listening` gets the bound address (with --port 0, the port the system chose); `log` one line per request.

@@ -128,6 +128,9 @@ public final class Server: Sendable {
         let server = self
         router.get("/health") { _, _ in jsonResponse(.dict(Value.Dictionary([("status", .string("ok"))]))) }
         router.get("/v1/models") { _, _ in server.models() }
+        router.get("/v1/models/**") { _, context in
+            await server.answer { try server.model(id: context.parameters.getCatchAll().joined(separator: "/")) }
+        }
         router.post("/v1/completions") { request, context in await server.answer { try await server.completions(request, context) } }
         router.post("/v1/chat/completions") { request, context in
             await server.answer { try await server.chatCompletions(request, context) }
@@ -167,11 +170,26 @@ public final class Server: Sendable {
         return try RequestFields(bytes)
     }
 
-    func models() -> Response {
-        let model = Value.dict(Value.Dictionary([
+    /// The served model as OpenAI's model object.
+    var modelObject: Value {
+        .dict(Value.Dictionary([
             ("id", .string(served.name)), ("object", .string("model")), ("created", .int(started)), ("owned_by", .string("qwenkit")),
         ]))
-        return jsonResponse(.dict(Value.Dictionary([("object", .string("list")), ("data", .list([model]))])))
+    }
+
+    func models() -> Response {
+        jsonResponse(.dict(Value.Dictionary([("object", .string("list")), ("data", .list([modelObject]))])))
+    }
+
+    /// GET /v1/models/{id} (the id percent-decoded; it may hold slashes): the model object, or 404 as OpenAI answers
+    /// an unknown model.
+    func model(id raw: String) throws(APIError) -> Response {
+        let id = percentDecoded(raw)
+        guard id == served.name else {
+            throw APIError(status: .notFound, message: "the model '\(id ?? raw)' does not exist; this server serves '\(served.name)'",
+                           param: "model", code: "model_not_found")
+        }
+        return jsonResponse(modelObject)
     }
 
     func tokenize(_ request: Request, _ context: some RequestContext) async throws -> Response {
@@ -234,6 +252,26 @@ public final class Server: Sendable {
     }
 
     var capacity: Int { configuration.contextSize }
+}
+
+/// `text` with each %XX replaced by its byte; nil when an escape is malformed or the bytes are not UTF-8.
+func percentDecoded(_ text: String) -> String? {
+    var bytes: [UInt8] = []
+    var i = text.utf8.startIndex
+    let utf8 = text.utf8
+    while i < utf8.endIndex {
+        let c = utf8[i]
+        guard c == UInt8(ascii: "%") else {
+            bytes.append(c)
+            i = utf8.index(after: i)
+            continue
+        }
+        let hex = utf8[utf8.index(after: i)...].prefix(2)
+        guard hex.count == 2, let byte = UInt8(String(decoding: hex, as: UTF8.self), radix: 16) else { return nil }
+        bytes.append(byte)
+        i = utf8.index(i, offsetBy: 3)
+    }
+    return String(validating: bytes, as: UTF8.self)
 }
 
 /// One line per request on stderr: method, path, status, time.

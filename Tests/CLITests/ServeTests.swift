@@ -254,3 +254,23 @@ extension ServeTests {
         #expect(streamed.text.hasSuffix("data: [DONE]\n\n"))
     }
 }
+
+extension ServeTests {
+    /// GET /v1/models/{id}: the model object for the served name (percent-decoded), 404 with OpenAI's error for another.
+    @Test func modelByID() throws {
+        let server = try ServerProcess([Self.model, "-t", "1", "--alias", "qwen/tiny model"])
+        defer { _ = server.stop() }
+        for path in ["/v1/models/qwen/tiny%20model", "/v1/models/qwen%2Ftiny%20model"] {
+            let r = try server.request("GET", path)
+            let object = try Self.json(r.text)
+            #expect(r.status == 200 && Self.string(object["id"]) == "qwen/tiny model" && Self.string(object["object"]) == "model", "\(path): \(r.text)")
+        }
+        let models = try server.request("GET", "/v1/models")
+        #expect(models.text.contains(#""id":"qwen/tiny model""#))
+        let missing = try server.request("GET", "/v1/models/gpt-4")
+        #expect(missing.status == 404 && missing.text == #"{"error":{"message":"the model 'gpt-4' does not exist; this server serves 'qwen/tiny model'","type":"invalid_request_error","param":"model","code":"model_not_found"}}"#,
+                "\(missing.text)")
+        let malformed = try server.request("GET", "/v1/models/%zz")
+        #expect(malformed.status == 404 && malformed.text.contains("the model '%zz' does not exist"), "\(malformed.text)")
+    }
+}

@@ -256,6 +256,63 @@ extension ServeTests {
 }
 
 extension ServeTests {
+    /// The `data:` events of a server-sent event stream, parsed; checks it ends with [DONE].
+    static func events(_ r: ServerProcess.HTTPResponse, sourceLocation: SourceLocation = #_sourceLocation) throws -> [Value.Dictionary] {
+        #expect(r.status == 200 && r.headers["content-type"] == "text/event-stream", "\(r.status) \(r.text)", sourceLocation: sourceLocation)
+        let events = r.text.components(separatedBy: "\n\n").filter { !$0.isEmpty }
+        #expect(events.last == "data: [DONE]", sourceLocation: sourceLocation)
+        return try events.dropLast().map { try json(String($0.dropFirst("data: ".count))) }
+    }
+
+    /// stream on /v1/completions: OpenAI's text_completion chunks whose texts join to the unstreamed answer, per
+    /// prompt (choice index) with echo, a finish reason each; stream_options.include_usage adds a last chunk with the
+    /// usage and no choices (and "usage": null in the others), on both endpoints.
+    @Test func streamedCompletionsAndUsage() throws {
+        let server = try ServerProcess([Self.model, "-t", "1"])
+        defer { _ = server.stop() }
+        let plain = try Self.json(try server.request("POST", "/v1/completions",
+                                                     body: #"{"prompt": [[257, 294, 268, 266, 33], [12, 13, 14]], "max_tokens": 6, "echo": true, "# + Self.greedy + "}").text)
+        guard case .list(let choices, _)? = plain["choices"] else { throw CLITestError("\(plain)") }
+        let chunks = try Self.events(try server.request("POST", "/v1/completions", body:
+            #"{"prompt": [[257, 294, 268, 266, 33], [12, 13, 14]], "max_tokens": 6, "echo": true, "stream": true, "stream_options": {"include_usage": true}, "# + Self.greedy + "}"))
+        var texts = ["", ""], finishes: [String] = []
+        for chunk in chunks.dropLast() {
+            #expect(Self.string(chunk["object"]) == "text_completion" && chunk["usage"]?.jsonText == "null", "\(chunk)")
+            guard case .list(let cs, _)? = chunk["choices"], cs.count == 1, case .dict(let c)? = cs.first,
+                  case .int(let index)? = c["index"] else { throw CLITestError("\(chunk)") }
+            texts[index] += Self.string(c["text"]) ?? ""
+            if let finish = Self.string(c["finish_reason"]) { finishes.append("\(index) \(finish)") }
+        }
+        for (i, choice) in choices.enumerated() {
+            guard case .dict(let c) = choice else { continue }
+            #expect(texts[i] == Self.string(c["text"]), "choice \(i)")
+        }
+        #expect(finishes == ["0 length", "1 length"])
+        #expect(chunks.last?["choices"]?.jsonText == "[]")
+        #expect(chunks.last?["usage"]?.jsonText == #"{"prompt_tokens":8,"completion_tokens":12,"total_tokens":20}"#)
+
+        // Without stream_options: no usage field at all.
+        let bare = try Self.events(try server.request("POST", "/v1/completions", body: #"{"prompt": [1, 2], "max_tokens": 2, "stream": true}"#))
+        #expect(bare.allSatisfy { $0["usage"] == nil } && bare.count >= 2)
+
+        let chat = try Self.events(try server.request("POST", "/v1/chat/completions", body:
+            #"{"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4, "stream": true, "stream_options": {"include_usage": true}, "# + Self.greedy + "}"))
+        #expect(chat.dropLast().allSatisfy { $0["usage"]?.jsonText == "null" && Self.string($0["object"]) == "chat.completion.chunk" })
+        #expect(chat.last?["choices"]?.jsonText == "[]")
+        guard case .dict(let usage)? = chat.last?["usage"] else { throw CLITestError("\(chat)") }
+        #expect(usage["completion_tokens"]?.jsonText == "4")
+
+        for (body, message, param) in [
+            (#"{"prompt": [1], "stream_options": {"include_usage": true}}"#, "'stream_options' is only allowed when 'stream' is true", "stream_options"),
+            (#"{"prompt": [1], "stream": true, "stream_options": 3}"#, "'stream_options' must be an object", "stream_options"),
+            (#"{"prompt": [1], "stream": true, "stream_options": {"include_usage": "yes"}}"#, "'stream_options.include_usage' must be a boolean", "stream_options"),
+            (#"{"prompt": [1], "stream": true, "logprobs": 2}"#, "'logprobs' is not supported with 'stream'", "logprobs"),
+        ] {
+            let r = try server.request("POST", "/v1/completions", body: body)
+            #expect(r.status == 400 && r.text == #"{"error":{"message":"\#(message)","type":"invalid_request_error","param":"\#(param)","code":null}}"#, "\(r.text)")
+        }
+    }
+
     /// GET /v1/models/{id}: the model object for the served name (percent-decoded), 404 with OpenAI's error for another.
     @Test func modelByID() throws {
         let server = try ServerProcess([Self.model, "-t", "1", "--alias", "qwen/tiny model"])

@@ -23,6 +23,9 @@ random-weight model never emits an end token first, which the script checks (fin
   same message started together; the total rate is C x (G - 1) / (the last stream's last chunk - the first stream's
   first chunk), and per stream as above; each stream's text is checked against run's. Every server is started first
   and the rounds alternate (run, one client, then each C), --repeat of each after a warm-up of each; medians.
+- the machine is shared: each measurement notes the share of its CPU that other processes took meanwhile (busy time
+  in /proc/stat, steal included, less the servers', this script's and run's own), and a round in which any exceeded
+  --max-other (default 10%) is left out of the medians; every round's share is printed.
 - prompt: run's prompt time, and the server's time to first token (request sent to first content chunk: HTTP,
   template, tokenizing and the prompt's forward pass).
 
@@ -33,6 +36,7 @@ import argparse
 import http.client
 import json
 import os
+import resource
 import re
 import signal
 import statistics
@@ -124,6 +128,35 @@ def run_once(qwenkit, model, prompt_file, gen, threads):
     return {"prompt_tokens": int(n_prompt), "prompt_ms": float(prompt_ms), "rate": float(rate), "text": p.stdout.decode("utf-8", "replace")}
 
 
+HZ, CPUS = os.sysconf("SC_CLK_TCK"), os.cpu_count()
+
+
+def machine_busy():
+    """CPU seconds the machine spent busy (user, nice, system, irq, softirq, and steal: the host's other guests)."""
+    v = list(map(int, open("/proc/stat").readline().split()[1:9]))
+    return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / HZ
+
+
+def own_cpu(pids):
+    """CPU seconds of the servers, this script and its waited-for children (the runs)."""
+    t = 0.0
+    for pid in pids:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        t += (int(fields[11]) + int(fields[12])) / HZ
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        r = resource.getrusage(who)
+        t += r.ru_utime + r.ru_stime
+    return t
+
+
+def measured(pids, fn):
+    """fn()'s result, and the share of the machine's CPU that something else took meanwhile."""
+    b0, o0, t0 = machine_busy(), own_cpu(pids), time.perf_counter()
+    result = fn()
+    b1, o1, t1 = machine_busy(), own_cpu(pids), time.perf_counter()
+    return result, max(0.0, (b1 - b0) - (o1 - o0)) / ((t1 - t0) * CPUS)
+
+
 def stream_rate(t0, pieces, gen):
     span = pieces[-1][0] - pieces[0][0]
     return (gen - 1) / span, (pieces[0][0] - t0) * 1000
@@ -138,6 +171,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--clients", default="4", help="concurrent clients, one server with as many slots each (e.g. 2,4)")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--max-other", type=float, default=0.1,
+                    help="rounds in which other processes took more than this share of the CPU are left out (default 0.1)")
     a = ap.parse_args()
     qwenkit = os.path.abspath(a.qwenkit)
     if not os.path.exists(a.model):
@@ -189,36 +224,52 @@ def main():
     server.stream(body)
     for c in counts:
         round_of_clients(servers[c], c)
+    # Each measurement notes the CPU share other processes took meanwhile (the machine is shared); a round in which any
+    # took more than --max-other is left out of the medians (all rounds are printed).
+    pids = [server.proc.pid] + [sv.proc.pid for sv in servers.values()]
+    others = []
     for _ in range(a.repeat):
-        runs.append(run_once(qwenkit, a.model, prompt_file, a.gen, a.threads))
-        t0, pieces, finish = server.stream(body)
+        ran_now, o_run = measured(pids, lambda: run_once(qwenkit, a.model, prompt_file, a.gen, a.threads))
+        runs.append(ran_now)
+        (t0, pieces, finish), o_one = measured(pids, lambda: server.stream(body))
         if finish != "length":
             sys.exit("a stream ended before --gen tokens")
         rate, first = stream_rate(t0, pieces, a.gen)
         served.append(rate)
         ttft.append(first)
+        round_others = [o_run, o_one]
         for c in counts:
-            total, rates, first, same = round_of_clients(servers[c], c)
+            (total, rates, first, same), o_c = measured(pids, lambda: round_of_clients(servers[c], c))
+            round_others.append(o_c)
             totals, each, ttft_c, sames = parallel[c]
             totals.append(total)
-            each.extend(rates)
+            each.append(rates)
             ttft_c.append(first)
             sames.append(same)
+        others.append(max(round_others))
+    clean = [i for i, o in enumerate(others) if o <= a.max_other]
+    if not clean:
+        print(f"no round had other processes under {a.max_other:.0%} of the CPU: the medians are of all rounds")
+        clean = list(range(a.repeat))
     status1 = server.stop()
     statuses = {c: servers[c].stop() for c in counts}
     os.unlink(prompt_file)
 
-    r_run = statistics.median(r["rate"] for r in runs)
-    r_one = statistics.median(served)
-    print(f"median of {a.repeat} (run, the single client and each --parallel round alternating); generation tokens/s, prompt ms")
+    def kept(values):
+        return [values[i] for i in clean]
+    r_run = statistics.median(r["rate"] for r in kept(runs))
+    r_one = statistics.median(kept(served))
+    print(f"median of {len(clean)} of {a.repeat} rounds (run, the single client and each --parallel alternating; left out: "
+          f"rounds where other processes took over {a.max_other:.0%} of the CPU, "
+          f"{[round(o, 2) for o in others]}); generation tokens/s, prompt ms")
     print(f"{'':<44}{'tokens/s':>9}{'vs run':>8}{'vs 1 client':>12}{'prompt ms':>11}")
-    print(f"{'qwenkit run -t ' + str(a.threads):<44}{r_run:>9.1f}{1:>8.2f}{'':>12}{statistics.median(r['prompt_ms'] for r in runs):>11.0f}")
+    print(f"{'qwenkit run -t ' + str(a.threads):<44}{r_run:>9.1f}{1:>8.2f}{'':>12}{statistics.median(r['prompt_ms'] for r in kept(runs)):>11.0f}")
     print(f"{'serve -t %d, 1 client (streamed chat)' % a.threads:<44}{r_one:>9.1f}{r_one / r_run:>8.2f}{1:>12.2f}"
-          f"{statistics.median(ttft):>11.0f}")
+          f"{statistics.median(kept(ttft)):>11.0f}")
     for clients, (totals, each, ttft_c, sames) in parallel.items():
-        r_total, r_each = statistics.median(totals), statistics.median(each)
+        r_total, r_each = statistics.median(kept(totals)), statistics.median(x for rates in kept(each) for x in rates)
         label = f"serve -t {a.threads} --parallel {clients}, {clients} clients"
-        print(f"{label + ': total':<44}{r_total:>9.1f}{r_total / r_run:>8.2f}{r_total / r_one:>12.2f}{statistics.median(ttft_c):>11.0f}")
+        print(f"{label + ': total':<44}{r_total:>9.1f}{r_total / r_run:>8.2f}{r_total / r_one:>12.2f}{statistics.median(kept(ttft_c)):>11.0f}")
         print(f"{'  each client':<44}{r_each:>9.1f}{r_each / r_run:>8.2f}{r_each / r_one:>12.2f}")
     print("every stream's text equals run's: " + ", ".join(f"{c} clients {'yes' if all(p[3]) else 'NO'}" for c, p in parallel.items()))
     print(f"(all runs: run {[round(r['rate'], 1) for r in runs]}, 1 client {[round(x, 1) for x in served]}"

@@ -199,20 +199,29 @@ final class ForwardPass {
 
     private func scratch(_ worker: Int) -> UnsafeMutablePointer<Float> { rowScratch + worker * WeightMatrix.rowGroup * maxColumns }
 
-    /// y_j = W_j · x for each job, the rows of every job split among the workers in one parallel region.
-    private func multiply(_ jobs: [(WeightMatrix, UnsafeMutablePointer<Float>)], _ input: UnsafePointer<Float>, batch: Int) {
+    typealias Job = (matrix: WeightMatrix, output: UnsafeMutablePointer<Float>)
+
+    /// y = W · x for each of up to three jobs (a, then b and c when given), the rows of every job split among the
+    /// workers in one parallel region. Separate parameters rather than an array: an array of jobs was allocated on
+    /// every call, about a hundred times per token on the 0.5B shape.
+    private func multiply(_ a: Job, _ b: Job? = nil, _ c: Job? = nil, input: UnsafePointer<Float>, batch: Int) {
         if let observer {
-            for (m, _) in jobs {
+            for job in [a, b, c] {
+                guard let m = job?.matrix else { continue }
                 observer.observe(weight: m.ggufName, expert: m.expert?.index, experts: m.expert?.count ?? 1,
                                  input: input, rows: batch, columns: m.columns)
             }
         }
         let workers = threads, wide = usesAVX512
         pool.run(workers) { w in
-            for (m, y) in jobs {
+            @inline(__always) func run(_ job: Job) {
+                let m = job.matrix
                 m.multiply(input, batch: batch, rowRange: share(m.rows, worker: w, of: workers, granule: WeightMatrix.rowGroup),
-                           into: y, yStride: m.rows, scratch: scratch(w), wide: wide)
+                           into: job.output, yStride: m.rows, scratch: scratch(w), wide: wide)
             }
+            run(a)
+            if let b { run(b) }
+            if let c { run(c) }
         }
     }
 
@@ -255,7 +264,7 @@ final class ForwardPass {
             // Attention
             let a = layer.attention
             normalize(batch: B, weight: a.norm)
-            multiply([(a.q, q), (a.k, k), (a.v, v)], normed, batch: B)
+            multiply((a.q, q), (a.k, k), (a.v, v), input: normed, batch: B)
             addBias(a.qBias, q, width: qWidth, batch: B)
             addBias(a.kBias, k, width: kvWidth, batch: B)
             addBias(a.vBias, v, width: kvWidth, batch: B)
@@ -271,7 +280,7 @@ final class ForwardPass {
                 }
             }
             if usesAVX512 { attendGrouped(layer: l, blocks: blocks) } else { attend(layer: l, batch: B) }
-            multiply([(a.o, projected)], attention, batch: B)
+            multiply((a.o, projected), input: attention, batch: B)
             for i in 0..<(B * H) { x[i] += projected[i] }
             try checkFinite(batch: B, after: "layer \(l) attention")
 
@@ -300,9 +309,9 @@ final class ForwardPass {
     /// out = down(silu(gate·input) ⊙ up·input) for `batch` tokens.
     private func swiGLU(_ mlp: DenseFeedForward, _ input: UnsafePointer<Float>, batch: Int, out: UnsafeMutablePointer<Float>) {
         let f = mlp.gate.rows
-        multiply([(mlp.gate, gate), (mlp.up, up)], input, batch: batch)
+        multiply((mlp.gate, gate), (mlp.up, up), input: input, batch: batch)
         VectorMath.siluMultiply(gate, up, batch * f)
-        multiply([(mlp.down, out)], gate, batch: batch)
+        multiply((mlp.down, out), input: gate, batch: batch)
     }
 
     /// Causal attention of each row's query over its session's cache in layer `l`: positions 0…p for the token at p,
@@ -395,7 +404,7 @@ final class ForwardPass {
     /// shared expert scaled by sigmoid(shared_gate · x).
     private func mixture(_ moe: MixtureWeights, batch B: Int, out: UnsafeMutablePointer<Float>) {
         let H = s.embeddingLength, E = moe.router.rows, K = moe.usedCount
-        multiply([(moe.router, routerLogits)], normed, batch: B)
+        multiply((moe.router, routerLogits), input: normed, batch: B)
         // The top K of each token: expert ids in routing[t·K ..< t·K + K], their weights in routingWeights.
         for t in 0..<B {
             let p = routerLogits + t * E
@@ -465,7 +474,7 @@ final class ForwardPass {
         var r = rows.lowerBound
         while r < rows.upperBound {
             let n = min(logitRows, rows.upperBound - r)
-            multiply([(model.output, logits)], normed + r * H, batch: n)
+            multiply((model.output, logits), input: normed + r * H, batch: n)
             // Every row checked before any is reported: a batched decode step then either fails before its
             // sessions see logits or reports all of them.
             for i in 0..<n where !VectorMath.allFinite(logits + i * V, V) {

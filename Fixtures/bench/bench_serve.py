@@ -19,8 +19,13 @@ random-weight model never emits an end token first, which the script checks (fin
   tokens the error this puts on the span is about one step at either end. Runs alternate with run's, --repeat
   of each after a warm-up of each; medians.
 - serve, C clients at once (each C of --clients, a comma-separated list): `qwenkit serve MODEL -t --threads
-  --parallel C` (each slot gets threads / C threads, at least 1), C streams started together; the total rate is C x (G - 1) / (the last stream's last chunk - the
-  first stream's first chunk), and per stream as above; median over --repeat rounds after a warm-up round.
+  --parallel C` (the slots' next tokens decoded together in one batched step on all the threads), C streams of the
+  same message started together; the total rate is C x (G - 1) / (the last stream's last chunk - the first stream's
+  first chunk), and per stream as above; each stream's text is checked against run's. Every server is started first
+  and the rounds alternate (run, one client, then each C), --repeat of each after a warm-up of each; medians.
+- the machine is shared: each measurement notes the share of its CPU that other processes took meanwhile (busy time
+  in /proc/stat, steal included, less the servers', this script's and run's own), and a round in which any exceeded
+  --max-other (default 10%) is left out of the medians; every round's share is printed.
 - prompt: run's prompt time, and the server's time to first token (request sent to first content chunk: HTTP,
   template, tokenizing and the prompt's forward pass).
 
@@ -31,6 +36,7 @@ import argparse
 import http.client
 import json
 import os
+import resource
 import re
 import signal
 import statistics
@@ -122,6 +128,35 @@ def run_once(qwenkit, model, prompt_file, gen, threads):
     return {"prompt_tokens": int(n_prompt), "prompt_ms": float(prompt_ms), "rate": float(rate), "text": p.stdout.decode("utf-8", "replace")}
 
 
+HZ, CPUS = os.sysconf("SC_CLK_TCK"), os.cpu_count()
+
+
+def machine_busy():
+    """CPU seconds the machine spent busy (user, nice, system, irq, softirq, and steal: the host's other guests)."""
+    v = list(map(int, open("/proc/stat").readline().split()[1:9]))
+    return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / HZ
+
+
+def own_cpu(pids):
+    """CPU seconds of the servers, this script and its waited-for children (the runs)."""
+    t = 0.0
+    for pid in pids:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        t += (int(fields[11]) + int(fields[12])) / HZ
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        r = resource.getrusage(who)
+        t += r.ru_utime + r.ru_stime
+    return t
+
+
+def measured(pids, fn):
+    """fn()'s result, and the share of the machine's CPU that something else took meanwhile."""
+    b0, o0, t0 = machine_busy(), own_cpu(pids), time.perf_counter()
+    result = fn()
+    b1, o1, t1 = machine_busy(), own_cpu(pids), time.perf_counter()
+    return result, max(0.0, (b1 - b0) - (o1 - o0)) / ((t1 - t0) * CPUS)
+
+
 def stream_rate(t0, pieces, gen):
     span = pieces[-1][0] - pieces[0][0]
     return (gen - 1) / span, (pieces[0][0] - t0) * 1000
@@ -136,6 +171,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--clients", default="4", help="concurrent clients, one server with as many slots each (e.g. 2,4)")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--max-other", type=float, default=0.1,
+                    help="rounds in which other processes took more than this share of the CPU are left out (default 0.1)")
     a = ap.parse_args()
     qwenkit = os.path.abspath(a.qwenkit)
     if not os.path.exists(a.model):
@@ -162,19 +199,6 @@ def main():
     print(f"{os.path.basename(a.model)}: chat prompt of {usage['prompt_tokens']} tokens, {a.gen} generated greedily, "
           f"-t {a.threads}; run's text {'equals' if same_text else 'DIFFERS FROM'} the server's; load average {load:.2f} before")
 
-    runs, served, ttft = [], [], []
-    server.stream(body)
-    for _ in range(a.repeat):
-        runs.append(run_once(qwenkit, a.model, prompt_file, a.gen, a.threads))
-        t0, pieces, finish = server.stream(body)
-        if finish != "length":
-            sys.exit("a stream ended before --gen tokens")
-        rate, first = stream_rate(t0, pieces, a.gen)
-        served.append(rate)
-        ttft.append(first)
-    status1 = server.stop()
-    os.unlink(prompt_file)
-
     def round_of_clients(server, clients):
         results = [None] * clients
 
@@ -187,39 +211,71 @@ def main():
             t.join()
         if any(r[2] != "length" for r in results):
             sys.exit("a stream ended before --gen tokens")
+        same = all("".join(p for _, p in r[1]) + "\n" == ran["text"] for r in results)
         span = max(r[1][-1][0] for r in results) - min(r[1][0][0] for r in results)
         return clients * (a.gen - 1) / span, [stream_rate(r[0], r[1], a.gen)[0] for r in results], \
-            statistics.median(stream_rate(r[0], r[1], a.gen)[1] for r in results)
+            statistics.median(stream_rate(r[0], r[1], a.gen)[1] for r in results), same
 
-    parallel = {}
-    for clients in map(int, str(a.clients).split(",")):
-        server = Server(qwenkit, a.model, ["-t", str(a.threads), "--parallel", str(clients)])
-        round_of_clients(server, clients)
-        totals, each, ttft_c = [], [], []
-        for _ in range(a.repeat):
-            total, rates, first = round_of_clients(server, clients)
+    # Every server up first, then the rounds alternate, so that the machine's drift falls on all of them alike.
+    counts = list(map(int, str(a.clients).split(",")))
+    servers = {c: Server(qwenkit, a.model, ["-t", str(a.threads), "--parallel", str(c)]) for c in counts}
+    runs, served, ttft = [], [], []
+    parallel = {c: ([], [], [], []) for c in counts}
+    server.stream(body)
+    for c in counts:
+        round_of_clients(servers[c], c)
+    # Each measurement notes the CPU share other processes took meanwhile (the machine is shared); a round in which any
+    # took more than --max-other is left out of the medians (all rounds are printed).
+    pids = [server.proc.pid] + [sv.proc.pid for sv in servers.values()]
+    others = []
+    for _ in range(a.repeat):
+        ran_now, o_run = measured(pids, lambda: run_once(qwenkit, a.model, prompt_file, a.gen, a.threads))
+        runs.append(ran_now)
+        (t0, pieces, finish), o_one = measured(pids, lambda: server.stream(body))
+        if finish != "length":
+            sys.exit("a stream ended before --gen tokens")
+        rate, first = stream_rate(t0, pieces, a.gen)
+        served.append(rate)
+        ttft.append(first)
+        round_others = [o_run, o_one]
+        for c in counts:
+            (total, rates, first, same), o_c = measured(pids, lambda: round_of_clients(servers[c], c))
+            round_others.append(o_c)
+            totals, each, ttft_c, sames = parallel[c]
             totals.append(total)
-            each.extend(rates)
+            each.append(rates)
             ttft_c.append(first)
-        parallel[clients] = (totals, each, ttft_c, server.stop())
+            sames.append(same)
+        others.append(max(round_others))
+    clean = [i for i, o in enumerate(others) if o <= a.max_other]
+    if not clean:
+        print(f"no round had other processes under {a.max_other:.0%} of the CPU: the medians are of all rounds")
+        clean = list(range(a.repeat))
+    status1 = server.stop()
+    statuses = {c: servers[c].stop() for c in counts}
+    os.unlink(prompt_file)
 
-    r_run = statistics.median(r["rate"] for r in runs)
-    r_one = statistics.median(served)
-    print(f"median of {a.repeat} (run and the single client alternating); generation tokens/s, prompt ms")
-    print(f"{'':<44}{'tokens/s':>9}{'vs run':>8}{'prompt ms':>11}")
-    print(f"{'qwenkit run -t ' + str(a.threads):<44}{r_run:>9.1f}{1:>8.2f}{statistics.median(r['prompt_ms'] for r in runs):>11.0f}")
-    print(f"{'serve -t %d, 1 client (streamed chat)' % a.threads:<44}{r_one:>9.1f}{r_one / r_run:>8.2f}"
-          f"{statistics.median(ttft):>11.0f}")
-    for clients, (totals, each, ttft_c, _) in parallel.items():
-        r_total, r_each = statistics.median(totals), statistics.median(each)
-        per_slot = max(1, a.threads // clients)
+    def kept(values):
+        return [values[i] for i in clean]
+    r_run = statistics.median(r["rate"] for r in kept(runs))
+    r_one = statistics.median(kept(served))
+    print(f"median of {len(clean)} of {a.repeat} rounds (run, the single client and each --parallel alternating; left out: "
+          f"rounds where other processes took over {a.max_other:.0%} of the CPU, "
+          f"{[round(o, 2) for o in others]}); generation tokens/s, prompt ms")
+    print(f"{'':<44}{'tokens/s':>9}{'vs run':>8}{'vs 1 client':>12}{'prompt ms':>11}")
+    print(f"{'qwenkit run -t ' + str(a.threads):<44}{r_run:>9.1f}{1:>8.2f}{'':>12}{statistics.median(r['prompt_ms'] for r in kept(runs)):>11.0f}")
+    print(f"{'serve -t %d, 1 client (streamed chat)' % a.threads:<44}{r_one:>9.1f}{r_one / r_run:>8.2f}{1:>12.2f}"
+          f"{statistics.median(kept(ttft)):>11.0f}")
+    for clients, (totals, each, ttft_c, sames) in parallel.items():
+        r_total, r_each = statistics.median(kept(totals)), statistics.median(x for rates in kept(each) for x in rates)
         label = f"serve -t {a.threads} --parallel {clients}, {clients} clients"
-        print(f"{label + ': total':<44}{r_total:>9.1f}{r_total / r_run:>8.2f}{statistics.median(ttft_c):>11.0f}")
-        print(f"{'  each client (' + str(per_slot) + ' thread' + ('s' if per_slot > 1 else '') + ' a slot)':<44}"
-              f"{r_each:>9.1f}{r_each / r_run:>8.2f}")
+        print(f"{label + ': total':<44}{r_total:>9.1f}{r_total / r_run:>8.2f}{r_total / r_one:>12.2f}{statistics.median(kept(ttft_c)):>11.0f}")
+        print(f"{'  each client':<44}{r_each:>9.1f}{r_each / r_run:>8.2f}{r_each / r_one:>12.2f}")
+    print("every stream's text equals run's: " + ", ".join(f"{c} clients {'yes' if all(p[3]) else 'NO'}" for c, p in parallel.items()))
     print(f"(all runs: run {[round(r['rate'], 1) for r in runs]}, 1 client {[round(x, 1) for x in served]}"
           + "".join(f", {c} clients total {[round(x, 1) for x in p[0]]}" for c, p in parallel.items())
-          + f"; servers exited {[status1] + [p[3] for p in parallel.values()]}; load average {os.getloadavg()[0]:.2f} after)")
+          + f"; servers exited {[status1] + list(statuses.values())}; load average {os.getloadavg()[0]:.2f} after)")
+
 
 if __name__ == "__main__":
     main()

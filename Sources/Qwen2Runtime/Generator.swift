@@ -117,20 +117,69 @@ public final class Generator {
     /// stop (a cancelled request); `record` sees every evaluated position's logits (for --logits). The last sampled
     /// token is left unevaluated unless `evaluateLast` (a chat keeps its turn in the cache). `onSample` sees each
     /// sampled token with the logits it was drawn from (before penalties), for log-probabilities.
+    ///
+    /// The loop is `begin`, `evaluatePrompt`, then `advance` and one step of the session per token with `accept`:
+    /// a caller that runs the steps itself (serve, which steps several sessions in one pass) uses those.
     public func generate(prompt: [UInt32], maxTokens: Int, endTokens: Set<UInt32>, stop: [[UInt8]] = [],
                          evaluateLast: Bool = false,
                          tokenBytes: (UInt32) -> UnsafeBufferPointer<UInt8>,
                          output: ([UInt8]) throws -> Bool,
                          record: ((_ token: UInt32, _ logits: UnsafeBufferPointer<Float>) throws -> Void)? = nil,
                          onSample: ((_ token: UInt32, _ logits: UnsafeBufferPointer<Float>) -> Void)? = nil) throws -> Result {
-        var result = Result()
+        var state = begin(prompt: prompt, maxTokens: maxTokens, endTokens: endTokens, stop: stop, evaluateLast: evaluateLast,
+                          recording: record != nil)
+        _ = try evaluatePrompt(&state, record: record, onSample: onSample)
+        var token: [UInt32] = [0]
+        while let next = try advance(&state, tokenBytes: tokenBytes, output: output) {
+            token[0] = next
+            try session.evaluate(token, logits: .last) { _, row in try accept(&state, logits: row, record: record, onSample: onSample) }
+        }
+        return state.result
+    }
+
+    /// A generation in progress: what `generate` keeps between its steps.
+    public struct State {
+        /// The tokens so far, why it ended (once `advance` returns nil), the steps and the prompt's time.
+        public internal(set) var result = Result()
+        /// The prompt tokens still to evaluate are `prompt[evaluated...]`.
+        let prompt: [UInt32]
+        var evaluated = 0
+        let maxTokens: Int
+        let endTokens: Set<UInt32>
+        let evaluateLast: Bool
+        let recording: Bool
+        let started: UInt64
+        /// The sampled token not yet taken by `advance`.
         var next: UInt32 = 0
-        let started = monotonicNanoseconds()
-        if !prompt.isEmpty {
-            // `evaluate` reports session positions; the prompt starts after what the session already holds.
-            let start = session.position
-            try session.evaluate(prompt, logits: record == nil ? .last : .all) { position, row in
-                let i = position - start
+        var text: StopText
+        var stopped = false
+        /// `advance` returned nil.
+        public internal(set) var finished = false
+        /// The prompt is evaluated (and the first token sampled).
+        public var promptDone: Bool { evaluated == prompt.count }
+    }
+
+    /// Starts a generation (`generate`'s arguments; `recording`: a `record` closure will be passed, so every
+    /// prompt position's logits are computed and the last sampled token is evaluated too).
+    public func begin(prompt: [UInt32], maxTokens: Int, endTokens: Set<UInt32>, stop: [[UInt8]] = [], evaluateLast: Bool = false,
+                      recording: Bool = false) -> State {
+        State(prompt: prompt, maxTokens: maxTokens, endTokens: endTokens, evaluateLast: evaluateLast, recording: recording,
+              started: monotonicNanoseconds(), text: StopText(stop: stop))
+    }
+
+    /// Evaluates at most `limit` more prompt tokens (all by default; in multiples of the session's `maxBatch` the
+    /// steps are those of one call), sampling the first token after the last. Returns whether the prompt is done.
+    public func evaluatePrompt(_ state: inout State, upTo limit: Int = .max,
+                               record: ((_ token: UInt32, _ logits: UnsafeBufferPointer<Float>) throws -> Void)? = nil,
+                               onSample: ((_ token: UInt32, _ logits: UnsafeBufferPointer<Float>) -> Void)? = nil) throws -> Bool {
+        let prompt = state.prompt
+        if state.evaluated < prompt.count {
+            let end = prompt.count - state.evaluated <= limit ? prompt.count : state.evaluated + max(limit, 1)
+            // `evaluate` reports session positions; the chunk starts after what the session already holds.
+            let start = session.position, offset = state.evaluated
+            var next = state.next
+            try session.evaluate(Array(prompt[offset..<end]), logits: record != nil ? .all : end == prompt.count ? .last : .none) { position, row in
+                let i = offset + position - start
                 try record?(prompt[i], row)
                 if i == prompt.count - 1 {
                     history.append(contentsOf: prompt)
@@ -138,50 +187,61 @@ public final class Generator {
                     onSample?(next, row)
                 }
             }
+            state.next = next
+            state.evaluated = end
         }
-        result.promptNanoseconds = monotonicNanoseconds() - started
-        var text = StopText(stop: stop)
-        var stopped = false
-        while result.tokens.count < maxTokens {
-            if endTokens.contains(next) {
-                result.finishReason = .stop
-                break
+        if state.promptDone { state.result.promptNanoseconds = monotonicNanoseconds() - state.started }
+        return state.promptDone
+    }
+
+    /// Takes the sampled token: ends the generation at an end token, a stop string, the budget, a full context or
+    /// when `output` returns false (nil; `state.result` is then final), or returns the token to evaluate next, whose
+    /// logits go to `accept`.
+    public func advance(_ state: inout State, tokenBytes: (UInt32) -> UnsafeBufferPointer<UInt8>,
+                        output: ([UInt8]) throws -> Bool) throws -> UInt32? {
+        guard !state.finished else { return nil }
+        func finish(_ reason: FinishReason) throws -> UInt32? {
+            state.result.finishReason = reason
+            state.finished = true
+            if !state.stopped {
+                state.text.finish()
+                if !state.text.ready.isEmpty { _ = try output(state.text.ready) }
             }
-            result.tokens.append(next)
-            let bytes = tokenBytes(next)
-            if text.append(bytes) { stopped = true }
-            if !text.ready.isEmpty {
-                let keepGoing = try output(text.ready)
-                text.ready.removeAll(keepingCapacity: true)
-                if !keepGoing {
-                    result.finishReason = .stop
-                    return result
-                }
-            }
-            if stopped {
-                result.finishReason = .stop
-                break
-            }
-            let isLast = result.tokens.count == maxTokens
-            if isLast && !evaluateLast && record == nil { break }
-            if session.position >= session.capacity {
-                result.finishReason = .contextFull
-                break
-            }
-            let token = next
-            try session.evaluate([token], logits: .last) { _, row in
-                try record?(token, row)
-                history.append(token)
-                next = sample(row)
-                onSample?(next, row)
-            }
-            result.steps += 1
+            return nil
         }
-        if !stopped {
-            text.finish()
-            if !text.ready.isEmpty { _ = try output(text.ready) }
+        guard state.result.tokens.count < state.maxTokens else { return try finish(state.result.finishReason) }
+        let next = state.next
+        if state.endTokens.contains(next) { return try finish(.stop) }
+        state.result.tokens.append(next)
+        if state.text.append(tokenBytes(next)) { state.stopped = true }
+        if !state.text.ready.isEmpty {
+            let keepGoing = try output(state.text.ready)
+            state.text.ready.removeAll(keepingCapacity: true)
+            if !keepGoing {
+                // A cancelled request: nothing more is written.
+                state.result.finishReason = .stop
+                state.finished = true
+                return nil
+            }
         }
-        return result
+        if state.stopped { return try finish(.stop) }
+        let isLast = state.result.tokens.count == state.maxTokens
+        if isLast && !state.evaluateLast && !state.recording { return try finish(.length) }
+        if session.position >= session.capacity { return try finish(.contextFull) }
+        return next
+    }
+
+    /// The logits after the token `advance` returned was evaluated: records them, adds the token to the history and
+    /// samples the next one.
+    public func accept(_ state: inout State, logits row: UnsafeBufferPointer<Float>,
+                       record: ((_ token: UInt32, _ logits: UnsafeBufferPointer<Float>) throws -> Void)? = nil,
+                       onSample: ((_ token: UInt32, _ logits: UnsafeBufferPointer<Float>) -> Void)? = nil) throws {
+        let token = state.next
+        try record?(token, row)
+        history.append(token)
+        state.next = sample(row)
+        onSample?(state.next, row)
+        state.result.steps += 1
     }
 }
 

@@ -22,6 +22,8 @@ public enum RuntimeError: Error, Equatable, Sendable, CustomStringConvertible {
     case cannotAllocate(what: String, bytes: Int?)
     /// A session buffer larger than the machine's physical memory (malloc would overcommit and fail page by page).
     case exceedsMemory(what: String, bytes: Int, physical: Int)
+    /// Sessions that `SessionGroup.decode` cannot step together (not of the group, repeated, more than it holds).
+    case batch(reason: String)
 
     /// One line, safe for a terminal: names and values from files keep their control characters as
     /// `terminalSafe` escapes (C1 and DEL too, which JSON quoting leaves as they are).
@@ -46,6 +48,8 @@ public enum RuntimeError: Error, Equatable, Sendable, CustomStringConvertible {
             func gb(_ b: Int) -> String { ProgressReporter.fixed(Double(b) / 1e9, decimals: 1) + " GB" }
             return "cannot allocate \(what): it needs \(gb(bytes)) (\(bytes) bytes), more than this machine's \(gb(physical)) of memory;"
                 + " ask for fewer positions (-c) or a smaller batch (-b)"
+        case .batch(let reason):
+            return "cannot decode these sessions in one step: \(reason)"
         }
     }
 }

@@ -46,48 +46,17 @@ struct Completion: Sendable {
 }
 
 extension Server {
-    /// Runs one generation on `slot`. The slot's cache keeps what the last request left: the prompt's longest prefix
-    /// it already holds is not evaluated again (lm-eval's requests share their contexts, a chat client resends the
-    /// conversation), except when the prompt's own log-probabilities are wanted, which need every position's logits.
-    /// `stream` gets text as it becomes final; `cancel` stops it.
+    /// Runs one generation on `slot` (on the scheduler's thread, batched with the other slots' steps). The slot's
+    /// cache keeps what the last request left: the prompt's longest prefix it already holds is not evaluated again
+    /// (lm-eval's requests share their contexts, a chat client resends the conversation), except when the prompt's
+    /// own log-probabilities are wanted, which need every position's logits. `stream` gets text as it becomes final;
+    /// `cancel` stops it.
     func generate(on slot: Slot, prompt: [UInt32], maxTokens: Int, stop: [String], sampling: SamplingOptions, logprobs n: Int?,
                   echoLogprobs: Bool, ignoreEOS: Bool = false, cancel: CancelFlag?, stream: (@Sendable ([UInt8]) -> Void)?) async throws -> Completion {
-        let served = self.served
-        let server = self
-        return try await slot.run { () throws -> Completion in
-            var keep = 0
-            if !(echoLogprobs && n != nil) {
-                let held = slot.generator.history
-                let limit = min(held.count, prompt.count - 1)  // at least one token evaluated, for its logits
-                while keep < limit && held[keep] == prompt[keep] { keep += 1 }
-            }
-            let start = slot.generator.rewind(to: keep)
-            slot.generator.options = sampling
-            var completion = Completion()
-            var position = 0
-            var sampled: [TokenLogprob] = []
-            let record: ((UInt32, UnsafeBufferPointer<Float>) throws -> Void)? = (echoLogprobs && n != nil) ? { token, row in
-                // Row `position` predicts prompt token position + 1; the first prompt token has no prediction.
-                if position == 0 { completion.promptLogprobs.append(TokenLogprob(id: token, logprob: nil, top: [])) }
-                if position + 1 < prompt.count {
-                    completion.promptLogprobs.append(tokenLogprob(row, id: prompt[position + 1], top: n!))
-                }
-                position += 1
-            } : nil
-            let result = try slot.generator.generate(
-                prompt: Array(prompt[start...]), maxTokens: maxTokens, endTokens: ignoreEOS ? [] : served.endTokens, stop: stop.map { Array($0.utf8) },
-                tokenBytes: { server.tokenBytes($0) },
-                output: { text in
-                    completion.text.append(contentsOf: text)
-                    stream?(text)
-                    return !(cancel?.isCancelled ?? false)
-                },
-                record: record,
-                onSample: n == nil ? nil : { token, row in sampled.append(tokenLogprob(row, id: token, top: n!)) })
-            completion.tokens = result.tokens
-            completion.finishReason = result.finishReason
-            completion.logprobs = Array(sampled.prefix(result.tokens.count))
-            return completion
+        try await withCheckedThrowingContinuation { done in
+            scheduler.submit(GenerationJob(slot: slot, server: self, prompt: prompt, maxTokens: maxTokens, stop: stop, sampling: sampling,
+                                           logprobs: n, echoLogprobs: echoLogprobs, ignoreEOS: ignoreEOS, cancel: cancel, stream: stream,
+                                           done: done))
         }
     }
 
@@ -160,6 +129,16 @@ extension Server {
                                 ("total_tokens", .int(prompt + completion))]))
     }
 
+    /// `stream_options.include_usage`: a last chunk with the usage (empty choices), and `"usage": null` in the others.
+    func includeUsage(_ f: RequestFields, stream: Bool) throws(APIError) -> Bool {
+        guard let options = f["stream_options"] else { return false }
+        guard stream else { throw .invalid("'stream_options' is only allowed when 'stream' is true", param: "stream_options") }
+        guard case .dict(let d) = options else { throw .invalid("'stream_options' must be an object", param: "stream_options") }
+        guard let include = d["include_usage"], !include.isNullValue else { return false }
+        guard case .bool(let b) = include else { throw .invalid("'stream_options.include_usage' must be a boolean", param: "stream_options") }
+        return b
+    }
+
     // MARK: /v1/completions
 
     func completions(_ request: Request, _ context: some RequestContext) async throws -> Response {
@@ -172,8 +151,14 @@ extension Server {
         let stop = try f.strings("stop", max: 16)
         let sampling = try self.sampling(f)
         let ignoreEOS = try f.bool("ignore_eos") ?? false
-        if try f.bool("stream") == true { throw APIError.invalid("stream is supported by /v1/chat/completions only", param: "stream") }
+        let stream = try f.bool("stream") ?? false
+        let includeUsage = try self.includeUsage(f, stream: stream)
+        if stream && n != nil { throw APIError.invalid("'logprobs' is not supported with 'stream'", param: "logprobs") }
         let slot = try await acquireSlot()
+        if stream {
+            return streamCompletions(on: slot, prompts: prompts, maxTokens: maxTokens, stop: stop, sampling: sampling, echo: echo,
+                                     ignoreEOS: ignoreEOS, includeUsage: includeUsage)
+        }
         var choices: [Value] = []
         var promptTokens = 0, completionTokens = 0
         do {
@@ -203,6 +188,51 @@ extension Server {
         ])))
     }
 
+    /// Completions as server-sent events, OpenAI's `text_completion` chunks: per prompt (choice `index`) the echoed
+    /// prompt if asked, the text in pieces, a chunk with the finish reason; then the usage if asked, then [DONE].
+    func streamCompletions(on slot: Slot, prompts: [[UInt32]], maxTokens: Int, stop: [String], sampling: SamplingOptions, echo: Bool,
+                           ignoreEOS: Bool, includeUsage: Bool) -> Response {
+        let id = nextID("cmpl"), created = Int(time(nil)), name = served.name
+        @Sendable func chunk(_ choices: [Value], usage: Value? = nil) -> Value {
+            var fields: [(String, Value)] = [("id", .string(id)), ("object", .string("text_completion")), ("created", .int(created)),
+                                             ("model", .string(name)), ("choices", .list(choices))]
+            if includeUsage { fields.append(("usage", usage ?? .none)) }
+            return .dict(Value.Dictionary(fields))
+        }
+        @Sendable func choice(_ text: String, index: Int, finish: Value = .none) -> Value {
+            .dict(Value.Dictionary([("text", .string(text)), ("index", .int(index)), ("logprobs", .none), ("finish_reason", finish)]))
+        }
+        let (events, response) = EventStream.make()
+        let pool = self.pool
+        Task {
+            var promptTokens = 0, completionTokens = 0
+            for (index, prompt) in prompts.enumerated() where !events.cancel.isCancelled {
+                if echo {
+                    var text: [UInt8] = []
+                    for id in prompt { text.append(contentsOf: tokenBytes(id)) }
+                    events.send(chunk([choice(String(decoding: text, as: UTF8.self), index: index)]))
+                }
+                var finish = "stop"
+                do {
+                    let c = try await generate(on: slot, prompt: prompt, maxTokens: maxTokens, stop: stop, sampling: sampling, logprobs: nil,
+                                               echoLogprobs: false, ignoreEOS: ignoreEOS, cancel: events.cancel, stream: { text in
+                        events.send(chunk([choice(String(decoding: text, as: UTF8.self), index: index)]))
+                    })
+                    finish = c.finishReason == .contextFull ? "length" : c.finishReason.rawValue
+                    completionTokens += c.tokens.count
+                } catch {
+                    finish = "error"
+                }
+                promptTokens += prompt.count
+                events.send(chunk([choice("", index: index, finish: .string(finish))]))
+            }
+            await pool.release(slot)
+            if includeUsage { events.send(chunk([], usage: usage(prompt: promptTokens, completion: completionTokens))) }
+            events.finish()
+        }
+        return response
+    }
+
     // MARK: /v1/chat/completions
 
     func chatCompletions(_ request: Request, _ context: some RequestContext) async throws -> Response {
@@ -221,6 +251,7 @@ extension Server {
         let stop = try f.strings("stop", max: 16)
         let sampling = try self.sampling(f)
         let stream = try f.bool("stream") ?? false
+        let includeUsage = try self.includeUsage(f, stream: stream)
         var variables = served.template?.variables ?? [:]
         if case .dict(let extra)? = f["chat_template_kwargs"] {
             for (k, v) in extra.entries { if case .string(let name) = k { variables[name] = v } }
@@ -264,40 +295,70 @@ extension Server {
                 ("usage", usage(prompt: prompt.count, completion: c.tokens.count)),
             ])))
         }
-        // Server-sent events: a chunk per piece of text, the finish reason, then [DONE].
-        @Sendable func chunk(_ delta: Value, finish: Value) -> ByteBuffer {
-            let body = Value.dict(Value.Dictionary([
+        // Server-sent events: a chunk per piece of text, the finish reason, the usage if asked, then [DONE].
+        @Sendable func chunk(_ delta: Value, finish: Value) -> Value {
+            var fields: [(String, Value)] = [
                 ("id", .string(id)), ("object", .string("chat.completion.chunk")), ("created", .int(created)), ("model", .string(name)),
                 ("choices", .list([.dict(Value.Dictionary([("index", .int(0)), ("delta", delta), ("finish_reason", finish)]))])),
-            ]))
-            var buffer = ByteBufferAllocator().buffer(capacity: 256)
-            buffer.writeString("data: \(body.jsonText)\n\n")
-            return buffer
+            ]
+            if includeUsage { fields.append(("usage", .none)) }
+            return .dict(Value.Dictionary(fields))
         }
-        let (events, continuation) = AsyncStream<ByteBuffer>.makeStream()
-        let cancel = CancelFlag()
-        continuation.onTermination = { reason in if case .cancelled = reason { cancel.cancel() } }
-        continuation.yield(chunk(.dict(Value.Dictionary([("role", .string("assistant")), ("content", .string(""))])), finish: .none))
+        let (events, response) = EventStream.make()
+        events.send(chunk(.dict(Value.Dictionary([("role", .string("assistant")), ("content", .string(""))])), finish: .none))
         let pool = self.pool
         Task {
-            var finish = "stop"
+            var finish = "stop", completionTokens = 0
             do {
                 let c = try await generate(on: slot, prompt: prompt, maxTokens: maxTokens, stop: stop, sampling: sampling, logprobs: nil,
-                                           echoLogprobs: false, cancel: cancel, stream: { text in
-                    continuation.yield(chunk(.dict(Value.Dictionary([("content", .string(String(decoding: text, as: UTF8.self)))])), finish: .none))
+                                           echoLogprobs: false, cancel: events.cancel, stream: { text in
+                    events.send(chunk(.dict(Value.Dictionary([("content", .string(String(decoding: text, as: UTF8.self)))])), finish: .none))
                 })
                 finish = c.finishReason == .contextFull ? "length" : c.finishReason.rawValue
+                completionTokens = c.tokens.count
             } catch {
                 finish = "error"
             }
             await pool.release(slot)
-            continuation.yield(chunk(.dict(Value.Dictionary()), finish: .string(finish)))
-            var done = ByteBufferAllocator().buffer(capacity: 16)
-            done.writeString("data: [DONE]\n\n")
-            continuation.yield(done)
-            continuation.finish()
+            events.send(chunk(.dict(Value.Dictionary()), finish: .string(finish)))
+            if includeUsage {
+                events.send(.dict(Value.Dictionary([
+                    ("id", .string(id)), ("object", .string("chat.completion.chunk")), ("created", .int(created)), ("model", .string(name)),
+                    ("choices", .list([])), ("usage", usage(prompt: prompt.count, completion: completionTokens)),
+                ])))
+            }
+            events.finish()
         }
-        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
-                        body: ResponseBody(asyncSequence: events))
+        return response
+    }
+}
+
+/// A response of server-sent events (`data: JSON` each, `data: [DONE]` at the end); `cancel` is set when the client
+/// goes away.
+struct EventStream: Sendable {
+    let continuation: AsyncStream<ByteBuffer>.Continuation
+    let cancel: CancelFlag
+
+    static func make() -> (EventStream, Response) {
+        let (events, continuation) = AsyncStream<ByteBuffer>.makeStream()
+        let cancel = CancelFlag()
+        continuation.onTermination = { reason in if case .cancelled = reason { cancel.cancel() } }
+        let response = Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                                body: ResponseBody(asyncSequence: events))
+        return (EventStream(continuation: continuation, cancel: cancel), response)
+    }
+
+    func send(_ value: Value) {
+        var buffer = ByteBufferAllocator().buffer(capacity: 256)
+        buffer.writeString("data: \(value.jsonText)\n\n")
+        continuation.yield(buffer)
+    }
+
+    /// [DONE], and the end of the response.
+    func finish() {
+        var done = ByteBufferAllocator().buffer(capacity: 16)
+        done.writeString("data: [DONE]\n\n")
+        continuation.yield(done)
+        continuation.finish()
     }
 }

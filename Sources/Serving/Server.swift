@@ -44,31 +44,24 @@ public struct ServerConfiguration: Sendable {
     public var queueLimit = 64
     /// Positions each slot's KV cache holds.
     public var contextSize: Int
-    public var threadsPerSlot = 1
+    /// Worker threads of every forward step (a prompt's, or the slots' batched decoding).
+    public var threads = 1
     public var maxBodyBytes = 32 << 20
 
     public init(contextSize: Int) { self.contextSize = contextSize }
 }
 
-/// A slot: one session and its generator, used by one request at a time on its own thread.
+/// A slot: one session of the server's group and its generator, used by one request at a time; the scheduler's
+/// thread runs its model work.
 final class Slot: @unchecked Sendable {
     let index: Int
     let session: InferenceSession
     let generator: Generator
-    let queue: DispatchQueue
 
     init(index: Int, session: InferenceSession) {
         self.index = index
         self.session = session
         generator = Generator(session: session)
-        queue = DispatchQueue(label: "qwenkit.slot.\(index)")
-    }
-
-    /// Runs `body` on the slot's thread (model work blocks; the event loops must not).
-    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
-            queue.async { c.resume(with: Result { try body() }) }
-        }
     }
 }
 
@@ -101,26 +94,31 @@ final class CancelFlag: Sendable {
     var isCancelled: Bool { flag.load(ordering: .relaxed) }
 }
 
+final class Counter: Sendable {
+    let value = Atomic<Int>(0)
+}
+
 /// An OpenAI-compatible HTTP server over the runtime (`qwenkit serve`).
 public final class Server: Sendable {
     let served: ServedModel
     let configuration: ServerConfiguration
     let pool: SlotPool
-    private let counter = Atomic<Int>(0)
+    let scheduler: Scheduler
+    /// Response ids. In a class of its own: an Atomic stored in Server itself crashes the 6.3 compiler's release
+    /// build of this initializer (an ownership error in CopyPropagation on the Atomic's drop_deinit).
+    private let counter = Counter()
     let started = Int(time(nil))
 
     public init(model: ServedModel, configuration: ServerConfiguration) throws {
         served = model
         self.configuration = configuration
-        var slots: [Slot] = []
-        for i in 0..<max(1, configuration.parallel) {
-            slots.append(Slot(index: i, session: try InferenceSession(model: model.model, capacity: configuration.contextSize,
-                                                                      threads: configuration.threadsPerSlot)))
-        }
-        pool = SlotPool(slots, limit: configuration.queueLimit)
+        let group = try SessionGroup(model: model.model, count: max(1, configuration.parallel), capacity: configuration.contextSize,
+                                     threads: configuration.threads)
+        pool = SlotPool(group.sessions.enumerated().map { Slot(index: $0, session: $1) }, limit: configuration.queueLimit)
+        scheduler = Scheduler(group: group)
     }
 
-    func nextID(_ prefix: String) -> String { "\(prefix)-\(counter.add(1, ordering: .relaxed).newValue)" }
+    func nextID(_ prefix: String) -> String { "\(prefix)-\(counter.value.add(1, ordering: .relaxed).newValue)" }
 
     /// Serves until SIGINT or SIGTERM, then stops accepting, lets running requests finish and returns.
     /// `listening` gets the bound address (with --port 0, the port the system chose); `log` one line per request.
@@ -130,6 +128,9 @@ public final class Server: Sendable {
         let server = self
         router.get("/health") { _, _ in jsonResponse(.dict(Value.Dictionary([("status", .string("ok"))]))) }
         router.get("/v1/models") { _, _ in server.models() }
+        router.get("/v1/models/**") { _, context in
+            await server.answer { try server.model(id: context.parameters.getCatchAll().joined(separator: "/")) }
+        }
         router.post("/v1/completions") { request, context in await server.answer { try await server.completions(request, context) } }
         router.post("/v1/chat/completions") { request, context in
             await server.answer { try await server.chatCompletions(request, context) }
@@ -169,11 +170,26 @@ public final class Server: Sendable {
         return try RequestFields(bytes)
     }
 
-    func models() -> Response {
-        let model = Value.dict(Value.Dictionary([
+    /// The served model as OpenAI's model object.
+    var modelObject: Value {
+        .dict(Value.Dictionary([
             ("id", .string(served.name)), ("object", .string("model")), ("created", .int(started)), ("owned_by", .string("qwenkit")),
         ]))
-        return jsonResponse(.dict(Value.Dictionary([("object", .string("list")), ("data", .list([model]))])))
+    }
+
+    func models() -> Response {
+        jsonResponse(.dict(Value.Dictionary([("object", .string("list")), ("data", .list([modelObject]))])))
+    }
+
+    /// GET /v1/models/{id} (the id percent-decoded; it may hold slashes): the model object, or 404 as OpenAI answers
+    /// an unknown model.
+    func model(id raw: String) throws(APIError) -> Response {
+        let id = percentDecoded(raw)
+        guard id == served.name else {
+            throw APIError(status: .notFound, message: "the model '\(id ?? raw)' does not exist; this server serves '\(served.name)'",
+                           param: "model", code: "model_not_found")
+        }
+        return jsonResponse(modelObject)
     }
 
     func tokenize(_ request: Request, _ context: some RequestContext) async throws -> Response {
@@ -236,6 +252,26 @@ public final class Server: Sendable {
     }
 
     var capacity: Int { configuration.contextSize }
+}
+
+/// `text` with each %XX replaced by its byte; nil when an escape is malformed or the bytes are not UTF-8.
+func percentDecoded(_ text: String) -> String? {
+    var bytes: [UInt8] = []
+    var i = text.utf8.startIndex
+    let utf8 = text.utf8
+    while i < utf8.endIndex {
+        let c = utf8[i]
+        guard c == UInt8(ascii: "%") else {
+            bytes.append(c)
+            i = utf8.index(after: i)
+            continue
+        }
+        let hex = utf8[utf8.index(after: i)...].prefix(2)
+        guard hex.count == 2, let byte = UInt8(String(decoding: hex, as: UTF8.self), radix: 16) else { return nil }
+        bytes.append(byte)
+        i = utf8.index(i, offsetBy: 3)
+    }
+    return String(validating: bytes, as: UTF8.self)
 }
 
 /// One line per request on stderr: method, path, status, time.

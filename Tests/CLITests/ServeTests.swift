@@ -212,3 +212,122 @@ extension ServeTests {
         #expect(try server.request("POST", "/v1/completions", body: #"{"prompt": [1], "max_tokens": 1}"#).status == 200)
     }
 }
+
+extension ServeTests {
+    /// --parallel 4 and four requests at once (three completions of different prompts and lengths, one streamed
+    /// chat): the slots' tokens are decoded in batched steps, slots leave the batch as their budgets run out, and
+    /// every answer is what `run` gives for its prompt alone.
+    @Test func concurrentRequestsAnswerAsAlone() throws {
+        let server = try ServerProcess([Self.model, "-t", "2", "--parallel", "4"])
+        defer { _ = server.stop() }
+        let port = server.port
+        let prompts = [[257, 294, 268, 266, 33], [12, 13, 14], [40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50]]
+        let lengths = [48, 64, 24]
+        let bodies = zip(prompts, lengths).map { #"{"prompt": \#($0), "max_tokens": \#($1), "# + Self.greedy + "}" }
+            + [#"{"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 40, "stream": true, "# + Self.greedy + "}"]
+        nonisolated(unsafe) var responses = [ServerProcess.HTTPResponse?](repeating: nil, count: bodies.count)
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: bodies.count) { i in
+            let r = try? ServerProcess.request(port: port, "POST", i < prompts.count ? "/v1/completions" : "/v1/chat/completions",
+                                               body: Array(bodies[i].utf8))
+            lock.withLock { responses[i] = r }
+        }
+        for (i, prompt) in prompts.enumerated() {
+            let r = try #require(responses[i])
+            guard case .list(let choices, _)? = try Self.json(r.text)["choices"], case .dict(let c)? = choices.first else {
+                Issue.record("\(r.status) \(r.text)")
+                continue
+            }
+            let run = try CLI.run(["run", Self.model, "--tokens", prompt.map(String.init).joined(separator: ","), "-n", "\(lengths[i])", "-q",
+                                   "--temp", "0", "--repeat-penalty", "1"])
+            #expect(Self.string(c["text"]).map { $0 + "\n" } == run.stdoutText, "prompt \(i)")
+        }
+        let streamed = try #require(responses[3])
+        var content = ""
+        for event in streamed.text.components(separatedBy: "\n\n").filter({ !$0.isEmpty && $0 != "data: [DONE]" }) {
+            guard case .list(let cs, _)? = try Self.json(String(event.dropFirst("data: ".count)))["choices"], case .dict(let ch)? = cs.first,
+                  case .dict(let delta)? = ch["delta"] else { throw CLITestError(event) }
+            content += Self.string(delta["content"]) ?? ""
+        }
+        let run = try CLI.run(["run", Self.model, "--chat", "--prompt", "Hi", "-n", "40", "-q", "--temp", "0", "--repeat-penalty", "1"])
+        #expect(content + "\n" == run.stdoutText)
+        #expect(streamed.text.hasSuffix("data: [DONE]\n\n"))
+    }
+}
+
+extension ServeTests {
+    /// The `data:` events of a server-sent event stream, parsed; checks it ends with [DONE].
+    static func events(_ r: ServerProcess.HTTPResponse, sourceLocation: SourceLocation = #_sourceLocation) throws -> [Value.Dictionary] {
+        #expect(r.status == 200 && r.headers["content-type"] == "text/event-stream", "\(r.status) \(r.text)", sourceLocation: sourceLocation)
+        let events = r.text.components(separatedBy: "\n\n").filter { !$0.isEmpty }
+        #expect(events.last == "data: [DONE]", sourceLocation: sourceLocation)
+        return try events.dropLast().map { try json(String($0.dropFirst("data: ".count))) }
+    }
+
+    /// stream on /v1/completions: OpenAI's text_completion chunks whose texts join to the unstreamed answer, per
+    /// prompt (choice index) with echo, a finish reason each; stream_options.include_usage adds a last chunk with the
+    /// usage and no choices (and "usage": null in the others), on both endpoints.
+    @Test func streamedCompletionsAndUsage() throws {
+        let server = try ServerProcess([Self.model, "-t", "1"])
+        defer { _ = server.stop() }
+        let plain = try Self.json(try server.request("POST", "/v1/completions",
+                                                     body: #"{"prompt": [[257, 294, 268, 266, 33], [12, 13, 14]], "max_tokens": 6, "echo": true, "# + Self.greedy + "}").text)
+        guard case .list(let choices, _)? = plain["choices"] else { throw CLITestError("\(plain)") }
+        let chunks = try Self.events(try server.request("POST", "/v1/completions", body:
+            #"{"prompt": [[257, 294, 268, 266, 33], [12, 13, 14]], "max_tokens": 6, "echo": true, "stream": true, "stream_options": {"include_usage": true}, "# + Self.greedy + "}"))
+        var texts = ["", ""], finishes: [String] = []
+        for chunk in chunks.dropLast() {
+            #expect(Self.string(chunk["object"]) == "text_completion" && chunk["usage"]?.jsonText == "null", "\(chunk)")
+            guard case .list(let cs, _)? = chunk["choices"], cs.count == 1, case .dict(let c)? = cs.first,
+                  case .int(let index)? = c["index"] else { throw CLITestError("\(chunk)") }
+            texts[index] += Self.string(c["text"]) ?? ""
+            if let finish = Self.string(c["finish_reason"]) { finishes.append("\(index) \(finish)") }
+        }
+        for (i, choice) in choices.enumerated() {
+            guard case .dict(let c) = choice else { continue }
+            #expect(texts[i] == Self.string(c["text"]), "choice \(i)")
+        }
+        #expect(finishes == ["0 length", "1 length"])
+        #expect(chunks.last?["choices"]?.jsonText == "[]")
+        #expect(chunks.last?["usage"]?.jsonText == #"{"prompt_tokens":8,"completion_tokens":12,"total_tokens":20}"#)
+
+        // Without stream_options: no usage field at all.
+        let bare = try Self.events(try server.request("POST", "/v1/completions", body: #"{"prompt": [1, 2], "max_tokens": 2, "stream": true}"#))
+        #expect(bare.allSatisfy { $0["usage"] == nil } && bare.count >= 2)
+
+        let chat = try Self.events(try server.request("POST", "/v1/chat/completions", body:
+            #"{"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4, "stream": true, "stream_options": {"include_usage": true}, "# + Self.greedy + "}"))
+        #expect(chat.dropLast().allSatisfy { $0["usage"]?.jsonText == "null" && Self.string($0["object"]) == "chat.completion.chunk" })
+        #expect(chat.last?["choices"]?.jsonText == "[]")
+        guard case .dict(let usage)? = chat.last?["usage"] else { throw CLITestError("\(chat)") }
+        #expect(usage["completion_tokens"]?.jsonText == "4")
+
+        for (body, message, param) in [
+            (#"{"prompt": [1], "stream_options": {"include_usage": true}}"#, "'stream_options' is only allowed when 'stream' is true", "stream_options"),
+            (#"{"prompt": [1], "stream": true, "stream_options": 3}"#, "'stream_options' must be an object", "stream_options"),
+            (#"{"prompt": [1], "stream": true, "stream_options": {"include_usage": "yes"}}"#, "'stream_options.include_usage' must be a boolean", "stream_options"),
+            (#"{"prompt": [1], "stream": true, "logprobs": 2}"#, "'logprobs' is not supported with 'stream'", "logprobs"),
+        ] {
+            let r = try server.request("POST", "/v1/completions", body: body)
+            #expect(r.status == 400 && r.text == #"{"error":{"message":"\#(message)","type":"invalid_request_error","param":"\#(param)","code":null}}"#, "\(r.text)")
+        }
+    }
+
+    /// GET /v1/models/{id}: the model object for the served name (percent-decoded), 404 with OpenAI's error for another.
+    @Test func modelByID() throws {
+        let server = try ServerProcess([Self.model, "-t", "1", "--alias", "qwen/tiny model"])
+        defer { _ = server.stop() }
+        for path in ["/v1/models/qwen/tiny%20model", "/v1/models/qwen%2Ftiny%20model"] {
+            let r = try server.request("GET", path)
+            let object = try Self.json(r.text)
+            #expect(r.status == 200 && Self.string(object["id"]) == "qwen/tiny model" && Self.string(object["object"]) == "model", "\(path): \(r.text)")
+        }
+        let models = try server.request("GET", "/v1/models")
+        #expect(models.text.contains(#""id":"qwen/tiny model""#))
+        let missing = try server.request("GET", "/v1/models/gpt-4")
+        #expect(missing.status == 404 && missing.text == #"{"error":{"message":"the model 'gpt-4' does not exist; this server serves 'qwen/tiny model'","type":"invalid_request_error","param":"model","code":"model_not_found"}}"#,
+                "\(missing.text)")
+        let malformed = try server.request("GET", "/v1/models/%zz")
+        #expect(malformed.status == 404 && malformed.text.contains("the model '%zz' does not exist"), "\(malformed.text)")
+    }
+}

@@ -69,7 +69,12 @@ struct WeightMatrix: @unchecked Sendable {
     /// once per four rows, and the four sums are independent chains).
     func multiply(_ x: UnsafePointer<Float>, batch: Int, rowRange: Range<Int>, into y: UnsafeMutablePointer<Float>,
                   yStride: Int, scratch: UnsafeMutablePointer<Float>, wide: Bool = false) {
-        if batch == 1, let dot = (wide ? kernel.wideDot : nil) ?? kernel.dot {
+        // Two plain branches: choosing the closure with `??` allocated a context on every call (a few per token).
+        if batch == 1, wide, let dot = kernel.wideDot {
+            for r in rowRange { y[r] = dot(base + r * rowBytes, x, columns) }
+            return
+        }
+        if batch == 1, let dot = kernel.dot {
             for r in rowRange { y[r] = dot(base + r * rowBytes, x, columns) }
             return
         }

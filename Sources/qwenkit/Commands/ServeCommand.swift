@@ -16,13 +16,16 @@ struct ServeCommand: ParsableCommand {
         commandName: "serve",
         abstract: "Serve a model over an OpenAI-compatible HTTP API.",
         discussion: """
-            Endpoints: GET /health, GET /v1/models, POST /v1/completions (prompt as text or token ids, max_tokens \
-            (0 allowed), temperature, top_p, seed, stop, logprobs with echo, as lm-eval's local-completions sends), \
-            POST /v1/chat/completions (messages through the model's chat template, stream: true as server-sent \
-            events), POST /tokenize and /detokenize as llama-server has them. Each of --parallel slots generates one \
-            sequence at a time with its own KV cache; requests beyond them wait, up to --queue, then get 503. Bad \
-            requests get 400 with OpenAI's error object. One line per request goes to stderr. SIGINT or SIGTERM stops \
-            accepting, lets running requests finish, and exits 0. Sampling flags set the defaults of requests that \
+            Endpoints: GET /health, GET /v1/models and /v1/models/{id}, POST /v1/completions (prompt as text or \
+            token ids, max_tokens (0 allowed), temperature, top_p, seed, stop, logprobs with echo, as lm-eval's \
+            local-completions sends), POST /v1/chat/completions (messages through the model's chat template), both \
+            with stream: true as server-sent events (stream_options.include_usage adds the usage at the end), POST \
+            /tokenize and /detokenize as llama-server has them. Each of --parallel slots generates one sequence at a \
+            time with its own KV cache, and the slots that are generating take their next tokens together, in one \
+            batched forward step (the weights read once for all); requests beyond the slots wait, up to --queue, then \
+            get 503. Bad requests get 400 with OpenAI's error object. One line per request goes to stderr. SIGINT or \
+            SIGTERM stops accepting, lets running requests finish, and exits 0. Sampling flags set the defaults of \
+            requests that \
             leave a field out (over the GGUF's general.sampling.*).
 
             Examples:
@@ -51,7 +54,7 @@ struct ServeCommand: ParsableCommand {
     var ctxSize = 0
 
     @Option(name: [.customShort("t"), .long], parsing: .unconditional,
-            help: ArgumentHelp("Threads in all (default: the CPU count), shared among the slots.", valueName: "n"))
+            help: ArgumentHelp("Threads of every forward step, a prompt's or the slots' batched one (default: the CPU count).", valueName: "n"))
     var threads: Int?
 
     @Option(name: .long, help: ArgumentHelp("The model name clients see (default: the file or directory name).", valueName: "name"))
@@ -86,7 +89,7 @@ struct ServeCommand: ParsableCommand {
         configuration.port = port
         configuration.parallel = parallel
         configuration.queueLimit = queue
-        configuration.threadsPerSlot = max(1, threadCount(threads) / parallel)
+        configuration.threads = threadCount(threads)
         let name = alias ?? String(self.model.split(separator: "/").last(where: { !$0.isEmpty }) ?? Substring(self.model))
         let served = ServedModel(model: model, tokenizer: tok, template: template, endTokens: endTokenIDs(model, tokenizer: tok),
                                  name: name, defaults: sampling.options(defaults: SamplingOptions(gguf: model.gguf)))

@@ -15,8 +15,10 @@
 // What it buys. A CJK phrase is a single pretokenized piece ("的首都是北京"), rarely a token and rarely seen twice,
 // so it went through the merge loop; its words, cut apart, mostly are tokens or repeat (the piece cache). On
 // the CJK corpus 52% of the cuts between characters of the pieces that are not one token are safe, and 73% of
-// the parts they make are one token. Tests compare the cut encoding with the uncut one on the golden corpora and
-// on random CJK text; the property is checked on every cut the vocabulary allows by the same test.
+// the parts they make are one token. The encoder tries cuts only between characters of three bytes (in the scripts
+// of two, nearly every pair of letters is inside some token). CharacterSplitsTests compare the cut encoding with
+// the uncut one on 20,000 random phrases and at every safe cut among 60,000 pairs of the commonest ideographs, in
+// context; the golden corpora check it against Hugging Face.
 
 final class CharacterSplits: @unchecked Sendable {
     /// Adjacent characters inside some token, a << 32 | b (0: an empty slot; a is never 0), open addressing.

@@ -87,32 +87,18 @@ struct TokenizerCommand: ParsableCommand {
             for stage in profile.stages {
                 let own = Double(stage.nanoseconds &- min(before, stage.nanoseconds)) / bytes
                 let total = Double(stage.nanoseconds) / bytes
-                lines.append(pad(stage.name, 7) + pad(fixed(own, 2), 9, right: true) + pad(fixed(total, 2), 12, right: true)
-                             + pad(fixed(total > 0 ? 1000 / total : 0, 1), 7, right: true))
+                lines.append(pad(stage.name, 7) + pad(formatFixed(own, decimals: 2), 9, right: true) + pad(formatFixed(total, decimals: 2), 12, right: true)
+                             + pad(formatFixed(total > 0 ? 1000 / total : 0, decimals: 1), 7, right: true))
                 before = stage.nanoseconds
             }
             let pieces = Double(max(1, profile.pieces))
-            func share(_ n: Int) -> String { "\(n) (\(fixed(100 * Double(n) / pieces, 1))%)" }
-            lines.append("\(profile.bytes) bytes, \(profile.pieces) pieces (\(fixed(bytes / pieces, 2)) bytes each), \(profile.ids) ids")
+            func share(_ n: Int) -> String { "\(n) (\(formatFixed(100 * Double(n) / pieces, decimals: 1))%)" }
+            lines.append("\(profile.bytes) bytes, \(profile.pieces) pieces (\(formatFixed(bytes / pieces, decimals: 2)) bytes each), \(profile.ids) ids")
             lines.append("pieces: one byte \(share(profile.singleBytes)), one token \(share(profile.wholeTokens)), "
                          + "cut between characters \(share(profile.cutPieces)) into \(profile.parts) parts; merge loops \(profile.merged)")
             let out = ByteSink.standardOutput()
             try out.write(lines.joined(separator: "\n") + "\n")
             try out.close()
-        }
-
-        private func fixed(_ x: Double, _ digits: Int) -> String {
-            var scale = 1.0
-            for _ in 0..<digits { scale *= 10 }
-            let r = (x * scale).rounded() / scale
-            var s = String(r)
-            let dot = s.firstIndex(of: ".").map { s.distance(from: $0, to: s.endIndex) - 1 } ?? { s += "."; return 0 }()
-            return s + String(repeating: "0", count: max(0, digits - dot))
-        }
-
-        private func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
-            let fill = String(repeating: " ", count: max(0, width - s.count))
-            return right ? fill + s : s + fill
         }
     }
 }

@@ -103,14 +103,8 @@ final class ForwardPass {
         // The shape is the tensors' (checked when the model loaded), but positions, threads and the batch are the
         // caller's: with a context of 2^32 − 1 a caller can ask for more than Int or the machine holds. Sizes are
         // overflow-checked and the buffer comes from malloc, so that is an error naming the buffer, not a trap.
-        var overflow = false
-        func mul(_ factors: Int...) -> Int {
-            factors.reduce(1) { p, f in
-                let (r, o) = p.multipliedReportingOverflow(by: f)
-                overflow = overflow || o
-                return r
-            }
-        }
+        var size = CheckedSize()
+        func mul(_ factors: Int...) -> Int { size.product(factors) }
         let sizes = [mul(B, H), mul(B, H), mul(B, qWidth), mul(B, kvWidth), mul(B, kvWidth), mul(B, qWidth), mul(B, H),
                      mul(B, ffnWidth), mul(B, ffnWidth), mul(B, H), mul(B, H), mul(B, H), mul(B, max(experts, 1)),
                      mul(self.logitRows, s.vocabSize), mul(B, s.headDim / 2), mul(B, s.headDim / 2),
@@ -120,19 +114,11 @@ final class ForwardPass {
         // Each buffer starts on a cache line: 16-float loads that straddle two lines cost the AVX-512 kernels
         // measurably (malloc's large blocks start 16 bytes into a page).
         var aligned: [Int] = []
-        for size in sizes {
-            let (padded, o) = size.addingReportingOverflow(Self.lineFloats - 1)
-            overflow = overflow || o
-            aligned.append(padded / Self.lineFloats * Self.lineFloats)
-        }
+        for count in sizes { aligned.append(size.sum(count, Self.lineFloats - 1) / Self.lineFloats * Self.lineFloats) }
         var total = 0
-        for size in aligned {
-            let (t, o) = total.addingReportingOverflow(size)
-            overflow = overflow || o
-            total = t
-        }
+        for count in aligned { total = size.sum(total, count) }
         let what = "buffers for \(self.maxPositions) positions (\(self.threads) threads, batch \(B))"
-        guard !overflow else { throw .cannotAllocate(what: what, bytes: nil) }
+        guard !size.overflow else { throw .cannotAllocate(what: what, bytes: nil) }
         // malloc overcommits: a request past the machine's memory would succeed and fail later, page by page.
         try Self.checkFitsInMemory(total, what: what)
         let base = try Self.allocateFloats(total, what: what)
@@ -170,6 +156,26 @@ final class ForwardPass {
         rowPosition.deallocate()
         blockSegment.deallocate()
         blockRows.deallocate()
+    }
+
+    /// Buffer sizes from counts a caller chose, overflow-checked: a product or sum that overflows sets `overflow`, which
+    /// the caller reports as an error naming the buffer instead of trapping.
+    struct CheckedSize {
+        private(set) var overflow = false
+
+        mutating func product(_ factors: [Int]) -> Int {
+            factors.reduce(1) { p, f in
+                let (r, o) = p.multipliedReportingOverflow(by: f)
+                overflow = overflow || o
+                return r
+            }
+        }
+
+        mutating func sum(_ a: Int, _ b: Int) -> Int {
+            let (r, o) = a.addingReportingOverflow(b)
+            overflow = overflow || o
+            return r
+        }
     }
 
     /// Refuses `count` floats that exceed the machine's physical memory, naming `what` and the bytes it needs.

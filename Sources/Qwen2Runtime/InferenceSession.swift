@@ -71,14 +71,7 @@ public final class InferenceSession {
         // capacity and maxBatch are the caller's: with a context of 2^32 − 1 a caller can ask for more than Int or
         // the machine holds. Sizes are overflow-checked and the cache comes from malloc, so that is an error naming
         // the buffer, not a trap.
-        var overflow = false
-        func mul(_ factors: Int...) -> Int {
-            factors.reduce(1) { p, f in
-                let (r, o) = p.multipliedReportingOverflow(by: f)
-                overflow = overflow || o
-                return r
-            }
-        }
+        var size = ForwardPass.CheckedSize()
         let positions = self.capacity
         var windows: [Int?] = [], rings: [Int] = [], offsets: [Int] = []
         var cacheCount = 0
@@ -89,12 +82,11 @@ public final class InferenceSession {
             windows.append(window)
             rings.append(ring)
             offsets.append(cacheCount)
-            let (sum, o) = cacheCount.addingReportingOverflow(mul(2, ring, kvWidth))
-            overflow = overflow || o
-            cacheCount = sum
+            let layerCount = size.product([2, ring, kvWidth])
+            cacheCount = size.sum(cacheCount, layerCount)
         }
         let cacheWhat = "the KV cache for \(self.capacity) positions"
-        guard !overflow else { throw .cannotAllocate(what: cacheWhat, bytes: nil) }
+        guard !size.overflow else { throw .cannotAllocate(what: cacheWhat, bytes: nil) }
         self.windows = windows
         ringSizes = rings
         layerOffsets = offsets

@@ -241,10 +241,30 @@ TARGET float qwenkit_dot_q4_K_avx512(const void *row, const float *x, ptrdiff_t 
     return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
 }
 
+/// Q6_K's weights 16·k + l ... of the half block at ql/qh with scales sc, for sub-block pair si (l = 16·si), in w[0..3]:
+/// the two high bits of each value moved to bits 4 and 5, then d·scale·(q − 32) as q·(d·scale) + (−32·d·scale) with one
+/// rounding, the portable decoder's values. Shared by the dot and the decoder, so both give the same weights.
+TARGET static inline void q6_K_weights(const uint8_t *ql, const uint8_t *qh, const int8_t *sc, int si, __m512 d, __m512 w[4]) {
+    const __m128i low = _mm_set1_epi8(0x0F), two = _mm_set1_epi8(0x30);
+    const __m512 m32 = _mm512_set1_ps(-32.0f);
+    int l = 16 * si;
+    __m512 s1 = _mm512_mul_ps(d, _mm512_set1_ps((float)sc[si])), s2 = _mm512_mul_ps(d, _mm512_set1_ps((float)sc[si + 2]));
+    __m512 s3 = _mm512_mul_ps(d, _mm512_set1_ps((float)sc[si + 4])), s4 = _mm512_mul_ps(d, _mm512_set1_ps((float)sc[si + 6]));
+    __m128i low0 = _mm_loadu_si128((const __m128i *)(ql + l)), low32 = _mm_loadu_si128((const __m128i *)(ql + l + 32));
+    __m128i high = _mm_loadu_si128((const __m128i *)(qh + l));
+    __m128i q1 = _mm_or_si128(_mm_and_si128(low0, low), _mm_and_si128(_mm_slli_epi16(high, 4), two));
+    __m128i q2 = _mm_or_si128(_mm_and_si128(low32, low), _mm_and_si128(_mm_slli_epi16(high, 2), two));
+    __m128i q3 = _mm_or_si128(_mm_and_si128(_mm_srli_epi16(low0, 4), low), _mm_and_si128(high, two));
+    __m128i q4 = _mm_or_si128(_mm_and_si128(_mm_srli_epi16(low32, 4), low), _mm_and_si128(_mm_srli_epi16(high, 2), two));
+    w[0] = _mm512_fmadd_ps(floats_u8(q1), s1, _mm512_mul_ps(m32, s1));
+    w[1] = _mm512_fmadd_ps(floats_u8(q2), s2, _mm512_mul_ps(m32, s2));
+    w[2] = _mm512_fmadd_ps(floats_u8(q3), s3, _mm512_mul_ps(m32, s3));
+    w[3] = _mm512_fmadd_ps(floats_u8(q4), s4, _mm512_mul_ps(m32, s4));
+}
+
 TARGET float qwenkit_dot_q6_K_avx512(const void *row, const float *x, ptrdiff_t n) {
     const uint8_t *b = (const uint8_t *)row;
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
-    const __m128i low = _mm_set1_epi8(0x0F), two = _mm_set1_epi8(0x30);
     for (ptrdiff_t i = 0; i < n / 256; i++, b += 210, x += 256) {
         __builtin_prefetch(b + AHEAD, 0, 3);
         __builtin_prefetch(b + AHEAD + 64, 0, 3);
@@ -252,58 +272,35 @@ TARGET float qwenkit_dot_q6_K_avx512(const void *row, const float *x, ptrdiff_t 
         __builtin_prefetch(b + AHEAD + 192, 0, 3);
         __m512 d = half_vector(b + 208);
         for (int h = 0; h < 2; h++) {
-            const uint8_t *ql = b + 64 * h, *qh = b + 128 + 32 * h;
-            const int8_t *sc = (const int8_t *)(b + 192 + 8 * h);
             const float *xh = x + 128 * h;
             for (int si = 0; si < 2; si++) {
-                int l = 16 * si;
-                __m512 s1 = _mm512_mul_ps(d, _mm512_set1_ps((float)sc[si])), s2 = _mm512_mul_ps(d, _mm512_set1_ps((float)sc[si + 2]));
-                __m512 s3 = _mm512_mul_ps(d, _mm512_set1_ps((float)sc[si + 4])), s4 = _mm512_mul_ps(d, _mm512_set1_ps((float)sc[si + 6]));
-                __m128i low0 = _mm_loadu_si128((const __m128i *)(ql + l)), low32 = _mm_loadu_si128((const __m128i *)(ql + l + 32));
-                __m128i high = _mm_loadu_si128((const __m128i *)(qh + l));
-                // the two high bits of each value moved to bits 4 and 5
-                __m128i q1 = _mm_or_si128(_mm_and_si128(low0, low), _mm_and_si128(_mm_slli_epi16(high, 4), two));
-                __m128i q2 = _mm_or_si128(_mm_and_si128(low32, low), _mm_and_si128(_mm_slli_epi16(high, 2), two));
-                __m128i q3 = _mm_or_si128(_mm_and_si128(_mm_srli_epi16(low0, 4), low), _mm_and_si128(high, two));
-                __m128i q4 = _mm_or_si128(_mm_and_si128(_mm_srli_epi16(low32, 4), low), _mm_and_si128(_mm_srli_epi16(high, 2), two));
-                // d·scale·(q − 32) as q·(d·scale) + (−32·d·scale), one rounding, as the Swift kernel
-                __m512 m32 = _mm512_set1_ps(-32.0f);
-                acc0 = _mm512_fmadd_ps(_mm512_fmadd_ps(floats_u8(q1), s1, _mm512_mul_ps(m32, s1)), _mm512_loadu_ps(xh + l), acc0);
-                acc1 = _mm512_fmadd_ps(_mm512_fmadd_ps(floats_u8(q2), s2, _mm512_mul_ps(m32, s2)), _mm512_loadu_ps(xh + l + 32), acc1);
-                acc2 = _mm512_fmadd_ps(_mm512_fmadd_ps(floats_u8(q3), s3, _mm512_mul_ps(m32, s3)), _mm512_loadu_ps(xh + l + 64), acc2);
-                acc3 = _mm512_fmadd_ps(_mm512_fmadd_ps(floats_u8(q4), s4, _mm512_mul_ps(m32, s4)), _mm512_loadu_ps(xh + l + 96), acc3);
+                __m512 w[4];
+                q6_K_weights(b + 64 * h, b + 128 + 32 * h, (const int8_t *)(b + 192 + 8 * h), si, d, w);
+                const float *xl = xh + 16 * si;
+                acc0 = _mm512_fmadd_ps(w[0], _mm512_loadu_ps(xl), acc0);
+                acc1 = _mm512_fmadd_ps(w[1], _mm512_loadu_ps(xl + 32), acc1);
+                acc2 = _mm512_fmadd_ps(w[2], _mm512_loadu_ps(xl + 64), acc2);
+                acc3 = _mm512_fmadd_ps(w[3], _mm512_loadu_ps(xl + 96), acc3);
             }
         }
     }
     return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
 }
 
-/// Q6_K rows decoded to floats for the prompt tiles: the dot's unpacking, stored; d·scale·(q − 32) as
-/// q·(d·scale) + (−32·d·scale) with one rounding, the portable decoder's values.
+/// Q6_K rows decoded to floats for the prompt tiles: the dot's weights (`q6_K_weights`), stored.
 TARGET void qwenkit_decode_q6_K_avx512(const void *row, float *out, ptrdiff_t n) {
     const uint8_t *b = (const uint8_t *)row;
-    const __m128i low = _mm_set1_epi8(0x0F), two = _mm_set1_epi8(0x30);
-    const __m512 m32 = _mm512_set1_ps(-32.0f);
     for (ptrdiff_t i = 0; i < n / 256; i++, b += 210, out += 256) {
         __m512 d = half_vector(b + 208);
         for (int h = 0; h < 2; h++) {
-            const uint8_t *ql = b + 64 * h, *qh = b + 128 + 32 * h;
-            const int8_t *sc = (const int8_t *)(b + 192 + 8 * h);
-            float *oh = out + 128 * h;
-            for (int si = 0; si < 2; si++) {
-                int l = 16 * si;
-                __m512 s1 = _mm512_mul_ps(d, _mm512_set1_ps((float)sc[si])), s2 = _mm512_mul_ps(d, _mm512_set1_ps((float)sc[si + 2]));
-                __m512 s3 = _mm512_mul_ps(d, _mm512_set1_ps((float)sc[si + 4])), s4 = _mm512_mul_ps(d, _mm512_set1_ps((float)sc[si + 6]));
-                __m128i low0 = _mm_loadu_si128((const __m128i *)(ql + l)), low32 = _mm_loadu_si128((const __m128i *)(ql + l + 32));
-                __m128i high = _mm_loadu_si128((const __m128i *)(qh + l));
-                __m128i q1 = _mm_or_si128(_mm_and_si128(low0, low), _mm_and_si128(_mm_slli_epi16(high, 4), two));
-                __m128i q2 = _mm_or_si128(_mm_and_si128(low32, low), _mm_and_si128(_mm_slli_epi16(high, 2), two));
-                __m128i q3 = _mm_or_si128(_mm_and_si128(_mm_srli_epi16(low0, 4), low), _mm_and_si128(high, two));
-                __m128i q4 = _mm_or_si128(_mm_and_si128(_mm_srli_epi16(low32, 4), low), _mm_and_si128(_mm_srli_epi16(high, 2), two));
-                _mm512_storeu_ps(oh + l, _mm512_fmadd_ps(floats_u8(q1), s1, _mm512_mul_ps(m32, s1)));
-                _mm512_storeu_ps(oh + l + 32, _mm512_fmadd_ps(floats_u8(q2), s2, _mm512_mul_ps(m32, s2)));
-                _mm512_storeu_ps(oh + l + 64, _mm512_fmadd_ps(floats_u8(q3), s3, _mm512_mul_ps(m32, s3)));
-                _mm512_storeu_ps(oh + l + 96, _mm512_fmadd_ps(floats_u8(q4), s4, _mm512_mul_ps(m32, s4)));
+            float *ol = out + 128 * h;
+            for (int si = 0; si < 2; si++, ol += 16) {
+                __m512 w[4];
+                q6_K_weights(b + 64 * h, b + 128 + 32 * h, (const int8_t *)(b + 192 + 8 * h), si, d, w);
+                _mm512_storeu_ps(ol, w[0]);
+                _mm512_storeu_ps(ol + 32, w[1]);
+                _mm512_storeu_ps(ol + 64, w[2]);
+                _mm512_storeu_ps(ol + 96, w[3]);
             }
         }
     }

@@ -45,7 +45,7 @@ import Testing
     }()
 
     @Test func mostCutsBetweenCommonCharactersAreSafe() throws {
-        let splits = try #require(Self.model.characterSplits?.value { CharacterSplits(model: Self.model) })
+        let splits = try #require(Self.model.splits)
         let probe = splits.probe
         var safe = 0, total = 0
         var random = Random(x: 7)
@@ -94,7 +94,7 @@ import Testing
 
     /// Every safe cut between two common characters, with a common character on each side.
     @Test func safeCutsInContext() throws {
-        let probe = try #require(Self.model.characterSplits?.value { CharacterSplits(model: Self.model) }).probe
+        let probe = try #require(Self.model.splits).probe
         let pair = Pair()
         var random = Random(x: 3)
         var checked = 0

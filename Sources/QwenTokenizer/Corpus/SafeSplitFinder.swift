@@ -310,7 +310,7 @@ struct SafeSplitFinder: Sendable {
         if b >= 0xE4 && b <= 0xE9 && p >= 3 && p + 3 <= t.count {
             let a = scalar3(t, p - 3), c = scalar3(t, p)
             if a >= 0x4E00 && a <= 0x9FFF && c >= 0x4E00 && c <= 0x9FFF,
-               let splits = model.characterSplits?.value({ CharacterSplits(model: model) }), splits.probe.safeCut(a, c, lead: b) {
+               let splits = model.splits, splits.probe.safeCut(a, c, lead: b) {
                 return true
             }
         }

@@ -29,6 +29,9 @@ public final class BPEModel: Sendable {
     /// milliseconds for Qwen2, so built on the first piece with two such characters.
     let characterSplits: BuiltOnce<CharacterSplits>?
 
+    /// The model's `CharacterSplits`, built by the first caller (nil for the probe model).
+    var splits: CharacterSplits? { characterSplits?.value { CharacterSplits(model: self) } }
+
     /// - Parameters:
     ///   - tokenBytes/offsets: bytes of ids 0 ..< offsets.count - 1.
     ///   - modelTokenCount: ids below this (that have bytes) are model tokens.

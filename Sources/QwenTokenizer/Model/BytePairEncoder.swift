@@ -190,7 +190,7 @@ final class BPEScratch {
     func splitTable(_ model: BPEModel) -> CharacterSplits.Probe? {
         let key = ObjectIdentifier(model)
         if splitsModel != key {
-            characterSplits = neverCuts ? nil : model.characterSplits?.value { CharacterSplits(model: model) }
+            characterSplits = neverCuts ? nil : model.splits
             splitsProbe = characterSplits?.probe
             splitsModel = key
         }

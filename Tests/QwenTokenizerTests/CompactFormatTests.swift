@@ -6,6 +6,10 @@ import Testing
 import TestSupport
 @testable import QwenTokenizer
 
+private extension String {
+    func leftPadded(_ n: Int) -> String { String(repeating: "0", count: max(0, n - count)) + self }
+}
+
 @Suite struct CompactFormatTests {
     static let tokenizer = try! Tokenizer.embeddedQwen2()
     static let compiled = tokenizer.compactForm()
@@ -33,11 +37,11 @@ import TestSupport
         #expect(UInt32(truncatingIfNeeded: hash(pattern)) == 0xDED8_AE28)
     }
 
-    /// The header: "QTOK", version 4, the contents' length and their XXH64; decoding what was written
+    /// The header: "QTOK", version 5, the contents' length and their XXH64; decoding what was written
     /// gives the same tokenizer, written again byte for byte.
     @Test func roundTripIsExact() throws {
         let bytes = Self.compiled
-        #expect(Array(bytes.prefix(8)) == Array("QTOK".utf8) + [4, 0, 0, 0])
+        #expect(Array(bytes.prefix(8)) == Array("QTOK".utf8) + [5, 0, 0, 0])
         let length = bytes[8..<16].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         #expect(length == UInt64(bytes.count - 24))
         let checksum = bytes[16..<24].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
@@ -48,6 +52,45 @@ import TestSupport
         var ids: [UInt32] = []
         try Array("Hello, world!<|endoftext|>".utf8).withUnsafeBufferPointer { try encoder.encode($0, into: &ids) }
         #expect(ids == [9707, 11, 1879, 0, 151643])
+    }
+
+    /// The character tables a compiled tokenizer stores restore to the tables built from the vocabulary: every
+    /// character start, every safe-cut table, and the pairs (`ModelTests` checks the stored bytes themselves).
+    @Test func characterTablesRestoreAsBuilt() throws {
+        let built = try Tokenizer.load(path: Golden.url("tokenizers/qwen2/tokenizer.json.zst").path).model
+        let restored = Self.tokenizer.model
+        #expect(built.storedCharacterTables == nil)
+        #expect(restored.storedCharacterTables != nil)
+        let (b, r) = (try #require(built.starts), try #require(restored.starts))
+        #expect((0..<0x10000).allSatisfy { b.entries[$0] == r.entries[$0] })
+        #expect(b.stored.codePoints.count > 10_000)
+        let (bs, rs) = (try #require(built.splits), try #require(restored.splits))
+        #expect(bs.stored == rs.stored)
+        #expect(rs.pairCount == bs.pairCount && rs.pairCount > 10_000)
+        #expect(rs.stored.characterTokens.count > 10_000)
+    }
+
+    /// Character tables that would index past their arrays or emit ids past the vocabulary are refused by name,
+    /// even sealed with a good checksum.
+    @Test func characterTablesOutOfRangeAreRefused() throws {
+        let tables = try #require(Self.tokenizer.model.characterTables)
+        let contents = Array(Self.compiled[24...])
+        let tail = 4 + 12 * tables.startCodePoints.count + 4 + 8 * tables.splits.pairs.count
+            + 8 * (CharacterSplits.riskyWords + CharacterSplits.startsAfterWords) + 4 + 8 * tables.splits.characterTokens.count
+        let firstCodePoint = contents.count - tail + 4
+        func sealed(_ patch: (inout [UInt8]) -> Void) -> [UInt8] {
+            var c = contents
+            patch(&c)
+            var b = Array("QTOK".utf8) + [5, 0, 0, 0]
+            withUnsafeBytes(of: UInt64(c.count).littleEndian) { b += $0 }
+            withUnsafeBytes(of: c.withUnsafeBytes { XXH64.hash($0) }.littleEndian) { b += $0 }
+            return b + c
+        }
+        #expect(try decode(sealed { _ in }).model.storedCharacterTables == tables)
+        expectRefused(sealed { $0[firstCodePoint + 2] = 1 }, "corrupt compiled tokenizer (character start of U+1\(String(tables.startCodePoints[0], radix: 16, uppercase: true).leftPadded(4)))", "code point")
+        let lastToken = contents.count - 8
+        let lastCodePoint = String(tables.splits.characterTokens.last! >> 32, radix: 16, uppercase: true)
+        expectRefused(sealed { $0[lastToken + 3] = 0x7F }, "corrupt compiled tokenizer (character token of U+\(lastCodePoint))", "token id")
     }
 
     /// One flipped byte anywhere is refused, and by what it broke: the magic, the version, the
@@ -62,8 +105,8 @@ import TestSupport
         }
         expectRefused(flipped(0), "not a compiled tokenizer (bad magic)", "magic")
         expectRefused(flipped(3, 0x80), "not a compiled tokenizer (bad magic)", "magic")
-        expectRefused(flipped(4), "compiled tokenizer version 5 is not supported (this qwenkit reads version 4); compile it again with `qwenkit tokenizer compile`", "version")
-        expectRefused(flipped(7), "compiled tokenizer version 16777220 is not supported (this qwenkit reads version 4); compile it again with `qwenkit tokenizer compile`", "version")
+        expectRefused(flipped(4), "compiled tokenizer version 4 is not supported (this qwenkit reads version 5); compile it again with `qwenkit tokenizer compile`", "version")
+        expectRefused(flipped(7), "compiled tokenizer version 16777221 is not supported (this qwenkit reads version 5); compile it again with `qwenkit tokenizer compile`", "version")
         let actual = UInt64(count - 24)
         for (at, mask) in [(8, 0x01), (8, 0x02), (9, 0x01), (10, 0x40), (15, 0x80)] as [(Int, UInt8)] {
             let declared = actual ^ UInt64(mask) << (8 * (at - 8))
@@ -96,12 +139,12 @@ import TestSupport
     }
 
     /// A version other than this build's is refused by name, before anything else is read (version 2
-    /// had no checksum; 3 was a withdrawn layout).
+    /// had no checksum; 3 was a withdrawn layout; 4 had no character tables).
     @Test func otherVersionsAreRefusedByName() {
-        for version: UInt8 in [0, 2, 3, 5, 255] {
+        for version: UInt8 in [0, 2, 3, 4, 255] {
             var b = Self.compiled
             b[4] = version
-            expectRefused(b, "compiled tokenizer version \(version) is not supported (this qwenkit reads version 4); compile it again with `qwenkit tokenizer compile`", "version \(version)")
+            expectRefused(b, "compiled tokenizer version \(version) is not supported (this qwenkit reads version 5); compile it again with `qwenkit tokenizer compile`", "version \(version)")
         }
     }
 
@@ -109,7 +152,7 @@ import TestSupport
     /// build) is still refused by name, never trusted.
     @Test func consistentButMalformedContentsAreRefused() {
         func sealed(_ contents: [UInt8]) -> [UInt8] {
-            var b = Array("QTOK".utf8) + [4, 0, 0, 0]
+            var b = Array("QTOK".utf8) + [5, 0, 0, 0]
             withUnsafeBytes(of: UInt64(contents.count).littleEndian) { b += $0 }
             withUnsafeBytes(of: contents.withUnsafeBytes { XXH64.hash($0) }.littleEndian) { b += $0 }
             return b + contents
@@ -121,6 +164,6 @@ import TestSupport
         } catch {
             #expect("\(error)".hasPrefix("x.qtok: truncated compiled tokenizer (needs "), "\(error)")
         }
-        expectRefused(sealed(contents + [0, 0, 0, 0]), "corrupt compiled tokenizer (4 bytes left after the added tokens)", "longer")
+        expectRefused(sealed(contents + [0, 0, 0, 0]), "corrupt compiled tokenizer (4 bytes left after the character tables)", "longer")
     }
 }

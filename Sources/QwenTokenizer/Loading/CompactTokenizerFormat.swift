@@ -3,10 +3,11 @@
 // embedded in the binary in this form, zstd-compressed (Sources/CQwenKitData); `qwenkit tokenizer
 // compile` writes it for any tokenizer, and a test checks the embedded copy against the source files.
 //
-// Layout (little-endian), version 4: a header that names the format and vouches for the rest, then the
+// Layout (little-endian), version 5: a header that names the format and vouches for the rest, then the
 // contents. The hash tables are stored as built, so the hash functions in MergeTable and TokenTable are
 // part of the format: changing either means a new version. (Version 3 was a layout withdrawn in
-// November 2026; 4 skips it so that no file of it is taken for this one.)
+// November 2026; 4 skips it so that no file of it is taken for this one. Version 5 added the character
+// tables, which every process with CJK input otherwise built from the vocabulary: 7-10 ms.)
 //   header    "QTOK"  u32 version  u64 contentLength  u64 XXH64(contents, seed 0)
 //   contents  u32 flags (bit 0: NFC)  u32 patternLength  pattern bytes
 //             u32 idCount  u32 modelTokenCount  u32 offsets[idCount + 1]  token bytes[offsets[idCount]]
@@ -15,6 +16,9 @@
 //             u32 mergeSlotWords  u64 mergeSlots[mergeSlotWords]      (MergeTable.slots)
 //             u32 wholeSlotCount  u32 wholeSlots[wholeSlotCount]      (BPEModel.wholePieces.slots)
 //             u32 addedCount  (u32 id, u8 flags (special, lstrip, rstrip, normalized), u32 length, bytes)[addedCount]
+//             u32 startCount  u32 codePoints[startCount]  u64 entries[startCount]   (CharacterStarts.stored)
+//             u32 pairCount  u64 pairs[pairCount]  u64 risky[1024]  u64 startsAfter[4160]
+//             u32 characterTokenCount  u64 (code point << 32 | id)[characterTokenCount]   (CharacterSplits.stored)
 // The header's fields are each checked exactly, and the checksum before anything in the contents is
 // read, so a damaged file (a flipped bit, a truncated copy, bytes appended) is refused as such wherever
 // the damage is. A .qtok may be stored uncompressed, so zstd's own checksum would not be enough.
@@ -23,7 +27,7 @@ import QwenKitIO
 
 enum CompactTokenizerFormat {
     static let magic: [UInt8] = Array("QTOK".utf8)
-    static let version: UInt32 = 4
+    static let version: UInt32 = 5
     /// Magic, version, content length, checksum.
     static let headerSize = 4 + 4 + 8 + 8
 
@@ -56,6 +60,14 @@ enum CompactTokenizerFormat {
             u32(t.content.count)
             out.append(contentsOf: t.content)
         }
+        let tables = model.characterTables ?? CharacterTables(startCodePoints: [], starts: [],
+            splits: .init(pairs: [], risky: .init(repeating: 0, count: CharacterSplits.riskyWords),
+                          startsAfter: .init(repeating: 0, count: CharacterSplits.startsAfterWords), characterTokens: []))
+        words(tables.startCodePoints)
+        for v in tables.starts { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        words(tables.splits.pairs)
+        for v in tables.splits.risky + tables.splits.startsAfter { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        words(tables.splits.characterTokens)
         var file = magic
         file.reserveCapacity(headerSize + out.count)
         withUnsafeBytes(of: version.littleEndian) { file.append(contentsOf: $0) }
@@ -135,10 +147,35 @@ enum CompactTokenizerFormat {
             guard Int(id) < idCount else { throw r.corrupt("added token id \(id)") }
             added.append(AddedToken(id: id, content: content, special: f & 1 != 0, lstrip: f & 2 != 0, rstrip: f & 4 != 0, normalized: f & 8 != 0))
         }
-        guard Int64(r.offset) == source.inputSize else { throw r.corrupt("\(source.inputSize! - Int64(r.offset)) bytes left after the added tokens") }
+        let tables = try readCharacterTables(&r, idCount: idCount)
+        guard Int64(r.offset) == source.inputSize else { throw r.corrupt("\(source.inputSize! - Int64(r.offset)) bytes left after the character tables") }
         let model = BPEModel(tokens: tokens, wholePieces: whole, merges: merges, byteTokens: byteTokens,
-                             modelTokenCount: modelTokenCount, byteLevelPure: pure)
+                             modelTokenCount: modelTokenCount, byteLevelPure: pure, characterTables: tables)
         return try Tokenizer(model: model, addedTokens: added, normalizesNFC: flags & 1 != 0, pattern: pattern)
+    }
+}
+
+extension CompactTokenizerFormat {
+    /// The character tables, each code point and token id checked: the encoder indexes tables by them and emits the ids.
+    fileprivate static func readCharacterTables(_ r: inout SectionReader, idCount: Int) throws(TokenizerError) -> CharacterTables {
+        let startCount = Int(try r.u32())
+        guard startCount <= 0x10000 else { throw r.corrupt("character start count \(startCount)") }
+        let codePoints: [UInt32] = try r.array(startCount)
+        let starts: [UInt64] = try r.array(startCount)
+        for (cp, e) in zip(codePoints, starts) where cp >= 0x10000 || e == CharacterStarts.none || Int(CharacterStarts.token(e)) >= idCount {
+            throw r.corrupt("character start of U+\(String(cp, radix: 16, uppercase: true))")
+        }
+        let pairs: [UInt64] = try r.array(Int(try r.u32()))
+        let risky: [UInt64] = try r.array(CharacterSplits.riskyWords)
+        let startsAfter: [UInt64] = try r.array(CharacterSplits.startsAfterWords)
+        let tokenCount = Int(try r.u32())
+        guard tokenCount <= 0x10000 else { throw r.corrupt("character token count \(tokenCount)") }
+        let tokens: [UInt64] = try r.array(tokenCount)
+        for e in tokens where e >> 32 >= 0x10000 || Int(UInt32(truncatingIfNeeded: e)) >= idCount {
+            throw r.corrupt("character token of U+\(String(e >> 32, radix: 16, uppercase: true))")
+        }
+        return CharacterTables(startCodePoints: codePoints, starts: starts,
+                               splits: .init(pairs: pairs, risky: risky, startsAfter: startsAfter, characterTokens: tokens))
     }
 }
 

@@ -23,14 +23,35 @@ public final class BPEModel: Sendable {
     /// tables are derived from): 55 ms and 20 MB for Qwen2, so built on the first piece of 1 KB.
     let linearTables: BuiltOnce<LinearBPE>?
     /// The characters that may start the merge as their token (`CharacterStarts`; nil for the probe
-    /// model): about 4 ms for Qwen2, so built on the first piece with such a character.
+    /// model), made on the first piece with such a character: restored from a compiled tokenizer's stored
+    /// form (~0.2 ms), or built from the vocabulary (about 4 ms for Qwen2).
     let characterStarts: BuiltOnce<CharacterStarts>?
-    /// Where a piece may be cut between characters (`CharacterSplits`; nil for the probe model): a few
-    /// milliseconds for Qwen2, so built on the first piece with two such characters.
+    /// Where a piece may be cut between characters (`CharacterSplits`; nil for the probe model), made on the
+    /// first piece with two such characters: restored (under a millisecond) or built (about 3 ms).
     let characterSplits: BuiltOnce<CharacterSplits>?
 
-    /// The model's `CharacterSplits`, built by the first caller (nil for the probe model).
-    var splits: CharacterSplits? { characterSplits?.value { CharacterSplits(model: self) } }
+    /// Both character tables as a compiled tokenizer stored them (nil: built from the vocabulary instead).
+    let storedCharacterTables: CharacterTables?
+
+    /// The model's `CharacterSplits`, restored or built by the first caller (nil for the probe model).
+    var splits: CharacterSplits? {
+        characterSplits?.value { storedCharacterTables.map { CharacterSplits(stored: $0.splits) } ?? CharacterSplits(model: self) }
+    }
+
+    /// The model's `CharacterStarts`, restored or built by the first caller (nil for the probe model).
+    var starts: CharacterStarts? {
+        characterStarts?.value {
+            storedCharacterTables.map { CharacterStarts(codePoints: $0.startCodePoints, entries: $0.starts) } ?? CharacterStarts(model: self)
+        }
+    }
+
+    /// Both character tables in the form the compact format stores (nil for the probe model).
+    var characterTables: CharacterTables? {
+        if let storedCharacterTables { return storedCharacterTables }
+        guard let starts, let splits else { return nil }
+        let s = starts.stored
+        return CharacterTables(startCodePoints: s.codePoints, starts: s.entries, splits: splits.stored)
+    }
 
     /// - Parameters:
     ///   - tokenBytes/offsets: bytes of ids 0 ..< offsets.count - 1.
@@ -65,6 +86,7 @@ public final class BPEModel: Sendable {
         self.linearTables = BuiltOnce()
         self.characterStarts = BuiltOnce()
         self.characterSplits = BuiltOnce()
+        self.storedCharacterTables = nil
         let flags: [Bool]
         if let selfMerging {
             flags = selfMerging
@@ -92,7 +114,7 @@ public final class BPEModel: Sendable {
 
     /// Restores a model from the parts the compact format stores.
     init(tokens: TokenTable, wholePieces: TokenTable, merges: MergeTable, byteTokens: [UInt32],
-         modelTokenCount: Int, byteLevelPure: [Bool]) {
+         modelTokenCount: Int, byteLevelPure: [Bool], characterTables: CharacterTables?) {
         self.tokens = tokens
         self.wholePieces = wholePieces
         self.merges = merges
@@ -103,6 +125,7 @@ public final class BPEModel: Sendable {
         self.linearTables = BuiltOnce()
         self.characterStarts = BuiltOnce()
         self.characterSplits = BuiltOnce()
+        self.storedCharacterTables = characterTables
     }
 
     /// For each model token: does merging its bytes give back exactly that token? (Almost always;
@@ -136,6 +159,7 @@ public final class BPEModel: Sendable {
         self.linearTables = nil
         self.characterStarts = nil
         self.characterSplits = nil
+        self.storedCharacterTables = nil
     }
 
     /// The self-merging flags as used (for the compact format).
@@ -145,6 +169,14 @@ public final class BPEModel: Sendable {
             return !p.isEmpty && id < modelTokenCount && wholePieces.id(for: p) == UInt32(id)
         }
     }
+}
+
+/// `CharacterStarts` and `CharacterSplits` as a compiled tokenizer stores them.
+struct CharacterTables: Sendable, Equatable {
+    /// `CharacterStarts.stored`: the code points whose entry is not `none`, and their entries.
+    var startCodePoints: [UInt32]
+    var starts: [UInt64]
+    var splits: CharacterSplits.Stored
 }
 
 /// Tables derived from a model, built on first use by whichever thread gets there first.

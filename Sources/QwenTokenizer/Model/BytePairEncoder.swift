@@ -178,7 +178,7 @@ final class BPEScratch {
         if startsFromBytes { return nil }
         let key = ObjectIdentifier(model)
         if characterModel != key {
-            characterStarts = model.characterStarts?.value { CharacterStarts(model: model) }
+            characterStarts = model.starts
             characterEntries = characterStarts.map { UnsafePointer($0.entries) }
             characterModel = key
         }
@@ -369,7 +369,7 @@ extension BPEModel {
                     if cp < 0x10000 {
                         let e = table[Int(cp)]
                         if e != CharacterStarts.none && CharacterStarts.allows(e, p, i, length, n, before: before) {
-                            let id = UInt32(truncatingIfNeeded: e & (1 << CharacterStarts.idBits - 1))
+                            let id = CharacterStarts.token(e)
                             if m > 0 { pairs[m &- 1] = merges.lookup(ids[m &- 1], id) }
                             ids[m] = id
                             m &+= 1

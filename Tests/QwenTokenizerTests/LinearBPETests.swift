@@ -191,16 +191,20 @@ import TestSupport
         #expect(checked > 10_000 && compatible > 2_000 && checked - compatible > 2_000, "\(checked) pairs, \(compatible) compatible")
     }
 
-    /// The linear encoder against the heap merge on random pieces of 1 to 3,000 bytes drawn from
-    /// small alphabets (where BPE has the most choices) and from the golden texts' bytes.
+    /// The linear encoder and the windowed one against the heap merge on random pieces of 1 to 3,000 bytes drawn
+    /// from small alphabets (where BPE has the most choices), from letters of 1-4 bytes (windows end between
+    /// characters), and from the golden texts' bytes. The windowed encoder must take windows for the short-token
+    /// alphabets and hand runs of long tokens (spaces) to the linear one: both paths are compared.
     @Test func linearEncoderMatchesHeapMerge() {
         let model = Self.tokenizer.model
         let scratch = BPEScratch()
         var seeded = SplitMix64(seed: 7)
         let golden = Array(Golden.random.prefix(200).map(\.text).joined().utf8)
         let alphabets: [[UInt8]] = [Array(" ".utf8), Array("ab".utf8), Array("abc ".utf8), Array("aeiou".utf8),
-                                    Array("中文字".utf8), Array("-=_".utf8), Array("👍🏽".utf8), Array("ab\u{0301}".utf8)]
-        for round in 0..<400 {
+                                    Array("中文字".utf8), Array("-=_".utf8), Array("👍🏽".utf8), Array("ab\u{0301}".utf8),
+                                    Array("abcdefghijklmnopqrstuvwxyz".utf8), Array("xqzjé中ж😀".utf8)]
+        var windowed = 0, fellBack = 0
+        for round in 0..<500 {
             let n = 1 + Int(seeded.next() % 3000)
             var piece: [UInt8]
             if round % 5 == 4 {
@@ -219,7 +223,18 @@ import TestSupport
                 return Array(UnsafeBufferPointer(start: scratch.ids, count: m))
             }
             #expect(linearIDs == heapIDs, "round \(round), \(n) bytes")
+            let (before, fallbacksBefore) = (scratch.windowedPieces, scratch.windowFallbacks)
+            let windowIDs = piece.withUnsafeBufferPointer { p in
+                let m = model.encodeInWindows(p, linear: Self.linear, scratch: scratch)
+                return Array(UnsafeBufferPointer(start: scratch.ids, count: m))
+            }
+            #expect(windowIDs == heapIDs, "round \(round), \(n) bytes, in windows")
+            if n > 2 * BPEModel.windowBytes {
+                windowed += scratch.windowedPieces - before
+                fellBack += scratch.windowFallbacks - fallbacksBefore
+            }
         }
+        #expect(windowed > 150 && fellBack > 20, "\(windowed) pieces in windows, \(fellBack) to the linear encoder")
     }
 
     /// Joining two independently encoded halves of a run, cut anywhere (not only where BPE puts a

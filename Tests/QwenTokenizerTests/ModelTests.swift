@@ -68,3 +68,19 @@ import TestSupport
         }
     }
 }
+
+/// Merge ranks beyond what the quadratic merge's 32-bit keys hold (`MergeTable.rankLimit`) are refused by name.
+@Test func mergeRanksPastTheLimitAreRefused() throws {
+    let bytes = (0..<256).map { UInt8($0) }
+    let offsets = (0...256).map { UInt32($0) }
+    let merge = (rank: MergeTable.rankLimit, left: UInt32(97), right: UInt32(98), result: UInt32(0))
+    #expect(throws: TokenizerError.invalidTokenizer("merge rank 67108863 is past the 67108863 merges qwenkit supports")) {
+        _ = try BPEModel(tokenBytes: bytes, offsets: offsets, modelTokenCount: 256, byteLevelPure: Array(repeating: true, count: 256),
+                         rankedMerges: [merge], selfMerging: nil)
+    }
+    var below = merge
+    below.rank -= 1
+    let model = try BPEModel(tokenBytes: bytes, offsets: offsets, modelTokenCount: 256, byteLevelPure: Array(repeating: true, count: 256),
+                             rankedMerges: [below], selfMerging: nil)
+    #expect(model.merges.lookup(97, 98) == UInt64(below.rank) << 32)
+}

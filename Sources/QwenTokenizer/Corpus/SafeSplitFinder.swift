@@ -256,7 +256,7 @@ struct SafeSplitFinder: Sendable {
         // anywhere in it leaves normalization alone.
         // (With a map made by NFC, the cut and the piece's start are boundaries where NFC is known to split.)
         guard map?.splitsNFC == true || NFCNormalizer().firstUnstableOffset(piece) == nil, let linear = scratch.linearTables(model) else { return nil }
-        let count = linear.encode(piece, scratch: scratch)
+        let count = model.encodeInWindows(piece, linear: linear, scratch: scratch)
         var boundary = pieceStart
         var best: (cut: Int, raw: Int, ids: Int)? = nil
         for k in 0..<count {

@@ -68,6 +68,9 @@ public final class BPEModel: Sendable {
 
     init(tokenBytes: [UInt8], offsets: [UInt32], modelTokenCount: Int, byteLevelPure: [Bool],
          rankedMerges: [(rank: UInt32, left: UInt32, right: UInt32, result: UInt32)], selfMerging: [Bool]?) throws(TokenizerError) {
+        if let last = rankedMerges.last(where: { $0.rank >= MergeTable.rankLimit }) {
+            throw TokenizerError.invalidTokenizer("merge rank \(last.rank) is past the \(MergeTable.rankLimit) merges qwenkit supports")
+        }
         let table = TokenTable(bytes: tokenBytes, offsets: offsets, indexed: nil)
         var byteTokens = [UInt32](repeating: .max, count: 256)
         for id in 0..<min(modelTokenCount, offsets.count - 1) where byteLevelPure[id] && offsets[id + 1] - offsets[id] == 1 {

@@ -30,9 +30,11 @@ import Darwin
 //   ahead of its lookup (mixed corpus 0.31 -> 0.36 s: the ring's bookkeeping cost more than the misses).
 // - Long pieces (CJK runs without punctuation, long identifiers, runs of one emoji) use a binary heap
 //   of (rank, position) over a doubly linked symbol list, O(n log n), because the quadratic scan turns
-//   a 20 KB piece into seconds. From 1 KB on, the linear encoder (LinearBPE.swift) takes over: a 10 MB
-//   run of spaces took 2.9 s and 240 MB by heap, 0.12 s and 40 MB this way. It is not used below that:
-//   on ordinary CJK text it measured slower than the quadratic scan with the piece cache, and its
+//   a 20 KB piece into seconds. From 1 KB on, the piece is merged in windows of 56 bytes whose joints the
+//   linear encoder's pairwise test checks (`encodeInWindows`), or by the linear encoder itself (LinearBPE.swift)
+//   where tokens are long: a 10 MB run of spaces took 2.9 s and 240 MB by heap, 0.12 s and 40 MB this way; a
+//   run of random letters 87 ns per byte by the linear encoder, 31 in windows. Neither is used below 1 KB: on
+//   ordinary CJK text the linear encoder measured slower than the quadratic scan with the piece cache, and its
 //   tables (55 ms, 20 MB to build) are then never needed.
 // - Pieces with characters of 2 or 3 bytes start from those characters' tokens where that provably gives
 //   the same ids (CharacterStarts.swift): a CJK phrase then has a third of the symbols and of the merges.
@@ -146,6 +148,21 @@ final class BPEScratch {
         ids = .allocate(capacity: c)
     }
 
+    /// The windowed encoder's ids (`BPEModel.encodeInWindows`), apart from `ids`, which each window's merge uses.
+    var windowIDs: UnsafeMutablePointer<UInt32>?
+    var windowCapacity = 0
+    /// Pieces `encodeInWindows` handed to the linear encoder, and pieces it encoded in windows (for tests).
+    var windowFallbacks = 0, windowedPieces = 0
+
+    /// Room for `BPEModel.encodeInWindows` of an n-byte piece: n ids in `windowIDs`, and what `LinearBPE.encode` needs.
+    func reserveWindows(_ n: Int) {
+        reserveLinear(n)
+        guard n > windowCapacity else { return }
+        windowIDs?.deallocate()
+        windowCapacity = max(n, 2 * windowCapacity)
+        windowIDs = .allocate(capacity: windowCapacity)
+    }
+
     /// Room for `LinearBPE.encode` of an n-byte piece: n ids and n + 1 bits.
     func reserveLinear(_ n: Int) {
         reserveIDs(n)
@@ -200,6 +217,7 @@ final class BPEScratch {
     deinit {
         deadEnds.deallocate()
         compatibleCache?.deallocate()
+        windowIDs?.deallocate()
         ids.deallocate(); pairs.deallocate(); prev.deallocate(); next.deallocate(); heap.deallocate()
         cacheKeys.deallocate(); cacheLengths.deallocate(); cacheCounts.deallocate(); cacheIDs.deallocate()
         ranks.deallocate()
@@ -388,13 +406,22 @@ extension BPEModel {
         }
     }
 
-    /// The quadratic merge for pieces under 64 bytes. The ranks of adjacent pairs live in their own
-    /// array, padded with UInt32.max to a multiple of 8, so finding the lowest is a SIMD min over at
-    /// most 8 vectors; then the first position holding it (leftmost on ties) is the merge.
+    /// The quadratic merge for pieces under 64 bytes. The ranks of adjacent pairs (with their positions,
+    /// `scanKey`) live in their own array, padded with UInt32.max to a multiple of 8, so finding the
+    /// lowest is a SIMD min over at most 8 vectors, and it names the merge's position.
     /// Returns the number of ids, which are left in `scratch.ids`.
     func mergeShort(_ piece: UnsafeBufferPointer<UInt8>, scratch: BPEScratch) -> Int {
         scratch.mergedPieces &+= 1
         return scanMerge(startSymbols(piece, scratch: scratch), scratch: scratch)
+    }
+
+    /// A pair's key in the quadratic merge: its rank above its position (6 bits: positions are below
+    /// `BPEScratch.shortLimit`), so the lowest key is the lowest rank, leftmost on ties, and says where it is without
+    /// a search (the search's exit mispredicted: a fifth of the merge's time on windows of random letters). .max for
+    /// no merge; ranks are below `MergeTable.rankLimit`, so no merge's key is .max.
+    @inline(__always)
+    private static func scanKey(_ packed: UInt64, _ position: Int) -> UInt32 {
+        packed == MergeTable.none ? .max : UInt32(truncatingIfNeeded: packed >> 32) &<< 6 | UInt32(truncatingIfNeeded: position)
     }
 
     /// The quadratic merge of the `m` (< `BPEScratch.shortLimit`) symbols `startSymbols` left in the scratch.
@@ -403,7 +430,7 @@ extension BPEModel {
         let pairs = scratch.pairs
         let ranks = scratch.ranks
         if m < 2 { return m }
-        for i in 0..<(m - 1) { ranks[i] = UInt32(truncatingIfNeeded: pairs[i] >> 32) }
+        for i in 0..<(m - 1) { ranks[i] = BPEModel.scanKey(pairs[i], i) }
         for i in (m - 1)..<((m + 6) & ~7) { ranks[i] = .max }
         // Merged-away symbols stay in place as tombstones (their pair rank .max), linked past by
         // next/prev: no shifting, and the leftmost of equal ranks is still the lowest index.
@@ -424,8 +451,7 @@ extension BPEModel {
             }
             let best = low.min()
             if best == .max { break }
-            var at = 0
-            while ranks[at] != best { at &+= 1 }
+            let at = Int(best & 63)
             ids[at] = UInt32(truncatingIfNeeded: pairs[at])
             let right = Int(next[at])
             ranks[right] = .max  // harmless past the last pair: the padding is .max already
@@ -436,7 +462,7 @@ extension BPEModel {
                 prev[after] = Int32(truncatingIfNeeded: at)
                 let p = merges.lookup(ids[at], ids[after])
                 pairs[at] = p
-                ranks[at] = UInt32(truncatingIfNeeded: p >> 32)
+                ranks[at] = BPEModel.scanKey(p, at)
             } else {
                 ranks[at] = .max
             }
@@ -444,7 +470,7 @@ extension BPEModel {
             if before >= 0 {
                 let p = merges.lookup(ids[before], ids[at])
                 pairs[before] = p
-                ranks[before] = UInt32(truncatingIfNeeded: p >> 32)
+                ranks[before] = BPEModel.scanKey(p, before)
             }
         }
         // Gather the survivors (the list runs forward, so writes never pass reads).
@@ -458,15 +484,71 @@ extension BPEModel {
         return count
     }
 
-    /// Long pieces: the heap merge, or from `linearLimit` bytes on the linear encoder (`LinearBPE`).
+    /// Long pieces: the heap merge, or from `linearLimit` bytes on in windows (`encodeInWindows`).
     /// Returns the number of ids, which are left in `scratch.ids`.
     @inline(__always)
     func mergeLong(_ piece: UnsafeBufferPointer<UInt8>, scratch: BPEScratch) -> Int {
         scratch.mergedPieces &+= 1
         if piece.count >= BPEScratch.linearLimit, let linear = scratch.linearTables(self) {
-            return linear.encode(piece, scratch: scratch)
+            return encodeInWindows(piece, linear: linear, scratch: scratch)
         }
         return mergeByHeap(piece, scratch: scratch)
+    }
+
+    /// Bytes per window of `encodeInWindows` (under `BPEScratch.shortLimit`, so each is one quadratic scan).
+    static let windowBytes = 56
+
+    /// A long piece's ids, exactly, in linear time: merged in windows of `windowBytes`, each started where the one
+    /// before put a token boundary a few tokens before its end (its last two tokens might change with what follows),
+    /// and each joint checked: the ids are BPE's exactly when every adjacent pair is compatible (`LinearBPE`'s
+    /// pairwise property), and inside a window they are. A joint that is not compatible is retried one token further
+    /// back; after too many retries the piece goes to `LinearBPE.encode`, whose per-token trie walk and compatibility
+    /// checks cost 4-5 times a merge over short windows on text like random letters. Returns the number of ids,
+    /// which are left in `scratch.ids`.
+    func encodeInWindows(_ piece: UnsafeBufferPointer<UInt8>, linear: LinearBPE, scratch: BPEScratch) -> Int {
+        let n = piece.count
+        scratch.reserveWindows(n)
+        let p = piece.baseAddress!, out = scratch.windowIDs!, cache = scratch.compatibleCache!
+        var count = 0, pos = 0
+        var retries = 0
+        while pos < n {
+            var end = min(n, pos &+ BPEModel.windowBytes)
+            // End on a character boundary, so a character never starts as bytes for want of its tail.
+            if end < n {
+                var e = end
+                while e > pos &+ 1 && e > end &- 3 && p[e] & 0xC0 == 0x80 { e &-= 1 }
+                if p[e] & 0xC0 != 0x80 { end = e }
+            }
+            let m = scanMerge(startSymbols(UnsafeBufferPointer(start: p + pos, count: end &- pos), scratch: scratch), scratch: scratch)
+            let ids = scratch.ids
+            // Long tokens (a run of spaces or of one letter): the linear encoder's cost is per token, a window's per
+            // merge, and here the linear one is 2-4 times faster.
+            if pos == 0 && end &- pos >= 4 &* m {
+                scratch.windowFallbacks &+= 1
+                return linear.encode(piece, scratch: scratch)
+            }
+            if count > 0 && !linear.isCompatible(out[count &- 1], ids[0], cache: cache) {
+                // Rare on text whose tokens are short (random letters: one joint in 180); many mean long-range effects.
+                retries &+= 1
+                if retries > 8 &+ count >> 6 {
+                    scratch.windowFallbacks &+= 1
+                    return linear.encode(piece, scratch: scratch)
+                }
+                count &-= 1
+                pos &-= Int(linear.length[Int(out[count])])
+                continue
+            }
+            let keep = end == n ? m : Swift.max(1, m &- 2)
+            for k in 0..<keep {
+                let id = ids[k]
+                out[count &+ k] = id
+                pos &+= Int(linear.length[Int(id)])
+            }
+            count &+= keep
+        }
+        scratch.windowedPieces &+= 1
+        scratch.ids.update(from: out, count: count)
+        return count
     }
 
     /// The heap merge, O(n log n) time and 36 bytes of scratch per byte: for models without linear

@@ -14,6 +14,9 @@
 public struct MergeTable: Sendable {
     /// Returned by `lookup` when the pair has no merge. Larger than every packed value.
     public static let none: UInt64 = .max
+    /// Ranks are below this (the quadratic merge keeps a rank and a 6-bit position in 32 bits); a tokenizer with
+    /// more merges is refused at load. Qwen2 has 151,387.
+    public static let rankLimit: UInt32 = 1 << 26 - 1
 
     /// 2 * capacity words: key, value, key, value, ... (stored as they are in the compact format).
     let slots: [UInt64]
@@ -87,6 +90,9 @@ public struct MergeTable: Sendable {
         var count = 0
         for i in stride(from: 0, to: slots.count, by: 2) where slots[i] != MergeTable.none { count += 1 }
         guard count < capacity else { return nil }  // a full table would make lookups loop forever
+        for i in stride(from: 1, to: slots.count, by: 2) where slots[i - 1] != MergeTable.none && UInt32(slots[i] >> 32) >= MergeTable.rankLimit {
+            return nil
+        }
         self.slots = slots
         self.shift = 64 - UInt64(capacity.trailingZeroBitCount)
         self.mask = capacity - 1

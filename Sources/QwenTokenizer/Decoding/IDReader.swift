@@ -248,50 +248,54 @@ public final class IDReader {
                         // 64 bytes at a time: the spaces' positions come first, so each id's bytes are
                         // found without waiting for the previous id's digits to be counted (that chain of
                         // load, count and add was the limit). A window ends at its last whole id.
-                        while i + 72 <= n && k + 32 <= IDBatch.capacity {
-                            let (next, usedAll) = DecimalDigits.separatedIDs(
-                                buffer + i, separators: DecimalDigits.positions(of: 0x20, in64: buffer + i), from: 0, into: ids, at: &k)
-                            i += next
-                            if !usedAll || next == 0 { break }
-                        }
-                        while k < IDBatch.capacity {
-                            let word = DecimalDigits.load(buffer + i)
-                            let count = DecimalDigits.leadingDigits(word)
-                            guard count > 0 && count < 8 && i + count < n else { break }
-                            let after = buffer[i + count]
-                            if after == 0x20 {
+                        windows: while true {
+                            while i + 72 <= n && k + 32 <= IDBatch.capacity {
+                                let (next, usedAll) = DecimalDigits.separatedIDs(
+                                    buffer + i, separators: DecimalDigits.positions(of: 0x20, in64: buffer + i), from: 0, into: ids, at: &k)
+                                i += next
+                                if !usedAll || next == 0 { break }
+                            }
+                            while k < IDBatch.capacity {
+                                let word = DecimalDigits.load(buffer + i)
+                                let count = DecimalDigits.leadingDigits(word)
+                                guard count > 0 && count < 8 && i + count < n else { break windows }
+                                let after = buffer[i + count]
+                                if after == 0x20 {
+                                    ids[k] = DecimalDigits.value(word, count: count)
+                                    k += 1
+                                    i += count + 1
+                                    continue
+                                }
+                                // The last id of a whole-document line: the document ends here, and the next line
+                                // goes on in this loop when it is one too (settling such a line does nothing), so
+                                // a file of short lines is not decoded id by id in the general path below.
+                                guard after == 0x0A && fields == 0 && records.isIdle else { break windows }
                                 ids[k] = DecimalDigits.value(word, count: count)
                                 k += 1
                                 i += count + 1
-                                continue
-                            }
-                            // The last id of a whole-document line: the document ends here, and the next line
-                            // goes on in this loop when it is one too (settling such a line does nothing), so
-                            // a file of short lines is not decoded id by id in the general path below.
-                            guard after == 0x0A && fields == 0 && records.isIdle else { break }
-                            ids[k] = DecimalDigits.value(word, count: count)
-                            k += 1
-                            i += count + 1
-                            batch.begin(line: line)
-                            batch.nextPosition += Int64(k - batch.count)
-                            batch.count = k
-                            try batch.endDocument(line: line, handle)
-                            line += 1
-                            batch.nextPosition = 0
-                            // Empty lines are empty documents.
-                            while i < n && buffer[i] == 0x0A {
+                                batch.begin(line: line)
+                                batch.nextPosition += Int64(k - batch.count)
+                                batch.count = k
                                 try batch.endDocument(line: line, handle)
                                 line += 1
-                                i += 1
+                                batch.nextPosition = 0
+                                // Empty lines are empty documents.
+                                while i < n && buffer[i] == 0x0A {
+                                    try batch.endDocument(line: line, handle)
+                                    line += 1
+                                    i += 1
+                                }
+                                k = batch.count
+                                settled = false
+                                lineHasContent = false
+                                guard i < n else { break windows }
+                                let next = DecimalDigits.leadingDigits(DecimalDigits.load(buffer + i))
+                                guard next > 0 && next < 8 && i + next < n && (buffer[i + next] == 0x20 || buffer[i + next] == 0x0A) else { break windows }
+                                settled = true
+                                lineHasContent = true
+                                continue windows  // the next line's ids by windows again
                             }
-                            k = batch.count
-                            settled = false
-                            lineHasContent = false
-                            guard i < n else { break }
-                            let next = DecimalDigits.leadingDigits(DecimalDigits.load(buffer + i))
-                            guard next > 0 && next < 8 && i + next < n && (buffer[i + next] == 0x20 || buffer[i + next] == 0x0A) else { break }
-                            settled = true
-                            lineHasContent = true
+                            break
                         }
                         batch.begin(line: line)
                         batch.nextPosition += Int64(k - batch.count)

@@ -16,7 +16,8 @@
 // so it went through the merge loop; its words, cut apart, mostly are tokens or repeat (the piece cache). On
 // the CJK corpus 52% of the cuts between characters of the pieces that are not one token are safe, and 73% of
 // the parts they make are one token. The encoder tries cuts only between characters of three bytes (in the scripts
-// of two, nearly every pair of letters is inside some token). CharacterSplitsTests compare the cut encoding with
+// of two, nearly every pair of letters is inside some token); a 64-bit signature per left character answers most
+// pairs before the pair table is probed (CJK corpus 13.2 -> 12.5 ns per byte in the merge stage). CharacterSplitsTests compare the cut encoding with
 // the uncut one on 20,000 random phrases and at every safe cut among 60,000 pairs of the commonest ideographs, in
 // context; the golden corpora check it against Hugging Face.
 
@@ -24,6 +25,10 @@ final class CharacterSplits: @unchecked Sendable {
     /// Adjacent characters inside some token, a << 32 | b (0: an empty slot; a is never 0), open addressing.
     private let slots: UnsafeMutablePointer<UInt64>
     private let mask: Int
+    /// Per left character below 0x10000, a bit per right character's hash (`signatureBit`) of its pairs: a clear bit
+    /// answers most cuts without probing the pair table (1 MB, which misses cache; the signatures of the CJK block
+    /// are 170 KB).
+    private let signatures: UnsafeMutablePointer<UInt64>
     /// A bit per code point below 0x10000: a cut after this character is never safe.
     private let risky: UnsafeMutablePointer<UInt64>
     /// For the continuation bytes a token starts with, the lead bytes that follow them in some token (bit b - 0xC0):
@@ -38,6 +43,7 @@ final class CharacterSplits: @unchecked Sendable {
     struct Probe {
         fileprivate let slots: UnsafePointer<UInt64>
         fileprivate let mask: Int
+        fileprivate let signatures: UnsafePointer<UInt64>
         fileprivate let risky: UnsafePointer<UInt64>
         fileprivate let startsAfter: UnsafePointer<UInt64>
         let characterTokens: UnsafePointer<UInt32>
@@ -50,6 +56,7 @@ final class CharacterSplits: @unchecked Sendable {
             // A token that starts inside a (its last byte, or its last two for three bytes) and goes on with b's lead.
             let leads = startsAfter[Int(a & 0x3F)] | (a >= 0x800 ? startsAfter[64 + Int(a & 0xFFF)] : 0)
             if leads & (1 << UInt64(lead & 0x3F)) != 0 { return false }
+            if a < 0x10000 && signatures[Int(a)] & CharacterSplits.signatureBit(b) == 0 { return true }
             let key = UInt64(a) << 32 | UInt64(b)
             var i = CharacterSplits.slot(key, mask)
             while true {
@@ -62,10 +69,14 @@ final class CharacterSplits: @unchecked Sendable {
     }
 
     var probe: Probe {
-        Probe(slots: slots, mask: mask, risky: risky, startsAfter: startsAfter, characterTokens: characterTokens)
+        Probe(slots: slots, mask: mask, signatures: signatures, risky: risky, startsAfter: startsAfter, characterTokens: characterTokens)
     }
 
+    @inline(__always)
+    fileprivate static func signatureBit(_ b: UInt32) -> UInt64 { 1 << ((UInt64(b) &* 0x9E37_79B9_7F4A_7C15) >> 58) }
+
     deinit {
+        signatures.deallocate()
         slots.deallocate()
         risky.deallocate()
         startsAfter.deallocate()
@@ -147,7 +158,11 @@ final class CharacterSplits: @unchecked Sendable {
         slots.initialize(repeating: 0, count: capacity)
         let mask = capacity - 1
         var count = 0
+        let signatures = UnsafeMutablePointer<UInt64>.allocate(capacity: 0x10000)
+        signatures.initialize(repeating: 0, count: 0x10000)
         for key in pairs {
+            let a = Int(key >> 32)
+            if a < 0x10000 { signatures[a] |= CharacterSplits.signatureBit(UInt32(truncatingIfNeeded: key)) }
             var i = CharacterSplits.slot(key, mask)
             while slots[i] != 0 && slots[i] != key { i = (i + 1) & mask }
             if slots[i] == 0 {
@@ -157,6 +172,7 @@ final class CharacterSplits: @unchecked Sendable {
         }
         self.slots = slots
         self.mask = mask
+        self.signatures = signatures
         self.risky = risky
         self.startsAfter = startsAfter
         self.characterTokens = characterTokens

@@ -107,11 +107,22 @@ public final class TokenEncoder {
         self.matcher = tokenizer.regex.map(PCRE2Matcher.init)
     }
 
-    /// Appends the ids of `text` (valid UTF-8) to `ids`.
+    /// Appends the ids of `text` (valid UTF-8) to `ids`: gathered in the encoder's own buffer and appended in blocks
+    /// (an `Array.append` per id kept the count in memory and checked uniqueness each time: 1.2 ns per byte of mixed
+    /// text, a twelfth of the whole).
     public func encode(_ text: UnsafeBufferPointer<UInt8>, special: SpecialTokenPolicy = .parse,
                        into ids: inout [UInt32]) throws(TokenizerError) {
-        try encode(text, special: special, sink: &ids)
+        try withUnsafeMutablePointer(to: &ids) { (destination) throws(TokenizerError) in
+            var sink = BufferedIDs(buffer: idBuffer, destination: destination)
+            defer { sink.flush() }
+            try encode(text, special: special, sink: &sink)
+        }
     }
+
+    /// `BufferedIDs`' block, reused.
+    private let idBuffer = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: 1 << 14)
+
+    deinit { idBuffer.deallocate() }
 
     /// The number of ids `encode` gives for `text`, without storing them (for `qwenkit count`).
     public func count(_ text: UnsafeBufferPointer<UInt8>, special: SpecialTokenPolicy = .parse) throws(TokenizerError) -> Int {
@@ -212,6 +223,43 @@ extension Array: IDSink where Element == UInt32 {
 
     @inline(__always)
     mutating func addIDs(_ ids: UnsafePointer<UInt32>, _ count: Int) { append(contentsOf: UnsafeBufferPointer(start: ids, count: count)) }
+}
+
+/// Ids gathered in a fixed block (its count in a register) and appended to an array a block at a time.
+struct BufferedIDs: IDSink {
+    let buffer: UnsafeMutableBufferPointer<UInt32>
+    let destination: UnsafeMutablePointer<[UInt32]>
+    var count = 0
+
+    init(buffer: UnsafeMutableBufferPointer<UInt32>, destination: UnsafeMutablePointer<[UInt32]>) {
+        self.buffer = buffer
+        self.destination = destination
+    }
+
+    @inline(__always)
+    mutating func addToken(_ id: UInt32) {
+        if count == buffer.count { flush() }
+        buffer[count] = id
+        count &+= 1
+    }
+
+    @inline(__always)
+    mutating func addIDs(_ ids: UnsafePointer<UInt32>, _ n: Int) {
+        if n > buffer.count &- count {
+            flush()
+            if n > buffer.count {
+                destination.pointee.append(contentsOf: UnsafeBufferPointer(start: ids, count: n))
+                return
+            }
+        }
+        (buffer.baseAddress! + count).update(from: ids, count: n)
+        count &+= n
+    }
+
+    mutating func flush() {
+        destination.pointee.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<count]))
+        count = 0
+    }
 }
 
 struct TokenCount: IDSink {

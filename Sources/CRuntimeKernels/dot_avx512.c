@@ -333,7 +333,7 @@ TARGET float qwenkit_dot_q5_K_avx512(const void *row, const float *x, ptrdiff_t 
 
 /// Q6_K's weights 16·k + l ... of the half block at ql/qh with scales sc, for sub-block pair si (l = 16·si), in w[0..3]:
 /// the two high bits of each value moved to bits 4 and 5, then d·scale·(q − 32) as q·(d·scale) + (−32·d·scale) with one
-/// rounding, the portable decoder's values. Shared by the dot and the decoder, so both give the same weights.
+/// rounding, the portable decoder's values (the prompt's decoder; the dot factors the scales out instead).
 TARGET static inline void q6_K_weights(const uint8_t *ql, const uint8_t *qh, const int8_t *sc, int si, __m512 d, __m512 w[4]) {
     const __m128i low = _mm_set1_epi8(0x0F), two = _mm_set1_epi8(0x30);
     const __m512 m32 = _mm512_set1_ps(-32.0f);
@@ -352,25 +352,44 @@ TARGET static inline void q6_K_weights(const uint8_t *ql, const uint8_t *qh, con
     w[3] = _mm512_fmadd_ps(floats_u8(q4), s4, _mm512_mul_ps(m32, s4));
 }
 
+/// Q6_K (ql[128], qh[64], scales[16] int8, d): in each half of 128, element l + 32·k (l < 32, k < 4) is
+/// d·scale·(q − 32) with q's low 4 bits from ql (byte l for k = 0 and 2, l + 32 for 1 and 3; low nibble for k < 2) and
+/// its high 2 bits from bits 2k, 2k + 1 of qh[l]; scale is scales[l / 16 + 2k]. The dot takes the 16 scales d·scale
+/// out of each 16 values' sum and builds q − 32 as two table lookups added: the low nibble through the identity, the
+/// two high bits (the qh byte shifted by 2k; vpermps reads bits 0-3, so bits 2-3 pick the same entries) through
+/// 16·i − 32. One thread, 400 MB of 4,864-column rows: 5.9-6.2 -> 8.4-8.7 GB/s (two runs) against q6_K_weights'
+/// per-value scaling, which the decoder keeps (the dot's sums differ from it by float rounding).
 TARGET float qwenkit_dot_q6_K_avx512(const void *row, const float *x, ptrdiff_t n) {
     const uint8_t *b = (const uint8_t *)row;
+    const __m512 identity = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512 high = _mm512_setr_ps(-32, -16, 0, 16, -32, -16, 0, 16, -32, -16, 0, 16, -32, -16, 0, 16);
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
+    float s[16];
     for (ptrdiff_t i = 0; i < n / 256; i++, b += 210, x += 256) {
         __builtin_prefetch(b + AHEAD, 0, 3);
         __builtin_prefetch(b + AHEAD + 64, 0, 3);
         __builtin_prefetch(b + AHEAD + 128, 0, 3);
         __builtin_prefetch(b + AHEAD + 192, 0, 3);
-        __m512 d = half_vector(b + 208);
+        __m512 scales = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(b + 192))));
+        _mm512_storeu_ps(s, _mm512_mul_ps(half_vector(b + 208), scales));
         for (int h = 0; h < 2; h++) {
-            const float *xh = x + 128 * h;
+            const uint8_t *ql = b + 64 * h, *qh = b + 128 + 32 * h;
             for (int si = 0; si < 2; si++) {
-                __m512 w[4];
-                q6_K_weights(b + 64 * h, b + 128 + 32 * h, (const int8_t *)(b + 192 + 8 * h), si, d, w);
-                const float *xl = xh + 16 * si;
-                acc0 = _mm512_fmadd_ps(w[0], _mm512_loadu_ps(xl), acc0);
-                acc1 = _mm512_fmadd_ps(w[1], _mm512_loadu_ps(xl + 32), acc1);
-                acc2 = _mm512_fmadd_ps(w[2], _mm512_loadu_ps(xl + 64), acc2);
-                acc3 = _mm512_fmadd_ps(w[3], _mm512_loadu_ps(xl + 96), acc3);
+                int l = 16 * si;
+                __m512i lo0 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(ql + l)));
+                __m512i lo32 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(ql + l + 32)));
+                __m512i hi = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(qh + l)));
+                __m512 q0 = _mm512_add_ps(_mm512_permutexvar_ps(lo0, identity), _mm512_permutexvar_ps(hi, high));
+                __m512 q1 = _mm512_add_ps(_mm512_permutexvar_ps(lo32, identity), _mm512_permutexvar_ps(_mm512_srli_epi32(hi, 2), high));
+                __m512 q2 = _mm512_add_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(lo0, 4), identity),
+                                          _mm512_permutexvar_ps(_mm512_srli_epi32(hi, 4), high));
+                __m512 q3 = _mm512_add_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(lo32, 4), identity),
+                                          _mm512_permutexvar_ps(_mm512_srli_epi32(hi, 6), high));
+                const float *xl = x + 128 * h + l, *sc = s + 8 * h + si;
+                acc0 = _mm512_fmadd_ps(_mm512_mul_ps(q0, _mm512_loadu_ps(xl)), _mm512_set1_ps(sc[0]), acc0);
+                acc1 = _mm512_fmadd_ps(_mm512_mul_ps(q1, _mm512_loadu_ps(xl + 32)), _mm512_set1_ps(sc[2]), acc1);
+                acc2 = _mm512_fmadd_ps(_mm512_mul_ps(q2, _mm512_loadu_ps(xl + 64)), _mm512_set1_ps(sc[4]), acc2);
+                acc3 = _mm512_fmadd_ps(_mm512_mul_ps(q3, _mm512_loadu_ps(xl + 96)), _mm512_set1_ps(sc[6]), acc3);
             }
         }
     }

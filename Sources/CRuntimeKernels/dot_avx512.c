@@ -62,17 +62,18 @@ TARGET static inline float dot_halves(const void *row, const float *x, ptrdiff_t
 TARGET float qwenkit_dot_f16_avx512(const void *row, const float *x, ptrdiff_t n) { return dot_halves(row, x, n, 0); }
 TARGET float qwenkit_dot_bf16_avx512(const void *row, const float *x, ptrdiff_t n) { return dot_halves(row, x, n, 1); }
 
-// The 4- and 5-bit 32-value block types (Q4_0, Q5_0, Q5_1, IQ4_NL) and IQ4_XS's 32-value sub-blocks take their scale out of the
-// block's sum: Σ d·v_j·x_j = d · Σ v_j·x_j, with v_j the block's integer values (minus their offset) as floats, which are
-// exact. A block then costs its values' widening, one product or fused product per 16 values and one fused product by
-// d, where multiplying every value by d first cost 16 lanes' worth per 16 values more. The scales of up to 16 blocks
-// are gathered and converted together (`block_scales`) into a small array that the block loop reads as a broadcast
-// memory operand; each block's f16 broadcast and conversion took three of its dozen vector operations, on the two
-// ports that 512-bit operations share. 4-bit indices become floats through vpermps over a 16-float table (vpermps reads
-// the low 4 bits of each lane, so the low nibble needs no mask), not vpshufb then a widening then a conversion. Float32
-// throughout; the sums differ from multiplying the dequantized weights by float rounding only (measured on one thread
-// over 400 MB of 896-column rows, 2026-12-07: IQ4_NL 6.2 -> 9.5 GB/s, Q5_0 6.2 -> 8.7, Q4_0 6.3 -> 9.5, and IQ4_XS on
-// 4,864-column rows 5.4 -> 8.3, where a plain read of the same buffer ran at 11.5).
+// The 4- and 5-bit 32-value block types (Q4_0, Q5_0, Q5_1, IQ4_NL) and IQ4_XS's 32-value sub-blocks take their scale
+// out of the block's sum: Σ d·v_j·x_j = d · Σ v_j·x_j, with v_j the block's integer values (minus their offset) as
+// floats, which are exact (Q5_1 adds m · Σ x_j). A block then costs its values' widening, one product or fused product
+// per 16 values and one fused product by d, where multiplying every value by d first cost 16 lanes' worth per 16 values
+// more. The scales of up to 16 blocks are gathered and converted together (`block_scales`) into a small array that the
+// block loop reads as a broadcast memory operand; each block's f16 broadcast and conversion took three of its dozen
+// vector operations, on the two ports that 512-bit operations share. 4-bit indices become floats through vpermps over a
+// 16-float table (vpermps reads the low 4 bits of each lane, so the low nibble needs no mask), not vpshufb then a
+// widening then a conversion. Float32 throughout; the sums differ from multiplying the dequantized weights by float
+// rounding only (measured on one thread over 400 MB of 896-column rows, 2026-12-07, prefetching 2 KB ahead: IQ4_NL 6.2
+// -> 9.5 GB/s, Q5_0 6.2 -> 8.7, Q4_0 6.3 -> 9.5, and IQ4_XS on 4,864-column rows 5.4 -> 8.3, where a plain read of the
+// same buffer ran at 11.5).
 
 /// Blocks whose scales are converted before their values are multiplied (a row of 4,864 columns is 152 blocks).
 #define SCALE_CHUNK 64

@@ -1,7 +1,8 @@
 // AVX-512 dot products of one stored weight row with float32 activations, for generation (one token per step:
 // every weight is read once per token, so these loops stream bytes). Each block's values are rebuilt as ggml's
 // dequantize_row_* builds them and multiplied into float32 accumulators, as the portable Swift kernels in
-// Sources/Qwen2Runtime/Kernels/RowKernels.swift do, 16 lanes at a time. See include/runtime_kernels.h.
+// Sources/Qwen2Runtime/Kernels/RowKernels.swift do, 16 lanes at a time; the 4- and 5-bit 32-value blocks multiply by
+// their scale once per block instead of once per value (below). See include/runtime_kernels.h.
 
 #include "runtime_kernels.h"
 
@@ -12,8 +13,10 @@
 
 #define TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c")))
 
-/// How far ahead the loops prefetch (the Swift kernels' distance; see CPrefetch).
-#define AHEAD 2048
+/// How far ahead the loops prefetch: 3 KB (the Swift kernels use 2 KB, see CPrefetch; on one thread over 400 MB of
+/// rows, 3 KB read Q8_0 at 11.4-11.6 GB/s against 10.5-10.9 at 2 KB and 9.3 at 1 KB, 4 KB 11.2-11.3, and the 4-bit
+/// blocks gained 2-6% likewise).
+#define AHEAD 3072
 
 /// The f16 at p in every lane. A whole-register broadcast: a scalar conversion (_cvtsh_ss, or _mm_cvtph_ps of a
 /// scalar) compiles to a vpinsrw into whatever register is free, an accumulator's included, which chained every block
@@ -59,6 +62,112 @@ TARGET static inline float dot_halves(const void *row, const float *x, ptrdiff_t
 TARGET float qwenkit_dot_f16_avx512(const void *row, const float *x, ptrdiff_t n) { return dot_halves(row, x, n, 0); }
 TARGET float qwenkit_dot_bf16_avx512(const void *row, const float *x, ptrdiff_t n) { return dot_halves(row, x, n, 1); }
 
+// The 4- and 5-bit 32-value block types (Q4_0, Q5_0, Q5_1, IQ4_NL) and IQ4_XS's 32-value sub-blocks take their scale
+// out of the block's sum: Σ d·v_j·x_j = d · Σ v_j·x_j, with v_j the block's integer values (minus their offset) as
+// floats, which are exact (Q5_1 adds m · Σ x_j). A block then costs its values' widening, one product or fused product
+// per 16 values and one fused product by d, where multiplying every value by d first cost 16 lanes' worth per 16 values
+// more. The scales of up to 16 blocks are gathered and converted together (`block_scales`) into a small array that the
+// block loop reads as a broadcast memory operand; each block's f16 broadcast and conversion took three of its dozen
+// vector operations, on the two ports that 512-bit operations share. 4-bit indices become floats through vpermps over a
+// 16-float table (vpermps reads the low 4 bits of each lane, so the low nibble needs no mask), not vpshufb then a
+// widening then a conversion. Float32 throughout; the sums differ from multiplying the dequantized weights by float
+// rounding only (measured on one thread over 400 MB of 896-column rows, 2026-12-07, prefetching 2 KB ahead: IQ4_NL 6.2
+// -> 9.5 GB/s, Q5_0 6.2 -> 8.7, Q4_0 6.3 -> 9.5, and IQ4_XS on 4,864-column rows 5.4 -> 8.3, where a plain read of the
+// same buffer ran at 11.5).
+
+/// Blocks whose scales are converted before their values are multiplied (a row of 4,864 columns is 152 blocks).
+#define SCALE_CHUNK 64
+
+/// The f16 scales at the start of `count` (1 ... 16) consecutive blocks of `bytes` bytes each, as floats into ds: one
+/// gather of 4 bytes per block (within the block: every block is at least 18 bytes), the low 16 bits converted.
+TARGET static inline void block_scales(const uint8_t *b, ptrdiff_t bytes, ptrdiff_t count, float *ds) {
+    const __m512i offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                               _mm512_set1_epi32((int)bytes));
+    __mmask16 m = count >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1);
+    __m512i h = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, offsets, b, 1);
+    _mm512_storeu_ps(ds, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(h)));
+}
+
+/// Σ table[index_j]·x_j over one block's 16 bytes of 4-bit indices at q (element j the low nibble of byte j, element
+/// j + 16 its high nibble).
+TARGET static inline __m512 nibbles_sum(const uint8_t *q, const float *x, __m512 table) {
+    __m512i i = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)q));
+    __m512 w0 = _mm512_permutexvar_ps(i, table), w1 = _mm512_permutexvar_ps(_mm512_srli_epi32(i, 4), table);
+    return _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + 16), _mm512_mul_ps(w0, _mm512_loadu_ps(x)));
+}
+
+/// A 5-bit block's qh (32 bits, bit j the fifth bit of element j) at qh and its 16 bytes of low nibbles at q: the nibbles
+/// through the table, plus 16 where the element's bit is set.
+TARGET static inline __m512 fives_sum(const uint8_t *qh, const uint8_t *q, const float *x, __m512 table) {
+    const __m512 sixteen = _mm512_set1_ps(16.0f);
+    __m512i i = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)q));
+    __m512 w0 = _mm512_permutexvar_ps(i, table), w1 = _mm512_permutexvar_ps(_mm512_srli_epi32(i, 4), table);
+    w0 = _mm512_mask_add_ps(w0, _load_mask16((__mmask16 *)qh), w0, sixteen);
+    w1 = _mm512_mask_add_ps(w1, _load_mask16((__mmask16 *)(qh + 2)), w1, sixteen);
+    return _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + 16), _mm512_mul_ps(w0, _mm512_loadu_ps(x)));
+}
+
+/// Q4_0 (d, 16 bytes of nibbles; value d·(q − 8)), Q5_0 (d, qh, nibbles; d·(q − 16)), Q5_1 (d, m, qh, nibbles; d·q + m)
+/// and IQ4_NL (d, nibbles indexing kvalues_iq4nl).
+enum block_kind { KIND_Q4_0, KIND_Q5_0, KIND_Q5_1, KIND_IQ4_NL };
+
+/// One block's Σ v_j·x_j for the kind (a constant in each caller, so each gets its own loop).
+TARGET static inline __m512 block_sum(enum block_kind kind, const uint8_t *b, const float *x, __m512 table) {
+    switch (kind) {
+    case KIND_Q5_0: return fives_sum(b + 2, b + 6, x, table);
+    case KIND_Q5_1: return fives_sum(b + 4, b + 8, x, table);
+    default: return nibbles_sum(b + 2, x, table);
+    }
+}
+
+/// Σ row·x over the n / 32 blocks of `bytes` bytes, each starting with its f16 scale: scales converted a chunk at a
+/// time, then two blocks per step into two accumulators.
+TARGET static inline float dot_scaled_blocks(enum block_kind kind, const uint8_t *b, ptrdiff_t bytes, const float *x,
+                                             ptrdiff_t n, __m512 table) {
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), mins = _mm512_setzero_ps();
+    float ds[SCALE_CHUNK], ms[SCALE_CHUNK];
+    const int with_min = kind == KIND_Q5_1;
+    ptrdiff_t blocks = n / 32;
+    for (ptrdiff_t c = 0; c < blocks; c += SCALE_CHUNK) {
+        ptrdiff_t m = blocks - c < SCALE_CHUNK ? blocks - c : SCALE_CHUNK;
+        for (ptrdiff_t i = 0; i < m; i += 16) {
+            block_scales(b + bytes * i, bytes, m - i, ds + i);
+            if (with_min) block_scales(b + bytes * i + 2, bytes, m - i, ms + i);
+        }
+        ptrdiff_t i = 0;
+        for (; i + 2 <= m; i += 2, b += 2 * bytes, x += 64) {
+            __builtin_prefetch(b + AHEAD, 0, 3);
+            acc0 = _mm512_fmadd_ps(block_sum(kind, b, x, table), _mm512_set1_ps(ds[i]), acc0);
+            acc1 = _mm512_fmadd_ps(block_sum(kind, b + bytes, x + 32, table), _mm512_set1_ps(ds[i + 1]), acc1);
+            if (with_min) {
+                // m · Σ x over each block
+                mins = _mm512_fmadd_ps(_mm512_add_ps(_mm512_loadu_ps(x), _mm512_loadu_ps(x + 16)), _mm512_set1_ps(ms[i]), mins);
+                mins = _mm512_fmadd_ps(_mm512_add_ps(_mm512_loadu_ps(x + 32), _mm512_loadu_ps(x + 48)), _mm512_set1_ps(ms[i + 1]), mins);
+            }
+        }
+        if (i < m) {
+            acc0 = _mm512_fmadd_ps(block_sum(kind, b, x, table), _mm512_set1_ps(ds[i]), acc0);
+            if (with_min) mins = _mm512_fmadd_ps(_mm512_add_ps(_mm512_loadu_ps(x), _mm512_loadu_ps(x + 16)), _mm512_set1_ps(ms[i]), mins);
+            b += bytes;
+            x += 32;
+        }
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), mins));
+}
+
+/// kvalues_iq4nl as 16 floats.
+TARGET static inline __m512 iq4_table(uint64_t table_lo, uint64_t table_hi) {
+    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_set_epi64x((long long)table_hi, (long long)table_lo)));
+}
+
+/// The floats i − offset for i < 16 (Q4_0's and Q5_0's low nibbles minus their offset, exact).
+TARGET static inline __m512 offset_table(float offset) {
+    return _mm512_sub_ps(_mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_ps(offset));
+}
+
+/// Q8_0 keeps d·q per value: it reads 34 bytes per 32 values and is bound by memory either way (the scale taken out
+/// of the sum measured the same on 896-column rows and 14% slower on 4,864-column ones, its scale gathers running
+/// ahead of the prefetches).
 TARGET float qwenkit_dot_q8_0_avx512(const void *row, const float *x, ptrdiff_t n) {
     const uint8_t *b = (const uint8_t *)row;
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
@@ -74,89 +183,49 @@ TARGET float qwenkit_dot_q8_0_avx512(const void *row, const float *x, ptrdiff_t 
 }
 
 TARGET float qwenkit_dot_q4_0_avx512(const void *row, const float *x, ptrdiff_t n) {
-    const uint8_t *b = (const uint8_t *)row;
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    const __m128i low = _mm_set1_epi8(0x0F);
-    const __m512 eight = _mm512_set1_ps(8.0f);
-    for (ptrdiff_t i = 0; i < n / 32; i++, b += 18) {
-        __builtin_prefetch(b + AHEAD, 0, 3);
-        __m512 d = half_vector(b);
-        __m128i q = _mm_loadu_si128((const __m128i *)(b + 2));
-        // value = d · (q − 8), the dequantizer's difference then product
-        __m512 w0 = _mm512_mul_ps(d, _mm512_sub_ps(floats_u8(_mm_and_si128(q, low)), eight));
-        __m512 w1 = _mm512_mul_ps(d, _mm512_sub_ps(floats_u8(_mm_and_si128(_mm_srli_epi16(q, 4), low)), eight));
-        acc0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + 32 * i), acc0);
-        acc1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + 32 * i + 16), acc1);
-    }
-    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    return dot_scaled_blocks(KIND_Q4_0, (const uint8_t *)row, 18, x, n, offset_table(8));
 }
 
 TARGET float qwenkit_dot_q5_0_avx512(const void *row, const float *x, ptrdiff_t n) {
-    const uint8_t *b = (const uint8_t *)row;
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    const __m128i low = _mm_set1_epi8(0x0F);
-    const __m512i sixteen = _mm512_set1_epi32(16);
-    for (ptrdiff_t i = 0; i < n / 32; i++, b += 22) {
-        __builtin_prefetch(b + AHEAD, 0, 3);
-        __m512 d = half_vector(b), bias = _mm512_mul_ps(_mm512_set1_ps(-16.0f), d);
-        uint32_t qh;
-        memcpy(&qh, b + 2, 4);
-        __m128i q = _mm_loadu_si128((const __m128i *)(b + 6));
-        // bit j of qh is the fifth bit of element j: added as 16 under the mask
-        __m512i q0 = _mm512_cvtepu8_epi32(_mm_and_si128(q, low));
-        __m512i q1 = _mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(q, 4), low));
-        q0 = _mm512_mask_add_epi32(q0, (__mmask16)(qh & 0xFFFF), q0, sixteen);
-        q1 = _mm512_mask_add_epi32(q1, (__mmask16)(qh >> 16), q1, sixteen);
-        // d·(q − 16) as q·d + (−16·d): one rounding, as the Swift kernel
-        __m512 w0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(q0), d, bias);
-        __m512 w1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(q1), d, bias);
-        acc0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + 32 * i), acc0);
-        acc1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + 32 * i + 16), acc1);
-    }
-    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    return dot_scaled_blocks(KIND_Q5_0, (const uint8_t *)row, 22, x, n, offset_table(16));
+}
+
+TARGET float qwenkit_dot_q5_1_avx512(const void *row, const float *x, ptrdiff_t n) {
+    return dot_scaled_blocks(KIND_Q5_1, (const uint8_t *)row, 24, x, n, offset_table(0));
 }
 
 /// IQ4_NL: d (f16), 16 bytes of 4-bit indices into the 16 int8 values `table` (kvalues_iq4nl, passed in so that the
 /// table has one source); element j = d · value[low nibble of byte j], element j + 16 the high nibble's.
 TARGET float qwenkit_dot_iq4_nl_avx512(const void *row, const float *x, ptrdiff_t n, uint64_t table_lo, uint64_t table_hi) {
-    const uint8_t *b = (const uint8_t *)row;
-    const __m128i table = _mm_set_epi64x((long long)table_hi, (long long)table_lo), low = _mm_set1_epi8(0x0F);
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    for (ptrdiff_t i = 0; i < n / 32; i++, b += 18) {
-        __builtin_prefetch(b + AHEAD, 0, 3);
-        __m512 d = half_vector(b);
-        __m128i q = _mm_loadu_si128((const __m128i *)(b + 2));
-        __m128i v0 = _mm_shuffle_epi8(table, _mm_and_si128(q, low));
-        __m128i v1 = _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(q, 4), low));
-        acc0 = _mm512_fmadd_ps(_mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(v0))), _mm512_loadu_ps(x + 32 * i), acc0);
-        acc1 = _mm512_fmadd_ps(_mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(v1))), _mm512_loadu_ps(x + 32 * i + 16), acc1);
-    }
-    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    return dot_scaled_blocks(KIND_IQ4_NL, (const uint8_t *)row, 18, x, n, iq4_table(table_lo, table_hi));
 }
 
 /// IQ4_XS: d (f16), scales_h (16 bits: bits 2k, 2k + 1 the high bits of sub-block k's scale), scales_l[4] (low
 /// nibbles, sub-block 2k's first), 128 bytes; sub-block k of 32 has dl = d · (ls − 32) and an IQ4_NL block's layout.
+/// The eight dl of a super-block are computed together (8 lanes) and each sub-block's sum multiplied by its dl.
 TARGET float qwenkit_dot_iq4_xs_avx512(const void *row, const float *x, ptrdiff_t n, uint64_t table_lo, uint64_t table_hi) {
     const uint8_t *b = (const uint8_t *)row;
-    const __m128i table = _mm_set_epi64x((long long)table_hi, (long long)table_lo), low = _mm_set1_epi8(0x0F);
+    const __m512 table = iq4_table(table_lo, table_hi);
+    const __m256i low_shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28), high_shifts = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    float dl[8];
     for (ptrdiff_t i = 0; i < n / 256; i++, b += 136, x += 256) {
         __builtin_prefetch(b + AHEAD, 0, 3);
         __builtin_prefetch(b + AHEAD + 64, 0, 3);
         __builtin_prefetch(b + AHEAD + 128, 0, 3);
-        __m512 d = half_vector(b);
-        uint16_t scales_h;
+        uint16_t h, scales_h;
         uint32_t scales_l;
+        memcpy(&h, b, 2);
         memcpy(&scales_h, b + 2, 2);
         memcpy(&scales_l, b + 4, 4);
-        for (int k = 0; k < 8; k++) {
-            int ls = (int)(((scales_l >> (4 * k)) & 0xF) | (((scales_h >> (2 * k)) & 3) << 4));
-            __m512 dl = _mm512_mul_ps(d, _mm512_set1_ps((float)(ls - 32)));
-            __m128i q = _mm_loadu_si128((const __m128i *)(b + 8 + 16 * k));
-            __m128i v0 = _mm_shuffle_epi8(table, _mm_and_si128(q, low));
-            __m128i v1 = _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(q, 4), low));
-            acc0 = _mm512_fmadd_ps(_mm512_mul_ps(dl, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(v0))), _mm512_loadu_ps(x + 32 * k), acc0);
-            acc1 = _mm512_fmadd_ps(_mm512_mul_ps(dl, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(v1))), _mm512_loadu_ps(x + 32 * k + 16), acc1);
+        __m256i ls = _mm256_or_si256(
+            _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)scales_l), low_shifts), _mm256_set1_epi32(0xF)),
+            _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(scales_h), high_shifts), _mm256_set1_epi32(3)), 4));
+        __m256 d = _mm256_cvtph_ps(_mm_set1_epi16((short)h));
+        _mm256_storeu_ps(dl, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_sub_epi32(ls, _mm256_set1_epi32(32)))));
+        for (int k = 0; k < 8; k += 2) {
+            acc0 = _mm512_fmadd_ps(nibbles_sum(b + 8 + 16 * k, x + 32 * k, table), _mm512_set1_ps(dl[k]), acc0);
+            acc1 = _mm512_fmadd_ps(nibbles_sum(b + 24 + 16 * k, x + 32 * k + 32, table), _mm512_set1_ps(dl[k + 1]), acc1);
         }
     }
     return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
@@ -199,51 +268,75 @@ TARGET void qwenkit_decode_iq4_xs_avx512(const void *row, float *out, ptrdiff_t 
     }
 }
 
-/// ggml's get_scale_min_k4: the 6-bit scale and min of sub-block j from the 12 packed bytes.
-static inline void scale_min(int j, const uint8_t *q, float *scale, float *min) {
-    if (j < 4) {
-        *scale = (float)(q[j] & 63);
-        *min = (float)(q[j + 4] & 63);
-    } else {
-        *scale = (float)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-        *min = (float)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+/// The eight (scale, min) pairs of a Q4_K or Q5_K super-block as floats d·scale and dmin·min, into dsc and dmin_m: the
+/// 6-bit integers unpacked in general registers (ggml's get_scale_min_k4 layout), then converted and multiplied 8 lanes at once.
+TARGET static inline void k_scales(const uint8_t *b, float *dsc, float *dmin_m) {
+    const uint8_t *q = b + 4;
+    int32_t sc[8], m[8];
+    for (int j = 0; j < 4; j++) {
+        sc[j] = q[j] & 63;
+        m[j] = q[j + 4] & 63;
+        sc[j + 4] = (q[j + 8] & 0xF) | ((q[j] >> 6) << 4);
+        m[j + 4] = (q[j + 8] >> 4) | ((q[j + 4] >> 6) << 4);
     }
+    uint16_t d, dmin;
+    memcpy(&d, b, 2);
+    memcpy(&dmin, b + 2, 2);
+    __m256 dv = _mm256_cvtph_ps(_mm_set1_epi16((short)d)), dminv = _mm256_cvtph_ps(_mm_set1_epi16((short)dmin));
+    _mm256_storeu_ps(dsc, _mm256_mul_ps(dv, _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)sc))));
+    _mm256_storeu_ps(dmin_m, _mm256_mul_ps(dminv, _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)m))));
 }
 
-TARGET float qwenkit_dot_q4_K_avx512(const void *row, const float *x, ptrdiff_t n) {
-    const uint8_t *b = (const uint8_t *)row;
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
-    const __m128i low = _mm_set1_epi8(0x0F);
-    for (ptrdiff_t i = 0; i < n / 256; i++, b += 144, x += 256) {
+/// Q4_K (144 bytes: d, dmin, scales[12], qs[128]) and Q5_K (176 bytes: the same with qh[32] before qs; bit 2j of qh[l]
+/// is the fifth bit of sub-block 2j's element l, bit 2j + 1 that of sub-block 2j + 1's) super-blocks of 256: element l
+/// of sub-block s is d·scale_s·q − dmin·min_s, so the row's sum is Σ_s d·scale_s·Σ q·x − dmin·min_s·Σ x over each
+/// sub-block of 32. Each 64-value step unpacks 32 bytes of nibbles (low nibbles sub-block 2j, high nibbles 2j + 1)
+/// through the identity table, adds 16 under qh's bits for Q5_K, and adds the activations' sums for the mins.
+TARGET static inline float dot_k_nibbles(const uint8_t *b, const float *x, ptrdiff_t n, int five) {
+    const __m512 identity = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), sixteen = _mm512_set1_ps(16.0f);
+    const ptrdiff_t bytes = five ? 176 : 144, qs = five ? 48 : 16;
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), mins0 = _mm512_setzero_ps(), mins1 = _mm512_setzero_ps();
+    float dsc[8], dmin_m[8];
+    for (ptrdiff_t i = 0; i < n / 256; i++, b += bytes, x += 256) {
         __builtin_prefetch(b + AHEAD, 0, 3);
         __builtin_prefetch(b + AHEAD + 64, 0, 3);
         __builtin_prefetch(b + AHEAD + 128, 0, 3);
-        __m512 d = half_vector(b), dmin = half_vector(b + 2);
-        const uint8_t *scales = b + 4;
+        k_scales(b, dsc, dmin_m);
+        __m128i qh0 = _mm_setzero_si128(), qh1 = _mm_setzero_si128();
+        if (five) {
+            qh0 = _mm_loadu_si128((const __m128i *)(b + 16));
+            qh1 = _mm_loadu_si128((const __m128i *)(b + 32));
+        }
         for (int j = 0; j < 4; j++) {
-            float sc1, m1, sc2, m2;
-            scale_min(2 * j, scales, &sc1, &m1);
-            scale_min(2 * j + 1, scales, &sc2, &m2);
-            __m512 d1 = _mm512_mul_ps(d, _mm512_set1_ps(sc1)), min1 = _mm512_mul_ps(dmin, _mm512_set1_ps(m1));
-            __m512 d2 = _mm512_mul_ps(d, _mm512_set1_ps(sc2)), min2 = _mm512_mul_ps(dmin, _mm512_set1_ps(m2));
-            __m128i qa = _mm_loadu_si128((const __m128i *)(b + 16 + 32 * j));
-            __m128i qb = _mm_loadu_si128((const __m128i *)(b + 32 + 32 * j));
             const float *xj = x + 64 * j;
-            // value = d·scale·q − dmin·min, as the dequantizer's product then difference
-            acc0 = _mm512_fmadd_ps(_mm512_sub_ps(_mm512_mul_ps(d1, floats_u8(_mm_and_si128(qa, low))), min1), _mm512_loadu_ps(xj), acc0);
-            acc1 = _mm512_fmadd_ps(_mm512_sub_ps(_mm512_mul_ps(d1, floats_u8(_mm_and_si128(qb, low))), min1), _mm512_loadu_ps(xj + 16), acc1);
-            acc2 = _mm512_fmadd_ps(_mm512_sub_ps(_mm512_mul_ps(d2, floats_u8(_mm_and_si128(_mm_srli_epi16(qa, 4), low))), min2),
-                                   _mm512_loadu_ps(xj + 32), acc2);
-            acc3 = _mm512_fmadd_ps(_mm512_sub_ps(_mm512_mul_ps(d2, floats_u8(_mm_and_si128(_mm_srli_epi16(qb, 4), low))), min2),
-                                   _mm512_loadu_ps(xj + 48), acc3);
+            __m512 x0 = _mm512_loadu_ps(xj), x1 = _mm512_loadu_ps(xj + 16), x2 = _mm512_loadu_ps(xj + 32), x3 = _mm512_loadu_ps(xj + 48);
+            __m512i qa = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(b + qs + 32 * j)));
+            __m512i qb = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(b + qs + 32 * j + 16)));
+            __m512 lo0 = _mm512_permutexvar_ps(qa, identity), lo1 = _mm512_permutexvar_ps(qb, identity);
+            __m512 hi0 = _mm512_permutexvar_ps(_mm512_srli_epi32(qa, 4), identity);
+            __m512 hi1 = _mm512_permutexvar_ps(_mm512_srli_epi32(qb, 4), identity);
+            if (five) {
+                const __m128i u1 = _mm_set1_epi8((char)(1 << (2 * j))), u2 = _mm_set1_epi8((char)(2 << (2 * j)));
+                lo0 = _mm512_mask_add_ps(lo0, _mm_test_epi8_mask(qh0, u1), lo0, sixteen);
+                lo1 = _mm512_mask_add_ps(lo1, _mm_test_epi8_mask(qh1, u1), lo1, sixteen);
+                hi0 = _mm512_mask_add_ps(hi0, _mm_test_epi8_mask(qh0, u2), hi0, sixteen);
+                hi1 = _mm512_mask_add_ps(hi1, _mm_test_epi8_mask(qh1, u2), hi1, sixteen);
+            }
+            acc0 = _mm512_fmadd_ps(_mm512_fmadd_ps(lo1, x1, _mm512_mul_ps(lo0, x0)), _mm512_set1_ps(dsc[2 * j]), acc0);
+            acc1 = _mm512_fmadd_ps(_mm512_fmadd_ps(hi1, x3, _mm512_mul_ps(hi0, x2)), _mm512_set1_ps(dsc[2 * j + 1]), acc1);
+            mins0 = _mm512_fmadd_ps(_mm512_add_ps(x0, x1), _mm512_set1_ps(dmin_m[2 * j]), mins0);
+            mins1 = _mm512_fmadd_ps(_mm512_add_ps(x2, x3), _mm512_set1_ps(dmin_m[2 * j + 1]), mins1);
         }
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+    return _mm512_reduce_add_ps(_mm512_sub_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(mins0, mins1)));
 }
+
+TARGET float qwenkit_dot_q4_K_avx512(const void *row, const float *x, ptrdiff_t n) { return dot_k_nibbles(row, x, n, 0); }
+TARGET float qwenkit_dot_q5_K_avx512(const void *row, const float *x, ptrdiff_t n) { return dot_k_nibbles(row, x, n, 1); }
 
 /// Q6_K's weights 16·k + l ... of the half block at ql/qh with scales sc, for sub-block pair si (l = 16·si), in w[0..3]:
 /// the two high bits of each value moved to bits 4 and 5, then d·scale·(q − 32) as q·(d·scale) + (−32·d·scale) with one
-/// rounding, the portable decoder's values. Shared by the dot and the decoder, so both give the same weights.
+/// rounding, the portable decoder's values (the prompt's decoder; the dot factors the scales out instead).
 TARGET static inline void q6_K_weights(const uint8_t *ql, const uint8_t *qh, const int8_t *sc, int si, __m512 d, __m512 w[4]) {
     const __m128i low = _mm_set1_epi8(0x0F), two = _mm_set1_epi8(0x30);
     const __m512 m32 = _mm512_set1_ps(-32.0f);
@@ -262,25 +355,44 @@ TARGET static inline void q6_K_weights(const uint8_t *ql, const uint8_t *qh, con
     w[3] = _mm512_fmadd_ps(floats_u8(q4), s4, _mm512_mul_ps(m32, s4));
 }
 
+/// Q6_K (ql[128], qh[64], scales[16] int8, d): in each half of 128, element l + 32·k (l < 32, k < 4) is
+/// d·scale·(q − 32) with q's low 4 bits from ql (byte l for k = 0 and 2, l + 32 for 1 and 3; low nibble for k < 2) and
+/// its high 2 bits from bits 2k, 2k + 1 of qh[l]; scale is scales[l / 16 + 2k]. The dot takes the 16 scales d·scale
+/// out of each 16 values' sum and builds q − 32 as two table lookups added: the low nibble through the identity, the
+/// two high bits (the qh byte shifted by 2k; vpermps reads bits 0-3, so bits 2-3 pick the same entries) through
+/// 16·i − 32. One thread, 400 MB of 4,864-column rows: 5.9-6.2 -> 8.4-8.7 GB/s (two runs) against q6_K_weights'
+/// per-value scaling, which the decoder keeps (the dot's sums differ from it by float rounding).
 TARGET float qwenkit_dot_q6_K_avx512(const void *row, const float *x, ptrdiff_t n) {
     const uint8_t *b = (const uint8_t *)row;
+    const __m512 identity = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512 high = _mm512_setr_ps(-32, -16, 0, 16, -32, -16, 0, 16, -32, -16, 0, 16, -32, -16, 0, 16);
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
+    float s[16];
     for (ptrdiff_t i = 0; i < n / 256; i++, b += 210, x += 256) {
         __builtin_prefetch(b + AHEAD, 0, 3);
         __builtin_prefetch(b + AHEAD + 64, 0, 3);
         __builtin_prefetch(b + AHEAD + 128, 0, 3);
         __builtin_prefetch(b + AHEAD + 192, 0, 3);
-        __m512 d = half_vector(b + 208);
+        __m512 scales = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(b + 192))));
+        _mm512_storeu_ps(s, _mm512_mul_ps(half_vector(b + 208), scales));
         for (int h = 0; h < 2; h++) {
-            const float *xh = x + 128 * h;
+            const uint8_t *ql = b + 64 * h, *qh = b + 128 + 32 * h;
             for (int si = 0; si < 2; si++) {
-                __m512 w[4];
-                q6_K_weights(b + 64 * h, b + 128 + 32 * h, (const int8_t *)(b + 192 + 8 * h), si, d, w);
-                const float *xl = xh + 16 * si;
-                acc0 = _mm512_fmadd_ps(w[0], _mm512_loadu_ps(xl), acc0);
-                acc1 = _mm512_fmadd_ps(w[1], _mm512_loadu_ps(xl + 32), acc1);
-                acc2 = _mm512_fmadd_ps(w[2], _mm512_loadu_ps(xl + 64), acc2);
-                acc3 = _mm512_fmadd_ps(w[3], _mm512_loadu_ps(xl + 96), acc3);
+                int l = 16 * si;
+                __m512i lo0 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(ql + l)));
+                __m512i lo32 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(ql + l + 32)));
+                __m512i hi = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(qh + l)));
+                __m512 q0 = _mm512_add_ps(_mm512_permutexvar_ps(lo0, identity), _mm512_permutexvar_ps(hi, high));
+                __m512 q1 = _mm512_add_ps(_mm512_permutexvar_ps(lo32, identity), _mm512_permutexvar_ps(_mm512_srli_epi32(hi, 2), high));
+                __m512 q2 = _mm512_add_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(lo0, 4), identity),
+                                          _mm512_permutexvar_ps(_mm512_srli_epi32(hi, 4), high));
+                __m512 q3 = _mm512_add_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(lo32, 4), identity),
+                                          _mm512_permutexvar_ps(_mm512_srli_epi32(hi, 6), high));
+                const float *xl = x + 128 * h + l, *sc = s + 8 * h + si;
+                acc0 = _mm512_fmadd_ps(_mm512_mul_ps(q0, _mm512_loadu_ps(xl)), _mm512_set1_ps(sc[0]), acc0);
+                acc1 = _mm512_fmadd_ps(_mm512_mul_ps(q1, _mm512_loadu_ps(xl + 32)), _mm512_set1_ps(sc[2]), acc1);
+                acc2 = _mm512_fmadd_ps(_mm512_mul_ps(q2, _mm512_loadu_ps(xl + 64)), _mm512_set1_ps(sc[4]), acc2);
+                acc3 = _mm512_fmadd_ps(_mm512_mul_ps(q3, _mm512_loadu_ps(xl + 96)), _mm512_set1_ps(sc[6]), acc3);
             }
         }
     }
@@ -324,6 +436,8 @@ float qwenkit_dot_iq4_xs_avx512(const void *row, const float *x, ptrdiff_t n, ui
     (void)row; (void)x; (void)n; (void)lo; (void)hi; abort();
 }
 float qwenkit_dot_q5_0_avx512(const void *row, const float *x, ptrdiff_t n) { (void)row; (void)x; (void)n; abort(); }
+float qwenkit_dot_q5_1_avx512(const void *row, const float *x, ptrdiff_t n) { (void)row; (void)x; (void)n; abort(); }
+float qwenkit_dot_q5_K_avx512(const void *row, const float *x, ptrdiff_t n) { (void)row; (void)x; (void)n; abort(); }
 void qwenkit_decode_iq4_nl_avx512(const void *row, float *out, ptrdiff_t n, uint64_t lo, uint64_t hi) {
     (void)row; (void)out; (void)n; (void)lo; (void)hi; abort();
 }

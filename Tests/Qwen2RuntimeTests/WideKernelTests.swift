@@ -75,12 +75,13 @@ import Verification
 
 extension WideKernelTests {
     /// The AVX-512 dot products of generation against dequantize-then-dot in float64, on rows of 1-20 blocks of
-    /// quantized random values.
-    @Test(.enabled(if: KernelChoice.avx512Usable), arguments: [GGMLType.f16, .bf16, .q8_0, .q4_0, .q5_0, .q4_K, .q6_K, .iq4_NL, .iq4_XS])
+    /// quantized random values, and of 152 (4,864 columns for the 32-value blocks: past the 64 blocks whose scales the
+    /// kernels convert at a time).
+    @Test(.enabled(if: KernelChoice.avx512Usable), arguments: [GGMLType.f16, .bf16, .q8_0, .q4_0, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K, .iq4_NL, .iq4_XS])
     func dotsMatchDequantizeThenDot(_ type: GGMLType) throws {
         let format = try #require(QuantizationFormats.format(for: type))
         let kernel = try #require(RowKernel.forType(type)), wide = try #require(kernel.wideDot)
-        for blocks in [1, 2, 7, 20] {
+        for blocks in [1, 2, 7, 20, 152] {
             let n = blocks * type.blockSize
             let weights = RowKernelTests.values(n, seed: UInt64(blocks), scale: 0.9), x = RowKernelTests.values(n, seed: 99, scale: 2)
             var stored = [UInt8](repeating: 0, count: try format.rowByteCount(elements: n))

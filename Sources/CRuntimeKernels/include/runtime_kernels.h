@@ -46,12 +46,16 @@ float qwenkit_dot_f16_avx512(const void *row, const float *x, ptrdiff_t n);
 float qwenkit_dot_bf16_avx512(const void *row, const float *x, ptrdiff_t n);
 
 /// Σ row · x over n elements (a multiple of the type's block) of a stored Q8_0, Q4_0, Q5_0, Q4_K or Q6_K row: each block's values
-/// rebuilt as ggml's dequantize_row_* builds them, float32 accumulation, 16 lanes. Generation's kernels (one token:
-/// the weights stream by once). Call only when qwenkit_avx512_usable() is 1.
+/// rebuilt as ggml's dequantize_row_* builds them (Q4_0, Q5_0, Q5_1, Q4_K, Q5_K and the IQ4 types: the block's integer
+/// values, their sum then multiplied by the block's scale, and a min times the activations' sum), float32 accumulation, 16 lanes. Generation's kernels (one token: the weights
+/// stream by once). Call only when qwenkit_avx512_usable() is 1.
 float qwenkit_dot_q8_0_avx512(const void *row, const float *x, ptrdiff_t n);
 float qwenkit_dot_q4_0_avx512(const void *row, const float *x, ptrdiff_t n);
 float qwenkit_dot_q5_0_avx512(const void *row, const float *x, ptrdiff_t n);
 float qwenkit_dot_q4_K_avx512(const void *row, const float *x, ptrdiff_t n);
+/// Q5_1 and Q5_K rows (no portable fused kernel: the portable path decodes them, then multiplies).
+float qwenkit_dot_q5_1_avx512(const void *row, const float *x, ptrdiff_t n);
+float qwenkit_dot_q5_K_avx512(const void *row, const float *x, ptrdiff_t n);
 float qwenkit_dot_q6_K_avx512(const void *row, const float *x, ptrdiff_t n);
 /// The same for IQ4_NL and IQ4_XS rows; `table_lo`, `table_hi` hold kvalues_iq4nl, value i in byte i % 8 of word
 /// i / 8 (Quantization's IQ4PackedValues.littleEndianHalves).

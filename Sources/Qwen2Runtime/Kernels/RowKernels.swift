@@ -77,11 +77,19 @@ struct RowKernel: Sendable {
             return RowKernel(dot: dotIQ4_XS, decode: { row, out, n in visitDecode(out) { visitIQ4_XS(row, n, $0) } },
                              wideDot: { row, x, n in qwenkit_dot_iq4_xs_avx512(row, x, n, lo, hi) },
                              wideDecode: { row, out, n in qwenkit_decode_iq4_xs_avx512(row, out, n, lo, hi) })
-        default:
-            guard let format = QuantizationFormats.format(for: type) else { return nil }
-            let dequantize = format.uncheckedDequantizer, blockSize = type.blockSize
-            return RowKernel(dot: nil, decode: { row, out, n in dequantize(row, out, n / blockSize) })
+        // No portable fused kernel: the portable path decodes these rows, then multiplies.
+        case .q5_1: return decoded(type, wideDot: { row, x, n in qwenkit_dot_q5_1_avx512(row, x, n) })
+        case .q5_K: return decoded(type, wideDot: { row, x, n in qwenkit_dot_q5_K_avx512(row, x, n) })
+        default: return decoded(type)
         }
+    }
+
+    /// A type's rows decoded by the Quantization library's dequantizer (nil when it has none), with an AVX-512 dot
+    /// product where there is one.
+    private static func decoded(_ type: GGMLType, wideDot: Dot? = nil) -> RowKernel? {
+        guard let format = QuantizationFormats.format(for: type) else { return nil }
+        let dequantize = format.uncheckedDequantizer, blockSize = type.blockSize
+        return RowKernel(dot: nil, decode: { row, out, n in dequantize(row, out, n / blockSize) }, wideDot: wideDot)
     }
 
     static let decodeF32: Decode = { row, out, n in

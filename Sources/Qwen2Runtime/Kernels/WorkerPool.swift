@@ -22,6 +22,10 @@ final class WorkerPool {
     /// How long a worker spins after a region before it sleeps: longer than the serial work between two regions of
     /// a step (norms, RoPE, a token's sampling), short enough to be free when nothing runs.
     static let spinNanoseconds: UInt64 = 200_000
+    /// How long a thread spins on a core before it spins by `sched_yield` instead: longer than a region's imbalance
+    /// between threads on an idle machine. Two-thread generation with another process busy on one of the two cores
+    /// fell to 16 tokens/s (one thread: 22) while the waiting thread spun through the time slice of the one it waited for.
+    static let yieldNanoseconds: UInt64 = 20_000
 
     init(size: Int) {
         self.size = max(size, 1)
@@ -114,7 +118,16 @@ final class WorkerPool {
         }
 
         func waitForWorkers() {
-            while remaining.load(ordering: .acquiring) > 0 { qwenkit_cpu_relax() }
+            var spins = 0
+            var spinStart: UInt64 = 0
+            while remaining.load(ordering: .acquiring) > 0 {
+                qwenkit_cpu_relax()
+                spins &+= 1
+                if spins == 64 { spinStart = now() }
+                // A worker still on its share after `yieldNanoseconds` may be waiting for this core (another process
+                // holds the other): give it the core instead of spinning through the time slice.
+                if spins > 64 && spins & 15 == 0 && now() &- spinStart > WorkerPool.yieldNanoseconds { sched_yield() }
+            }
             body = nil
         }
 
@@ -152,6 +165,9 @@ final class WorkerPool {
                     while current == seen {
                         qwenkit_cpu_relax()
                         spins &+= 1
+                        // Past `yieldNanoseconds`, spin by yielding: with a core taken by another process, the caller's
+                        // serial work between regions needs this one.
+                        if spins & 63 == 0 && now() &- spinStart > WorkerPool.yieldNanoseconds { sched_yield() }
                         if spins & 63 == 0, now() &- spinStart > WorkerPool.spinNanoseconds {
                             pthread_mutex_lock(mutex)
                             sleepers.add(1, ordering: .sequentiallyConsistent)

@@ -60,8 +60,10 @@ enum CompactTokenizerFormat {
             u32(t.content.count)
             out.append(contentsOf: t.content)
         }
+        // A model without the tables (none that can be compiled today) stores tables that start every character as
+        // bytes and make no cut: every character risky.
         let tables = model.characterTables ?? CharacterTables(startCodePoints: [], starts: [],
-            splits: .init(pairs: [], risky: .init(repeating: 0, count: CharacterSplits.riskyWords),
+            splits: .init(pairs: [], risky: .init(repeating: ~0, count: CharacterSplits.riskyWords),
                           startsAfter: .init(repeating: 0, count: CharacterSplits.startsAfterWords), characterTokens: []))
         words(tables.startCodePoints)
         for v in tables.starts { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }

@@ -88,11 +88,11 @@ public struct MergeTable: Sendable {
         let capacity = slots.count / 2
         guard capacity >= 16, capacity & (capacity - 1) == 0, slots.count == capacity * 2 else { return nil }
         var count = 0
-        for i in stride(from: 0, to: slots.count, by: 2) where slots[i] != MergeTable.none { count += 1 }
-        guard count < capacity else { return nil }  // a full table would make lookups loop forever
-        for i in stride(from: 1, to: slots.count, by: 2) where slots[i - 1] != MergeTable.none && UInt32(slots[i] >> 32) >= MergeTable.rankLimit {
-            return nil
+        for i in stride(from: 0, to: slots.count, by: 2) where slots[i] != MergeTable.none {
+            guard UInt32(slots[i + 1] >> 32) < MergeTable.rankLimit else { return nil }
+            count += 1
         }
+        guard count < capacity else { return nil }  // a full table would make lookups loop forever
         self.slots = slots
         self.shift = 64 - UInt64(capacity.trailingZeroBitCount)
         self.mask = capacity - 1

@@ -11,13 +11,14 @@ public struct TokenTable: Sendable {
     public let offsets: [UInt32]
     public var count: Int { offsets.count - 1 }
 
-    /// Ids by hash of their bytes, or .max for an empty slot (stored as they are in the compact format).
-    let slots: [UInt32]
     private let mask: Int
-    /// `slots` with each id's bytes beside it: offset << 32 | min(length, 255) << 24 | id (ids are below 2^24), .max
-    /// for an empty slot. A lookup then reads the slot and the token's bytes, not the offset table between them (on
-    /// CJK text these dependent misses were a fifth of the time).
+    /// Ids by hash of their bytes, each with its bytes' place beside it: offset << 32 | min(length, 255) << 24 | id (ids
+    /// are below 2^24), .max for an empty slot. A lookup then reads the slot and the token's bytes, not the offset table
+    /// between them (on CJK text these dependent misses were a fifth of the time).
     private let entries: [UInt64]
+
+    /// The ids alone, .max for an empty slot: what the compact format stores.
+    var slots: [UInt32] { entries.map { $0 == .max ? .max : UInt32(truncatingIfNeeded: $0 & 0xFF_FFFF) } }
 
     private static func makeEntries(_ slots: [UInt32], _ offsets: [UInt32]) -> [UInt64] {
         slots.map { id in
@@ -33,7 +34,6 @@ public struct TokenTable: Sendable {
         self.bytes = bytes
         self.offsets = offsets
         guard let indexed else {
-            slots = [.max]
             entries = [.max]
             mask = 0
             return
@@ -62,7 +62,6 @@ public struct TokenTable: Sendable {
                 if !duplicate { slots[i] = UInt32(id) }
             }
         }
-        self.slots = slots
         self.entries = TokenTable.makeEntries(slots, offsets)
         self.mask = mask
     }
@@ -78,7 +77,6 @@ public struct TokenTable: Sendable {
         guard empty > 0 else { return nil }
         self.bytes = bytes
         self.offsets = offsets
-        self.slots = slots
         self.entries = TokenTable.makeEntries(slots, offsets)
         self.mask = slots.count - 1
     }

@@ -52,12 +52,13 @@ let package = Package(
         .target(name: "CTemporaryFiles"),
         // Files, streams, zstd and gzip, JSON scanning, progress, lines as they are typed; which files are outputs and which
         // inputs (never both), and the temporary files an interrupt removes: no tokenizer or model knowledge.
-        .target(name: "QwenKitIO", dependencies: ["CZstd", "CZlib", "CTemporaryFiles"], swiftSettings: cpuFlags),
+        .target(name: "CTextKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "QwenKitIO", dependencies: ["CZstd", "CZlib", "CTemporaryFiles", "CTextKernels"], swiftSettings: cpuFlags),
         // Parquet files (Hugging Face datasets): footer, flat schema, row groups with their byte ranges, a streaming
         // cursor over a text column and carried columns (rendered as JSON); snappy, gzip and zstd pages.
         .target(name: "Parquet", dependencies: ["QwenKitIO", "CZstd", "CZlib", "CSnappy"], swiftSettings: cpuFlags),
         // Qwen2's byte-level BPE tokenizer: NFC, added tokens, pretokenizer, BPE, decoding.
-        .target(name: "QwenTokenizer", dependencies: ["CPCRE2", "CQwenKitData", "QwenKitIO"], swiftSettings: cpuFlags),
+        .target(name: "QwenTokenizer", dependencies: ["CPCRE2", "CQwenKitData", "CTextKernels", "QwenKitIO"], swiftSettings: cpuFlags),
         // What `encode` reads beyond text and JSONL (parquet rows), what it writes (text, JSONL, u32, npy and packed
         // rows, Megatron indexed datasets) with --eod and length limits per document, and what `merge` joins.
         .target(name: "TrainingData", dependencies: ["QwenTokenizer", "Parquet", "QwenKitIO"], swiftSettings: cpuFlags),
@@ -118,7 +119,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["QwenKitIO", "Conversion"], path: "Tests/TestSupport"),
         .testTarget(name: "QwenKitIOTests", dependencies: ["TestSupport", "QwenKitIO"]),
         .testTarget(name: "ParquetTests", dependencies: ["TestSupport", "Parquet", "QwenKitIO"]),
-        .testTarget(name: "QwenTokenizerTests", dependencies: ["TestSupport", "QwenTokenizer", "QwenKitIO"]),
+        .testTarget(name: "QwenTokenizerTests", dependencies: ["TestSupport", "QwenTokenizer", "CTextKernels", "QwenKitIO"]),
         .testTarget(name: "TrainingDataTests", dependencies: ["TestSupport", "TrainingData", "QwenTokenizer", "QwenKitIO"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["TestSupport", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "ModelInspectionTests", dependencies: ["TestSupport", "ModelInspection", "ModelFiles", "Quantization", "QwenKitIO"]),

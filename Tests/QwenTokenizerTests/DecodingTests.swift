@@ -3,6 +3,7 @@
 // (Fixtures/tokenizer-golden/decode.jsonl) in every input format, on long lines that cross every internal
 // batch and block boundary, and on inputs delivered a few bytes per read. Also `TokenEncoder.count`.
 
+import CTextKernels
 import Foundation
 import QwenKitIO
 import Testing
@@ -220,6 +221,58 @@ final class ChoppySource: ByteSource {
             if count > 0 {
                 #expect(DecimalDigits.value(UInt64(littleEndian: word), count: count) == DecimalDigits.referenceValue(bytes, count: count))
             }
+        }
+    }
+
+    /// The 64-byte-window id kernel (`qwenkit_separated_ids`), portable and AVX2, on random runs of ids with faults
+    /// (long or empty fields, other bytes): both paths take the same ids and stop at the same field, every id taken is
+    /// the field's value, the stop is just after a separator, and a run without faults is taken to within a window of
+    /// its end.
+    @Test func separatedIDKernelsMatchTheReference() {
+        var rng = SplitMix64(seed: 11)
+        let avx2 = qwenkit_text_avx2_usable() == 1
+        for round in 0..<20_000 {
+            let separator: UInt8 = round % 2 == 0 ? 0x20 : 0x2C
+            var bytes: [UInt8] = []
+            let fields = Int(rng.next() % 120)
+            var faulty = false
+            for _ in 0..<fields {
+                let length = rng.next() % 50 == 0 ? Int(rng.next() % 12) : 1 + Int(rng.next() % 7)
+                faulty = faulty || length == 0 || length > 7
+                for _ in 0..<length { bytes.append(UInt8(0x30 + rng.next() % 10)) }
+                if rng.next() % 200 == 0 {
+                    bytes.append([0x0A, 0x5D, 0x2E, 0x2D, 0x80][Int(rng.next() % 5)])
+                    faulty = true
+                }
+                bytes.append(separator)
+            }
+            let readable = bytes.count
+            bytes += [UInt8](repeating: 0, count: 8)
+            let capacity = 32 + Int(rng.next() % 400)
+            var results: [(Int, [UInt32])] = []
+            for path in avx2 ? [0, 1] : [0] {
+                var ids = [UInt32](repeating: 0, count: capacity)
+                var count = 0
+                let taken = bytes.withUnsafeBufferPointer { b in
+                    ids.withUnsafeMutableBufferPointer { out in
+                        path == 0 ? qwenkit_separated_ids_portable(b.baseAddress!, readable, separator, out.baseAddress!, capacity, &count)
+                                  : qwenkit_separated_ids_avx2(b.baseAddress!, readable, separator, out.baseAddress!, capacity, &count)
+                    }
+                }
+                results.append((taken, Array(ids[0..<count])))
+            }
+            if results.count == 2 {
+                #expect(results[0].0 == results[1].0 && results[0].1 == results[1].1, "round \(round)")
+            }
+            let (taken, ids) = results[0]
+            let expected = bytes[0..<taken].split(separator: separator, omittingEmptySubsequences: false).dropLast()
+                .map { $0.reduce(UInt32(0)) { $0 * 10 + UInt32($1 - 0x30) } }
+            #expect(ids == Array(expected), "round \(round)")
+            #expect(taken == 0 || bytes[taken - 1] == separator, "round \(round)")
+            if !faulty && capacity >= 32 * (readable / 64 + 1) {
+                #expect(taken + 72 + 64 > readable, "round \(round): stopped at \(taken) of \(readable)")
+            }
+            if results[0].0 != taken || ids != Array(expected) { return }
         }
     }
 

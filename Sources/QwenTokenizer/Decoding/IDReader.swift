@@ -4,6 +4,7 @@
 // --chunk` (text lines `[input<TAB>]document<TAB>ids`, JSONL records with "doc" and "chunk") are joined
 // back into their documents; u32 has no records (encode refuses --chunk there).
 
+import CTextKernels
 import QwenKitIO
 
 #if canImport(Glibc)
@@ -249,12 +250,7 @@ public final class IDReader {
                         // found without waiting for the previous id's digits to be counted (that chain of
                         // load, count and add was the limit). A window ends at its last whole id.
                         windows: while true {
-                            while i + 72 <= n && k + 32 <= IDBatch.capacity {
-                                let (next, usedAll) = DecimalDigits.separatedIDs(
-                                    buffer + i, separators: DecimalDigits.positions(of: 0x20, in64: buffer + i), from: 0, into: ids, at: &k)
-                                i += next
-                                if !usedAll || next == 0 { break }
-                            }
+                            i += IDReader.separatedIDs(buffer + i, readable: n + IDReader.slack - i, separator: 0x20, into: ids, at: &k)
                             while k < IDBatch.capacity {
                                 let word = DecimalDigits.load(buffer + i)
                                 let count = DecimalDigits.leadingDigits(word)
@@ -367,20 +363,40 @@ public final class IDReader {
         try records.finish(handle)
     }
 
-    /// JSONL's ids 64 bytes at a time, as in the text format: the ids between the commas of windows from the
-    /// comma at `p`, while a window (and the loads' slack) fits before `limit`. An id is taken only with a
-    /// comma after it. Returns the offset of the comma before the first id not taken.
+    /// Ids each followed by `separator` from `p` (the first byte of an id) on, 64 bytes at a time while a window fits
+    /// in `readable` (`qwenkit_separated_ids`): appended to `ids` at `k`; returns how many bytes they took (up to the
+    /// first id not taken).
+    @inline(__always)
+    static func separatedIDs(_ p: UnsafePointer<UInt8>, readable: Int, separator: UInt8,
+                             into ids: UnsafeMutablePointer<UInt32>, at k: inout Int) -> Int {
+        var count = k
+        let taken = qwenkit_separated_ids(p, readable, separator, ids, IDBatch.capacity, &count)
+        k = count
+        return taken
+    }
+
+    /// JSONL's ids 64 bytes at a time: the ids between the commas from the comma at `p`, each with a comma after
+    /// it (`separatedIDs`). Returns the offset of the comma before the first id not taken.
     @inline(__always)
     private static func commaSeparatedIDs(_ bytes: UnsafePointer<UInt8>, from p: Int, limit: Int,
                                           into ids: UnsafeMutablePointer<UInt32>, at k: inout Int) -> Int {
-        var p = p
-        while p + 72 <= limit && bytes[p] == 0x2C && k + 32 <= IDBatch.capacity {
-            let (next, usedAll) = DecimalDigits.separatedIDs(
-                bytes + p, separators: DecimalDigits.positions(of: 0x2C, in64: bytes + p) & ~1, from: 1, into: ids, at: &k)
-            p += next - 1
-            if !usedAll || next == 1 { break }
+        guard p < limit && bytes[p] == 0x2C else { return p }
+        return p + separatedIDs(bytes + p + 1, readable: limit - p - 1, separator: 0x2C, into: ids, at: &k)
+    }
+
+    /// The offset of the last '\n' in `bytes[from..<to]`, searched from the end eight bytes at a time.
+    static func lastNewline(_ bytes: UnsafePointer<UInt8>, from: Int, to: Int) -> Int? {
+        var end = to
+        while end - from >= 8 {
+            let found = DecimalDigits.positions(of: 0x0A, in: DecimalDigits.load(bytes + end - 8))
+            if found != 0 { return end - 8 + 63 - found.leadingZeroBitCount }
+            end -= 8
         }
-        return p
+        while end > from {
+            end -= 1
+            if bytes[end] == 0x0A { return end }
+        }
+        return nil
     }
 
     private func readJSONL(_ source: any ByteSource, _ handle: (Event) throws -> Void) throws {
@@ -569,6 +585,65 @@ public final class IDReader {
             streamed += p - start
             return p
         }
+        /// The complete lines in `[start, limit)` (`limit` is just after a newline). Lines as encode writes them,
+        /// `{"ids":[` ids `]}`, are decoded in one loop without finding each line's end first; a line that
+        /// starts so but goes on otherwise is finished by `parseLine` from where the loop stopped, and any
+        /// other line goes to `parseLine` whole. Returns `limit`.
+        func completeLines(_ start: Int, _ limit: Int) throws -> Int {
+            var p = start
+            let prefix = DecimalDigits.load(idsPrefix)
+            while p < limit {
+                fast: do {
+                    guard records.isIdle && DecimalDigits.load(buffer + p) == prefix else { break fast }
+                    // The first id: whole digits followed by ',' or ']' (else the line is left to the general path).
+                    var pos = p + 8
+                    let word = DecimalDigits.load(buffer + pos)
+                    let count = DecimalDigits.leadingDigits(word)
+                    guard count > 0 && count < 8 && (buffer[pos + count] == 0x2C || buffer[pos + count] == 0x5D) else { break fast }
+                    line += 1
+                    batch.nextPosition = 0
+                    if batch.count == IDBatch.capacity { try batch.flush(handle) }
+                    var k = batch.count
+                    let ids = batch.ids
+                    ids[k] = DecimalDigits.value(word, count: count)
+                    k += 1
+                    pos += count
+                    while true {
+                        pos = IDReader.commaSeparatedIDs(buffer, from: pos, limit: filled + IDReader.slack, into: ids, at: &k)
+                        while k < IDBatch.capacity && buffer[pos] == 0x2C {
+                            let word = DecimalDigits.load(buffer + pos + 1)
+                            let count = DecimalDigits.leadingDigits(word)
+                            guard count > 0 && count < 8 else { break }
+                            let after = buffer[pos + 1 + count]
+                            guard after == 0x2C || after == 0x5D else { break }
+                            ids[k] = DecimalDigits.value(word, count: count)
+                            k += 1
+                            pos += 1 + count
+                        }
+                        batch.begin(line: line)
+                        batch.nextPosition += Int64(k - batch.count)
+                        batch.count = k
+                        guard k == IDBatch.capacity else { break }
+                        try batch.flush(handle)
+                        k = 0
+                    }
+                    if buffer[pos] == 0x5D && buffer[pos + 1] == 0x7D && buffer[pos + 2] == 0x0A {
+                        try batch.endDocument(line: line, handle)
+                        p = pos + 3
+                    } else {
+                        // The rest of the line, from inside the ids array.
+                        let nl = buffer.distance(to: memchr(buffer + pos, 0x0A, limit - pos)!.assumingMemoryBound(to: UInt8.self))
+                        try parseLine(pos, nl, continuedAfter: pos - p)
+                        p = nl + 1
+                    }
+                    continue
+                }
+                let nl = buffer.distance(to: memchr(buffer + p, 0x0A, limit - p)!.assumingMemoryBound(to: UInt8.self))
+                try parseLine(p, nl)
+                p = nl + 1
+            }
+            return p
+        }
         var scanned = 0  // bytes of `buffer` known to hold no newline
         while true {
             if capacity - filled < capacity / 4 {
@@ -583,11 +658,16 @@ public final class IDReader {
             filled += n
             (buffer + filled).initialize(repeating: 0, count: IDReader.slack)
             var start = 0
-            while scanned < filled, let found = memchr(buffer + scanned, 0x0A, filled - scanned) {
+            if streamed > 0, scanned < filled, let found = memchr(buffer + scanned, 0x0A, filled - scanned) {
+                // The rest of a streamed line.
                 let nl = buffer.distance(to: found.assumingMemoryBound(to: UInt8.self))
                 try parseLine(start, nl, continuedAfter: streamed)
                 streamed = 0
                 start = nl + 1
+                scanned = start
+            }
+            if streamed == 0, scanned < filled, let last = IDReader.lastNewline(buffer, from: scanned, to: filled) {
+                start = try completeLines(start, last + 1)
                 scanned = start
             }
             scanned = filled

@@ -1,0 +1,47 @@
+#ifndef QWENKIT_TEXT_KERNELS_H
+#define QWENKIT_TEXT_KERNELS_H
+
+// The tokenizer's byte kernels that need instructions Swift cannot name: building a 64-bit mask of the bytes of a
+// class takes one vpmovmskb per 32 bytes with AVX2, and a dozen multiplies and shifts per 8 bytes without. Release
+// builds target haswell, but the AVX2 path is still chosen at run time (a portable build runs anywhere), and the
+// portable path stays and is tested against it.
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// 1 when this CPU runs the AVX2 kernels (AVX2 and BMI2), else 0. With environment variable QWENKIT_NO_AVX2 set
+/// (any value) this returns 0, so that the portable path can be run and measured on any machine.
+int qwenkit_text_avx2_usable(void);
+
+/// Token ids written in decimal, each field 1-7 ASCII digits followed by `separator`, from `p` (the first byte of
+/// a field) on, 64 bytes at a time while a whole window and the 8 bytes after it are readable (window start + 72 <=
+/// `readable`) and at least 32 places are left in `ids` (`count` < `capacity` - 31). Stops at the first field that is
+/// not 1-7 digits ended by `separator` (an empty field, 8 or more digits, any other byte, or a field that goes on past
+/// the window where that is the only field): its ids are appended to `ids` at `*count`, `*count` is advanced, and
+/// the offset of the first field not taken is returned (0 if none was). The caller parses what follows byte by byte.
+size_t qwenkit_separated_ids(const uint8_t *p, size_t readable, uint8_t separator, uint32_t *ids, size_t capacity,
+                             size_t *count);
+
+/// The same, each path by name (for the tests; `_avx2` only when qwenkit_text_avx2_usable() is 1).
+size_t qwenkit_separated_ids_portable(const uint8_t *p, size_t readable, uint8_t separator, uint32_t *ids,
+                                      size_t capacity, size_t *count);
+size_t qwenkit_separated_ids_avx2(const uint8_t *p, size_t readable, uint8_t separator, uint32_t *ids,
+                                  size_t capacity, size_t *count);
+
+/// How many bytes at the start of `p` (n bytes) are known to be well-formed UTF-8, checked 64 bytes at a time with
+/// AVX2: the returned offset is at the start of a character (or n), every byte before it is part of well-formed
+/// sequences, and the caller checks the rest (the tail under 64 bytes, or from just before the first block with an
+/// error, where it finds the exact offset). 0 when AVX2 is not used. The checks are those of Unicode Table 3-7
+/// (overlongs, surrogates, above U+10FFFF, truncated sequences, stray continuation bytes).
+size_t qwenkit_utf8_valid_prefix(const uint8_t *p, size_t n);
+size_t qwenkit_utf8_valid_prefix_avx2(const uint8_t *p, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,3 +1,5 @@
+import CTextKernels
+
 /// Fast UTF-8 checks over raw buffers, with exactly Python's strict-decoder semantics (Unicode Table 3-7:
 /// overlongs, surrogates U+D800...U+DFFF, values above U+10FFFF, truncated sequences and stray continuation
 /// bytes are all ill-formed). `UTF8Reference` is the slow, obvious version; tests check that both agree.
@@ -14,6 +16,10 @@
 ///   per byte. The error state is offset 0, so it is absorbing and checked once per 64-byte block.
 ///   It was chosen over a branchy decoder (switch on the lead byte, check the continuation ranges) because
 ///   its speed does not depend on how sequence lengths alternate in the text.
+/// - Before the DFA, whole 64-byte blocks are checked with AVX2 where the CPU has it (`qwenkit_utf8_valid_prefix` in
+///   Sources/CTextKernels: vpshufb lookups of each byte pair's nibbles, Keiser and Lemire's method): 10-12 GB/s on
+///   Chinese text. The DFA goes on from a character start before the first block with an error (or the tail under
+///   64 bytes), so it still finds every exact offset; on other CPUs it does everything.
 /// - When a block fails (or the input ends inside a sequence), the exact offset is found by re-running the
 ///   reference decoder from the start of the sequence that was open when that block began: at most 67
 ///   bytes, once per error.
@@ -21,9 +27,18 @@ public enum UTF8Validation {
     /// The offset of the first byte of the first ill-formed sequence, or nil if `bytes` is valid UTF-8.
     /// Equals `UnicodeDecodeError.start` from Python's `bytes.decode('utf-8')`.
     public static func firstInvalidOffset(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        firstInvalidOffset(bytes, vectorPrefix: true)
+    }
+
+    /// `vectorPrefix: false` leaves the whole input to the shift DFA (the tests compare both paths).
+    static func firstInvalidOffset(_ bytes: UnsafeRawBufferPointer, vectorPrefix: Bool) -> Int? {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return nil }
+        // Whole 64-byte blocks with AVX2 where the CPU has it (10-12 GB/s on Chinese text, against the DFA's 2.8);
+        // the DFA goes on from a character start before the first block with an error, or before the tail.
+        let start = vectorPrefix && bytes.count >= 64
+            ? qwenkit_utf8_valid_prefix(base.assumingMemoryBound(to: UInt8.self), bytes.count) : 0
         return utf8DFATable.withUnsafeBufferPointer { table in
-            scan(base, bytes.count, table.baseAddress!)
+            scan(base, bytes.count, table.baseAddress!, from: start)
         }
     }
 
@@ -108,14 +123,15 @@ public enum UTF8Validation {
 
     // MARK: - The fast path
 
+    /// From `start`, the start of a character with only well-formed bytes before it.
     @inline(__always)
-    private static func scan(_ base: UnsafeRawPointer, _ n: Int, _ table: UnsafePointer<UInt64>) -> Int? {
+    private static func scan(_ base: UnsafeRawPointer, _ n: Int, _ table: UnsafePointer<UInt64>, from start: Int) -> Int? {
         let bytes = base.assumingMemoryBound(to: UInt8.self)
         let high: UInt64 = 0x8080_8080_8080_8080
         var state = UTF8DFA.accept
-        var blockStart = 0
+        var blockStart = start
         var blockStartState = state
-        var i = 0
+        var i = start
         while i < n {
             if state & 63 == UTF8DFA.accept {
                 while i + 32 <= n {

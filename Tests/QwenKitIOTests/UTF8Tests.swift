@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
-import QwenKitIO
+@testable import QwenKitIO
 
 /// One case of Fixtures/utf8-golden/replace.jsonl (made by Fixtures/scripts/make_utf8_golden.py from CPython).
 struct GoldenCase: CustomTestStringConvertible, Sendable {
@@ -170,9 +170,29 @@ struct UTF8Tests {
                 bytes.insert(contentsOf: broken[Int(rng.next() % UInt64(broken.count))], at: at)
             }
             let reference = bytes.withUnsafeBytes { UTF8Reference.firstInvalidOffset($0) }
-            #expect(firstInvalid(bytes) == reference, "\(bytes)")
-            if firstInvalid(bytes) != reference { return }
+            // Both paths: AVX2 blocks then the DFA (where the CPU has AVX2), and the DFA alone.
+            let vector = bytes.withUnsafeBytes { UTF8Validation.firstInvalidOffset($0, vectorPrefix: true) }
+            let dfa = bytes.withUnsafeBytes { UTF8Validation.firstInvalidOffset($0, vectorPrefix: false) }
+            #expect(vector == reference && dfa == reference, "\(bytes)")
+            if vector != reference || dfa != reference { return }
         }
+    }
+
+    @Test("an error next to a 64-byte block boundary is found at its exact offset on both paths")
+    func errorsAtBlockBoundaries() {
+        let valid = Array(String(repeating: "中a文é😀", count: 30).utf8)
+        let broken: [[UInt8]] = [[0x80], [0xC0, 0x80], [0xE0, 0x9F, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80],
+                                 [0xF5], [0xFF], [0xE4, 0xB8], [0xF0, 0x9F, 0x98], [0xC3], [0xC2, 0xC2]]
+        for at in Array(56...72) + Array(120...136) + [valid.count - 3, valid.count] {
+            for b in broken {
+                var bytes = valid
+                bytes.insert(contentsOf: b, at: min(at, bytes.count))
+                let reference = bytes.withUnsafeBytes { UTF8Reference.firstInvalidOffset($0) }
+                let vector = bytes.withUnsafeBytes { UTF8Validation.firstInvalidOffset($0, vectorPrefix: true) }
+                #expect(vector == reference, "\(b) at \(at)")
+            }
+        }
+        #expect(valid.withUnsafeBytes { UTF8Validation.firstInvalidOffset($0, vectorPrefix: true) } == nil)
     }
 
     @Test("scalarCount equals Swift's scalar count on valid golden inputs")

@@ -31,83 +31,122 @@ static inline uint32_t field_value(uint64_t word, unsigned length) {
     return (uint32_t)x;
 }
 
-/// Takes the ids of the window at `w` given its digit and separator masks; returns the offset of the first field not
-/// taken, and sets `*stop` when the window ended in something other than an unfinished field.
-static inline size_t window_ids(const uint8_t *w, uint64_t digits, uint64_t separators, uint32_t *ids, size_t *count,
-                                int *stop) {
-    uint64_t other = ~(digits | separators);
+/// The digits, separators and newlines of a 64-byte window, one bit per byte (newlines only when asked for).
+typedef struct {
+    uint64_t digits, separators, newlines;
+} window_masks;
+
+/// Takes the ids of the window at `w` given its masks; returns the offset of the first field not taken, and sets
+/// `*stop` when the window ended in something other than an unfinished field. With `lines`, a newline ends a field
+/// as a separator does, and the number of ids so far is recorded as a document's end.
+__attribute__((always_inline)) static inline size_t window_ids(const uint8_t *w, window_masks m, qwenkit_id_output *out,
+                                                               int *stop, int lines) {
+    uint64_t ends = m.separators | (lines ? m.newlines : 0);
+    uint64_t other = ~(m.digits | ends);
     uint64_t limit = other ? (other & (0 - other)) - 1 : ~0ull;  // the bytes before the first other one
-    uint64_t seps = separators & limit;
-    uint64_t run = digits & (digits >> 1);  // bit i: 8 digits from byte i on
+    uint64_t fields = ends & limit;
+    uint64_t run = m.digits & (m.digits >> 1);  // bit i: 8 digits from byte i on
     run &= run >> 2;
     run &= run >> 4;
-    uint64_t problem = (seps & ((seps << 1) | 1)) | run;  // an empty field's separator, or a long field
-    if (problem) seps &= (problem & (0 - problem)) - 1;
+    uint64_t problem = (fields & ((fields << 1) | 1)) | run;  // an empty field's end, or a long field
+    if (problem) fields &= (problem & (0 - problem)) - 1;
     *stop = (other | problem) != 0;
-    size_t start = 0, k = *count;
-    while (seps) {
-        unsigned end = (unsigned)__builtin_ctzll(seps);
-        seps &= seps - 1;
+    const size_t first = out->count;
+    size_t start = 0, k = first;
+    uint32_t *ids = out->ids;
+    if (lines) {
+        // Each line's end: the ids up to and including the one its newline ends (a loop per line, not work per id).
+        uint64_t newlines = fields & m.newlines;
+        size_t e = out->end_count;
+        while (newlines) {
+            unsigned at = (unsigned)__builtin_ctzll(newlines);
+            newlines &= newlines - 1;
+            out->ends[e++] = (int32_t)(first + (size_t)__builtin_popcountll(fields & ((2ull << at) - 1)));
+        }
+        out->end_count = e;
+    }
+    while (fields) {
+        unsigned end = (unsigned)__builtin_ctzll(fields);
+        fields &= fields - 1;
         ids[k++] = field_value(load64(w + start), end - (unsigned)start);
         start = end + 1;
     }
-    *count = k;
+    out->count = k;
     return start;
+}
+
+/// The windows from `p` on (see the header), given the function that classifies a window.
+__attribute__((always_inline)) static inline size_t separated_ids(const uint8_t *p, size_t readable, uint8_t separator,
+                                                                qwenkit_id_output *out, int lines,
+                                                                window_masks (*classify)(const uint8_t *, uint8_t, int)) {
+    size_t offset = 0;
+    while (offset + 72 <= readable && out->count + 32 <= out->capacity
+           && (!lines || out->end_count + 32 <= out->end_capacity)) {
+        int stop;
+        size_t start = window_ids(p + offset, classify(p + offset, separator, lines), out, &stop, lines);
+        offset += start;
+        if (stop || start == 0) break;
+    }
+    return offset;
 }
 
 /// Bit i set where byte i of `word` has bit 7 set, in one byte.
 static inline uint64_t gather_high_bits(uint64_t word) { return ((word >> 7) * 0x0102040810204080ull) >> 56; }
 
-size_t qwenkit_separated_ids_portable(const uint8_t *p, size_t readable, uint8_t separator, uint32_t *ids,
-                                      size_t capacity, size_t *count) {
+/// Bit 7 of each byte of `word` set where the byte equals the byte repeated in `repeated` (no carries between bytes).
+static inline uint64_t equal_bytes(uint64_t word, uint64_t repeated) {
+    const uint64_t low7 = 0x7F7F7F7F7F7F7F7Full;
+    uint64_t t = word ^ repeated;
+    return ~(((t & low7) + low7) | t | low7);
+}
+
+__attribute__((always_inline)) static inline window_masks classify_portable(const uint8_t *w, uint8_t separator, int lines) {
     const uint64_t low7 = 0x7F7F7F7F7F7F7F7Full, high = 0x8080808080808080ull;
-    const uint64_t repeated = 0x0101010101010101ull * separator;
-    size_t offset = 0;
-    while (offset + 72 <= readable && *count + 32 <= capacity) {
-        uint64_t digits = 0, separators = 0;
-        for (int j = 0; j < 8; j++) {
-            uint64_t word = load64(p + offset + 8 * j);
-            // Per byte without carries between bytes: the low 7 bits plus a constant stays below 0x100.
-            uint64_t low = word & low7;
-            uint64_t at_least_0 = (low + 0x5050505050505050ull) & high;  // low >= 0x30
-            uint64_t past_9 = (low + 0x4646464646464646ull) & high;      // low >= 0x3A
-            uint64_t digit = at_least_0 & ~past_9 & ~word;
-            uint64_t t = word ^ repeated;
-            uint64_t zero = ~(((t & low7) + low7) | t | low7);
-            digits |= gather_high_bits(digit) << (8 * j);
-            separators |= gather_high_bits(zero) << (8 * j);
-        }
-        int stop;
-        size_t start = window_ids(p + offset, digits, separators, ids, count, &stop);
-        offset += start;
-        if (stop || start == 0) break;
+    window_masks m = {0, 0, 0};
+    for (int j = 0; j < 8; j++) {
+        uint64_t word = load64(w + 8 * j);
+        // Per byte without carries between bytes: the low 7 bits plus a constant stays below 0x100.
+        uint64_t low = word & low7;
+        uint64_t at_least_0 = (low + 0x5050505050505050ull) & high;  // low >= 0x30
+        uint64_t past_9 = (low + 0x4646464646464646ull) & high;      // low >= 0x3A
+        m.digits |= gather_high_bits(at_least_0 & ~past_9 & ~word) << (8 * j);
+        m.separators |= gather_high_bits(equal_bytes(word, 0x0101010101010101ull * separator)) << (8 * j);
+        if (lines) m.newlines |= gather_high_bits(equal_bytes(word, 0x0A0A0A0A0A0A0A0Aull)) << (8 * j);
     }
-    return offset;
+    return m;
+}
+
+size_t qwenkit_separated_ids_portable(const uint8_t *p, size_t readable, uint8_t separator, qwenkit_id_output *out) {
+    return out->ends ? separated_ids(p, readable, separator, out, 1, classify_portable)
+                     : separated_ids(p, readable, separator, out, 0, classify_portable);
 }
 
 #if defined(__x86_64__)
-#define TARGET __attribute__((target("avx2,bmi,bmi2")))
+#define TARGET __attribute__((target("avx2,bmi,bmi2,popcnt")))
 
-TARGET size_t qwenkit_separated_ids_avx2(const uint8_t *p, size_t readable, uint8_t separator, uint32_t *ids,
-                                         size_t capacity, size_t *count) {
-    const __m256i zero = _mm256_set1_epi8('0'), nine = _mm256_set1_epi8(9), sep = _mm256_set1_epi8((char)separator);
-    size_t offset = 0;
-    while (offset + 72 <= readable && *count + 32 <= capacity) {
-        __m256i a = _mm256_loadu_si256((const __m256i *)(p + offset));
-        __m256i b = _mm256_loadu_si256((const __m256i *)(p + offset + 32));
-        __m256i da = _mm256_sub_epi8(a, zero), db = _mm256_sub_epi8(b, zero);
-        // A digit's byte minus '0' is 0...9, which min(x, 9) leaves unchanged.
-        uint32_t digits_a = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(da, nine), da));
-        uint32_t digits_b = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(db, nine), db));
-        uint32_t seps_a = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, sep));
-        uint32_t seps_b = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, sep));
-        int stop;
-        size_t start = window_ids(p + offset, (uint64_t)digits_b << 32 | digits_a, (uint64_t)seps_b << 32 | seps_a,
-                                  ids, count, &stop);
-        offset += start;
-        if (stop || start == 0) break;
-    }
-    return offset;
+/// One 64-bit mask of the bytes equal to `byte` in the two halves.
+TARGET static inline uint64_t equal_mask(__m256i a, __m256i b, __m256i byte) {
+    return (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, byte)) << 32
+        | (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, byte));
+}
+
+TARGET __attribute__((always_inline)) static inline window_masks classify_avx2(const uint8_t *w, uint8_t separator, int lines) {
+    const __m256i zero = _mm256_set1_epi8('0'), nine = _mm256_set1_epi8(9);
+    __m256i a = _mm256_loadu_si256((const __m256i *)w);
+    __m256i b = _mm256_loadu_si256((const __m256i *)(w + 32));
+    __m256i da = _mm256_sub_epi8(a, zero), db = _mm256_sub_epi8(b, zero);
+    window_masks m;
+    // A digit's byte minus '0' is 0...9, which min(x, 9) leaves unchanged.
+    m.digits = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(db, nine), db)) << 32
+        | (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(da, nine), da));
+    m.separators = equal_mask(a, b, _mm256_set1_epi8((char)separator));
+    m.newlines = lines ? equal_mask(a, b, _mm256_set1_epi8('\n')) : 0;
+    return m;
+}
+
+TARGET size_t qwenkit_separated_ids_avx2(const uint8_t *p, size_t readable, uint8_t separator, qwenkit_id_output *out) {
+    return out->ends ? separated_ids(p, readable, separator, out, 1, classify_avx2)
+                     : separated_ids(p, readable, separator, out, 0, classify_avx2);
 }
 
 int qwenkit_text_avx2_usable(void) {
@@ -116,9 +155,8 @@ int qwenkit_text_avx2_usable(void) {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2");
 }
 #else
-size_t qwenkit_separated_ids_avx2(const uint8_t *p, size_t readable, uint8_t separator, uint32_t *ids,
-                                  size_t capacity, size_t *count) {
-    (void)p; (void)readable; (void)separator; (void)ids; (void)capacity; (void)count;
+size_t qwenkit_separated_ids_avx2(const uint8_t *p, size_t readable, uint8_t separator, qwenkit_id_output *out) {
+    (void)p; (void)readable; (void)separator; (void)out;
     abort();
 }
 
@@ -128,13 +166,12 @@ int qwenkit_text_avx2_usable(void) { return 0; }
 /// The path chosen on the first call (-1 before it).
 static int avx2_chosen = -1;
 
-size_t qwenkit_separated_ids(const uint8_t *p, size_t readable, uint8_t separator, uint32_t *ids, size_t capacity,
-                             size_t *count) {
+size_t qwenkit_separated_ids(const uint8_t *p, size_t readable, uint8_t separator, qwenkit_id_output *out) {
     int chosen = __atomic_load_n(&avx2_chosen, __ATOMIC_RELAXED);
     if (chosen < 0) {
         chosen = qwenkit_text_avx2_usable();
         __atomic_store_n(&avx2_chosen, chosen, __ATOMIC_RELAXED);
     }
-    return chosen ? qwenkit_separated_ids_avx2(p, readable, separator, ids, capacity, count)
-                  : qwenkit_separated_ids_portable(p, readable, separator, ids, capacity, count);
+    return chosen ? qwenkit_separated_ids_avx2(p, readable, separator, out)
+                  : qwenkit_separated_ids_portable(p, readable, separator, out);
 }

@@ -199,6 +199,25 @@ final class ChoppySource: ByteSource {
         // Lines that end inside one run of ids (an empty one too) still count.
         #expect(message("1 2\n\n3 200000\n", .text).hasPrefix("id 200000 at position 1 of line 3 of <memory> is out of range"),
                 "\(message("1 2\n\n3 200000\n", .text))")
+        // Deep in a file of short lines (which the id kernel ends itself), with empty lines among them.
+        var lines = (1...3000).map { n in [String](repeating: String(n % 151_000), count: 1 + n % 13).joined(separator: " ") }
+        lines[1000] = ""
+        lines[1001] = ""
+        var bad = lines
+        bad[2344] = "7 8 200000 9"
+        #expect(message(bad.joined(separator: "\n") + "\n", .text).hasPrefix("id 200000 at position 2 of line 2345 of <memory> is out of range"),
+                "\(message(bad.joined(separator: "\n") + "\n", .text))")
+        let jsonLines = bad.map { "{\"ids\":[" + $0.split(separator: " ").joined(separator: ",") + "]}" }
+        #expect(message(jsonLines.joined(separator: "\n") + "\n", .jsonl).hasPrefix("id 200000 at position 2 of line 2345 of <memory> is out of range"),
+                "\(message(jsonLines.joined(separator: "\n") + "\n", .jsonl))")
+        var syntax = lines
+        syntax[2344] = "7 8 x 9"
+        #expect(message(syntax.joined(separator: "\n") + "\n", .text)
+            == "<memory>: line 2345: 'x' is not part of a token id (expected decimal ids separated by spaces or commas)")
+        var jsonSyntax = lines.map { "{\"ids\":[" + $0.split(separator: " ").joined(separator: ",") + "]}" }
+        jsonSyntax[2344] = "{\"ids\":[7,8,1.5,9]}"
+        #expect(message(jsonSyntax.joined(separator: "\n") + "\n", .jsonl)
+            == "<memory>: line 2345: invalid JSON at byte 12: expected an integer, found a fractional number")
         #expect(message("1 2\n3 99999999999\n", .text) == "<memory>: line 2: 99999999999 is not a token id (too large)")
         #expect(message("1 2\n3 9999999999999\n", .text) == "<memory>: line 2: a number of more than 12 digits is not a token id")
     }
@@ -224,15 +243,17 @@ final class ChoppySource: ByteSource {
         }
     }
 
-    /// The 64-byte-window id kernel (`qwenkit_separated_ids`), portable and AVX2, on random runs of ids with faults
-    /// (long or empty fields, other bytes): both paths take the same ids and stop at the same field, every id taken is
-    /// the field's value, the stop is just after a separator, and a run without faults is taken to within a window of
-    /// its end.
+    /// The 64-byte-window id kernel (`qwenkit_separated_ids`), portable and AVX2, with and without newlines ending
+    /// documents, on random runs of ids with faults (long or empty fields, empty lines, other bytes): both paths take
+    /// the same ids and ends and stop at the same field, every id taken is its field's value, every end counts the
+    /// ids before its newline, the stop is just after a separator, and a run without faults is taken to within a
+    /// window of its end.
     @Test func separatedIDKernelsMatchTheReference() {
         var rng = SplitMix64(seed: 11)
         let avx2 = qwenkit_text_avx2_usable() == 1
         for round in 0..<20_000 {
             let separator: UInt8 = round % 2 == 0 ? 0x20 : 0x2C
+            let lines = round % 4 < 2
             var bytes: [UInt8] = []
             let fields = Int(rng.next() % 120)
             var faulty = false
@@ -244,35 +265,48 @@ final class ChoppySource: ByteSource {
                     bytes.append([0x0A, 0x5D, 0x2E, 0x2D, 0x80][Int(rng.next() % 5)])
                     faulty = true
                 }
-                bytes.append(separator)
+                bytes.append(lines && rng.next() % 8 == 0 ? 0x0A : separator)
             }
             let readable = bytes.count
             bytes += [UInt8](repeating: 0, count: 8)
             let capacity = 32 + Int(rng.next() % 400)
-            var results: [(Int, [UInt32])] = []
+            let endCapacity = 32 + Int(rng.next() % 40)
+            var results: [(Int, [UInt32], [Int32])] = []
             for path in avx2 ? [0, 1] : [0] {
                 var ids = [UInt32](repeating: 0, count: capacity)
-                var count = 0
+                var ends = [Int32](repeating: 0, count: endCapacity)
                 let taken = bytes.withUnsafeBufferPointer { b in
                     ids.withUnsafeMutableBufferPointer { out in
-                        path == 0 ? qwenkit_separated_ids_portable(b.baseAddress!, readable, separator, out.baseAddress!, capacity, &count)
-                                  : qwenkit_separated_ids_avx2(b.baseAddress!, readable, separator, out.baseAddress!, capacity, &count)
+                        ends.withUnsafeMutableBufferPointer { e in
+                            var o = qwenkit_id_output(ids: out.baseAddress!, capacity: capacity, count: 0, ends: lines ? e.baseAddress! : nil,
+                                                      end_capacity: endCapacity, end_count: 0)
+                            let taken = path == 0 ? qwenkit_separated_ids_portable(b.baseAddress!, readable, separator, &o)
+                                                  : qwenkit_separated_ids_avx2(b.baseAddress!, readable, separator, &o)
+                            return (taken, o.count, o.end_count)
+                        }
                     }
                 }
-                results.append((taken, Array(ids[0..<count])))
+                results.append((taken.0, Array(ids[0..<taken.1]), Array(ends[0..<taken.2])))
             }
             if results.count == 2 {
-                #expect(results[0].0 == results[1].0 && results[0].1 == results[1].1, "round \(round)")
+                #expect(results[0].0 == results[1].0 && results[0].1 == results[1].1 && results[0].2 == results[1].2, "round \(round)")
             }
-            let (taken, ids) = results[0]
-            let expected = bytes[0..<taken].split(separator: separator, omittingEmptySubsequences: false).dropLast()
+            let (taken, ids, ends) = results[0]
+            let isEnd = { (b: UInt8) in b == separator || (lines && b == 0x0A) }
+            let expected = bytes[0..<taken].split(omittingEmptySubsequences: false, whereSeparator: isEnd).dropLast()
                 .map { $0.reduce(UInt32(0)) { $0 * 10 + UInt32($1 - 0x30) } }
-            #expect(ids == Array(expected), "round \(round)")
-            #expect(taken == 0 || bytes[taken - 1] == separator, "round \(round)")
-            if !faulty && capacity >= 32 * (readable / 64 + 1) {
+            var expectedEnds: [Int32] = []
+            var before: Int32 = 0
+            for b in bytes[0..<taken] where isEnd(b) {
+                before += 1
+                if b == 0x0A { expectedEnds.append(before) }
+            }
+            #expect(ids == Array(expected) && ends == expectedEnds, "round \(round)")
+            #expect(taken == 0 || isEnd(bytes[taken - 1]), "round \(round)")
+            if !faulty && capacity >= 32 * (readable / 64 + 1) && endCapacity >= 32 * (readable / 64 + 1) {
                 #expect(taken + 72 + 64 > readable, "round \(round): stopped at \(taken) of \(readable)")
             }
-            if results[0].0 != taken || ids != Array(expected) { return }
+            if ids != Array(expected) || ends != expectedEnds { return }
         }
     }
 

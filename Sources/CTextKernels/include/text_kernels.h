@@ -17,20 +17,29 @@ extern "C" {
 /// (any value) this returns 0, so that the portable path can be run and measured on any machine.
 int qwenkit_text_avx2_usable(void);
 
-/// Token ids written in decimal, each field 1-7 ASCII digits followed by `separator`, from `p` (the first byte of
-/// a field) on, 64 bytes at a time while a whole window and the 8 bytes after it are readable (window start + 72 <=
-/// `readable`) and at least 32 places are left in `ids` (`count` < `capacity` - 31). Stops at the first field that is
-/// not 1-7 digits ended by `separator` (an empty field, 8 or more digits, any other byte, or a field that goes on past
-/// the window where that is the only field): its ids are appended to `ids` at `*count`, `*count` is advanced, and
-/// the offset of the first field not taken is returned (0 if none was). The caller parses what follows byte by byte.
-size_t qwenkit_separated_ids(const uint8_t *p, size_t readable, uint8_t separator, uint32_t *ids, size_t capacity,
-                             size_t *count);
+/// Where `qwenkit_separated_ids` puts ids, and document ends when newlines end documents.
+typedef struct {
+    uint32_t *ids;
+    size_t capacity;
+    size_t count;  // ids in `ids` (advanced by the call)
+    /// NULL: a newline is a byte like any other (it ends the ids). Otherwise a newline ends a field as the
+    /// separator does, and ends a document: `ends[end_count++]` = the number of ids before it (`count` then).
+    int32_t *ends;
+    size_t end_capacity;
+    size_t end_count;
+} qwenkit_id_output;
+
+/// Token ids written in decimal, each field 1-7 ASCII digits followed by `separator` (or a newline, see
+/// `qwenkit_id_output.ends`), from `p` (the first byte of a field) on, 64 bytes at a time while a whole window and the
+/// 8 bytes after it are readable (window start + 72 <= `readable`) and 32 more ids (and ends) fit. Stops at the first
+/// field that is not 1-7 digits ended by a separator (an empty field or an empty line, 8 or more digits, any other
+/// byte, or a field that goes on past the window where that is the only field). Returns the offset of the first
+/// field not taken (0 if none was); the caller parses what follows byte by byte.
+size_t qwenkit_separated_ids(const uint8_t *p, size_t readable, uint8_t separator, qwenkit_id_output *out);
 
 /// The same, each path by name (for the tests; `_avx2` only when qwenkit_text_avx2_usable() is 1).
-size_t qwenkit_separated_ids_portable(const uint8_t *p, size_t readable, uint8_t separator, uint32_t *ids,
-                                      size_t capacity, size_t *count);
-size_t qwenkit_separated_ids_avx2(const uint8_t *p, size_t readable, uint8_t separator, uint32_t *ids,
-                                  size_t capacity, size_t *count);
+size_t qwenkit_separated_ids_portable(const uint8_t *p, size_t readable, uint8_t separator, qwenkit_id_output *out);
+size_t qwenkit_separated_ids_avx2(const uint8_t *p, size_t readable, uint8_t separator, qwenkit_id_output *out);
 
 /// How many bytes at the start of `p` (n bytes) are known to be well-formed UTF-8, checked 64 bytes at a time with
 /// AVX2: the returned offset is at the start of a character (or n), every byte before it is part of well-formed

@@ -250,8 +250,36 @@ public final class IDReader {
                         // found without waiting for the previous id's digits to be counted (that chain of
                         // load, count and add was the limit). A window ends at its last whole id.
                         windows: while true {
-                            i += IDReader.separatedIDs(buffer + i, readable: n + IDReader.slack - i, separator: 0x20, into: ids, at: &k)
-                            while k < IDBatch.capacity {
+                            var lineEnded = false
+                            if fields == 0 && records.isIdle {
+                                // Whole-document lines: the kernel ends them too (a newline ends an id and a
+                                // document), so a file of short lines runs through it, not a call per line.
+                                batch.begin(line: line)
+                                batch.nextPosition += Int64(k - batch.count)
+                                batch.count = k
+                                if batch.endCount + 32 > IDBatch.endCapacity {
+                                    try batch.flush(handle)
+                                    k = 0
+                                    batch.begin(line: line)
+                                }
+                                let before = batch.endCount
+                                var out = qwenkit_id_output(ids: ids, capacity: IDBatch.capacity, count: k, ends: batch.ends,
+                                                            end_capacity: IDBatch.endCapacity, end_count: before)
+                                i += qwenkit_separated_ids(buffer + i, n + IDReader.slack - i, 0x20, &out)
+                                if out.end_count > before {
+                                    line += out.end_count - before
+                                    batch.nextPosition = Int64(out.count - Int(batch.ends[out.end_count - 1]))
+                                    lineEnded = buffer[i - 1] == 0x0A
+                                } else {
+                                    batch.nextPosition += Int64(out.count - k)
+                                }
+                                batch.endCount = out.end_count
+                                batch.count = out.count
+                                k = out.count
+                            } else {
+                                i += IDReader.separatedIDs(buffer + i, readable: n + IDReader.slack - i, separator: 0x20, into: ids, at: &k)
+                            }
+                            while !lineEnded && k < IDBatch.capacity {
                                 let word = DecimalDigits.load(buffer + i)
                                 let count = DecimalDigits.leadingDigits(word)
                                 guard count > 0 && count < 8 && i + count < n else { break windows }
@@ -275,23 +303,23 @@ public final class IDReader {
                                 try batch.endDocument(line: line, handle)
                                 line += 1
                                 batch.nextPosition = 0
-                                // Empty lines are empty documents.
-                                while i < n && buffer[i] == 0x0A {
-                                    try batch.endDocument(line: line, handle)
-                                    line += 1
-                                    i += 1
-                                }
-                                k = batch.count
-                                settled = false
-                                lineHasContent = false
-                                guard i < n else { break windows }
-                                let next = DecimalDigits.leadingDigits(DecimalDigits.load(buffer + i))
-                                guard next > 0 && next < 8 && i + next < n && (buffer[i + next] == 0x20 || buffer[i + next] == 0x0A) else { break windows }
-                                settled = true
-                                lineHasContent = true
-                                continue windows  // the next line's ids by windows again
+                                lineEnded = true
                             }
-                            break
+                            guard lineEnded else { break }
+                            // At the start of the line after a whole-document line. Empty lines are empty documents.
+                            while i < n && buffer[i] == 0x0A {
+                                try batch.endDocument(line: line, handle)
+                                line += 1
+                                i += 1
+                            }
+                            k = batch.count
+                            settled = false
+                            lineHasContent = false
+                            guard i < n else { break windows }
+                            let next = DecimalDigits.leadingDigits(DecimalDigits.load(buffer + i))
+                            guard next > 0 && next < 8 && i + next < n && (buffer[i + next] == 0x20 || buffer[i + next] == 0x0A) else { break windows }
+                            settled = true
+                            lineHasContent = true
                         }
                         batch.begin(line: line)
                         batch.nextPosition += Int64(k - batch.count)
@@ -369,9 +397,9 @@ public final class IDReader {
     @inline(__always)
     static func separatedIDs(_ p: UnsafePointer<UInt8>, readable: Int, separator: UInt8,
                              into ids: UnsafeMutablePointer<UInt32>, at k: inout Int) -> Int {
-        var count = k
-        let taken = qwenkit_separated_ids(p, readable, separator, ids, IDBatch.capacity, &count)
-        k = count
+        var out = qwenkit_id_output(ids: ids, capacity: IDBatch.capacity, count: k, ends: nil, end_capacity: 0, end_count: 0)
+        let taken = qwenkit_separated_ids(p, readable, separator, &out)
+        k = out.count
         return taken
     }
 

@@ -58,6 +58,14 @@ __attribute__((always_inline)) static inline size_t window_ids(const uint8_t *w,
         // Each line's end: the ids up to and including the one its newline ends (a loop per line, not work per id).
         uint64_t newlines = fields & m.newlines;
         size_t e = out->end_count;
+        // The first two without a branch (written whether or not they are there; room was checked), so that the
+        // number of lines in a window is not a mispredicted loop exit.
+        for (int j = 0; j < 2; j++) {
+            unsigned at = (unsigned)__builtin_ctzll(newlines | (1ull << 63));
+            out->ends[e] = (int32_t)(first + (size_t)__builtin_popcountll(fields & ((2ull << at) - 1)));
+            e += newlines != 0;
+            newlines &= newlines - 1;
+        }
         while (newlines) {
             unsigned at = (unsigned)__builtin_ctzll(newlines);
             newlines &= newlines - 1;

@@ -126,7 +126,7 @@ public final class TextDecoder {
         // Room for a block plus a full batch of the longest tokens (see `append(_: IDRun)`).
         self.capacity = 2 * TextDecoder.blockSize + 64 * table.maxLength
         self.buffer = .allocate(capacity: capacity + DecodingTable.padding)
-        self.idsPerBatch = (capacity - TextDecoder.blockSize) / max(table.maxLength, 1)
+        self.idsPerBatch = (capacity - TextDecoder.blockSize - TextDecoder.newlinesPerBatch) / max(table.maxLength, 1)
     }
 
     deinit {
@@ -150,21 +150,19 @@ public final class TextDecoder {
 
     /// Decodes a run of ids from `IDReader`, ending the documents that end in it (`endDocument(newline:)`).
     public func append(_ run: IDRun, newline: Bool) throws {
+        if newline {
+            // One loop for the whole run, a newline written where each document ends. The newlines go in unchecked:
+            // no UTF-8 sequence spans one, so checking documents and newlines together later (at the next drain or
+            // emit) replaces exactly what checking each document as final would (a sequence cut off at a document's
+            // end is cut off by the newline). A call and a check per document were a fifth of the time on short lines.
+            try appendIDs(run.ids, newlinesBefore: run.documentEnds) { run.describePosition($0) }
+            return
+        }
         var from = 0
         for end in run.documentEnds {
             let e = Int(end)
             if e > from { try appendIDs(UnsafeBufferPointer(rebasing: run.ids[from..<e])) { [from] in run.describePosition(from + $0) } }
-            if newline {
-                // The newline goes in unchecked: no UTF-8 sequence spans it, so checking the documents and their
-                // newlines together later (at the next drain or emit) replaces exactly what checking each document
-                // as final would (a sequence cut off at a document's end is cut off by the newline). A check per
-                // document was a tenth of the time on short CJK lines.
-                reserve(1)
-                buffer[count] = 0x0A
-                count += 1
-            } else {
-                try endDocument(newline: false)
-            }
+            try endDocument(newline: false)
             from = e
         }
         if from < run.ids.count {
@@ -172,51 +170,69 @@ public final class TextDecoder {
         }
     }
 
-    /// The hot loop: ids are copied in batches sized so that the batch cannot overflow the buffer.
-    private func appendIDs(_ ids: UnsafeBufferPointer<UInt32>, _ describe: (Int) -> String) throws {
-        guard let idBase = ids.baseAddress else { return }
+    /// Newlines the copy loop writes before a batch ends (they are not in `idsPerBatch`'s room).
+    private static let newlinesPerBatch = 4096
+
+    /// The hot loop: ids are copied in batches sized so that the batch cannot overflow the buffer. With
+    /// `newlinesBefore` (ascending indexes into `ids`, at most `ids.count`), a newline is written before each id it
+    /// names (and after the last id for `ids.count`).
+    private func appendIDs(_ ids: UnsafeBufferPointer<UInt32>, newlinesBefore ends: UnsafeBufferPointer<Int32> = .init(start: nil, count: 0),
+                           _ describe: (Int) -> String) throws {
+        let idBase = ids.baseAddress ?? UnsafePointer(bitPattern: 8)!  // read only when ids.count > 0
         let inline = UnsafeRawPointer(table.inline), entries = table.entries, tokenBytes = table.bytes
         let n = UInt32(truncatingIfNeeded: table.count)
         let notInline = (DecodingTable.slowFlag | DecodingTable.longFlag) >> 56
-        var k = 0
+        precondition(ends.isEmpty || Int(ends[ends.count - 1]) <= ids.count, "a newline past the ids")
+        var k = 0, e = 0
         let last = ids.count &- 1
-        while k < ids.count {
+        while k < ids.count || e < ends.count {
             if count >= TextDecoder.blockSize { try drain() }
             let end = min(ids.count, k + idsPerBatch)
+            let endsStop = min(ends.count, e + TextDecoder.newlinesPerBatch)
+            var nextEnd = e < endsStop ? Int(ends[e]) : Int.max
             var out = count
             var flags = DecodingTable.wellFormedFlag >> 56
             // In a local: the stores below could alias the property, so it was loaded again for every id.
             let base = buffer
-            while k < end {
-                let id = idBase[k]
-                // The slot 16 ids ahead (a prefetch never faults; past the table it asks for nothing useful).
-                qwenkit_prefetch(inline + 16 &* Int(idBase[min(k &+ 16, last)]))
-                let slot = inline + 16 &* Int(id)
-                let meta = id < n ? UInt64(slot.load(fromByteOffset: 15, as: UInt8.self)) : DecodingTable.slowFlag >> 56
-                let target = UnsafeMutableRawPointer(base + out)
-                if meta & notInline != 0 {
-                    if meta & (DecodingTable.slowFlag >> 56) != 0 {
-                        // Copies nothing, or a token not classified (and may grow the buffer): end the batch.
-                        count = out
-                        try appendSlow(id) { describe(k) }
-                        out = count
-                        flags = 0
+            batch: while true {
+                // The ids up to the next newline, then the newline.
+                let limit = min(end, nextEnd)
+                while k < limit {
+                    let id = idBase[k]
+                    // The slot 16 ids ahead (a prefetch never faults; past the table it asks for nothing useful).
+                    qwenkit_prefetch(inline + 16 &* Int(idBase[min(k &+ 16, last)]))
+                    let slot = inline + 16 &* Int(id)
+                    let meta = id < n ? UInt64(slot.load(fromByteOffset: 15, as: UInt8.self)) : DecodingTable.slowFlag >> 56
+                    let target = UnsafeMutableRawPointer(base + out)
+                    if meta & notInline != 0 {
+                        if meta & (DecodingTable.slowFlag >> 56) != 0 {
+                            // Copies nothing, or a token not classified (and may grow the buffer): end the batch.
+                            count = out
+                            try appendSlow(id) { describe(k) }
+                            out = count
+                            flags = 0
+                            k += 1
+                            break batch
+                        }
+                        let entry = entries[Int(id)]
+                        let start = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF)
+                        let length = Int(truncatingIfNeeded: (entry &>> DecodingTable.lengthShift) & DecodingTable.lengthMask)
+                        target.copyMemory(from: tokenBytes + start, byteCount: length)
+                        flags &= meta
+                        out &+= length
                         k += 1
-                        break
+                        continue
                     }
-                    let entry = entries[Int(id)]
-                    let start = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF)
-                    let length = Int(truncatingIfNeeded: (entry &>> DecodingTable.lengthShift) & DecodingTable.lengthMask)
-                    target.copyMemory(from: tokenBytes + start, byteCount: length)
                     flags &= meta
-                    out &+= length
+                    target.storeBytes(of: slot.load(as: SIMD16<UInt8>.self), as: SIMD16<UInt8>.self)
+                    out &+= Int(truncatingIfNeeded: slot.load(fromByteOffset: 14, as: UInt8.self))
                     k += 1
-                    continue
                 }
-                flags &= meta
-                target.storeBytes(of: slot.load(as: SIMD16<UInt8>.self), as: SIMD16<UInt8>.self)
-                out &+= Int(truncatingIfNeeded: slot.load(fromByteOffset: 14, as: UInt8.self))
-                k += 1
+                guard k == nextEnd else { break }
+                base[out] = 0x0A
+                out &+= 1
+                e &+= 1
+                nextEnd = e < endsStop ? Int(ends[e]) : Int.max
             }
             count = out
             if flags == 0 { uncheckedWellFormed = false }

@@ -36,48 +36,87 @@ typedef struct {
     uint64_t digits, separators, newlines;
 } window_masks;
 
+/// The line ends encode writes between JSONL records, `]}\n{"ids":[`, as two words: the 8 bytes from the `]` and the 4
+/// from the `s` (little-endian).
+#define JSONL_BREAK_HEAD 0x736469227B0A7D5Dull  /* ] } \n { " i d s */
+#define JSONL_BREAK_TAIL 0x5B3A2273u            /* s " : [ */
+
+/// How the windows end documents: not at all, at newlines (text), or at JSONL record breaks.
+enum { NO_LINES = 0, TEXT_LINES = 1, JSONL_LINES = 2 };
+
 /// Takes the ids of the window at `w` given its masks; returns the offset of the first field not taken, and sets
-/// `*stop` when the window ended in something other than an unfinished field. With `lines`, a newline ends a field
-/// as a separator does, and the number of ids so far is recorded as a document's end.
+/// `*stop` when the window ended in something other than an unfinished field. With TEXT_LINES a newline ends a
+/// field as a separator does, and the number of ids so far is recorded as a document's end; with JSONL_LINES the
+/// `]` of a record break does, and the next field starts after the break's `[`.
 __attribute__((always_inline)) static inline size_t window_ids(const uint8_t *w, window_masks m, qwenkit_id_output *out,
                                                                int *stop, int lines) {
-    uint64_t ends = m.separators | (lines ? m.newlines : 0);
-    uint64_t other = ~(m.digits | ends);
+    uint64_t breaks = 0, filler = 0;
+    if (lines == TEXT_LINES) {
+        breaks = m.newlines;
+    } else if (lines == JSONL_LINES) {
+        // A newline at q is a record break when ]}\n{"ids":[ spans q - 2 ... q + 8 (a window starts at a digit, so
+        // q >= 2 when its ']' is inside; a ']' in the last two bytes has its newline just past the window, at 64 or 65,
+        // and in JSONL mode 16 bytes after the window are readable).
+        unsigned past = w[64] == '\n' ? 64 : w[65] == '\n' ? 65 : 0;
+        uint64_t newlines = m.newlines & ~3ull;
+        for (;;) {
+            unsigned q;
+            if (newlines) {
+                q = (unsigned)__builtin_ctzll(newlines);
+                newlines &= newlines - 1;
+            } else if (past) {
+                q = past;
+                past = 0;
+            } else {
+                break;
+            }
+            uint32_t tail;
+            memcpy(&tail, w + q + 5, 4);
+            if (load64(w + q - 2) == JSONL_BREAK_HEAD && tail == JSONL_BREAK_TAIL) {
+                breaks |= 1ull << (q - 2);
+                filler |= q < 65 ? 0x3FFull << (q - 1) : 0;  // }\n{"ids":[, bits past the window drop out
+            }
+        }
+    }
+    uint64_t ends = m.separators | breaks;
+    uint64_t other = ~(m.digits | ends | filler);
     uint64_t limit = other ? (other & (0 - other)) - 1 : ~0ull;  // the bytes before the first other one
     uint64_t fields = ends & limit;
     uint64_t run = m.digits & (m.digits >> 1);  // bit i: 8 digits from byte i on
     run &= run >> 2;
     run &= run >> 4;
-    uint64_t problem = (fields & ((fields << 1) | 1)) | run;  // an empty field's end, or a long field
+    uint64_t problem = (fields & ~(m.digits << 1)) | run;  // an empty field's end (no digit before it), or a long field
     if (problem) fields &= (problem & (0 - problem)) - 1;
     *stop = (other | problem) != 0;
     const size_t first = out->count;
-    size_t start = 0, k = first;
+    size_t k = first;
     uint32_t *ids = out->ids;
     if (lines) {
-        // Each line's end: the ids up to and including the one its newline ends (a loop per line, not work per id).
-        uint64_t newlines = fields & m.newlines;
+        // Each line's end: the ids up to and including the one its break ends (a loop per line, not work per id).
+        uint64_t taken = fields & breaks;
         size_t e = out->end_count;
         // The first two without a branch (written whether or not they are there; room was checked), so that the
         // number of lines in a window is not a mispredicted loop exit.
         for (int j = 0; j < 2; j++) {
-            unsigned at = (unsigned)__builtin_ctzll(newlines | (1ull << 63));
+            unsigned at = (unsigned)__builtin_ctzll(taken | (1ull << 63));
             out->ends[e] = (int32_t)(first + (size_t)__builtin_popcountll(fields & ((2ull << at) - 1)));
-            e += newlines != 0;
-            newlines &= newlines - 1;
+            e += taken != 0;
+            taken &= taken - 1;
         }
-        while (newlines) {
-            unsigned at = (unsigned)__builtin_ctzll(newlines);
-            newlines &= newlines - 1;
+        while (taken) {
+            unsigned at = (unsigned)__builtin_ctzll(taken);
+            taken &= taken - 1;
             out->ends[e++] = (int32_t)(first + (size_t)__builtin_popcountll(fields & ((2ull << at) - 1)));
         }
         out->end_count = e;
     }
+    size_t start = 0;
     while (fields) {
         unsigned end = (unsigned)__builtin_ctzll(fields);
         fields &= fields - 1;
         ids[k++] = field_value(load64(w + start), end - (unsigned)start);
         start = end + 1;
+        if (lines == JSONL_LINES) start += ((breaks >> end) & 1) * 10;
     }
     out->count = k;
     return start;
@@ -88,7 +127,8 @@ __attribute__((always_inline)) static inline size_t separated_ids(const uint8_t 
                                                                 qwenkit_id_output *out, int lines,
                                                                 window_masks (*classify)(const uint8_t *, uint8_t, int)) {
     size_t offset = 0;
-    while (offset + 72 <= readable && out->count + 32 <= out->capacity
+    const size_t window = lines == JSONL_LINES ? 80 : 72;  // the window and what its loads may read after it
+    while (offset + window <= readable && out->count + 32 <= out->capacity
            && (!lines || out->end_count + 32 <= out->end_capacity)) {
         int stop;
         size_t start = window_ids(p + offset, classify(p + offset, separator, lines), out, &stop, lines);
@@ -125,8 +165,9 @@ __attribute__((always_inline)) static inline window_masks classify_portable(cons
 }
 
 size_t qwenkit_separated_ids_portable(const uint8_t *p, size_t readable, uint8_t separator, qwenkit_id_output *out) {
-    return out->ends ? separated_ids(p, readable, separator, out, 1, classify_portable)
-                     : separated_ids(p, readable, separator, out, 0, classify_portable);
+    if (!out->ends) return separated_ids(p, readable, separator, out, NO_LINES, classify_portable);
+    return out->jsonl ? separated_ids(p, readable, separator, out, JSONL_LINES, classify_portable)
+                      : separated_ids(p, readable, separator, out, TEXT_LINES, classify_portable);
 }
 
 #if defined(__x86_64__)
@@ -153,8 +194,9 @@ TARGET __attribute__((always_inline)) static inline window_masks classify_avx2(c
 }
 
 TARGET size_t qwenkit_separated_ids_avx2(const uint8_t *p, size_t readable, uint8_t separator, qwenkit_id_output *out) {
-    return out->ends ? separated_ids(p, readable, separator, out, 1, classify_avx2)
-                     : separated_ids(p, readable, separator, out, 0, classify_avx2);
+    if (!out->ends) return separated_ids(p, readable, separator, out, NO_LINES, classify_avx2);
+    return out->jsonl ? separated_ids(p, readable, separator, out, JSONL_LINES, classify_avx2)
+                      : separated_ids(p, readable, separator, out, TEXT_LINES, classify_avx2);
 }
 
 int qwenkit_text_avx2_usable(void) {

@@ -27,6 +27,9 @@ typedef struct {
     int32_t *ends;
     size_t end_capacity;
     size_t end_count;
+    /// With `ends`: 0, a newline ends a line (text); 1, the break between JSONL records as encode writes them,
+    /// `]}\n{"ids":[`, does (its `]` ends the last id, the next id follows its `[`) and a newline is any other byte.
+    int jsonl;
 } qwenkit_id_output;
 
 /// Token ids written in decimal, each field 1-7 ASCII digits followed by `separator` (or a newline, see

@@ -264,7 +264,7 @@ public final class IDReader {
                                 }
                                 let before = batch.endCount
                                 var out = qwenkit_id_output(ids: ids, capacity: IDBatch.capacity, count: k, ends: batch.ends,
-                                                            end_capacity: IDBatch.endCapacity, end_count: before)
+                                                            end_capacity: IDBatch.endCapacity, end_count: before, jsonl: 0)
                                 i += qwenkit_separated_ids(buffer + i, n + IDReader.slack - i, 0x20, &out)
                                 if out.end_count > before {
                                     line += out.end_count - before
@@ -397,7 +397,7 @@ public final class IDReader {
     @inline(__always)
     static func separatedIDs(_ p: UnsafePointer<UInt8>, readable: Int, separator: UInt8,
                              into ids: UnsafeMutablePointer<UInt32>, at k: inout Int) -> Int {
-        var out = qwenkit_id_output(ids: ids, capacity: IDBatch.capacity, count: k, ends: nil, end_capacity: 0, end_count: 0)
+        var out = qwenkit_id_output(ids: ids, capacity: IDBatch.capacity, count: k, ends: nil, end_capacity: 0, end_count: 0, jsonl: 0)
         let taken = qwenkit_separated_ids(p, readable, separator, &out)
         k = out.count
         return taken
@@ -623,6 +623,14 @@ public final class IDReader {
             while p < limit {
                 fast: do {
                     guard records.isIdle && DecimalDigits.load(buffer + p) == prefix else { break fast }
+                    if buffer[p + 8] == 0x5D && buffer[p + 9] == 0x7D && buffer[p + 10] == 0x0A {
+                        // {"ids":[]}: an empty document.
+                        line += 1
+                        batch.nextPosition = 0
+                        try batch.endDocument(line: line, handle)
+                        p += 11
+                        continue
+                    }
                     // The first id: whole digits followed by ',' or ']' (else the line is left to the general path).
                     var pos = p + 8
                     let word = DecimalDigits.load(buffer + pos)
@@ -637,8 +645,35 @@ public final class IDReader {
                     k += 1
                     pos += count
                     while true {
-                        pos = IDReader.commaSeparatedIDs(buffer, from: pos, limit: filled + IDReader.slack, into: ids, at: &k)
-                        while k < IDBatch.capacity && buffer[pos] == 0x2C {
+                        if buffer[pos] == 0x2C {
+                            // The kernel, which also goes on across record breaks (]}\n{"ids":[) into the next lines,
+                            // ending their documents, while they are as encode writes them; its windows stay before
+                            // `limit`, in the complete lines.
+                            batch.begin(line: line)
+                            batch.nextPosition += Int64(k - batch.count)
+                            batch.count = k
+                            if batch.endCount + 32 > IDBatch.endCapacity {
+                                try batch.flush(handle)
+                                k = 0
+                                batch.begin(line: line)
+                            }
+                            let before = batch.endCount
+                            var out = qwenkit_id_output(ids: ids, capacity: IDBatch.capacity, count: k, ends: batch.ends,
+                                                        end_capacity: IDBatch.endCapacity, end_count: before, jsonl: 1)
+                            pos += qwenkit_separated_ids(buffer + pos + 1, limit - pos - 1, 0x2C, &out)
+                            if out.end_count > before {
+                                line += out.end_count - before
+                                batch.nextPosition = Int64(out.count - Int(batch.ends[out.end_count - 1]))
+                                p = IDReader.lastNewline(buffer, from: p, to: pos)! + 1  // the line it stopped in
+                            } else {
+                                batch.nextPosition += Int64(out.count - k)
+                            }
+                            batch.endCount = out.end_count
+                            batch.count = out.count
+                            k = out.count
+                        }
+                        // Id by id, after a comma, or at the '[' of a line the kernel went on to (p + 7).
+                        while k < IDBatch.capacity && (buffer[pos] == 0x2C || pos == p + 7) {
                             let word = DecimalDigits.load(buffer + pos + 1)
                             let count = DecimalDigits.leadingDigits(word)
                             guard count > 0 && count < 8 else { break }
@@ -655,7 +690,18 @@ public final class IDReader {
                         try batch.flush(handle)
                         k = 0
                     }
-                    if buffer[pos] == 0x5D && buffer[pos + 1] == 0x7D && buffer[pos + 2] == 0x0A {
+                    if pos == p + 7 && buffer[pos + 1] == 0x5D && buffer[pos + 2] == 0x7D && buffer[pos + 3] == 0x0A {
+                        // A line the kernel went on to that is {"ids":[]}: an empty document.
+                        try batch.endDocument(line: line, handle)
+                        p = pos + 4
+                    } else if pos == p + 7 {
+                        // A line the kernel went on to, whose first element is not a plain id: the general path,
+                        // from its start (which counts the line again).
+                        line -= 1
+                        let nl = buffer.distance(to: memchr(buffer + p, 0x0A, limit - p)!.assumingMemoryBound(to: UInt8.self))
+                        try parseLine(p, nl)
+                        p = nl + 1
+                    } else if buffer[pos] == 0x5D && buffer[pos + 1] == 0x7D && buffer[pos + 2] == 0x0A {
                         try batch.endDocument(line: line, handle)
                         p = pos + 3
                     } else {

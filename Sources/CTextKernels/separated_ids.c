@@ -44,12 +44,18 @@ typedef struct {
 /// How the windows end documents: not at all, at newlines (text), or at JSONL record breaks.
 enum { NO_LINES = 0, TEXT_LINES = 1, JSONL_LINES = 2 };
 
-/// Takes the ids of the window at `w` given its masks; returns the offset of the first field not taken, and sets
-/// `*stop` when the window ended in something other than an unfinished field. With TEXT_LINES a newline ends a
-/// field as a separator does, and the number of ids so far is recorded as a document's end; with JSONL_LINES the
-/// `]` of a record break does, and the next field starts after the break's `[`.
-__attribute__((always_inline)) static inline size_t window_ids(const uint8_t *w, window_masks m, qwenkit_id_output *out,
-                                                               int *stop, int lines) {
+/// What a window holds: the ends of the fields to take (separators, and line ends in a lines mode), which of them
+/// end a document, and whether the ids stop in this window.
+typedef struct {
+    uint64_t fields, breaks;
+    int stop;
+} window_plan;
+
+/// The fields a window's ids come from: up to the first byte that is neither a digit, a separator nor (in a lines
+/// mode) part of a line end, and before the first empty or long field. With TEXT_LINES a newline ends a field as a
+/// separator does and ends a document; with JSONL_LINES the `]` of a record break does, and the next field starts
+/// after the break's `[`.
+__attribute__((always_inline)) static inline window_plan plan_window(const uint8_t *w, window_masks m, int lines) {
     uint64_t breaks = 0, filler = 0;
     if (lines == TEXT_LINES) {
         breaks = m.newlines;
@@ -87,36 +93,48 @@ __attribute__((always_inline)) static inline size_t window_ids(const uint8_t *w,
     run &= run >> 4;
     uint64_t problem = (fields & ~(m.digits << 1)) | run;  // an empty field's end (no digit before it), or a long field
     if (problem) fields &= (problem & (0 - problem)) - 1;
-    *stop = (other | problem) != 0;
+    window_plan plan = {fields, breaks & fields, (other | problem) != 0};
+    return plan;
+}
+
+/// Each document a window's fields end: the number of ids up to and including the one its break ends (a loop per
+/// line, not work per id). Call before the window's ids are counted in `out->count`.
+__attribute__((always_inline)) static inline void record_ends(window_plan plan, qwenkit_id_output *out) {
+    uint64_t taken = plan.breaks;
     const size_t first = out->count;
-    size_t k = first;
-    uint32_t *ids = out->ids;
-    if (lines) {
-        // Each line's end: the ids up to and including the one its break ends (a loop per line, not work per id).
-        uint64_t taken = fields & breaks;
-        size_t e = out->end_count;
-        // The first two without a branch (written whether or not they are there; room was checked), so that the
-        // number of lines in a window is not a mispredicted loop exit.
-        for (int j = 0; j < 2; j++) {
-            unsigned at = (unsigned)__builtin_ctzll(taken | (1ull << 63));
-            out->ends[e] = (int32_t)(first + (size_t)__builtin_popcountll(fields & ((2ull << at) - 1)));
-            e += taken != 0;
-            taken &= taken - 1;
-        }
-        while (taken) {
-            unsigned at = (unsigned)__builtin_ctzll(taken);
-            taken &= taken - 1;
-            out->ends[e++] = (int32_t)(first + (size_t)__builtin_popcountll(fields & ((2ull << at) - 1)));
-        }
-        out->end_count = e;
+    size_t e = out->end_count;
+    // The first two without a branch (written whether or not they are there; room was checked), so that the number
+    // of lines in a window is not a mispredicted loop exit.
+    for (int j = 0; j < 2; j++) {
+        unsigned at = (unsigned)__builtin_ctzll(taken | (1ull << 63));
+        out->ends[e] = (int32_t)(first + (size_t)__builtin_popcountll(plan.fields & ((2ull << at) - 1)));
+        e += taken != 0;
+        taken &= taken - 1;
     }
-    size_t start = 0;
+    while (taken) {
+        unsigned at = (unsigned)__builtin_ctzll(taken);
+        taken &= taken - 1;
+        out->ends[e++] = (int32_t)(first + (size_t)__builtin_popcountll(plan.fields & ((2ull << at) - 1)));
+    }
+    out->end_count = e;
+}
+
+/// Takes the ids of the window at `w` given its masks, one at a time; returns the offset of the first field not
+/// taken, and sets `*stop` when the window ended in something other than an unfinished field.
+__attribute__((always_inline)) static inline size_t window_ids(const uint8_t *w, window_masks m, qwenkit_id_output *out,
+                                                               int *stop, int lines) {
+    window_plan plan = plan_window(w, m, lines);
+    *stop = plan.stop;
+    if (lines) record_ends(plan, out);
+    uint64_t fields = plan.fields;
+    size_t start = 0, k = out->count;
+    uint32_t *ids = out->ids;
     while (fields) {
         unsigned end = (unsigned)__builtin_ctzll(fields);
         fields &= fields - 1;
         ids[k++] = field_value(load64(w + start), end - (unsigned)start);
         start = end + 1;
-        if (lines == JSONL_LINES) start += ((breaks >> end) & 1) * 10;
+        if (lines == JSONL_LINES) start += ((plan.breaks >> end) & 1) * 10;
     }
     out->count = k;
     return start;
@@ -199,6 +217,88 @@ TARGET size_t qwenkit_separated_ids_avx2(const uint8_t *p, size_t readable, uint
                       : separated_ids(p, readable, separator, out, TEXT_LINES, classify_avx2);
 }
 
+#define TARGET512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,bmi,bmi2,popcnt")))
+
+/// Bytes 0, 1, ..., 63.
+static const uint8_t iota64[64] = {
+    0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+    22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43,
+    44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
+
+/// The values of a window's fields eight at a time: the fields' ends are packed by vpcompressb, each field's bytes
+/// gathered by vpermb into a 64-bit lane (its digits at the top, the bytes before its start zeroed), and pairs,
+/// quads and halves combined by vpmaddubsw, vpmaddwd and vpmuludq. Writes up to 7 values past the fields' (room
+/// for 32 was checked). Returns the offset of the first field not taken.
+TARGET512 static inline size_t window_values_avx512(__m512i v, window_plan plan, qwenkit_id_output *out, int lines) {
+    uint64_t fields = plan.fields;
+    if (!fields) return 0;
+    const unsigned count = (unsigned)__builtin_popcountll(fields);
+    const __m512i iota = _mm512_loadu_si512((const void *)iota64);
+    const __m512i ones = _mm512_set1_epi8(1);
+    __m512i ends = _mm512_maskz_compress_epi8(fields, iota);  // byte j: where field j ends
+    __m512i after = _mm512_add_epi8(ends, ones);
+    if (lines == JSONL_LINES) after = _mm512_add_epi8(after, _mm512_maskz_compress_epi8(fields, _mm512_maskz_mov_epi8(plan.breaks, _mm512_set1_epi8(10))));
+    // Byte j: where field j starts (field 0 at the window's start).
+    __m512i starts = _mm512_maskz_permutexvar_epi8(~1ull, _mm512_sub_epi8(iota, ones), after);
+    __m512i lengths = _mm512_sub_epi8(ends, starts);
+    const __m512i lane = _mm512_and_si512(iota, _mm512_set1_epi8(7));  // byte b of each 64-bit lane: b
+    const __m512i eight = _mm512_set1_epi8(8), nibble = _mm512_set1_epi8(0x0F);
+    const __m512i tens = _mm512_set1_epi16(0x010A), hundreds = _mm512_set1_epi32(0x00010064);
+    const __m512i ten_thousand = _mm512_set1_epi64(10000);
+    __m512i which = _mm512_srli_epi16(_mm512_and_si512(iota, _mm512_set1_epi8(0x38)), 3);  // byte 8j + b: j
+    uint32_t *ids = out->ids + out->count;
+    for (unsigned g = 0; g < count; g += 8) {
+        __m512i end = _mm512_permutexvar_epi8(which, ends);
+        __m512i length = _mm512_permutexvar_epi8(which, lengths);
+        __mmask64 digit = _mm512_cmpge_epu8_mask(_mm512_add_epi8(lane, length), eight);  // b >= 8 - length
+        __m512i x = _mm512_maskz_permutexvar_epi8(digit, _mm512_sub_epi8(_mm512_add_epi8(end, lane), eight), v);
+        x = _mm512_maddubs_epi16(_mm512_and_si512(x, nibble), tens);
+        x = _mm512_madd_epi16(x, hundreds);
+        x = _mm512_add_epi64(_mm512_mul_epu32(x, ten_thousand), _mm512_srli_epi64(x, 32));
+        _mm256_storeu_si256((__m256i *)(ids + g), _mm512_cvtepi64_epi32(x));
+        which = _mm512_add_epi8(which, eight);
+    }
+    out->count += count;
+    unsigned last = 63 - (unsigned)__builtin_clzll(fields);
+    return last + 1 + (lines == JSONL_LINES && ((plan.breaks >> last) & 1) ? 10 : 0);
+}
+
+TARGET512 __attribute__((always_inline)) static inline size_t separated_ids_avx512(const uint8_t *p, size_t readable,
+                                                                                 uint8_t separator, qwenkit_id_output *out,
+                                                                                 int lines) {
+    const __m512i zero = _mm512_set1_epi8('0'), nine = _mm512_set1_epi8(9), sep = _mm512_set1_epi8((char)separator);
+    const __m512i newline = _mm512_set1_epi8('\n');
+    size_t offset = 0;
+    const size_t window = lines == JSONL_LINES ? 80 : 72;
+    while (offset + window <= readable && out->count + 32 <= out->capacity
+           && (!lines || out->end_count + 32 <= out->end_capacity)) {
+        __m512i v = _mm512_loadu_si512((const void *)(p + offset));
+        window_masks m;
+        m.digits = _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, zero), nine);
+        m.separators = _mm512_cmpeq_epi8_mask(v, sep);
+        m.newlines = lines ? _mm512_cmpeq_epi8_mask(v, newline) : 0;
+        window_plan plan = plan_window(p + offset, m, lines);
+        if (lines) record_ends(plan, out);
+        size_t start = window_values_avx512(v, plan, out, lines);
+        offset += start;
+        if (plan.stop || start == 0) break;
+    }
+    return offset;
+}
+
+TARGET512 size_t qwenkit_separated_ids_avx512(const uint8_t *p, size_t readable, uint8_t separator, qwenkit_id_output *out) {
+    if (!out->ends) return separated_ids_avx512(p, readable, separator, out, NO_LINES);
+    return out->jsonl ? separated_ids_avx512(p, readable, separator, out, JSONL_LINES)
+                      : separated_ids_avx512(p, readable, separator, out, TEXT_LINES);
+}
+
+int qwenkit_text_avx512_usable(void) {
+    if (getenv("QWENKIT_NO_AVX512") != NULL) return 0;
+    __builtin_cpu_init();
+    return qwenkit_text_avx2_usable() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512vbmi2");
+}
+
 int qwenkit_text_avx2_usable(void) {
     if (getenv("QWENKIT_NO_AVX2") != NULL) return 0;
     __builtin_cpu_init();
@@ -210,18 +310,27 @@ size_t qwenkit_separated_ids_avx2(const uint8_t *p, size_t readable, uint8_t sep
     abort();
 }
 
+size_t qwenkit_separated_ids_avx512(const uint8_t *p, size_t readable, uint8_t separator, qwenkit_id_output *out) {
+    (void)p; (void)readable; (void)separator; (void)out;
+    abort();
+}
+
 int qwenkit_text_avx2_usable(void) { return 0; }
+int qwenkit_text_avx512_usable(void) { return 0; }
 #endif
 
-/// The path chosen on the first call (-1 before it).
-static int avx2_chosen = -1;
+/// The path chosen on the first call: 2 AVX-512, 1 AVX2, 0 portable (-1 before it).
+static int path_chosen = -1;
 
 size_t qwenkit_separated_ids(const uint8_t *p, size_t readable, uint8_t separator, qwenkit_id_output *out) {
-    int chosen = __atomic_load_n(&avx2_chosen, __ATOMIC_RELAXED);
+    int chosen = __atomic_load_n(&path_chosen, __ATOMIC_RELAXED);
     if (chosen < 0) {
-        chosen = qwenkit_text_avx2_usable();
-        __atomic_store_n(&avx2_chosen, chosen, __ATOMIC_RELAXED);
+        chosen = qwenkit_text_avx512_usable() ? 2 : qwenkit_text_avx2_usable();
+        __atomic_store_n(&path_chosen, chosen, __ATOMIC_RELAXED);
     }
-    return chosen ? qwenkit_separated_ids_avx2(p, readable, separator, out)
-                  : qwenkit_separated_ids_portable(p, readable, separator, out);
+    switch (chosen) {
+    case 2: return qwenkit_separated_ids_avx512(p, readable, separator, out);
+    case 1: return qwenkit_separated_ids_avx2(p, readable, separator, out);
+    default: return qwenkit_separated_ids_portable(p, readable, separator, out);
+    }
 }

@@ -272,14 +272,14 @@ final class ChoppySource: ByteSource {
         }
     }
 
-    /// The 64-byte-window id kernel (`qwenkit_separated_ids`), portable and AVX2, with and without newlines ending
+    /// The 64-byte-window id kernel (`qwenkit_separated_ids`), portable, AVX2 and AVX-512, with and without newlines ending
     /// documents, on random runs of ids with faults (long or empty fields, empty lines, other bytes): both paths take
     /// the same ids and ends and stop at the same field, every id taken is its field's value, every end counts the
     /// ids before its newline, the stop is just after a separator, and a run without faults is taken to within a
     /// window of its end.
     @Test func separatedIDKernelsMatchTheReference() {
         var rng = SplitMix64(seed: 11)
-        let avx2 = qwenkit_text_avx2_usable() == 1
+        let paths = [0] + (qwenkit_text_avx2_usable() == 1 ? [1] : []) + (qwenkit_text_avx512_usable() == 1 ? [2] : [])
         for round in 0..<20_000 {
             // Rounds by four: text lines (separator ' '), JSONL records (','), then the two without lines.
             let separator: UInt8 = round % 2 == 0 ? 0x20 : 0x2C
@@ -308,7 +308,7 @@ final class ChoppySource: ByteSource {
             let capacity = 32 + Int(rng.next() % 400)
             let endCapacity = 32 + Int(rng.next() % 40)
             var results: [(Int, [UInt32], [Int32])] = []
-            for path in avx2 ? [0, 1] : [0] {
+            for path in paths {
                 var ids = [UInt32](repeating: 0, count: capacity)
                 var ends = [Int32](repeating: 0, count: endCapacity)
                 let taken = bytes.withUnsafeBufferPointer { b in
@@ -316,16 +316,16 @@ final class ChoppySource: ByteSource {
                         ends.withUnsafeMutableBufferPointer { e in
                             var o = qwenkit_id_output(ids: out.baseAddress!, capacity: capacity, count: 0, ends: lines ? e.baseAddress! : nil,
                                                       end_capacity: endCapacity, end_count: 0, jsonl: jsonl ? 1 : 0)
-                            let taken = path == 0 ? qwenkit_separated_ids_portable(b.baseAddress!, readable, separator, &o)
-                                                  : qwenkit_separated_ids_avx2(b.baseAddress!, readable, separator, &o)
+                            let kernel = [qwenkit_separated_ids_portable, qwenkit_separated_ids_avx2, qwenkit_separated_ids_avx512][path]
+                            let taken = kernel(b.baseAddress!, readable, separator, &o)
                             return (taken, o.count, o.end_count)
                         }
                     }
                 }
                 results.append((taken.0, Array(ids[0..<taken.1]), Array(ends[0..<taken.2])))
             }
-            if results.count == 2 {
-                #expect(results[0].0 == results[1].0 && results[0].1 == results[1].1 && results[0].2 == results[1].2, "round \(round)")
+            for other in results.dropFirst() {
+                #expect(results[0].0 == other.0 && results[0].1 == other.1 && results[0].2 == other.2, "round \(round)")
             }
             let (taken, ids, ends) = results[0]
             // JSONL's record breaks become newlines, so that one reference serves both kinds of lines.

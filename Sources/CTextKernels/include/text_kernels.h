@@ -40,9 +40,15 @@ typedef struct {
 /// field not taken (0 if none was); the caller parses what follows byte by byte.
 size_t qwenkit_separated_ids(const uint8_t *p, size_t readable, uint8_t separator, qwenkit_id_output *out);
 
-/// The same, each path by name (for the tests; `_avx2` only when qwenkit_text_avx2_usable() is 1).
+/// The same, each path by name (for the tests; `_avx2` only when qwenkit_text_avx2_usable() is 1, `_avx512` only when
+/// qwenkit_text_avx512_usable() is 1). The call above takes the widest this CPU has.
 size_t qwenkit_separated_ids_portable(const uint8_t *p, size_t readable, uint8_t separator, qwenkit_id_output *out);
 size_t qwenkit_separated_ids_avx2(const uint8_t *p, size_t readable, uint8_t separator, qwenkit_id_output *out);
+size_t qwenkit_separated_ids_avx512(const uint8_t *p, size_t readable, uint8_t separator, qwenkit_id_output *out);
+
+/// 1 when this CPU runs the AVX-512 id kernel (AVX-512 F, BW, VL, VBMI and VBMI2, and AVX2), else 0; 0 with
+/// QWENKIT_NO_AVX512 set (as for the runtime's kernels) or QWENKIT_NO_AVX2.
+int qwenkit_text_avx512_usable(void);
 
 /// How many bytes at the start of `p` (n bytes) are known to be well-formed UTF-8, checked 64 bytes at a time with
 /// AVX2: the returned offset is at the start of a character (or n), every byte before it is part of well-formed

@@ -58,7 +58,7 @@ let package = Package(
         // cursor over a text column and carried columns (rendered as JSON); snappy, gzip and zstd pages.
         .target(name: "Parquet", dependencies: ["QwenKitIO", "CZstd", "CZlib", "CSnappy"], swiftSettings: cpuFlags),
         // Qwen2's byte-level BPE tokenizer: NFC, added tokens, pretokenizer, BPE, decoding.
-        .target(name: "QwenTokenizer", dependencies: ["CPCRE2", "CPrefetch", "CQwenKitData", "CTextKernels", "QwenKitIO"], swiftSettings: cpuFlags),
+        .target(name: "QwenTokenizer", dependencies: ["CPCRE2", "CQwenKitData", "CTextKernels", "QwenKitIO"], swiftSettings: cpuFlags),
         // What `encode` reads beyond text and JSONL (parquet rows), what it writes (text, JSONL, u32, npy and packed
         // rows, Megatron indexed datasets) with --eod and length limits per document, and what `merge` joins.
         .target(name: "TrainingData", dependencies: ["QwenTokenizer", "Parquet", "QwenKitIO"], swiftSettings: cpuFlags),

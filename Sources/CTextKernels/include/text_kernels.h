@@ -50,6 +50,25 @@ size_t qwenkit_separated_ids_avx512(const uint8_t *p, size_t readable, uint8_t s
 /// QWENKIT_NO_AVX512 set (as for the runtime's kernels) or QWENKIT_NO_AVX2.
 int qwenkit_text_avx512_usable(void);
 
+/// A decoding table as TextDecoder builds it (Sources/QwenTokenizer/Decoding/TextDecoder.swift, DecodingTable, where the
+/// layout and the flags are defined).
+typedef struct {
+    const uint8_t *slots;     // 16 bytes per id: the token's bytes (up to 14), its length at 14, its flags at 15
+    const uint64_t *entries;  // per id: offset (bits 0-31) and length (bits 32-55) of its bytes in `bytes`
+    const uint8_t *bytes;
+    uint32_t count;           // ids 0 ..< count have slots
+    uint8_t slow;             // flag bits: the caller handles the id (no token, skipped special token, unclassified)
+    uint8_t long_token;       // flag bits: the token's bytes are at its entry, not in its slot
+} qwenkit_token_table;
+
+/// TextDecoder's copy loop: the tokens of ids[*k ..< end] to `out` + *written, with a newline before ids[j] for each j
+/// in newlines[*e ..< newline_end] (ascending, at most `end`; those equal to `end` are written after the last id),
+/// stopping before an id the table marks slow or has no slot for. Advances *k, *e and *written, and ANDs the copied
+/// tokens' flag bytes into *flags. The caller keeps room for the tokens and 16 bytes after the last one's start
+/// (a slot is copied whole). The slot of the id 16 ahead is prefetched.
+void qwenkit_copy_tokens(const uint32_t *ids, size_t *k, size_t end, const int32_t *newlines, size_t *e, size_t newline_end,
+                         const qwenkit_token_table *table, uint8_t *out, size_t *written, uint8_t *flags);
+
 /// How many bytes at the start of `p` (n bytes) are known to be well-formed UTF-8, checked 64 bytes at a time with
 /// AVX2: the returned offset is at the start of a character (or n), every byte before it is part of well-formed
 /// sequences, and the caller checks the rest (the tail under 64 bytes, or from just before the first block with an

@@ -21,7 +21,7 @@
 // - Finished documents (and the newline after each) stay in the buffer until it fills or `emit` is
 //   called, so a file of short lines costs no sink call per line.
 
-import CPrefetch
+import CTextKernels
 import QwenKitIO
 
 /// Each id's bytes in one padded buffer and one packed entry per id, as the decoder's inner loop reads them.
@@ -89,6 +89,13 @@ struct DecodingTable {
         self.entries = entries
         self.bytes = bytes
         self.maxLength = longest
+    }
+
+    /// The same table for the C copy loop.
+    var cTable: qwenkit_token_table {
+        qwenkit_token_table(slots: UnsafeRawPointer(inline).assumingMemoryBound(to: UInt8.self), entries: entries, bytes: bytes,
+                            count: UInt32(truncatingIfNeeded: count), slow: UInt8(truncatingIfNeeded: DecodingTable.slowFlag >> 56),
+                            long_token: UInt8(truncatingIfNeeded: DecodingTable.longFlag >> 56))
     }
 
     func deallocate() {
@@ -173,69 +180,32 @@ public final class TextDecoder {
     /// Newlines the copy loop writes before a batch ends (they are not in `idsPerBatch`'s room).
     private static let newlinesPerBatch = 4096
 
-    /// The hot loop: ids are copied in batches sized so that the batch cannot overflow the buffer. With
-    /// `newlinesBefore` (ascending indexes into `ids`, at most `ids.count`), a newline is written before each id it
-    /// names (and after the last id for `ids.count`).
+    /// The hot loop: ids are copied in batches sized so that the batch cannot overflow the buffer (the copy itself is
+    /// `qwenkit_copy_tokens`, C). With `newlinesBefore` (ascending indexes into `ids`, at most `ids.count`), a newline
+    /// is written before each id it names (and after the last id for `ids.count`).
     private func appendIDs(_ ids: UnsafeBufferPointer<UInt32>, newlinesBefore ends: UnsafeBufferPointer<Int32> = .init(start: nil, count: 0),
                            _ describe: (Int) -> String) throws {
-        let idBase = ids.baseAddress ?? UnsafePointer(bitPattern: 8)!  // read only when ids.count > 0
-        let inline = UnsafeRawPointer(table.inline), entries = table.entries, tokenBytes = table.bytes
-        let n = UInt32(truncatingIfNeeded: table.count)
-        let notInline = (DecodingTable.slowFlag | DecodingTable.longFlag) >> 56
         precondition(ends.isEmpty || Int(ends[ends.count - 1]) <= ids.count, "a newline past the ids")
+        let idBase = ids.baseAddress ?? UnsafePointer(bitPattern: 8)!  // read only when ids.count > 0
+        let endBase = ends.baseAddress ?? UnsafePointer(bitPattern: 8)!
         var k = 0, e = 0
-        let last = ids.count &- 1
-        while k < ids.count || e < ends.count {
-            if count >= TextDecoder.blockSize { try drain() }
-            let end = min(ids.count, k + idsPerBatch)
-            let endsStop = min(ends.count, e + TextDecoder.newlinesPerBatch)
-            var nextEnd = e < endsStop ? Int(ends[e]) : Int.max
-            var out = count
-            var flags = DecodingTable.wellFormedFlag >> 56
-            // In a local: the stores below could alias the property, so it was loaded again for every id.
-            let base = buffer
-            batch: while true {
-                // The ids up to the next newline, then the newline.
-                let limit = min(end, nextEnd)
-                while k < limit {
-                    let id = idBase[k]
-                    // The slot 16 ids ahead (a prefetch never faults; past the table it asks for nothing useful).
-                    qwenkit_prefetch(inline + 16 &* Int(idBase[min(k &+ 16, last)]))
-                    let slot = inline + 16 &* Int(id)
-                    let meta = id < n ? UInt64(slot.load(fromByteOffset: 15, as: UInt8.self)) : DecodingTable.slowFlag >> 56
-                    let target = UnsafeMutableRawPointer(base + out)
-                    if meta & notInline != 0 {
-                        if meta & (DecodingTable.slowFlag >> 56) != 0 {
-                            // Copies nothing, or a token not classified (and may grow the buffer): end the batch.
-                            count = out
-                            try appendSlow(id) { describe(k) }
-                            out = count
-                            flags = 0
-                            k += 1
-                            break batch
-                        }
-                        let entry = entries[Int(id)]
-                        let start = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF)
-                        let length = Int(truncatingIfNeeded: (entry &>> DecodingTable.lengthShift) & DecodingTable.lengthMask)
-                        target.copyMemory(from: tokenBytes + start, byteCount: length)
-                        flags &= meta
-                        out &+= length
-                        k += 1
-                        continue
-                    }
-                    flags &= meta
-                    target.storeBytes(of: slot.load(as: SIMD16<UInt8>.self), as: SIMD16<UInt8>.self)
-                    out &+= Int(truncatingIfNeeded: slot.load(fromByteOffset: 14, as: UInt8.self))
+        try withUnsafePointer(to: table.cTable) { table in
+            while k < ids.count || e < ends.count {
+                if count >= TextDecoder.blockSize { try drain() }
+                let endsStop = min(ends.count, e + TextDecoder.newlinesPerBatch)
+                // Not past a newline this batch has no room for.
+                let end = min(ids.count, k + idsPerBatch, endsStop < ends.count ? Int(ends[endsStop]) : Int.max)
+                var written = count
+                var flags = UInt8(truncatingIfNeeded: DecodingTable.wellFormedFlag >> 56)
+                qwenkit_copy_tokens(idBase, &k, end, endBase, &e, endsStop, table, buffer, &written, &flags)
+                count = written
+                if flags & UInt8(truncatingIfNeeded: DecodingTable.wellFormedFlag >> 56) == 0 { uncheckedWellFormed = false }
+                if k < end {
+                    // An id the table marks slow: copies nothing, or a token not classified (and may grow the buffer).
+                    try appendSlow(idBase[k]) { describe(k) }
                     k += 1
                 }
-                guard k == nextEnd else { break }
-                base[out] = 0x0A
-                out &+= 1
-                e &+= 1
-                nextEnd = e < endsStop ? Int(ends[e]) : Int.max
             }
-            count = out
-            if flags == 0 { uncheckedWellFormed = false }
         }
     }
 

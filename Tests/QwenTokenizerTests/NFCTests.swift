@@ -82,6 +82,45 @@ import TestSupport
         #expect(provedNFC > 100)
     }
 
+    /// The quick check's shortcuts: no scalar with lead byte E4-E9 (U+4000...U+9FFF) needs attention by the table, the
+    /// eight-byte lead test equals the obvious one, and on text of such runs with a scalar that needs attention at
+    /// every offset (and every end) the scan finds the same offset as a scalar-by-scalar walk.
+    @Test func quickCheckShortcutsAgreeWithTheTable() {
+        let table = nfcQuickCheckTable
+        for scalar in UInt32(0x4000)...0x9FFF {
+            let bytes = Array(String(UnicodeScalar(scalar)!).utf8)
+            #expect(!bytes.withUnsafeBufferPointer { table.needsAttention($0.baseAddress!, available: 3) }, "U+\(String(scalar, radix: 16))")
+        }
+        var rng = SplitMix64(seed: 21)
+        for _ in 0..<100_000 {
+            let bytes = (0..<8).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+            var expected: UInt64 = 0
+            for (k, b) in bytes.enumerated() where b >= 0xC0 && !(0xE4...0xE9).contains(b) { expected |= 0x80 << UInt64(8 * k) }
+            #expect(NFCQuickCheckTable.leadsOutsideE4E9(UInt64(littleEndian: word)) == expected)
+        }
+        let pieces = ["中", "文", "字", "a", " ", "，", "。", "é"].map { Array($0.utf8) }
+        let attention = [Array("e\u{301}".utf8).suffix(2), Array("\u{F900}".utf8)[...], Array("\u{3099}".utf8)[...]]
+        for length in [0, 1, 7, 8, 9, 23, 64, 100] {
+            var base: [UInt8] = []
+            while base.count < length { base += pieces[Int(rng.next() % UInt64(pieces.count))] }
+            for mark in attention {
+                var cut = 0
+                while cut <= base.count {
+                    let bytes = Array(base[..<cut]) + Array(mark) + Array(base[cut...])
+                    var walk = 0
+                    while walk < bytes.count && !bytes.withUnsafeBufferPointer({ table.needsAttention($0.baseAddress! + walk, available: bytes.count - walk) }) {
+                        walk += bytes[walk] < 0x80 ? 1 : bytes[walk] < 0xE0 ? 2 : bytes[walk] < 0xF0 ? 3 : 4
+                    }
+                    let scanned = bytes.withUnsafeBufferPointer { table.scan($0.baseAddress!, from: 0, end: bytes.count) }
+                    #expect(scanned == min(walk, bytes.count), "\(bytes)")
+                    cut += 1
+                    while cut < base.count && base[cut] & 0xC0 == 0x80 { cut += 1 }
+                }
+            }
+        }
+    }
+
     @Test func outputIsStable() {
         // NFC is idempotent, and normalize appends without touching what is already in `output`.
         var failures: [Int] = []

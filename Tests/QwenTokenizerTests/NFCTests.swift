@@ -82,12 +82,13 @@ import TestSupport
         #expect(provedNFC > 100)
     }
 
-    /// The quick check's shortcuts: no scalar with lead byte E4-E9 (U+4000...U+9FFF) needs attention by the table, the
+    /// The quick check's shortcuts: no scalar with lead byte E4-E9 or EB-ED (U+4000...U+9FFF, U+B000...U+D7FF; D800 on
+    /// are surrogates, not in UTF-8) needs attention by the table, the
     /// eight-byte lead test equals the obvious one, and on text of such runs with a scalar that needs attention at
     /// every offset (and every end) the scan finds the same offset as a scalar-by-scalar walk.
     @Test func quickCheckShortcutsAgreeWithTheTable() {
         let table = nfcQuickCheckTable
-        for scalar in UInt32(0x4000)...0x9FFF {
+        for scalar in Array(UInt32(0x4000)...0x9FFF) + Array(UInt32(0xB000)...0xD7FF) {
             let bytes = Array(String(UnicodeScalar(scalar)!).utf8)
             #expect(!bytes.withUnsafeBufferPointer { table.needsAttention($0.baseAddress!, available: 3) }, "U+\(String(scalar, radix: 16))")
         }
@@ -96,10 +97,12 @@ import TestSupport
             let bytes = (0..<8).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
             var expected: UInt64 = 0
-            for (k, b) in bytes.enumerated() where b >= 0xC0 && !(0xE4...0xE9).contains(b) { expected |= 0x80 << UInt64(8 * k) }
-            #expect(NFCQuickCheckTable.leadsOutsideE4E9(UInt64(littleEndian: word)) == expected)
+            for (k, b) in bytes.enumerated() where b >= 0xC0 && !(0xE4...0xE9).contains(b) && !(0xEB...0xED).contains(b) {
+                expected |= 0x80 << UInt64(8 * k)
+            }
+            #expect(NFCQuickCheckTable.otherLeads(UInt64(littleEndian: word)) == expected)
         }
-        let pieces = ["中", "文", "字", "a", " ", "，", "。", "é"].map { Array($0.utf8) }
+        let pieces = ["中", "文", "字", "한", "국", "a", " ", "，", "。", "é", "\u{A000}"].map { Array($0.utf8) }
         let attention = [Array("e\u{301}".utf8).suffix(2), Array("\u{F900}".utf8)[...], Array("\u{3099}".utf8)[...]]
         for length in [0, 1, 7, 8, 9, 23, 64, 100] {
             var base: [UInt8] = []

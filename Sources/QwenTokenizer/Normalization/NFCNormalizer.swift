@@ -208,19 +208,20 @@ struct NFCQuickCheckTable: @unchecked Sendable {
         return (bits[Int(index[block])] >> UInt64(bit)) & 1 != 0
     }
 
-    /// Bit 7 of each byte of `word` set where the byte is a lead byte (0xC0 or above) other than E4-E9 (the leads of
-    /// U+4000...U+9FFF). Per byte without carries between bytes: masks, an exact zero-byte test, and additions that
-    /// stay below 0x100.
+    /// Bit 7 of each byte of `word` set where the byte is a lead byte (0xC0 or above) other than E4-E9 and EB-ED (the
+    /// leads of U+4000...U+9FFF and U+B000...U+DFFF). Per byte without carries between bytes: masks, exact zero-byte
+    /// tests, and additions that stay below 0x100.
     @inline(__always)
-    static func leadsOutsideE4E9(_ word: UInt64) -> UInt64 {
+    static func otherLeads(_ word: UInt64) -> UInt64 {
         let high: UInt64 = 0x8080_8080_8080_8080, low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        @inline(__always) func zeroBytes(_ z: UInt64) -> UInt64 { ~(((z & low7) &+ low7) | z) & high }
         let lead = word & (word << 1) & high  // bits 7 and 6 set
-        let z = (word & 0xF0F0_F0F0_F0F0_F0F0) ^ 0xE0E0_E0E0_E0E0_E0E0
-        let nibbleE = ~(((z & low7) &+ low7) | z) & high  // high nibble E
+        let nibbleE = zeroBytes((word & 0xF0F0_F0F0_F0F0_F0F0) ^ 0xE0E0_E0E0_E0E0_E0E0)  // high nibble E
         let n = word & 0x0F0F_0F0F_0F0F_0F0F
         let atLeast4 = (n &+ 0x7C7C_7C7C_7C7C_7C7C) & high
-        let atLeast10 = (n &+ 0x7676_7676_7676_7676) & high
-        return lead & ~(nibbleE & atLeast4 & ~atLeast10)
+        let atLeast14 = (n &+ 0x7272_7272_7272_7272) & high
+        let ten = zeroBytes(n ^ 0x0A0A_0A0A_0A0A_0A0A)
+        return lead & ~(nibbleE & atLeast4 & ~atLeast14 & ~ten)
     }
 
     /// Offset of the first scalar at or after `from` that needs attention, or `end`.
@@ -260,12 +261,13 @@ struct NFCQuickCheckTable: @unchecked Sendable {
                 i &+= 2
             } else if b0 < 0xF0 {
                 if i &+ 3 > end { return end }
-                if b0 &- 0xE4 < 6 { // U+4000..U+9FFF: CJK, Yi; nothing needs attention
+                if b0 &- 0xE4 < 6 || b0 &- 0xEB < 3 { // U+4000..U+9FFF (CJK, Yi), U+B000..U+D7FF (Hangul): nothing needs attention
                     i &+= 3
-                    // What follows eight bytes at a time while its lead bytes are E4-E9 (ASCII and continuation
-                    // bytes pass): Chinese text is mostly such runs, which went character by character.
+                    // What follows eight bytes at a time while its lead bytes are E4-E9 or EB-ED (ASCII and
+                    // continuation bytes pass): Chinese and Korean text are mostly such runs, which went character by
+                    // character.
                     while i &+ 8 <= end {
-                        let other = NFCQuickCheckTable.leadsOutsideE4E9(UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)))
+                        let other = NFCQuickCheckTable.otherLeads(UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)))
                         if other != 0 {
                             i &+= other.trailingZeroBitCount &>> 3
                             break

@@ -50,20 +50,48 @@ final class WorkerPool {
         for thread in threads { pthread_join(thread, nil) }
     }
 
-    /// Runs `body(share)` for shares 0..<`workers` (at most `size`) at once and returns when all have returned;
-    /// the caller's thread takes shares too, and each share goes to whichever thread is free first. The shares write
-    /// disjoint parts of shared buffers (rows or heads), which is why `body` need not be `@Sendable`.
-    func run(_ workers: Int, _ body: (Int) -> Void) {
-        let active = min(workers, threads.count + 1)
-        if active <= 1 {
-            body(0)
+    /// Runs `body(share, thread)` for every share in 0..<`shares`, each once, and returns when all have returned;
+    /// `thread` (0..<size, the caller 0) tells a share which per-thread scratch is its own. The caller's thread takes
+    /// shares too, and each share goes to whichever thread is free first. The shares write disjoint parts of shared
+    /// buffers (rows or heads), which is why `body` need not be `@Sendable`.
+    func run(shares: Int, _ body: (_ share: Int, _ thread: Int) -> Void) {
+        if shares <= 1 || threads.isEmpty {
+            for share in 0..<shares { body(share, 0) }
             return
         }
+        run(Work(count: shares, granule: 1, minimum: 1, parts: 0)) { range, thread in
+            for share in range { body(share, thread) }
+        }
+    }
+
+    /// Runs `body` on ranges that tile 0..<`count`, each once, and returns when all have returned. Ranges are handed
+    /// out as threads come free, largest first: each is 1/(2 × size) of what is left, rounded up to a multiple of
+    /// `granule` and at least `minimum` (a multiple of `granule`), so a thread that starts late or runs slower (another
+    /// process on its core, a slower half of the rows) ends its last range within about one minimum range of the
+    /// others, for about 2 × size × log(count / minimum) claims per region.
+    func run(items count: Int, granule: Int, minimum: Int, _ body: (_ range: Range<Int>, _ thread: Int) -> Void) {
+        if count <= minimum || threads.isEmpty {
+            if count > 0 { body(0..<count, 0) }
+            return
+        }
+        run(Work(count: count, granule: granule, minimum: max(minimum, granule), parts: 2 * size), body)
+    }
+
+    private func run(_ work: Work, _ body: (Range<Int>, Int) -> Void) {
         withoutActuallyEscaping(body) { body in
-            shared.start(active: active, remaining: threads.count, body)
-            shared.takeShares(body)
+            shared.start(work, remaining: threads.count, body)
+            shared.takeRanges(body, thread: 0)
             shared.waitForWorkers()
         }
+    }
+
+    /// How a region's items are cut into ranges: fixed ranges of `minimum` when `parts` is 0, else 1/`parts` of what is
+    /// left, rounded up to `granule`, at least `minimum`.
+    struct Work {
+        let count: Int
+        let granule: Int
+        let minimum: Int
+        let parts: Int
     }
 
     private final class WorkerContext {
@@ -88,11 +116,11 @@ final class WorkerPool {
         private let mutex: UnsafeMutablePointer<pthread_mutex_t>
         private let wake: UnsafeMutablePointer<pthread_cond_t>
         // Written by the caller before `generation` is released, read by workers after acquiring it.
-        private nonisolated(unsafe) var body: ((Int) -> Void)?
-        private nonisolated(unsafe) var active = 0
-        /// The next share of the current region to take: shares go to whichever thread is free first, so a worker
-        /// that wakes late (or whose core is busy with another process) leaves its share to the others.
-        private let nextShare = Atomic<Int>(0)
+        private nonisolated(unsafe) var body: ((Range<Int>, Int) -> Void)?
+        private nonisolated(unsafe) var work = Work(count: 0, granule: 1, minimum: 1, parts: 0)
+        /// The first item of the current region not yet taken: ranges go to whichever thread is free first, so a worker
+        /// that wakes late (or whose core is busy with another process) leaves its part to the others.
+        private let next = Atomic<Int>(0)
 
         init() {
             mutex = .allocate(capacity: 1)
@@ -108,10 +136,10 @@ final class WorkerPool {
             wake.deallocate()
         }
 
-        func start(active: Int, remaining workers: Int, _ body: @escaping (Int) -> Void) {
+        func start(_ work: Work, remaining workers: Int, _ body: @escaping (Range<Int>, Int) -> Void) {
             self.body = body
-            self.active = active
-            nextShare.store(0, ordering: .relaxed)
+            self.work = work
+            next.store(0, ordering: .relaxed)
             remaining.store(workers, ordering: .relaxed)
             generation.add(1, ordering: .sequentiallyConsistent)
             broadcastIfSleeping()
@@ -137,12 +165,29 @@ final class WorkerPool {
             broadcastIfSleeping()
         }
 
-        func takeShares(_ body: (Int) -> Void) {
-            while true {
-                let share = nextShare.add(1, ordering: .relaxed).oldValue
-                guard share < active else { return }
-                body(share)
+        func takeRanges(_ body: (Range<Int>, Int) -> Void, thread: Int) {
+            while let range = claim() { body(range, thread) }
+        }
+
+        /// The next range of the current region, or nil when every item is taken. Relaxed: the region's inputs are
+        /// published by `generation` and its outputs by `remaining`.
+        private func claim() -> Range<Int>? {
+            let work = self.work
+            var first = next.load(ordering: .relaxed)
+            while first < work.count {
+                let left = work.count - first
+                var n = work.minimum
+                if work.parts > 0 {
+                    let part = (left / work.parts + work.granule - 1) / work.granule * work.granule
+                    n = max(n, part)
+                }
+                n = min(n, left)
+                let (exchanged, original) = next.compareExchange(expected: first, desired: first + n,
+                                                                 ordering: .relaxed)
+                if exchanged { return first..<(first + n) }
+                first = original
             }
+            return nil
         }
 
         private func broadcastIfSleeping() {
@@ -182,7 +227,7 @@ final class WorkerPool {
                 }
                 seen = current
                 if stopping.load(ordering: .acquiring) { return }
-                if let body { takeShares(body) }
+                if let body { takeRanges(body, thread: index) }
                 remaining.subtract(1, ordering: .releasing)
             }
         }
@@ -193,12 +238,4 @@ final class WorkerPool {
             return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
         }
     }
-}
-
-/// The share of `count` items that worker `w` of `workers` takes, in multiples of `granule`.
-@inline(__always)
-func share(_ count: Int, worker w: Int, of workers: Int, granule: Int = 1) -> Range<Int> {
-    let units = (count + granule - 1) / granule
-    let lo = units * w / workers * granule, hi = units * (w + 1) / workers * granule
-    return min(lo, count)..<min(hi, count)
 }

@@ -329,11 +329,26 @@ final class ForwardPass {
         }
     }
 
-    /// out = down(silu(gate·input) ⊙ up·input) for `batch` tokens.
+    /// out = down(silu(gate·input) ⊙ up·input) for `batch` tokens. Each range of rows takes the same rows of gate and
+    /// up and applies silu to them, in the threads' region: done after the region, on one thread, silu's 4,864 expf per
+    /// layer were 0.45 ms of every token on Qwen2-0.5B (1% of one thread's time, 2% of two threads').
     private func swiGLU(_ mlp: DenseFeedForward, _ input: UnsafePointer<Float>, batch: Int, out: UnsafeMutablePointer<Float>) {
         let f = mlp.gate.rows
-        multiply((mlp.gate, gate), (mlp.up, up), input: input, batch: batch)
-        VectorMath.siluMultiply(gate, up, batch * f)
+        if let observer {
+            for m in [mlp.gate, mlp.up] {
+                observer.observe(weight: m.ggufName, expert: m.expert?.index, experts: m.expert?.count ?? 1,
+                                 input: input, rows: batch, columns: m.columns)
+            }
+        }
+        let g = WeightMatrix.rowGroup, wide = usesAVX512, gate = self.gate, up = self.up
+        let minimum = (Self.minimumRangeBytes / max(batch * (mlp.gate.rowBytes + mlp.up.rowBytes), 1) + g - 1) / g * g
+        pool.run(items: f, granule: g, minimum: minimum) { rows, thread in
+            mlp.gate.multiply(input, batch: batch, rowRange: rows, into: gate, yStride: f, scratch: scratch(thread), wide: wide)
+            mlp.up.multiply(input, batch: batch, rowRange: rows, into: up, yStride: f, scratch: scratch(thread), wide: wide)
+            for t in 0..<batch {
+                VectorMath.siluMultiply(gate + t * f + rows.lowerBound, up + t * f + rows.lowerBound, rows.count)
+            }
+        }
         multiply((mlp.down, out), input: gate, batch: batch)
     }
 

@@ -66,26 +66,34 @@ TARGET float qwenkit_dot_bf16_avx512(const void *row, const float *x, ptrdiff_t 
 // out of the block's sum: Σ d·v_j·x_j = d · Σ v_j·x_j, with v_j the block's integer values (minus their offset) as
 // floats, which are exact (Q5_1 adds m · Σ x_j). A block then costs its values' widening, one product or fused product
 // per 16 values and one fused product by d, where multiplying every value by d first cost 16 lanes' worth per 16 values
-// more. The scales of up to 16 blocks are gathered and converted together (`block_scales`) into a small array that the
-// block loop reads as a broadcast memory operand; each block's f16 broadcast and conversion took three of its dozen
-// vector operations, on the two ports that 512-bit operations share. 4-bit indices become floats through vpermps over a
-// 16-float table (vpermps reads the low 4 bits of each lane, so the low nibble needs no mask), not vpshufb then a
-// widening then a conversion. Float32 throughout; the sums differ from multiplying the dequantized weights by float
-// rounding only (measured on one thread over 400 MB of 896-column rows, 2026-12-07, prefetching 2 KB ahead: IQ4_NL 6.2
-// -> 9.5 GB/s, Q5_0 6.2 -> 8.7, Q4_0 6.3 -> 9.5, and IQ4_XS on 4,864-column rows 5.4 -> 8.3, where a plain read of the
-// same buffer ran at 11.5).
+// more. 4-bit indices become floats through vpermps over a 16-float table (vpermps reads the low 4 bits of each lane, so
+// the low nibble needs no mask), not vpshufb then a widening then a conversion. Float32 throughout; the sums differ from
+// multiplying the dequantized weights by float rounding only (measured on one thread over 400 MB of 896-column rows,
+// 2026-12-07, prefetching 2 KB ahead: IQ4_NL 6.2 -> 9.5 GB/s, Q5_0 6.2 -> 8.7, Q4_0 6.3 -> 9.5, and IQ4_XS on
+// 4,864-column rows 5.4 -> 8.3, where a plain read of the same buffer ran at 11.5).
+//
+// These loops are bound by the two ports that 512-bit operations use (vpmovzxbd, vpermps and the other shuffles on only
+// one of them: one per cycle), not by memory: the same rows from L1 run no faster. Each block's f16 scale is therefore read as a float from a 65,536-entry
+// table (`half_table`, as ggml's ggml_table_f32_f16) by the block's fused product, as a broadcast memory operand: a
+// load, no vector operation. Converting 16 scales at a time (a gather, vpmovdw, vcvtph2ps, a store) cost 0.5 cycles per
+// block, 10% of IQ4_NL's block (4.6 -> 4.1 cycles per block in a loop over L1-resident blocks), and the per-block
+// broadcast and conversion before that three vector operations. Only the scales a model uses are read: a few KB of it.
 
-/// Blocks whose scales are converted before their values are multiplied (a row of 4,864 columns is 152 blocks).
-#define SCALE_CHUNK 64
+/// The float value of every f16 bit pattern (vcvtph2ps's), filled by qwenkit_avx512_usable() before any kernel runs.
+static float half_table[65536];
 
-/// The f16 scales at the start of `count` (1 ... 16) consecutive blocks of `bytes` bytes each, as floats into ds: one
-/// gather of 4 bytes per block (within the block: every block is at least 18 bytes), the low 16 bits converted.
-TARGET static inline void block_scales(const uint8_t *b, ptrdiff_t bytes, ptrdiff_t count, float *ds) {
-    const __m512i offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                               _mm512_set1_epi32((int)bytes));
-    __mmask16 m = count >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1);
-    __m512i h = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, offsets, b, 1);
-    _mm512_storeu_ps(ds, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(h)));
+TARGET void qwenkit_fill_half_table(void) {
+    for (int i = 0; i < 65536; i += 16) {
+        __m512i h = _mm512_add_epi32(_mm512_set1_epi32(i), _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+        _mm512_storeu_ps(half_table + i, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(h)));
+    }
+}
+
+/// The f16 at p as a float, from the table.
+static inline float half_at(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return half_table[h];
 }
 
 /// Σ table[index_j]·x_j over one block's 16 bytes of 4-bit indices at q (element j the low nibble of byte j, element
@@ -96,14 +104,28 @@ TARGET static inline __m512 nibbles_sum(const uint8_t *q, const float *x, __m512
     return _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + 16), _mm512_mul_ps(w0, _mm512_loadu_ps(x)));
 }
 
-/// A 5-bit block's qh (32 bits, bit j the fifth bit of element j) at qh and its 16 bytes of low nibbles at q: the nibbles
-/// through the table, plus 16 where the element's bit is set.
-TARGET static inline __m512 fives_sum(const uint8_t *qh, const uint8_t *q, const float *x, __m512 table) {
-    const __m512 sixteen = _mm512_set1_ps(16.0f);
+/// A 5-bit block's qh (32 bits, bit j the fifth bit of element j) at qh and its 16 bytes of low nibbles at q: each
+/// element's 5-bit value indexes a 32-float table (vpermt2ps: `table` for 0-15, `high` = table + 16 for 16-31). The
+/// fifth bit reaches bit 4 of the index without mask registers: qh broadcast to every lane, rotated so that lane j's
+/// bit lands on bit 4, merged under the nibble by one vpternlogd. Masks loaded from qh (kmovw k, m16, or kmovd from a
+/// general register) and masked adds of 16 ran a loop over L1-resident blocks at 6.4-6.7 cycles per block against 4.1
+/// without the fifth bits (and 5.2 with constant masks): moving bits into mask registers takes the shuffle port, which
+/// the widening and the lookups already fill. This way is two more vector operations per block but none on that port:
+/// 6.0 cycles in that loop, and in the kernel with the scale table 6.35 against 6.9 with the masks.
+TARGET static inline __m512 fives_sum(const uint8_t *qh, const uint8_t *q, const float *x, __m512 table, __m512 high) {
+    // Rotations taking bit j (low half) and bit 16 + j (high half) of qh to bit 4 in lane j.
+    const __m512i rotate_low = _mm512_setr_epi32(4, 3, 2, 1, 0, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21);
+    const __m512i rotate_high = _mm512_setr_epi32(20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5);
+    const __m512i nibble = _mm512_set1_epi32(0xF);
+    uint32_t bits;
+    memcpy(&bits, qh, 4);
+    __m512i h = _mm512_set1_epi32((int)bits);
     __m512i i = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)q));
-    __m512 w0 = _mm512_permutexvar_ps(i, table), w1 = _mm512_permutexvar_ps(_mm512_srli_epi32(i, 4), table);
-    w0 = _mm512_mask_add_ps(w0, _load_mask16((__mmask16 *)qh), w0, sixteen);
-    w1 = _mm512_mask_add_ps(w1, _load_mask16((__mmask16 *)(qh + 2)), w1, sixteen);
+    // 0xCA: where `nibble` has a bit, take i's (the low nibble), elsewhere the rotated qh's (bit 4; bits 5-31 are
+    // ignored by vpermt2ps).
+    __m512i i0 = _mm512_ternarylogic_epi32(nibble, i, _mm512_rolv_epi32(h, rotate_low), 0xCA);
+    __m512i i1 = _mm512_ternarylogic_epi32(nibble, _mm512_srli_epi32(i, 4), _mm512_rolv_epi32(h, rotate_high), 0xCA);
+    __m512 w0 = _mm512_permutex2var_ps(table, i0, high), w1 = _mm512_permutex2var_ps(table, i1, high);
     return _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + 16), _mm512_mul_ps(w0, _mm512_loadu_ps(x)));
 }
 
@@ -112,45 +134,36 @@ TARGET static inline __m512 fives_sum(const uint8_t *qh, const uint8_t *q, const
 enum block_kind { KIND_Q4_0, KIND_Q5_0, KIND_Q5_1, KIND_IQ4_NL };
 
 /// One block's Σ v_j·x_j for the kind (a constant in each caller, so each gets its own loop).
-TARGET static inline __m512 block_sum(enum block_kind kind, const uint8_t *b, const float *x, __m512 table) {
+TARGET static inline __m512 block_sum(enum block_kind kind, const uint8_t *b, const float *x, __m512 table, __m512 high) {
     switch (kind) {
-    case KIND_Q5_0: return fives_sum(b + 2, b + 6, x, table);
-    case KIND_Q5_1: return fives_sum(b + 4, b + 8, x, table);
+    case KIND_Q5_0: return fives_sum(b + 2, b + 6, x, table, high);
+    case KIND_Q5_1: return fives_sum(b + 4, b + 8, x, table, high);
     default: return nibbles_sum(b + 2, x, table);
     }
 }
 
-/// Σ row·x over the n / 32 blocks of `bytes` bytes, each starting with its f16 scale: scales converted a chunk at a
-/// time, then two blocks per step into two accumulators.
+/// Σ row·x over the n / 32 blocks of `bytes` bytes, each starting with its f16 scale (Q5_1's min after it): two blocks
+/// per step into two accumulators.
 TARGET static inline float dot_scaled_blocks(enum block_kind kind, const uint8_t *b, ptrdiff_t bytes, const float *x,
                                              ptrdiff_t n, __m512 table) {
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), mins = _mm512_setzero_ps();
-    float ds[SCALE_CHUNK], ms[SCALE_CHUNK];
     const int with_min = kind == KIND_Q5_1;
-    ptrdiff_t blocks = n / 32;
-    for (ptrdiff_t c = 0; c < blocks; c += SCALE_CHUNK) {
-        ptrdiff_t m = blocks - c < SCALE_CHUNK ? blocks - c : SCALE_CHUNK;
-        for (ptrdiff_t i = 0; i < m; i += 16) {
-            block_scales(b + bytes * i, bytes, m - i, ds + i);
-            if (with_min) block_scales(b + bytes * i + 2, bytes, m - i, ms + i);
+    const __m512 high = _mm512_add_ps(table, _mm512_set1_ps(16.0f));
+    ptrdiff_t blocks = n / 32, i = 0;
+    for (; i + 2 <= blocks; i += 2, b += 2 * bytes, x += 64) {
+        __builtin_prefetch(b + AHEAD, 0, 3);
+        acc0 = _mm512_fmadd_ps(block_sum(kind, b, x, table, high), _mm512_set1_ps(half_at(b)), acc0);
+        acc1 = _mm512_fmadd_ps(block_sum(kind, b + bytes, x + 32, table, high), _mm512_set1_ps(half_at(b + bytes)), acc1);
+        if (with_min) {
+            // m · Σ x over each block
+            mins = _mm512_fmadd_ps(_mm512_add_ps(_mm512_loadu_ps(x), _mm512_loadu_ps(x + 16)), _mm512_set1_ps(half_at(b + 2)), mins);
+            mins = _mm512_fmadd_ps(_mm512_add_ps(_mm512_loadu_ps(x + 32), _mm512_loadu_ps(x + 48)),
+                                   _mm512_set1_ps(half_at(b + bytes + 2)), mins);
         }
-        ptrdiff_t i = 0;
-        for (; i + 2 <= m; i += 2, b += 2 * bytes, x += 64) {
-            __builtin_prefetch(b + AHEAD, 0, 3);
-            acc0 = _mm512_fmadd_ps(block_sum(kind, b, x, table), _mm512_set1_ps(ds[i]), acc0);
-            acc1 = _mm512_fmadd_ps(block_sum(kind, b + bytes, x + 32, table), _mm512_set1_ps(ds[i + 1]), acc1);
-            if (with_min) {
-                // m · Σ x over each block
-                mins = _mm512_fmadd_ps(_mm512_add_ps(_mm512_loadu_ps(x), _mm512_loadu_ps(x + 16)), _mm512_set1_ps(ms[i]), mins);
-                mins = _mm512_fmadd_ps(_mm512_add_ps(_mm512_loadu_ps(x + 32), _mm512_loadu_ps(x + 48)), _mm512_set1_ps(ms[i + 1]), mins);
-            }
-        }
-        if (i < m) {
-            acc0 = _mm512_fmadd_ps(block_sum(kind, b, x, table), _mm512_set1_ps(ds[i]), acc0);
-            if (with_min) mins = _mm512_fmadd_ps(_mm512_add_ps(_mm512_loadu_ps(x), _mm512_loadu_ps(x + 16)), _mm512_set1_ps(ms[i]), mins);
-            b += bytes;
-            x += 32;
-        }
+    }
+    if (i < blocks) {
+        acc0 = _mm512_fmadd_ps(block_sum(kind, b, x, table, high), _mm512_set1_ps(half_at(b)), acc0);
+        if (with_min) mins = _mm512_fmadd_ps(_mm512_add_ps(_mm512_loadu_ps(x), _mm512_loadu_ps(x + 16)), _mm512_set1_ps(half_at(b + 2)), mins);
     }
     return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), mins));
 }
@@ -423,6 +436,7 @@ TARGET void qwenkit_decode_q6_K_avx512(const void *row, float *out, ptrdiff_t n)
 #include <stdint.h>
 #include <stdlib.h>
 
+void qwenkit_fill_half_table(void) {}
 void qwenkit_decode_q6_K_avx512(const void *row, float *out, ptrdiff_t n) { (void)row; (void)out; (void)n; abort(); }
 
 float qwenkit_dot_q8_0_avx512(const void *row, const float *x, ptrdiff_t n) { (void)row; (void)x; (void)n; abort(); }

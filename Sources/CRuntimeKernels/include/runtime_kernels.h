@@ -18,6 +18,10 @@ extern "C" {
 /// path can be run and measured on any machine.
 int qwenkit_avx512_usable(void);
 
+/// Fills the f16 -> float table the generation kernels read their block scales from; qwenkit_avx512_usable() calls it
+/// when it returns 1 (once per process is enough; calling it again rewrites the same values).
+void qwenkit_fill_half_table(void);
+
 /// y[t·y_stride + r] = Σ_c w[r·n + c] · x[t·n + c] for every row r < rows and token t < batch: float32 rows (decoded
 /// weights) times float32 activations, float32 accumulation. Tiles of 8 rows × 3 tokens (24 accumulators) over column
 /// blocks of about 1,024 (the rows' block stays in L1), then 4 × 4 tiles and single rows for what is left; 16 lanes per

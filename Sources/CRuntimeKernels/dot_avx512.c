@@ -27,6 +27,14 @@ TARGET static inline __m512 half_vector(const uint8_t *p) {
     return _mm512_cvtph_ps(_mm256_set1_epi16((short)h));
 }
 
+/// acc + a · *s in every lane, *s read by the fused product as a broadcast memory operand (a load, no shuffle). Written
+/// out because clang otherwise loads neighbouring scales together and broadcasts them from registers, a shuffle-port
+/// operation each.
+TARGET static inline __m512 fmadd_broadcast(__m512 a, const float *s, __m512 acc) {
+    __asm__("vfmadd231ps %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(a), "m"(*s));
+    return acc;
+}
+
 /// 16 unsigned bytes as floats.
 TARGET static inline __m512 floats_u8(__m128i b) { return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b)); }
 
@@ -237,8 +245,8 @@ TARGET float qwenkit_dot_iq4_xs_avx512(const void *row, const float *x, ptrdiff_
         __m256 d = _mm256_cvtph_ps(_mm_set1_epi16((short)h));
         _mm256_storeu_ps(dl, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_sub_epi32(ls, _mm256_set1_epi32(32)))));
         for (int k = 0; k < 8; k += 2) {
-            acc0 = _mm512_fmadd_ps(nibbles_sum(b + 8 + 16 * k, x + 32 * k, table), _mm512_set1_ps(dl[k]), acc0);
-            acc1 = _mm512_fmadd_ps(nibbles_sum(b + 24 + 16 * k, x + 32 * k + 32, table), _mm512_set1_ps(dl[k + 1]), acc1);
+            acc0 = fmadd_broadcast(nibbles_sum(b + 8 + 16 * k, x + 32 * k, table), dl + k, acc0);
+            acc1 = fmadd_broadcast(nibbles_sum(b + 24 + 16 * k, x + 32 * k + 32, table), dl + k + 1, acc1);
         }
     }
     return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));

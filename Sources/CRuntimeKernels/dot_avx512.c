@@ -378,43 +378,71 @@ TARGET static inline void q6_K_weights(const uint8_t *ql, const uint8_t *qh, con
 
 /// Q6_K (ql[128], qh[64], scales[16] int8, d): in each half of 128, element l + 32·k (l < 32, k < 4) is
 /// d·scale·(q − 32) with q's low 4 bits from ql (byte l for k = 0 and 2, l + 32 for 1 and 3; low nibble for k < 2) and
-/// its high 2 bits from bits 2k, 2k + 1 of qh[l]; scale is scales[l / 16 + 2k]. The dot takes the 16 scales d·scale
-/// out of each 16 values' sum and builds q − 32 as two table lookups added: the low nibble through the identity, the
-/// two high bits (the qh byte shifted by 2k; vpermps reads bits 0-3, so bits 2-3 pick the same entries) through
-/// 16·i − 32. One thread, 400 MB of 4,864-column rows: 5.9-6.2 -> 8.4-8.7 GB/s (two runs) against q6_K_weights'
-/// per-value scaling, which the decoder keeps (the dot's sums differ from it by float rounding).
+/// its high 2 bits from bits 2k, 2k + 1 of qh[l]; scale is scales[l / 16 + 2k], so element e of a half has scale e / 16.
+/// The dot builds a half's 128 values q − 32 as bytes, 64 per register: ql's 64 bytes hold elements 0-63's low nibbles
+/// and elements 64-127's high nibbles, in order, and qh's 32 bytes, repeated in both halves of a register and shifted
+/// per 16-bit lane (left by 4 and 2 for elements 0-31 and 32-63, right by 0 and 2 for 64-95 and 96-127), hold their
+/// high bits at bits 4-5; one vpternlogd merges nibbles and high bits, one vpsubb takes 32. A dword permutation then
+/// puts each 16-value group's four dwords into the four 128-bit lanes, so that vpshufb (in-lane) can move each value to
+/// the top byte of its own dword with zeros below: as int32 that is (q − 32)·2^24, converted exactly, and the 2^−24 is
+/// folded into the scales d·scale (a power of two: the products round as without it). Per 16 values a shuffle, a
+/// conversion, a product with the activations and a fused product by the scale: 43 vector operations per half against
+/// 56 for two table lookups per 16 values (vpermps of the low nibbles through the identity and of the high bits through
+/// 16·i − 32, all on the one shuffle port). One thread, 400 MB of 4,864-column rows: 8.3-8.5 -> 9.3-9.6 GB/s; from L1,
+/// 69 -> 55 cycles per super-block (52 would be the read speed). The values are the same exact floats; the sums differ
+/// from the float64 reference by 1.4e-8 of the sum of magnitudes (1.3e-8 before).
 TARGET float qwenkit_dot_q6_K_avx512(const void *row, const float *x, ptrdiff_t n) {
     const uint8_t *b = (const uint8_t *)row;
-    const __m512 identity = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    const __m512 high = _mm512_setr_ps(-32, -16, 0, 16, -32, -16, 0, 16, -32, -16, 0, 16, -32, -16, 0, 16);
+    const __m512i nibble = _mm512_set1_epi8(0x0F), high_bits = _mm512_set1_epi8(0x30), offset = _mm512_set1_epi8(32);
+    const __m512i left = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
+    const __m512i right = _mm512_inserti64x4(_mm512_set1_epi16(0), _mm256_set1_epi16(2), 1);
+    // dword 4L + c <- dword 4c + L: 128-bit lane L then holds dword c's four values of each 16-value group c
+    const __m512i transpose = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    // in every 128-bit lane, byte p of dword c to the top byte of dword p, zeros below
+    __m512i spread[4];
+    for (int c = 0; c < 4; c++) {
+        int32_t idx[16];
+        for (int k = 0; k < 16; k++) idx[k] = (int32_t)(0x808080u | ((uint32_t)(4 * c + k % 4) << 24));
+        spread[c] = _mm512_loadu_si512(idx);
+    }
+    const __m512 unit = _mm512_set1_ps(1.0f / 16777216.0f);
+    __m512i transpose_r = transpose;
+    // Opaque to the compiler: it would otherwise lower the dword permutation as two half permutations and an insert.
+    __asm__("" : "+v"(transpose_r));
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
     float s[16];
-    for (ptrdiff_t i = 0; i < n / 256; i++, b += 210, x += 256) {
+    for (ptrdiff_t i = 0; i < n / 256; i++, b += 210) {
         __builtin_prefetch(b + AHEAD, 0, 3);
         __builtin_prefetch(b + AHEAD + 64, 0, 3);
         __builtin_prefetch(b + AHEAD + 128, 0, 3);
         __builtin_prefetch(b + AHEAD + 192, 0, 3);
         __m512 scales = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(b + 192))));
-        _mm512_storeu_ps(s, _mm512_mul_ps(half_vector(b + 208), scales));
-        for (int h = 0; h < 2; h++) {
-            const uint8_t *ql = b + 64 * h, *qh = b + 128 + 32 * h;
-            for (int si = 0; si < 2; si++) {
-                int l = 16 * si;
-                __m512i lo0 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(ql + l)));
-                __m512i lo32 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(ql + l + 32)));
-                __m512i hi = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(qh + l)));
-                __m512 q0 = _mm512_add_ps(_mm512_permutexvar_ps(lo0, identity), _mm512_permutexvar_ps(hi, high));
-                __m512 q1 = _mm512_add_ps(_mm512_permutexvar_ps(lo32, identity), _mm512_permutexvar_ps(_mm512_srli_epi32(hi, 2), high));
-                __m512 q2 = _mm512_add_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(lo0, 4), identity),
-                                          _mm512_permutexvar_ps(_mm512_srli_epi32(hi, 4), high));
-                __m512 q3 = _mm512_add_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(lo32, 4), identity),
-                                          _mm512_permutexvar_ps(_mm512_srli_epi32(hi, 6), high));
-                const float *xl = x + 128 * h + l, *sc = s + 8 * h + si;
-                acc0 = _mm512_fmadd_ps(_mm512_mul_ps(q0, _mm512_loadu_ps(xl)), _mm512_set1_ps(sc[0]), acc0);
-                acc1 = _mm512_fmadd_ps(_mm512_mul_ps(q1, _mm512_loadu_ps(xl + 32)), _mm512_set1_ps(sc[2]), acc1);
-                acc2 = _mm512_fmadd_ps(_mm512_mul_ps(q2, _mm512_loadu_ps(xl + 64)), _mm512_set1_ps(sc[4]), acc2);
-                acc3 = _mm512_fmadd_ps(_mm512_mul_ps(q3, _mm512_loadu_ps(xl + 96)), _mm512_set1_ps(sc[6]), acc3);
-            }
+        _mm512_storeu_ps(s, _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(half_at(b + 208)), unit), scales));
+        for (int h = 0; h < 2; h++, x += 128) {
+            __m512i ql = _mm512_loadu_si512(b + 64 * h);
+            __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(b + 128 + 32 * h)));
+            __m512i low = _mm512_ternarylogic_epi32(nibble, ql, _mm512_and_si512(_mm512_sllv_epi16(qh, left), high_bits), 0xCA);
+            __m512i upper = _mm512_ternarylogic_epi32(nibble, _mm512_srli_epi16(ql, 4),
+                                                      _mm512_and_si512(_mm512_srlv_epi16(qh, right), high_bits), 0xCA);
+            low = _mm512_permutexvar_epi32(transpose_r, _mm512_sub_epi8(low, offset));
+            upper = _mm512_permutexvar_epi32(transpose_r, _mm512_sub_epi8(upper, offset));
+            const float *sc = s + 8 * h;
+            __m512 v0 = _mm512_cvtepi32_ps(_mm512_shuffle_epi8(low, spread[0]));
+            __m512 v1 = _mm512_cvtepi32_ps(_mm512_shuffle_epi8(low, spread[1]));
+            __m512 v2 = _mm512_cvtepi32_ps(_mm512_shuffle_epi8(low, spread[2]));
+            __m512 v3 = _mm512_cvtepi32_ps(_mm512_shuffle_epi8(low, spread[3]));
+            acc0 = fmadd_broadcast(_mm512_mul_ps(v0, _mm512_loadu_ps(x)), sc + 0, acc0);
+            acc1 = fmadd_broadcast(_mm512_mul_ps(v1, _mm512_loadu_ps(x + 16)), sc + 1, acc1);
+            acc2 = fmadd_broadcast(_mm512_mul_ps(v2, _mm512_loadu_ps(x + 32)), sc + 2, acc2);
+            acc3 = fmadd_broadcast(_mm512_mul_ps(v3, _mm512_loadu_ps(x + 48)), sc + 3, acc3);
+            v0 = _mm512_cvtepi32_ps(_mm512_shuffle_epi8(upper, spread[0]));
+            v1 = _mm512_cvtepi32_ps(_mm512_shuffle_epi8(upper, spread[1]));
+            v2 = _mm512_cvtepi32_ps(_mm512_shuffle_epi8(upper, spread[2]));
+            v3 = _mm512_cvtepi32_ps(_mm512_shuffle_epi8(upper, spread[3]));
+            acc0 = fmadd_broadcast(_mm512_mul_ps(v0, _mm512_loadu_ps(x + 64)), sc + 4, acc0);
+            acc1 = fmadd_broadcast(_mm512_mul_ps(v1, _mm512_loadu_ps(x + 80)), sc + 5, acc1);
+            acc2 = fmadd_broadcast(_mm512_mul_ps(v2, _mm512_loadu_ps(x + 96)), sc + 6, acc2);
+            acc3 = fmadd_broadcast(_mm512_mul_ps(v3, _mm512_loadu_ps(x + 112)), sc + 7, acc3);
         }
     }
     return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));

@@ -314,9 +314,9 @@ TARGET static inline void k_scales(const uint8_t *b, float *dsc, float *dmin_m) 
 /// sub-block of 32. Each 64-value step unpacks 32 bytes of nibbles (low nibbles sub-block 2j, high nibbles 2j + 1)
 /// through the identity table, adds 16 under qh's bits for Q5_K, and adds the activations' sums for the mins.
 TARGET static inline float dot_k_nibbles(const uint8_t *b, const float *x, ptrdiff_t n, int five) {
-    const __m512 identity = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), sixteen = _mm512_set1_ps(16.0f);
+    const __m512 identity = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const ptrdiff_t bytes = five ? 176 : 144, qs = five ? 48 : 16;
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), mins0 = _mm512_setzero_ps(), mins1 = _mm512_setzero_ps();
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
     float dsc[8], dmin_m[8];
     for (ptrdiff_t i = 0; i < n / 256; i++, b += bytes, x += 256) {
         __builtin_prefetch(b + AHEAD, 0, 3);
@@ -330,26 +330,29 @@ TARGET static inline float dot_k_nibbles(const uint8_t *b, const float *x, ptrdi
         }
         for (int j = 0; j < 4; j++) {
             const float *xj = x + 64 * j;
-            __m512 x0 = _mm512_loadu_ps(xj), x1 = _mm512_loadu_ps(xj + 16), x2 = _mm512_loadu_ps(xj + 32), x3 = _mm512_loadu_ps(xj + 48);
+            // Sub-blocks 2j and 2j + 1 as 16-float tables: d·scale·i − dmin·min for each nibble value i.
+            __m512 t0 = _mm512_fmsub_ps(identity, _mm512_set1_ps(dsc[2 * j]), _mm512_set1_ps(dmin_m[2 * j]));
+            __m512 t1 = _mm512_fmsub_ps(identity, _mm512_set1_ps(dsc[2 * j + 1]), _mm512_set1_ps(dmin_m[2 * j + 1]));
             __m512i qa = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(b + qs + 32 * j)));
             __m512i qb = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(b + qs + 32 * j + 16)));
-            __m512 lo0 = _mm512_permutexvar_ps(qa, identity), lo1 = _mm512_permutexvar_ps(qb, identity);
-            __m512 hi0 = _mm512_permutexvar_ps(_mm512_srli_epi32(qa, 4), identity);
-            __m512 hi1 = _mm512_permutexvar_ps(_mm512_srli_epi32(qb, 4), identity);
+            __m512 lo0 = _mm512_permutexvar_ps(qa, t0), lo1 = _mm512_permutexvar_ps(qb, t0);
+            __m512 hi0 = _mm512_permutexvar_ps(_mm512_srli_epi32(qa, 4), t1);
+            __m512 hi1 = _mm512_permutexvar_ps(_mm512_srli_epi32(qb, 4), t1);
             if (five) {
                 const __m128i u1 = _mm_set1_epi8((char)(1 << (2 * j))), u2 = _mm_set1_epi8((char)(2 << (2 * j)));
-                lo0 = _mm512_mask_add_ps(lo0, _mm_test_epi8_mask(qh0, u1), lo0, sixteen);
-                lo1 = _mm512_mask_add_ps(lo1, _mm_test_epi8_mask(qh1, u1), lo1, sixteen);
-                hi0 = _mm512_mask_add_ps(hi0, _mm_test_epi8_mask(qh0, u2), hi0, sixteen);
-                hi1 = _mm512_mask_add_ps(hi1, _mm_test_epi8_mask(qh1, u2), hi1, sixteen);
+                const __m512 s0 = _mm512_set1_ps(16.0f * dsc[2 * j]), s1 = _mm512_set1_ps(16.0f * dsc[2 * j + 1]);
+                lo0 = _mm512_mask_add_ps(lo0, _mm_test_epi8_mask(qh0, u1), lo0, s0);
+                lo1 = _mm512_mask_add_ps(lo1, _mm_test_epi8_mask(qh1, u1), lo1, s0);
+                hi0 = _mm512_mask_add_ps(hi0, _mm_test_epi8_mask(qh0, u2), hi0, s1);
+                hi1 = _mm512_mask_add_ps(hi1, _mm_test_epi8_mask(qh1, u2), hi1, s1);
             }
-            acc0 = _mm512_fmadd_ps(_mm512_fmadd_ps(lo1, x1, _mm512_mul_ps(lo0, x0)), _mm512_set1_ps(dsc[2 * j]), acc0);
-            acc1 = _mm512_fmadd_ps(_mm512_fmadd_ps(hi1, x3, _mm512_mul_ps(hi0, x2)), _mm512_set1_ps(dsc[2 * j + 1]), acc1);
-            mins0 = _mm512_fmadd_ps(_mm512_add_ps(x0, x1), _mm512_set1_ps(dmin_m[2 * j]), mins0);
-            mins1 = _mm512_fmadd_ps(_mm512_add_ps(x2, x3), _mm512_set1_ps(dmin_m[2 * j + 1]), mins1);
+            acc0 = _mm512_fmadd_ps(lo0, _mm512_loadu_ps(xj), acc0);
+            acc1 = _mm512_fmadd_ps(lo1, _mm512_loadu_ps(xj + 16), acc1);
+            acc2 = _mm512_fmadd_ps(hi0, _mm512_loadu_ps(xj + 32), acc2);
+            acc3 = _mm512_fmadd_ps(hi1, _mm512_loadu_ps(xj + 48), acc3);
         }
     }
-    return _mm512_reduce_add_ps(_mm512_sub_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(mins0, mins1)));
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
 }
 
 TARGET float qwenkit_dot_q4_K_avx512(const void *row, const float *x, ptrdiff_t n) { return dot_k_nibbles(row, x, n, 0); }

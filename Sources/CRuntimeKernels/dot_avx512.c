@@ -321,9 +321,12 @@ TARGET static inline void k_scales(const uint8_t *b, float *dsc, float *dmin_m) 
 
 /// Q4_K (144 bytes: d, dmin, scales[12], qs[128]) and Q5_K (176 bytes: the same with qh[32] before qs; bit 2j of qh[l]
 /// is the fifth bit of sub-block 2j's element l, bit 2j + 1 that of sub-block 2j + 1's) super-blocks of 256: element l
-/// of sub-block s is d·scale_s·q − dmin·min_s, so the row's sum is Σ_s d·scale_s·Σ q·x − dmin·min_s·Σ x over each
-/// sub-block of 32. Each 64-value step unpacks 32 bytes of nibbles (low nibbles sub-block 2j, high nibbles 2j + 1)
-/// through the identity table, adds 16 under qh's bits for Q5_K, and adds the activations' sums for the mins.
+/// of sub-block s is d·scale_s·q − dmin·min_s. Each 64-value step builds the two sub-blocks' 16-float tables
+/// d·scale_s·i − dmin·min_s (one fused product each), looks 32 bytes of nibbles up in them (low nibbles sub-block 2j,
+/// high nibbles 2j + 1), adds 16·d·scale_s under qh's bits for Q5_K, and multiplies the weights into the activations:
+/// 14 vector operations per 64 values, where multiplying each sub-block's Σ q·x by its scale and subtracting min times
+/// the activations' sum took 18 (Q4_K 53 -> 46 cycles per super-block from L1, at -O2 and, with the broadcasts written
+/// out, at -O3).
 TARGET static inline float dot_k_nibbles(const uint8_t *b, const float *x, ptrdiff_t n, int five) {
     const __m512 identity = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), sixteen = _mm512_set1_ps(16.0f);
     const ptrdiff_t bytes = five ? 176 : 144, qs = five ? 48 : 16;
@@ -403,9 +406,9 @@ TARGET static inline void q6_K_weights(const uint8_t *ql, const uint8_t *qh, con
 /// folded into the scales d·scale (a power of two: the products round as without it). Per 16 values a shuffle, a
 /// conversion, a product with the activations and a fused product by the scale: 43 vector operations per half against
 /// 56 for two table lookups per 16 values (vpermps of the low nibbles through the identity and of the high bits through
-/// 16·i − 32, all on the one shuffle port). One thread, 400 MB of 4,864-column rows: 8.3-8.5 -> 9.3-9.6 GB/s; from L1,
-/// 69 -> 55 cycles per super-block (52 would be the read speed). The values are the same exact floats; the sums differ
-/// from the float64 reference by 1.4e-8 of the sum of magnitudes (1.3e-8 before).
+/// 16·i − 32, all on the one shuffle port). One thread, 400 MB of 4,864-column rows, built as the release build builds
+/// (-O3): 7.3 -> 10.6 GB/s; from L1, 84 -> 51 cycles per super-block (the read speed is about 50). The values are the
+/// same exact floats; the sums differ from the float64 reference by 1.4e-8 of the sum of magnitudes (1.3e-8 before).
 TARGET float qwenkit_dot_q6_K_avx512(const void *row, const float *x, ptrdiff_t n) {
     const uint8_t *b = (const uint8_t *)row;
     const __m512i nibble = _mm512_set1_epi8(0x0F), high_bits = _mm512_set1_epi8(0x30), offset = _mm512_set1_epi8(32);

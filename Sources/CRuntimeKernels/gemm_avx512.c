@@ -17,6 +17,8 @@ int qwenkit_avx512_usable(void) {
         usable = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
             && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
     }
+    // The generation kernels' f16 scales are read from a table (dot_avx512.c).
+    if (usable) qwenkit_fill_half_table();
     return usable;
 }
 

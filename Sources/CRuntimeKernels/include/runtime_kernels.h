@@ -18,6 +18,10 @@ extern "C" {
 /// path can be run and measured on any machine.
 int qwenkit_avx512_usable(void);
 
+/// Fills the f16 -> float table the generation kernels read their block scales from; qwenkit_avx512_usable() calls it
+/// when it returns 1 (once per process is enough; calling it again rewrites the same values).
+void qwenkit_fill_half_table(void);
+
 /// y[t·y_stride + r] = Σ_c w[r·n + c] · x[t·n + c] for every row r < rows and token t < batch: float32 rows (decoded
 /// weights) times float32 activations, float32 accumulation. Tiles of 8 rows × 3 tokens (24 accumulators) over column
 /// blocks of about 1,024 (the rows' block stays in L1), then 4 × 4 tiles and single rows for what is left; 16 lanes per
@@ -46,9 +50,11 @@ float qwenkit_dot_f16_avx512(const void *row, const float *x, ptrdiff_t n);
 float qwenkit_dot_bf16_avx512(const void *row, const float *x, ptrdiff_t n);
 
 /// Σ row · x over n elements (a multiple of the type's block) of a stored Q8_0, Q4_0, Q5_0, Q4_K or Q6_K row: each block's values
-/// rebuilt as ggml's dequantize_row_* builds them (Q4_0, Q5_0, Q5_1, Q4_K, Q5_K and the IQ4 types: the block's integer
-/// values, their sum then multiplied by the block's scale, and a min times the activations' sum), float32 accumulation, 16 lanes. Generation's kernels (one token: the weights
-/// stream by once). Call only when qwenkit_avx512_usable() is 1.
+/// rebuilt as ggml's dequantize_row_* builds them (Q4_0, Q5_0, Q5_1, Q6_K and the IQ4 types: the block's integer
+/// values, their sum then multiplied by the block's scale, and for Q5_1 a min times the activations' sum; Q4_K and Q5_K:
+/// each sub-block's values looked up in a table of d·scale·q − dmin·min), float32 accumulation, 16 lanes. Generation's
+/// kernels (one token: the weights stream by once). Call only when qwenkit_avx512_usable() is 1 (which also fills the
+/// f16 table their scales are read from).
 float qwenkit_dot_q8_0_avx512(const void *row, const float *x, ptrdiff_t n);
 float qwenkit_dot_q4_0_avx512(const void *row, const float *x, ptrdiff_t n);
 float qwenkit_dot_q5_0_avx512(const void *row, const float *x, ptrdiff_t n);

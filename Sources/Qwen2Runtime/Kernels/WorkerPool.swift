@@ -50,20 +50,51 @@ final class WorkerPool {
         for thread in threads { pthread_join(thread, nil) }
     }
 
-    /// Runs `body(share)` for shares 0..<`workers` (at most `size`) at once and returns when all have returned;
-    /// the caller's thread takes shares too, and each share goes to whichever thread is free first. The shares write
-    /// disjoint parts of shared buffers (rows or heads), which is why `body` need not be `@Sendable`.
-    func run(_ workers: Int, _ body: (Int) -> Void) {
-        let active = min(workers, threads.count + 1)
-        if active <= 1 {
-            body(0)
+    /// Runs `body(share, thread)` for every share in 0..<`shares`, each once, and returns when all have returned;
+    /// `thread` (0..<size, the caller 0) tells a share which per-thread scratch is its own. The caller's thread takes
+    /// shares too, and each share goes to whichever thread is free first. The shares write disjoint parts of shared
+    /// buffers (rows or heads), which is why `body` need not be `@Sendable`.
+    func run(shares: Int, _ body: (_ share: Int, _ thread: Int) -> Void) {
+        if shares <= 1 || threads.isEmpty || shares > Int(UInt32.max) {
+            for share in 0..<shares { body(share, 0) }
             return
         }
-        withoutActuallyEscaping(body) { body in
-            shared.start(active: active, remaining: threads.count, body)
-            shared.takeShares(body)
-            shared.waitForWorkers()
+        run(Work(count: shares, granule: 1, minimum: 1, parts: 0)) { range, thread in
+            for share in range { body(share, thread) }
         }
+    }
+
+    /// Runs `body` on ranges that tile 0..<`count`, each once, and returns when all have returned. Ranges are handed
+    /// out as threads come free, largest first: each is 1/(2 × size) of what is left, rounded up to a multiple of
+    /// `granule` and at least `minimum` (a multiple of `granule`), so a thread that starts late or runs slower (another
+    /// process on its core, a slower half of the rows) ends its last range within about one minimum range of the
+    /// others, for about 2 × size × log(count / minimum) claims per region.
+    func run(items count: Int, granule: Int, minimum: Int, _ body: (_ range: Range<Int>, _ thread: Int) -> Void) {
+        // (Items are counted in 32 bits: see Shared.)
+        if count <= minimum || threads.isEmpty || count > Int(UInt32.max) {
+            if count > 0 { body(0..<count, 0) }
+            return
+        }
+        run(Work(count: count, granule: granule, minimum: max(minimum, granule), parts: 2 * size), body)
+    }
+
+    private func run(_ work: Work, _ body: (Range<Int>, Int) -> Void) {
+        withoutActuallyEscaping(body) { body in
+            withUnsafePointer(to: body) { pointer in
+                let generation = shared.start(work, body: UnsafeRawPointer(pointer))
+                shared.takeRanges(generation, thread: 0)
+                shared.waitUntilDone(work.count)
+            }
+        }
+    }
+
+    /// How a region's items are cut into ranges: fixed ranges of `minimum` when `parts` is 0, else 1/`parts` of what is
+    /// left, rounded up to `granule`, at least `minimum`.
+    struct Work {
+        let count: Int
+        let granule: Int
+        let minimum: Int
+        let parts: Int
     }
 
     private final class WorkerContext {
@@ -76,23 +107,35 @@ final class WorkerPool {
         func loop() { shared.work(as: index) }
     }
 
-    /// The state the caller and its workers share: a region's body and the counters that start and finish it.
+    /// The state the caller and its workers share: the current region's generation, parameters and body, and the
+    /// counters that hand out and finish its items.
+    ///
+    /// A region ends when all its items are done, whoever did them: the caller does not wait for a worker that took
+    /// none. (Before, every worker checked in at the end of every region; with another process on a worker's core the
+    /// caller waited at each of the 121 regions of a token for that worker to be scheduled, ~45 µs each, though the
+    /// caller had done all the items itself.) So a worker may come to a region late, after the caller has started the
+    /// next one and is rewriting the parameters: a claim is therefore a compare-and-swap of `state`, which holds the
+    /// generation beside the next item, and only a claim that succeeds lets a thread use what it read. The caller
+    /// closes a region (an odd generation, where nothing can be claimed) before it writes the next one's parameters
+    /// with release, and workers read them with acquire: a worker that read a new parameter sees the closed generation
+    /// and its claim fails. A successful claim keeps its region open until the range is done, so the body it points to
+    /// (the caller's closure, on the caller's stack) is alive while it runs.
     private final class Shared: @unchecked Sendable {
-        /// Incremented to start a region; a worker runs each generation once.
-        private let generation = Atomic<Int>(0)
-        /// Workers that have not yet finished the current region.
-        private let remaining = Atomic<Int>(0)
+        /// The current region's generation (high 32 bits; even while open, odd while the caller sets up the next one)
+        /// and the first of its items not yet taken (low 32 bits).
+        private let state = Atomic<UInt64>(0)
+        /// Items of the current region done.
+        private let done = Atomic<Int>(0)
+        /// The current region: a pointer to its body (a `Body`), its item count and how they are cut (`Work`).
+        private let body = Atomic<UnsafeRawPointer?>(nil)
+        private let count = Atomic<Int>(0), granule = Atomic<Int>(1), minimum = Atomic<Int>(1), parts = Atomic<Int>(0)
         /// Workers blocked on `wake` (or about to be): a new region must broadcast.
         private let sleepers = Atomic<Int>(0)
         private let stopping = Atomic<Bool>(false)
         private let mutex: UnsafeMutablePointer<pthread_mutex_t>
         private let wake: UnsafeMutablePointer<pthread_cond_t>
-        // Written by the caller before `generation` is released, read by workers after acquiring it.
-        private nonisolated(unsafe) var body: ((Int) -> Void)?
-        private nonisolated(unsafe) var active = 0
-        /// The next share of the current region to take: shares go to whichever thread is free first, so a worker
-        /// that wakes late (or whose core is busy with another process) leaves its share to the others.
-        private let nextShare = Atomic<Int>(0)
+
+        typealias Body = (Range<Int>, Int) -> Void
 
         init() {
             mutex = .allocate(capacity: 1)
@@ -108,45 +151,76 @@ final class WorkerPool {
             wake.deallocate()
         }
 
-        func start(active: Int, remaining workers: Int, _ body: @escaping (Int) -> Void) {
-            self.body = body
-            self.active = active
-            nextShare.store(0, ordering: .relaxed)
-            remaining.store(workers, ordering: .relaxed)
-            generation.add(1, ordering: .sequentiallyConsistent)
+        /// Opens a region of `work` with `body` (a pointer to a `Body` that stays valid until `waitUntilDone`
+        /// returns) and returns its generation.
+        func start(_ work: Work, body pointer: UnsafeRawPointer) -> UInt64 {
+            // Generations count modulo 2^32 (a server may run more than 2^31 regions).
+            let closed = ((state.load(ordering: .relaxed) >> 32) + 1) & 0xFFFF_FFFF
+            state.store(closed << 32, ordering: .sequentiallyConsistent)
+            count.store(work.count, ordering: .releasing)
+            granule.store(work.granule, ordering: .releasing)
+            minimum.store(work.minimum, ordering: .releasing)
+            parts.store(work.parts, ordering: .releasing)
+            body.store(pointer, ordering: .releasing)
+            done.store(0, ordering: .relaxed)
+            let open = (closed + 1) & 0xFFFF_FFFF
+            state.store(open << 32, ordering: .sequentiallyConsistent)
             broadcastIfSleeping()
+            return open
         }
 
-        func waitForWorkers() {
+        func waitUntilDone(_ count: Int) {
             var spins = 0
             var spinStart: UInt64 = 0
-            while remaining.load(ordering: .acquiring) > 0 {
+            while done.load(ordering: .acquiring) < count {
                 qwenkit_cpu_relax()
                 spins &+= 1
                 if spins == 64 { spinStart = now() }
-                // A worker still on its share after `yieldNanoseconds` may be waiting for this core (another process
+                // A worker still on its range after `yieldNanoseconds` may be waiting for this core (another process
                 // holds the other): give it the core instead of spinning through the time slice.
                 if spins > 64 && spins & 15 == 0 && now() &- spinStart > WorkerPool.yieldNanoseconds { sched_yield() }
             }
-            body = nil
         }
 
         func stop() {
             stopping.store(true, ordering: .sequentiallyConsistent)
-            generation.add(1, ordering: .sequentiallyConsistent)
+            // An empty region wakes the workers, which then see `stopping`.
+            let next = (((state.load(ordering: .relaxed) >> 32) | 1) + 1) & 0xFFFF_FFFF
+            state.store(next << 32, ordering: .sequentiallyConsistent)
             broadcastIfSleeping()
         }
 
-        func takeShares(_ body: (Int) -> Void) {
-            while true {
-                let share = nextShare.add(1, ordering: .relaxed).oldValue
-                guard share < active else { return }
-                body(share)
+        /// Takes ranges of region `generation` and runs its body on them until none is left (or the region is over).
+        func takeRanges(_ generation: UInt64, thread: Int) {
+            while let range = claim(generation) {
+                body.load(ordering: .acquiring)!.assumingMemoryBound(to: Body.self).pointee(range, thread)
+                done.add(range.count, ordering: .releasing)
             }
         }
 
+        /// The next range of region `generation`, or nil when its items are all taken or it is no longer the current
+        /// region.
+        private func claim(_ generation: UInt64) -> Range<Int>? {
+            var current = state.load(ordering: .acquiring)
+            while current >> 32 == generation {
+                let first = Int(current & 0xFFFF_FFFF)
+                // Read with acquire: if these are already the next region's, `state` has moved on and the exchange fails.
+                let count = self.count.load(ordering: .acquiring)
+                guard first < count else { return nil }
+                let granule = self.granule.load(ordering: .acquiring), parts = self.parts.load(ordering: .acquiring)
+                var n = self.minimum.load(ordering: .acquiring)
+                if parts > 0 { n = max(n, ((count - first) / parts + granule - 1) / granule * granule) }
+                n = min(n, count - first)
+                let (exchanged, original) = state.compareExchange(expected: current, desired: current + UInt64(n),
+                                                                  ordering: .acquiringAndReleasing)
+                if exchanged { return first..<(first + n) }
+                current = original
+            }
+            return nil
+        }
+
         private func broadcastIfSleeping() {
-            // A worker counts itself a sleeper and then re-reads `generation` under the mutex before it waits; both
+            // A worker counts itself a sleeper and then re-reads `state` under the mutex before it waits; both
             // sequentially consistent, so either it sees the new generation or this sees it sleeping.
             guard sleepers.load(ordering: .sequentiallyConsistent) > 0 else { return }
             pthread_mutex_lock(mutex)
@@ -154,15 +228,23 @@ final class WorkerPool {
             pthread_mutex_unlock(mutex)
         }
 
+        /// The generation of an open region other than `seen`, or nil. (Sequentially consistent for the sleepers'
+        /// handshake; on x86 that load is the same instruction as an acquiring one.)
+        @inline(__always)
+        private func newRegion(after seen: UInt64) -> UInt64? {
+            let generation = state.load(ordering: .sequentiallyConsistent) >> 32
+            return generation != seen && generation & 1 == 0 ? generation : nil
+        }
+
         func work(as index: Int) {
-            // Generation 0 is before the first region: a thread that starts late still runs every region.
-            var seen = 0
+            // Generation 0 is before the first region: a thread that starts late still sees the current one.
+            var seen: UInt64 = 0
             while true {
-                var current = generation.load(ordering: .acquiring)
-                if current == seen {
+                var current = newRegion(after: seen)
+                if current == nil {
                     let spinStart = now()
                     var spins = 0
-                    while current == seen {
+                    while current == nil {
                         qwenkit_cpu_relax()
                         spins &+= 1
                         // Past `yieldNanoseconds`, spin by yielding: with a core taken by another process, the caller's
@@ -171,19 +253,18 @@ final class WorkerPool {
                         if spins & 63 == 0, now() &- spinStart > WorkerPool.spinNanoseconds {
                             pthread_mutex_lock(mutex)
                             sleepers.add(1, ordering: .sequentiallyConsistent)
-                            while generation.load(ordering: .sequentiallyConsistent) == seen {
+                            while newRegion(after: seen) == nil {
                                 pthread_cond_wait(wake, mutex)
                             }
                             sleepers.subtract(1, ordering: .sequentiallyConsistent)
                             pthread_mutex_unlock(mutex)
                         }
-                        current = generation.load(ordering: .acquiring)
+                        current = newRegion(after: seen)
                     }
                 }
-                seen = current
+                seen = current!
                 if stopping.load(ordering: .acquiring) { return }
-                if let body { takeShares(body) }
-                remaining.subtract(1, ordering: .releasing)
+                takeRanges(seen, thread: index)
             }
         }
 
@@ -193,12 +274,4 @@ final class WorkerPool {
             return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
         }
     }
-}
-
-/// The share of `count` items that worker `w` of `workers` takes, in multiples of `granule`.
-@inline(__always)
-func share(_ count: Int, worker w: Int, of workers: Int, granule: Int = 1) -> Range<Int> {
-    let units = (count + granule - 1) / granule
-    let lo = units * w / workers * granule, hi = units * (w + 1) / workers * granule
-    return min(lo, count)..<min(hi, count)
 }

@@ -114,6 +114,38 @@ private struct IDBatch {
         nextPosition += 1
     }
 
+    /// The kernel's ids and line ends from `p` (`qwenkit_separated_ids` with document ends: newlines for text, record
+    /// breaks for JSONL), after the `k` - `count` ids already in `ids` for `line` are counted. Counts what it took,
+    /// advances `line` past the lines it ended and sets `k` to the batch's count; returns the bytes taken and the
+    /// number of lines ended.
+    @inline(__always)
+    mutating func takeLines(_ p: UnsafePointer<UInt8>, readable: Int, separator: UInt8, jsonl: Bool, line: inout Int,
+                            k: inout Int, _ handle: (IDReader.Event) throws -> Void) throws -> (taken: Int, lines: Int) {
+        begin(line: line)
+        nextPosition += Int64(k - count)
+        count = k
+        if endCount + 32 > IDBatch.endCapacity {
+            try flush(handle)
+            k = 0
+            begin(line: line)
+        }
+        let before = endCount
+        var out = qwenkit_id_output(ids: ids, capacity: IDBatch.capacity, count: k, ends: ends,
+                                    end_capacity: IDBatch.endCapacity, end_count: before, jsonl: jsonl ? 1 : 0)
+        let taken = qwenkit_separated_ids(p, readable, separator, &out)
+        let lines = out.end_count - before
+        if lines > 0 {
+            line += lines
+            nextPosition = Int64(out.count - Int(ends[out.end_count - 1]))
+        } else {
+            nextPosition += Int64(out.count - k)
+        }
+        endCount = out.end_count
+        count = out.count
+        k = out.count
+        return (taken, lines)
+    }
+
     /// The document on `line` ends after the ids so far.
     @inline(__always)
     mutating func endDocument(line: Int, _ handle: (IDReader.Event) throws -> Void) throws {
@@ -254,28 +286,10 @@ public final class IDReader {
                             if fields == 0 && records.isIdle {
                                 // Whole-document lines: the kernel ends them too (a newline ends an id and a
                                 // document), so a file of short lines runs through it, not a call per line.
-                                batch.begin(line: line)
-                                batch.nextPosition += Int64(k - batch.count)
-                                batch.count = k
-                                if batch.endCount + 32 > IDBatch.endCapacity {
-                                    try batch.flush(handle)
-                                    k = 0
-                                    batch.begin(line: line)
-                                }
-                                let before = batch.endCount
-                                var out = qwenkit_id_output(ids: ids, capacity: IDBatch.capacity, count: k, ends: batch.ends,
-                                                            end_capacity: IDBatch.endCapacity, end_count: before, jsonl: 0)
-                                i += qwenkit_separated_ids(buffer + i, n + IDReader.slack - i, 0x20, &out)
-                                if out.end_count > before {
-                                    line += out.end_count - before
-                                    batch.nextPosition = Int64(out.count - Int(batch.ends[out.end_count - 1]))
-                                    lineEnded = buffer[i - 1] == 0x0A
-                                } else {
-                                    batch.nextPosition += Int64(out.count - k)
-                                }
-                                batch.endCount = out.end_count
-                                batch.count = out.count
-                                k = out.count
+                                let (taken, lines) = try batch.takeLines(buffer + i, readable: n + IDReader.slack - i, separator: 0x20,
+                                                                         jsonl: false, line: &line, k: &k, handle)
+                                i += taken
+                                lineEnded = lines > 0 && buffer[i - 1] == 0x0A
                             } else {
                                 i += IDReader.separatedIDs(buffer + i, readable: n + IDReader.slack - i, separator: 0x20, into: ids, at: &k)
                             }
@@ -649,28 +663,10 @@ public final class IDReader {
                             // The kernel, which also goes on across record breaks (]}\n{"ids":[) into the next lines,
                             // ending their documents, while they are as encode writes them; its windows stay before
                             // `limit`, in the complete lines.
-                            batch.begin(line: line)
-                            batch.nextPosition += Int64(k - batch.count)
-                            batch.count = k
-                            if batch.endCount + 32 > IDBatch.endCapacity {
-                                try batch.flush(handle)
-                                k = 0
-                                batch.begin(line: line)
-                            }
-                            let before = batch.endCount
-                            var out = qwenkit_id_output(ids: ids, capacity: IDBatch.capacity, count: k, ends: batch.ends,
-                                                        end_capacity: IDBatch.endCapacity, end_count: before, jsonl: 1)
-                            pos += qwenkit_separated_ids(buffer + pos + 1, limit - pos - 1, 0x2C, &out)
-                            if out.end_count > before {
-                                line += out.end_count - before
-                                batch.nextPosition = Int64(out.count - Int(batch.ends[out.end_count - 1]))
-                                p = IDReader.lastNewline(buffer, from: p, to: pos)! + 1  // the line it stopped in
-                            } else {
-                                batch.nextPosition += Int64(out.count - k)
-                            }
-                            batch.endCount = out.end_count
-                            batch.count = out.count
-                            k = out.count
+                            let (taken, lines) = try batch.takeLines(buffer + pos + 1, readable: limit - pos - 1, separator: 0x2C,
+                                                                     jsonl: true, line: &line, k: &k, handle)
+                            pos += taken
+                            if lines > 0 { p = IDReader.lastNewline(buffer, from: p, to: pos)! + 1 }  // the line it stopped in
                         }
                         // Id by id, after a comma, or at the '[' of a line the kernel went on to (p + 7).
                         while k < IDBatch.capacity && (buffer[pos] == 0x2C || pos == p + 7) {

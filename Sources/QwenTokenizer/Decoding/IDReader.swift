@@ -114,6 +114,14 @@ private struct IDBatch {
         nextPosition += 1
     }
 
+    /// Counts the ids written to `ids` up to `k` (on `line`) as the batch's.
+    @inline(__always)
+    mutating func commit(_ k: Int, line: Int) {
+        begin(line: line)
+        nextPosition += Int64(k - count)
+        count = k
+    }
+
     /// The kernel's ids and line ends from `p` (`qwenkit_separated_ids` with document ends: newlines for text, record
     /// breaks for JSONL), after the `k` - `count` ids already in `ids` for `line` are counted. Counts what it took,
     /// advances `line` past the lines it ended and sets `k` to the batch's count; returns the bytes taken and the
@@ -121,9 +129,7 @@ private struct IDBatch {
     @inline(__always)
     mutating func takeLines(_ p: UnsafePointer<UInt8>, readable: Int, separator: UInt8, jsonl: Bool, line: inout Int,
                             k: inout Int, _ handle: (IDReader.Event) throws -> Void) throws -> (taken: Int, lines: Int) {
-        begin(line: line)
-        nextPosition += Int64(k - count)
-        count = k
+        commit(k, line: line)
         if endCount + 32 > IDBatch.endCapacity {
             try flush(handle)
             k = 0
@@ -311,9 +317,7 @@ public final class IDReader {
                                 ids[k] = DecimalDigits.value(word, count: count)
                                 k += 1
                                 i += count + 1
-                                batch.begin(line: line)
-                                batch.nextPosition += Int64(k - batch.count)
-                                batch.count = k
+                                batch.commit(k, line: line)
                                 try batch.endDocument(line: line, handle)
                                 line += 1
                                 batch.nextPosition = 0
@@ -335,9 +339,7 @@ public final class IDReader {
                             settled = true
                             lineHasContent = true
                         }
-                        batch.begin(line: line)
-                        batch.nextPosition += Int64(k - batch.count)
-                        batch.count = k
+                        batch.commit(k, line: line)
                         if k == IDBatch.capacity { try batch.flush(handle) }
                         if i >= n { break }
                     }
@@ -494,9 +496,7 @@ public final class IDReader {
                     p = q + count
                     firstID = false
                 }
-                batch.begin(line: line)
-                batch.nextPosition += Int64(k - batch.count)
-                batch.count = k
+                batch.commit(k, line: line)
                 s.offset = p
                 if k == IDBatch.capacity {
                     try batch.flush(handle)
@@ -599,9 +599,7 @@ public final class IDReader {
                     k += 1
                     p += 1 + count
                 }
-                batch.begin(line: line)
-                batch.nextPosition += Int64(k - batch.count)
-                batch.count = k
+                batch.commit(k, line: line)
                 if k < IDBatch.capacity { return p }
                 try batch.flush(handle)
             }
@@ -679,9 +677,7 @@ public final class IDReader {
                             k += 1
                             pos += 1 + count
                         }
-                        batch.begin(line: line)
-                        batch.nextPosition += Int64(k - batch.count)
-                        batch.count = k
+                        batch.commit(k, line: line)
                         guard k == IDBatch.capacity else { break }
                         try batch.flush(handle)
                         k = 0

@@ -19,7 +19,11 @@
 //   its last complete character is validated with `UTF8Validation` and, only if invalid, rewritten with
 //   U+FFFD. The validated text is written to the sink in blocks of ~1 MiB, which bypass its buffer.
 // - Finished documents (and the newline after each) stay in the buffer until it fills or `emit` is
-//   called, so a file of short lines costs no sink call per line.
+//   called, so a file of short lines costs no sink call per line. With newlines between documents, a run's
+//   documents go through one copy loop and are checked together with their newlines (no UTF-8 sequence
+//   spans a newline, so the replacements are those of checking each document alone).
+// - The copy loop itself is C (`qwenkit_copy_tokens`, Sources/CTextKernels): in Swift its pointers and
+//   counters lived on the stack, a dozen loads and stores per id around the copy.
 
 import CTextKernels
 import QwenKitIO

@@ -34,10 +34,12 @@ typedef struct {
 
 /// Token ids written in decimal, each field 1-7 ASCII digits followed by `separator` (or a newline, see
 /// `qwenkit_id_output.ends`), from `p` (the first byte of a field) on, 64 bytes at a time while a whole window and the
-/// 8 bytes after it are readable (window start + 72 <= `readable`) and 32 more ids (and ends) fit. Stops at the first
-/// field that is not 1-7 digits ended by a separator (an empty field or an empty line, 8 or more digits, any other
-/// byte, or a field that goes on past the window where that is the only field). Returns the offset of the first
-/// field not taken (0 if none was); the caller parses what follows byte by byte.
+/// 8 bytes after it are readable (window start + 72 <= `readable`; + 80 with JSONL record breaks, whose check reads
+/// past the window) and 32 more ids (and ends) fit. Stops at the first field that is not 1-7 digits ended by a
+/// separator (an empty field or an empty line, 8 or more digits, any other byte, or a field that goes on past the
+/// window where that is the only field). Returns the offset of the first field not taken (0 if none was; after a
+/// JSONL record break, the offset after its `[`); the caller parses what follows byte by byte. The AVX-512 path may
+/// write values past the last id it counts, within the 32 places it checked.
 size_t qwenkit_separated_ids(const uint8_t *p, size_t readable, uint8_t separator, qwenkit_id_output *out);
 
 /// The same, each path by name (for the tests; `_avx2` only when qwenkit_text_avx2_usable() is 1, `_avx512` only when

@@ -211,13 +211,7 @@ final class ForwardPass {
     /// threads in one parallel region. Separate parameters rather than an array: an array of jobs was allocated on
     /// every call, about a hundred times per token on the 0.5B shape.
     private func multiply(_ a: Job, _ b: Job? = nil, _ c: Job? = nil, input: UnsafePointer<Float>, batch: Int) {
-        if let observer {
-            for job in [a, b, c] {
-                guard let m = job?.matrix else { continue }
-                observer.observe(weight: m.ggufName, expert: m.expert?.index, experts: m.expert?.count ?? 1,
-                                 input: input, rows: batch, columns: m.columns)
-            }
-        }
+        observe(a.matrix, b?.matrix, c?.matrix, input: input, batch: batch)
         // The jobs' rows as one range of items, each matrix's from a multiple of the row group on, handed to the
         // threads in ranges as they come free (WorkerPool.run(items:)) rather than cut in equal halves: a thread that
         // starts a region late or reads its rows slower then takes fewer of them instead of holding the others at the
@@ -229,7 +223,7 @@ final class ForwardPass {
         var rowBytes = a.matrix.rowBytes
         if let b { rowBytes = min(rowBytes, b.matrix.rowBytes) }
         if let c { rowBytes = min(rowBytes, c.matrix.rowBytes) }
-        let minimum = (Self.minimumRangeBytes / max(batch * rowBytes, 1) + g - 1) / g * g
+        let minimum = Self.minimumRange(rowBytes: rowBytes, batch: batch)
         pool.run(items: endC, granule: g, minimum: minimum) { range, thread in
             @inline(__always) func run(_ job: Job, from start: Int) {
                 let m = job.matrix
@@ -247,6 +241,24 @@ final class ForwardPass {
     /// The least weight bytes (times the batch's tokens) a thread takes per range of a matrix product: a range's claim
     /// and its first prefetches cost about as much as reading ~1 KB, so ranges of 16 KB lose little to them.
     static let minimumRangeBytes = 16_384
+
+    /// The least rows per range (a multiple of the row group) for rows of `rowBytes` and `batch` tokens.
+    @inline(__always)
+    private static func minimumRange(rowBytes: Int, batch: Int) -> Int {
+        let g = WeightMatrix.rowGroup
+        return (minimumRangeBytes / max(batch * rowBytes, 1) + g - 1) / g * g
+    }
+
+    /// Hands the activations the matrices are about to multiply to the observer, if any (importance matrices).
+    /// Separate parameters, not variadic: a variadic array would be allocated on every product.
+    @inline(__always)
+    private func observe(_ a: WeightMatrix, _ b: WeightMatrix?, _ c: WeightMatrix? = nil, input: UnsafePointer<Float>, batch: Int) {
+        guard let observer else { return }
+        for case let m? in [a, b, c] {
+            observer.observe(weight: m.ggufName, expert: m.expert?.index, experts: m.expert?.count ?? 1,
+                             input: input, rows: batch, columns: m.columns)
+        }
+    }
 
     @inline(__always)
     private func addBias(_ bias: [Float]?, _ y: UnsafeMutablePointer<Float>, width: Int, batch: Int) {
@@ -334,14 +346,9 @@ final class ForwardPass {
     /// layer were 0.45 ms of every token on Qwen2-0.5B (1% of one thread's time, 2% of two threads').
     private func swiGLU(_ mlp: DenseFeedForward, _ input: UnsafePointer<Float>, batch: Int, out: UnsafeMutablePointer<Float>) {
         let f = mlp.gate.rows
-        if let observer {
-            for m in [mlp.gate, mlp.up] {
-                observer.observe(weight: m.ggufName, expert: m.expert?.index, experts: m.expert?.count ?? 1,
-                                 input: input, rows: batch, columns: m.columns)
-            }
-        }
+        observe(mlp.gate, mlp.up, input: input, batch: batch)
         let g = WeightMatrix.rowGroup, wide = usesAVX512, gate = self.gate, up = self.up
-        let minimum = (Self.minimumRangeBytes / max(batch * (mlp.gate.rowBytes + mlp.up.rowBytes), 1) + g - 1) / g * g
+        let minimum = Self.minimumRange(rowBytes: mlp.gate.rowBytes + mlp.up.rowBytes, batch: batch)
         pool.run(items: f, granule: g, minimum: minimum) { rows, thread in
             mlp.gate.multiply(input, batch: batch, rowRange: rows, into: gate, yStride: f, scratch: scratch(thread), wide: wide)
             mlp.up.multiply(input, batch: batch, rowRange: rows, into: up, yStride: f, scratch: scratch(thread), wide: wide)

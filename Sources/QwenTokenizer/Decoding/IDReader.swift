@@ -666,8 +666,8 @@ public final class IDReader {
                             pos += taken
                             if lines > 0 { p = IDReader.lastNewline(buffer, from: p, to: pos)! + 1 }  // the line it stopped in
                         }
-                        // Id by id, after a comma, or at the '[' of a line the kernel went on to (p + 7).
-                        while k < IDBatch.capacity && (buffer[pos] == 0x2C || pos == p + 7) {
+                        // Id by id, after a comma.
+                        while k < IDBatch.capacity && buffer[pos] == 0x2C {
                             let word = DecimalDigits.load(buffer + pos + 1)
                             let count = DecimalDigits.leadingDigits(word)
                             guard count > 0 && count < 8 else { break }
@@ -682,17 +682,10 @@ public final class IDReader {
                         try batch.flush(handle)
                         k = 0
                     }
-                    if pos == p + 7 && buffer[pos + 1] == 0x5D && buffer[pos + 2] == 0x7D && buffer[pos + 3] == 0x0A {
-                        // A line the kernel went on to that is {"ids":[]}: an empty document.
-                        try batch.endDocument(line: line, handle)
-                        p = pos + 4
-                    } else if pos == p + 7 {
-                        // A line the kernel went on to, whose first element is not a plain id: the general path,
-                        // from its start (which counts the line again).
+                    if pos == p + 7 {
+                        // The kernel stopped at the '[' of a line it went on to: that line again from its start, by
+                        // the loop (which counts it again), like any other line.
                         line -= 1
-                        let nl = buffer.distance(to: memchr(buffer + p, 0x0A, limit - p)!.assumingMemoryBound(to: UInt8.self))
-                        try parseLine(p, nl)
-                        p = nl + 1
                     } else if buffer[pos] == 0x5D && buffer[pos + 1] == 0x7D && buffer[pos + 2] == 0x0A {
                         try batch.endDocument(line: line, handle)
                         p = pos + 3

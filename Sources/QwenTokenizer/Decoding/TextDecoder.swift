@@ -114,6 +114,8 @@ public final class TextDecoder {
     let sink: ByteSink
     let skipSpecial: Bool
     private let table: DecodingTable
+    /// `table` as the C copy loop takes it.
+    private let cTable: qwenkit_token_table
 
     /// Output bytes: `[0, checked)` is final text (well-formed, U+FFFD substituted); `[checked, count)`
     /// are token bytes not yet checked. `capacity` leaves `DecodingTable.padding` bytes of slack after it.
@@ -134,6 +136,7 @@ public final class TextDecoder {
         self.sink = sink
         self.skipSpecial = skipSpecial
         self.table = DecodingTable(tokenizer: tokenizer, skipSpecial: skipSpecial)
+        self.cTable = table.cTable
         // Room for a block plus a full batch of the longest tokens (see `append(_: IDRun)`).
         self.capacity = 2 * TextDecoder.blockSize + 64 * table.maxLength
         self.buffer = .allocate(capacity: capacity + DecodingTable.padding)
@@ -193,7 +196,7 @@ public final class TextDecoder {
         let idBase = ids.baseAddress ?? UnsafePointer(bitPattern: 8)!  // read only when ids.count > 0
         let endBase = ends.baseAddress ?? UnsafePointer(bitPattern: 8)!
         var k = 0, e = 0
-        try withUnsafePointer(to: table.cTable) { table in
+        try withUnsafePointer(to: cTable) { table in
             while k < ids.count || e < ends.count {
                 if count >= TextDecoder.blockSize { try drain() }
                 let endsStop = min(ends.count, e + TextDecoder.newlinesPerBatch)

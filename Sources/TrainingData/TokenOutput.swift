@@ -207,13 +207,7 @@ public final class StreamRecordWriter: TokenRecordWriter {
             for id in ids { try sink.writeLittleEndian(id) }
             #endif
         case .text, .jsonl:
-            let separator: UInt8 = format == .text ? 0x20 : 0x2C
-            var first = inRecord == 0
-            for id in ids {
-                if !first { try sink.write(separator) }
-                first = false
-                try sink.writeDecimal(id)
-            }
+            try sink.writeDecimals(ids, separator: format == .text ? 0x20 : 0x2C, separatorFirst: inRecord > 0)
         case .pieces:
             for id in ids {
                 if inRecord > 0 { try sink.write(UInt8(ascii: "|")) }

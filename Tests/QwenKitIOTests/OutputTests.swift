@@ -166,6 +166,31 @@ struct OutputTests {
         }
     }
 
+    @Test("writeDecimals matches String(value) joined by the separator, in runs of any length")
+    func decimals() throws {
+        var values: [UInt32] = Array(0..<100_000)
+        for e in 1...9 {
+            let p = (1...e).reduce(1 as UInt32) { r, _ in r * 10 }
+            values += [p - 1, p, p + 1]
+        }
+        values += [1_000_000_000, 4_294_967_294, .max]
+        var rng = SplitMix64(seed: 12)
+        for _ in 0..<20_000 { values.append(UInt32(truncatingIfNeeded: rng.next() >> (rng.next() % 32))) }
+        try withTemporaryDirectory { dir in
+            let path = "\(dir)/ids.txt"
+            let sink = try openOutput(path: path, bufferCapacity: 200)  // small buffer: runs end at many places
+            var start = 0
+            while start < values.count {
+                let n = min(values.count - start, Int(rng.next() % 40))
+                try values[start..<(start + n)].withUnsafeBufferPointer { try sink.writeDecimals($0, separator: 0x2C, separatorFirst: start > 0) }
+                start += n
+            }
+            try sink.close()
+            let joined = values.map(String.init).joined(separator: ",")
+            #expect(try readFile(path) == Array(joined.utf8))
+        }
+    }
+
     @Test("large and small writes interleave in order")
     func mixedWrites() throws {
         try withTemporaryDirectory { dir in

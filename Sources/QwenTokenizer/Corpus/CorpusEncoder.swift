@@ -281,9 +281,14 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
 
     private func processText(_ unit: WorkUnit, encoder: TokenEncoder, countOnly: Bool) throws {
         let invalidAt: Int? = unit.text.withUnsafeBytes { UTF8Validation.firstInvalidOffset($0) }
+        // Valid text cut into lines (or whole): its characters are the spans' and the line separators' (ASCII), so
+        // the whole unit is counted at once rather than line by line (a short line's count was mostly its tail loop).
+        let countedWhole = invalidAt == nil && (options.framing == .lines || options.framing == .whole)
+            && unit.spans.allSatisfy { $0.badRecord == nil }
+        if countedWhole { unit.characters += unit.text.withUnsafeBytes { UTF8Validation.scalarCount($0) } }
         var replaced: [UInt8] = []
         func encodeSpan(_ spanText: UnsafeBufferPointer<UInt8>, _ span: DocumentSpan) throws {
-            unit.characters += UTF8Validation.scalarCount(UnsafeRawBufferPointer(spanText))
+            if !countedWhole { unit.characters += UTF8Validation.scalarCount(UnsafeRawBufferPointer(spanText)) }
             do {
                 if let tail = unit.pieceTail, invalidAt == nil, span.end == unit.text.count, span.start <= tail.start {
                     // The piece at the end was encoded by the cut finder.
@@ -332,7 +337,7 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
             }
         }
         // Line separators count as input bytes and characters for `count`.
-        if case .lines = options.framing {
+        if case .lines = options.framing, !countedWhole {
             unit.characters += unit.inputBytes - unit.spans.reduce(0) { $0 + $1.end - $1.start }
         }
         // ... and skipped lines are not text.

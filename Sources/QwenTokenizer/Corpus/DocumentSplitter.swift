@@ -4,7 +4,14 @@
 
 import QwenKitIO
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// How an input stream is divided into documents.
+
 public enum DocumentFraming: Sendable, Equatable {
     /// The whole stream is one document.
     case whole
@@ -287,8 +294,12 @@ final class DocumentSplitter {
             var i = 0
             text.withUnsafeBufferPointer { t in
                 while start < t.count {
-                    i = start
-                    while i < t.count && t[i] != 0x0A { i += 1 }
+                    let base = UnsafeRawPointer(t.baseAddress!)
+                    if let newline = memchr(base + start, 0x0A, t.count - start) {
+                        i = UnsafeRawPointer(newline) - base
+                    } else {
+                        i = t.count
+                    }
                     var end = i
                     if end > start && t[end - 1] == 0x0D { end -= 1 }
                     if !(isJSONL && isBlank(t, start, end)) {

@@ -114,11 +114,7 @@ public struct JSONScanner {
         while true {
             // Copy the run up to the next quote, backslash or control byte in one go.
             let runStart = offset
-            while offset < bytes.count {
-                let b = bytes[offset]
-                if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 { break }
-                offset += 1
-            }
+            offset = JSONScanner.plainRunEnd(bytes, from: offset)
             if offset > runStart {
                 output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<offset]))
             }
@@ -175,6 +171,35 @@ public struct JSONScanner {
     }
 
     /// Reads a string and returns it as a Swift `String` (for keys and short values off the hot path).
+    /// Where the run of string bytes that need no attention (not a quote, a backslash or a control byte) starting at
+    /// `start` ends: eight bytes at a time (a record's text is mostly such a run; a byte loop was 4% of encoding JSONL).
+    /// In each word, a byte below 0x20 is one whose subtraction of 0x20 sets its top bit while its own top bit is clear,
+    /// and a quote or backslash is a byte that XOR makes zero (the same test with 1). A borrow only runs upward from a
+    /// flagged byte, so the lowest flag of each test is exact, and the lowest of all is all that is read.
+    @inline(__always)
+    static func plainRunEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var i = start
+        let n = bytes.count
+        if let base = bytes.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            let ones: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080
+            while i + 8 <= n {
+                let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                let quote = w ^ (0x22 &* ones), backslash = w ^ (0x5C &* ones)
+                let control = (w &- 0x20 &* ones) & ~w
+                let flags = (control | (quote &- ones) & ~quote | (backslash &- ones) & ~backslash) & high
+                if flags != 0 { return i + flags.trailingZeroBitCount >> 3 }
+                i += 8
+            }
+        }
+        while i < n {
+            let b = bytes[i]
+            if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 { break }
+            i += 1
+        }
+        return i
+    }
+
     public mutating func readString() throws(JSONError) -> String {
         var buffer: [UInt8] = []
         try readString(into: &buffer)
@@ -287,6 +312,8 @@ public struct JSONScanner {
     public mutating func skipString() throws(JSONError) {
         try expect(UInt8(ascii: "\""))
         while offset < bytes.count {
+            offset = JSONScanner.plainRunEnd(bytes, from: offset)
+            guard offset < bytes.count else { break }
             let b = bytes[offset]
             if b == UInt8(ascii: "\"") { offset += 1; return }
             if b == UInt8(ascii: "\\") {

@@ -72,3 +72,68 @@ struct JSONStringTests {
         #expect(value.text == #"{"a\nb":["\u0001\"\\",2,null]}"#)
     }
 }
+
+@Suite("JSON string reading")
+struct JSONStringReadingTests {
+    /// A string's bytes read back from its escaped form, for random bytes that are mostly plain but hold quotes,
+    /// backslashes, control bytes and bytes of 0x80 and up at every position of an 8-byte word (the run scan takes eight
+    /// at a time): what `readString` returns is the input, and the scanner stops just after the closing quote.
+    @Test("readString gives back what escaping wrote, whatever sits where in a word")
+    func roundTrip() throws {
+        var rng = SplitMix64(seed: 13)
+        let special: [UInt8] = [0x22, 0x5C, 0x00, 0x1F, 0x20, 0x21, 0x5B, 0x5D, 0x7F, 0x80, 0xC3, 0xFF]
+        for length in 0..<200 {
+            var text: [UInt8] = []
+            for _ in 0..<length {
+                let r = rng.next()
+                text.append(r % 7 == 0 ? special[Int(r >> 8) % special.count] : UInt8(0x41 + (r >> 16) % 26))
+            }
+            let valid = String(decoding: text, as: UTF8.self)  // ill-formed bytes become U+FFFD
+            var json: [UInt8] = [0x22]
+            Array(valid.utf8).withUnsafeBufferPointer { JSONString.appendEscaped($0, to: &json) }
+            json += [0x22, 0x2C]
+            var read: [UInt8] = []
+            var end = 0, skippedTo = 0
+            try json.withUnsafeBufferPointer { b throws(JSONError) in
+                var scanner = JSONScanner(b)
+                try scanner.readString(into: &read)
+                end = scanner.offset
+                var skipper = JSONScanner(b)
+                try skipper.skipString()
+                skippedTo = skipper.offset
+            }
+            #expect(read == Array(valid.utf8), "length \(length)")
+            #expect(end == json.count - 1 && skippedTo == end, "length \(length)")
+        }
+    }
+
+    @Test("a control byte or an unterminated string is an error at its offset, wherever it falls in a word")
+    func errors() {
+        for position in 0..<20 {
+            var json: [UInt8] = [0x22] + [UInt8](repeating: 0x61, count: position) + [0x0A] + [UInt8](repeating: 0x61, count: 9) + [0x22]
+            json.withUnsafeBufferPointer { b in
+                var scanner = JSONScanner(b)
+                var read: [UInt8] = []
+                do throws(JSONError) {
+                    try scanner.readString(into: &read)
+                    Issue.record("no error at \(position)")
+                } catch {
+                    #expect(error.offset == 1 + position && error.message == "control character byte 0x0A inside a string", "\(error)")
+                }
+                var skipper = JSONScanner(b)
+                do throws(JSONError) {
+                    try skipper.skipString()
+                    Issue.record("no error at \(position)")
+                } catch {
+                    #expect(error.offset == 1 + position, "\(error)")
+                }
+            }
+            json = [0x22] + [UInt8](repeating: 0x61, count: position)
+            json.withUnsafeBufferPointer { b in
+                var scanner = JSONScanner(b)
+                var read: [UInt8] = []
+                #expect(throws: JSONError.self) { try scanner.readString(into: &read) }
+            }
+        }
+    }
+}

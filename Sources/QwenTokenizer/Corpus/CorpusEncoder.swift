@@ -350,12 +350,15 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
         var key: [UInt8] = []
         var replaced: [UInt8] = []
         try unit.text.withUnsafeBufferPointer { text in
+            // A unit of valid UTF-8 (the usual case) is checked once, not line by line and field by field: a string
+            // read from valid JSON text is valid (escapes are decoded to scalars, lone surrogates to U+FFFD).
+            let valid = UTF8Validation.firstInvalidOffset(UnsafeRawBufferPointer(text)) == nil
             for k in unit.spans.indices {
                 let span = unit.spans[k]
                 let line = UnsafeBufferPointer(rebasing: text[span.start..<span.end])
                 let extraStart = unit.extra.count
                 do {
-                    if let bad = UTF8Validation.firstInvalidOffset(UnsafeRawBufferPointer(line)), options.invalid == .error {
+                    if !valid, let bad = UTF8Validation.firstInvalidOffset(UnsafeRawBufferPointer(line)), options.invalid == .error {
                         throw BadRecord(invalidMessage(unit, offset: span.start + bad))
                     }
                     field.removeAll(keepingCapacity: true)
@@ -369,7 +372,7 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
                     unit.extraEnds.append(unit.extra.count)
                     continue
                 }
-                if field.withUnsafeBytes({ UTF8Validation.firstInvalidOffset($0) }) != nil {
+                if !valid && field.withUnsafeBytes({ UTF8Validation.firstInvalidOffset($0) }) != nil {
                     // Raw invalid bytes inside the string, in replace mode.
                     replaced.removeAll(keepingCapacity: true)
                     field.withUnsafeBytes { UTF8Validation.replacingInvalid($0, into: &replaced) }

@@ -90,45 +90,6 @@ import TestSupport
         try Self.expectCutLikeWhole(Array(String(repeating: block, count: 3000).utf8), unitSizes: [1024, 4096])
     }
 
-    /// With several workers, the last units of an input of known size get smaller (so the workers finish together):
-    /// a share of the text left, down to `DocumentSplitter.smallestUnit`; the units still cover the input in order,
-    /// and the ids are those of encoding it whole. One worker keeps full units; lines framing shrinks the same way.
-    @Test func lastUnitsShrinkWithSeveralWorkers() throws {
-        var corpus: [UInt8] = []
-        var k = 0
-        let cases = Golden.handWritten + Golden.random
-        while corpus.count < 1_500_000 {
-            corpus.append(contentsOf: cases[k % cases.count].text.utf8)
-            corpus.append(contentsOf: " and more text\n".utf8)
-            k += 1
-        }
-        let unitBytes = 128 << 10
-        let finder = SafeSplitFinder(tokenizer: Self.tokenizer, replacesInvalid: false)
-        for framing in [DocumentFraming.whole, .lines] {
-            for workers in [1, 2] {
-                let splitter = DocumentSplitter(source: MemorySource(corpus, name: "corpus"), input: 0, framing: framing, unitBytes: unitBytes,
-                                                workers: workers, splitter: finder, model: Self.tokenizer.model)
-                var sizes: [Int] = []
-                var joined: [UInt8] = []
-                while let unit = try splitter.next(sequence: sizes.count) {
-                    sizes.append(unit.text.count)
-                    joined += unit.text
-                }
-                #expect(joined == corpus, "\(framing) \(workers)")
-                #expect(sizes.dropLast().allSatisfy { $0 <= unitBytes + unitBytes / 4 }, "\(framing) \(workers): \(sizes)")
-                if workers == 1 {
-                    #expect(sizes.dropLast().allSatisfy { $0 > unitBytes / 2 }, "\(framing): \(sizes)")
-                } else {
-                    // Full units while the text left is over 2 * workers units; then each about a quarter of what is left.
-                    let tail = sizes.suffix(6)
-                    #expect(tail.allSatisfy { $0 < 40 << 10 }, "\(framing): \(sizes)")
-                    #expect(sizes.count > corpus.count / unitBytes + 6, "\(framing): \(sizes)")
-                }
-            }
-        }
-        try Self.expectCutLikeWhole(corpus, unitSizes: [unitBytes])
-    }
-
     /// A long run of CJK ideographs without punctuation (one pretokenized piece) is cut between ideographs no token
     /// spans, and gives the ids of encoding it whole without any cut between characters.
     @Test func ideographRunsAreCut() throws {

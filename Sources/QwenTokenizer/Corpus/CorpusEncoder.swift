@@ -104,7 +104,7 @@ public final class CorpusEncoder: @unchecked Sendable {  // immutable while work
             case (.records(let records), .records):
                 return RecordBatcher(source: records, input: i, unitBytes: options.unitBytes, withExtra: options.keepOtherFields)
             case (.stream(let stream), let framing) where framing != .records:
-                return DocumentSplitter(source: stream, input: i, framing: framing, unitBytes: options.unitBytes, workers: options.threads,
+                return DocumentSplitter(source: stream, input: i, framing: framing, unitBytes: options.unitBytes,
                                         splitter: splitFinder, model: tokenizer.model)
             default:
                 throw CorpusError("\(source.name): \(options.framing == .records ? "not a source of records" : "records need the records framing")")

@@ -99,9 +99,6 @@ final class DocumentSplitter {
     let input: Int
     let framing: DocumentFraming
     let unitBytes: Int
-    /// Threads encoding the units: with more than one, the last units of an input of known size get smaller
-    /// (`unitTarget`).
-    let workers: Int
     let splitter: SafeSplitFinder
     let model: BPEModel
     /// For encoding the piece a long run belongs to (`SafeSplitFinder.lastRunCut`).
@@ -111,8 +108,6 @@ final class DocumentSplitter {
     /// A cut inside a run keeps this many bytes of the run on each side, and units cut there are at
     /// least four times as long, so re-encoding the ids near the cut stays inside the run's piece.
     static let runCutMargin = 1024
-    /// The smallest unit `unitTarget` asks for near the end of an input.
-    static let smallestUnit = 16 << 10
 
     private var buffer: [UInt8] = []
     private var bufferOffset: Int64 = 0  // input offset of buffer[0]
@@ -126,10 +121,8 @@ final class DocumentSplitter {
     private var finished = false
     private let readBlock: Int
 
-    init(source: any ByteSource, input: Int, framing: DocumentFraming, unitBytes: Int, workers: Int = 1,
-         splitter: SafeSplitFinder, model: BPEModel) {
+    init(source: any ByteSource, input: Int, framing: DocumentFraming, unitBytes: Int, splitter: SafeSplitFinder, model: BPEModel) {
         self.model = model
-        self.workers = max(workers, 1)
         self.source = source
         self.input = input
         self.framing = framing
@@ -168,21 +161,6 @@ final class DocumentSplitter {
         return (text, offset)
     }
 
-    /// The text the next unit should hold: `unitBytes`, except near the end of an input whose size is known and
-    /// with several workers, where it is a share of the text left (half of it divided among the workers, at least
-    /// `smallestUnit`). Units of the same size would leave all workers but one idle for up to a unit's time at the end.
-    private func unitTarget() -> Int {
-        guard workers > 1, let size = source.inputSize, size > 0 else { return unitBytes }
-        let position = source.inputPosition
-        guard position > 0 else { return unitBytes }
-        // Text left: the buffer, and the input not read yet (scaled by text per input byte so far, for a
-        // decompressing source, whose position and size count compressed bytes).
-        let read = Double(bufferOffset - source.startOffset) + Double(buffer.count)
-        let left = Double(buffer.count) + Double(max(size - position, 0)) * read / Double(position)
-        let share = left / Double(2 * workers)
-        return share >= Double(unitBytes) ? unitBytes : min(unitBytes, max(DocumentSplitter.smallestUnit, Int(share)))
-    }
-
     func next(sequence: Int) throws -> WorkUnit? {
         if finished { return nil }
         switch framing {
@@ -193,14 +171,7 @@ final class DocumentSplitter {
     }
 
     private func nextWhole(sequence: Int) throws -> WorkUnit? {
-        let target = unitTarget()
-        try fill(atLeast: target)
-        if ended && buffer.count > target, let (cut, tail) = try findCut(from: target / 2, within: target) {
-            let (text, offset) = take(cut)
-            let span = DocumentSpan(start: 0, end: text.count, document: 0, continued: documentContinued, continues: true)
-            documentContinued = true
-            return makeUnit(sequence, offset, text, [span], endsInput: false, tail: tail)
-        }
+        try fill(atLeast: unitBytes)
         if ended {
             // The rest is the last piece of the one document (possibly empty: an empty input is an
             // empty document).
@@ -209,7 +180,7 @@ final class DocumentSplitter {
             let span = DocumentSpan(start: 0, end: text.count, document: 0, continued: documentContinued, continues: false)
             return makeUnit(sequence, offset, text, [span], endsInput: true, tail: nil)
         }
-        guard let (cut, tail) = try findCut(from: target / 2, within: target < unitBytes ? target : nil) else {
+        guard let (cut, tail) = try findCut(from: unitBytes / 2) else {
             return try nextWhole(sequence: sequence)  // the buffer ended with the input
         }
         let (text, offset) = take(cut)
@@ -231,17 +202,8 @@ final class DocumentSplitter {
     /// A safe cut in `buffer` at or after `minimum`, reading more input while there is none; nil when
     /// the input ended first (the caller then takes everything). After twice the unit size without
     /// one, a cut inside a long run of one kind of character will do (`SafeSplitFinder.lastRunCut`).
-    /// With `within`, the cut nearest `within` comes first: the last in the buffer's first `within` bytes, else the
-    /// first after them.
-    private func findCut(from minimum: Int, within: Int? = nil) throws -> (Int, tail: SafeSplitFinder.RunCut?)? {
+    private func findCut(from minimum: Int) throws -> (Int, tail: SafeSplitFinder.RunCut?)? {
         var searchFrom = min(minimum, buffer.count)
-        if let within, within < buffer.count,
-           let found = buffer.withUnsafeBufferPointer({ b in
-               splitter.lastSafeCut(in: UnsafeBufferPointer(rebasing: b[..<within]), notBefore: searchFrom)
-                   ?? splitter.firstSafeCut(in: b, from: within - 4)
-           }) {
-            return (found, nil)
-        }
         let margin = DocumentSplitter.runCutMargin
         while true {
             let found = buffer.withUnsafeBufferPointer { splitter.lastSafeCut(in: $0, notBefore: searchFrom) }
@@ -266,25 +228,16 @@ final class DocumentSplitter {
     }
 
     private func nextLines(sequence: Int) throws -> WorkUnit? {
-        let target = unitTarget()
-        try fill(atLeast: target)
+        try fill(atLeast: unitBytes)
         if buffer.isEmpty && ended {
             finished = true
             return nil
         }
-        // Complete lines up to the last newline in the buffer; when the units get smaller near the end, up to the
-        // newline nearest `target` (the last before it, else the first after it).
+        // Complete lines up to the last newline in the buffer.
         var lastNewline = -1
         buffer.withUnsafeBufferPointer { b in
-            if target < unitBytes {
-                var i = min(b.count, target) - 1
-                while i >= 0 { if b[i] == 0x0A { lastNewline = i; return }; i -= 1 }
-                i = target
-                while i < b.count { if b[i] == 0x0A { lastNewline = i; return }; i += 1 }
-                return
-            }
             var i = b.count - 1
-            while i >= 0 { if b[i] == 0x0A { lastNewline = i; return }; i -= 1 }
+            while i >= 0 { if b[i] == 0x0A { lastNewline = i; break }; i -= 1 }
         }
         var spans: [DocumentSpan] = []
         if lastNewline >= 0 || ended {

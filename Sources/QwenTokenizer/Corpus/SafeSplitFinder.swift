@@ -289,17 +289,6 @@ struct SafeSplitFinder: Sendable {
         return nil
     }
 
-    /// The smallest safe cut p with `from <= p <= text.count - 4`, or nil.
-    func firstSafeCut(in text: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
-        guard enabled, text.count >= 8 else { return nil }
-        var p = max(from, 3)
-        while p <= text.count - 4 {
-            if isSafeCut(text, p) && !insideAddedToken(text, p) { return p }
-            p += 1
-        }
-        return nil
-    }
-
     @inline(__always)
     func isSafeCut(_ t: UnsafeBufferPointer<UInt8>, _ p: Int) -> Bool {
         let b = t[p]

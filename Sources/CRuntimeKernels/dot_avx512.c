@@ -51,8 +51,9 @@ TARGET static inline __m512 widen16(__m256i h, int brain) {
 }
 
 /// F16 and BF16 rows: 16 values widened per load, four accumulators (`brain` is a constant in each caller, so each
-/// gets its own loop).
-TARGET static inline float dot_halves(const void *row, const float *x, ptrdiff_t n, int brain) {
+/// gets its own loop). Like every `*_lanes` kernel below it returns the row's 16 partial sums; the dot is their
+/// horizontal sum (`_mm512_reduce_add_ps`, or `reduce16` for 16 rows at once).
+TARGET static inline __m512 halves_lanes(const void *row, const float *x, ptrdiff_t n, int brain) {
     const uint16_t *w = (const uint16_t *)row;
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
     ptrdiff_t i = 0;
@@ -71,11 +72,15 @@ TARGET static inline float dot_halves(const void *row, const float *x, ptrdiff_t
         __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
         acc1 = _mm512_fmadd_ps(widen16(_mm256_maskz_loadu_epi16(m, w + i), brain), _mm512_maskz_loadu_ps(m, x + i), acc1);
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+    return _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3));
 }
 
-TARGET float qwenkit_dot_f16_avx512(const void *row, const float *x, ptrdiff_t n) { return dot_halves(row, x, n, 0); }
-TARGET float qwenkit_dot_bf16_avx512(const void *row, const float *x, ptrdiff_t n) { return dot_halves(row, x, n, 1); }
+TARGET float qwenkit_dot_f16_avx512(const void *row, const float *x, ptrdiff_t n) {
+    return _mm512_reduce_add_ps(halves_lanes(row, x, n, 0));
+}
+TARGET float qwenkit_dot_bf16_avx512(const void *row, const float *x, ptrdiff_t n) {
+    return _mm512_reduce_add_ps(halves_lanes(row, x, n, 1));
+}
 
 // The 4- and 5-bit 32-value block types (Q4_0, Q5_0, Q5_1, IQ4_NL) and IQ4_XS's 32-value sub-blocks take their scale
 // out of the block's sum: Σ d·v_j·x_j = d · Σ v_j·x_j, with v_j the block's integer values (minus their offset) as
@@ -159,8 +164,8 @@ TARGET static inline __m512 block_sum(enum block_kind kind, const uint8_t *b, co
 
 /// Σ row·x over the n / 32 blocks of `bytes` bytes, each starting with its f16 scale (Q5_1's min after it): two blocks
 /// per step into two accumulators.
-TARGET static inline float dot_scaled_blocks(enum block_kind kind, const uint8_t *b, ptrdiff_t bytes, const float *x,
-                                             ptrdiff_t n, __m512 table) {
+TARGET static inline __m512 scaled_blocks_lanes(enum block_kind kind, const uint8_t *b, ptrdiff_t bytes, const float *x,
+                                                 ptrdiff_t n, __m512 table) {
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), mins = _mm512_setzero_ps();
     const int with_min = kind == KIND_Q5_1;
     const __m512 high = _mm512_add_ps(table, _mm512_set1_ps(16.0f));
@@ -180,7 +185,7 @@ TARGET static inline float dot_scaled_blocks(enum block_kind kind, const uint8_t
         acc0 = _mm512_fmadd_ps(block_sum(kind, b, x, table, high), _mm512_set1_ps(half_at(b)), acc0);
         if (with_min) mins = _mm512_fmadd_ps(_mm512_add_ps(_mm512_loadu_ps(x), _mm512_loadu_ps(x + 16)), _mm512_set1_ps(half_at(b + 2)), mins);
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), mins));
+    return _mm512_add_ps(_mm512_add_ps(acc0, acc1), mins);
 }
 
 /// kvalues_iq4nl as 16 floats.
@@ -197,7 +202,7 @@ TARGET static inline __m512 offset_table(float offset) {
 /// of the sum measured the same on 896-column rows and 14% slower on 4,864-column ones, its scale gathers running
 /// ahead of the prefetches). d comes from the f16 table by a broadcast load: from L2 5.0 cycles per block instead of
 /// 6.6 (vpbroadcastw and vcvtph2ps were three shuffle-port and vector operations); from memory the same 12 GB/s.
-TARGET float qwenkit_dot_q8_0_avx512(const void *row, const float *x, ptrdiff_t n) {
+TARGET static inline __m512 q8_0_lanes(const void *row, const float *x, ptrdiff_t n) {
     const uint8_t *b = (const uint8_t *)row;
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     for (ptrdiff_t i = 0; i < n / 32; i++, b += 34) {
@@ -210,33 +215,34 @@ TARGET float qwenkit_dot_q8_0_avx512(const void *row, const float *x, ptrdiff_t 
         acc0 = _mm512_fmadd_ps(_mm512_mul_ps(d, q0), _mm512_loadu_ps(x + 32 * i), acc0);
         acc1 = _mm512_fmadd_ps(_mm512_mul_ps(d, q1), _mm512_loadu_ps(x + 32 * i + 16), acc1);
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    return _mm512_add_ps(acc0, acc1);
 }
 
+TARGET float qwenkit_dot_q8_0_avx512(const void *row, const float *x, ptrdiff_t n) { return _mm512_reduce_add_ps(q8_0_lanes(row, x, n)); }
+
 TARGET float qwenkit_dot_q4_0_avx512(const void *row, const float *x, ptrdiff_t n) {
-    return dot_scaled_blocks(KIND_Q4_0, (const uint8_t *)row, 18, x, n, offset_table(8));
+    return _mm512_reduce_add_ps(scaled_blocks_lanes(KIND_Q4_0, (const uint8_t *)row, 18, x, n, offset_table(8)));
 }
 
 TARGET float qwenkit_dot_q5_0_avx512(const void *row, const float *x, ptrdiff_t n) {
-    return dot_scaled_blocks(KIND_Q5_0, (const uint8_t *)row, 22, x, n, offset_table(16));
+    return _mm512_reduce_add_ps(scaled_blocks_lanes(KIND_Q5_0, (const uint8_t *)row, 22, x, n, offset_table(16)));
 }
 
 TARGET float qwenkit_dot_q5_1_avx512(const void *row, const float *x, ptrdiff_t n) {
-    return dot_scaled_blocks(KIND_Q5_1, (const uint8_t *)row, 24, x, n, offset_table(0));
+    return _mm512_reduce_add_ps(scaled_blocks_lanes(KIND_Q5_1, (const uint8_t *)row, 24, x, n, offset_table(0)));
 }
 
 /// IQ4_NL: d (f16), 16 bytes of 4-bit indices into the 16 int8 values `table` (kvalues_iq4nl, passed in so that the
 /// table has one source); element j = d · value[low nibble of byte j], element j + 16 the high nibble's.
 TARGET float qwenkit_dot_iq4_nl_avx512(const void *row, const float *x, ptrdiff_t n, uint64_t table_lo, uint64_t table_hi) {
-    return dot_scaled_blocks(KIND_IQ4_NL, (const uint8_t *)row, 18, x, n, iq4_table(table_lo, table_hi));
+    return _mm512_reduce_add_ps(scaled_blocks_lanes(KIND_IQ4_NL, (const uint8_t *)row, 18, x, n, iq4_table(table_lo, table_hi)));
 }
 
 /// IQ4_XS: d (f16), scales_h (16 bits: bits 2k, 2k + 1 the high bits of sub-block k's scale), scales_l[4] (low
 /// nibbles, sub-block 2k's first), 128 bytes; sub-block k of 32 has dl = d · (ls − 32) and an IQ4_NL block's layout.
 /// The eight dl of a super-block are computed together (8 lanes) and each sub-block's sum multiplied by its dl.
-TARGET float qwenkit_dot_iq4_xs_avx512(const void *row, const float *x, ptrdiff_t n, uint64_t table_lo, uint64_t table_hi) {
+TARGET static inline __m512 iq4_xs_lanes(const void *row, const float *x, ptrdiff_t n, __m512 table) {
     const uint8_t *b = (const uint8_t *)row;
-    const __m512 table = iq4_table(table_lo, table_hi);
     const __m256i low_shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28), high_shifts = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     float dl[8];
@@ -260,7 +266,11 @@ TARGET float qwenkit_dot_iq4_xs_avx512(const void *row, const float *x, ptrdiff_
             acc1 = fmadd_broadcast(nibbles_sum(b + 24 + 16 * k, x + 32 * k + 32, table), dl + k + 1, acc1);
         }
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    return _mm512_add_ps(acc0, acc1);
+}
+
+TARGET float qwenkit_dot_iq4_xs_avx512(const void *row, const float *x, ptrdiff_t n, uint64_t table_lo, uint64_t table_hi) {
+    return _mm512_reduce_add_ps(iq4_xs_lanes(row, x, n, iq4_table(table_lo, table_hi)));
 }
 
 /// IQ4_NL rows decoded to floats for the prompt tiles: the dot's table lookup (16 values per shuffle) instead of
@@ -327,7 +337,7 @@ TARGET static inline void k_scales(const uint8_t *b, float *dsc, float *dmin_m) 
 /// 14 vector operations per 64 values, where multiplying each sub-block's Σ q·x by its scale and subtracting min times
 /// the activations' sum took 18 (Q4_K 53 -> 46 cycles per super-block from L1, at -O2 and, with the broadcasts written
 /// out, at -O3).
-TARGET static inline float dot_k_nibbles(const uint8_t *b, const float *x, ptrdiff_t n, int five) {
+TARGET static inline __m512 k_nibbles_lanes(const uint8_t *b, const float *x, ptrdiff_t n, int five) {
     const __m512 identity = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), sixteen = _mm512_set1_ps(16.0f);
     const ptrdiff_t bytes = five ? 176 : 144, qs = five ? 48 : 16;
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
@@ -367,11 +377,15 @@ TARGET static inline float dot_k_nibbles(const uint8_t *b, const float *x, ptrdi
             acc3 = _mm512_fmadd_ps(hi1, _mm512_loadu_ps(xj + 48), acc3);
         }
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+    return _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3));
 }
 
-TARGET float qwenkit_dot_q4_K_avx512(const void *row, const float *x, ptrdiff_t n) { return dot_k_nibbles(row, x, n, 0); }
-TARGET float qwenkit_dot_q5_K_avx512(const void *row, const float *x, ptrdiff_t n) { return dot_k_nibbles(row, x, n, 1); }
+TARGET float qwenkit_dot_q4_K_avx512(const void *row, const float *x, ptrdiff_t n) {
+    return _mm512_reduce_add_ps(k_nibbles_lanes(row, x, n, 0));
+}
+TARGET float qwenkit_dot_q5_K_avx512(const void *row, const float *x, ptrdiff_t n) {
+    return _mm512_reduce_add_ps(k_nibbles_lanes(row, x, n, 1));
+}
 
 /// Q6_K's weights 16·k + l ... of the half block at ql/qh with scales sc, for sub-block pair si (l = 16·si), in w[0..3]:
 /// the two high bits of each value moved to bits 4 and 5, then d·scale·(q − 32) as q·(d·scale) + (−32·d·scale) with one
@@ -409,7 +423,7 @@ TARGET static inline void q6_K_weights(const uint8_t *ql, const uint8_t *qh, con
 /// 16·i − 32, all on the one shuffle port). One thread, 400 MB of 4,864-column rows, built as the release build builds
 /// (-O3): 7.3 -> 10.6 GB/s; from L1, 84 -> 51 cycles per super-block (the read speed is about 50). The values are the
 /// same exact floats; the sums differ from the float64 reference by 1.4e-8 of the sum of magnitudes (1.3e-8 before).
-TARGET float qwenkit_dot_q6_K_avx512(const void *row, const float *x, ptrdiff_t n) {
+TARGET static inline __m512 q6_K_lanes(const void *row, const float *x, ptrdiff_t n) {
     const uint8_t *b = (const uint8_t *)row;
     const __m512i nibble = _mm512_set1_epi8(0x0F), high_bits = _mm512_set1_epi8(0x30), offset = _mm512_set1_epi8(32);
     const __m512i left = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
@@ -463,8 +477,10 @@ TARGET float qwenkit_dot_q6_K_avx512(const void *row, const float *x, ptrdiff_t 
             acc3 = fmadd_broadcast(_mm512_mul_ps(v3, _mm512_loadu_ps(x + 112)), sc + 7, acc3);
         }
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+    return _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3));
 }
+
+TARGET float qwenkit_dot_q6_K_avx512(const void *row, const float *x, ptrdiff_t n) { return _mm512_reduce_add_ps(q6_K_lanes(row, x, n)); }
 
 /// Q6_K rows decoded to floats for the prompt tiles: the dot's weights (`q6_K_weights`), stored.
 TARGET void qwenkit_decode_q6_K_avx512(const void *row, float *out, ptrdiff_t n) {
@@ -485,10 +501,105 @@ TARGET void qwenkit_decode_q6_K_avx512(const void *row, float *out, ptrdiff_t n)
     }
 }
 
+// Generation multiplies every row of a range by one activation vector. A row's dot ends in a horizontal sum of its
+// 16 partial sums: nine vector operations on one dependency chain of about 30 cycles, after which the call returns
+// the float. At 896 columns (28 blocks of Q5_0, about 180 cycles of work) that tail was 17% of the Q5_0 kernel's
+// samples in `perf` (Q4_K_M generation, one thread): the next row's work does not fit beside it in the reorder buffer.
+// The rows kernels keep each row's 16 partial sums and add 16 rows' together (`reduce16`: 46 operations for 16
+// rows, no chain between rows). They pair the lanes as _mm512_reduce_add_ps does, so each y[r] is the same float
+// as the row's dot. One thread, 400 MB of 896-column rows, a call per row against one call for all (min of 5, cycles
+// per block at 2.97 GHz): Q5_0 7.2 -> 6.4, IQ4_NL 4.8 -> 4.6, Q8_0 8.5 -> 8.3 (memory-bound); 4,864-column rows
+// (Q4_K, Q6_K) the same.
+
+/// y[r] = the horizontal sum of v[r] for r < 16, each pairing the lanes as _mm512_reduce_add_ps does: b_i = v_i + v_{i+8},
+/// c_i = b_i + b_{i+4}, d_i = c_i + c_{i+2}, then d_0 + d_1.
+TARGET static inline void reduce16(const __m512 *v, float *y) {
+    __m512 w[8], z[4], s[2];
+    for (int k = 0; k < 8; k++) {
+        // [row 2k's lanes 0-7 + 8-15, row 2k+1's]
+        w[k] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * k], v[2 * k + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_shuffle_f32x4(v[2 * k], v[2 * k + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    }
+    for (int m = 0; m < 4; m++) {
+        // 128-bit lane j: row 4m + j's c_0..c_3
+        z[m] = _mm512_add_ps(_mm512_shuffle_f32x4(w[2 * m], w[2 * m + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                             _mm512_shuffle_f32x4(w[2 * m], w[2 * m + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+    }
+    for (int q = 0; q < 2; q++) {
+        // lane j: row 8q + j's d_0, d_1, then row 8q + 4 + j's
+        s[q] = _mm512_add_ps(_mm512_shuffle_ps(z[2 * q], z[2 * q + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_shuffle_ps(z[2 * q], z[2 * q + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    }
+    // element 4j + i: row j + 4i
+    __m512 e = _mm512_add_ps(_mm512_shuffle_ps(s[0], s[1], _MM_SHUFFLE(2, 0, 2, 0)), _mm512_shuffle_ps(s[0], s[1], _MM_SHUFFLE(3, 1, 3, 1)));
+    _mm512_storeu_ps(y, _mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), e));
+}
+
+/// y[r] = Σ row_r · x for r < rows, row r at b + r·row_bytes; LANES is the type's `*_lanes` call on `row`.
+#define ROWS(LANES)                                                                                                   \
+    do {                                                                                                              \
+        const uint8_t *b = (const uint8_t *)base;                                                                    \
+        ptrdiff_t r = 0;                                                                                              \
+        __m512 v[16];                                                                                                 \
+        for (; r + 16 <= rows; r += 16) {                                                                             \
+            _Pragma("clang loop unroll(disable)") for (int k = 0; k < 16; k++) {                                      \
+                const uint8_t *row = b + (r + k) * row_bytes;                                                         \
+                v[k] = LANES;                                                                                         \
+            }                                                                                                         \
+            reduce16(v, y + r);                                                                                       \
+        }                                                                                                             \
+        for (; r < rows; r++) {                                                                                       \
+            const uint8_t *row = b + r * row_bytes;                                                                   \
+            y[r] = _mm512_reduce_add_ps(LANES);                                                                       \
+        }                                                                                                             \
+    } while (0)
+
+#define ROWS_ARGS const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y
+
+TARGET void qwenkit_rows_f16_avx512(ROWS_ARGS) { ROWS(halves_lanes(row, x, n, 0)); }
+TARGET void qwenkit_rows_bf16_avx512(ROWS_ARGS) { ROWS(halves_lanes(row, x, n, 1)); }
+TARGET void qwenkit_rows_q8_0_avx512(ROWS_ARGS) { ROWS(q8_0_lanes(row, x, n)); }
+TARGET void qwenkit_rows_q4_0_avx512(ROWS_ARGS) { ROWS(scaled_blocks_lanes(KIND_Q4_0, row, 18, x, n, offset_table(8))); }
+TARGET void qwenkit_rows_q5_0_avx512(ROWS_ARGS) { ROWS(scaled_blocks_lanes(KIND_Q5_0, row, 22, x, n, offset_table(16))); }
+TARGET void qwenkit_rows_q5_1_avx512(ROWS_ARGS) { ROWS(scaled_blocks_lanes(KIND_Q5_1, row, 24, x, n, offset_table(0))); }
+TARGET void qwenkit_rows_q4_K_avx512(ROWS_ARGS) { ROWS(k_nibbles_lanes(row, x, n, 0)); }
+TARGET void qwenkit_rows_q5_K_avx512(ROWS_ARGS) { ROWS(k_nibbles_lanes(row, x, n, 1)); }
+TARGET void qwenkit_rows_q6_K_avx512(ROWS_ARGS) { ROWS(q6_K_lanes(row, x, n)); }
+TARGET void qwenkit_rows_iq4_nl_avx512(ROWS_ARGS, uint64_t table_lo, uint64_t table_hi) {
+    const __m512 table = iq4_table(table_lo, table_hi);
+    ROWS(scaled_blocks_lanes(KIND_IQ4_NL, row, 18, x, n, table));
+}
+TARGET void qwenkit_rows_iq4_xs_avx512(ROWS_ARGS, uint64_t table_lo, uint64_t table_hi) {
+    const __m512 table = iq4_table(table_lo, table_hi);
+    ROWS(iq4_xs_lanes(row, x, n, table));
+}
+
 #else
 
 #include <stdint.h>
 #include <stdlib.h>
+
+#define ROWS_STUB(name) \
+    void name(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y) { \
+        (void)base; (void)row_bytes; (void)rows; (void)x; (void)n; (void)y; abort(); \
+    }
+ROWS_STUB(qwenkit_rows_f16_avx512)
+ROWS_STUB(qwenkit_rows_bf16_avx512)
+ROWS_STUB(qwenkit_rows_q8_0_avx512)
+ROWS_STUB(qwenkit_rows_q4_0_avx512)
+ROWS_STUB(qwenkit_rows_q5_0_avx512)
+ROWS_STUB(qwenkit_rows_q5_1_avx512)
+ROWS_STUB(qwenkit_rows_q4_K_avx512)
+ROWS_STUB(qwenkit_rows_q5_K_avx512)
+ROWS_STUB(qwenkit_rows_q6_K_avx512)
+void qwenkit_rows_iq4_nl_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y,
+                                uint64_t lo, uint64_t hi) {
+    (void)base; (void)row_bytes; (void)rows; (void)x; (void)n; (void)y; (void)lo; (void)hi; abort();
+}
+void qwenkit_rows_iq4_xs_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y,
+                                uint64_t lo, uint64_t hi) {
+    (void)base; (void)row_bytes; (void)rows; (void)x; (void)n; (void)y; (void)lo; (void)hi; abort();
+}
 
 void qwenkit_fill_half_table(void) {}
 void qwenkit_decode_q6_K_avx512(const void *row, float *out, ptrdiff_t n) { (void)row; (void)out; (void)n; abort(); }

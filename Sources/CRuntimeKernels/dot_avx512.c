@@ -365,13 +365,19 @@ TARGET static inline __m512 k_nibbles_lanes(const uint8_t *b, const float *x, pt
     const __m512 identity = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), sixteen = _mm512_set1_ps(16.0f);
     const ptrdiff_t bytes = five ? 176 : 144, qs = five ? 48 : 16;
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
-    float sc[16];
-    const float *dsc = sc, *dmin_m = sc + 8;
+    // Each super-block's scales are computed and stored one super-block ahead: the broadcast loads that read them
+    // right after the 64-byte store waited for it (store-to-load forwarding). One thread, 4,864-column rows through the
+    // rows kernel (min of 5, cycles per super-block): Q4_K 43.3-43.4 -> 36.4 from L1, 46.1-46.5 -> 40.8-41.0 from
+    // memory; Q5_K 73.4-73.6 -> 66.5-66.9 from L1. (IQ4_XS's eight dl and Q6_K's 16 scales the same way measured no
+    // faster: 36.1-36.2 and 52 cycles either way.)
+    float sc[2][16];
+    if (n >= 256) k_scales(b, sc[0]);
     for (ptrdiff_t i = 0; i < n / 256; i++, b += bytes, x += 256) {
         __builtin_prefetch(b + AHEAD, 0, 3);
         __builtin_prefetch(b + AHEAD + 64, 0, 3);
         __builtin_prefetch(b + AHEAD + 128, 0, 3);
-        k_scales(b, sc);
+        const float *dsc = sc[i & 1], *dmin_m = sc[i & 1] + 8;
+        if (i + 1 < n / 256) k_scales(b + bytes, sc[(i + 1) & 1]);
         __m128i qh0 = _mm_setzero_si128(), qh1 = _mm_setzero_si128();
         if (five) {
             qh0 = _mm_loadu_si128((const __m128i *)(b + 16));

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c")))
+#define TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c,bmi2")))
 
 /// How far ahead the loops prefetch: 3 KB (the Swift kernels use 2 KB, see CPrefetch; on one thread over 400 MB of
 /// rows, 3 KB read Q8_0 at 11.4-11.6 GB/s against 10.5-10.9 at 2 KB and 9.3 at 1 KB, 4 KB 11.2-11.3, and the 4-bit
@@ -42,6 +42,14 @@ TARGET static inline __m512 broadcast_load(const float *s) {
     return v;
 }
 
+/// *s in every 32-bit lane, by a broadcast load: a value computed in general registers reaches a vector register
+/// through a store and this load, not vpbroadcastd from the register (a shuffle-port operation).
+TARGET static inline __m512i broadcast_load_epi32(const uint32_t *s) {
+    __m512i v;
+    __asm__("vpbroadcastd %1, %0" : "=v"(v) : "m"(*s));
+    return v;
+}
+
 /// 16 unsigned bytes as floats.
 TARGET static inline __m512 floats_u8(__m128i b) { return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b)); }
 
@@ -51,8 +59,9 @@ TARGET static inline __m512 widen16(__m256i h, int brain) {
 }
 
 /// F16 and BF16 rows: 16 values widened per load, four accumulators (`brain` is a constant in each caller, so each
-/// gets its own loop).
-TARGET static inline float dot_halves(const void *row, const float *x, ptrdiff_t n, int brain) {
+/// gets its own loop). Like every `*_lanes` kernel below it returns the row's 16 partial sums; the dot is their
+/// horizontal sum (`_mm512_reduce_add_ps`, or `reduce16` for 16 rows at once).
+TARGET static inline __m512 halves_lanes(const void *row, const float *x, ptrdiff_t n, int brain) {
     const uint16_t *w = (const uint16_t *)row;
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
     ptrdiff_t i = 0;
@@ -71,11 +80,15 @@ TARGET static inline float dot_halves(const void *row, const float *x, ptrdiff_t
         __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
         acc1 = _mm512_fmadd_ps(widen16(_mm256_maskz_loadu_epi16(m, w + i), brain), _mm512_maskz_loadu_ps(m, x + i), acc1);
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+    return _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3));
 }
 
-TARGET float qwenkit_dot_f16_avx512(const void *row, const float *x, ptrdiff_t n) { return dot_halves(row, x, n, 0); }
-TARGET float qwenkit_dot_bf16_avx512(const void *row, const float *x, ptrdiff_t n) { return dot_halves(row, x, n, 1); }
+TARGET float qwenkit_dot_f16_avx512(const void *row, const float *x, ptrdiff_t n) {
+    return _mm512_reduce_add_ps(halves_lanes(row, x, n, 0));
+}
+TARGET float qwenkit_dot_bf16_avx512(const void *row, const float *x, ptrdiff_t n) {
+    return _mm512_reduce_add_ps(halves_lanes(row, x, n, 1));
+}
 
 // The 4- and 5-bit 32-value block types (Q4_0, Q5_0, Q5_1, IQ4_NL) and IQ4_XS's 32-value sub-blocks take their scale
 // out of the block's sum: Σ d·v_j·x_j = d · Σ v_j·x_j, with v_j the block's integer values (minus their offset) as
@@ -121,25 +134,32 @@ TARGET static inline __m512 nibbles_sum(const uint8_t *q, const float *x, __m512
 
 /// A 5-bit block's qh (32 bits, bit j the fifth bit of element j) at qh and its 16 bytes of low nibbles at q: each
 /// element's 5-bit value indexes a 32-float table (vpermt2ps: `table` for 0-15, `high` = table + 16 for 16-31). The
-/// fifth bit reaches bit 4 of the index without mask registers: qh broadcast to every lane, rotated so that lane j's
-/// bit lands on bit 4, merged under the nibble by one vpternlogd. Masks loaded from qh (kmovw k, m16, or kmovd from a
-/// general register) and masked adds of 16 ran a loop over L1-resident blocks at 6.4-6.7 cycles per block against 4.1
-/// without the fifth bits (and 5.2 with constant masks): moving bits into mask registers takes the shuffle port, which
-/// the widening and the lookups already fill. This way is two more vector operations per block but none on that port:
-/// 6.0 cycles in that loop, and in the kernel with the scale table 6.35 against 6.9 with the masks.
+/// fifth bits reach bit 4 of the indices without mask registers and without the shuffle port. Lane j of the widened
+/// bytes i holds element j's nibble (bits 0-3) and element 16 + j's (bits 4-7). qh is rearranged in general registers
+/// (two pdep: byte k of w = qh's nibble k | qh's nibble 4 + k << 4, so that qh bits j and 16 + j sit 4 apart at bits
+/// s_j and s_j + 4, s_j = 8·(j / 4) + j % 4), broadcast from memory, and rotated per lane so that bit s_j lands on bit 4
+/// and bit s_j + 4 on bit 8. One vpternlogd then takes i's bits 0-3 and the rest from the rotated w (element j's index;
+/// vpermt2ps ignores bits 5-31), another i's bits 4-7 and the rest from w, shifted right by 4 (element 16 + j's).
+///
+/// Per block 10 vector operations, three of them on the shuffle port (the widening and the two lookups), where
+/// rotating qh once per half took 11. Masks loaded from qh (kmovw k, m16, or kmovd from a general register) and
+/// masked adds of 16 ran a loop over L1-resident blocks at 6.4-6.7 cycles per block against 4.1 without the fifth bits:
+/// moving bits into mask registers takes the shuffle port, which the widening and the lookups already fill.
+/// vpmultishiftqb (AVX-512 VBMI) picks both bits for a lane in one operation too, but runs on the shuffle port
+/// (measured here: it and vpermps share one port at one per cycle): Q5_0 5.92 against 5.99 cycles per block over
+/// L1-resident 4,864-column rows, where this way measured 5.71.
 TARGET static inline __m512 fives_sum(const uint8_t *qh, const uint8_t *q, const float *x, __m512 table, __m512 high) {
-    // Rotations taking bit j (low half) and bit 16 + j (high half) of qh to bit 4 in lane j.
-    const __m512i rotate_low = _mm512_setr_epi32(4, 3, 2, 1, 0, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21);
-    const __m512i rotate_high = _mm512_setr_epi32(20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5);
-    const __m512i nibble = _mm512_set1_epi32(0xF);
+    // Lane j: rotate bit s_j = 8·(j / 4) + j % 4 to bit 4.
+    const __m512i rotate = _mm512_setr_epi32(4, 3, 2, 1, 28, 27, 26, 25, 20, 19, 18, 17, 12, 11, 10, 9);
+    const __m512i low_nibble = _mm512_set1_epi32(0x0F), high_nibble = _mm512_set1_epi32(0xF0);
     uint32_t bits;
     memcpy(&bits, qh, 4);
-    __m512i h = _mm512_set1_epi32((int)bits);
+    uint32_t w = _pdep_u32(bits, 0x0F0F0F0Fu) | _pdep_u32(bits >> 16, 0xF0F0F0F0u);
+    __m512i f = _mm512_rolv_epi32(broadcast_load_epi32(&w), rotate);
     __m512i i = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)q));
-    // 0xCA: where `nibble` has a bit, take i's (the low nibble), elsewhere the rotated qh's (bit 4; bits 5-31 are
-    // ignored by vpermt2ps).
-    __m512i i0 = _mm512_ternarylogic_epi32(nibble, i, _mm512_rolv_epi32(h, rotate_low), 0xCA);
-    __m512i i1 = _mm512_ternarylogic_epi32(nibble, _mm512_srli_epi32(i, 4), _mm512_rolv_epi32(h, rotate_high), 0xCA);
+    // 0xCA: where the first operand has a bit, take i's, elsewhere f's.
+    __m512i i0 = _mm512_ternarylogic_epi32(low_nibble, i, f, 0xCA);
+    __m512i i1 = _mm512_srli_epi32(_mm512_ternarylogic_epi32(high_nibble, i, f, 0xCA), 4);
     __m512 w0 = _mm512_permutex2var_ps(table, i0, high), w1 = _mm512_permutex2var_ps(table, i1, high);
     return _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + 16), _mm512_mul_ps(w0, _mm512_loadu_ps(x)));
 }
@@ -159,8 +179,8 @@ TARGET static inline __m512 block_sum(enum block_kind kind, const uint8_t *b, co
 
 /// Σ row·x over the n / 32 blocks of `bytes` bytes, each starting with its f16 scale (Q5_1's min after it): two blocks
 /// per step into two accumulators.
-TARGET static inline float dot_scaled_blocks(enum block_kind kind, const uint8_t *b, ptrdiff_t bytes, const float *x,
-                                             ptrdiff_t n, __m512 table) {
+TARGET static inline __m512 scaled_blocks_lanes(enum block_kind kind, const uint8_t *b, ptrdiff_t bytes, const float *x,
+                                                 ptrdiff_t n, __m512 table) {
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), mins = _mm512_setzero_ps();
     const int with_min = kind == KIND_Q5_1;
     const __m512 high = _mm512_add_ps(table, _mm512_set1_ps(16.0f));
@@ -180,7 +200,7 @@ TARGET static inline float dot_scaled_blocks(enum block_kind kind, const uint8_t
         acc0 = _mm512_fmadd_ps(block_sum(kind, b, x, table, high), _mm512_set1_ps(half_at(b)), acc0);
         if (with_min) mins = _mm512_fmadd_ps(_mm512_add_ps(_mm512_loadu_ps(x), _mm512_loadu_ps(x + 16)), _mm512_set1_ps(half_at(b + 2)), mins);
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), mins));
+    return _mm512_add_ps(_mm512_add_ps(acc0, acc1), mins);
 }
 
 /// kvalues_iq4nl as 16 floats.
@@ -197,7 +217,7 @@ TARGET static inline __m512 offset_table(float offset) {
 /// of the sum measured the same on 896-column rows and 14% slower on 4,864-column ones, its scale gathers running
 /// ahead of the prefetches). d comes from the f16 table by a broadcast load: from L2 5.0 cycles per block instead of
 /// 6.6 (vpbroadcastw and vcvtph2ps were three shuffle-port and vector operations); from memory the same 12 GB/s.
-TARGET float qwenkit_dot_q8_0_avx512(const void *row, const float *x, ptrdiff_t n) {
+TARGET static inline __m512 q8_0_lanes(const void *row, const float *x, ptrdiff_t n) {
     const uint8_t *b = (const uint8_t *)row;
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     for (ptrdiff_t i = 0; i < n / 32; i++, b += 34) {
@@ -210,33 +230,34 @@ TARGET float qwenkit_dot_q8_0_avx512(const void *row, const float *x, ptrdiff_t 
         acc0 = _mm512_fmadd_ps(_mm512_mul_ps(d, q0), _mm512_loadu_ps(x + 32 * i), acc0);
         acc1 = _mm512_fmadd_ps(_mm512_mul_ps(d, q1), _mm512_loadu_ps(x + 32 * i + 16), acc1);
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    return _mm512_add_ps(acc0, acc1);
 }
 
+TARGET float qwenkit_dot_q8_0_avx512(const void *row, const float *x, ptrdiff_t n) { return _mm512_reduce_add_ps(q8_0_lanes(row, x, n)); }
+
 TARGET float qwenkit_dot_q4_0_avx512(const void *row, const float *x, ptrdiff_t n) {
-    return dot_scaled_blocks(KIND_Q4_0, (const uint8_t *)row, 18, x, n, offset_table(8));
+    return _mm512_reduce_add_ps(scaled_blocks_lanes(KIND_Q4_0, (const uint8_t *)row, 18, x, n, offset_table(8)));
 }
 
 TARGET float qwenkit_dot_q5_0_avx512(const void *row, const float *x, ptrdiff_t n) {
-    return dot_scaled_blocks(KIND_Q5_0, (const uint8_t *)row, 22, x, n, offset_table(16));
+    return _mm512_reduce_add_ps(scaled_blocks_lanes(KIND_Q5_0, (const uint8_t *)row, 22, x, n, offset_table(16)));
 }
 
 TARGET float qwenkit_dot_q5_1_avx512(const void *row, const float *x, ptrdiff_t n) {
-    return dot_scaled_blocks(KIND_Q5_1, (const uint8_t *)row, 24, x, n, offset_table(0));
+    return _mm512_reduce_add_ps(scaled_blocks_lanes(KIND_Q5_1, (const uint8_t *)row, 24, x, n, offset_table(0)));
 }
 
 /// IQ4_NL: d (f16), 16 bytes of 4-bit indices into the 16 int8 values `table` (kvalues_iq4nl, passed in so that the
 /// table has one source); element j = d · value[low nibble of byte j], element j + 16 the high nibble's.
 TARGET float qwenkit_dot_iq4_nl_avx512(const void *row, const float *x, ptrdiff_t n, uint64_t table_lo, uint64_t table_hi) {
-    return dot_scaled_blocks(KIND_IQ4_NL, (const uint8_t *)row, 18, x, n, iq4_table(table_lo, table_hi));
+    return _mm512_reduce_add_ps(scaled_blocks_lanes(KIND_IQ4_NL, (const uint8_t *)row, 18, x, n, iq4_table(table_lo, table_hi)));
 }
 
 /// IQ4_XS: d (f16), scales_h (16 bits: bits 2k, 2k + 1 the high bits of sub-block k's scale), scales_l[4] (low
 /// nibbles, sub-block 2k's first), 128 bytes; sub-block k of 32 has dl = d · (ls − 32) and an IQ4_NL block's layout.
 /// The eight dl of a super-block are computed together (8 lanes) and each sub-block's sum multiplied by its dl.
-TARGET float qwenkit_dot_iq4_xs_avx512(const void *row, const float *x, ptrdiff_t n, uint64_t table_lo, uint64_t table_hi) {
+TARGET static inline __m512 iq4_xs_lanes(const void *row, const float *x, ptrdiff_t n, __m512 table) {
     const uint8_t *b = (const uint8_t *)row;
-    const __m512 table = iq4_table(table_lo, table_hi);
     const __m256i low_shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28), high_shifts = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     float dl[8];
@@ -260,7 +281,11 @@ TARGET float qwenkit_dot_iq4_xs_avx512(const void *row, const float *x, ptrdiff_
             acc1 = fmadd_broadcast(nibbles_sum(b + 24 + 16 * k, x + 32 * k + 32, table), dl + k + 1, acc1);
         }
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    return _mm512_add_ps(acc0, acc1);
+}
+
+TARGET float qwenkit_dot_iq4_xs_avx512(const void *row, const float *x, ptrdiff_t n, uint64_t table_lo, uint64_t table_hi) {
+    return _mm512_reduce_add_ps(iq4_xs_lanes(row, x, n, iq4_table(table_lo, table_hi)));
 }
 
 /// IQ4_NL rows decoded to floats for the prompt tiles: the dot's table lookup (16 values per shuffle) instead of
@@ -300,23 +325,32 @@ TARGET void qwenkit_decode_iq4_xs_avx512(const void *row, float *out, ptrdiff_t 
     }
 }
 
-/// The eight (scale, min) pairs of a Q4_K or Q5_K super-block as floats d·scale and dmin·min, into dsc and dmin_m: the
-/// 6-bit integers unpacked in general registers (ggml's get_scale_min_k4 layout), then converted and multiplied 8 lanes at once.
-TARGET static inline void k_scales(const uint8_t *b, float *dsc, float *dmin_m) {
-    const uint8_t *q = b + 4;
-    int32_t sc[8], m[8];
-    for (int j = 0; j < 4; j++) {
-        sc[j] = q[j] & 63;
-        m[j] = q[j + 4] & 63;
-        sc[j + 4] = (q[j + 8] & 0xF) | ((q[j] >> 6) << 4);
-        m[j + 4] = (q[j + 8] >> 4) | ((q[j + 4] >> 6) << 4);
-    }
+/// The eight (scale, min) pairs of a Q4_K or Q5_K super-block as floats d·scale (s[0..7]) and dmin·min (s[8..15]),
+/// ggml's get_scale_min_k4 layout: for j < 4, scale j = q[j] & 63 and min j = q[j + 4] & 63; scale j + 4 =
+/// (q[j + 8] & 15) | (q[j] >> 6) << 4 and min j + 4 = (q[j + 8] >> 4) | (q[j + 4] >> 6) << 4, q the 12 bytes at b + 4.
+/// All 16 at once in one register: lane l's low byte is the byte its low bits come from, its second byte the byte
+/// whose top two bits it takes (one vpshufb of the 12 bytes broadcast to every 128-bit lane), then a per-lane shift
+/// (by 4 for the mins j + 4), one vpternlogd taking the low bits from it and bits 4-5 from the second byte shifted
+/// down by 10, a conversion and one product by [d ×8, dmin ×8]. Seven vector operations where unpacking the 6-bit
+/// integers in general registers took about 40 scalar operations and 16 stores. Q4_K, one thread, 4,864-column rows
+/// through the rows kernel (min of 5, cycles per super-block): 45.5-46.3 -> 43.4 from L1, 47.3-47.7 -> 46.0-46.5 from
+/// memory. The floats are the same.
+TARGET static inline void k_scales(const uint8_t *b, float *s) {
+    // lane l: byte 0 <- q[low[l]], byte 1 <- q[top[l]] (0x80: zero)
+    const __m512i gather = _mm512_setr_epi32(0x80808000, 0x80808001, 0x80808002, 0x80808003, 0x80800008, 0x80800109, 0x8080020A,
+                                             0x8080030B, 0x80808004, 0x80808005, 0x80808006, 0x80808007, 0x80800408, 0x80800509,
+                                             0x8080060A, 0x8080070B);
+    const __m512i shift = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4);
+    const __m512i low_bits = _mm512_setr_epi32(63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 15, 15, 15, 15);
+    __m512i v = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(b + 4))), gather);
+    // where low_bits has a bit, the shifted low byte's; elsewhere the second byte's bits 6-7 at bits 4-5 (bits 6-31
+    // of v >> 10 are zero, and its bits 0-3 fall under low_bits in the lanes that have a second byte)
+    __m512i q = _mm512_ternarylogic_epi32(low_bits, _mm512_srlv_epi32(v, shift), _mm512_srli_epi32(v, 10), 0xCA);
     uint16_t d, dmin;
     memcpy(&d, b, 2);
     memcpy(&dmin, b + 2, 2);
-    __m256 dv = _mm256_cvtph_ps(_mm_set1_epi16((short)d)), dminv = _mm256_cvtph_ps(_mm_set1_epi16((short)dmin));
-    _mm256_storeu_ps(dsc, _mm256_mul_ps(dv, _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)sc))));
-    _mm256_storeu_ps(dmin_m, _mm256_mul_ps(dminv, _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)m))));
+    __m512 scale = _mm512_mask_mov_ps(broadcast_load(half_table + d), 0xFF00, broadcast_load(half_table + dmin));
+    _mm512_storeu_ps(s, _mm512_mul_ps(scale, _mm512_cvtepi32_ps(q)));
 }
 
 /// Q4_K (144 bytes: d, dmin, scales[12], qs[128]) and Q5_K (176 bytes: the same with qh[32] before qs; bit 2j of qh[l]
@@ -327,16 +361,23 @@ TARGET static inline void k_scales(const uint8_t *b, float *dsc, float *dmin_m) 
 /// 14 vector operations per 64 values, where multiplying each sub-block's Σ q·x by its scale and subtracting min times
 /// the activations' sum took 18 (Q4_K 53 -> 46 cycles per super-block from L1, at -O2 and, with the broadcasts written
 /// out, at -O3).
-TARGET static inline float dot_k_nibbles(const uint8_t *b, const float *x, ptrdiff_t n, int five) {
+TARGET static inline __m512 k_nibbles_lanes(const uint8_t *b, const float *x, ptrdiff_t n, int five) {
     const __m512 identity = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), sixteen = _mm512_set1_ps(16.0f);
     const ptrdiff_t bytes = five ? 176 : 144, qs = five ? 48 : 16;
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
-    float dsc[8], dmin_m[8];
+    // Each super-block's scales are computed and stored one super-block ahead: the broadcast loads that read them
+    // right after the 64-byte store waited for it (store-to-load forwarding). One thread, 4,864-column rows through the
+    // rows kernel (min of 5, cycles per super-block): Q4_K 43.3-43.4 -> 36.4 from L1, 46.1-46.5 -> 40.8-41.0 from
+    // memory; Q5_K 73.4-73.6 -> 66.5-66.9 from L1. (IQ4_XS's eight dl and Q6_K's 16 scales the same way measured no
+    // faster: 36.1-36.2 and 52 cycles either way.)
+    float sc[2][16];
+    if (n >= 256) k_scales(b, sc[0]);
     for (ptrdiff_t i = 0; i < n / 256; i++, b += bytes, x += 256) {
         __builtin_prefetch(b + AHEAD, 0, 3);
         __builtin_prefetch(b + AHEAD + 64, 0, 3);
         __builtin_prefetch(b + AHEAD + 128, 0, 3);
-        k_scales(b, dsc, dmin_m);
+        const float *dsc = sc[i & 1], *dmin_m = sc[i & 1] + 8;
+        if (i + 1 < n / 256) k_scales(b + bytes, sc[(i + 1) & 1]);
         __m128i qh0 = _mm_setzero_si128(), qh1 = _mm_setzero_si128();
         if (five) {
             qh0 = _mm_loadu_si128((const __m128i *)(b + 16));
@@ -367,11 +408,15 @@ TARGET static inline float dot_k_nibbles(const uint8_t *b, const float *x, ptrdi
             acc3 = _mm512_fmadd_ps(hi1, _mm512_loadu_ps(xj + 48), acc3);
         }
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+    return _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3));
 }
 
-TARGET float qwenkit_dot_q4_K_avx512(const void *row, const float *x, ptrdiff_t n) { return dot_k_nibbles(row, x, n, 0); }
-TARGET float qwenkit_dot_q5_K_avx512(const void *row, const float *x, ptrdiff_t n) { return dot_k_nibbles(row, x, n, 1); }
+TARGET float qwenkit_dot_q4_K_avx512(const void *row, const float *x, ptrdiff_t n) {
+    return _mm512_reduce_add_ps(k_nibbles_lanes(row, x, n, 0));
+}
+TARGET float qwenkit_dot_q5_K_avx512(const void *row, const float *x, ptrdiff_t n) {
+    return _mm512_reduce_add_ps(k_nibbles_lanes(row, x, n, 1));
+}
 
 /// Q6_K's weights 16·k + l ... of the half block at ql/qh with scales sc, for sub-block pair si (l = 16·si), in w[0..3]:
 /// the two high bits of each value moved to bits 4 and 5, then d·scale·(q − 32) as q·(d·scale) + (−32·d·scale) with one
@@ -409,7 +454,7 @@ TARGET static inline void q6_K_weights(const uint8_t *ql, const uint8_t *qh, con
 /// 16·i − 32, all on the one shuffle port). One thread, 400 MB of 4,864-column rows, built as the release build builds
 /// (-O3): 7.3 -> 10.6 GB/s; from L1, 84 -> 51 cycles per super-block (the read speed is about 50). The values are the
 /// same exact floats; the sums differ from the float64 reference by 1.4e-8 of the sum of magnitudes (1.3e-8 before).
-TARGET float qwenkit_dot_q6_K_avx512(const void *row, const float *x, ptrdiff_t n) {
+TARGET static inline __m512 q6_K_lanes(const void *row, const float *x, ptrdiff_t n) {
     const uint8_t *b = (const uint8_t *)row;
     const __m512i nibble = _mm512_set1_epi8(0x0F), high_bits = _mm512_set1_epi8(0x30), offset = _mm512_set1_epi8(32);
     const __m512i left = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
@@ -463,8 +508,10 @@ TARGET float qwenkit_dot_q6_K_avx512(const void *row, const float *x, ptrdiff_t 
             acc3 = fmadd_broadcast(_mm512_mul_ps(v3, _mm512_loadu_ps(x + 112)), sc + 7, acc3);
         }
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+    return _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3));
 }
+
+TARGET float qwenkit_dot_q6_K_avx512(const void *row, const float *x, ptrdiff_t n) { return _mm512_reduce_add_ps(q6_K_lanes(row, x, n)); }
 
 /// Q6_K rows decoded to floats for the prompt tiles: the dot's weights (`q6_K_weights`), stored.
 TARGET void qwenkit_decode_q6_K_avx512(const void *row, float *out, ptrdiff_t n) {
@@ -485,10 +532,115 @@ TARGET void qwenkit_decode_q6_K_avx512(const void *row, float *out, ptrdiff_t n)
     }
 }
 
+// Generation multiplies every row of a range by one activation vector. A row's dot ends in a horizontal sum of its
+// 16 partial sums: nine vector operations on one dependency chain of about 30 cycles, after which the call returns
+// the float. At 896 columns (28 blocks of Q5_0, about 180 cycles of work) that tail was 17% of the Q5_0 kernel's
+// samples in `perf` (Q4_K_M generation, one thread): the next row's work does not fit beside it in the reorder buffer.
+// The rows kernels keep each row's 16 partial sums and add 16 rows' together (`reduce16`: 46 operations for 16
+// rows, no chain between rows). They pair the lanes as _mm512_reduce_add_ps does, so each y[r] is the same float
+// as the row's dot. One thread, 400 MB of 896-column rows, a call per row against one call for all (min of 5, cycles
+// per block at 2.97 GHz): Q5_0 7.2 -> 6.4, IQ4_NL 4.8 -> 4.6, Q8_0 8.5 -> 8.3 (memory-bound); 4,864-column rows
+// (Q4_K, Q6_K) the same. The rows past the last 16 go through reduce16 too, beside zero vectors (two threads take
+// ranges of at least 16 KB: 26 Q5_0 rows): Q5_0 in calls of 26 rows from L2 5.97-6.07 -> 5.73-5.87 cycles per block
+// against a horizontal sum per leftover row.
+
+/// y[r] = the horizontal sum of v[r] for r < 16, each pairing the lanes as _mm512_reduce_add_ps does: b_i = v_i + v_{i+8},
+/// c_i = b_i + b_{i+4}, d_i = c_i + c_{i+2}, then d_0 + d_1.
+TARGET static inline void reduce16(const __m512 *v, float *y) {
+    __m512 w[8], z[4], s[2];
+    for (int k = 0; k < 8; k++) {
+        // [row 2k's lanes 0-7 + 8-15, row 2k+1's]
+        w[k] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * k], v[2 * k + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_shuffle_f32x4(v[2 * k], v[2 * k + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    }
+    for (int m = 0; m < 4; m++) {
+        // 128-bit lane j: row 4m + j's c_0..c_3
+        z[m] = _mm512_add_ps(_mm512_shuffle_f32x4(w[2 * m], w[2 * m + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                             _mm512_shuffle_f32x4(w[2 * m], w[2 * m + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+    }
+    for (int q = 0; q < 2; q++) {
+        // lane j: row 8q + j's d_0, d_1, then row 8q + 4 + j's
+        s[q] = _mm512_add_ps(_mm512_shuffle_ps(z[2 * q], z[2 * q + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_shuffle_ps(z[2 * q], z[2 * q + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    }
+    // element 4j + i: row j + 4i
+    __m512 e = _mm512_add_ps(_mm512_shuffle_ps(s[0], s[1], _MM_SHUFFLE(2, 0, 2, 0)), _mm512_shuffle_ps(s[0], s[1], _MM_SHUFFLE(3, 1, 3, 1)));
+    _mm512_storeu_ps(y, _mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), e));
+}
+
+/// y[r] = Σ row_r · x for r < rows, row r at b + r·row_bytes; LANES is the type's `*_lanes` call on `row`.
+#define ROWS(LANES)                                                                                                   \
+    do {                                                                                                              \
+        const uint8_t *b = (const uint8_t *)base;                                                                    \
+        ptrdiff_t r = 0;                                                                                              \
+        __m512 v[16];                                                                                                 \
+        for (; r + 16 <= rows; r += 16) {                                                                             \
+            _Pragma("clang loop unroll(disable)") for (int k = 0; k < 16; k++) {                                      \
+                const uint8_t *row = b + (r + k) * row_bytes;                                                         \
+                v[k] = LANES;                                                                                         \
+            }                                                                                                         \
+            reduce16(v, y + r);                                                                                       \
+        }                                                                                                             \
+        if (r < rows) {                                                                                               \
+            /* the last rows, their sums through reduce16 beside zeros (each row's lanes are summed on their own) */  \
+            float last[16];                                                                                           \
+            int k = 0;                                                                                                \
+            _Pragma("clang loop unroll(disable)") for (; r + k < rows; k++) {                                         \
+                const uint8_t *row = b + (r + k) * row_bytes;                                                         \
+                v[k] = LANES;                                                                                         \
+            }                                                                                                         \
+            for (int z = k; z < 16; z++) v[z] = _mm512_setzero_ps();                                                  \
+            reduce16(v, last);                                                                                        \
+            for (int z = 0; z < k; z++) y[r + z] = last[z];                                                           \
+        }                                                                                                             \
+    } while (0)
+
+#define ROWS_ARGS const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y
+
+TARGET void qwenkit_rows_f16_avx512(ROWS_ARGS) { ROWS(halves_lanes(row, x, n, 0)); }
+TARGET void qwenkit_rows_bf16_avx512(ROWS_ARGS) { ROWS(halves_lanes(row, x, n, 1)); }
+TARGET void qwenkit_rows_q8_0_avx512(ROWS_ARGS) { ROWS(q8_0_lanes(row, x, n)); }
+TARGET void qwenkit_rows_q4_0_avx512(ROWS_ARGS) { ROWS(scaled_blocks_lanes(KIND_Q4_0, row, 18, x, n, offset_table(8))); }
+TARGET void qwenkit_rows_q5_0_avx512(ROWS_ARGS) { ROWS(scaled_blocks_lanes(KIND_Q5_0, row, 22, x, n, offset_table(16))); }
+TARGET void qwenkit_rows_q5_1_avx512(ROWS_ARGS) { ROWS(scaled_blocks_lanes(KIND_Q5_1, row, 24, x, n, offset_table(0))); }
+TARGET void qwenkit_rows_q4_K_avx512(ROWS_ARGS) { ROWS(k_nibbles_lanes(row, x, n, 0)); }
+TARGET void qwenkit_rows_q5_K_avx512(ROWS_ARGS) { ROWS(k_nibbles_lanes(row, x, n, 1)); }
+TARGET void qwenkit_rows_q6_K_avx512(ROWS_ARGS) { ROWS(q6_K_lanes(row, x, n)); }
+TARGET void qwenkit_rows_iq4_nl_avx512(ROWS_ARGS, uint64_t table_lo, uint64_t table_hi) {
+    const __m512 table = iq4_table(table_lo, table_hi);
+    ROWS(scaled_blocks_lanes(KIND_IQ4_NL, row, 18, x, n, table));
+}
+TARGET void qwenkit_rows_iq4_xs_avx512(ROWS_ARGS, uint64_t table_lo, uint64_t table_hi) {
+    const __m512 table = iq4_table(table_lo, table_hi);
+    ROWS(iq4_xs_lanes(row, x, n, table));
+}
+
 #else
 
 #include <stdint.h>
 #include <stdlib.h>
+
+#define ROWS_STUB(name) \
+    void name(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y) { \
+        (void)base; (void)row_bytes; (void)rows; (void)x; (void)n; (void)y; abort(); \
+    }
+ROWS_STUB(qwenkit_rows_f16_avx512)
+ROWS_STUB(qwenkit_rows_bf16_avx512)
+ROWS_STUB(qwenkit_rows_q8_0_avx512)
+ROWS_STUB(qwenkit_rows_q4_0_avx512)
+ROWS_STUB(qwenkit_rows_q5_0_avx512)
+ROWS_STUB(qwenkit_rows_q5_1_avx512)
+ROWS_STUB(qwenkit_rows_q4_K_avx512)
+ROWS_STUB(qwenkit_rows_q5_K_avx512)
+ROWS_STUB(qwenkit_rows_q6_K_avx512)
+void qwenkit_rows_iq4_nl_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y,
+                                uint64_t lo, uint64_t hi) {
+    (void)base; (void)row_bytes; (void)rows; (void)x; (void)n; (void)y; (void)lo; (void)hi; abort();
+}
+void qwenkit_rows_iq4_xs_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y,
+                                uint64_t lo, uint64_t hi) {
+    (void)base; (void)row_bytes; (void)rows; (void)x; (void)n; (void)y; (void)lo; (void)hi; abort();
+}
 
 void qwenkit_fill_half_table(void) {}
 void qwenkit_decode_q6_K_avx512(const void *row, float *out, ptrdiff_t n) { (void)row; (void)out; (void)n; abort(); }

@@ -15,7 +15,9 @@ int qwenkit_avx512_usable(void) {
         __builtin_cpu_init();
         // __builtin_cpu_supports also checks that the OS saves the ZMM registers (XCR0).
         usable = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-            && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+            && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq")
+            // Q5_0 and Q5_1's fifth bits are rearranged with pdep (every AVX-512 CPU has it).
+            && __builtin_cpu_supports("bmi2");
     }
     // The generation kernels' f16 scales are read from a table (dot_avx512.c).
     if (usable) qwenkit_fill_half_table();

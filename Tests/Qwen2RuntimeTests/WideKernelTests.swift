@@ -100,6 +100,40 @@ extension WideKernelTests {
 }
 
 extension WideKernelTests {
+    /// The rows kernels (a range of rows per call, their horizontal sums 16 rows at a time) give each row's dot
+    /// product bit for bit: 1-37 rows (none, one and two groups of 16, and the rows past them), 896 (1,024 for the
+    /// 256-value blocks) and 4,864 columns.
+    @Test(.enabled(if: KernelChoice.avx512Usable), arguments: [GGMLType.f16, .bf16, .q8_0, .q4_0, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K, .iq4_NL, .iq4_XS])
+    func rowsMatchTheDotsBitForBit(_ type: GGMLType) throws {
+        let format = try #require(QuantizationFormats.format(for: type))
+        let kernel = try #require(RowKernel.forType(type)), dot = try #require(kernel.wideDot), rows = try #require(kernel.wideRows)
+        let short = type.blockSize == 256 ? 1024 : 896
+        for (count, n) in [(1, short), (15, short), (16, short), (17, short), (37, short), (33, 4864)] {
+            let rowBytes = try format.rowByteCount(elements: n)
+            let weights = RowKernelTests.values(count * n, seed: UInt64(count), scale: 0.9), x = RowKernelTests.values(n, seed: 7, scale: 2)
+            var stored = [UInt8](repeating: 0, count: count * rowBytes)
+            try weights.withUnsafeBufferPointer { w in
+                try stored.withUnsafeMutableBytes {
+                    for r in 0..<count {
+                        try format.quantizeRow(UnsafeBufferPointer(rebasing: w[(r * n)..<((r + 1) * n)]),
+                                               into: UnsafeMutableRawBufferPointer(rebasing: $0[(r * rowBytes)..<((r + 1) * rowBytes)]))
+                    }
+                }
+            }
+            var y = [Float](repeating: .nan, count: count + 1)
+            let expected = stored.withUnsafeBytes { b in x.withUnsafeBufferPointer { xs in
+                (0..<count).map { dot(b.baseAddress! + $0 * rowBytes, xs.baseAddress!, n) }
+            } }
+            stored.withUnsafeBytes { b in x.withUnsafeBufferPointer { xs in y.withUnsafeMutableBufferPointer {
+                rows(b.baseAddress!, rowBytes, count, xs.baseAddress!, n, $0.baseAddress!)
+            } } }
+            #expect(y[..<count].map(\.bitPattern) == expected.map(\.bitPattern), "\(type), \(count) rows of \(n)")
+            #expect(y[count].isNaN, "\(type): wrote past the rows")
+        }
+    }
+}
+
+extension WideKernelTests {
     /// Attention's two kernels on strided rows as the cache holds them: scores of a group of query heads against
     /// keys (groups up to 9, past the 4 accumulated per pass; head sizes 64, 80, 128 and 24 with masked tails), and the
     /// weighted sum of value rows, stored then accumulated, against float64.

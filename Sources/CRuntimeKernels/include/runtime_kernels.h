@@ -67,6 +67,22 @@ float qwenkit_dot_q6_K_avx512(const void *row, const float *x, ptrdiff_t n);
 /// i / 8 (Quantization's IQ4PackedValues.littleEndianHalves).
 float qwenkit_dot_iq4_nl_avx512(const void *row, const float *x, ptrdiff_t n, uint64_t table_lo, uint64_t table_hi);
 float qwenkit_dot_iq4_xs_avx512(const void *row, const float *x, ptrdiff_t n, uint64_t table_lo, uint64_t table_hi);
+/// y[r] = Σ row_r · x over n elements for r < rows, row r's bytes at base + r·row_bytes: generation's matrix products,
+/// one call per range of rows. Each y[r] is the same float as the type's qwenkit_dot_*_avx512 of the row (the rows'
+/// horizontal sums are done 16 rows at a time, pairing the lanes the same way). Call only when qwenkit_avx512_usable() is 1.
+void qwenkit_rows_f16_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);
+void qwenkit_rows_bf16_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);
+void qwenkit_rows_q8_0_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);
+void qwenkit_rows_q4_0_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);
+void qwenkit_rows_q5_0_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);
+void qwenkit_rows_q5_1_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);
+void qwenkit_rows_q4_K_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);
+void qwenkit_rows_q5_K_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);
+void qwenkit_rows_q6_K_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);
+void qwenkit_rows_iq4_nl_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y,
+                                uint64_t table_lo, uint64_t table_hi);
+void qwenkit_rows_iq4_xs_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y,
+                                uint64_t table_lo, uint64_t table_hi);
 /// IQ4_NL and IQ4_XS rows decoded to `n` floats (the prompt tiles' input), the values the portable decoders give.
 void qwenkit_decode_iq4_nl_avx512(const void *row, float *out, ptrdiff_t n, uint64_t table_lo, uint64_t table_hi);
 void qwenkit_decode_iq4_xs_avx512(const void *row, float *out, ptrdiff_t n, uint64_t table_lo, uint64_t table_hi);

@@ -28,6 +28,9 @@ extension SIMD8 where Scalar == Float {
 struct RowKernel: Sendable {
     typealias Dot = @Sendable (_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ n: Int) -> Float
     typealias Decode = @Sendable (_ row: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>, _ n: Int) -> Void
+    /// y[r] = row r · x for r < count, row r at base + r × rowBytes.
+    typealias Rows = @Sendable (_ base: UnsafeRawPointer, _ rowBytes: Int, _ count: Int, _ x: UnsafePointer<Float>, _ n: Int,
+                                _ y: UnsafeMutablePointer<Float>) -> Void
 
     /// A fused dot product of a row's bytes with x over `n` elements; nil when the row is decoded first.
     let dot: Dot?
@@ -35,6 +38,9 @@ struct RowKernel: Sendable {
     let decode: Decode
     /// The AVX-512 dot product (CRuntimeKernels), for the types that have one; used by sessions that choose it.
     var wideDot: Dot? = nil
+    /// The AVX-512 kernel for a range of rows, the same floats as wideDot row by row (generation's matrix products:
+    /// it adds the rows' partial sums 16 rows at a time, see dot_avx512.c).
+    var wideRows: Rows? = nil
     /// The AVX-512 decoder, for the types whose portable decoder is a lookup per weight (the IQ4 tables) or eight
     /// lanes of unpacking (Q6_K).
     var wideDecode: Decode? = nil
@@ -45,18 +51,25 @@ struct RowKernel: Sendable {
     static func forType(_ type: GGMLType) -> RowKernel? {
         switch type {
         case .f32: return RowKernel(dot: dotF32, decode: decodeF32)
-        case .f16: return RowKernel(dot: dotF16, decode: decodeF16, wideDot: { row, x, n in qwenkit_dot_f16_avx512(row, x, n) })
-        case .bf16: return RowKernel(dot: dotBF16, decode: decodeBF16, wideDot: { row, x, n in qwenkit_dot_bf16_avx512(row, x, n) })
+        case .f16: return RowKernel(dot: dotF16, decode: decodeF16, wideDot: { row, x, n in qwenkit_dot_f16_avx512(row, x, n) },
+                                    wideRows: { qwenkit_rows_f16_avx512($0, $1, $2, $3, $4, $5) })
+        case .bf16: return RowKernel(dot: dotBF16, decode: decodeBF16, wideDot: { row, x, n in qwenkit_dot_bf16_avx512(row, x, n) },
+                                     wideRows: { qwenkit_rows_bf16_avx512($0, $1, $2, $3, $4, $5) })
         case .q8_0: return RowKernel(dot: dotQ8_0, decode: { row, out, n in visitDecode(out) { visitQ8_0(row, n, $0) } },
-                                     wideDot: { row, x, n in qwenkit_dot_q8_0_avx512(row, x, n) })
+                                     wideDot: { row, x, n in qwenkit_dot_q8_0_avx512(row, x, n) },
+                                     wideRows: { qwenkit_rows_q8_0_avx512($0, $1, $2, $3, $4, $5) })
         case .q4_0: return RowKernel(dot: dotQ4_0, decode: { row, out, n in visitDecode(out) { visitQ4_0(row, n, $0) } },
-                                     wideDot: { row, x, n in qwenkit_dot_q4_0_avx512(row, x, n) })
+                                     wideDot: { row, x, n in qwenkit_dot_q4_0_avx512(row, x, n) },
+                                     wideRows: { qwenkit_rows_q4_0_avx512($0, $1, $2, $3, $4, $5) })
         case .q5_0: return RowKernel(dot: dotQ5_0, decode: { row, out, n in visitDecode(out) { visitQ5_0(row, n, $0) } },
-                                     wideDot: { row, x, n in qwenkit_dot_q5_0_avx512(row, x, n) })
+                                     wideDot: { row, x, n in qwenkit_dot_q5_0_avx512(row, x, n) },
+                                     wideRows: { qwenkit_rows_q5_0_avx512($0, $1, $2, $3, $4, $5) })
         case .q4_K: return RowKernel(dot: dotQ4_K, decode: { row, out, n in visitDecode(out) { visitQ4_K(row, n, $0) } },
-                                     wideDot: { row, x, n in qwenkit_dot_q4_K_avx512(row, x, n) })
+                                     wideDot: { row, x, n in qwenkit_dot_q4_K_avx512(row, x, n) },
+                                     wideRows: { qwenkit_rows_q4_K_avx512($0, $1, $2, $3, $4, $5) })
         case .q6_K: return RowKernel(dot: dotQ6_K, decode: { row, out, n in visitDecode(out) { visitQ6_K(row, n, $0) } },
                                      wideDot: { row, x, n in qwenkit_dot_q6_K_avx512(row, x, n) },
+                                     wideRows: { qwenkit_rows_q6_K_avx512($0, $1, $2, $3, $4, $5) },
                                      wideDecode: { row, out, n in qwenkit_decode_q6_K_avx512(row, out, n) })
         case .iq1_S: return RowKernel(dot: dotIQ1_S, decode: { row, out, n in visitDecode(out) { visitIQ1_S(row, n, $0) } })
         case .iq1_M: return RowKernel(dot: dotIQ1_M, decode: { row, out, n in visitDecode(out) { visitIQ1_M(row, n, $0) } })
@@ -71,25 +84,29 @@ struct RowKernel: Sendable {
             let (lo, hi) = IQ4PackedValues.littleEndianHalves
             return RowKernel(dot: dotIQ4_NL, decode: { row, out, n in visitDecode(out) { visitIQ4_NL(row, n, $0) } },
                              wideDot: { row, x, n in qwenkit_dot_iq4_nl_avx512(row, x, n, lo, hi) },
+                             wideRows: { qwenkit_rows_iq4_nl_avx512($0, $1, $2, $3, $4, $5, lo, hi) },
                              wideDecode: { row, out, n in qwenkit_decode_iq4_nl_avx512(row, out, n, lo, hi) })
         case .iq4_XS:
             let (lo, hi) = IQ4PackedValues.littleEndianHalves
             return RowKernel(dot: dotIQ4_XS, decode: { row, out, n in visitDecode(out) { visitIQ4_XS(row, n, $0) } },
                              wideDot: { row, x, n in qwenkit_dot_iq4_xs_avx512(row, x, n, lo, hi) },
+                             wideRows: { qwenkit_rows_iq4_xs_avx512($0, $1, $2, $3, $4, $5, lo, hi) },
                              wideDecode: { row, out, n in qwenkit_decode_iq4_xs_avx512(row, out, n, lo, hi) })
         // No portable fused kernel: the portable path decodes these rows, then multiplies.
-        case .q5_1: return decoded(type, wideDot: { row, x, n in qwenkit_dot_q5_1_avx512(row, x, n) })
-        case .q5_K: return decoded(type, wideDot: { row, x, n in qwenkit_dot_q5_K_avx512(row, x, n) })
+        case .q5_1: return decoded(type, wideDot: { row, x, n in qwenkit_dot_q5_1_avx512(row, x, n) },
+                                   wideRows: { qwenkit_rows_q5_1_avx512($0, $1, $2, $3, $4, $5) })
+        case .q5_K: return decoded(type, wideDot: { row, x, n in qwenkit_dot_q5_K_avx512(row, x, n) },
+                                   wideRows: { qwenkit_rows_q5_K_avx512($0, $1, $2, $3, $4, $5) })
         default: return decoded(type)
         }
     }
 
     /// A type's rows decoded by the Quantization library's dequantizer (nil when it has none), with an AVX-512 dot
     /// product where there is one.
-    private static func decoded(_ type: GGMLType, wideDot: Dot? = nil) -> RowKernel? {
+    private static func decoded(_ type: GGMLType, wideDot: Dot? = nil, wideRows: Rows? = nil) -> RowKernel? {
         guard let format = QuantizationFormats.format(for: type) else { return nil }
         let dequantize = format.uncheckedDequantizer, blockSize = type.blockSize
-        return RowKernel(dot: nil, decode: { row, out, n in dequantize(row, out, n / blockSize) }, wideDot: wideDot)
+        return RowKernel(dot: nil, decode: { row, out, n in dequantize(row, out, n / blockSize) }, wideDot: wideDot, wideRows: wideRows)
     }
 
     static let decodeF32: Decode = { row, out, n in

@@ -36,10 +36,11 @@ struct RowKernel: Sendable {
     let dot: Dot?
     /// Writes a row's `n` values as floats.
     let decode: Decode
-    /// The AVX-512 dot product (CRuntimeKernels), for the types that have one; used by sessions that choose it.
+    /// The AVX-512 dot product of one row (CRuntimeKernels), for the types that have one: what `wideRows` gives row by
+    /// row (WideKernelTests compare them bit for bit); every type with it has `wideRows`, which generation calls.
     var wideDot: Dot? = nil
-    /// The AVX-512 kernel for a range of rows, the same floats as wideDot row by row (generation's matrix products:
-    /// it adds the rows' partial sums 16 rows at a time, see dot_avx512.c).
+    /// The AVX-512 kernel for a range of rows, the same floats as wideDot row by row (generation's matrix products, in
+    /// sessions that choose the AVX-512 kernels: it adds the rows' partial sums 16 rows at a time, see dot_avx512.c).
     var wideRows: Rows? = nil
     /// The AVX-512 decoder, for the types whose portable decoder is a lookup per weight (the IQ4 tables) or eight
     /// lanes of unpacking (Q6_K).

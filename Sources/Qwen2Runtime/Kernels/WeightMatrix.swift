@@ -69,13 +69,9 @@ struct WeightMatrix: @unchecked Sendable {
     /// once per four rows, and the four sums are independent chains).
     func multiply(_ x: UnsafePointer<Float>, batch: Int, rowRange: Range<Int>, into y: UnsafeMutablePointer<Float>,
                   yStride: Int, scratch: UnsafeMutablePointer<Float>, wide: Bool = false) {
-        // Two plain branches: choosing the closure with `??` allocated a context on every call (a few per token).
+        // Plain branches: choosing the closure with `??` allocated a context on every call (a few per token).
         if batch == 1, wide, let rows = kernel.wideRows {
             rows(base + rowRange.lowerBound * rowBytes, rowBytes, rowRange.count, x, columns, y + rowRange.lowerBound)
-            return
-        }
-        if batch == 1, wide, let dot = kernel.wideDot {
-            for r in rowRange { y[r] = dot(base + r * rowBytes, x, columns) }
             return
         }
         if batch == 1, let dot = kernel.dot {

@@ -117,8 +117,8 @@ public final class ByteSink {
         }
     }
 
-    /// Stores `value`'s decimal digits at `out` and returns how many; writes up to 26 bytes past `out` (scratch after the
-    /// digits, overwritten by what follows).
+    /// Stores `value`'s decimal digits at `out` and returns how many; writes up to 10 bytes from `out` (an 8-byte store
+    /// may reach past the digits: scratch, overwritten by what follows).
     ///
     /// Below 10^8 (every token id) the digits are made in one 64-bit register (SWAR): the value splits into two
     /// 4-digit halves, each half into 2-digit pairs, each pair into digits, by multiplications by reciprocals in

@@ -244,15 +244,11 @@ final class DocumentSplitter {
             let cut = lastNewline >= 0 ? lastNewline + 1 : buffer.count
             let (text, offset) = take(cut)
             var start = 0
-            var i = 0
             text.withUnsafeBufferPointer { t in
+                guard let first = t.baseAddress else { return }
+                let base = UnsafeRawPointer(first)
                 while start < t.count {
-                    let base = UnsafeRawPointer(t.baseAddress!)
-                    if let newline = memchr(base + start, 0x0A, t.count - start) {
-                        i = UnsafeRawPointer(newline) - base
-                    } else {
-                        i = t.count
-                    }
+                    let i = memchr(base + start, 0x0A, t.count - start).map { UnsafeRawPointer($0) - base } ?? t.count
                     var end = i
                     if end > start && t[end - 1] == 0x0D { end -= 1 }
                     if !(isJSONL && isBlank(t, start, end)) {

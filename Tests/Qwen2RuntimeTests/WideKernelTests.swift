@@ -215,3 +215,45 @@ extension WideKernelTests {
         }
     }
 }
+
+extension WideKernelTests {
+    /// Q5_0 repacked in pairs of blocks for generation (`PackedRows`): the rows kernel, the dot and the decoder over the
+    /// packed bytes give the file layout's kernels' floats bit for bit, for even and odd numbers of blocks per row (an
+    /// odd row keeps its last block as stored) and 1-37 rows.
+    @Test(.enabled(if: KernelChoice.avx512Usable)) func packedQ5_0MatchesTheStoredLayoutBitForBit() throws {
+        let format = try #require(QuantizationFormats.format(for: .q5_0))
+        let kernel = try #require(RowKernel.forType(.q5_0)), dot = try #require(kernel.wideDot), rows = try #require(kernel.wideRows)
+        for (count, n) in [(1, 64), (3, 96), (15, 896), (16, 896), (17, 928), (37, 896), (33, 4864), (5, 4896)] {
+            let rowBytes = try format.rowByteCount(elements: n)
+            let weights = RowKernelTests.values(count * n, seed: UInt64(count * 31 + n), scale: 1.1), x = RowKernelTests.values(n, seed: 11, scale: 2)
+            var stored = [UInt8](repeating: 0, count: count * rowBytes)
+            try weights.withUnsafeBufferPointer { w in
+                try stored.withUnsafeMutableBytes {
+                    for r in 0..<count {
+                        try format.quantizeRow(UnsafeBufferPointer(rebasing: w[(r * n)..<((r + 1) * n)]),
+                                               into: UnsafeMutableRawBufferPointer(rebasing: $0[(r * rowBytes)..<((r + 1) * rowBytes)]))
+                    }
+                }
+            }
+            let packed = stored.withUnsafeBytes { PackedRows(q5_0: $0.baseAddress!, rows: count, rowBytes: rowBytes, blocks: n / 32) }
+            var expected = [Float](repeating: .nan, count: count), y = [Float](repeating: .nan, count: count + 1)
+            stored.withUnsafeBytes { b in x.withUnsafeBufferPointer { xs in expected.withUnsafeMutableBufferPointer {
+                rows(b.baseAddress!, rowBytes, count, xs.baseAddress!, n, $0.baseAddress!)
+            } } }
+            x.withUnsafeBufferPointer { xs in y.withUnsafeMutableBufferPointer {
+                qwenkit_rows_q5_0_pairs_avx512(packed.base, rowBytes, count, xs.baseAddress!, n, $0.baseAddress!)
+            } }
+            #expect(y[..<count].map(\.bitPattern) == expected.map(\.bitPattern), "\(count) rows of \(n)")
+            #expect(y[count].isNaN, "wrote past the rows")
+            for r in [0, count - 1] {
+                let ours = x.withUnsafeBufferPointer { qwenkit_dot_q5_0_pairs_avx512(packed.base + r * rowBytes, $0.baseAddress!, n) }
+                let theirs = stored.withUnsafeBytes { b in x.withUnsafeBufferPointer { dot(b.baseAddress! + r * rowBytes, $0.baseAddress!, n) } }
+                #expect(ours.bitPattern == theirs.bitPattern, "dot of row \(r) of \(n)")
+                var portable = [Float](repeating: 0, count: n), decoded = [Float](repeating: .nan, count: n)
+                stored.withUnsafeBytes { b in portable.withUnsafeMutableBufferPointer { kernel.decode(b.baseAddress! + r * rowBytes, $0.baseAddress!, n) } }
+                decoded.withUnsafeMutableBufferPointer { qwenkit_decode_q5_0_pairs_avx512(packed.base + r * rowBytes, $0.baseAddress!, n) }
+                #expect(decoded.map(\.bitPattern) == portable.map(\.bitPattern), "decoded row \(r) of \(n)")
+            }
+        }
+    }
+}

@@ -32,6 +32,9 @@ struct WeightMatrix: @unchecked Sendable {
     let rowBytes: Int
     let base: UnsafeRawPointer
     let kernel: RowKernel
+    /// The rows repacked for the AVX-512 kernels, for the types that have such a layout (Q5_0: `PackedRows`), on CPUs
+    /// that run them; generation and the AVX-512 batch path read these, the portable kernels `base`.
+    let packed: PackedRows?
 
     init(name: String, ggufName: String? = nil, expert: (index: Int, count: Int)? = nil, type: GGMLType, rows: Int, columns: Int,
          base: UnsafeRawPointer, path: String) throws(RuntimeError) {
@@ -50,6 +53,8 @@ struct WeightMatrix: @unchecked Sendable {
         self.rowBytes = rowBytes
         self.base = base
         self.kernel = kernel
+        packed = type == .q5_0 && KernelChoice.avx512Usable && columns >= 64
+            ? PackedRows(q5_0: base, rows: rows, rowBytes: rowBytes, blocks: columns / 32) : nil
     }
 
     /// Row `r` as floats into `out` (`columns` floats).
@@ -70,6 +75,11 @@ struct WeightMatrix: @unchecked Sendable {
     func multiply(_ x: UnsafePointer<Float>, batch: Int, rowRange: Range<Int>, into y: UnsafeMutablePointer<Float>,
                   yStride: Int, scratch: UnsafeMutablePointer<Float>, wide: Bool = false) {
         // Plain branches: choosing the closure with `??` allocated a context on every call (a few per token).
+        if batch == 1, wide, let packed {
+            qwenkit_rows_q5_0_pairs_avx512(packed.base + rowRange.lowerBound * rowBytes, rowBytes, rowRange.count, x, columns,
+                                           y + rowRange.lowerBound)
+            return
+        }
         if batch == 1, wide, let rows = kernel.wideRows {
             rows(base + rowRange.lowerBound * rowBytes, rowBytes, rowRange.count, x, columns, y + rowRange.lowerBound)
             return
@@ -84,7 +94,9 @@ struct WeightMatrix: @unchecked Sendable {
             // The same decoded rows through the AVX-512 tiles (8 rows × 3 tokens).
             while r < rowRange.upperBound {
                 let count = min(Self.rowGroup, rowRange.upperBound - r)
-                if let decode = kernel.wideDecode {
+                if let packed {
+                    for i in 0..<count { qwenkit_decode_q5_0_pairs_avx512(packed.base + (r + i) * rowBytes, scratch + i * n, n) }
+                } else if let decode = kernel.wideDecode {
                     for i in 0..<count { decode(base + (r + i) * rowBytes, scratch + i * n, n) }
                 } else {
                     for i in 0..<count { decodeRow(r + i, into: scratch + i * n) }
@@ -122,4 +134,19 @@ struct WeightMatrix: @unchecked Sendable {
             r += 1
         }
     }
+}
+
+/// A Q5_0 matrix's rows in the layout of the AVX-512 kernels (pairs of blocks, dot_avx512.c says how), made once when
+/// the model is loaded, on CPUs that run those kernels: a Q5_0 block's 32 values then take 8 vector operations instead
+/// of 10 (generation over 896-column rows, one thread, from memory: 9.8 -> 11.2-11.6 GB/s). The same number of bytes
+/// as the stored rows, in memory of its own (the file's pages are not read again for these rows).
+final class PackedRows: @unchecked Sendable {  // immutable after init
+    let base: UnsafeMutableRawPointer
+
+    init(q5_0 source: UnsafeRawPointer, rows: Int, rowBytes: Int, blocks: Int) {
+        base = .allocate(byteCount: max(rows * rowBytes, 1), alignment: 64)
+        qwenkit_pack_q5_0_pairs(source, base, rows, blocks)
+    }
+
+    deinit { base.deallocate() }
 }

@@ -274,7 +274,7 @@ struct WeightLoader {
             throw .badTensor(path: path, tensor: name, reason: "holds \(t.data.count) bytes, expected \(m.rowBytes * r)")
         }
         count(t)
-        return m
+        return m.packingRows()
     }
 
     mutating func matrix(_ name: String, columns: Int, rows: Int?) throws(RuntimeError) -> WeightMatrix {
@@ -298,7 +298,7 @@ struct WeightLoader {
                     throw .badTensor(path: path, tensor: p.name, reason: "holds \(p.data.count) bytes, expected \(m.rowBytes * rows)")
                 }
                 count(p)
-                out.append(m)
+                out.append(m.packingRows())
             }
             return out
         }
@@ -315,7 +315,7 @@ struct WeightLoader {
         var out: [WeightMatrix] = []
         for e in 0..<n {
             out.append(try WeightMatrix(name: "\(name)[\(e)]", ggufName: name, expert: (e, n), type: t.type, rows: rows, columns: columns,
-                                        base: t.data.baseAddress! + e * expertBytes, path: path))
+                                        base: t.data.baseAddress! + e * expertBytes, path: path).packingRows())
         }
         return out
     }

@@ -688,30 +688,26 @@ TARGET static inline void reduce16(const __m512 *v, float *y) {
     _mm512_storeu_ps(y, _mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), e));
 }
 
-/// y[r] = Σ row_r · x for r < rows, row r at b + r·row_bytes; LANES is the type's `*_lanes` call on `row`.
+/// y[r] = Σ row_r · x for r < rows, row r at b + r·row_bytes; LANES is the type's `*_lanes` call on `row`. Rows go 16
+/// at a time; the last group's sums go through reduce16 beside zeros (each row's lanes are summed on their own).
 #define ROWS(LANES)                                                                                                   \
     do {                                                                                                              \
         const uint8_t *b = (const uint8_t *)base;                                                                    \
-        ptrdiff_t r = 0;                                                                                              \
         __m512 v[16];                                                                                                 \
-        for (; r + 16 <= rows; r += 16) {                                                                             \
-            _Pragma("clang loop unroll(disable)") for (int k = 0; k < 16; k++) {                                      \
-                const uint8_t *row = b + (r + k) * row_bytes;                                                         \
-                v[k] = LANES;                                                                                         \
+        for (ptrdiff_t r = 0; r < rows; r += 16) {                                                                    \
+            int k = rows - r < 16 ? (int)(rows - r) : 16;                                                             \
+            _Pragma("clang loop unroll(disable)") for (int i = 0; i < k; i++) {                                       \
+                const uint8_t *row = b + (r + i) * row_bytes;                                                         \
+                v[i] = LANES;                                                                                         \
             }                                                                                                         \
-            reduce16(v, y + r);                                                                                       \
-        }                                                                                                             \
-        if (r < rows) {                                                                                               \
-            /* the last rows, their sums through reduce16 beside zeros (each row's lanes are summed on their own) */  \
-            float last[16];                                                                                           \
-            int k = 0;                                                                                                \
-            _Pragma("clang loop unroll(disable)") for (; r + k < rows; k++) {                                         \
-                const uint8_t *row = b + (r + k) * row_bytes;                                                         \
-                v[k] = LANES;                                                                                         \
+            if (k == 16) {                                                                                            \
+                reduce16(v, y + r);                                                                                   \
+            } else {                                                                                                  \
+                float last[16];                                                                                       \
+                for (int z = k; z < 16; z++) v[z] = _mm512_setzero_ps();                                              \
+                reduce16(v, last);                                                                                    \
+                for (int z = 0; z < k; z++) y[r + z] = last[z];                                                       \
             }                                                                                                         \
-            for (int z = k; z < 16; z++) v[z] = _mm512_setzero_ps();                                                  \
-            reduce16(v, last);                                                                                        \
-            for (int z = 0; z < k; z++) y[r + z] = last[z];                                                           \
         }                                                                                                             \
     } while (0)
 

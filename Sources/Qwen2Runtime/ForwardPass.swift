@@ -182,10 +182,15 @@ final class ForwardPass {
     static func checkFitsInMemory(_ count: Int, what: String) throws(RuntimeError) {
         let (bytes, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
         guard !overflow else { throw .cannotAllocate(what: what, bytes: nil) }
+        if let physical = physicalMemory(), bytes > physical { throw .exceedsMemory(what: what, bytes: bytes, physical: physical) }
+    }
+
+    /// The machine's physical memory in bytes, nil when the system does not say.
+    static func physicalMemory() -> Int? {
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
-        guard pages > 0, pageSize > 0 else { return }
-        let (physical, o) = pages.multipliedReportingOverflow(by: pageSize)
-        if !o && bytes > physical { throw .exceedsMemory(what: what, bytes: bytes, physical: physical) }
+        guard pages > 0, pageSize > 0 else { return nil }
+        let (physical, overflow) = pages.multipliedReportingOverflow(by: pageSize)
+        return overflow ? nil : physical
     }
 
     /// Floats per 64-byte cache line.

@@ -235,7 +235,7 @@ extension WideKernelTests {
                     }
                 }
             }
-            let packed = stored.withUnsafeBytes { PackedRows(q5_0: $0.baseAddress!, rows: count, rowBytes: rowBytes, blocks: n / 32) }
+            let packed = try #require(stored.withUnsafeBytes { PackedRows(q5_0: $0.baseAddress!, rows: count, rowBytes: rowBytes, blocks: n / 32) })
             var expected = [Float](repeating: .nan, count: count), y = [Float](repeating: .nan, count: count + 1)
             stored.withUnsafeBytes { b in x.withUnsafeBufferPointer { xs in expected.withUnsafeMutableBufferPointer {
                 rows(b.baseAddress!, rowBytes, count, xs.baseAddress!, n, $0.baseAddress!)
@@ -254,6 +254,19 @@ extension WideKernelTests {
                 decoded.withUnsafeMutableBufferPointer { qwenkit_decode_q5_0_pairs_avx512(packed.base + r * rowBytes, $0.baseAddress!, n) }
                 #expect(decoded.map(\.bitPattern) == portable.map(\.bitPattern), "decoded row \(r) of \(n)")
             }
+        }
+    }
+}
+
+extension WideKernelTests {
+    /// Rows past the packed rows' budget (half the machine's memory), or whose size overflows, are not packed: nothing is
+    /// allocated or read, and the matrix keeps the file's layout.
+    @Test func packedRowsStayWithinTheirBudget() {
+        let byte: UInt8 = 0
+        withUnsafePointer(to: byte) { p in
+            #expect(PackedRows(q5_0: UnsafeRawPointer(p), rows: 1 << 40, rowBytes: 1 << 20, blocks: 2) == nil)
+            #expect(PackedRows(q5_0: UnsafeRawPointer(p), rows: Int.max / 2, rowBytes: 44, blocks: 2) == nil)
+            #expect(PackedRows(q5_0: UnsafeRawPointer(p), rows: 0, rowBytes: 44, blocks: 2) == nil)
         }
     }
 }

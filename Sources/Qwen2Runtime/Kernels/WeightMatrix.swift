@@ -1,5 +1,12 @@
 import CRuntimeKernels
 import ModelFiles
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Which kernels a session multiplies with.
 public enum KernelChoice: Sendable, Hashable {
@@ -56,12 +63,13 @@ struct WeightMatrix: @unchecked Sendable {
     }
 
     /// This matrix with its rows repacked for the AVX-512 kernels, where its type has such a layout (Q5_0 rows of two
-    /// blocks or more) and this CPU runs them; else itself. It reads rows × rowBytes bytes at `base`: call it once the
-    /// tensor's size is checked.
+    /// blocks or more), this CPU runs them and `PackedRows`' memory budget allows; else itself. It reads rows × rowBytes
+    /// bytes at `base`: call it once the tensor's size is checked.
     func packingRows() -> WeightMatrix {
-        guard type == .q5_0, KernelChoice.avx512Usable, columns >= 64 else { return self }
+        guard type == .q5_0, KernelChoice.avx512Usable, columns >= 64,
+              let rows = PackedRows(q5_0: base, rows: rows, rowBytes: rowBytes, blocks: columns / 32) else { return self }
         var m = self
-        m.packed = PackedRows(q5_0: base, rows: rows, rowBytes: rowBytes, blocks: columns / 32)
+        m.packed = rows
         return m
     }
 
@@ -147,17 +155,39 @@ struct WeightMatrix: @unchecked Sendable {
 /// A Q5_0 matrix's rows in the layout of the AVX-512 kernels (pairs of blocks, dot_avx512.c says how), made once when
 /// the model is loaded, on CPUs that run those kernels: a Q5_0 block's 32 values then take 8 vector operations instead
 /// of 10 (generation over 896-column rows, one thread, from memory: 9.8 -> 11.2-11.6 GB/s). The same number of bytes
-/// as the stored rows, in memory of its own (the file's pages are not read again for these rows).
+/// as the stored rows, in memory of its own (the file's pages are not read again for these rows), which the kernel
+/// cannot evict as it can the file's pages: a process holds at most half the machine's memory in packed rows, and
+/// matrices past that stay in the file's layout.
 final class PackedRows: @unchecked Sendable {  // immutable after init
     let base: UnsafeMutableRawPointer
+    private let bytes: Int
 
-    /// Packs `rows` rows of `blocks` Q5_0 blocks from `source`. Load time: on the 0.5B-shaped Q4_K_M model (174 MB of
-    /// Q5_0 rows) `run`'s load grows by ~0.1 s, mostly the first reads of the file's pages, which the first prompt no
-    /// longer pays (packing on both cores measured the same).
-    init(q5_0 source: UnsafeRawPointer, rows: Int, rowBytes: Int, blocks: Int) {
-        base = .allocate(byteCount: max(rows * rowBytes, 1), alignment: 64)
+    /// Bytes of packed rows that may exist at once, and that do.
+    static let budget = (ForwardPass.physicalMemory() ?? 0) / 2
+    private static let held = Atomic<Int>(0)
+
+    /// Packs `rows` rows of `blocks` Q5_0 blocks from `source`; nil past the budget or when the memory cannot be had.
+    /// Load time: on the 0.5B-shaped Q4_K_M model (174 MB of Q5_0 rows) `run`'s load grows by ~0.1 s, mostly the first
+    /// reads of the file's pages, which the first prompt no longer pays (packing on both cores measured the same).
+    init?(q5_0 source: UnsafeRawPointer, rows: Int, rowBytes: Int, blocks: Int) {
+        let (bytes, overflow) = rows.multipliedReportingOverflow(by: rowBytes)
+        guard !overflow, bytes > 0 else { return nil }
+        guard PackedRows.held.wrappingAdd(bytes, ordering: .relaxed).newValue <= PackedRows.budget else {
+            PackedRows.held.wrappingSubtract(bytes, ordering: .relaxed)
+            return nil
+        }
+        var raw: UnsafeMutableRawPointer?
+        guard posix_memalign(&raw, 64, bytes) == 0, let raw else {
+            PackedRows.held.wrappingSubtract(bytes, ordering: .relaxed)
+            return nil
+        }
+        base = raw
+        self.bytes = bytes
         qwenkit_pack_q5_0_pairs(source, base, rows, blocks)
     }
 
-    deinit { base.deallocate() }
+    deinit {
+        free(base)
+        PackedRows.held.wrappingSubtract(bytes, ordering: .relaxed)
+    }
 }

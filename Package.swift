@@ -123,7 +123,7 @@ let package = Package(
         .testTarget(name: "TrainingDataTests", dependencies: ["TestSupport", "TrainingData", "QwenTokenizer", "QwenKitIO"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["TestSupport", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "ModelInspectionTests", dependencies: ["TestSupport", "ModelInspection", "ModelFiles", "Quantization", "QwenKitIO"]),
-        .testTarget(name: "ConversionTests", dependencies: ["TestSupport", "Conversion", "ModelFiles", "QwenKitIO"]),
+        .testTarget(name: "ConversionTests", dependencies: ["TestSupport", "Conversion", "ModelFiles", "QwenKitIO", "QwenTokenizer"]),
         .testTarget(name: "ModelComparisonTests",
                     dependencies: ["TestSupport", "ModelComparison", "ModelInspection", "Quantization", "ModelFiles", "QwenKitIO"]),
         .testTarget(name: "ChatTemplateTests", dependencies: ["TestSupport", "ChatTemplate", "QwenKitIO"]),

@@ -6,6 +6,7 @@ import ModelFiles
 import Testing
 import TestSupport
 @testable import Conversion
+import QwenTokenizer
 
 func fixture(_ relative: String) -> String {
     repositoryRoot.appendingPathComponent("Fixtures").appendingPathComponent(relative).path
@@ -58,5 +59,28 @@ func firstDifference(_ a: Data, _ b: Data) -> String {
         let fallbacks = plan.tensors.filter { if case .rowNotWholeBlocks = $0.reason { return true } else { return false } }
         #expect(fallbacks.map(\.name) == ["blk.0.ffn_down_exps.weight", "blk.1.ffn_down_exps.weight"])
         #expect(fallbacks.allSatisfy { $0.type == .f16 && $0.reason == .rowNotWholeBlocks(row: 48, blockSize: 32) })
+    }
+}
+
+/// Qwen2's tokenizer as `convert` writes it into a GGUF (the same metadata as llama.cpp's converter, which the golden
+/// tests compare), read back the way `run` reads it, has the embedded tokenizer's fingerprint: `run`, `chat`, `serve`,
+/// `perplexity` and `imatrix` on a Qwen2 GGUF restore the compiled tokenizer instead of building it from the vocabulary.
+@Test func qwen2TokenizerReadFromAGGUFIsTheEmbeddedOne() throws {
+    try withTemporaryDirectory { dir in
+        let model = dir + "/hf"
+        try FileManager.default.createDirectory(atPath: model, withIntermediateDirectories: false)
+        for name in ["config.json", "model.safetensors"] {
+            try FileManager.default.copyItem(atPath: fixturePath("models/tiny-qwen2/" + name), toPath: model + "/" + name)
+        }
+        for name in ["tokenizer.json.zst", "tokenizer_config.json"] {
+            try FileManager.default.copyItem(atPath: fixturePath("tokenizers/qwen2/" + name), toPath: model + "/" + name)
+        }
+        let conversion = try TokenizerConversion(directory: try HFModelDirectory(path: model), vocabularySize: 151_936)
+        let path = dir + "/tokenizer.gguf"
+        let writer = GGUFWriter(path: path)
+        for kv in conversion.entries() { try writer.add(kv.key, kv.value) }
+        try writer.write { _ in }
+        let spec = try TokenizerSpec(gguf: try GGUFFile(path: path))
+        #expect(spec.fingerprint == Tokenizer.embeddedQwen2Fingerprint)
     }
 }

@@ -1,7 +1,7 @@
 // Collects a tokenizer's parts as its files state them (byte-level token strings, merges as string
 // pairs, added tokens) and builds the runtime form. Shared by every file format we read.
 
-public struct TokenizerSpec {
+public struct TokenizerSpec: Sendable {
     /// Model vocabulary: byte-level token text (UTF-8) -> id.
     public var vocab: [(token: [UInt8], id: UInt32)] = []
     /// Merges by rank, as byte-level token texts.
@@ -69,5 +69,49 @@ public struct TokenizerSpec {
         let model = try BPEModel(tokenBytes: bytes, offsets: offsets, modelTokenCount: modelTokenCount,
                                  byteLevelPure: pure, merges: resolved, selfMerging: nil)
         return try Tokenizer(model: model, addedTokens: addedTokens, normalizesNFC: normalizesNFC, pattern: pattern)
+    }
+}
+
+extension TokenizerSpec {
+    /// XXH64 of the spec in a canonical form: the NFC flag, the pretokenizer pattern, the vocabulary by id, the merges in
+    /// rank order, and the added tokens by id with their flags. Two specs with the same fingerprint build the same
+    /// tokenizer (up to XXH64 collisions, which only a file crafted for one could reach, and whose only effect would be
+    /// the embedded Qwen2 tokenizer in place of the file's).
+    public var fingerprint: UInt64 {
+        var out: [UInt8] = []
+        out.reserveCapacity(8 + pattern.utf8.count + vocab.count * 16 + merges.count * 16)
+        func append(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        func append(_ bytes: [UInt8]) {
+            append(UInt32(truncatingIfNeeded: bytes.count))
+            out.append(contentsOf: bytes)
+        }
+        out.append(contentsOf: Array("qwenkit tokenizer spec 1".utf8))
+        out.append(normalizesNFC ? 1 : 0)
+        append(Array(pattern.utf8))
+        append(UInt32(truncatingIfNeeded: vocab.count))
+        for entry in vocab.sorted(by: { $0.id < $1.id }) {
+            append(entry.id)
+            append(entry.token)
+        }
+        append(UInt32(truncatingIfNeeded: merges.count))
+        for merge in merges {
+            append(merge.left)
+            append(merge.right)
+        }
+        append(UInt32(truncatingIfNeeded: addedTokens.count))
+        for token in addedTokens.sorted(by: { $0.id < $1.id }) {
+            append(token.id)
+            append(token.content)
+            out.append((token.special ? 1 : 0) | (token.lstrip ? 2 : 0) | (token.rstrip ? 4 : 0) | (token.normalized ? 8 : 0))
+        }
+        return out.withUnsafeBytes { XXH64.hash($0) }
+    }
+
+    /// `build()`, except that a spec with the embedded Qwen2 tokenizer's fingerprint (`Tokenizer.embeddedQwen2Fingerprint`)
+    /// gives the embedded tokenizer, which is the same tokenizer compiled: its tables are restored (~35 ms) instead of
+    /// built from the vocabulary (~180 ms for Qwen2's, most of `qwenkit run`'s start-up on a GGUF).
+    public func buildReusingEmbedded() throws(TokenizerError) -> Tokenizer {
+        if fingerprint == Tokenizer.embeddedQwen2Fingerprint { return try Tokenizer.embeddedQwen2() }
+        return try build()
     }
 }

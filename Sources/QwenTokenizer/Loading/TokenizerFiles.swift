@@ -39,6 +39,10 @@ extension TokenizerSpec {
 }
 
 extension Tokenizer {
+    /// `TokenizerSpec.fingerprint` of the spec the embedded tokenizer is compiled from (Qwen2's tokenizer.json, and the
+    /// same tokenizer as a GGUF carries it); TokenizerFingerprintTests checks it against both.
+    public static let embeddedQwen2Fingerprint: UInt64 = 0x2749_8312_139E_C763
+
     /// Qwen2's tokenizer, embedded in the binary (compact form, zstd-compressed).
     public static func embeddedQwen2() throws(TokenizerError) -> Tokenizer {
         let name = "embedded Qwen2 tokenizer"

@@ -10,13 +10,13 @@ import Glibc
 import Darwin
 #endif
 
-/// Loads the tokenizer that goes with a model: `override` if given, else the tokenizer its GGUF carries, else the
-/// HF directory's tokenizer files.
+/// Loads the tokenizer that goes with a model: `override` if given, else the tokenizer its GGUF carries (Qwen2's is
+/// restored from the embedded compiled copy, `TokenizerSpec.buildReusingEmbedded`), else the HF directory's tokenizer files.
 func loadModelTokenizer(_ model: Qwen2Model, override: String?) throws -> Tokenizer {
     if let override { return try Tokenizer.load(path: override) }
     guard let file = model.gguf else { return try Tokenizer.load(path: model.path) }
     do {
-        return try TokenizerSpec(gguf: file).build()
+        return try TokenizerSpec(gguf: file).buildReusingEmbedded()
     } catch let error as ConversionError {
         throw CLIError("\(error.description) (give the model's tokenizer with --tokenizer PATH)")
     }

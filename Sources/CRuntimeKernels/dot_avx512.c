@@ -213,77 +213,80 @@ TARGET static inline __m512 offset_table(float offset) {
     return _mm512_sub_ps(_mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_ps(offset));
 }
 
-// Q5_0 in pairs of blocks, repacked once at load (`qwenkit_pack_q5_0_pairs`). In the file's layout a block's 32
+// Q5_0 and Q5_1 in pairs of blocks, repacked once at load (`qwenkit_pack_q5_pairs`). In the file's layout a block's 32
 // 5-bit values take a widening, a rotate of the fifth bits, two merges and a shift before their two lookups (10 vector
 // operations per block with the products, 6.0 cycles from memory, where the read speed needs about 5). Repacked, two
-// blocks are 44 bytes as before: d0, d1 (f16), 16 little-endian words W_j = q0_j | q0_{16+j} << 5 | (q1_{16+j} >> 4)
-// << 10 | q1_j << 11, and one 64-bit word Q of the other 16 low nibbles of block 1's second half, nibble k (bits 4k
-// to 4k + 3) for element 16 + 2k and nibble 8 + k for 16 + 2k + 1, where q is a value plus 16 (0-31). One widening of
-// W gives block 0's first half in bits 0-4 (vpermt2ps reads only those), shifts by 5 and 11 give block 0's second half
-// and block 1's first; a broadcast of Q shifted per 64-bit lane by 4k puts nibble k in 32-bit lane 2k and nibble 8 + k
-// in lane 2k + 1, and one merge adds bit 10 of W (shifted by 6) as the fifth bit. 8 vector operations per block: 16
-// per pair, 5 on the shuffle port. The lookups, products and sums are the file layout's (`fives_sum`, two blocks per
-// step into two accumulators), so every sum is the same float. A row with an odd number of blocks keeps its last block
-// in the file's layout.
+// blocks take the bytes they took before: their headers (Q5_0: d; Q5_1: d, m; f16), 16 little-endian words W_j = q0_j
+// | q0_{16+j} << 5 | (q1_{16+j} >> 4) << 10 | q1_j << 11, and one 64-bit word Q of the other 16 low nibbles of block 1's
+// second half, nibble k (bits 4k to 4k + 3) for element 16 + 2k and nibble 8 + k for 16 + 2k + 1, where q is a block's
+// 5-bit value (0-31). One widening of W gives block 0's first half in bits 0-4 (vpermt2ps reads only those), shifts by
+// 5 and 11 give block 0's second half and block 1's first; a broadcast of Q shifted per 64-bit lane by 4k puts nibble k
+// in 32-bit lane 2k and nibble 8 + k in lane 2k + 1, and one merge adds bit 10 of W (shifted by 6) as the fifth bit. 8
+// vector operations per block: 16 per pair, 5 on the shuffle port. The lookups, products and sums are the file layout's
+// (`fives_sum`, two blocks per step into two accumulators, Q5_1's minimum times the block's Σx into a third), so every
+// sum is the same float. A row with an odd number of blocks keeps its last block in the file's layout.
 
-/// 44 bytes: two Q5_0 blocks as above.
-#define PAIR_BYTES 44
+/// The bytes before a block's qh: Q5_0's d, Q5_1's d and m.
+static inline ptrdiff_t q5_header(int with_min) { return with_min ? 4 : 2; }
 
-/// v (0-31) of element j of a Q5_0 block in the file's layout.
-static inline unsigned q5_0_value(const uint8_t *block, int j) {
-    uint32_t qh;
-    memcpy(&qh, block + 2, 4);
-    unsigned nibble = j < 16 ? block[6 + j] & 0x0F : block[6 + j - 16] >> 4;
-    return nibble | ((qh >> j) & 1) << 4;
+/// v (0-31) of element j of a Q5_0 or Q5_1 block in the file's layout.
+static inline unsigned q5_value(const uint8_t *block, int with_min, int j) {
+    const uint8_t *qh = block + q5_header(with_min), *q = qh + 4;
+    uint32_t bits;
+    memcpy(&bits, qh, 4);
+    unsigned nibble = j < 16 ? q[j] & 0x0F : q[j - 16] >> 4;
+    return nibble | ((bits >> j) & 1) << 4;
 }
 
-/// A Q5_0 block's values (0-31) in the file's layout: elements 0-15 in *low's lanes, 16-31 in *high's.
-TARGET static inline void q5_0_value_lanes(const uint8_t *block, __m512i *low, __m512i *high) {
+/// A block's values (0-31) in the file's layout: elements 0-15 in *low's lanes, 16-31 in *high's.
+TARGET static inline void q5_value_lanes(const uint8_t *block, int with_min, __m512i *low, __m512i *high) {
     const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), one = _mm512_set1_epi32(1);
-    uint32_t qh;
-    memcpy(&qh, block + 2, 4);
-    __m512i bits = _mm512_set1_epi32((int)qh);
-    __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(block + 6)));
-    __m512i fifth0 = _mm512_and_si512(_mm512_srlv_epi32(bits, lane), one);
-    __m512i fifth1 = _mm512_and_si512(_mm512_srlv_epi32(bits, _mm512_add_epi32(lane, _mm512_set1_epi32(16))), one);
+    const uint8_t *qh = block + q5_header(with_min);
+    uint32_t bits;
+    memcpy(&bits, qh, 4);
+    __m512i all = _mm512_set1_epi32((int)bits);
+    __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(qh + 4)));
+    __m512i fifth0 = _mm512_and_si512(_mm512_srlv_epi32(all, lane), one);
+    __m512i fifth1 = _mm512_and_si512(_mm512_srlv_epi32(all, _mm512_add_epi32(lane, _mm512_set1_epi32(16))), one);
     *low = _mm512_or_si512(_mm512_and_si512(q, _mm512_set1_epi32(0x0F)), _mm512_slli_epi32(fifth0, 4));
     *high = _mm512_or_si512(_mm512_srli_epi32(q, 4), _mm512_slli_epi32(fifth1, 4));
 }
 
-TARGET void qwenkit_pack_q5_0_pairs(const void *source, void *destination, ptrdiff_t rows, ptrdiff_t blocks) {
+TARGET void qwenkit_pack_q5_pairs(const void *source, void *destination, ptrdiff_t rows, ptrdiff_t blocks, int with_min) {
     const __m512i nibble_shifts = _mm512_setr_epi64(0, 4, 8, 12, 16, 20, 24, 28);
+    const ptrdiff_t header = q5_header(with_min), block = header + 20;
     const uint8_t *s = (const uint8_t *)source;
     uint8_t *d = (uint8_t *)destination;
     for (ptrdiff_t r = 0; r < rows; r++) {
         ptrdiff_t i = 0;
-        for (; i + 2 <= blocks; i += 2, s += 44, d += PAIR_BYTES) {
+        for (; i + 2 <= blocks; i += 2, s += 2 * block, d += 2 * block) {
             __m512i a0, a1, b0, b1;
-            q5_0_value_lanes(s, &a0, &a1);
-            q5_0_value_lanes(s + 22, &b0, &b1);
-            memcpy(d, s, 2);
-            memcpy(d + 2, s + 22, 2);
+            q5_value_lanes(s, with_min, &a0, &a1);
+            q5_value_lanes(s + block, with_min, &b0, &b1);
+            memcpy(d, s, (size_t)header);
+            memcpy(d + header, s + block, (size_t)header);
             __m512i w = _mm512_or_si512(_mm512_or_si512(a0, _mm512_slli_epi32(a1, 5)),
                                         _mm512_or_si512(_mm512_slli_epi32(_mm512_srli_epi32(b1, 4), 10), _mm512_slli_epi32(b0, 11)));
-            _mm256_storeu_si256((__m256i *)(d + 4), _mm512_cvtepi32_epi16(w));
+            _mm256_storeu_si256((__m256i *)(d + 2 * header), _mm512_cvtepi32_epi16(w));
             // 32-bit lanes 2k and 2k + 1 are 64-bit lane k: nibble k at bit 4k, nibble 8 + k at bit 32 + 4k.
             uint64_t q = (uint64_t)_mm512_reduce_or_epi64(_mm512_sllv_epi64(_mm512_and_si512(b1, _mm512_set1_epi32(0x0F)), nibble_shifts));
-            memcpy(d + 36, &q, 8);
+            memcpy(d + 2 * header + 32, &q, 8);
         }
         if (i < blocks) {
-            memcpy(d, s, 22);
-            s += 22;
-            d += 22;
+            memcpy(d, s, (size_t)block);
+            s += block;
+            d += block;
         }
     }
 }
 
-/// The pair's four 16-value index vectors (bits 0-4 of each 32-bit lane: elements 0-15 and 16-31 of block 0, then of
-/// block 1).
-TARGET static inline void pair_indices(const uint8_t *b, __m512i idx[4]) {
+/// The four 16-value index vectors of the pair whose W starts at w (bits 0-4 of each 32-bit lane: elements 0-15 and
+/// 16-31 of block 0, then of block 1).
+TARGET static inline void pair_indices(const uint8_t *words, __m512i idx[4]) {
     const __m512i shifts = _mm512_setr_epi64(0, 4, 8, 12, 16, 20, 24, 28);
-    __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(b + 4)));
+    __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)words));
     __m512i q;
-    __asm__("vpbroadcastq %1, %0" : "=v"(q) : "m"(*(const uint64_t *)(b + 36)));
+    __asm__("vpbroadcastq %1, %0" : "=v"(q) : "m"(*(const uint64_t *)(words + 32)));
     idx[0] = w;
     idx[1] = _mm512_srli_epi32(w, 5);
     idx[2] = _mm512_srli_epi32(w, 11);
@@ -291,46 +294,66 @@ TARGET static inline void pair_indices(const uint8_t *b, __m512i idx[4]) {
     idx[3] = _mm512_ternarylogic_epi32(_mm512_set1_epi32(0x0F), _mm512_srlv_epi64(q, shifts), _mm512_srli_epi32(w, 6), 0xCA);
 }
 
-TARGET static inline __m512 q5_0_pairs_lanes(const uint8_t *b, const float *x, ptrdiff_t n) {
-    const __m512 table = offset_table(16), high = _mm512_add_ps(table, _mm512_set1_ps(16.0f));
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+/// Σ row·x over a packed Q5_0 (with_min 0: value d·(q − 16)) or Q5_1 (d·q + m) row, as scaled_blocks_lanes sums the
+/// row before packing.
+TARGET static inline __m512 q5_pairs_lanes(const uint8_t *b, int with_min, const float *x, ptrdiff_t n) {
+    const __m512 table = offset_table(with_min ? 0 : 16), high = _mm512_add_ps(table, _mm512_set1_ps(16.0f));
+    const ptrdiff_t header = q5_header(with_min);
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), mins = _mm512_setzero_ps();
     ptrdiff_t blocks = n / 32, i = 0;
-    for (; i + 2 <= blocks; i += 2, b += PAIR_BYTES, x += 64) {
+    for (; i + 2 <= blocks; i += 2, b += 2 * header + 40, x += 64) {
         __builtin_prefetch(b + AHEAD, 0, 3);
         __m512i idx[4];
-        pair_indices(b, idx);
+        pair_indices(b + 2 * header, idx);
         __m512 w0 = _mm512_permutex2var_ps(table, idx[0], high), w1 = _mm512_permutex2var_ps(table, idx[1], high);
         __m512 w2 = _mm512_permutex2var_ps(table, idx[2], high), w3 = _mm512_permutex2var_ps(table, idx[3], high);
         __m512 s0 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + 16), _mm512_mul_ps(w0, _mm512_loadu_ps(x)));
         __m512 s1 = _mm512_fmadd_ps(w3, _mm512_loadu_ps(x + 48), _mm512_mul_ps(w2, _mm512_loadu_ps(x + 32)));
         acc0 = _mm512_fmadd_ps(s0, _mm512_set1_ps(half_at(b)), acc0);
-        acc1 = _mm512_fmadd_ps(s1, _mm512_set1_ps(half_at(b + 2)), acc1);
+        acc1 = _mm512_fmadd_ps(s1, _mm512_set1_ps(half_at(b + header)), acc1);
+        if (with_min) {
+            mins = _mm512_fmadd_ps(_mm512_add_ps(_mm512_loadu_ps(x), _mm512_loadu_ps(x + 16)), _mm512_set1_ps(half_at(b + 2)), mins);
+            mins = _mm512_fmadd_ps(_mm512_add_ps(_mm512_loadu_ps(x + 32), _mm512_loadu_ps(x + 48)), _mm512_set1_ps(half_at(b + 6)), mins);
+        }
     }
-    if (i < blocks) acc0 = _mm512_fmadd_ps(fives_sum(b + 2, b + 6, x, table, high), _mm512_set1_ps(half_at(b)), acc0);
-    return _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_setzero_ps());
+    if (i < blocks) {
+        acc0 = _mm512_fmadd_ps(fives_sum(b + header, b + header + 4, x, table, high), _mm512_set1_ps(half_at(b)), acc0);
+        if (with_min) mins = _mm512_fmadd_ps(_mm512_add_ps(_mm512_loadu_ps(x), _mm512_loadu_ps(x + 16)), _mm512_set1_ps(half_at(b + 2)), mins);
+    }
+    return _mm512_add_ps(_mm512_add_ps(acc0, acc1), mins);
 }
 
-TARGET float qwenkit_dot_q5_0_pairs_avx512(const void *row, const float *x, ptrdiff_t n) {
-    return _mm512_reduce_add_ps(q5_0_pairs_lanes((const uint8_t *)row, x, n));
+TARGET float qwenkit_dot_q5_pairs_avx512(const void *row, const float *x, ptrdiff_t n, int with_min) {
+    return _mm512_reduce_add_ps(q5_pairs_lanes((const uint8_t *)row, with_min, x, n));
 }
 
-/// d·(q − 16) per value, as the portable decoder's fused q·d + (−16·d) gives it: the product rounded once, and +0 where
-/// q is 16 (a plain product is −0 there when d is negative; adding +0 turns −0 into +0 and changes nothing else).
-TARGET void qwenkit_decode_q5_0_pairs_avx512(const void *row, float *out, ptrdiff_t n) {
+/// The portable decoders' floats: Q5_0 d·(q − 16), which their fused q·d + (−16·d) rounds once and makes +0 where q is
+/// 16 (a plain product is −0 there when d is negative; adding +0 turns −0 into +0 and changes nothing else); Q5_1
+/// q·d, rounded, plus m.
+TARGET void qwenkit_decode_q5_pairs_avx512(const void *row, float *out, ptrdiff_t n, int with_min) {
     const uint8_t *b = (const uint8_t *)row;
-    const __m512 table = offset_table(16), high = _mm512_add_ps(table, _mm512_set1_ps(16.0f)), zero = _mm512_setzero_ps();
+    const __m512 table = offset_table(with_min ? 0 : 16), high = _mm512_add_ps(table, _mm512_set1_ps(16.0f));
+    const ptrdiff_t header = q5_header(with_min);
     ptrdiff_t blocks = n / 32, i = 0;
-    for (; i + 2 <= blocks; i += 2, b += PAIR_BYTES, out += 64) {
+    for (; i + 2 <= blocks; i += 2, b += 2 * header + 40, out += 64) {
         __m512i idx[4];
-        pair_indices(b, idx);
-        __m512 d0 = _mm512_set1_ps(half_at(b)), d1 = _mm512_set1_ps(half_at(b + 2));
-        _mm512_storeu_ps(out, _mm512_add_ps(_mm512_mul_ps(_mm512_permutex2var_ps(table, idx[0], high), d0), zero));
-        _mm512_storeu_ps(out + 16, _mm512_add_ps(_mm512_mul_ps(_mm512_permutex2var_ps(table, idx[1], high), d0), zero));
-        _mm512_storeu_ps(out + 32, _mm512_add_ps(_mm512_mul_ps(_mm512_permutex2var_ps(table, idx[2], high), d1), zero));
-        _mm512_storeu_ps(out + 48, _mm512_add_ps(_mm512_mul_ps(_mm512_permutex2var_ps(table, idx[3], high), d1), zero));
+        pair_indices(b + 2 * header, idx);
+        __m512 d0 = _mm512_set1_ps(half_at(b)), d1 = _mm512_set1_ps(half_at(b + header));
+        // Q5_1's m, or +0
+        __m512 m0 = _mm512_set1_ps(with_min ? half_at(b + 2) : 0.0f), m1 = _mm512_set1_ps(with_min ? half_at(b + 6) : 0.0f);
+        _mm512_storeu_ps(out, _mm512_add_ps(_mm512_mul_ps(_mm512_permutex2var_ps(table, idx[0], high), d0), m0));
+        _mm512_storeu_ps(out + 16, _mm512_add_ps(_mm512_mul_ps(_mm512_permutex2var_ps(table, idx[1], high), d0), m0));
+        _mm512_storeu_ps(out + 32, _mm512_add_ps(_mm512_mul_ps(_mm512_permutex2var_ps(table, idx[2], high), d1), m1));
+        _mm512_storeu_ps(out + 48, _mm512_add_ps(_mm512_mul_ps(_mm512_permutex2var_ps(table, idx[3], high), d1), m1));
     }
-    // A last block in the file's layout, the same way.
-    if (i < blocks) for (int j = 0; j < 32; j++) out[j] = (float)((int)q5_0_value(b, j) - 16) * half_at(b) + 0.0f;
+    // A last block in the file's layout, the same way (two statements: the product is rounded before the add).
+    if (i < blocks) {
+        float d = half_at(b), m = with_min ? half_at(b + 2) : 0.0f;
+        for (int j = 0; j < 32; j++) {
+            float product = (float)((int)q5_value(b, with_min, j) - (with_min ? 0 : 16)) * d;
+            out[j] = product + m;
+        }
+    }
 }
 
 /// Q8_0 keeps d·q per value: it reads 34 bytes per 32 values and is bound by memory either way (the scale taken out
@@ -718,7 +741,7 @@ TARGET void qwenkit_rows_bf16_avx512(ROWS_ARGS) { ROWS(halves_lanes(row, x, n, 1
 TARGET void qwenkit_rows_q8_0_avx512(ROWS_ARGS) { ROWS(q8_0_lanes(row, x, n)); }
 TARGET void qwenkit_rows_q4_0_avx512(ROWS_ARGS) { ROWS(scaled_blocks_lanes(KIND_Q4_0, row, 18, x, n, offset_table(8))); }
 TARGET void qwenkit_rows_q5_0_avx512(ROWS_ARGS) { ROWS(scaled_blocks_lanes(KIND_Q5_0, row, 22, x, n, offset_table(16))); }
-TARGET void qwenkit_rows_q5_0_pairs_avx512(ROWS_ARGS) { ROWS(q5_0_pairs_lanes(row, x, n)); }
+TARGET void qwenkit_rows_q5_pairs_avx512(ROWS_ARGS, int with_min) { ROWS(q5_pairs_lanes(row, with_min, x, n)); }
 TARGET void qwenkit_rows_q5_1_avx512(ROWS_ARGS) { ROWS(scaled_blocks_lanes(KIND_Q5_1, row, 24, x, n, offset_table(0))); }
 TARGET void qwenkit_rows_q4_K_avx512(ROWS_ARGS) { ROWS(k_nibbles_lanes(row, x, n, 0)); }
 TARGET void qwenkit_rows_q5_K_avx512(ROWS_ARGS) { ROWS(k_nibbles_lanes(row, x, n, 1)); }
@@ -746,7 +769,10 @@ ROWS_STUB(qwenkit_rows_bf16_avx512)
 ROWS_STUB(qwenkit_rows_q8_0_avx512)
 ROWS_STUB(qwenkit_rows_q4_0_avx512)
 ROWS_STUB(qwenkit_rows_q5_0_avx512)
-ROWS_STUB(qwenkit_rows_q5_0_pairs_avx512)
+void qwenkit_rows_q5_pairs_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y,
+                                  int with_min) {
+    (void)base; (void)row_bytes; (void)rows; (void)x; (void)n; (void)y; (void)with_min; abort();
+}
 ROWS_STUB(qwenkit_rows_q5_1_avx512)
 ROWS_STUB(qwenkit_rows_q4_K_avx512)
 ROWS_STUB(qwenkit_rows_q5_K_avx512)
@@ -775,10 +801,14 @@ float qwenkit_dot_iq4_xs_avx512(const void *row, const float *x, ptrdiff_t n, ui
 }
 float qwenkit_dot_q5_0_avx512(const void *row, const float *x, ptrdiff_t n) { (void)row; (void)x; (void)n; abort(); }
 float qwenkit_dot_q5_1_avx512(const void *row, const float *x, ptrdiff_t n) { (void)row; (void)x; (void)n; abort(); }
-float qwenkit_dot_q5_0_pairs_avx512(const void *row, const float *x, ptrdiff_t n) { (void)row; (void)x; (void)n; abort(); }
-void qwenkit_decode_q5_0_pairs_avx512(const void *row, float *out, ptrdiff_t n) { (void)row; (void)out; (void)n; abort(); }
-void qwenkit_pack_q5_0_pairs(const void *source, void *destination, ptrdiff_t rows, ptrdiff_t blocks) {
-    (void)source; (void)destination; (void)rows; (void)blocks; abort();
+float qwenkit_dot_q5_pairs_avx512(const void *row, const float *x, ptrdiff_t n, int with_min) {
+    (void)row; (void)x; (void)n; (void)with_min; abort();
+}
+void qwenkit_decode_q5_pairs_avx512(const void *row, float *out, ptrdiff_t n, int with_min) {
+    (void)row; (void)out; (void)n; (void)with_min; abort();
+}
+void qwenkit_pack_q5_pairs(const void *source, void *destination, ptrdiff_t rows, ptrdiff_t blocks, int with_min) {
+    (void)source; (void)destination; (void)rows; (void)blocks; (void)with_min; abort();
 }
 float qwenkit_dot_q5_K_avx512(const void *row, const float *x, ptrdiff_t n) { (void)row; (void)x; (void)n; abort(); }
 void qwenkit_decode_iq4_nl_avx512(const void *row, float *out, ptrdiff_t n, uint64_t lo, uint64_t hi) {

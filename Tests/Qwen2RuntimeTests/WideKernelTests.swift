@@ -217,12 +217,13 @@ extension WideKernelTests {
 }
 
 extension WideKernelTests {
-    /// Q5_0 repacked in pairs of blocks for generation (`PackedRows`): the rows kernel, the dot and the decoder over the
-    /// packed bytes give the file layout's kernels' floats bit for bit, for even and odd numbers of blocks per row (an
-    /// odd row keeps its last block as stored) and 1-37 rows.
-    @Test(.enabled(if: KernelChoice.avx512Usable)) func packedQ5_0MatchesTheStoredLayoutBitForBit() throws {
-        let format = try #require(QuantizationFormats.format(for: .q5_0))
-        let kernel = try #require(RowKernel.forType(.q5_0)), dot = try #require(kernel.wideDot), rows = try #require(kernel.wideRows)
+    /// Q5_0 and Q5_1 repacked in pairs of blocks for generation (`PackedRows`): the rows kernel, the dot and the decoder
+    /// over the packed bytes give the file layout's kernels' floats bit for bit, for even and odd numbers of blocks per
+    /// row (an odd row keeps its last block as stored) and 1-37 rows.
+    @Test(.enabled(if: KernelChoice.avx512Usable), arguments: [GGMLType.q5_0, .q5_1])
+    func packedRowsMatchTheStoredLayoutBitForBit(_ type: GGMLType) throws {
+        let format = try #require(QuantizationFormats.format(for: type))
+        let kernel = try #require(RowKernel.forType(type)), dot = try #require(kernel.wideDot), rows = try #require(kernel.wideRows)
         for (count, n) in [(1, 64), (3, 96), (15, 896), (16, 896), (17, 928), (37, 896), (33, 4864), (5, 4896)] {
             let rowBytes = try format.rowByteCount(elements: n)
             let weights = RowKernelTests.values(count * n, seed: UInt64(count * 31 + n), scale: 1.1), x = RowKernelTests.values(n, seed: 11, scale: 2)
@@ -235,24 +236,24 @@ extension WideKernelTests {
                     }
                 }
             }
-            let packed = try #require(stored.withUnsafeBytes { PackedRows(q5_0: $0.baseAddress!, rows: count, rowBytes: rowBytes, blocks: n / 32) })
+            let packed = try #require(stored.withUnsafeBytes { PackedRows(type, source: $0.baseAddress!, rows: count, rowBytes: rowBytes, blocks: n / 32) })
             var expected = [Float](repeating: .nan, count: count), y = [Float](repeating: .nan, count: count + 1)
             stored.withUnsafeBytes { b in x.withUnsafeBufferPointer { xs in expected.withUnsafeMutableBufferPointer {
                 rows(b.baseAddress!, rowBytes, count, xs.baseAddress!, n, $0.baseAddress!)
             } } }
             x.withUnsafeBufferPointer { xs in y.withUnsafeMutableBufferPointer {
-                qwenkit_rows_q5_0_pairs_avx512(packed.base, rowBytes, count, xs.baseAddress!, n, $0.baseAddress!)
+                qwenkit_rows_q5_pairs_avx512(packed.base, rowBytes, count, xs.baseAddress!, n, $0.baseAddress!, packed.withMin)
             } }
-            #expect(y[..<count].map(\.bitPattern) == expected.map(\.bitPattern), "\(count) rows of \(n)")
-            #expect(y[count].isNaN, "wrote past the rows")
+            #expect(y[..<count].map(\.bitPattern) == expected.map(\.bitPattern), "\(type): \(count) rows of \(n)")
+            #expect(y[count].isNaN, "\(type): wrote past the rows")
             for r in [0, count - 1] {
-                let ours = x.withUnsafeBufferPointer { qwenkit_dot_q5_0_pairs_avx512(packed.base + r * rowBytes, $0.baseAddress!, n) }
+                let ours = x.withUnsafeBufferPointer { qwenkit_dot_q5_pairs_avx512(packed.base + r * rowBytes, $0.baseAddress!, n, packed.withMin) }
                 let theirs = stored.withUnsafeBytes { b in x.withUnsafeBufferPointer { dot(b.baseAddress! + r * rowBytes, $0.baseAddress!, n) } }
-                #expect(ours.bitPattern == theirs.bitPattern, "dot of row \(r) of \(n)")
+                #expect(ours.bitPattern == theirs.bitPattern, "\(type): dot of row \(r) of \(n)")
                 var portable = [Float](repeating: 0, count: n), decoded = [Float](repeating: .nan, count: n)
                 stored.withUnsafeBytes { b in portable.withUnsafeMutableBufferPointer { kernel.decode(b.baseAddress! + r * rowBytes, $0.baseAddress!, n) } }
-                decoded.withUnsafeMutableBufferPointer { qwenkit_decode_q5_0_pairs_avx512(packed.base + r * rowBytes, $0.baseAddress!, n) }
-                #expect(decoded.map(\.bitPattern) == portable.map(\.bitPattern), "decoded row \(r) of \(n)")
+                decoded.withUnsafeMutableBufferPointer { qwenkit_decode_q5_pairs_avx512(packed.base + r * rowBytes, $0.baseAddress!, n, packed.withMin) }
+                #expect(decoded.map(\.bitPattern) == portable.map(\.bitPattern), "\(type): decoded row \(r) of \(n)")
             }
         }
     }
@@ -264,9 +265,10 @@ extension WideKernelTests {
     @Test func packedRowsStayWithinTheirBudget() {
         let byte: UInt8 = 0
         withUnsafePointer(to: byte) { p in
-            #expect(PackedRows(q5_0: UnsafeRawPointer(p), rows: 1 << 40, rowBytes: 1 << 20, blocks: 2) == nil)
-            #expect(PackedRows(q5_0: UnsafeRawPointer(p), rows: Int.max / 2, rowBytes: 44, blocks: 2) == nil)
-            #expect(PackedRows(q5_0: UnsafeRawPointer(p), rows: 0, rowBytes: 44, blocks: 2) == nil)
+            #expect(PackedRows(.q5_0, source: UnsafeRawPointer(p), rows: 1 << 40, rowBytes: 1 << 20, blocks: 2) == nil)
+            #expect(PackedRows(.q5_1, source: UnsafeRawPointer(p), rows: Int.max / 2, rowBytes: 48, blocks: 2) == nil)
+            #expect(PackedRows(.q5_0, source: UnsafeRawPointer(p), rows: 0, rowBytes: 44, blocks: 2) == nil)
+            #expect(PackedRows(.q8_0, source: UnsafeRawPointer(p), rows: 1, rowBytes: 68, blocks: 2) == nil)
         }
     }
 }

@@ -59,14 +59,14 @@ float qwenkit_dot_q8_0_avx512(const void *row, const float *x, ptrdiff_t n);
 float qwenkit_dot_q4_0_avx512(const void *row, const float *x, ptrdiff_t n);
 float qwenkit_dot_q5_0_avx512(const void *row, const float *x, ptrdiff_t n);
 
-/// Q5_0 repacked for generation (dot_avx512.c says why and how): `rows` rows of `blocks` Q5_0 blocks each, from the
-/// file's layout at `source` into `destination` (the same number of bytes: 22 per block). Call only when
-/// qwenkit_avx512_usable() is 1, as for the kernels that read it.
-void qwenkit_pack_q5_0_pairs(const void *source, void *destination, ptrdiff_t rows, ptrdiff_t blocks);
-/// A repacked Q5_0 row's dot with x (the same float as qwenkit_dot_q5_0_avx512 on the row before repacking), and its
-/// n values as floats (those of the portable decoder).
-float qwenkit_dot_q5_0_pairs_avx512(const void *row, const float *x, ptrdiff_t n);
-void qwenkit_decode_q5_0_pairs_avx512(const void *row, float *out, ptrdiff_t n);
+/// Q5_0 (with_min 0) and Q5_1 (with_min 1) repacked for generation (dot_avx512.c says why and how): `rows` rows of
+/// `blocks` blocks each, from the file's layout at `source` into `destination` (the same number of bytes). Call only
+/// when qwenkit_avx512_usable() is 1, as for the kernels that read it.
+void qwenkit_pack_q5_pairs(const void *source, void *destination, ptrdiff_t rows, ptrdiff_t blocks, int with_min);
+/// A repacked row's dot with x (the same float as qwenkit_dot_q5_0_avx512 or qwenkit_dot_q5_1_avx512 on the row before
+/// repacking), and its n values as floats (those of the portable decoders).
+float qwenkit_dot_q5_pairs_avx512(const void *row, const float *x, ptrdiff_t n, int with_min);
+void qwenkit_decode_q5_pairs_avx512(const void *row, float *out, ptrdiff_t n, int with_min);
 float qwenkit_dot_q4_K_avx512(const void *row, const float *x, ptrdiff_t n);
 /// Q5_1 and Q5_K rows (no portable fused kernel: the portable path decodes them, then multiplies).
 float qwenkit_dot_q5_1_avx512(const void *row, const float *x, ptrdiff_t n);
@@ -84,7 +84,8 @@ void qwenkit_rows_bf16_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t r
 void qwenkit_rows_q8_0_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);
 void qwenkit_rows_q4_0_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);
 void qwenkit_rows_q5_0_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);
-void qwenkit_rows_q5_0_pairs_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);
+void qwenkit_rows_q5_pairs_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y,
+                                  int with_min);
 void qwenkit_rows_q5_1_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);
 void qwenkit_rows_q4_K_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);
 void qwenkit_rows_q5_K_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);

@@ -100,6 +100,22 @@ extension WideKernelTests {
 }
 
 extension WideKernelTests {
+    /// `count` rows of `n` random values (RowKernelTests.values) stored in `format`, and the bytes per row.
+    static func storedRows(_ format: BlockFormat, count: Int, n: Int, seed: UInt64, scale: Float) throws -> (bytes: [UInt8], rowBytes: Int) {
+        let rowBytes = try format.rowByteCount(elements: n)
+        let weights = RowKernelTests.values(count * n, seed: seed, scale: scale)
+        var stored = [UInt8](repeating: 0, count: count * rowBytes)
+        try weights.withUnsafeBufferPointer { w in
+            try stored.withUnsafeMutableBytes {
+                for r in 0..<count {
+                    try format.quantizeRow(UnsafeBufferPointer(rebasing: w[(r * n)..<((r + 1) * n)]),
+                                           into: UnsafeMutableRawBufferPointer(rebasing: $0[(r * rowBytes)..<((r + 1) * rowBytes)]))
+                }
+            }
+        }
+        return (stored, rowBytes)
+    }
+
     /// The rows kernels (a range of rows per call, their horizontal sums 16 rows at a time) give each row's dot
     /// product bit for bit: 1-37 rows (none, one and two groups of 16, and the rows past them), 896 (1,024 for the
     /// 256-value blocks) and 4,864 columns.
@@ -109,17 +125,8 @@ extension WideKernelTests {
         let kernel = try #require(RowKernel.forType(type)), dot = try #require(kernel.wideDot), rows = try #require(kernel.wideRows)
         let short = type.blockSize == 256 ? 1024 : 896
         for (count, n) in [(1, short), (15, short), (16, short), (17, short), (37, short), (33, 4864)] {
-            let rowBytes = try format.rowByteCount(elements: n)
-            let weights = RowKernelTests.values(count * n, seed: UInt64(count), scale: 0.9), x = RowKernelTests.values(n, seed: 7, scale: 2)
-            var stored = [UInt8](repeating: 0, count: count * rowBytes)
-            try weights.withUnsafeBufferPointer { w in
-                try stored.withUnsafeMutableBytes {
-                    for r in 0..<count {
-                        try format.quantizeRow(UnsafeBufferPointer(rebasing: w[(r * n)..<((r + 1) * n)]),
-                                               into: UnsafeMutableRawBufferPointer(rebasing: $0[(r * rowBytes)..<((r + 1) * rowBytes)]))
-                    }
-                }
-            }
+            let (stored, rowBytes) = try Self.storedRows(format, count: count, n: n, seed: UInt64(count), scale: 0.9)
+            let x = RowKernelTests.values(n, seed: 7, scale: 2)
             var y = [Float](repeating: .nan, count: count + 1)
             let expected = stored.withUnsafeBytes { b in x.withUnsafeBufferPointer { xs in
                 (0..<count).map { dot(b.baseAddress! + $0 * rowBytes, xs.baseAddress!, n) }
@@ -225,17 +232,8 @@ extension WideKernelTests {
         let format = try #require(QuantizationFormats.format(for: type))
         let kernel = try #require(RowKernel.forType(type)), dot = try #require(kernel.wideDot), rows = try #require(kernel.wideRows)
         for (count, n) in [(1, 64), (3, 96), (15, 896), (16, 896), (17, 928), (37, 896), (33, 4864), (5, 4896)] {
-            let rowBytes = try format.rowByteCount(elements: n)
-            let weights = RowKernelTests.values(count * n, seed: UInt64(count * 31 + n), scale: 1.1), x = RowKernelTests.values(n, seed: 11, scale: 2)
-            var stored = [UInt8](repeating: 0, count: count * rowBytes)
-            try weights.withUnsafeBufferPointer { w in
-                try stored.withUnsafeMutableBytes {
-                    for r in 0..<count {
-                        try format.quantizeRow(UnsafeBufferPointer(rebasing: w[(r * n)..<((r + 1) * n)]),
-                                               into: UnsafeMutableRawBufferPointer(rebasing: $0[(r * rowBytes)..<((r + 1) * rowBytes)]))
-                    }
-                }
-            }
+            let (stored, rowBytes) = try Self.storedRows(format, count: count, n: n, seed: UInt64(count * 31 + n), scale: 1.1)
+            let x = RowKernelTests.values(n, seed: 11, scale: 2)
             let packed = try #require(stored.withUnsafeBytes { PackedRows(type, source: $0.baseAddress!, rows: count, rowBytes: rowBytes, blocks: n / 32) })
             var expected = [Float](repeating: .nan, count: count), y = [Float](repeating: .nan, count: count + 1)
             stored.withUnsafeBytes { b in x.withUnsafeBufferPointer { xs in expected.withUnsafeMutableBufferPointer {

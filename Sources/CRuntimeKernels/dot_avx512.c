@@ -252,8 +252,20 @@ TARGET static inline void q5_value_lanes(const uint8_t *block, int with_min, __m
     *high = _mm512_or_si512(_mm512_srli_epi32(q, 4), _mm512_slli_epi32(fifth1, 4));
 }
 
-TARGET void qwenkit_pack_q5_pairs(const void *source, void *destination, ptrdiff_t rows, ptrdiff_t blocks, int with_min) {
+/// 64 values (0-31) as the packed layout stores them at w: lanes of v0 in W's bits 0-4, v1 in bits 5-9, v2 in bits
+/// 11-15, v3's fifth bits in bit 10 and its low nibbles in Q (32 bytes on: nibble k for lane 2k, nibble 8 + k for lane
+/// 2k + 1).
+TARGET static inline void store_packed64(uint8_t *w, __m512i v0, __m512i v1, __m512i v2, __m512i v3) {
     const __m512i nibble_shifts = _mm512_setr_epi64(0, 4, 8, 12, 16, 20, 24, 28);
+    __m512i words = _mm512_or_si512(_mm512_or_si512(v0, _mm512_slli_epi32(v1, 5)),
+                                    _mm512_or_si512(_mm512_slli_epi32(_mm512_srli_epi32(v3, 4), 10), _mm512_slli_epi32(v2, 11)));
+    _mm256_storeu_si256((__m256i *)w, _mm512_cvtepi32_epi16(words));
+    // 32-bit lanes 2k and 2k + 1 are 64-bit lane k: nibble k at bit 4k, nibble 8 + k at bit 32 + 4k.
+    uint64_t q = (uint64_t)_mm512_reduce_or_epi64(_mm512_sllv_epi64(_mm512_and_si512(v3, _mm512_set1_epi32(0x0F)), nibble_shifts));
+    memcpy(w + 32, &q, 8);
+}
+
+TARGET void qwenkit_pack_q5_pairs(const void *source, void *destination, ptrdiff_t rows, ptrdiff_t blocks, int with_min) {
     const ptrdiff_t header = q5_header(with_min), block = header + 20;
     const uint8_t *s = (const uint8_t *)source;
     uint8_t *d = (uint8_t *)destination;
@@ -265,12 +277,7 @@ TARGET void qwenkit_pack_q5_pairs(const void *source, void *destination, ptrdiff
             q5_value_lanes(s + block, with_min, &b0, &b1);
             memcpy(d, s, (size_t)header);
             memcpy(d + header, s + block, (size_t)header);
-            __m512i w = _mm512_or_si512(_mm512_or_si512(a0, _mm512_slli_epi32(a1, 5)),
-                                        _mm512_or_si512(_mm512_slli_epi32(_mm512_srli_epi32(b1, 4), 10), _mm512_slli_epi32(b0, 11)));
-            _mm256_storeu_si256((__m256i *)(d + 2 * header), _mm512_cvtepi32_epi16(w));
-            // 32-bit lanes 2k and 2k + 1 are 64-bit lane k: nibble k at bit 4k, nibble 8 + k at bit 32 + 4k.
-            uint64_t q = (uint64_t)_mm512_reduce_or_epi64(_mm512_sllv_epi64(_mm512_and_si512(b1, _mm512_set1_epi32(0x0F)), nibble_shifts));
-            memcpy(d + 2 * header + 32, &q, 8);
+            store_packed64(d + 2 * header, a0, a1, b0, b1);
         }
         if (i < blocks) {
             memcpy(d, s, (size_t)block);
@@ -321,10 +328,6 @@ TARGET static inline __m512 q5_pairs_lanes(const uint8_t *b, int with_min, const
         if (with_min) mins = _mm512_fmadd_ps(_mm512_add_ps(_mm512_loadu_ps(x), _mm512_loadu_ps(x + 16)), _mm512_set1_ps(half_at(b + 2)), mins);
     }
     return _mm512_add_ps(_mm512_add_ps(acc0, acc1), mins);
-}
-
-TARGET float qwenkit_dot_q5_pairs_avx512(const void *row, const float *x, ptrdiff_t n, int with_min) {
-    return _mm512_reduce_add_ps(q5_pairs_lanes((const uint8_t *)row, with_min, x, n));
 }
 
 /// The portable decoders' floats: Q5_0 d·(q − 16), which their fused q·d + (−16·d) rounds once and makes +0 where q is
@@ -561,6 +564,90 @@ TARGET float qwenkit_dot_q5_K_avx512(const void *row, const float *x, ptrdiff_t 
     return _mm512_reduce_add_ps(k_nibbles_lanes(row, x, n, 1));
 }
 
+// Q5_K repacked at load like Q5_0 and Q5_1 (`qwenkit_pack_q5_K`): a super-block keeps its 176 bytes, the first 16 (d,
+// dmin, scales) as stored, then for each 64-value step j the 64 5-bit values in the packed layout (40 bytes: elements 0-15
+// and 16-31 of sub-block 2j, then of sub-block 2j + 1). Each step's two sub-blocks become 32-float tables (d·scale·i −
+// dmin·min, one fused product, and the same plus 16·d·scale for i ≥ 16, the sum k_nibbles_lanes adds under qh's bits),
+// so a value is one vpermt2ps: 20 vector operations per 64 values where the file's layout takes 24 with four mask tests
+// on the shuffle port. The same floats as k_nibbles_lanes.
+
+/// Sub-block 2j's and 2j + 1's values (0-31) of the Q5_K super-block at b, as store_packed64 takes them.
+TARGET static inline void q5_K_value_lanes(const uint8_t *b, int j, __m512i v[4]) {
+    const __m512i low = _mm512_set1_epi32(0x0F), one = _mm512_set1_epi32(1);
+    const uint8_t *qh = b + 16, *ql = b + 48 + 32 * j;
+    __m512i qa = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)ql));
+    __m512i qb = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(ql + 16)));
+    __m512i h0 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)qh));
+    __m512i h1 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(qh + 16)));
+    __m512i low_bit = _mm512_set1_epi32(2 * j), high_bit = _mm512_set1_epi32(2 * j + 1);
+    v[0] = _mm512_or_si512(_mm512_and_si512(qa, low), _mm512_slli_epi32(_mm512_and_si512(_mm512_srlv_epi32(h0, low_bit), one), 4));
+    v[1] = _mm512_or_si512(_mm512_and_si512(qb, low), _mm512_slli_epi32(_mm512_and_si512(_mm512_srlv_epi32(h1, low_bit), one), 4));
+    v[2] = _mm512_or_si512(_mm512_srli_epi32(qa, 4), _mm512_slli_epi32(_mm512_and_si512(_mm512_srlv_epi32(h0, high_bit), one), 4));
+    v[3] = _mm512_or_si512(_mm512_srli_epi32(qb, 4), _mm512_slli_epi32(_mm512_and_si512(_mm512_srlv_epi32(h1, high_bit), one), 4));
+}
+
+TARGET void qwenkit_pack_q5_K(const void *source, void *destination, ptrdiff_t super_blocks) {
+    const uint8_t *s = (const uint8_t *)source;
+    uint8_t *d = (uint8_t *)destination;
+    for (ptrdiff_t i = 0; i < super_blocks; i++, s += 176, d += 176) {
+        memcpy(d, s, 16);
+        for (int j = 0; j < 4; j++) {
+            __m512i v[4];
+            q5_K_value_lanes(s, j, v);
+            store_packed64(d + 16 + 40 * j, v[0], v[1], v[2], v[3]);
+        }
+    }
+}
+
+TARGET static inline __m512 q5_K_packed_lanes(const uint8_t *b, const float *x, ptrdiff_t n) {
+    const __m512 identity = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), sixteen = _mm512_set1_ps(16.0f);
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
+    // The scales one super-block ahead, as k_nibbles_lanes computes them.
+    float sc[2][16];
+    if (n >= 256) k_scales(b, sc[0]);
+    for (ptrdiff_t i = 0; i < n / 256; i++, b += 176, x += 256) {
+        __builtin_prefetch(b + AHEAD, 0, 3);
+        __builtin_prefetch(b + AHEAD + 64, 0, 3);
+        __builtin_prefetch(b + AHEAD + 128, 0, 3);
+        const float *dsc = sc[i & 1], *dmin_m = sc[i & 1] + 8;
+        if (i + 1 < n / 256) k_scales(b + 176, sc[(i + 1) & 1]);
+        for (int j = 0; j < 4; j++) {
+            const float *xj = x + 64 * j;
+            __m512 t0 = _mm512_fmsub_ps(identity, broadcast_load(dsc + 2 * j), broadcast_load(dmin_m + 2 * j));
+            __m512 t1 = _mm512_fmsub_ps(identity, broadcast_load(dsc + 2 * j + 1), broadcast_load(dmin_m + 2 * j + 1));
+            __m512 h0 = _mm512_add_ps(t0, _mm512_mul_ps(broadcast_load(dsc + 2 * j), sixteen));
+            __m512 h1 = _mm512_add_ps(t1, _mm512_mul_ps(broadcast_load(dsc + 2 * j + 1), sixteen));
+            __m512i idx[4];
+            pair_indices(b + 16 + 40 * j, idx);
+            acc0 = _mm512_fmadd_ps(_mm512_permutex2var_ps(t0, idx[0], h0), _mm512_loadu_ps(xj), acc0);
+            acc1 = _mm512_fmadd_ps(_mm512_permutex2var_ps(t0, idx[1], h0), _mm512_loadu_ps(xj + 16), acc1);
+            acc2 = _mm512_fmadd_ps(_mm512_permutex2var_ps(t1, idx[2], h1), _mm512_loadu_ps(xj + 32), acc2);
+            acc3 = _mm512_fmadd_ps(_mm512_permutex2var_ps(t1, idx[3], h1), _mm512_loadu_ps(xj + 48), acc3);
+        }
+    }
+    return _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3));
+}
+
+/// The portable decoder's floats: d·scale·q, rounded, minus dmin·min.
+TARGET void qwenkit_decode_q5_K_packed_avx512(const void *row, float *out, ptrdiff_t n) {
+    const uint8_t *b = (const uint8_t *)row;
+    const __m512 identity = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512 high = _mm512_add_ps(identity, _mm512_set1_ps(16.0f));
+    for (ptrdiff_t i = 0; i < n / 256; i++, b += 176, out += 256) {
+        float sc[16];
+        k_scales(b, sc);
+        for (int j = 0; j < 4; j++) {
+            __m512i idx[4];
+            pair_indices(b + 16 + 40 * j, idx);
+            for (int k = 0; k < 4; k++) {
+                int s = 2 * j + k / 2;
+                __m512 q = _mm512_permutex2var_ps(identity, idx[k], high);
+                _mm512_storeu_ps(out + 64 * j + 16 * k, _mm512_sub_ps(_mm512_mul_ps(broadcast_load(sc + s), q), broadcast_load(sc + 8 + s)));
+            }
+        }
+    }
+}
+
 /// Q6_K's weights 16·k + l ... of the half block at ql/qh with scales sc, for sub-block pair si (l = 16·si), in w[0..3]:
 /// the two high bits of each value moved to bits 4 and 5, then d·scale·(q − 32) as q·(d·scale) + (−32·d·scale) with one
 /// rounding, the portable decoder's values (the prompt's decoder; the dot factors the scales out instead).
@@ -745,6 +832,7 @@ TARGET void qwenkit_rows_q5_pairs_avx512(ROWS_ARGS, int with_min) { ROWS(q5_pair
 TARGET void qwenkit_rows_q5_1_avx512(ROWS_ARGS) { ROWS(scaled_blocks_lanes(KIND_Q5_1, row, 24, x, n, offset_table(0))); }
 TARGET void qwenkit_rows_q4_K_avx512(ROWS_ARGS) { ROWS(k_nibbles_lanes(row, x, n, 0)); }
 TARGET void qwenkit_rows_q5_K_avx512(ROWS_ARGS) { ROWS(k_nibbles_lanes(row, x, n, 1)); }
+TARGET void qwenkit_rows_q5_K_packed_avx512(ROWS_ARGS) { ROWS(q5_K_packed_lanes(row, x, n)); }
 TARGET void qwenkit_rows_q6_K_avx512(ROWS_ARGS) { ROWS(q6_K_lanes(row, x, n)); }
 TARGET void qwenkit_rows_iq4_nl_avx512(ROWS_ARGS, uint64_t table_lo, uint64_t table_hi) {
     const __m512 table = iq4_table(table_lo, table_hi);
@@ -776,6 +864,7 @@ void qwenkit_rows_q5_pairs_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff
 ROWS_STUB(qwenkit_rows_q5_1_avx512)
 ROWS_STUB(qwenkit_rows_q4_K_avx512)
 ROWS_STUB(qwenkit_rows_q5_K_avx512)
+ROWS_STUB(qwenkit_rows_q5_K_packed_avx512)
 ROWS_STUB(qwenkit_rows_q6_K_avx512)
 void qwenkit_rows_iq4_nl_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y,
                                 uint64_t lo, uint64_t hi) {
@@ -801,9 +890,6 @@ float qwenkit_dot_iq4_xs_avx512(const void *row, const float *x, ptrdiff_t n, ui
 }
 float qwenkit_dot_q5_0_avx512(const void *row, const float *x, ptrdiff_t n) { (void)row; (void)x; (void)n; abort(); }
 float qwenkit_dot_q5_1_avx512(const void *row, const float *x, ptrdiff_t n) { (void)row; (void)x; (void)n; abort(); }
-float qwenkit_dot_q5_pairs_avx512(const void *row, const float *x, ptrdiff_t n, int with_min) {
-    (void)row; (void)x; (void)n; (void)with_min; abort();
-}
 void qwenkit_decode_q5_pairs_avx512(const void *row, float *out, ptrdiff_t n, int with_min) {
     (void)row; (void)out; (void)n; (void)with_min; abort();
 }
@@ -811,6 +897,10 @@ void qwenkit_pack_q5_pairs(const void *source, void *destination, ptrdiff_t rows
     (void)source; (void)destination; (void)rows; (void)blocks; (void)with_min; abort();
 }
 float qwenkit_dot_q5_K_avx512(const void *row, const float *x, ptrdiff_t n) { (void)row; (void)x; (void)n; abort(); }
+void qwenkit_decode_q5_K_packed_avx512(const void *row, float *out, ptrdiff_t n) { (void)row; (void)out; (void)n; abort(); }
+void qwenkit_pack_q5_K(const void *source, void *destination, ptrdiff_t super_blocks) {
+    (void)source; (void)destination; (void)super_blocks; abort();
+}
 void qwenkit_decode_iq4_nl_avx512(const void *row, float *out, ptrdiff_t n, uint64_t lo, uint64_t hi) {
     (void)row; (void)out; (void)n; (void)lo; (void)hi; abort();
 }

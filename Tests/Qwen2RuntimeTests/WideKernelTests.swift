@@ -224,33 +224,37 @@ extension WideKernelTests {
 }
 
 extension WideKernelTests {
-    /// Q5_0 and Q5_1 repacked in pairs of blocks for generation (`PackedRows`): the rows kernel, the dot and the decoder
-    /// over the packed bytes give the file layout's kernels' floats bit for bit, for even and odd numbers of blocks per
-    /// row (an odd row keeps its last block as stored) and 1-37 rows.
-    @Test(.enabled(if: KernelChoice.avx512Usable), arguments: [GGMLType.q5_0, .q5_1])
+    /// Q5_0, Q5_1 and Q5_K repacked for generation (`PackedRows`): the rows kernel, the dot and the decoder over the
+    /// packed bytes give the file layout's kernels' floats bit for bit, for even and odd numbers of blocks per row (an
+    /// odd row keeps its last block as stored) and 1-37 rows.
+    @Test(.enabled(if: KernelChoice.avx512Usable), arguments: [GGMLType.q5_0, .q5_1, .q5_K])
     func packedRowsMatchTheStoredLayoutBitForBit(_ type: GGMLType) throws {
         let format = try #require(QuantizationFormats.format(for: type))
         let kernel = try #require(RowKernel.forType(type)), dot = try #require(kernel.wideDot), rows = try #require(kernel.wideRows)
-        for (count, n) in [(1, 64), (3, 96), (15, 896), (16, 896), (17, 928), (37, 896), (33, 4864), (5, 4896)] {
+        let shapes = type == .q5_K ? [(1, 256), (3, 512), (16, 1024), (17, 1024), (37, 1536), (33, 4864)]
+            : [(1, 64), (3, 96), (15, 896), (16, 896), (17, 928), (37, 896), (33, 4864), (5, 4896)]
+        for (count, n) in shapes {
             let (stored, rowBytes) = try Self.storedRows(format, count: count, n: n, seed: UInt64(count * 31 + n), scale: 1.1)
             let x = RowKernelTests.values(n, seed: 11, scale: 2)
-            let packed = try #require(stored.withUnsafeBytes { PackedRows(type, source: $0.baseAddress!, rows: count, rowBytes: rowBytes, blocks: n / 32) })
+            let packed = try #require(stored.withUnsafeBytes { PackedRows(type, source: $0.baseAddress!, rows: count, columns: n, rowBytes: rowBytes) })
             var expected = [Float](repeating: .nan, count: count), y = [Float](repeating: .nan, count: count + 1)
             stored.withUnsafeBytes { b in x.withUnsafeBufferPointer { xs in expected.withUnsafeMutableBufferPointer {
                 rows(b.baseAddress!, rowBytes, count, xs.baseAddress!, n, $0.baseAddress!)
             } } }
             x.withUnsafeBufferPointer { xs in y.withUnsafeMutableBufferPointer {
-                qwenkit_rows_q5_pairs_avx512(packed.base, rowBytes, count, xs.baseAddress!, n, $0.baseAddress!, packed.withMin)
+                packed.rows(packed.base, rowBytes, count, xs.baseAddress!, n, $0.baseAddress!)
             } }
             #expect(y[..<count].map(\.bitPattern) == expected.map(\.bitPattern), "\(type): \(count) rows of \(n)")
             #expect(y[count].isNaN, "\(type): wrote past the rows")
             for r in [0, count - 1] {
-                let ours = x.withUnsafeBufferPointer { qwenkit_dot_q5_pairs_avx512(packed.base + r * rowBytes, $0.baseAddress!, n, packed.withMin) }
+                // The dot is the rows kernel's single row.
+                var ours: Float = .nan
+                x.withUnsafeBufferPointer { xs in withUnsafeMutablePointer(to: &ours) { packed.rows(packed.base + r * rowBytes, rowBytes, 1, xs.baseAddress!, n, $0) } }
                 let theirs = stored.withUnsafeBytes { b in x.withUnsafeBufferPointer { dot(b.baseAddress! + r * rowBytes, $0.baseAddress!, n) } }
                 #expect(ours.bitPattern == theirs.bitPattern, "\(type): dot of row \(r) of \(n)")
                 var portable = [Float](repeating: 0, count: n), decoded = [Float](repeating: .nan, count: n)
                 stored.withUnsafeBytes { b in portable.withUnsafeMutableBufferPointer { kernel.decode(b.baseAddress! + r * rowBytes, $0.baseAddress!, n) } }
-                decoded.withUnsafeMutableBufferPointer { qwenkit_decode_q5_pairs_avx512(packed.base + r * rowBytes, $0.baseAddress!, n, packed.withMin) }
+                decoded.withUnsafeMutableBufferPointer { packed.decode(packed.base + r * rowBytes, $0.baseAddress!, n) }
                 #expect(decoded.map(\.bitPattern) == portable.map(\.bitPattern), "\(type): decoded row \(r) of \(n)")
             }
         }
@@ -258,15 +262,17 @@ extension WideKernelTests {
 }
 
 extension WideKernelTests {
-    /// Rows past the packed rows' budget (half the machine's memory), or whose size overflows, are not packed: nothing is
-    /// allocated or read, and the matrix keeps the file's layout.
+    /// Rows past the packed rows' budget (half the machine's memory), whose size overflows, of one Q5_0 block, or of a
+    /// type without a packed layout are not packed: nothing is allocated or read, and the matrix keeps the file's layout.
     @Test func packedRowsStayWithinTheirBudget() {
         let byte: UInt8 = 0
         withUnsafePointer(to: byte) { p in
-            #expect(PackedRows(.q5_0, source: UnsafeRawPointer(p), rows: 1 << 40, rowBytes: 1 << 20, blocks: 2) == nil)
-            #expect(PackedRows(.q5_1, source: UnsafeRawPointer(p), rows: Int.max / 2, rowBytes: 48, blocks: 2) == nil)
-            #expect(PackedRows(.q5_0, source: UnsafeRawPointer(p), rows: 0, rowBytes: 44, blocks: 2) == nil)
-            #expect(PackedRows(.q8_0, source: UnsafeRawPointer(p), rows: 1, rowBytes: 68, blocks: 2) == nil)
+            #expect(PackedRows(.q5_0, source: UnsafeRawPointer(p), rows: 1 << 40, columns: 64, rowBytes: 1 << 20) == nil)
+            #expect(PackedRows(.q5_1, source: UnsafeRawPointer(p), rows: Int.max / 2, columns: 64, rowBytes: 48) == nil)
+            #expect(PackedRows(.q5_K, source: UnsafeRawPointer(p), rows: 1 << 40, columns: 256, rowBytes: 1 << 20) == nil)
+            #expect(PackedRows(.q5_0, source: UnsafeRawPointer(p), rows: 0, columns: 64, rowBytes: 44) == nil)
+            #expect(PackedRows(.q5_0, source: UnsafeRawPointer(p), rows: 1, columns: 32, rowBytes: 22) == nil)
+            #expect(PackedRows(.q8_0, source: UnsafeRawPointer(p), rows: 1, columns: 64, rowBytes: 68) == nil)
         }
     }
 }

@@ -63,10 +63,13 @@ float qwenkit_dot_q5_0_avx512(const void *row, const float *x, ptrdiff_t n);
 /// `blocks` blocks each, from the file's layout at `source` into `destination` (the same number of bytes). Call only
 /// when qwenkit_avx512_usable() is 1, as for the kernels that read it.
 void qwenkit_pack_q5_pairs(const void *source, void *destination, ptrdiff_t rows, ptrdiff_t blocks, int with_min);
-/// A repacked row's dot with x (the same float as qwenkit_dot_q5_0_avx512 or qwenkit_dot_q5_1_avx512 on the row before
-/// repacking), and its n values as floats (those of the portable decoders).
-float qwenkit_dot_q5_pairs_avx512(const void *row, const float *x, ptrdiff_t n, int with_min);
+/// A repacked row's n values as floats (those of the portable decoders); the rows kernel is below (the same floats as
+/// qwenkit_rows_q5_0_avx512 or qwenkit_rows_q5_1_avx512 on the rows before repacking).
 void qwenkit_decode_q5_pairs_avx512(const void *row, float *out, ptrdiff_t n, int with_min);
+/// Q5_K repacked the same way (dot_avx512.c): `super_blocks` super-blocks of 176 bytes into as many; the portable
+/// decoder's floats (its rows kernel is below, the same floats as qwenkit_rows_q5_K_avx512 before repacking).
+void qwenkit_pack_q5_K(const void *source, void *destination, ptrdiff_t super_blocks);
+void qwenkit_decode_q5_K_packed_avx512(const void *row, float *out, ptrdiff_t n);
 float qwenkit_dot_q4_K_avx512(const void *row, const float *x, ptrdiff_t n);
 /// Q5_1 and Q5_K rows (no portable fused kernel: the portable path decodes them, then multiplies).
 float qwenkit_dot_q5_1_avx512(const void *row, const float *x, ptrdiff_t n);
@@ -89,6 +92,7 @@ void qwenkit_rows_q5_pairs_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff
 void qwenkit_rows_q5_1_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);
 void qwenkit_rows_q4_K_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);
 void qwenkit_rows_q5_K_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);
+void qwenkit_rows_q5_K_packed_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);
 void qwenkit_rows_q6_K_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);
 void qwenkit_rows_iq4_nl_avx512(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y,
                                 uint64_t table_lo, uint64_t table_hi);

@@ -39,7 +39,7 @@ struct WeightMatrix: @unchecked Sendable {
     let rowBytes: Int
     let base: UnsafeRawPointer
     let kernel: RowKernel
-    /// The rows repacked for the AVX-512 kernels, for the types that have such a layout (Q5_0, Q5_1: `PackedRows`), on CPUs
+    /// The rows repacked for the AVX-512 kernels, for the types that have such a layout (Q5_0, Q5_1, Q5_K: `PackedRows`), on CPUs
     /// that run them (`packingRows()`); generation and the AVX-512 batch path read these, the portable kernels `base`.
     private(set) var packed: PackedRows?
 
@@ -62,12 +62,12 @@ struct WeightMatrix: @unchecked Sendable {
         self.kernel = kernel
     }
 
-    /// This matrix with its rows repacked for the AVX-512 kernels, where its type has such a layout (Q5_0 and Q5_1 rows
-    /// of two blocks or more), this CPU runs them and `PackedRows`' memory budget allows; else itself. It reads rows ×
-    /// rowBytes bytes at `base`: call it once the tensor's size is checked.
+    /// This matrix with its rows repacked for the AVX-512 kernels, where its type has such a layout (`PackedRows`), this
+    /// CPU runs them and the packed rows' memory budget allows; else itself. It reads rows × rowBytes bytes at `base`:
+    /// call it once the tensor's size is checked.
     func packingRows() -> WeightMatrix {
-        guard type == .q5_0 || type == .q5_1, KernelChoice.avx512Usable, columns >= 64,
-              let rows = PackedRows(type, source: base, rows: rows, rowBytes: rowBytes, blocks: columns / 32) else { return self }
+        guard KernelChoice.avx512Usable,
+              let rows = PackedRows(type, source: base, rows: rows, columns: columns, rowBytes: rowBytes) else { return self }
         var m = self
         m.packed = rows
         return m
@@ -92,8 +92,7 @@ struct WeightMatrix: @unchecked Sendable {
                   yStride: Int, scratch: UnsafeMutablePointer<Float>, wide: Bool = false) {
         // Plain branches: choosing the closure with `??` allocated a context on every call (a few per token).
         if batch == 1, wide, let packed {
-            qwenkit_rows_q5_pairs_avx512(packed.base + rowRange.lowerBound * rowBytes, rowBytes, rowRange.count, x, columns,
-                                         y + rowRange.lowerBound, packed.withMin)
+            packed.rows(packed.base + rowRange.lowerBound * rowBytes, rowBytes, rowRange.count, x, columns, y + rowRange.lowerBound)
             return
         }
         if batch == 1, wide, let rows = kernel.wideRows {
@@ -111,7 +110,7 @@ struct WeightMatrix: @unchecked Sendable {
             while r < rowRange.upperBound {
                 let count = min(Self.rowGroup, rowRange.upperBound - r)
                 if let packed {
-                    for i in 0..<count { qwenkit_decode_q5_pairs_avx512(packed.base + (r + i) * rowBytes, scratch + i * n, n, packed.withMin) }
+                    for i in 0..<count { packed.decode(packed.base + (r + i) * rowBytes, scratch + i * n, n) }
                 } else if let decode = kernel.wideDecode {
                     for i in 0..<count { decode(base + (r + i) * rowBytes, scratch + i * n, n) }
                 } else {
@@ -152,28 +151,44 @@ struct WeightMatrix: @unchecked Sendable {
     }
 }
 
-/// A Q5_0 or Q5_1 matrix's rows in the layout of the AVX-512 kernels (pairs of blocks, dot_avx512.c says how), made once
-/// when the model is loaded, on CPUs that run those kernels: a block's 32 values then take 8 vector operations instead
-/// of 10 (Q5_0 generation over 896-column rows, one thread, from memory: 9.8 -> 11.2-11.6 GB/s). The same number of bytes
-/// as the stored rows, in memory of its own (the file's pages are not read again for these rows), which the kernel
-/// cannot evict as it can the file's pages: a process holds at most half the machine's memory in packed rows, and
-/// matrices past that stay in the file's layout.
+/// A matrix's rows in a layout of the AVX-512 kernels, made once when the model is loaded, on CPUs that run those kernels
+/// (dot_avx512.c gives the layouts): Q5_0 and Q5_1 rows of two blocks or more in pairs of blocks, Q5_K super-blocks with
+/// their 5-bit values together. A block's 32 values then take 8 vector operations instead of 10 (Q5_0 generation over
+/// 896-column rows, one thread, from memory: 9.8 -> 11.2-11.6 GB/s). The same number of bytes as the stored rows, in
+/// memory of its own (the file's pages are not read again for these rows), which the kernel cannot evict as it can the
+/// file's pages: a process holds at most half the machine's memory in packed rows, and matrices past that stay in the
+/// file's layout.
 final class PackedRows: @unchecked Sendable {  // immutable after init
     let base: UnsafeMutableRawPointer
-    /// 1 for Q5_1 (blocks carry a minimum), 0 for Q5_0: the C kernels' `with_min`.
-    let withMin: Int32
+    /// The rows kernel and the decoder of this layout (the same floats as the type's kernel and decoder before packing).
+    let rows: RowKernel.Rows
+    let decode: RowKernel.Decode
     private let bytes: Int
 
     /// Bytes of packed rows that may exist at once, and that do.
     static let budget = (ForwardPass.physicalMemory() ?? 0) / 2
     private static let held = Atomic<Int>(0)
 
-    /// Packs `rows` rows of `blocks` blocks of `type` (Q5_0 or Q5_1) from `source`; nil for other types, past the budget
-    /// or when the memory cannot be had.
+    /// Packs `rows` rows of `columns` values of `type` from `source`; nil for a type without a packed layout, past the
+    /// budget, or when the memory cannot be had.
     /// Load time: on the 0.5B-shaped Q4_K_M model (174 MB of Q5_0 rows) `run`'s load grows by ~0.1 s, mostly the first
     /// reads of the file's pages, which the first prompt no longer pays (packing on both cores measured the same).
-    init?(_ type: GGMLType, source: UnsafeRawPointer, rows: Int, rowBytes: Int, blocks: Int) {
-        guard type == .q5_0 || type == .q5_1 else { return nil }
+    init?(_ type: GGMLType, source: UnsafeRawPointer, rows: Int, columns: Int, rowBytes: Int) {
+        let pack: (UnsafeRawPointer, UnsafeMutableRawPointer) -> Void
+        switch type {
+        case .q5_0, .q5_1:
+            guard columns >= 64 else { return nil }
+            let withMin: Int32 = type == .q5_1 ? 1 : 0
+            pack = { qwenkit_pack_q5_pairs($0, $1, rows, columns / 32, withMin) }
+            self.rows = { qwenkit_rows_q5_pairs_avx512($0, $1, $2, $3, $4, $5, withMin) }
+            decode = { qwenkit_decode_q5_pairs_avx512($0, $1, $2, withMin) }
+        case .q5_K:
+            pack = { qwenkit_pack_q5_K($0, $1, rows * (columns / 256)) }
+            self.rows = { qwenkit_rows_q5_K_packed_avx512($0, $1, $2, $3, $4, $5) }
+            decode = { qwenkit_decode_q5_K_packed_avx512($0, $1, $2) }
+        default:
+            return nil
+        }
         let (bytes, overflow) = rows.multipliedReportingOverflow(by: rowBytes)
         guard !overflow, bytes > 0 else { return nil }
         guard PackedRows.held.wrappingAdd(bytes, ordering: .relaxed).newValue <= PackedRows.budget else {
@@ -187,8 +202,7 @@ final class PackedRows: @unchecked Sendable {  // immutable after init
         }
         base = raw
         self.bytes = bytes
-        withMin = type == .q5_1 ? 1 : 0
-        qwenkit_pack_q5_pairs(source, base, rows, blocks, withMin)
+        pack(source, raw)
     }
 
     deinit {

@@ -229,15 +229,6 @@ TARGET static inline __m512 offset_table(float offset) {
 /// The bytes before a block's qh: Q5_0's d, Q5_1's d and m.
 static inline ptrdiff_t q5_header(int with_min) { return with_min ? 4 : 2; }
 
-/// v (0-31) of element j of a Q5_0 or Q5_1 block in the file's layout.
-static inline unsigned q5_value(const uint8_t *block, int with_min, int j) {
-    const uint8_t *qh = block + q5_header(with_min), *q = qh + 4;
-    uint32_t bits;
-    memcpy(&bits, qh, 4);
-    unsigned nibble = j < 16 ? q[j] & 0x0F : q[j - 16] >> 4;
-    return nibble | ((bits >> j) & 1) << 4;
-}
-
 /// A block's values (0-31) in the file's layout: elements 0-15 in *low's lanes, 16-31 in *high's.
 TARGET static inline void q5_value_lanes(const uint8_t *block, int with_min, __m512i *low, __m512i *high) {
     const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), one = _mm512_set1_epi32(1);
@@ -324,7 +315,7 @@ TARGET static inline __m512 q5_pairs_lanes(const uint8_t *b, int with_min, const
         }
     }
     if (i < blocks) {
-        acc0 = _mm512_fmadd_ps(fives_sum(b + header, b + header + 4, x, table, high), _mm512_set1_ps(half_at(b)), acc0);
+        acc0 = _mm512_fmadd_ps(block_sum(with_min ? KIND_Q5_1 : KIND_Q5_0, b, x, table, high), _mm512_set1_ps(half_at(b)), acc0);
         if (with_min) mins = _mm512_fmadd_ps(_mm512_add_ps(_mm512_loadu_ps(x), _mm512_loadu_ps(x + 16)), _mm512_set1_ps(half_at(b + 2)), mins);
     }
     return _mm512_add_ps(_mm512_add_ps(acc0, acc1), mins);
@@ -349,13 +340,13 @@ TARGET void qwenkit_decode_q5_pairs_avx512(const void *row, float *out, ptrdiff_
         _mm512_storeu_ps(out + 32, _mm512_add_ps(_mm512_mul_ps(_mm512_permutex2var_ps(table, idx[2], high), d1), m1));
         _mm512_storeu_ps(out + 48, _mm512_add_ps(_mm512_mul_ps(_mm512_permutex2var_ps(table, idx[3], high), d1), m1));
     }
-    // A last block in the file's layout, the same way (two statements: the product is rounded before the add).
+    // A last block in the file's layout, its values looked up the same way.
     if (i < blocks) {
-        float d = half_at(b), m = with_min ? half_at(b + 2) : 0.0f;
-        for (int j = 0; j < 32; j++) {
-            float product = (float)((int)q5_value(b, with_min, j) - (with_min ? 0 : 16)) * d;
-            out[j] = product + m;
-        }
+        __m512i low, top;
+        q5_value_lanes(b, with_min, &low, &top);
+        __m512 d = _mm512_set1_ps(half_at(b)), m = _mm512_set1_ps(with_min ? half_at(b + 2) : 0.0f);
+        _mm512_storeu_ps(out, _mm512_add_ps(_mm512_mul_ps(_mm512_permutex2var_ps(table, low, high), d), m));
+        _mm512_storeu_ps(out + 16, _mm512_add_ps(_mm512_mul_ps(_mm512_permutex2var_ps(table, top, high), d), m));
     }
 }
 

@@ -170,7 +170,6 @@ public struct JSONScanner {
         }
     }
 
-    /// Reads a string and returns it as a Swift `String` (for keys and short values off the hot path).
     /// Where the run of string bytes that need no attention (not a quote, a backslash or a control byte) starting at
     /// `start` ends: eight bytes at a time (a record's text is mostly such a run; a byte loop was 4% of encoding JSONL).
     /// In each word, a byte below 0x20 is one whose subtraction of 0x20 sets its top bit while its own top bit is clear,
@@ -200,6 +199,7 @@ public struct JSONScanner {
         return i
     }
 
+    /// Reads a string and returns it as a Swift `String` (for keys and short values off the hot path).
     public mutating func readString() throws(JSONError) -> String {
         var buffer: [UInt8] = []
         try readString(into: &buffer)

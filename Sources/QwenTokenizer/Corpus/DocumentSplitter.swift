@@ -11,7 +11,6 @@ import Darwin
 #endif
 
 /// How an input stream is divided into documents.
-
 public enum DocumentFraming: Sendable, Equatable {
     /// The whole stream is one document.
     case whole

@@ -236,7 +236,8 @@ extension WideKernelTests {
         for (count, n) in shapes {
             let (stored, rowBytes) = try Self.storedRows(format, count: count, n: n, seed: UInt64(count * 31 + n), scale: 1.1)
             let x = RowKernelTests.values(n, seed: 11, scale: 2)
-            let packed = try #require(stored.withUnsafeBytes { PackedRows(type, source: $0.baseAddress!, rows: count, columns: n, rowBytes: rowBytes) })
+            let owner = try #require(stored.withUnsafeBytes { PackedRows(type, source: $0.baseAddress!, rows: count, columns: n, rowBytes: rowBytes) })
+            let packed = owner.layout
             var expected = [Float](repeating: .nan, count: count), y = [Float](repeating: .nan, count: count + 1)
             stored.withUnsafeBytes { b in x.withUnsafeBufferPointer { xs in expected.withUnsafeMutableBufferPointer {
                 rows(b.baseAddress!, rowBytes, count, xs.baseAddress!, n, $0.baseAddress!)
@@ -257,6 +258,7 @@ extension WideKernelTests {
                 decoded.withUnsafeMutableBufferPointer { packed.decode(packed.base + r * rowBytes, $0.baseAddress!, n) }
                 #expect(decoded.map(\.bitPattern) == portable.map(\.bitPattern), "\(type): decoded row \(r) of \(n)")
             }
+            withExtendedLifetime(owner) {}  // the layout's memory
         }
     }
 }

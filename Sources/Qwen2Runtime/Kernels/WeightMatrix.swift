@@ -41,7 +41,11 @@ struct WeightMatrix: @unchecked Sendable {
     let kernel: RowKernel
     /// The rows repacked for the AVX-512 kernels, for the types that have such a layout (Q5_0, Q5_1, Q5_K: `PackedRows`), on CPUs
     /// that run them (`packingRows()`); generation and the AVX-512 batch path read these, the portable kernels `base`.
-    private(set) var packed: PackedRows?
+    /// The products read `packed`, plain values; `packedOwner` only keeps the memory alive. (Read through the owner,
+    /// every range of every product retained and released it, from both threads: one contended cache line, ~1% of
+    /// two-thread generation's samples.)
+    private(set) var packed: PackedRows.Layout?
+    private var packedOwner: PackedRows?
 
     init(name: String, ggufName: String? = nil, expert: (index: Int, count: Int)? = nil, type: GGMLType, rows: Int, columns: Int,
          base: UnsafeRawPointer, path: String) throws(RuntimeError) {
@@ -69,7 +73,8 @@ struct WeightMatrix: @unchecked Sendable {
         guard KernelChoice.avx512Usable,
               let rows = PackedRows(type, source: base, rows: rows, columns: columns, rowBytes: rowBytes) else { return self }
         var m = self
-        m.packed = rows
+        m.packed = rows.layout
+        m.packedOwner = rows
         return m
     }
 
@@ -159,10 +164,16 @@ struct WeightMatrix: @unchecked Sendable {
 /// file's pages: a process holds at most half the machine's memory in packed rows, and matrices past that stay in the
 /// file's layout.
 final class PackedRows: @unchecked Sendable {  // immutable after init
-    let base: UnsafeMutableRawPointer
-    /// The rows kernel and the decoder of this layout (the same floats as the type's kernel and decoder before packing).
-    let rows: RowKernel.Rows
-    let decode: RowKernel.Decode
+    /// The packed rows and the kernels that read them (the same floats as the type's kernel and decoder before
+    /// packing), closures without context: values a product copies without touching a reference count.
+    struct Layout: @unchecked Sendable {
+        let base: UnsafeRawPointer
+        let rows: RowKernel.Rows
+        let decode: RowKernel.Decode
+    }
+
+    let layout: Layout
+    private let storage: UnsafeMutableRawPointer
     private let bytes: Int
 
     /// Bytes of packed rows that may exist at once, and that do.
@@ -175,16 +186,23 @@ final class PackedRows: @unchecked Sendable {  // immutable after init
     /// reads of the file's pages, which the first prompt no longer pays (packing on both cores measured the same).
     init?(_ type: GGMLType, source: UnsafeRawPointer, rows: Int, columns: Int, rowBytes: Int) {
         let pack: (UnsafeRawPointer, UnsafeMutableRawPointer) -> Void
+        let rowsKernel: RowKernel.Rows, decode: RowKernel.Decode
         switch type {
         case .q5_0, .q5_1:
             guard columns >= 64 else { return nil }
             let withMin: Int32 = type == .q5_1 ? 1 : 0
             pack = { qwenkit_pack_q5_pairs($0, $1, rows, columns / 32, withMin) }
-            self.rows = { qwenkit_rows_q5_pairs_avx512($0, $1, $2, $3, $4, $5, withMin) }
-            decode = { qwenkit_decode_q5_pairs_avx512($0, $1, $2, withMin) }
+            // Literal flags: a closure capturing withMin would have a context to retain.
+            if type == .q5_1 {
+                rowsKernel = { qwenkit_rows_q5_pairs_avx512($0, $1, $2, $3, $4, $5, 1) }
+                decode = { qwenkit_decode_q5_pairs_avx512($0, $1, $2, 1) }
+            } else {
+                rowsKernel = { qwenkit_rows_q5_pairs_avx512($0, $1, $2, $3, $4, $5, 0) }
+                decode = { qwenkit_decode_q5_pairs_avx512($0, $1, $2, 0) }
+            }
         case .q5_K:
             pack = { qwenkit_pack_q5_K($0, $1, rows * (columns / 256)) }
-            self.rows = { qwenkit_rows_q5_K_packed_avx512($0, $1, $2, $3, $4, $5) }
+            rowsKernel = { qwenkit_rows_q5_K_packed_avx512($0, $1, $2, $3, $4, $5) }
             decode = { qwenkit_decode_q5_K_packed_avx512($0, $1, $2) }
         default:
             return nil
@@ -200,13 +218,14 @@ final class PackedRows: @unchecked Sendable {  // immutable after init
             PackedRows.held.wrappingSubtract(bytes, ordering: .relaxed)
             return nil
         }
-        base = raw
+        storage = raw
+        layout = Layout(base: raw, rows: rowsKernel, decode: decode)
         self.bytes = bytes
         pack(source, raw)
     }
 
     deinit {
-        free(base)
+        free(storage)
         PackedRows.held.wrappingSubtract(bytes, ordering: .relaxed)
     }
 }

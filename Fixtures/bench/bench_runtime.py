@@ -16,6 +16,11 @@ the same files, which are made from make_bench_model.py's checkpoint with `qwenk
 (default directory /tmp/qwenkit-bench/runtime). Each cell is the median of --repeat runs after a warm-up run.
 With --llama-bench PATH the peer is that binary instead (the same library; `cmake --build build --target llama-bench`
 in the vendored llama.cpp): its pp test with --repack 0 and its tg test with the defaults, on its own token ids.
+
+Generation is memory-bound, so its rate is also given as GB/s of weights read (bytes per token x tokens/s) and as a
+share of a read probe's GB/s: "of probe" against the probe measured once at the start, "beside" the median over the
+repeats of each run's GB/s against a short probe run just before it. On a machine shared with other tenants the read
+speed moves by a fifth between minutes; the probe beside each run moves with it.
 """
 import argparse
 import json
@@ -121,12 +126,17 @@ def bytes_per_token(path):
     return total
 
 
+_probe_arrays = {}
+
+
 def read_bandwidth(threads, gib=1, repeat=5):
     """A STREAM-like read probe: `threads` threads each reduce their share of a `gib` GiB array (numpy releases the
-    GIL in the loop); GB/s of the best of `repeat` passes."""
+    GIL in the loop); GB/s of the best of `repeat` passes. The array is made once and kept."""
     import concurrent.futures
     import numpy as np
-    a = np.ones((gib << 30) // 8, dtype=np.uint64)
+    if gib not in _probe_arrays:
+        _probe_arrays[gib] = np.ones((gib << 30) // 8, dtype=np.uint64)
+    a = _probe_arrays[gib]
     parts = np.array_split(a, threads)
     best = 0.0
     with concurrent.futures.ThreadPoolExecutor(threads) as ex:
@@ -158,24 +168,34 @@ def main():
     bandwidth = {threads: read_bandwidth(threads) for threads in map(int, a.threads.split(","))}
     print("read bandwidth (probe): " + ", ".join(f"{t} thread{'s' if t > 1 else ''} {b:.1f} GB/s" for t, b in bandwidth.items()))
     print(f"Qwen2-0.5B-shaped model, pp{a.prompt} / tg{a.gen} tokens/s, median of {a.repeat} after a warm-up;"
-          " tg GB/s = bytes of weights read per token x qwenkit's tg, and its share of the probe")
+          " tg GB/s = bytes of weights read per token x qwenkit's tg, and its share of the probe (beside: of one"
+          " run just before each qwenkit run, median)")
     print(f"{'type':<8}{'threads':>8}{'qwenkit pp':>12}{'llama.cpp pp':>14}{'ratio':>7}{'qwenkit tg':>12}{'llama.cpp tg':>14}{'ratio':>7}"
-          f"{'tg GB/s':>9}{'of probe':>10}")
+          f"{'tg GB/s':>9}{'of probe':>10}{'beside':>8}")
     for t in a.types.split(","):
         path = os.path.join(a.models, f"{t}.gguf")
         if not os.path.exists(path):
             subprocess.run([a.qwenkit, "quantize", "-q", f16, path, t.upper()], check=True)
+        weight_bytes = bytes_per_token(path)
         for threads in map(int, a.threads.split(",")):
-            res = {}
-            for name, fn in [("q", lambda: ours(a.qwenkit, path, threads, ids, a.prompt, a.gen)),
-                             ("r", lambda: theirs(path, threads, ids, a.prompt, a.gen, a.llama_bench))]:
+            res, beside = {}, []
+
+            def ours_beside():
+                probe = read_bandwidth(threads, repeat=3)
+                run = ours(a.qwenkit, path, threads, ids, a.prompt, a.gen)
+                beside.append(weight_bytes * run[1] / 1e9 / probe)
+                return run
+
+            for name, fn in [("q", ours_beside), ("r", lambda: theirs(path, threads, ids, a.prompt, a.gen, a.llama_bench))]:
                 fn()
+                if name == "q":
+                    beside.clear()  # the warm-up's
                 runs = [fn() for _ in range(a.repeat)]
                 res[name] = (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs))
             (qp, qg), (rp, rg) = res["q"], res["r"]
-            gbps = bytes_per_token(path) * qg / 1e9
+            gbps = weight_bytes * qg / 1e9
             print(f"{t:<8}{threads:>8}{qp:>12.1f}{rp:>14.1f}{qp / rp:>7.2f}{qg:>12.1f}{rg:>14.1f}{qg / rg:>7.2f}"
-                  f"{gbps:>9.1f}{gbps / bandwidth[threads]:>10.0%}", flush=True)
+                  f"{gbps:>9.1f}{gbps / bandwidth[threads]:>10.0%}{statistics.median(beside):>8.0%}", flush=True)
 
 
 if __name__ == "__main__":

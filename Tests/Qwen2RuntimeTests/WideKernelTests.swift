@@ -203,6 +203,46 @@ extension WideKernelTests {
 }
 
 extension WideKernelTests {
+    /// The vectorized silu · up against float64: lengths 1-40 (masked tails) and long rows, values out to where e^-x
+    /// overflows and underflows, within a few ulps of the correctly rounded value; ±0, ±inf and NaN as the portable
+    /// path (libm's expf) gives them.
+    @Test(.enabled(if: KernelChoice.avx512Usable)) func siluMultiplyMatchesFloat64() {
+        var rng = SplitMix64(seed: 5)
+        for n in Array(1...40) + [896, 4864] {
+            for spread in [1.0, 12.0, 120.0] {
+                let x = (0..<n).map { _ in Float((Double(rng.next() % 2_000_001) / 1_000_000 - 1) * spread) }
+                let y = (0..<n).map { _ in Float((Double(rng.next() % 2_000_001) / 1_000_000 - 1) * 3) }
+                var ours = x
+                y.withUnsafeBufferPointer { qwenkit_silu_multiply_avx512(&ours, $0.baseAddress!, n) }
+                for i in 0..<n {
+                    let v = Double(x[i]), want = v / (1 + Foundation.exp(-v)) * Double(y[i])
+                    // e^-v is within 2 ulp plus the relative error |v|·2^-23 of v's own rounding; the quotient and the
+                    // product add an ulp each. Past v ≈ −88.7 e^-v overflows a float, for expf too, and the result is −0
+                    // where float64 still has ~1e-37.
+                    let bound = abs(want) * (6e-7 + 1.2e-7 * abs(v)) + 1e-36
+                    #expect(abs(Double(ours[i]) - want) <= bound, "n \(n), spread \(spread), [\(i)]: \(ours[i]) vs \(want)")
+                }
+            }
+        }
+        let special: [Float] = [0, -0.0, .infinity, -.infinity, .nan, 88, -88, 89, -89, 104, -104, 200, -200, .greatestFiniteMagnitude,
+                                -.greatestFiniteMagnitude]
+        var ours = special, portable = special
+        let ones = [Float](repeating: 1.5, count: special.count)
+        ones.withUnsafeBufferPointer { qwenkit_silu_multiply_avx512(&ours, $0.baseAddress!, special.count) }
+        ones.withUnsafeBufferPointer { VectorMath.siluMultiply(&portable, $0.baseAddress!, special.count) }
+        for (i, v) in special.enumerated() {
+            if portable[i].isNaN {
+                #expect(ours[i].isNaN, "silu(\(v))")
+            } else if !portable[i].isFinite || portable[i] == 0 {
+                #expect(ours[i].bitPattern == portable[i].bitPattern, "silu(\(v)): \(ours[i]) vs \(portable[i])")
+            } else {
+                #expect(abs(ours[i] - portable[i]) <= 4 * portable[i].ulp, "silu(\(v)): \(ours[i]) vs \(portable[i])")
+            }
+        }
+    }
+}
+
+extension WideKernelTests {
     /// The AVX-512 row decoders (the IQ4 tables) give the portable decoders' floats bit for bit.
     @Test(.enabled(if: KernelChoice.avx512Usable), arguments: [GGMLType.iq4_NL, .iq4_XS, .q6_K])
     func decodersMatchThePortableOnes(_ type: GGMLType) throws {

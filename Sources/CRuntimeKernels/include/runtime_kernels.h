@@ -38,6 +38,10 @@ void qwenkit_gemm_strided_avx512(const float *w, ptrdiff_t w_stride, ptrdiff_t r
 /// within 2 ulp (libm's expf, which the portable path calls once per score, was most of a long prompt's time).
 void qwenkit_softmax_scaled_avx512(float *x, ptrdiff_t n, float scale);
 
+/// x[i] = x[i] / (1 + e^{−x[i]}) · y[i] for i < n (SwiGLU: silu of the gate times the up projection), the exponential
+/// the softmax's polynomial (within 2 ulp of expf's, which the portable path calls once per value).
+void qwenkit_silu_multiply_avx512(float *x, const float *y, ptrdiff_t n);
+
 /// out[g·out_stride + d] (+)= Σ_{j < count} p[g·p_stride + j] · v[j·v_stride + d] for g < groups, d < width (attention's
 /// weighted sum of value rows for the query rows sharing them; `accumulate` adds to out instead of storing). 8 rows ×
 /// 32 columns per pass over the values.

@@ -57,7 +57,7 @@ private extension String {
     /// The character tables a compiled tokenizer stores restore to the tables built from the vocabulary: every
     /// character start, every safe-cut table, and the pairs (`ModelTests` checks the stored bytes themselves).
     @Test func characterTablesRestoreAsBuilt() throws {
-        let built = try Tokenizer.load(path: Golden.url("tokenizers/qwen2/tokenizer.json.zst").path).model
+        let built = try TokenizerSpec.load(path: Golden.url("tokenizers/qwen2/tokenizer.json.zst").path).build().model
         let restored = Self.tokenizer.model
         #expect(built.storedCharacterTables == nil)
         #expect(restored.storedCharacterTables != nil)

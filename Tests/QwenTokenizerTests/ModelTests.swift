@@ -8,13 +8,33 @@ import TestSupport
     static let tokenizer = try! Tokenizer.embeddedQwen2()
 
     /// The embedded compact tokenizer is exactly what compiling the committed tokenizer.json gives, and
-    /// vocab.json + merges.txt + tokenizer_config.json compile to the same.
+    /// vocab.json + merges.txt + tokenizer_config.json compile to the same. (Built from the specs: `Tokenizer.load`
+    /// of these files restores the embedded copy instead, which the second test checks.)
     @Test func embeddedTokenizerMatchesSourceFiles() throws {
-        let fromJSON = try Tokenizer.load(path: Golden.url("tokenizers/qwen2/tokenizer.json.zst").path)
-        let fromPair = try Tokenizer.load(path: Golden.url("tokenizers/qwen2").path.appending("/"))
+        let fromJSON = try TokenizerSpec.load(path: Golden.url("tokenizers/qwen2/tokenizer.json.zst").path).build()
+        // The directory's tokenizer.json comes first when it loads; the pair is read on its own here.
+        let dir = Golden.url("tokenizers/qwen2").path
+        let fromPair = try Tokenizer.loadVocabAndMergesSpec(vocab: dir + "/vocab.json.zst", merges: dir + "/merges.txt.zst",
+                                                           config: dir + "/tokenizer_config.json").build()
         let embedded = Self.tokenizer.compactForm()
         #expect(fromJSON.compactForm() == embedded)
         #expect(fromPair.compactForm() == embedded)
+    }
+
+    /// Loading Qwen2's tokenizer files gives the embedded tokenizer (its stored character tables, which a build from
+    /// the vocabulary does not have); another vocabulary is built from its files.
+    @Test func loadingQwen2FilesRestoresTheEmbeddedTokenizer() throws {
+        let dir = Golden.url("tokenizers/qwen2").path
+        let pair = try Tokenizer.loadVocabAndMerges(vocab: dir + "/vocab.json.zst", merges: dir + "/merges.txt.zst",
+                                                    config: dir + "/tokenizer_config.json")
+        for (name, loaded) in [("tokenizer.json", try Tokenizer.load(path: dir + "/tokenizer.json.zst")),
+                               ("directory", try Tokenizer.load(path: dir)), ("vocab.json + merges.txt", pair)] {
+            #expect(loaded.model.storedCharacterTables != nil, "\(name)")
+            #expect(loaded.compactForm() == Self.tokenizer.compactForm(), "\(name)")
+        }
+        let tiny = try Tokenizer.load(path: fixturePath("checkpoints/q2-tied/tokenizer.json"))
+        #expect(tiny.model.storedCharacterTables == nil)
+        #expect(tiny.model.modelTokenCount < 10_000)
     }
 
     /// The fast BPE (with its whole-piece shortcut, quadratic and heap paths) agrees with the obvious one.

@@ -179,13 +179,18 @@ extension WideKernelTests {
 }
 
 extension WideKernelTests {
+    /// `n` floats spread evenly over [−spread, spread] in steps of spread / 10^6.
+    static func uniform(_ n: Int, spread: Double, _ rng: inout SplitMix64) -> [Float] {
+        (0..<n).map { _ in Float((Double(rng.next() % 2_000_001) / 1_000_000 - 1) * spread) }
+    }
+
     /// The vectorized softmax against float64 softmax of the scaled scores: every length 1-40 (masked tails), long
     /// rows, scores spread far enough to underflow, within a few float ulps plus the argument's rounding.
     @Test(.enabled(if: KernelChoice.avx512Usable)) func softmaxMatchesFloat64() {
         var rng = SplitMix64(seed: 3)
         for n in Array(1...40) + [1000, 4099] {
             for spread in [0.5, 20.0, 300.0] {
-                let x = (0..<n).map { _ in Float((Double(rng.next() % 2_000_001) / 1_000_000 - 1) * spread) }
+                let x = Self.uniform(n, spread: spread, &rng)
                 var ours = x
                 qwenkit_softmax_scaled_avx512(&ours, n, 0.125)
                 let scaled = x.map { Double($0) * 0.125 }, m = scaled.max()!
@@ -210,8 +215,7 @@ extension WideKernelTests {
         var rng = SplitMix64(seed: 5)
         for n in Array(1...40) + [896, 4864] {
             for spread in [1.0, 12.0, 120.0] {
-                let x = (0..<n).map { _ in Float((Double(rng.next() % 2_000_001) / 1_000_000 - 1) * spread) }
-                let y = (0..<n).map { _ in Float((Double(rng.next() % 2_000_001) / 1_000_000 - 1) * 3) }
+                let x = Self.uniform(n, spread: spread, &rng), y = Self.uniform(n, spread: 3, &rng)
                 var ours = x
                 y.withUnsafeBufferPointer { qwenkit_silu_multiply_avx512(&ours, $0.baseAddress!, n) }
                 for i in 0..<n {

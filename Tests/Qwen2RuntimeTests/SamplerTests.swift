@@ -12,6 +12,29 @@ import TestSupport
         #expect(logits.withUnsafeBufferPointer { s.sample($0) } == 1)
     }
 
+    /// argmax's two vector passes give what the scan keeping the first strictly greater logit gives: every length
+    /// 0-40 and Qwen2's vocabulary, ties, infinities, NaNs (first or not), all-equal rows.
+    @Test func argmaxEqualsTheScan() {
+        func scan(_ x: [Float]) -> UInt32 {
+            var best = 0
+            for i in x.indices.dropFirst() where x[i] > x[best] { best = i }
+            return UInt32(best)
+        }
+        var rng = SplitMix64(seed: 9)
+        var rows: [[Float]] = [[], [.nan, 1, 2], [1, .nan, 2], [-.infinity, -.infinity], [.infinity, 1, .infinity],
+                               [Float](repeating: 3, count: 37), [Float](repeating: -.infinity, count: 33)]
+        for n in Array(1...40) + [151_936] {
+            // Few distinct values: ties are common, within a 16-lane block and across blocks.
+            rows.append((0..<n).map { _ in Float(Int(rng.next() % 7)) - 3 })
+            var spiky = (0..<n).map { _ in Float(Int(rng.next() % 2_000_001) - 1_000_000) / 1000 }
+            spiky[Int(rng.next() % UInt64(n))] = .nan
+            rows.append(spiky)
+        }
+        for x in rows {
+            #expect(x.withUnsafeBufferPointer { Sampler.argmax($0) } == scan(x), "\(x.prefix(40))")
+        }
+    }
+
     /// The definition the sampler implements without sorting the vocabulary: every candidate sorted (highest scaled
     /// logit first, lower id on ties), the top k kept, then the smallest prefix whose weight reaches top-p of theirs,
     /// and the first candidate whose cumulative weight passes u times that prefix's. Weights exp(z − max) in Double.

@@ -243,16 +243,19 @@ TARGET static inline void q5_value_lanes(const uint8_t *block, int with_min, __m
     *high = _mm512_or_si512(_mm512_srli_epi32(q, 4), _mm512_slli_epi32(fifth1, 4));
 }
 
+/// 4k in each 64-bit lane k: how far nibbles k and 8 + k of a packed pair's Q sit from bits 0 and 32 of lane k
+/// (store_packed64 shifts them up by it, pair_indices down).
+TARGET static inline __m512i nibble_shifts(void) { return _mm512_setr_epi64(0, 4, 8, 12, 16, 20, 24, 28); }
+
 /// 64 values (0-31) as the packed layout stores them at w: lanes of v0 in W's bits 0-4, v1 in bits 5-9, v2 in bits
 /// 11-15, v3's fifth bits in bit 10 and its low nibbles in Q (32 bytes on: nibble k for lane 2k, nibble 8 + k for lane
 /// 2k + 1).
 TARGET static inline void store_packed64(uint8_t *w, __m512i v0, __m512i v1, __m512i v2, __m512i v3) {
-    const __m512i nibble_shifts = _mm512_setr_epi64(0, 4, 8, 12, 16, 20, 24, 28);
     __m512i words = _mm512_or_si512(_mm512_or_si512(v0, _mm512_slli_epi32(v1, 5)),
                                     _mm512_or_si512(_mm512_slli_epi32(_mm512_srli_epi32(v3, 4), 10), _mm512_slli_epi32(v2, 11)));
     _mm256_storeu_si256((__m256i *)w, _mm512_cvtepi32_epi16(words));
     // 32-bit lanes 2k and 2k + 1 are 64-bit lane k: nibble k at bit 4k, nibble 8 + k at bit 32 + 4k.
-    uint64_t q = (uint64_t)_mm512_reduce_or_epi64(_mm512_sllv_epi64(_mm512_and_si512(v3, _mm512_set1_epi32(0x0F)), nibble_shifts));
+    uint64_t q = (uint64_t)_mm512_reduce_or_epi64(_mm512_sllv_epi64(_mm512_and_si512(v3, _mm512_set1_epi32(0x0F)), nibble_shifts()));
     memcpy(w + 32, &q, 8);
 }
 
@@ -281,7 +284,6 @@ TARGET void qwenkit_pack_q5_pairs(const void *source, void *destination, ptrdiff
 /// The four 16-value index vectors of the pair whose W starts at w (bits 0-4 of each 32-bit lane: elements 0-15 and
 /// 16-31 of block 0, then of block 1).
 TARGET static inline void pair_indices(const uint8_t *words, __m512i idx[4]) {
-    const __m512i shifts = _mm512_setr_epi64(0, 4, 8, 12, 16, 20, 24, 28);
     __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)words));
     __m512i q;
     __asm__("vpbroadcastq %1, %0" : "=v"(q) : "m"(*(const uint64_t *)(words + 32)));
@@ -289,7 +291,7 @@ TARGET static inline void pair_indices(const uint8_t *words, __m512i idx[4]) {
     idx[1] = _mm512_srli_epi32(w, 5);
     idx[2] = _mm512_srli_epi32(w, 11);
     // 0xCA: where the first operand has a bit, take the second's, elsewhere the third's.
-    idx[3] = _mm512_ternarylogic_epi32(_mm512_set1_epi32(0x0F), _mm512_srlv_epi64(q, shifts), _mm512_srli_epi32(w, 6), 0xCA);
+    idx[3] = _mm512_ternarylogic_epi32(_mm512_set1_epi32(0x0F), _mm512_srlv_epi64(q, nibble_shifts()), _mm512_srli_epi32(w, 6), 0xCA);
 }
 
 /// Σ row·x over a packed Q5_0 (with_min 0: value d·(q − 16)) or Q5_1 (d·q + m) row, as scaled_blocks_lanes sums the

@@ -7,6 +7,7 @@
 #   make hostile          the hostile-input suites: every reproduced bug, structural fuzzing, bad tokenizer input
 #   make tokenizer-data   recompile the embedded tokenizer Sources/CQwenKitData/qwen2.qtok.zst
 #   make bench            release build, then Fixtures/bench/bench_tokenizers.py
+#   make bench-kernels    the generation kernels alone against a plain read loop (Fixtures/bench/kernel_bandwidth.c)
 #   make fuzz             libFuzzer + AddressSanitizer over the GGUF and safetensors readers (Fuzz/), for
 #                         FUZZ_TIME seconds (default 60); the corpus and any crashing inputs stay in .build-fuzz/
 #   make fuzz-parquet     the same over the parquet reader (corpus in .build-fuzz/parquet-corpus/)
@@ -24,7 +25,7 @@ DEBUG_BIN     := $(SCRATCH)/debug/qwenkit
 SNAPSHOTS     := Tests/CLITests/Snapshots
 TOKENIZER_OUT := Sources/CQwenKitData/qwen2.qtok.zst
 
-.PHONY: all build debug test hostile completions help-snapshots tokenizer-data bench fuzz fuzz-c fuzz-build fuzz-parquet fuzz-parquet-build
+.PHONY: all build debug test hostile completions help-snapshots tokenizer-data bench bench-kernels fuzz fuzz-c fuzz-build fuzz-parquet fuzz-parquet-build
 
 all: build
 
@@ -78,6 +79,17 @@ tokenizer-data: build
 
 bench: build
 	$(PYTHON) Fixtures/bench/bench_tokenizers.py --qwenkit $(RELEASE_BIN) $(BENCH_ARGS)
+
+# The kernels are compiled as Package.swift has SwiftPM compile them (clang -O3; AVX-512 by each function's target
+# attribute), here into one program with the benchmark.
+CLANG ?= clang
+KERNELS := Sources/CRuntimeKernels/dot_avx512.c Sources/CRuntimeKernels/gemm_avx512.c
+
+bench-kernels:
+	@mkdir -p $(SCRATCH)
+	$(CLANG) -O3 -I Sources/CRuntimeKernels/include -o $(SCRATCH)/kernel_bandwidth \
+		Fixtures/bench/kernel_bandwidth.c $(KERNELS) -lpthread -lm
+	$(SCRATCH)/kernel_bandwidth $(BENCH_ARGS)
 
 # The fuzzer is built with swiftc, not SwiftPM, so that the sanitizer flags never reach `swift build`: QwenKitIO and
 # ModelFiles become instrumented static libraries, then Fuzz/ModelFilesFuzzer.swift links them with libFuzzer's

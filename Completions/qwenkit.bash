@@ -631,7 +631,7 @@ _qwenkit_diff() {
 
 _qwenkit_run() {
     repeating_flags=()
-    non_repeating_flags=(--chat -q --quiet --version -h --help)
+    non_repeating_flags=(--chat --no-mmap -q --quiet --version -h --help)
     repeating_options=(--stop)
     non_repeating_options=(-p --prompt --tokens -f --file --system --chat-template -n --temp --top-k --top-p --min-p --repeat-penalty --repeat-last-n --presence-penalty --frequency-penalty -s --seed --logits --tokenizer -t --threads -c --ctx-size -b --batch-size)
     __qwenkit_offer_flags_options 1
@@ -718,7 +718,7 @@ _qwenkit_run() {
 
 _qwenkit_verify() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--no-mmap --json --version -h --help)
     repeating_options=()
     non_repeating_options=(--threads --type --max-abs-error --min-cosine --min-top1 --min-top5 --max-mean-kl --max-kl --worst)
     __qwenkit_offer_flags_options -1
@@ -769,7 +769,7 @@ _qwenkit_verify() {
 
 _qwenkit_imatrix() {
     repeating_flags=()
-    non_repeating_flags=(--process-output --no-ppl --show-statistics --json --version -h --help)
+    non_repeating_flags=(--process-output --no-ppl --show-statistics --json --no-mmap --version -h --help)
     repeating_options=(--in-file)
     non_repeating_options=(-f --file -o --output -c --ctx-size --chunks --chunk --from-chunk --output-format --output-frequency -ofreq --save-frequency --tokenizer -t --threads)
     __qwenkit_offer_flags_options 1
@@ -827,7 +827,7 @@ _qwenkit_imatrix() {
 
 _qwenkit_perplexity() {
     repeating_flags=()
-    non_repeating_flags=(--kl-divergence --json --version -h --help)
+    non_repeating_flags=(--kl-divergence --json --no-mmap --version -h --help)
     repeating_options=()
     non_repeating_options=(-f --file -c --ctx-size --chunks -b --batch-size --kl-divergence-base --tokenizer -t --threads)
     __qwenkit_offer_flags_options 1
@@ -909,7 +909,7 @@ _qwenkit_template() {
 
 _qwenkit_chat() {
     repeating_flags=()
-    non_repeating_flags=(-v --verbose --version -h --help)
+    non_repeating_flags=(--no-mmap -v --verbose --version -h --help)
     repeating_options=(--stop)
     non_repeating_options=(--system --chat-template -n -c --ctx-size -t --threads --temp --top-k --top-p --min-p --repeat-penalty --repeat-last-n --presence-penalty --frequency-penalty -s --seed --tokenizer)
     __qwenkit_offer_flags_options 1
@@ -979,7 +979,7 @@ _qwenkit_chat() {
 
 _qwenkit_serve() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--no-mmap --version -h --help)
     repeating_options=()
     non_repeating_options=(--host --port --parallel --queue -c --ctx-size -t --threads --alias --chat-template --tokenizer --temp --top-k --top-p --min-p --repeat-penalty --repeat-last-n --presence-penalty --frequency-penalty -s --seed)
     __qwenkit_offer_flags_options 1

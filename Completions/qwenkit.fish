@@ -49,19 +49,19 @@ function __qwenkit_parse_tokens -S
         case 'diff'
             __qwenkit_parse_subcommand 2 'tolerance=' 'tensor=+' 'json' 'threads=' 'version' 'h/help'
         case 'run'
-            __qwenkit_parse_subcommand 1 'p/prompt=' 'tokens=' 'f/file=' 'chat' 'system=' 'chat-template=' 'n=' 'temp=' 'top-k=' 'top-p=' 'min-p=' 'repeat-penalty=' 'repeat-last-n=' 'presence-penalty=' 'frequency-penalty=' 's/seed=' 'stop=+' 'logits=' 'tokenizer=' 't/threads=' 'c/ctx-size=' 'b/batch-size=' 'q/quiet' 'version' 'h/help'
+            __qwenkit_parse_subcommand 1 'p/prompt=' 'tokens=' 'f/file=' 'chat' 'system=' 'chat-template=' 'n=' 'temp=' 'top-k=' 'top-p=' 'min-p=' 'repeat-penalty=' 'repeat-last-n=' 'presence-penalty=' 'frequency-penalty=' 's/seed=' 'stop=+' 'logits=' 'tokenizer=' 't/threads=' 'no-mmap' 'c/ctx-size=' 'b/batch-size=' 'q/quiet' 'version' 'h/help'
         case 'verify'
-            __qwenkit_parse_subcommand -r 2 'threads=' 'json' 'type=' 'max-abs-error=' 'min-cosine=' 'min-top1=' 'min-top5=' 'max-mean-kl=' 'max-kl=' 'worst=' 'version' 'h/help'
+            __qwenkit_parse_subcommand -r 2 'threads=' 'no-mmap' 'json' 'type=' 'max-abs-error=' 'min-cosine=' 'min-top1=' 'min-top5=' 'max-mean-kl=' 'max-kl=' 'worst=' 'version' 'h/help'
         case 'imatrix'
-            __qwenkit_parse_subcommand 1 'f/file=' 'in-file=+' 'o/output=' 'c/ctx-size=' 'chunks=' 'chunk=' 'process-output' 'no-ppl' 'output-format=' 'output-frequency=' 'save-frequency=' 'show-statistics' 'json' 'tokenizer=' 't/threads=' 'version' 'h/help'
+            __qwenkit_parse_subcommand 1 'f/file=' 'in-file=+' 'o/output=' 'c/ctx-size=' 'chunks=' 'chunk=' 'process-output' 'no-ppl' 'output-format=' 'output-frequency=' 'save-frequency=' 'show-statistics' 'json' 'tokenizer=' 't/threads=' 'no-mmap' 'version' 'h/help'
         case 'perplexity'
-            __qwenkit_parse_subcommand 1 'f/file=' 'c/ctx-size=' 'chunks=' 'b/batch-size=' 'kl-divergence-base=' 'kl-divergence' 'json' 'tokenizer=' 't/threads=' 'version' 'h/help'
+            __qwenkit_parse_subcommand 1 'f/file=' 'c/ctx-size=' 'chunks=' 'b/batch-size=' 'kl-divergence-base=' 'kl-divergence' 'json' 'tokenizer=' 't/threads=' 'no-mmap' 'version' 'h/help'
         case 'template'
             __qwenkit_parse_subcommand 1 'messages=' 'tools=' 'add-generation-prompt' 'var=+' 'now=' 'chat-template=' 'version' 'h/help'
         case 'chat'
-            __qwenkit_parse_subcommand 1 'system=' 'chat-template=' 'n=' 'c/ctx-size=' 't/threads=' 'temp=' 'top-k=' 'top-p=' 'min-p=' 'repeat-penalty=' 'repeat-last-n=' 'presence-penalty=' 'frequency-penalty=' 's/seed=' 'stop=+' 'tokenizer=' 'v/verbose' 'version' 'h/help'
+            __qwenkit_parse_subcommand 1 'system=' 'chat-template=' 'n=' 'c/ctx-size=' 't/threads=' 'no-mmap' 'temp=' 'top-k=' 'top-p=' 'min-p=' 'repeat-penalty=' 'repeat-last-n=' 'presence-penalty=' 'frequency-penalty=' 's/seed=' 'stop=+' 'tokenizer=' 'v/verbose' 'version' 'h/help'
         case 'serve'
-            __qwenkit_parse_subcommand 1 'host=' 'port=' 'parallel=' 'queue=' 'c/ctx-size=' 't/threads=' 'alias=' 'chat-template=' 'tokenizer=' 'temp=' 'top-k=' 'top-p=' 'min-p=' 'repeat-penalty=' 'repeat-last-n=' 'presence-penalty=' 'frequency-penalty=' 's/seed=' 'version' 'h/help'
+            __qwenkit_parse_subcommand 1 'host=' 'port=' 'parallel=' 'queue=' 'c/ctx-size=' 't/threads=' 'no-mmap' 'alias=' 'chat-template=' 'tokenizer=' 'temp=' 'top-k=' 'top-p=' 'min-p=' 'repeat-penalty=' 'repeat-last-n=' 'presence-penalty=' 'frequency-penalty=' 's/seed=' 'version' 'h/help'
         case 'help'
             __qwenkit_parse_subcommand -r 1 'version'
         end
@@ -278,6 +278,7 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" logits' -l 'logits' -d 'Write the logits of every position to FILE (safetensors: tokens I32 [n], logits F32 [n, vocab]).' -rfa '(for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.\'safetensors\';printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" tokenizer' -l 'tokenizer' -d 'Tokenizer to use instead of the model\'s own.' -rF
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" t threads' -s 't' -l 'threads' -d 'Threads (default: the CPU count).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" no-mmap' -l 'no-mmap' -d 'Read the model into the process\'s memory (on 2 MB pages where the system allows) instead of mapping it: generation 3-8% faster, start-up slower.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" c ctx-size' -s 'c' -l 'ctx-size' -d 'Positions the KV cache holds (default 0: the prompt and -n, up to the model\'s context).' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" b batch-size' -s 'b' -l 'batch-size' -d 'Prompt tokens per forward step (default: 64); activation memory grows with it, not with the prompt.' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit run" q quiet' -s 'q' -l 'quiet' -d 'No timing summary on stderr.'
@@ -286,6 +287,7 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit verify" -eq 1' -F
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit verify" -ge 2' -fa '(for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.\'safetensors\';printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit verify" threads' -l 'threads' -d 'Threads (default: the CPU count).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit verify" no-mmap' -l 'no-mmap' -d 'Read the model into the process\'s memory (on 2 MB pages where the system allows) instead of mapping it: generation 3-8% faster, start-up slower.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit verify" json' -l 'json' -d 'Print one JSON document instead of text.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit verify" type' -l 'type' -d 'Use the default thresholds of this weight type (Q4_K, Q4_K_M, F16, ...).' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit verify" max-abs-error' -l 'max-abs-error' -d 'Largest |golden − ours| over all logits.' -rfka ''
@@ -313,6 +315,7 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" json' -l 'json' -d 'With --show-statistics: the figures as JSON.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" tokenizer' -l 'tokenizer' -d 'Tokenizer to use instead of the model\'s own.' -rF
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" t threads' -s 't' -l 'threads' -d 'Threads (default: the CPU count).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" no-mmap' -l 'no-mmap' -d 'Read the model into the process\'s memory (on 2 MB pages where the system allows) instead of mapping it: generation 3-8% faster, start-up slower.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" version' -l 'version' -d 'Show the version.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit imatrix" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit perplexity" -eq 1' -F
@@ -325,6 +328,7 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit perplexity" json' -l 'json' -d 'The figures as one JSON document instead of llama-perplexity\'s text.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit perplexity" tokenizer' -l 'tokenizer' -d 'Tokenizer to use instead of the model\'s own.' -rF
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit perplexity" t threads' -s 't' -l 'threads' -d 'Threads (default: the CPU count).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit perplexity" no-mmap' -l 'no-mmap' -d 'Read the model into the process\'s memory (on 2 MB pages where the system allows) instead of mapping it: generation 3-8% faster, start-up slower.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit perplexity" version' -l 'version' -d 'Show the version.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit perplexity" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_positional "qwenkit template" -eq 1' -F
@@ -342,6 +346,7 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit chat" n' -s 'n' -d 'Tokens per reply at most.' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit chat" c ctx-size' -s 'c' -l 'ctx-size' -d 'Positions the KV cache holds: the whole conversation (default: the model\'s context, at most 4096).' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit chat" t threads' -s 't' -l 'threads' -d 'Threads (default: the CPU count).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit chat" no-mmap' -l 'no-mmap' -d 'Read the model into the process\'s memory (on 2 MB pages where the system allows) instead of mapping it: generation 3-8% faster, start-up slower.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit chat" temp' -l 'temp' -d 'Sampling temperature; 0 is greedy (default 0).' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit chat" top-k' -l 'top-k' -d 'Sample from the k most likely tokens only (0: all).' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit chat" top-p' -l 'top-p' -d 'Sample from the smallest set of tokens whose probability reaches p (1: all).' -rfka ''
@@ -363,6 +368,7 @@ complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_option
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit serve" queue' -l 'queue' -d 'Requests that may wait for a slot before 503 (default 64).' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit serve" c ctx-size' -s 'c' -l 'ctx-size' -d 'Positions each slot\'s KV cache holds (default: the model\'s context, at most 4096).' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit serve" t threads' -s 't' -l 'threads' -d 'Threads of every forward step, a prompt\'s or the slots\' batched one (default: the CPU count).' -rfka ''
+complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit serve" no-mmap' -l 'no-mmap' -d 'Read the model into the process\'s memory (on 2 MB pages where the system allows) instead of mapping it: generation 3-8% faster, start-up slower.'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit serve" alias' -l 'alias' -d 'The model name clients see (default: the file or directory name).' -rfka ''
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit serve" chat-template' -l 'chat-template' -d 'Chat template file instead of the model\'s.' -rfa '(for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.\'jinja\';printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
 complete -c 'qwenkit' -n '__qwenkit_should_offer_completions_for_flags_or_options "qwenkit serve" tokenizer' -l 'tokenizer' -d 'Tokenizer to use instead of the model\'s own.' -rF

@@ -132,9 +132,10 @@ public final class GGUFFile: @unchecked Sendable {
     private let keyIndex: [String: Int]
     private let tensorIndex: [String: Int]
 
-    public init(path: String) throws(ModelFileError) {
+    /// Opens `path`, mapped or, with `.loaded`, read into memory (`FileResidency`).
+    public init(path: String, residency: FileResidency = .mapped) throws(ModelFileError) {
         let file: MappedFile
-        do { file = try MappedFile(path: path) } catch { throw .io(error) }
+        do { file = try MappedFile(path: path, residency: residency) } catch { throw .io(error) }
         let bytes = file.withUnsafeBytes { $0 }  // valid while `file` lives
         self.path = path
         self.file = file

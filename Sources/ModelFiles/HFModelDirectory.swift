@@ -58,8 +58,8 @@ public final class HFModelDirectory: @unchecked Sendable {
     public let weights: Weights
 
     /// Opens `path`: needs `config.json` and either `model.safetensors.index.json` (preferred, as transformers
-    /// does) or `model.safetensors`.
-    public init(path: String) throws(ModelFileError) {
+    /// does) or `model.safetensors`. The weights are mapped or, with `.loaded`, read into memory (`FileResidency`).
+    public init(path: String, residency: FileResidency = .mapped) throws(ModelFileError) {
         self.path = path
         let configPath = Self.join(path, Self.configName)
         guard Self.isFile(configPath) else {
@@ -69,9 +69,9 @@ public final class HFModelDirectory: @unchecked Sendable {
         let indexPath = Self.join(path, Self.indexName)
         let singlePath = Self.join(path, Self.singleWeightsName)
         if Self.isFile(indexPath) {
-            weights = .sharded(try SafetensorsIndex(path: indexPath))
+            weights = .sharded(try SafetensorsIndex(path: indexPath, residency: residency))
         } else if Self.isFile(singlePath) {
-            weights = .single(try SafetensorsFile(path: singlePath))
+            weights = .single(try SafetensorsFile(path: singlePath, residency: residency))
         } else {
             throw .invalidConfig(path: path, key: "", reason:
                 "no weights: neither \(Self.indexName) nor \(Self.singleWeightsName) is there")

@@ -123,9 +123,9 @@ public final class SafetensorsFile: @unchecked Sendable {
     private let bytes: UnsafeRawBufferPointer  // the whole mapping; valid while `file` lives
     private let indexByName: [String: Int]
 
-    public init(path: String) throws(ModelFileError) {
+    public init(path: String, residency: FileResidency = .mapped) throws(ModelFileError) {
         let file: MappedFile
-        do { file = try MappedFile(path: path) } catch { throw .io(error) }
+        do { file = try MappedFile(path: path, residency: residency) } catch { throw .io(error) }
         // MappedFile's mapping is fixed from init to deinit; holding `file` keeps this view valid.
         let bytes = file.withUnsafeBytes { $0 }
         self.path = path

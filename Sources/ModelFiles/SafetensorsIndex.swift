@@ -24,7 +24,8 @@ public final class SafetensorsIndex: @unchecked Sendable {
 
     private let location: [String: (shard: Int, tensor: Int)]
 
-    public init(path: String) throws(ModelFileError) {
+    /// Opens the index at `path` and its shards, mapped or, with `.loaded`, read into memory (`FileResidency`).
+    public init(path: String, residency: FileResidency = .mapped) throws(ModelFileError) {
         self.path = path
         let file: MappedFile
         do { file = try MappedFile(path: path) } catch { throw .io(error) }
@@ -87,7 +88,7 @@ public final class SafetensorsIndex: @unchecked Sendable {
         var tensors: [SafetensorsTensorInfo] = []
         var location: [String: (shard: Int, tensor: Int)] = [:]
         for (number, shardName) in shardNames.enumerated() {
-            let shard = try SafetensorsFile(path: directory + shardName)
+            let shard = try SafetensorsFile(path: directory + shardName, residency: residency)
             for (i, info) in shard.tensors.enumerated() {
                 if let earlier = location[info.name] {
                     throw .tensorInTwoShards(

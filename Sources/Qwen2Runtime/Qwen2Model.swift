@@ -44,12 +44,13 @@ public final class Qwen2Model: @unchecked Sendable {
 
     /// Opens a GGUF file or an HF model directory. The hyperparameters are checked against the tensors present
     /// (`Qwen2Hyperparameters.reconciled`) before any loop or buffer is sized from them.
-    public convenience init(path: String) throws(RuntimeError) {
+    /// `residency`: the weights' files mapped (the default) or read into memory (`FileResidency.loaded`, `--no-mmap`).
+    public convenience init(path: String, residency: FileResidency = .mapped) throws(RuntimeError) {
         if HFModelDirectory.isDirectory(path) {
             let dir: HFModelDirectory
             let hp: Qwen2Hyperparameters
             do {
-                dir = try HFModelDirectory(path: path)
+                dir = try HFModelDirectory(path: path, residency: residency)
                 hp = try dir.hyperparameters().reconciled(with: TensorNameMap.inventory(of: dir.weights),
                                                           path: dir.file(HFModelDirectory.configName), source: .hfConfig)
             } catch { throw .model(error) }
@@ -59,7 +60,7 @@ public final class Qwen2Model: @unchecked Sendable {
             let file: GGUFFile
             let hp: Qwen2Hyperparameters
             do {
-                file = try GGUFFile(path: path)
+                file = try GGUFFile(path: path, residency: residency)
                 let stated = try Qwen2Hyperparameters(gguf: file)
                 let architecture = stated.architecture.rawValue
                 hp = try stated.reconciled(with: TensorInventory(gguf: file), path: path, source: .gguf(architecture: architecture),

@@ -43,6 +43,8 @@ public enum IOError: Error, Equatable, Sendable, CustomStringConvertible {
     case gzipFailed(path: String, reason: String)
     /// `mmap(2)` failed.
     case cannotMap(path: String, errno: Int32)
+    /// The file was to be read into memory (`FileResidency.loaded`) but is larger than the machine's memory.
+    case exceedsMemory(path: String, bytes: Int, physical: Int)
     /// The input is not valid UTF-8; `offset` is the first byte of the first ill-formed sequence (as Python's
     /// `UnicodeDecodeError.start`).
     case invalidUTF8(path: String, offset: Int64)
@@ -62,7 +64,7 @@ public enum IOError: Error, Equatable, Sendable, CustomStringConvertible {
              .cannotCreateOutput(let path, _, _), .cannotCommitOutput(let path, _),
              .truncatedZstd(let path, _, _), .corruptZstd(let path, _, _), .zstdFailed(let path, _),
              .truncatedGzip(let path, _, _), .corruptGzip(let path, _, _), .gzipFailed(let path, _),
-             .cannotMap(let path, _), .invalidUTF8(let path, _), .tooLarge(let path, _),
+             .cannotMap(let path, _), .exceedsMemory(let path, _, _), .invalidUTF8(let path, _), .tooLarge(let path, _),
              .outputIsInput(let path, _), .socketOutput(let path):
             return path
         }
@@ -108,6 +110,9 @@ public enum IOError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(path): gzip failed: \(reason)"
         case .cannotMap(let path, let code):
             return "\(path): cannot memory-map: \(IOError.message(code))"
+        case .exceedsMemory(let path, let bytes, let physical):
+            return "\(path): cannot read it into memory (--no-mmap): its \(bytes) bytes are more than this machine's "
+                + "\(physical) bytes of memory; map it instead"
         case .invalidUTF8(let path, let offset):
             return "\(path): invalid UTF-8 at byte \(offset)"
         case .tooLarge(let path, let limit):

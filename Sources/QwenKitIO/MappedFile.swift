@@ -4,7 +4,20 @@ import Glibc
 import Darwin
 #endif
 
-/// A regular file mapped read-only into memory (model weights, tokenizer files), unmapped when dropped.
+/// How a `MappedFile` holds the file's bytes.
+public enum FileResidency: Sendable {
+    /// Mapped read-only: the page cache's pages, read on first touch and shared with every process that maps the file.
+    case mapped
+    /// Read into memory of the process's own at open (`--no-mmap`), on 2 MB pages where the kernel gives them. Weights
+    /// mapped from a file get 4 KB pages only (this project's machine: Linux 6.18, ext4, transparent huge pages on
+    /// madvise, `MADV_COLLAPSE` refused for the file), and the generation kernels read 3-8% faster from 2 MB pages
+    /// (README, "Running a model"). Costs the read at open (0.13-1.2 s for 351 MB here, the most when the kernel must
+    /// compact memory for the pages) and the file's size in private memory.
+    case loaded
+}
+
+/// A regular file mapped read-only into memory (model weights, tokenizer files), unmapped when dropped; or, with
+/// `FileResidency.loaded`, read into memory of its own.
 ///
 /// `@unchecked Sendable`: the mapping is `PROT_READ` and never changes after `init`; the pointer is only
 /// unmapped in `deinit`, when no thread can hold a reference. Threads may read it concurrently.
@@ -16,21 +29,25 @@ public final class MappedFile: @unchecked Sendable {
     /// The file size in bytes.
     public let count: Int
     private let base: UnsafeRawPointer?
+    /// What `deinit` unmaps: the file's mapping, or the anonymous region the file was read into (larger than
+    /// `count`: rounded up to whole 2 MB pages, plus room to align).
+    private let mapping: (address: UnsafeMutableRawPointer, length: Int)?
     /// This file's place among the inputs `OutputGuard` protects, while it is mapped.
     private let admission: OutputGuard.Identity?
 
-    /// Maps `path`. An empty file gives an empty buffer (mmap(2) refuses length 0, so nothing is mapped).
-    /// Fails with `.cannotOpen`, `.isDirectory`, `.notRegularFile`, `.cannotMap`, naming `path`, or with
-    /// `.outputIsInput` when `path` is a file this process writes (`OutputGuard`).
-    public convenience init(path: String) throws(IOError) {
+    /// Maps `path`, or reads it into memory with `.loaded`. An empty file gives an empty buffer (mmap(2) refuses
+    /// length 0, so nothing is mapped). Fails with `.cannotOpen`, `.isDirectory`, `.notRegularFile`, `.cannotMap`,
+    /// `.readFailed` or `.exceedsMemory`, naming `path`, or with `.outputIsInput` when `path` is a file this process
+    /// writes (`OutputGuard`).
+    public convenience init(path: String, residency: FileResidency = .mapped) throws(IOError) {
         let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
         if fd < 0 { throw .cannotOpen(path: path, errno: errno) }
         defer { _ = systemClose(fd) }  // the mapping keeps its own reference to the file
-        try self.init(fileDescriptor: fd, name: path)
+        try self.init(fileDescriptor: fd, name: path, residency: residency)
     }
 
     /// Maps the file open on `fd` (which stays open and the caller's), e.g. an unlinked scratch file.
-    public init(fileDescriptor fd: Int32, name path: String) throws(IOError) {
+    public init(fileDescriptor fd: Int32, name path: String, residency: FileResidency = .mapped) throws(IOError) {
         var info = stat()
         if fstat(fd, &info) != 0 { throw .cannotOpen(path: path, errno: errno) }
         let kind = info.st_mode & S_IFMT
@@ -41,17 +58,65 @@ public final class MappedFile: @unchecked Sendable {
         self.count = Int(info.st_size)
         if count == 0 {
             self.base = nil
+            self.mapping = nil
             return
         }
-        guard let address = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0), address != MAP_FAILED else {
-            throw .cannotMap(path: path, errno: errno)
+        switch residency {
+        case .mapped:
+            guard let address = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0), address != MAP_FAILED else {
+                throw .cannotMap(path: path, errno: errno)
+            }
+            self.base = UnsafeRawPointer(address)
+            self.mapping = (address, count)
+        case .loaded:
+            let region = try MappedFile.read(fd, count: count, path: path)
+            self.base = UnsafeRawPointer(region.start)
+            self.mapping = (region.address, region.length)
         }
-        self.base = UnsafeRawPointer(address)
     }
 
     deinit {
-        if let base { munmap(UnsafeMutableRawPointer(mutating: base), count) }
+        if let mapping { munmap(mapping.address, mapping.length) }
         OutputGuard.release(input: admission)
+    }
+
+    /// Bytes of a transparent huge page (x86-64 and arm64 with 4 KB base pages).
+    static let hugePage = 2 << 20
+
+    /// Reads the `count` bytes of the file open on `fd` into a new anonymous region that starts on a 2 MB boundary and
+    /// asks for huge pages, then makes it read-only. Refuses a file larger than the machine's memory (the region would
+    /// be granted and fail page by page).
+    private static func read(_ fd: Int32, count: Int, path: String) throws(IOError)
+        -> (address: UnsafeMutableRawPointer, length: Int, start: UnsafeMutableRawPointer) {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
+        if pages > 0, pageSize > 0, pages <= Int.max / pageSize, count > pages * pageSize {
+            throw .exceedsMemory(path: path, bytes: count, physical: pages * pageSize)
+        }
+        let (rounded, overflow) = count.addingReportingOverflow(2 * hugePage)
+        guard !overflow else { throw .exceedsMemory(path: path, bytes: count, physical: max(pages * pageSize, 0)) }
+        let length = rounded / hugePage * hugePage  // the pages `count` needs, plus one to align the start
+        guard let address = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              address != MAP_FAILED else {
+            throw .cannotMap(path: path, errno: errno)
+        }
+        let start = UnsafeMutableRawPointer(bitPattern: (UInt(bitPattern: address) + UInt(hugePage - 1)) & ~UInt(hugePage - 1))!
+        #if canImport(Glibc)
+        _ = madvise(start, length - (start - address), Int32(MADV_HUGEPAGE))  // a hint: without THP, 4 KB pages
+        #endif
+        var done = 0
+        while done < count {
+            let n = pread(fd, start + done, min(count - done, 1 << 30), off_t(done))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                // 0: the file shrank since fstat.
+                let code = n < 0 ? errno : EIO
+                munmap(address, length)
+                throw .readFailed(path: path, errno: code)
+            }
+            done += n
+        }
+        _ = mprotect(address, length, PROT_READ)
+        return (address, length, start)
     }
 
     /// Calls `body` with the file's bytes. The buffer is valid only inside `body`.
@@ -68,7 +133,8 @@ public final class MappedFile: @unchecked Sendable {
 
     /// Drops the pages wholly inside `bytes` from this process's resident set once they have been read, so that a
     /// pass over a file larger than memory keeps RSS flat (the kernel still caches the file; a later read faults the
-    /// pages back in). `bytes` must lie inside a `MappedFile`'s mapping: on other memory this would discard data.
+    /// pages back in). `bytes` must lie inside a mapped `MappedFile` (`.mapped`): on other memory, a `.loaded` file's too,
+    /// this would discard data.
     /// A hint: failures are ignored.
     public static func releaseResidentPages(_ bytes: UnsafeRawBufferPointer) {
         #if canImport(Glibc)

@@ -121,7 +121,7 @@ import TestSupport
             let run = try CLI.run(arguments)
             #expect(run.status == 2 && !run.signaled, "\(run)")
             #expect(run.stderrLines.first?.hasPrefix("Error: ") == true, "\(run)")
-            #expect(run.stderrText.contains("Usage: qwenkit verify <model> <golden> ..."), "\(run)")
+            #expect(run.stderrText.contains("Usage: qwenkit verify [<options>] <model> <golden> ..."), "\(run)")
         }
         #expect(try CLI.run(["verify", "--min-top1", "2", "m", "g"]).stderrLines.first == "Error: --min-top1 must be a number from 0 to 1")
         #expect(try CLI.run(["verify", "--help"]).status == 0)

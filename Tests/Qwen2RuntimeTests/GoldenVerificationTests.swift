@@ -6,6 +6,7 @@ import Conversion
 import Foundation
 import ModelFiles
 import Quantize
+import QwenKitIO
 import Qwen2Runtime
 import Testing
 import TestSupport
@@ -91,6 +92,26 @@ func defaultReport(_ modelPath: String, _ goldenPaths: [String], type: GGMLType)
                     #expect(c.metrics.top5Overlap == 1, "\(modelPath) on \(c.path)")
                     #expect(c.metrics.maxKL < 1e-9, "\(modelPath) on \(c.path)")
                 }
+            }
+        }
+    }
+
+    /// `--no-mmap`: the weights read into memory give the same logits, bit for bit, as the mapped files, for a GGUF and
+    /// an HF directory.
+    @Test func loadedWeightsGiveTheMappedLogits() throws {
+        try withTemporaryDirectory { dir in
+            let golden = try GoldenLogits(path: Fixture.fullGoldens("q2-tied")[0])
+            func logits(_ path: String, _ residency: FileResidency) throws -> [Float] {
+                let session = try InferenceSession(model: try Qwen2Model(path: path, residency: residency),
+                                                   capacity: golden.count, threads: 2)
+                var all: [Float] = []
+                try session.evaluate(golden.tokens, logits: .all) { _, row in all.append(contentsOf: row) }
+                return all
+            }
+            for path in [try Fixture.f32GGUF("q2-tied", in: dir), Fixture.checkpoint("q2-tied")] {
+                let mapped = try logits(path, .mapped)
+                #expect(mapped.count == golden.count * golden.vocabSize)
+                #expect(try logits(path, .loaded).map(\.bitPattern) == mapped.map(\.bitPattern), "\(path)")
             }
         }
     }

@@ -135,4 +135,37 @@ struct InputTests {
             }
         }
     }
+
+    @Test("MappedFile with .loaded reads the same bytes into memory of its own, 2 MB-aligned; refuses more than memory")
+    func loadedFile() throws {
+        try withTemporaryDirectory { dir in
+            // Past one 2 MB page, not a multiple of it: the region's rounding and the last partial page.
+            let path = "\(dir)/m.bin"
+            let data = sampleText(byteCount: (5 << 20) + 12_345, seed: 23)
+            try writeFile(path, data)
+            let loaded = try MappedFile(path: path, residency: .loaded)
+            #expect(loaded.count == data.count)
+            #expect(loaded.withUnsafeBytes { Array($0) } == data)
+            #expect(loaded.withUnsafeBytes { UInt(bitPattern: $0.baseAddress!) % (2 << 20) } == 0)
+            // The file is not what the bytes are read from afterwards: changing it changes nothing.
+            try writeFile(path, [UInt8](repeating: 0, count: data.count))
+            #expect(loaded.withUnsafeBytes { Array($0) } == data)
+
+            try writeFile("\(dir)/empty", [])
+            #expect(try MappedFile(path: "\(dir)/empty", residency: .loaded).count == 0)
+            #expect(throws: IOError.isDirectory(path: dir)) { try MappedFile(path: dir, residency: .loaded) }
+
+            // A sparse file one byte larger than the machine's memory: refused by name before anything is read.
+            let physical = sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE))
+            let huge = "\(dir)/huge.bin"
+            let fd = open(huge, O_CREAT | O_WRONLY, 0o644)
+            #expect(fd >= 0)
+            #expect(ftruncate(fd, off_t(physical + 1)) == 0)
+            close(fd)
+            let error = IOError.exceedsMemory(path: huge, bytes: physical + 1, physical: physical)
+            #expect(throws: error) { try MappedFile(path: huge, residency: .loaded) }
+            #expect(error.description == "\(huge): cannot read it into memory (--no-mmap): its \(physical + 1) bytes are more "
+                + "than this machine's \(physical) bytes of memory; map it instead")
+        }
+    }
 }

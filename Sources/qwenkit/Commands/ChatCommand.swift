@@ -67,6 +67,8 @@ struct ChatCommand: ParsableCommand {
     @Option(name: [.customShort("t"), .long], parsing: .unconditional, help: ArgumentHelp("Threads (default: the CPU count).", valueName: "n"))
     var threads: Int?
 
+    @OptionGroup var memory: ModelMemoryFlags
+
     @OptionGroup var sampling: SamplingFlags
 
     @Option(name: .customLong("stop"), help: ArgumentHelp("End a reply when it contains STRING (repeatable; not printed).", valueName: "string"))
@@ -87,7 +89,7 @@ struct ChatCommand: ParsableCommand {
     }
 
     func run() throws {
-        let model = try Qwen2Model(path: self.model)
+        let model = try Qwen2Model(path: self.model, residency: memory.residency)
         let tok = try loadModelTokenizer(model, override: tokenizer)
         let contextLength = model.shape.contextLength
         if let ctxSize, ctxSize > contextLength {

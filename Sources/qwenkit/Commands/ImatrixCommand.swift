@@ -97,6 +97,8 @@ struct ImatrixCommand: ParsableCommand {
     @Option(name: [.customShort("t"), .long], parsing: .unconditional, help: ArgumentHelp("Threads (default: the CPU count).", valueName: "n"))
     var threads: Int?
 
+    @OptionGroup var memory: ModelMemoryFlags
+
     func validate() throws {
         if showStatistics {
             if inFiles.count != 1 { throw ValidationError("--show-statistics reads exactly one --in-file FILE (given \(inFiles.count))") }
@@ -127,7 +129,7 @@ struct ImatrixCommand: ParsableCommand {
             try ImportanceMatrixFile.write(start, to: output, format: outputFormat)
             return
         }
-        let loaded = try Qwen2Model(path: model)
+        let loaded = try Qwen2Model(path: model, residency: memory.residency)
         let tok = try loadModelTokenizer(loaded, override: tokenizer)
         let text = try openInput(path: file).readToEnd()
         var ids: [UInt32] = []

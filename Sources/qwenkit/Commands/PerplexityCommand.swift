@@ -72,6 +72,8 @@ struct PerplexityCommand: ParsableCommand {
     @Option(name: [.customShort("t"), .long], parsing: .unconditional, help: ArgumentHelp("Threads (default: the CPU count).", valueName: "n"))
     var threads: Int?
 
+    @OptionGroup var memory: ModelMemoryFlags
+
     func validate() throws {
         if let ctxSize, ctxSize < 3 {
             throw ValidationError("-c/--ctx-size must be at least 3 (half of each chunk is context, and its last token predicts nothing)")
@@ -100,7 +102,7 @@ struct PerplexityCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try Qwen2Model(path: model)
+        let loaded = try Qwen2Model(path: model, residency: memory.residency)
         var ids: [UInt32]?
         if let file {
             let tok = try loadModelTokenizer(loaded, override: tokenizer)

@@ -81,6 +81,8 @@ struct RunCommand: ParsableCommand {
     @Option(name: [.customShort("t"), .long], parsing: .unconditional, help: ArgumentHelp("Threads (default: the CPU count).", valueName: "n"))
     var threads: Int?
 
+    @OptionGroup var memory: ModelMemoryFlags
+
     @Option(name: [.customShort("c"), .customLong("ctx-size")], parsing: .unconditional,
             help: ArgumentHelp("Positions the KV cache holds (default 0: the prompt and -n, up to the model's context).", valueName: "n"))
     var ctxSize = 0
@@ -151,7 +153,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let started = monotonicSeconds()
-        let model = try Qwen2Model(path: self.model)
+        let model = try Qwen2Model(path: self.model, residency: memory.residency)
         let tok = try loadModelTokenizer(model, override: tokenizer)
         var promptIDs: [UInt32]
         if let tokens {

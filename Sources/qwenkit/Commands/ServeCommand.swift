@@ -57,6 +57,8 @@ struct ServeCommand: ParsableCommand {
             help: ArgumentHelp("Threads of every forward step, a prompt's or the slots' batched one (default: the CPU count).", valueName: "n"))
     var threads: Int?
 
+    @OptionGroup var memory: ModelMemoryFlags
+
     @Option(name: .long, help: ArgumentHelp("The model name clients see (default: the file or directory name).", valueName: "name"))
     var alias: String?
 
@@ -78,7 +80,7 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let model = try Qwen2Model(path: self.model)
+        let model = try Qwen2Model(path: self.model, residency: memory.residency)
         let tok = try loadModelTokenizer(model, override: tokenizer)
         let template = try ModelChatTemplate.load(self.model, templateOverride: chatTemplate)
         if ctxSize > model.shape.contextLength {

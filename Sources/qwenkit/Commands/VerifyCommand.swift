@@ -43,6 +43,8 @@ struct VerifyCommand: ParsableCommand, AnswersWithExitStatus {
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Threads (default: the CPU count).", valueName: "n"))
     var threads: Int?
 
+    @OptionGroup var memory: ModelMemoryFlags
+
     @Flag(name: .long, help: "Print one JSON document instead of text.")
     var json = false
 
@@ -104,7 +106,7 @@ struct VerifyCommand: ParsableCommand, AnswersWithExitStatus {
     }
 
     func run() throws {
-        let model = try Qwen2Model(path: self.model)
+        let model = try Qwen2Model(path: self.model, residency: memory.residency)
         let shape = model.shape
         // Every golden is read and checked before any is run, so bad input fails fast and whole.
         let goldenFiles = try goldens.map { path throws -> GoldenLogits in

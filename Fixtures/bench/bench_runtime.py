@@ -2,7 +2,7 @@
 """Benchmark `qwenkit run` against llama.cpp's CPU forward pass, side by side in one run on the same GGUF files.
 
     python3 Fixtures/bench/bench_runtime.py [--qwenkit PATH] [--models DIR] [--types f16,q8_0,q4_k_m]
-                                            [--threads 1,2] [--prompt 128] [--gen 32] [--repeat 3]
+                                            [--threads 1,2] [--prompt 128] [--gen 32] [--repeat 3] [--no-mmap]
 
 What is measured (llama-bench's pp/tg): prompt processing of --prompt tokens in one batch, and generation of --gen
 tokens one at a time after it, in tokens per second. The peer is llama.cpp as built by llama-cpp-python (`llama_decode`
@@ -21,6 +21,9 @@ Generation is memory-bound, so its rate is also given as GB/s of weights read (b
 share of a read probe's GB/s: "of probe" against the probe measured once at the start, "beside" the median over the
 repeats of each run's GB/s against a short probe run just before it. On a machine shared with other tenants the read
 speed moves by a fifth between minutes; the probe beside each run moves with it.
+
+With --no-mmap both read the weights into memory instead of mapping them: `qwenkit run --no-mmap` (on 2 MB pages where
+the system allows), llama.cpp with use_mmap off (llama-bench: --load-mode none).
 """
 import argparse
 import json
@@ -35,12 +38,14 @@ PEER = r"""
 import sys, time, llama_cpp
 path, threads, n_prompt, n_gen = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 ids = [int(x) for x in sys.argv[5].split(",")]
+use_mmap = sys.argv[6] == "mmap"
 quiet = llama_cpp.llama_log_callback(lambda *a: None)  # kept referenced: ctypes frees a dropped callback
 llama_cpp.llama_log_set(quiet, None)
 
 def context(extra):
     mp = llama_cpp.llama_model_default_params()
     mp.use_extra_bufts = extra
+    mp.use_mmap = use_mmap
     model = llama_cpp.llama_model_load_from_file(path.encode(), mp)
     cp = llama_cpp.llama_context_default_params()
     cp.n_ctx = n_prompt + n_gen + 8
@@ -81,11 +86,11 @@ def token_ids(n, seed=1234):
     return out
 
 
-def ours(qwenkit, model, threads, ids, n_prompt, n_gen):
+def ours(qwenkit, model, threads, ids, n_prompt, n_gen, no_mmap=False):
     # -n n_gen greedy from the prompt: n_gen tokens are emitted, n_gen - 1 steps run (the last is only sampled).
     # Generation steps are timed by qwenkit itself.
     cmd = [qwenkit, "run", model, "--tokens", ",".join(map(str, ids[:n_prompt])), "-n", str(n_gen + 1),
-           "--threads", str(threads)]
+           "--threads", str(threads)] + (["--no-mmap"] if no_mmap else [])
     p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True)
     m = re.search(r"prompt: \d+ tokens in [\d.]+ ms \(([\d.]+) tokens/s\); generation: \d+ tokens, (\d+) steps in [\d.]+ ms \(([\d.]+) tokens/s\)", p.stderr)
     if not m:
@@ -93,11 +98,12 @@ def ours(qwenkit, model, threads, ids, n_prompt, n_gen):
     return float(m.group(1)), float(m.group(3))
 
 
-def theirs_bench(llama_bench, model, threads, n_prompt, n_gen):
+def theirs_bench(llama_bench, model, threads, n_prompt, n_gen, no_mmap=False):
     """llama-bench's own pp and tg (random token ids of its choosing): the prompt with --repack 0 (as the binding path
     turns the extra buffer types off), generation with its defaults."""
     def one(args):
-        p = subprocess.run([llama_bench, "-m", model, "-t", str(threads), "-r", "1", "-o", "json", "--no-warmup"] + args,
+        load = ["--load-mode", "none"] if no_mmap else []
+        p = subprocess.run([llama_bench, "-m", model, "-t", str(threads), "-r", "1", "-o", "json", "--no-warmup"] + load + args,
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=True)
         return json.loads(p.stdout)[0]["avg_ts"]
     pp = one(["-p", str(n_prompt), "-n", "0", "-b", str(n_prompt), "-ub", str(n_prompt), "--repack", "0"])
@@ -105,10 +111,11 @@ def theirs_bench(llama_bench, model, threads, n_prompt, n_gen):
     return pp, tg
 
 
-def theirs(model, threads, ids, n_prompt, n_gen, llama_bench=None):
+def theirs(model, threads, ids, n_prompt, n_gen, llama_bench=None, no_mmap=False):
     if llama_bench:
-        return theirs_bench(llama_bench, model, threads, n_prompt, n_gen)
-    p = subprocess.run([sys.executable, "-c", PEER, model, str(threads), str(n_prompt), str(n_gen), ",".join(map(str, ids))],
+        return theirs_bench(llama_bench, model, threads, n_prompt, n_gen, no_mmap)
+    p = subprocess.run([sys.executable, "-c", PEER, model, str(threads), str(n_prompt), str(n_gen), ",".join(map(str, ids)),
+                        "read" if no_mmap else "mmap"],
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=True)
     pp, tg = p.stdout.split()
     return float(pp), float(tg)
@@ -159,6 +166,7 @@ def main():
     ap.add_argument("--gen", type=int, default=32)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--llama-bench", help="llama.cpp's llama-bench binary as the peer, instead of llama-cpp-python's binding")
+    ap.add_argument("--no-mmap", action="store_true", help="both read the weights into memory instead of mapping them")
     a = ap.parse_args()
     os.makedirs(a.models, exist_ok=True)
     f16 = os.path.join(a.models, "f16.gguf")
@@ -167,7 +175,7 @@ def main():
     ids = token_ids(a.prompt + a.gen + 1)
     bandwidth = {threads: read_bandwidth(threads) for threads in map(int, a.threads.split(","))}
     print("read bandwidth (probe): " + ", ".join(f"{t} thread{'s' if t > 1 else ''} {b:.1f} GB/s" for t, b in bandwidth.items()))
-    print(f"Qwen2-0.5B-shaped model, pp{a.prompt} / tg{a.gen} tokens/s, median of {a.repeat} after a warm-up;"
+    print(f"Qwen2-0.5B-shaped model{', weights read into memory (--no-mmap)' if a.no_mmap else ''}, pp{a.prompt} / tg{a.gen} tokens/s, median of {a.repeat} after a warm-up;"
           " tg GB/s = bytes of weights read per token x qwenkit's tg, and its share of the probe (beside: of one"
           " run just before each qwenkit run, median)")
     print(f"{'type':<8}{'threads':>8}{'qwenkit pp':>12}{'llama.cpp pp':>14}{'ratio':>7}{'qwenkit tg':>12}{'llama.cpp tg':>14}{'ratio':>7}"
@@ -182,11 +190,11 @@ def main():
 
             def ours_beside():
                 probe = read_bandwidth(threads, repeat=3)
-                run = ours(a.qwenkit, path, threads, ids, a.prompt, a.gen)
+                run = ours(a.qwenkit, path, threads, ids, a.prompt, a.gen, a.no_mmap)
                 beside.append(weight_bytes * run[1] / 1e9 / probe)
                 return run
 
-            for name, fn in [("q", ours_beside), ("r", lambda: theirs(path, threads, ids, a.prompt, a.gen, a.llama_bench))]:
+            for name, fn in [("q", ours_beside), ("r", lambda: theirs(path, threads, ids, a.prompt, a.gen, a.llama_bench, a.no_mmap))]:
                 fn()
                 if name == "q":
                     beside.clear()  # the warm-up's

@@ -69,7 +69,7 @@ public final class MappedFile: @unchecked Sendable {
             self.base = UnsafeRawPointer(address)
             self.mapping = (address, count)
         case .loaded:
-            let region = try MappedFile.read(fd, count: count, path: path)
+            let region = try MappedFile.readIntoMemory(fd, count: count, path: path)
             self.base = UnsafeRawPointer(region.start)
             self.mapping = (region.address, region.length)
         }
@@ -86,14 +86,13 @@ public final class MappedFile: @unchecked Sendable {
     /// Reads the `count` bytes of the file open on `fd` into a new anonymous region that starts on a 2 MB boundary and
     /// asks for huge pages, then makes it read-only. Refuses a file larger than the machine's memory (the region would
     /// be granted and fail page by page).
-    private static func read(_ fd: Int32, count: Int, path: String) throws(IOError)
+    private static func readIntoMemory(_ fd: Int32, count: Int, path: String) throws(IOError)
         -> (address: UnsafeMutableRawPointer, length: Int, start: UnsafeMutableRawPointer) {
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
-        if pages > 0, pageSize > 0, pages <= Int.max / pageSize, count > pages * pageSize {
-            throw .exceedsMemory(path: path, bytes: count, physical: pages * pageSize)
-        }
+        let physical = pages > 0 && pageSize > 0 && pages <= Int.max / pageSize ? pages * pageSize : nil
+        if let physical, count > physical { throw .exceedsMemory(path: path, bytes: count, physical: physical) }
         let (rounded, overflow) = count.addingReportingOverflow(2 * hugePage)
-        guard !overflow else { throw .exceedsMemory(path: path, bytes: count, physical: max(pages * pageSize, 0)) }
+        guard !overflow else { throw .exceedsMemory(path: path, bytes: count, physical: physical ?? 0) }
         let length = rounded / hugePage * hugePage  // the pages `count` needs, plus one to align the start
         guard let address = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
               address != MAP_FAILED else {

@@ -9,7 +9,7 @@ import QwenKitIO
 
 /// Receives one tensor's bytes inside `GGUFWriter.write`. Writing more than the tensor's `byteCount` throws;
 /// writing fewer is caught when the closure returns.
-public final class GGUFTensorSink {
+public final class GGUFTensorSink: TensorSink {
     public let info: GGUFTensorInfo
     public private(set) var written = 0
     private let sink: ByteSink
@@ -30,14 +30,6 @@ public final class GGUFTensorSink {
         written += bytes.count
     }
 
-    public func write(_ bytes: [UInt8]) throws(ModelFileError) {
-        // Array.withUnsafeBytes rethrows untyped errors, so the typed error is carried out by hand.
-        var failure: ModelFileError?
-        bytes.withUnsafeBytes { raw in
-            do throws(ModelFileError) { try write(raw) } catch { failure = error }
-        }
-        if let failure { throw failure }
-    }
 }
 
 public final class GGUFWriter {

@@ -47,7 +47,7 @@ extension SafetensorsDType {
 
 /// Receives one tensor's bytes inside `SafetensorsWriter.write`. Writing more than the tensor's `byteCount`
 /// throws; writing fewer is caught when the closure returns. The sink is closed once the closure returns.
-public final class SafetensorsTensorSink {
+public final class SafetensorsTensorSink: TensorSink {
     /// The tensor being written, with its final data offsets.
     public let info: SafetensorsTensorInfo
     /// Bytes received so far.
@@ -75,14 +75,6 @@ public final class SafetensorsTensorSink {
         written += bytes.count
     }
 
-    public func write(_ bytes: [UInt8]) throws(ModelFileError) {
-        // Array.withUnsafeBytes rethrows untyped errors, so the typed error is carried out by hand.
-        var failure: ModelFileError?
-        bytes.withUnsafeBytes { raw in
-            do throws(ModelFileError) { try write(raw) } catch { failure = error }
-        }
-        if let failure { throw failure }
-    }
 }
 
 /// Writes a safetensors file: declare the tensors with `addTensor`, then `write` produces their bytes.

@@ -6,11 +6,12 @@
 // alone (from L2) is faster than memory at all. The rows are random bytes whose every byte is 0x10-0x3F, so that any
 // f16 or bf16 scale read from them is a small normal number (no NaN, infinity or subnormal anywhere); the sums are
 // meaningless and only their speed is measured. Rows are 896 columns for the 32-weight blocks and 4,864 for the
-// 256-weight ones, as in Qwen2-0.5B. Each figure is the best of --repeat passes (default 7).
+// 256-weight ones, as in Qwen2-0.5B. Each figure is the best of --repeat passes (default 7). The buffer has 4 KB pages,
+// as mapped weights do; --huge-pages asks for 2 MB pages (madvise), as `qwenkit run --no-mmap` does.
 //
 //     clang -O3 -I Sources/CRuntimeKernels/include Fixtures/bench/kernel_bandwidth.c \
 //        Sources/CRuntimeKernels/dot_avx512.c Sources/CRuntimeKernels/gemm_avx512.c -lpthread -lm
-//     ./kernel_bandwidth [--repeat N]
+//     ./kernel_bandwidth [--repeat N] [--huge-pages]
 
 #include "runtime_kernels.h"
 
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 enum { READ_LOOP = -1 };
@@ -114,12 +116,14 @@ static double measure(int kind, const uint8_t *buffer, size_t bytes, int threads
 }
 
 int main(int argc, char **argv) {
-    int repeat = 7;
+    int repeat = 7, huge = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc && atoi(argv[i + 1]) > 0) {
             repeat = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--huge-pages") == 0) {
+            huge = 1;
         } else {
-            fprintf(stderr, "usage: %s [--repeat N]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--repeat N] [--huge-pages]\n", argv[0]);
             return 2;
         }
     }
@@ -128,9 +132,10 @@ int main(int argc, char **argv) {
         return 1;
     }
     const size_t memory = (size_t)512 << 20, cached = (size_t)512 << 10;
-    uint8_t *buffer = aligned_alloc(64, memory);
+    uint8_t *buffer = aligned_alloc((size_t)2 << 20, memory);
     float *x = aligned_alloc(64, 8192 * sizeof(float)), *y = aligned_alloc(64, (memory / 64) * sizeof(float));
     if (!buffer || !x || !y) { fprintf(stderr, "kernel_bandwidth: cannot allocate 512 MB\n"); return 1; }
+    if (huge && madvise(buffer, memory, MADV_HUGEPAGE) != 0) perror("kernel_bandwidth: madvise(MADV_HUGEPAGE)");
     uint64_t state = 0x9E3779B97F4A7C15ull;
     for (size_t i = 0; i < memory; i++) {
         state ^= state << 13; state ^= state >> 7; state ^= state << 17;
@@ -138,7 +143,8 @@ int main(int argc, char **argv) {
     }
     for (int i = 0; i < 8192; i++) x[i] = (float)((i * 37) % 2001 - 1000) / 997.0f;
 
-    printf("%-13s %14s %14s %14s %14s\n", "GB/s", "memory, 1 t", "memory, 2 t", "L2, 1 t", "L2, 2 t");
+    printf("%s pages\n%-13s %14s %14s %14s %14s\n", huge ? "2 MB" : "4 KB", "GB/s", "memory, 1 t", "memory, 2 t", "L2, 1 t",
+           "L2, 2 t");
     for (int kind = 0; kind < (int)(sizeof kinds / sizeof kinds[0]); kind++) {
         double m1 = measure(kind, buffer, memory, 1, 1, repeat, x, y);
         double m2 = measure(kind, buffer, memory, 2, 1, repeat, x, y);

@@ -1,4 +1,5 @@
 import CRuntimeKernels
+import QwenKitIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -182,15 +183,7 @@ final class ForwardPass {
     static func checkFitsInMemory(_ count: Int, what: String) throws(RuntimeError) {
         let (bytes, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
         guard !overflow else { throw .cannotAllocate(what: what, bytes: nil) }
-        if let physical = physicalMemory(), bytes > physical { throw .exceedsMemory(what: what, bytes: bytes, physical: physical) }
-    }
-
-    /// The machine's physical memory in bytes, nil when the system does not say.
-    static func physicalMemory() -> Int? {
-        let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
-        guard pages > 0, pageSize > 0 else { return nil }
-        let (physical, overflow) = pages.multipliedReportingOverflow(by: pageSize)
-        return overflow ? nil : physical
+        if let physical = physicalMemoryBytes(), bytes > physical { throw .exceedsMemory(what: what, bytes: bytes, physical: physical) }
     }
 
     /// Floats per 64-byte cache line.

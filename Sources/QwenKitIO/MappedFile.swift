@@ -88,8 +88,7 @@ public final class MappedFile: @unchecked Sendable {
     /// be granted and fail page by page).
     private static func readIntoMemory(_ fd: Int32, count: Int, path: String) throws(IOError)
         -> (address: UnsafeMutableRawPointer, length: Int, start: UnsafeMutableRawPointer) {
-        let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
-        let physical = pages > 0 && pageSize > 0 && pages <= Int.max / pageSize ? pages * pageSize : nil
+        let physical = physicalMemoryBytes()
         if let physical, count > physical { throw .exceedsMemory(path: path, bytes: count, physical: physical) }
         let (rounded, overflow) = count.addingReportingOverflow(2 * hugePage)
         guard !overflow else { throw .exceedsMemory(path: path, bytes: count, physical: physical ?? 0) }

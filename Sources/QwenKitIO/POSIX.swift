@@ -11,6 +11,14 @@ public func monotonicNanoseconds() -> UInt64 {
     return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
 }
 
+/// The machine's physical memory in bytes, nil when the system does not say (or says more than Int holds).
+public func physicalMemoryBytes() -> Int? {
+    let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
+    guard pages > 0, pageSize > 0 else { return nil }
+    let (physical, overflow) = pages.multipliedReportingOverflow(by: pageSize)
+    return overflow ? nil : physical
+}
+
 // Thin aliases for the system calls whose names collide with methods here (`read`, `write`, `close`).
 
 @inline(__always)

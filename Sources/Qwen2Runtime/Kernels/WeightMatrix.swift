@@ -1,5 +1,6 @@
 import CRuntimeKernels
 import ModelFiles
+import QwenKitIO
 import Synchronization
 
 #if canImport(Glibc)
@@ -177,7 +178,7 @@ final class PackedRows: @unchecked Sendable {  // immutable after init
     private let bytes: Int
 
     /// Bytes of packed rows that may exist at once, and that do.
-    static let budget = (ForwardPass.physicalMemory() ?? 0) / 2
+    static let budget = (physicalMemoryBytes() ?? 0) / 2
     private static let held = Atomic<Int>(0)
 
     /// Packs `rows` rows of `columns` values of `type` from `source`; nil for a type without a packed layout, past the

@@ -5,7 +5,7 @@
 #   make completions      rebuild, then regenerate Completions/ (bash, zsh, fish)
 #   make help-snapshots   rebuild, then regenerate the help-text snapshots CLITests compares with
 #   make hostile          the hostile-input suites: every reproduced bug, structural fuzzing, bad tokenizer input
-#   make tokenizer-data   recompile the embedded tokenizer Sources/CQwenKitData/qwen2.qtok.zst
+#   make tokenizer-data   recompile the embedded tokenizer Sources/CQwenKitData/qwen2.qtok
 #   make bench            release build, then Fixtures/bench/bench_tokenizers.py
 #   make bench-kernels    the generation kernels alone against a plain read loop (Fixtures/bench/kernel_bandwidth.c)
 #   make fuzz             libFuzzer + AddressSanitizer over the GGUF and safetensors readers (Fuzz/), for
@@ -23,7 +23,7 @@ SWIFTPM       := --scratch-path $(SCRATCH)
 RELEASE_BIN   := $(SCRATCH)/release/qwenkit
 DEBUG_BIN     := $(SCRATCH)/debug/qwenkit
 SNAPSHOTS     := Tests/CLITests/Snapshots
-TOKENIZER_OUT := Sources/CQwenKitData/qwen2.qtok.zst
+TOKENIZER_OUT := Sources/CQwenKitData/qwen2.qtok
 
 .PHONY: all build debug test hostile completions help-snapshots tokenizer-data bench bench-kernels fuzz fuzz-c fuzz-build fuzz-parquet fuzz-parquet-build
 

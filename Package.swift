@@ -45,7 +45,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
         // The embedded default tokenizer (zstd-compressed compact form), linked in with C23 #embed.
-        .target(name: "CQwenKitData", exclude: ["qwen2.qtok.zst"]),
+        .target(name: "CQwenKitData", exclude: ["qwen2.qtok"]),
 
         // The temporary files an interrupt removes, and the signal handlers that remove them (C: async-signal-safe); the
         // SIGINT handler that only raises a flag (chat's Ctrl-C stops a reply).

@@ -14,6 +14,14 @@ private extension String {
     static let tokenizer = try! Tokenizer.embeddedQwen2()
     static let compiled = tokenizer.compactForm()
 
+    /// `contents` behind a header that vouches for them: what a faulty build would write.
+    static func sealed(_ contents: [UInt8]) -> [UInt8] {
+        var b = Array("QTOK".utf8) + [6, 0, 0, 0]
+        withUnsafeBytes(of: UInt64(contents.count).littleEndian) { b += $0 }
+        withUnsafeBytes(of: contents.withUnsafeBytes { XXH64.hash($0) }.littleEndian) { b += $0 }
+        return b + contents
+    }
+
     func decode(_ bytes: [UInt8]) throws -> Tokenizer {
         try bytes.withUnsafeBytes { try CompactTokenizerFormat.decode($0, name: "x.qtok") }
     }
@@ -37,11 +45,11 @@ private extension String {
         #expect(UInt32(truncatingIfNeeded: hash(pattern)) == 0xDED8_AE28)
     }
 
-    /// The header: "QTOK", version 5, the contents' length and their XXH64; decoding what was written
+    /// The header: "QTOK", version 6, the contents' length and their XXH64; decoding what was written
     /// gives the same tokenizer, written again byte for byte.
     @Test func roundTripIsExact() throws {
         let bytes = Self.compiled
-        #expect(Array(bytes.prefix(8)) == Array("QTOK".utf8) + [5, 0, 0, 0])
+        #expect(Array(bytes.prefix(8)) == Array("QTOK".utf8) + [6, 0, 0, 0])
         let length = bytes[8..<16].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         #expect(length == UInt64(bytes.count - 24))
         let checksum = bytes[16..<24].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
@@ -75,22 +83,51 @@ private extension String {
     @Test func characterTablesOutOfRangeAreRefused() throws {
         let tables = try #require(Self.tokenizer.model.characterTables)
         let contents = Array(Self.compiled[24...])
-        let tail = 4 + 12 * tables.startCodePoints.count + 4 + 8 * tables.splits.pairs.count
-            + 8 * (CharacterSplits.riskyWords + CharacterSplits.startsAfterWords) + 4 + 8 * tables.splits.characterTokens.count
-        let firstCodePoint = contents.count - tail + 4
+        // Back from the end: the character tokens, their count and its padding (4), the pair tables, the pair count and
+        // its padding, the start entries, then the code points before them, padded to 8 bytes.
+        let starts = tables.startCodePoints.count
+        let afterPairCount = contents.count - 8 * tables.splits.characterTokens.count - 8
+            - 8 * (tables.splits.pairs.count + CharacterSplits.riskyWords + CharacterSplits.startsAfterWords)
+        let firstCodePoint = afterPairCount - 8 - 8 * starts - (4 * starts + 7) / 8 * 8
         func sealed(_ patch: (inout [UInt8]) -> Void) -> [UInt8] {
             var c = contents
             patch(&c)
-            var b = Array("QTOK".utf8) + [5, 0, 0, 0]
-            withUnsafeBytes(of: UInt64(c.count).littleEndian) { b += $0 }
-            withUnsafeBytes(of: c.withUnsafeBytes { XXH64.hash($0) }.littleEndian) { b += $0 }
-            return b + c
+            return Self.sealed(c)
         }
         #expect(try decode(sealed { _ in }).model.storedCharacterTables == tables)
         expectRefused(sealed { $0[firstCodePoint + 2] = 1 }, "corrupt compiled tokenizer (character start of U+1\(String(tables.startCodePoints[0], radix: 16, uppercase: true).leftPadded(4)))", "code point")
         let lastToken = contents.count - 8
         let lastCodePoint = String(tables.splits.characterTokens.last! >> 32, radix: 16, uppercase: true)
         expectRefused(sealed { $0[lastToken + 3] = 0x7F }, "corrupt compiled tokenizer (character token of U+\(lastCodePoint))", "token id")
+    }
+
+    /// The tables derived from others (the merge table's filter, the byte pairs, the whole-piece entries) and the zero
+    /// bytes that align the tables are checked in a .qtok file, even sealed with a good checksum: a file written by a
+    /// faulty build is refused by what is wrong, not used. Their places follow the layout (CompactTokenizerFormat).
+    @Test func derivedTablesAndPaddingAreChecked() throws {
+        let model = Self.tokenizer.model
+        let contents = Array(Self.compiled[24...])
+        var at = 8 + Self.tokenizer.pattern.utf8.count + 8
+        func align() { at = (at + 7) / 8 * 8 }
+        align()
+        at += 4 * (model.tokens.count + 1) + model.tokens.bytes.count + model.tokens.count
+        align()
+        at += 4 * 256 + 8
+        let slots = at, bloom = slots + 8 * model.merges.slots.count, bytePairs = bloom + 8 * MergeTable.bloomWords
+        let entryCount = bytePairs + 8 * 65536, entries = entryCount + 8
+        #expect(contents[entryCount..<(entryCount + 4)].elementsEqual(withUnsafeBytes(of: UInt32(model.wholePieces.entries.count).littleEndian) { Array($0) }))
+        func patched(_ at: Int, _ mask: UInt8) -> [UInt8] {
+            var c = contents
+            c[at] ^= mask
+            return Self.sealed(c)
+        }
+        let bloomWord = try #require((0..<MergeTable.bloomWords).first { model.merges.bloom[$0] != 0 })
+        expectRefused(patched(bloom + 8 * bloomWord, 0xFF), "corrupt compiled tokenizer (merge table)", "filter")
+        let pair = try #require((0..<65536).first { model.bytePairs[$0] != MergeTable.none })
+        expectRefused(patched(bytePairs + 8 * pair + 4, 0x01), "corrupt compiled tokenizer (byte pairs)", "byte pair")
+        let entry = try #require((0..<model.wholePieces.entries.count).first { model.wholePieces.entries[$0] != .max })
+        expectRefused(patched(entries + 8 * entry + 3, 0x01), "corrupt compiled tokenizer (token table)", "entry length")
+        expectRefused(patched(entries - 1, 0x01), "corrupt compiled tokenizer (padding at offset \(entryCount + 4))", "padding")
     }
 
     /// One flipped byte anywhere is refused, and by what it broke: the magic, the version, the
@@ -105,8 +142,8 @@ private extension String {
         }
         expectRefused(flipped(0), "not a compiled tokenizer (bad magic)", "magic")
         expectRefused(flipped(3, 0x80), "not a compiled tokenizer (bad magic)", "magic")
-        expectRefused(flipped(4), "compiled tokenizer version 4 is not supported (this qwenkit reads version 5); compile it again with `qwenkit tokenizer compile`", "version")
-        expectRefused(flipped(7), "compiled tokenizer version 16777221 is not supported (this qwenkit reads version 5); compile it again with `qwenkit tokenizer compile`", "version")
+        expectRefused(flipped(4), "compiled tokenizer version 7 is not supported (this qwenkit reads version 6); compile it again with `qwenkit tokenizer compile`", "version")
+        expectRefused(flipped(7), "compiled tokenizer version 16777222 is not supported (this qwenkit reads version 6); compile it again with `qwenkit tokenizer compile`", "version")
         let actual = UInt64(count - 24)
         for (at, mask) in [(8, 0x01), (8, 0x02), (9, 0x01), (10, 0x40), (15, 0x80)] as [(Int, UInt8)] {
             let declared = actual ^ UInt64(mask) << (8 * (at - 8))
@@ -139,24 +176,20 @@ private extension String {
     }
 
     /// A version other than this build's is refused by name, before anything else is read (version 2
-    /// had no checksum; 3 was a withdrawn layout; 4 had no character tables).
+    /// had no checksum; 3 was a withdrawn layout; 4 had no character tables; 5 neither aligned its tables nor stored the
+    /// derived ones).
     @Test func otherVersionsAreRefusedByName() {
-        for version: UInt8 in [0, 2, 3, 4, 255] {
+        for version: UInt8 in [0, 2, 3, 4, 5, 255] {
             var b = Self.compiled
             b[4] = version
-            expectRefused(b, "compiled tokenizer version \(version) is not supported (this qwenkit reads version 5); compile it again with `qwenkit tokenizer compile`", "version \(version)")
+            expectRefused(b, "compiled tokenizer version \(version) is not supported (this qwenkit reads version 6); compile it again with `qwenkit tokenizer compile`", "version \(version)")
         }
     }
 
     /// A file whose checksum holds but whose contents are not a usable tokenizer (written by a faulty
     /// build) is still refused by name, never trusted.
     @Test func consistentButMalformedContentsAreRefused() {
-        func sealed(_ contents: [UInt8]) -> [UInt8] {
-            var b = Array("QTOK".utf8) + [5, 0, 0, 0]
-            withUnsafeBytes(of: UInt64(contents.count).littleEndian) { b += $0 }
-            withUnsafeBytes(of: contents.withUnsafeBytes { XXH64.hash($0) }.littleEndian) { b += $0 }
-            return b + contents
-        }
+        let sealed = Self.sealed
         let contents = Array(Self.compiled[24...])
         do {
             _ = try decode(sealed(Array(contents.prefix(contents.count / 2))))

@@ -7,7 +7,8 @@ import TestSupport
 @Suite struct ModelTests {
     static let tokenizer = try! Tokenizer.embeddedQwen2()
 
-    /// The embedded compact tokenizer is exactly what compiling the committed tokenizer.json gives, and
+    /// The embedded compact tokenizer is exactly what compiling the committed tokenizer.json gives, byte for byte (it
+    /// is used in place without the checks a .qtok file gets, so this test is what vouches for it), and
     /// vocab.json + merges.txt + tokenizer_config.json compile to the same. (Built from the specs: `Tokenizer.load`
     /// of these files restores the embedded copy instead, which the second test checks.)
     @Test func embeddedTokenizerMatchesSourceFiles() throws {
@@ -17,6 +18,7 @@ import TestSupport
         let fromPair = try Tokenizer.loadVocabAndMergesSpec(vocab: dir + "/vocab.json.zst", merges: dir + "/merges.txt.zst",
                                                            config: dir + "/tokenizer_config.json").build()
         let embedded = Self.tokenizer.compactForm()
+        #expect(Array(Tokenizer.embeddedQwen2Data) == embedded)
         #expect(fromJSON.compactForm() == embedded)
         #expect(fromPair.compactForm() == embedded)
     }

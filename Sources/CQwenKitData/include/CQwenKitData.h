@@ -2,7 +2,7 @@
 #define CQWENKITDATA_H
 #include <stddef.h>
 
-/// The zstd-compressed compact form of Qwen2's tokenizer, built by `make tokenizer-data` from
+/// The compact form of Qwen2's tokenizer (uncompressed, 64-byte aligned), built by `make tokenizer-data` from
 /// Fixtures/tokenizers/qwen2/tokenizer.json.zst (see Fixtures/README.md).
 const unsigned char *qwenkit_qwen2_tokenizer_data(void);
 size_t qwenkit_qwen2_tokenizer_size(void);

@@ -108,8 +108,9 @@ extension TokenizerSpec {
     }
 
     /// `build()`, except that a spec with the embedded Qwen2 tokenizer's fingerprint (`Tokenizer.embeddedQwen2Fingerprint`)
-    /// gives the embedded tokenizer, which is the same tokenizer compiled: its tables are restored (~35 ms) instead of
-    /// built from the vocabulary (`qwenkit run` on the 0.5B-shaped Qwen2 GGUF starts ~0.1 s sooner, README).
+    /// gives the embedded tokenizer, which is the same tokenizer compiled: its tables are used where they lie in the
+    /// binary (a few milliseconds) instead of built from the vocabulary (`qwenkit run` on the 0.5B-shaped Qwen2 GGUF
+    /// starts ~0.1 s sooner, README).
     public func buildReusingEmbedded() throws(TokenizerError) -> Tokenizer {
         if fingerprint == Tokenizer.embeddedQwen2Fingerprint { return try Tokenizer.embeddedQwen2() }
         return try build()

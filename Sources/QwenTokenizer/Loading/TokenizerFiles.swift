@@ -43,33 +43,36 @@ extension Tokenizer {
     /// same tokenizer as a GGUF carries it); TokenizerFingerprintTests checks it against both.
     public static let embeddedQwen2Fingerprint: UInt64 = 0x2749_8312_139E_C763
 
-    /// Qwen2's tokenizer, embedded in the binary (compact form, zstd-compressed).
+    /// Qwen2's tokenizer, embedded in the binary in compact form and used where it lies (`CompactTokenizerFormat`).
     public static func embeddedQwen2() throws(TokenizerError) -> Tokenizer {
-        let name = "embedded Qwen2 tokenizer"
-        let data = UnsafeRawBufferPointer(start: qwenkit_qwen2_tokenizer_data(), count: qwenkit_qwen2_tokenizer_size())
-        let raw: [UInt8]
-        do { raw = try ZstdFrame.decompress(data, limit: 1 << 30, name: name) } catch {
-            throw TokenizerError.unreadable(path: name, reason: error.reasonWithoutPath)
-        }
-        return try withTokenizerErrors(path: name) { try raw.withUnsafeBytes { try CompactTokenizerFormat.decode($0, name: name) } }
+        try CompactTokenizerFormat.decode(embeddedQwen2Data, name: "embedded Qwen2 tokenizer", trusted: true)
+    }
+
+    /// The embedded tokenizer's bytes (ModelTests compares them with what compiling the source files gives).
+    static var embeddedQwen2Data: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: qwenkit_qwen2_tokenizer_data(), count: qwenkit_qwen2_tokenizer_size())
     }
 
     /// Loads a tokenizer from a file (tokenizer.json, a compact .qtok, each optionally .zst) or a model
-    /// directory (tokenizer.json, or vocab.json + merges.txt + tokenizer_config.json).
-    public static func load(path: String) throws(TokenizerError) -> Tokenizer {
+    /// directory (tokenizer.json, or vocab.json + merges.txt + tokenizer_config.json). `reusingEmbedded` false builds
+    /// Qwen2's tokenizer from its files too, instead of restoring the embedded copy (`tokenizer compile`, which makes
+    /// that copy: it must not need a readable one).
+    public static func load(path: String, reusingEmbedded: Bool = true) throws(TokenizerError) -> Tokenizer {
         var st = stat()
         guard stat(path, &st) == 0 else { throw TokenizerError.unreadable(path: path, reason: "cannot open: " + String(cString: strerror(errno))) }
         if (st.st_mode & S_IFMT) == S_IFDIR {
             let dir = path.hasSuffix("/") ? String(path.dropLast()) : path
             for name in ["tokenizer.json", "tokenizer.json.zst"] where fileExists(dir + "/" + name) {
-                return try load(path: dir + "/" + name)
+                return try load(path: dir + "/" + name, reusingEmbedded: reusingEmbedded)
             }
             let vocab = firstExisting(dir, ["vocab.json", "vocab.json.zst"])
             let merges = firstExisting(dir, ["merges.txt", "merges.txt.zst"])
             guard let vocab, let merges else {
                 throw TokenizerError.unreadable(path: path, reason: "no tokenizer.json, nor vocab.json with merges.txt, in this directory")
             }
-            return try loadVocabAndMerges(vocab: vocab, merges: merges, config: firstExisting(dir, ["tokenizer_config.json", "tokenizer_config.json.zst"]))
+            return try buildNamed(try loadVocabAndMergesSpec(vocab: vocab, merges: merges,
+                                                             config: firstExisting(dir, ["tokenizer_config.json", "tokenizer_config.json.zst"])),
+                                  path: vocab, reusingEmbedded: reusingEmbedded)
         }
         let data = try readTokenizerFile(path)
         let name = path.hasSuffix(".zst") ? String(path.dropLast(4)) : path
@@ -80,7 +83,8 @@ extension Tokenizer {
             if name.hasSuffix("merges.txt") || name.hasSuffix("vocab.json") {
                 throw TokenizerError.unreadable(path: path, reason: "give the model directory (vocab.json and merges.txt are read together)")
             }
-            return try parseTokenizerJSON(raw.assumingMemoryBound(to: UInt8.self), path: path)
+            return try buildNamed(try parseTokenizerJSONSpec(raw.assumingMemoryBound(to: UInt8.self), path: path), path: path,
+                                  reusingEmbedded: reusingEmbedded)
         } }
     }
 
@@ -141,8 +145,8 @@ extension Tokenizer {
     /// The tokenizer of a spec read from `path` (naming it in errors); Qwen2's own is restored from the embedded
     /// compiled copy (`buildReusingEmbedded`): `encode --tokenizer tokenizer.json` and `run` on a model directory
     /// start ~0.2 s sooner.
-    private static func buildNamed(_ spec: TokenizerSpec, path: String) throws(TokenizerError) -> Tokenizer {
-        do { return try spec.buildReusingEmbedded() } catch {
+    private static func buildNamed(_ spec: TokenizerSpec, path: String, reusingEmbedded: Bool = true) throws(TokenizerError) -> Tokenizer {
+        do { return try reusingEmbedded ? spec.buildReusingEmbedded() : spec.build() } catch {
             if case .invalidTokenizer(let why) = error { throw TokenizerError.unreadable(path: path, reason: why) }
             throw error
         }

@@ -1,7 +1,7 @@
 // XXH64 (seed 0), Yann Collet's 64-bit xxHash, written out from its specification
 // (github.com/Cyan4973/xxHash, doc/xxhash_spec.md): the checksum of a compiled tokenizer's contents.
-// It runs at several GB/s (four independent lanes of 8-byte words), so checking Qwen2's 7 MB costs
-// about a millisecond of start-up, and any one changed byte always changes the result (each round
+// It runs at several GB/s (four independent lanes of 8-byte words), so checking a 9 MB .qtok file costs
+// about a millisecond of its load, and any one changed byte always changes the result (each round
 // is a bijection of its lane). It is zstd's content checksum too (the frame keeps its low 32 bits),
 // which is how the tests check this copy without another library.
 

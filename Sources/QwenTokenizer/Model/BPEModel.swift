@@ -13,8 +13,8 @@ public final class BPEModel: Sendable {
     let byteTokens: [UInt32]
     /// `bytePairs[a << 8 | b]`: the merge of the single-byte tokens of a and b (MergeTable.lookup's
     /// packed value). Every piece starts as bytes, so its first round of lookups skips the hash table
-    /// (512 KB, L2-resident).
-    let bytePairs: [UInt64]
+    /// (512 KB, L2-resident; stored in the compact format).
+    let bytePairs: StoredTable<UInt64>
     /// Number of ids that belong to the BPE model itself (added tokens may follow).
     public let modelTokenCount: Int
     /// `byteLevelPure[id]`: the token's text was all byte-level characters (only those can be merged).
@@ -83,7 +83,7 @@ public final class BPEModel: Sendable {
         self.tokens = table
         self.merges = MergeTable(ranked: rankedMerges)
         self.byteTokens = byteTokens
-        self.bytePairs = BPEModel.makeBytePairs(self.merges, byteTokens)
+        self.bytePairs = StoredTable(BPEModel.makeBytePairs(self.merges, byteTokens))
         self.modelTokenCount = modelTokenCount
         self.byteLevelPure = byteLevelPure
         self.linearTables = BuiltOnce()
@@ -101,7 +101,7 @@ public final class BPEModel: Sendable {
     }
 
     /// One pass over the merge table picks out the merges of two single-byte tokens (65,536 random
-    /// lookups would cost start-up a millisecond of cache misses).
+    /// lookups would cost a millisecond of cache misses).
     static func makeBytePairs(_ merges: MergeTable, _ byteTokens: [UInt32]) -> [UInt64] {
         let limit = Int(byteTokens.max() ?? 0) + 1
         var byteOf = [Int16](repeating: -1, count: limit)
@@ -115,14 +115,15 @@ public final class BPEModel: Sendable {
         return table
     }
 
-    /// Restores a model from the parts the compact format stores.
-    init(tokens: TokenTable, wholePieces: TokenTable, merges: MergeTable, byteTokens: [UInt32],
+    /// Restores a model from the parts the compact format stores (`bytePairs` as `makeBytePairs` makes them: the
+    /// caller has checked, or trusts them).
+    init(tokens: TokenTable, wholePieces: TokenTable, merges: MergeTable, byteTokens: [UInt32], bytePairs: StoredTable<UInt64>,
          modelTokenCount: Int, byteLevelPure: [Bool], characterTables: CharacterTables?) {
         self.tokens = tokens
         self.wholePieces = wholePieces
         self.merges = merges
         self.byteTokens = byteTokens
-        self.bytePairs = BPEModel.makeBytePairs(merges, byteTokens)
+        self.bytePairs = bytePairs
         self.modelTokenCount = modelTokenCount
         self.byteLevelPure = byteLevelPure
         self.linearTables = BuiltOnce()
@@ -156,7 +157,7 @@ public final class BPEModel: Sendable {
         self.wholePieces = TokenTable(bytes: [], offsets: [0], indexed: nil)
         self.merges = merges
         self.byteTokens = byteTokens
-        self.bytePairs = BPEModel.makeBytePairs(merges, byteTokens)
+        self.bytePairs = StoredTable(BPEModel.makeBytePairs(merges, byteTokens))
         self.modelTokenCount = modelTokenCount
         self.byteLevelPure = []
         self.linearTables = nil

@@ -9,7 +9,7 @@
 // stays in L2 where the 4 MB table does not; about 2% false positives for Qwen2's 151k merges): the merge
 // loops mostly ask about pairs that do not merge, and the filter answers those. It took the CJK corpus
 // from 0.82 to 0.63 s of CPU and the mixed one from 0.53 to 0.48 (min of 7 alternating runs); 128 or
-// 512 KB measured the same. It is built at load (about a millisecond), not stored.
+// 512 KB measured the same. The compact format stores it beside the slots.
 
 public struct MergeTable: Sendable {
     /// Returned by `lookup` when the pair has no merge. Larger than every packed value.
@@ -19,14 +19,14 @@ public struct MergeTable: Sendable {
     public static let rankLimit: UInt32 = 1 << 26 - 1
 
     /// 2 * capacity words: key, value, key, value, ... (stored as they are in the compact format).
-    let slots: [UInt64]
+    let slots: StoredTable<UInt64>
     private let shift: UInt64
     private let mask: Int
     public let count: Int
     /// A Bloom filter of the pairs that merge (2^21 bits, two probes in one 64-bit word): most pairs
     /// the merge loops ask about do not merge, and the filter (256 KB, L2-resident) answers those
     /// without touching the 4 MB table.
-    private let bloom: [UInt64]
+    let bloom: StoredTable<UInt64>
 
     /// `merges[rank] = (left, right, result)`.
     public init(merges: [(left: UInt32, right: UInt32, result: UInt32)]) {
@@ -36,7 +36,7 @@ public struct MergeTable: Sendable {
     /// Merges with explicit ranks (the compact format keeps them, since duplicates are dropped).
     public init(ranked merges: [(rank: UInt32, left: UInt32, right: UInt32, result: UInt32)]) {
         // Load factor at most 0.6: linear probing stays short, and the table stays half the size of
-        // a 2x table (it is restored by memcpy at start-up, so its size is load time).
+        // a 2x table (a compiled tokenizer stores it, and a file's is checked at load, so its size is load time).
         var capacity = 16
         while capacity * 3 < merges.count * 5 { capacity <<= 1 }
         var slots = [UInt64](repeating: MergeTable.none, count: capacity * 2)
@@ -55,21 +55,26 @@ public struct MergeTable: Sendable {
             slots[2 * i + 1] = UInt64(rank) << 32 | UInt64(m.result)
             count += 1
         }
-        self.slots = slots
+        self.slots = StoredTable(slots)
         self.shift = shift
         self.mask = mask
         self.count = count
-        self.bloom = MergeTable.makeBloom(slots)
+        self.bloom = StoredTable(MergeTable.makeBloom(self.slots))
     }
 
     /// The filter has 2^bloomWordBits words of 64 bits.
     static let bloomWordBits: UInt64 = 15
 
-    private static func makeBloom(_ slots: [UInt64]) -> [UInt64] {
-        var bloom = [UInt64](repeating: 0, count: 1 << Int(bloomWordBits))
-        for i in stride(from: 0, to: slots.count, by: 2) where slots[i] != MergeTable.none {
-            let (word, bits) = bloomProbe(slots[i])
-            bloom[word] |= bits
+    /// Words in the filter.
+    static var bloomWords: Int { 1 << Int(bloomWordBits) }
+
+    private static func makeBloom(_ slots: StoredTable<UInt64>) -> [UInt64] {
+        var bloom = [UInt64](repeating: 0, count: bloomWords)
+        slots.withUnsafeBufferPointer { s in
+            for i in stride(from: 0, to: s.count, by: 2) where s[i] != MergeTable.none {
+                let (word, bits) = bloomProbe(s[i])
+                bloom[word] |= bits
+            }
         }
         return bloom
     }
@@ -83,21 +88,27 @@ public struct MergeTable: Sendable {
         return (Int(truncatingIfNeeded: h >> below), (1 as UInt64) << ((h >> (below - 6)) & 63) | (1 as UInt64) << ((h >> (below - 12)) & 63))
     }
 
-    /// Restores a table from `slots` as stored by the compact format; nil when they are malformed.
-    init?(slots: [UInt64]) {
+    /// Restores a table as the compact format stores it: `slots`, the number of merges in them, and the filter. Unless
+    /// `trusted` (the embedded tokenizer, which a test compares with its source), the slots are checked and the filter
+    /// rebuilt and compared; nil when any of it is malformed. Trusted, nothing is read here: a process pages in only
+    /// the slots its input asks about.
+    init?(slots: StoredTable<UInt64>, count: Int, bloom: StoredTable<UInt64>, trusted: Bool) {
         let capacity = slots.count / 2
-        guard capacity >= 16, capacity & (capacity - 1) == 0, slots.count == capacity * 2 else { return nil }
-        var count = 0
-        for i in stride(from: 0, to: slots.count, by: 2) where slots[i] != MergeTable.none {
-            guard UInt32(slots[i + 1] >> 32) < MergeTable.rankLimit else { return nil }
-            count += 1
+        guard capacity >= 16, capacity & (capacity - 1) == 0, slots.count == capacity * 2, count < capacity,
+              bloom.count == MergeTable.bloomWords else { return nil }  // a full table would make lookups loop forever
+        if !trusted {
+            var found = 0
+            for i in stride(from: 0, to: slots.count, by: 2) where slots[i] != MergeTable.none {
+                guard UInt32(slots[i + 1] >> 32) < MergeTable.rankLimit else { return nil }
+                found += 1
+            }
+            guard found == count, bloom.elementsEqual(MergeTable.makeBloom(slots)) else { return nil }
         }
-        guard count < capacity else { return nil }  // a full table would make lookups loop forever
         self.slots = slots
         self.shift = 64 - UInt64(capacity.trailingZeroBitCount)
         self.mask = capacity - 1
         self.count = count
-        self.bloom = MergeTable.makeBloom(slots)
+        self.bloom = bloom
     }
 
     /// The packed (rank << 32 | result) of merging `left` then `right`, or `MergeTable.none`.
@@ -105,7 +116,7 @@ public struct MergeTable: Sendable {
     public func lookup(_ left: UInt32, _ right: UInt32) -> UInt64 {
         let key = UInt64(left) << 32 | UInt64(right)
         let (word, bits) = MergeTable.bloomProbe(key)
-        if bloom.withUnsafeBufferPointer({ $0[word] }) & bits != bits { return MergeTable.none }
+        if bloom.base[word] & bits != bits { return MergeTable.none }
         return slots.withUnsafeBufferPointer { s in
             var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
             while true {

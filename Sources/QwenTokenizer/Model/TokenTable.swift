@@ -6,35 +6,32 @@
 
 public struct TokenTable: Sendable {
     /// Bytes of every id, concatenated. An id with no token has an empty range.
-    public let bytes: [UInt8]
+    public let bytes: StoredTable<UInt8>
     /// `offsets[id] ..< offsets[id + 1]` are the bytes of `id`.
-    public let offsets: [UInt32]
+    public let offsets: StoredTable<UInt32>
     public var count: Int { offsets.count - 1 }
 
     private let mask: Int
     /// Ids by hash of their bytes, each with its bytes' place beside it: offset << 32 | min(length, 255) << 24 | id (ids
     /// are below 2^24), .max for an empty slot. A lookup then reads the slot and the token's bytes, not the offset table
     /// between them (on CJK text these dependent misses were a fifth of the time).
-    private let entries: [UInt64]
+    let entries: StoredTable<UInt64>
 
-    /// The ids alone, .max for an empty slot: what the compact format stores.
+    /// The ids alone, .max for an empty slot.
     var slots: [UInt32] { entries.map { $0 == .max ? .max : UInt32(truncatingIfNeeded: $0 & 0xFF_FFFF) } }
 
-    private static func makeEntries(_ slots: [UInt32], _ offsets: [UInt32]) -> [UInt64] {
-        slots.map { id in
-            guard id != .max else { return .max }
-            let start = offsets[Int(id)], length = offsets[Int(id) + 1] - start
-            return UInt64(start) << 32 | UInt64(min(length, 255)) << 24 | UInt64(id)
-        }
+    private static func entry(_ id: UInt32, _ offsets: StoredTable<UInt32>) -> UInt64 {
+        let start = offsets[Int(id)], length = offsets[Int(id) + 1] - start
+        return UInt64(start) << 32 | UInt64(min(length, 255)) << 24 | UInt64(id)
     }
 
     /// `indexed` says which ids the reverse map may return (others are only decoded); nil builds
     /// no reverse map at all.
     public init(bytes: [UInt8], offsets: [UInt32], indexed: ((Int) -> Bool)?) {
-        self.bytes = bytes
-        self.offsets = offsets
+        self.bytes = StoredTable(bytes)
+        self.offsets = StoredTable(offsets)
         guard let indexed else {
-            entries = [.max]
+            entries = StoredTable([.max])
             mask = 0
             return
         }
@@ -62,23 +59,38 @@ public struct TokenTable: Sendable {
                 if !duplicate { slots[i] = UInt32(id) }
             }
         }
-        self.entries = TokenTable.makeEntries(slots, offsets)
+        let stored = self.offsets
+        self.entries = StoredTable(slots.map { $0 == .max ? .max : TokenTable.entry($0, stored) })
         self.mask = mask
     }
 
-    /// Restores a table with a reverse map as stored by the compact format; nil when malformed.
-    init?(bytes: [UInt8], offsets: [UInt32], slots: [UInt32]) {
-        let n = offsets.count - 1
-        guard slots.count >= 1, slots.count & (slots.count - 1) == 0 else { return nil }
-        var empty = 0
-        for id in slots {
-            if id == .max { empty += 1 } else if Int(id) >= n { return nil }
-        }
-        guard empty > 0 else { return nil }
+    /// A table without a reverse map over stored bytes and offsets (`offsets` non-decreasing from 0, its last within
+    /// `bytes`: the caller has checked).
+    init(bytes: StoredTable<UInt8>, offsets: StoredTable<UInt32>) {
         self.bytes = bytes
         self.offsets = offsets
-        self.entries = TokenTable.makeEntries(slots, offsets)
-        self.mask = slots.count - 1
+        self.entries = StoredTable([.max])
+        self.mask = 0
+    }
+
+    /// Restores a table with a reverse map as the compact format stores it (`offsets` checked by the caller). Unless
+    /// `trusted`, every entry is checked against the offsets and one must be empty; nil when malformed.
+    init?(bytes: StoredTable<UInt8>, offsets: StoredTable<UInt32>, entries: StoredTable<UInt64>, trusted: Bool) {
+        let n = offsets.count - 1
+        guard entries.count >= 1, entries.count & (entries.count - 1) == 0 else { return nil }
+        if !trusted {
+            var empty = 0
+            for e in entries {
+                if e == .max { empty += 1; continue }
+                let id = UInt32(truncatingIfNeeded: e & 0xFF_FFFF)
+                guard Int(id) < n, e == TokenTable.entry(id, offsets) else { return nil }
+            }
+            guard empty > 0 else { return nil }
+        }
+        self.bytes = bytes
+        self.offsets = offsets
+        self.entries = entries
+        self.mask = entries.count - 1
     }
 
     @inline(__always)

@@ -41,7 +41,7 @@ struct TokenizerCommand: ParsableCommand {
         }
 
         func run() throws {
-            let tokenizer = try Tokenizer.load(path: input)
+            let tokenizer = try Tokenizer.load(path: input, reusingEmbedded: false)
             var data = tokenizer.compactForm()
             if output.hasSuffix(".zst") {
                 data = try data.withUnsafeBytes { try ZstdFrame.compress($0, level: level) }

@@ -26,7 +26,7 @@ struct RunCommand: ParsableCommand {
             first, then temperature, top-k, top-p and min-p. Generation stops at -n tokens, at the model's end \
             tokens (its eos ids, <|im_end|>, <|endoftext|>) or at a --stop string, which is not printed.
 
-            --chat renders the prompt as a user turn (after --system's, if given) through the model's own chat             template (GGUF tokenizer.chat_template, or the HF directory's), as transformers' apply_chat_template             does, with the generation prompt; ChatML when the model has none; --chat-template FILE replaces it.
+            --chat renders the prompt as a user turn (after --system's, if given) through the model's own chat template (GGUF tokenizer.chat_template, or the HF directory's), as transformers' apply_chat_template does, with the generation prompt; ChatML when the model has none; --chat-template FILE replaces it.
 
             Examples:
               qwenkit run qwen2-0.5b-q8_0.gguf --chat --prompt 'Name three primes.'

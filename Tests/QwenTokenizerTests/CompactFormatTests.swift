@@ -101,9 +101,10 @@ private extension String {
         expectRefused(sealed { $0[lastToken + 3] = 0x7F }, "corrupt compiled tokenizer (character token of U+\(lastCodePoint))", "token id")
     }
 
-    /// The tables derived from others (the merge table's filter, the byte pairs, the whole-piece entries) and the zero
-    /// bytes that align the tables are checked in a .qtok file, even sealed with a good checksum: a file written by a
-    /// faulty build is refused by what is wrong, not used. Their places follow the layout (CompactTokenizerFormat).
+    /// A merge whose result is past the vocabulary, the tables derived from others (the merge table's filter, the byte
+    /// pairs, the whole-piece entries) and the zero bytes that align the tables are checked in a .qtok file, even sealed
+    /// with a good checksum: a file written by a faulty build is refused by what is wrong, not used. Their places follow
+    /// the layout (CompactTokenizerFormat).
     @Test func derivedTablesAndPaddingAreChecked() throws {
         let model = Self.tokenizer.model
         let contents = Array(Self.compiled[24...])
@@ -121,6 +122,10 @@ private extension String {
             c[at] ^= mask
             return Self.sealed(c)
         }
+        let slot = try #require((0..<model.merges.slots.count / 2).first { model.merges.slots[2 * $0] != MergeTable.none })
+        var pastVocabulary = contents
+        pastVocabulary.replaceSubrange((slots + 16 * slot + 8)..<(slots + 16 * slot + 12), with: [0xFF, 0xFF, 0xFF, 0x00])
+        expectRefused(Self.sealed(pastVocabulary), "corrupt compiled tokenizer (merge table)", "merge result")
         let bloomWord = try #require((0..<MergeTable.bloomWords).first { model.merges.bloom[$0] != 0 })
         expectRefused(patched(bloom + 8 * bloomWord, 0xFF), "corrupt compiled tokenizer (merge table)", "filter")
         let pair = try #require((0..<65536).first { model.bytePairs[$0] != MergeTable.none })
@@ -128,6 +133,45 @@ private extension String {
         let entry = try #require((0..<model.wholePieces.entries.count).first { model.wholePieces.entries[$0] != .max })
         expectRefused(patched(entries + 8 * entry + 3, 0x01), "corrupt compiled tokenizer (token table)", "entry length")
         expectRefused(patched(entries - 1, 0x01), "corrupt compiled tokenizer (padding at offset \(entryCount + 4))", "padding")
+    }
+
+    /// Random damage to a compiled tokenizer's tables, sealed with a good checksum (what a faulty build could write), is
+    /// refused by name, or gives a tokenizer that encodes and decodes text without trapping: nothing in the file can
+    /// make a table read out of bounds or an id past the vocabulary. A tiny tokenizer keeps each of the 400 decodes
+    /// short; the damage avoids the filter and the byte pairs, 768 KB of it, which are rebuilt and compared anyway.
+    @Test func resealedDamageNeverTraps() throws {
+        let tiny = try Tokenizer.load(path: fixturePath("checkpoints/q2-tied/tokenizer.json"))
+        let contents = Array(tiny.compactForm()[24...])
+        let model = tiny.model
+        var at = 8 + tiny.pattern.utf8.count + 8
+        at = (at + 7) / 8 * 8 + 4 * (model.tokens.count + 1) + model.tokens.bytes.count + model.tokens.count
+        let bloom = (at + 7) / 8 * 8 + 4 * 256 + 8 + 8 * model.merges.slots.count
+        let afterPairs = bloom + 8 * (MergeTable.bloomWords + 65536)
+        let regions = [0..<bloom, afterPairs..<contents.count]
+        let text = Array("Hello, world! 中文分词 ½ naïve <|endoftext|>\n\t  x = 42;".utf8)
+        var rng = SplitMix64(seed: 15)
+        var refused = 0, decoded = 0
+        for trial in 0..<400 {
+            var c = contents
+            for _ in 0...(trial % 3) {
+                let region = regions[Int(rng.next() % 2)]
+                c[region.lowerBound + Int(rng.next() % UInt64(region.count))] ^= UInt8(truncatingIfNeeded: rng.next() | 1)
+            }
+            do {
+                let t = try decode(Self.sealed(c))
+                var ids: [UInt32] = []
+                try text.withUnsafeBufferPointer { try t.makeEncoder().encode($0, into: &ids) }
+                #expect(ids.allSatisfy { Int($0) < t.model.tokens.count }, "trial \(trial)")
+                var bytes: [UInt8] = []
+                try t.decode(ids, into: &bytes)
+                decoded += 1
+            } catch let error as TokenizerError {
+                #expect("\(error)".hasPrefix("x.qtok: "), "trial \(trial): \(error)")
+                refused += 1
+            }
+        }
+        #expect(refused + decoded == 400)
+        #expect(refused > 100 && decoded > 10, "\(refused) refused, \(decoded) decoded")
     }
 
     /// One flipped byte anywhere is refused, and by what it broke: the magic, the version, the

@@ -164,7 +164,7 @@ enum CompactTokenizerFormat {
         let mergeSlotWords = Int(try r.u32()), mergeCount = Int(try r.u32())
         let mergeSlots: StoredTable<UInt64> = try r.table(mergeSlotWords)
         let bloom: StoredTable<UInt64> = try r.table(MergeTable.bloomWords)
-        guard let merges = MergeTable(slots: mergeSlots, count: mergeCount, bloom: bloom, trusted: trusted) else { throw r.corrupt("merge table") }
+        guard let merges = MergeTable(slots: mergeSlots, count: mergeCount, bloom: bloom, idCount: idCount, trusted: trusted) else { throw r.corrupt("merge table") }
         let bytePairs: StoredTable<UInt64> = try r.table(65536)
         if !trusted && !bytePairs.elementsEqual(BPEModel.makeBytePairs(merges, byteTokens)) { throw r.corrupt("byte pairs") }
         let wholeEntries: StoredTable<UInt64> = try r.table(Int(try r.u32()))

@@ -89,17 +89,19 @@ public struct MergeTable: Sendable {
     }
 
     /// Restores a table as the compact format stores it: `slots`, the number of merges in them, and the filter. Unless
-    /// `trusted` (the embedded tokenizer, which a test compares with its source), the slots are checked and the filter
-    /// rebuilt and compared; nil when any of it is malformed. Trusted, nothing is read here: a process pages in only
-    /// the slots its input asks about.
-    init?(slots: StoredTable<UInt64>, count: Int, bloom: StoredTable<UInt64>, trusted: Bool) {
+    /// `trusted` (the embedded tokenizer, which a test compares with its source), the slots are checked (ranks below
+    /// the limit, ids below `idCount`) and the filter rebuilt and compared; nil when any of it is malformed. Trusted,
+    /// nothing is read here: a process pages in only the slots its input asks about.
+    init?(slots: StoredTable<UInt64>, count: Int, bloom: StoredTable<UInt64>, idCount: Int, trusted: Bool) {
         let capacity = slots.count / 2
         guard capacity >= 16, capacity & (capacity - 1) == 0, slots.count == capacity * 2, count < capacity,
               bloom.count == MergeTable.bloomWords else { return nil }  // a full table would make lookups loop forever
         if !trusted {
             var found = 0
             for i in stride(from: 0, to: slots.count, by: 2) where slots[i] != MergeTable.none {
-                guard UInt32(slots[i + 1] >> 32) < MergeTable.rankLimit else { return nil }
+                let key = slots[i], value = slots[i + 1]
+                guard UInt32(value >> 32) < MergeTable.rankLimit, value & 0xFFFF_FFFF < idCount,
+                      key >> 32 < idCount, key & 0xFFFF_FFFF < idCount else { return nil }
                 found += 1
             }
             guard found == count, bloom.elementsEqual(MergeTable.makeBloom(slots)) else { return nil }

@@ -43,10 +43,6 @@ public struct StoredTable<Element: FixedWidthInteger>: RandomAccessCollection, @
     }
 }
 
-extension StoredTable: Equatable {
-    public static func == (a: StoredTable, b: StoredTable) -> Bool { a.elementsEqual(b) }
-}
-
 /// A 64-byte-aligned buffer, freed with its last table.
 final class TableStorage: @unchecked Sendable {
     let pointer: UnsafeMutableRawPointer

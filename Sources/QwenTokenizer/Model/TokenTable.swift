@@ -17,9 +17,6 @@ public struct TokenTable: Sendable {
     /// between them (on CJK text these dependent misses were a fifth of the time).
     let entries: StoredTable<UInt64>
 
-    /// The ids alone, .max for an empty slot.
-    var slots: [UInt32] { entries.map { $0 == .max ? .max : UInt32(truncatingIfNeeded: $0 & 0xFF_FFFF) } }
-
     private static func entry(_ id: UInt32, _ offsets: StoredTable<UInt32>) -> UInt64 {
         let start = offsets[Int(id)], length = offsets[Int(id) + 1] - start
         return UInt64(start) << 32 | UInt64(min(length, 255)) << 24 | UInt64(id)

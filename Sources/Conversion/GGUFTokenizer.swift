@@ -55,3 +55,43 @@ extension TokenizerSpec {
         self.addedTokens = added
     }
 }
+
+extension TokenizerSpec {
+    /// `ggufTokenizerHash` of a GGUF that carries Qwen2's tokenizer as llama.cpp's converter and `qwenkit convert` write
+    /// it (the same bytes); GoldenConversionTests checks it on a converted file whose spec has the embedded tokenizer's
+    /// fingerprint.
+    public static let embeddedQwen2GGUFHash: UInt64 = 0x019A_83EA_C529_25D1
+
+    /// XXH64 of what `TokenizerSpec(gguf:)` reads, as the file encodes it: `tokenizer.ggml.model` and `.pre`, then the
+    /// `tokens`, `token_type` and `merges` arrays (element type, count and the XXH64 of their bytes). The spec is a
+    /// function of exactly these, so two files with the same hash carry the same tokenizer.
+    public static func ggufTokenizerHash(_ meta: GGUFTokenizerMetadata) -> UInt64 {
+        var out = Array("qwenkit gguf tokenizer 1".utf8)
+        func append(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        for text in [meta.model, meta.pre] {
+            append(text.map { UInt64($0.utf8.count) } ?? .max)
+            out.append(contentsOf: text?.utf8 ?? "".utf8)
+        }
+        for array in [meta.tokens, meta.tokenTypes, meta.merges] {
+            guard let array else {
+                append(.max)
+                continue
+            }
+            append(UInt64(array.elementType.rawValue))
+            append(UInt64(array.count))
+            append(array.withEncodedBytes { XXH64.hash($0) })
+        }
+        return out.withUnsafeBytes { XXH64.hash($0) }
+    }
+
+    /// The tokenizer `file` carries: Qwen2's restored from the embedded compiled copy when the file's tokenizer metadata
+    /// hashes as a Qwen2 GGUF's does (`ggufTokenizerHash`: hashing the 4 MB of it takes a few milliseconds where reading
+    /// its 450,000 strings into a spec to take the spec's fingerprint took 45-65), else built from the spec
+    /// (`buildReusingEmbedded`, which restores the embedded copy too when the spec is Qwen2's however the file wrote it).
+    public static func tokenizer(gguf file: GGUFFile) throws -> Tokenizer {
+        if let meta = try? GGUFTokenizerMetadata(gguf: file), ggufTokenizerHash(meta) == embeddedQwen2GGUFHash {
+            return try Tokenizer.embeddedQwen2()
+        }
+        return try TokenizerSpec(gguf: file).buildReusingEmbedded()
+    }
+}

@@ -80,7 +80,13 @@ func firstDifference(_ a: Data, _ b: Data) -> String {
         let writer = GGUFWriter(path: path)
         for kv in conversion.entries() { try writer.add(kv.key, kv.value) }
         try writer.write { _ in }
-        let spec = try TokenizerSpec(gguf: try GGUFFile(path: path))
+        let file = try GGUFFile(path: path)
+        let spec = try TokenizerSpec(gguf: file)
         #expect(spec.fingerprint == Tokenizer.embeddedQwen2Fingerprint)
+        // Its raw tokenizer metadata hashes to the constant that lets a GGUF skip the spec, and the tokenizer that gives
+        // is the embedded one.
+        let hash = TokenizerSpec.ggufTokenizerHash(try GGUFTokenizerMetadata(gguf: file))
+        #expect(hash == TokenizerSpec.embeddedQwen2GGUFHash, "0x\(String(hash, radix: 16))")
+        #expect(try TokenizerSpec.tokenizer(gguf: file).compactForm() == Tokenizer.embeddedQwen2().compactForm())
     }
 }

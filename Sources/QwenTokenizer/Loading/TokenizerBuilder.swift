@@ -78,18 +78,35 @@ extension TokenizerSpec {
     /// tokenizer (up to XXH64 collisions, which only a file crafted for one could reach, and whose only effect would be
     /// the embedded Qwen2 tokenizer in place of the file's).
     public var fingerprint: UInt64 {
-        var out: [UInt8] = []
-        out.reserveCapacity(8 + pattern.utf8.count + vocab.count * 16 + merges.count * 16)
-        func append(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        // Sized first, then written into one buffer in place: appending 450,000 small arrays to a growing Array and
+        // sorting a vocabulary that is almost always in id order already took 29 ms (now 10-12; one pass into a buffer
+        // that grows measured 14).
+        let prefix = Array("qwenkit tokenizer spec 1".utf8), patternBytes = Array(pattern.utf8)
+        var size = prefix.count + 1 + 4 + patternBytes.count + 4 + 4 + 4
+        for entry in vocab { size += 8 + entry.token.count }
+        for merge in merges { size += 8 + merge.left.count + merge.right.count }
+        for token in addedTokens { size += 9 + token.content.count }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
+        defer { buffer.deallocate() }
+        var at = 0
+        func append(_ v: UInt32) {
+            buffer.storeBytes(of: v.littleEndian, toByteOffset: at, as: UInt32.self)
+            at += 4
+        }
+        func append<C: Collection<UInt8>>(raw bytes: C) {
+            UnsafeMutableRawBufferPointer(rebasing: buffer[at..<(at + bytes.count)]).copyBytes(from: bytes)
+            at += bytes.count
+        }
         func append(_ bytes: [UInt8]) {
             append(UInt32(truncatingIfNeeded: bytes.count))
-            out.append(contentsOf: bytes)
+            append(raw: bytes)
         }
-        out.append(contentsOf: Array("qwenkit tokenizer spec 1".utf8))
-        out.append(normalizesNFC ? 1 : 0)
-        append(Array(pattern.utf8))
+        append(raw: prefix)
+        append(raw: CollectionOfOne(normalizesNFC ? 1 : 0))
+        append(patternBytes)
         append(UInt32(truncatingIfNeeded: vocab.count))
-        for entry in vocab.sorted(by: { $0.id < $1.id }) {
+        let inOrder = zip(vocab, vocab.dropFirst()).allSatisfy { $0.id < $1.id }
+        for entry in inOrder ? vocab : vocab.sorted(by: { $0.id < $1.id }) {
             append(entry.id)
             append(entry.token)
         }
@@ -102,9 +119,10 @@ extension TokenizerSpec {
         for token in addedTokens.sorted(by: { $0.id < $1.id }) {
             append(token.id)
             append(token.content)
-            out.append((token.special ? 1 : 0) | (token.lstrip ? 2 : 0) | (token.rstrip ? 4 : 0) | (token.normalized ? 8 : 0))
+            append(raw: CollectionOfOne((token.special ? 1 : 0) | (token.lstrip ? 2 : 0) | (token.rstrip ? 4 : 0) | (token.normalized ? 8 : 0)))
         }
-        return out.withUnsafeBytes { XXH64.hash($0) }
+        precondition(at == size)
+        return XXH64.hash(UnsafeRawBufferPointer(buffer))
     }
 
     /// `build()`, except that a spec with the embedded Qwen2 tokenizer's fingerprint (`Tokenizer.embeddedQwen2Fingerprint`)

@@ -5,7 +5,7 @@
 // is a bijection of its lane). It is zstd's content checksum too (the frame keeps its low 32 bits),
 // which is how the tests check this copy without another library.
 
-enum XXH64 {
+public enum XXH64 {
     static let prime1: UInt64 = 0x9E37_79B1_85EB_CA87
     static let prime2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
     static let prime3: UInt64 = 0x1656_67B1_9E37_79F9
@@ -21,7 +21,7 @@ enum XXH64 {
     @inline(__always)
     static func merge(_ acc: UInt64, _ lane: UInt64) -> UInt64 { (acc ^ round(0, lane)) &* prime1 &+ prime4 }
 
-    static func hash(_ data: UnsafeRawBufferPointer) -> UInt64 {
+    public static func hash(_ data: UnsafeRawBufferPointer) -> UInt64 {
         let count = data.count
         guard let base = data.baseAddress else { return avalanche(prime5) }
         @inline(__always) func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }

@@ -21,12 +21,12 @@ struct ModelMemoryFlags: ParsableArguments {
 }
 
 /// Loads the tokenizer that goes with a model: `override` if given, else the tokenizer its GGUF carries (Qwen2's is
-/// restored from the embedded compiled copy, `TokenizerSpec.buildReusingEmbedded`), else the HF directory's tokenizer files.
+/// restored from the embedded compiled copy, `TokenizerSpec.tokenizer(gguf:)`), else the HF directory's tokenizer files.
 func loadModelTokenizer(_ model: Qwen2Model, override: String?) throws -> Tokenizer {
     if let override { return try Tokenizer.load(path: override) }
     guard let file = model.gguf else { return try Tokenizer.load(path: model.path) }
     do {
-        return try TokenizerSpec(gguf: file).buildReusingEmbedded()
+        return try TokenizerSpec.tokenizer(gguf: file)
     } catch let error as ConversionError {
         throw CLIError("\(error.description) (give the model's tokenizer with --tokenizer PATH)")
     }

@@ -19,6 +19,19 @@ public func physicalMemoryBytes() -> Int? {
     return overflow ? nil : physical
 }
 
+/// Maps the pages under `bytes` into this process now, in one call (Linux's MADV_POPULATE_READ, or _WRITE for memory
+/// about to be written), instead of one page fault per 4 KB (per 64 KB of a file mapping) as a loop first touches them.
+/// A hint: elsewhere, and on kernels before 5.14, it does nothing.
+public func prefaultPages(_ bytes: UnsafeRawBufferPointer, forWriting: Bool) {
+    #if os(Linux)
+    guard let start = bytes.baseAddress, bytes.count > 0 else { return }
+    let page = UInt(max(sysconf(Int32(_SC_PAGESIZE)), 1))
+    let first = UInt(bitPattern: start) & ~(page - 1)
+    guard let address = UnsafeMutableRawPointer(bitPattern: first) else { return }
+    _ = madvise(address, bytes.count + Int(UInt(bitPattern: start) - first), forWriting ? 23 : 22)  // MADV_POPULATE_WRITE, _READ
+    #endif
+}
+
 // Thin aliases for the system calls whose names collide with methods here (`read`, `write`, `close`).
 
 @inline(__always)

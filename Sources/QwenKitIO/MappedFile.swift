@@ -1,3 +1,6 @@
+import Dispatch
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -85,7 +88,8 @@ public final class MappedFile: @unchecked Sendable {
 
     /// Reads the `count` bytes of the file open on `fd` into a new anonymous region that starts on a 2 MB boundary and
     /// asks for huge pages, then makes it read-only. Refuses a file larger than the machine's memory (the region would
-    /// be granted and fail page by page).
+    /// be granted and fail page by page). The 32 MB pieces are read by up to four threads (the 0.5B-shaped Q4_K_M GGUF,
+    /// 397 MB: 244 -> 178 ms; F16, 988 MB: 275 -> 183, medians of 7-9 alternating runs).
     private static func readIntoMemory(_ fd: Int32, count: Int, path: String) throws(IOError)
         -> (address: UnsafeMutableRawPointer, length: Int, start: UnsafeMutableRawPointer) {
         let physical = physicalMemoryBytes()
@@ -101,17 +105,34 @@ public final class MappedFile: @unchecked Sendable {
         #if canImport(Glibc)
         _ = madvise(start, length - (start - address), Int32(MADV_HUGEPAGE))  // a hint: without THP, 4 KB pages
         #endif
-        var done = 0
-        while done < count {
-            let n = pread(fd, start + done, min(count - done, 1 << 30), off_t(done))
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                // 0: the file shrank since fstat.
-                let code = n < 0 ? errno : EIO
-                munmap(address, length)
-                throw .readFailed(path: path, errno: code)
+        // Pieces of 32 MB read by up to four threads: most of the time is the kernel finding, zeroing and filling pages
+        // (compacting memory for 2 MB ones when it is fragmented), which runs on the thread that faults them.
+        let piece = 32 << 20, pieces = (count + piece - 1) / piece
+        let next = Atomic<Int>(0), failure = Atomic<Int32>(0)
+        let target = UInt(bitPattern: start)
+        let workers = min(pieces, 4, max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while failure.load(ordering: .relaxed) == 0 {
+                let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard i < pieces else { return }
+                var done = i * piece
+                let end = min(count, done + piece)
+                while done < end {
+                    let n = pread(fd, UnsafeMutableRawPointer(bitPattern: target + UInt(done)), end - done, off_t(done))
+                    if n < 0 && errno == EINTR { continue }
+                    guard n > 0 else {
+                        // 0: the file shrank since fstat.
+                        failure.store(n < 0 ? errno : EIO, ordering: .relaxed)
+                        return
+                    }
+                    done += n
+                }
             }
-            done += n
+        }
+        let code = failure.load(ordering: .relaxed)
+        if code != 0 {
+            munmap(address, length)
+            throw .readFailed(path: path, errno: code)
         }
         _ = mprotect(address, length, PROT_READ)
         return (address, length, start)

@@ -136,6 +136,31 @@ struct InputTests {
         }
     }
 
+    /// A file of several 32 MB pieces, which `.loaded` reads on several threads: every byte lands where it belongs (a
+    /// block of prime length repeated, so a piece read to another place would not match).
+    @Test func loadedFileInPieces() throws {
+        try withTemporaryDirectory { dir in
+            let path = "\(dir)/pieces.bin"
+            var rng = SplitMix64(seed: 5)
+            let block = (0..<999_983 / 8 + 1).flatMap { _ in withUnsafeBytes(of: rng.next()) { Array($0) } }.prefix(999_983).map { $0 }
+            let count = 3 * (32 << 20) + 777
+            let file = try #require(fopen(path, "wb"))
+            var written = 0
+            while written < count {
+                let n = min(block.count, count - written)
+                #expect(fwrite(block, 1, n, file) == n)
+                written += n
+            }
+            fclose(file)
+            let loaded = try MappedFile(path: path, residency: .loaded)
+            #expect(loaded.count == count)
+            let wrong = loaded.withUnsafeBytes { b in
+                stride(from: 0, to: count, by: block.count).filter { memcmp(b.baseAddress! + $0, block, min(block.count, count - $0)) != 0 }
+            }
+            #expect(wrong.isEmpty)
+        }
+    }
+
     @Test("MappedFile with .loaded reads the same bytes into memory of its own, 2 MB-aligned; refuses more than memory")
     func loadedFile() throws {
         try withTemporaryDirectory { dir in

@@ -270,13 +270,13 @@ extension WideKernelTests {
 extension WideKernelTests {
     /// Q5_0, Q5_1 and Q5_K repacked for generation (`PackedRows`): the rows kernel, the dot and the decoder over the
     /// packed bytes give the file layout's kernels' floats bit for bit, for even and odd numbers of blocks per row (an
-    /// odd row keeps its last block as stored) and 1-37 rows.
+    /// odd row keeps its last block as stored) and 1-37 rows, and a matrix past 1 MB, which is packed in a part per core.
     @Test(.enabled(if: KernelChoice.avx512Usable), arguments: [GGMLType.q5_0, .q5_1, .q5_K])
     func packedRowsMatchTheStoredLayoutBitForBit(_ type: GGMLType) throws {
         let format = try #require(QuantizationFormats.format(for: type))
         let kernel = try #require(RowKernel.forType(type)), dot = try #require(kernel.wideDot), rows = try #require(kernel.wideRows)
-        let shapes = type == .q5_K ? [(1, 256), (3, 512), (16, 1024), (17, 1024), (37, 1536), (33, 4864)]
-            : [(1, 64), (3, 96), (15, 896), (16, 896), (17, 928), (37, 896), (33, 4864), (5, 4896)]
+        let shapes = type == .q5_K ? [(1, 256), (3, 512), (16, 1024), (17, 1024), (37, 1536), (33, 4864), (321, 4864)]
+            : [(1, 64), (3, 96), (15, 896), (16, 896), (17, 928), (37, 896), (33, 4864), (5, 4896), (1703, 896)]
         for (count, n) in shapes {
             let (stored, rowBytes) = try Self.storedRows(format, count: count, n: n, seed: UInt64(count * 31 + n), scale: 1.1)
             let x = RowKernelTests.values(n, seed: 11, scale: 2)

@@ -1,4 +1,5 @@
 import CRuntimeKernels
+import Dispatch
 import ModelFiles
 import QwenKitIO
 import Synchronization
@@ -183,16 +184,16 @@ final class PackedRows: @unchecked Sendable {  // immutable after init
 
     /// Packs `rows` rows of `columns` values of `type` from `source`; nil for a type without a packed layout, past the
     /// budget, or when the memory cannot be had.
-    /// Load time: on the 0.5B-shaped Q4_K_M model (174 MB of Q5_0 rows) `run`'s load grows by ~0.1 s, mostly mapping the
-    /// file's pages and the new memory's, which the first prompt no longer pays (packing on both cores measured the same).
+    /// Load time: on the 0.5B-shaped Q4_K_M model (174 MB of Q5_0 rows) `run`'s load grows by ~70 ms, mostly mapping the
+    /// file's pages and the new memory's, which the first prompt no longer pays.
     init?(_ type: GGMLType, source: UnsafeRawPointer, rows: Int, columns: Int, rowBytes: Int) {
-        let pack: (UnsafeRawPointer, UnsafeMutableRawPointer) -> Void
+        let pack: @Sendable (UnsafeRawPointer, UnsafeMutableRawPointer, Int) -> Void  // source, destination, rows
         let rowsKernel: RowKernel.Rows, decode: RowKernel.Decode
         switch type {
         case .q5_0, .q5_1:
             guard columns >= 64 else { return nil }
             let withMin: Int32 = type == .q5_1 ? 1 : 0
-            pack = { qwenkit_pack_q5_pairs($0, $1, rows, columns / 32, withMin) }
+            pack = { qwenkit_pack_q5_pairs($0, $1, $2, columns / 32, withMin) }
             // Literal flags: a closure capturing withMin would have a context to retain.
             if type == .q5_1 {
                 rowsKernel = { qwenkit_rows_q5_pairs_avx512($0, $1, $2, $3, $4, $5, 1) }
@@ -202,7 +203,7 @@ final class PackedRows: @unchecked Sendable {  // immutable after init
                 decode = { qwenkit_decode_q5_pairs_avx512($0, $1, $2, 0) }
             }
         case .q5_K:
-            pack = { qwenkit_pack_q5_K($0, $1, rows * (columns / 256)) }
+            pack = { qwenkit_pack_q5_K($0, $1, $2 * (columns / 256)) }
             rowsKernel = { qwenkit_rows_q5_K_packed_avx512($0, $1, $2, $3, $4, $5) }
             decode = { qwenkit_decode_q5_K_packed_avx512($0, $1, $2) }
         default:
@@ -223,10 +224,18 @@ final class PackedRows: @unchecked Sendable {  // immutable after init
         layout = Layout(base: raw, rows: rowsKernel, decode: decode)
         self.bytes = bytes
         // Both sides' pages mapped in one call each before the pass (the 0.5B-shaped Q4_K_M model's load 146 -> 123 ms,
-        // median of 11 alternating runs): the pass otherwise took a page fault per 4 KB written and per 64 KB read.
-        prefaultPages(UnsafeRawBufferPointer(start: raw, count: bytes), forWriting: true)
-        prefaultPages(UnsafeRawBufferPointer(start: source, count: bytes), forWriting: false)
-        pack(source, raw)
+        // median of 11 alternating runs): the pass otherwise took a page fault per 4 KB written and per 64 KB read. And
+        // the rows in one part per core (up to 4) for a matrix of 1 MB or more: the same load 116 -> 85-99 ms on two.
+        let parts = bytes < 1 << 20 ? 1 : min(4, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))), rows)
+        let from = UInt(bitPattern: source), to = UInt(bitPattern: raw)  // addresses: pointers are not Sendable
+        DispatchQueue.concurrentPerform(iterations: parts) { p in
+            let first = rows * p / parts, end = rows * (p + 1) / parts
+            let offset = UInt(first * rowBytes), count = (end - first) * rowBytes
+            let source = UnsafeRawPointer(bitPattern: from + offset)!, destination = UnsafeMutableRawPointer(bitPattern: to + offset)!
+            prefaultPages(UnsafeRawBufferPointer(start: destination, count: count), forWriting: true)
+            prefaultPages(UnsafeRawBufferPointer(start: source, count: count), forWriting: false)
+            pack(source, destination, end - first)
+        }
     }
 
     deinit {

@@ -105,12 +105,12 @@ public final class MappedFile: @unchecked Sendable {
         #if canImport(Glibc)
         _ = madvise(start, length - (start - address), Int32(MADV_HUGEPAGE))  // a hint: without THP, 4 KB pages
         #endif
-        // Pieces of 32 MB read by up to four threads: most of the time is the kernel finding, zeroing and filling pages
-        // (compacting memory for 2 MB ones when it is fragmented), which runs on the thread that faults them.
+        // Pieces of 32 MB read by up to `loadThreads` threads: most of the time is the kernel finding, zeroing and filling
+        // pages (compacting memory for 2 MB ones when it is fragmented), which runs on the thread that faults them.
         let piece = 32 << 20, pieces = (count + piece - 1) / piece
         let next = Atomic<Int>(0), failure = Atomic<Int32>(0)
         let target = UInt(bitPattern: start)
-        let workers = min(pieces, 4, max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+        let workers = min(pieces, loadThreads)
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while failure.load(ordering: .relaxed) == 0 {
                 let i = next.wrappingAdd(1, ordering: .relaxed).oldValue

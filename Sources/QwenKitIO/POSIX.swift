@@ -19,6 +19,10 @@ public func physicalMemoryBytes() -> Int? {
     return overflow ? nil : physical
 }
 
+/// Threads for work done once while loading (reading a file into memory, repacking rows): the online CPUs, at most 4 (the
+/// kernel's page work that most of it is does not scale further here).
+public let loadThreads = min(4, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+
 /// Maps the pages under `bytes` into this process now, in one call (Linux's MADV_POPULATE_READ, or _WRITE for memory
 /// about to be written), instead of one page fault per 4 KB (per 64 KB of a file mapping) as a loop first touches them.
 /// A hint: elsewhere, and on kernels before 5.14, it does nothing.

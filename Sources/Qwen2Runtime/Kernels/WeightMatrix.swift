@@ -225,8 +225,9 @@ final class PackedRows: @unchecked Sendable {  // immutable after init
         self.bytes = bytes
         // Both sides' pages mapped in one call each before the pass (the 0.5B-shaped Q4_K_M model's load 146 -> 123 ms,
         // median of 11 alternating runs): the pass otherwise took a page fault per 4 KB written and per 64 KB read. And
-        // the rows in one part per core (up to 4) for a matrix of 1 MB or more: the same load 116 -> 85-99 ms on two.
-        let parts = bytes < 1 << 20 ? 1 : min(4, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))), rows)
+        // the rows in one part per load thread (`loadThreads`) for a matrix of 1 MB or more: the same load 116 -> 85-99 ms
+        // on two cores.
+        let parts = bytes < 1 << 20 ? 1 : min(loadThreads, rows)
         let from = UInt(bitPattern: source), to = UInt(bitPattern: raw)  // addresses: pointers are not Sendable
         DispatchQueue.concurrentPerform(iterations: parts) { p in
             let first = rows * p / parts, end = rows * (p + 1) / parts

@@ -70,9 +70,8 @@ extension Tokenizer {
             guard let vocab, let merges else {
                 throw TokenizerError.unreadable(path: path, reason: "no tokenizer.json, nor vocab.json with merges.txt, in this directory")
             }
-            return try buildNamed(try loadVocabAndMergesSpec(vocab: vocab, merges: merges,
-                                                             config: firstExisting(dir, ["tokenizer_config.json", "tokenizer_config.json.zst"])),
-                                  path: vocab, reusingEmbedded: reusingEmbedded)
+            return try loadVocabAndMerges(vocab: vocab, merges: merges, config: firstExisting(dir, ["tokenizer_config.json", "tokenizer_config.json.zst"]),
+                                          reusingEmbedded: reusingEmbedded)
         }
         let data = try readTokenizerFile(path)
         let name = path.hasSuffix(".zst") ? String(path.dropLast(4)) : path
@@ -83,8 +82,7 @@ extension Tokenizer {
             if name.hasSuffix("merges.txt") || name.hasSuffix("vocab.json") {
                 throw TokenizerError.unreadable(path: path, reason: "give the model directory (vocab.json and merges.txt are read together)")
             }
-            return try buildNamed(try parseTokenizerJSONSpec(raw.assumingMemoryBound(to: UInt8.self), path: path), path: path,
-                                  reusingEmbedded: reusingEmbedded)
+            return try parseTokenizerJSON(raw.assumingMemoryBound(to: UInt8.self), path: path, reusingEmbedded: reusingEmbedded)
         } }
     }
 
@@ -93,8 +91,8 @@ extension Tokenizer {
 
     // MARK: tokenizer.json
 
-    static func parseTokenizerJSON(_ bytes: UnsafeBufferPointer<UInt8>, path: String) throws(TokenizerError) -> Tokenizer {
-        try buildNamed(try parseTokenizerJSONSpec(bytes, path: path), path: path)
+    static func parseTokenizerJSON(_ bytes: UnsafeBufferPointer<UInt8>, path: String, reusingEmbedded: Bool = true) throws(TokenizerError) -> Tokenizer {
+        try buildNamed(try parseTokenizerJSONSpec(bytes, path: path), path: path, reusingEmbedded: reusingEmbedded)
     }
 
     static func parseTokenizerJSONSpec(_ bytes: UnsafeBufferPointer<UInt8>, path: String) throws(TokenizerError) -> TokenizerSpec {
@@ -145,7 +143,7 @@ extension Tokenizer {
     /// The tokenizer of a spec read from `path` (naming it in errors); Qwen2's own is restored from the embedded
     /// compiled copy (`buildReusingEmbedded`): `encode --tokenizer tokenizer.json` and `run` on a model directory
     /// start ~0.2 s sooner.
-    private static func buildNamed(_ spec: TokenizerSpec, path: String, reusingEmbedded: Bool = true) throws(TokenizerError) -> Tokenizer {
+    private static func buildNamed(_ spec: TokenizerSpec, path: String, reusingEmbedded: Bool) throws(TokenizerError) -> Tokenizer {
         do { return try reusingEmbedded ? spec.buildReusingEmbedded() : spec.build() } catch {
             if case .invalidTokenizer(let why) = error { throw TokenizerError.unreadable(path: path, reason: why) }
             throw error
@@ -293,8 +291,10 @@ extension Tokenizer {
 
     // MARK: vocab.json + merges.txt
 
-    static func loadVocabAndMerges(vocab vocabPath: String, merges mergesPath: String, config configPath: String?) throws(TokenizerError) -> Tokenizer {
-        try buildNamed(try loadVocabAndMergesSpec(vocab: vocabPath, merges: mergesPath, config: configPath), path: vocabPath)
+    static func loadVocabAndMerges(vocab vocabPath: String, merges mergesPath: String, config configPath: String?,
+                                   reusingEmbedded: Bool = true) throws(TokenizerError) -> Tokenizer {
+        try buildNamed(try loadVocabAndMergesSpec(vocab: vocabPath, merges: mergesPath, config: configPath), path: vocabPath,
+                       reusingEmbedded: reusingEmbedded)
     }
 
     static func loadVocabAndMergesSpec(vocab vocabPath: String, merges mergesPath: String, config configPath: String?) throws(TokenizerError) -> TokenizerSpec {

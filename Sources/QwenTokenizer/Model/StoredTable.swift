@@ -46,11 +46,9 @@ public struct StoredTable<Element: FixedWidthInteger>: RandomAccessCollection, @
 /// A 64-byte-aligned buffer, freed with its last table.
 final class TableStorage: @unchecked Sendable {
     let pointer: UnsafeMutableRawPointer
-    let count: Int
 
     init(bytes: Int) {
         pointer = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 64)
-        count = bytes
     }
 
     deinit { pointer.deallocate() }

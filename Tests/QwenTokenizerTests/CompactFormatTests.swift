@@ -22,6 +22,17 @@ private extension String {
         return b + contents
     }
 
+    /// Where, in `t`'s compiled contents, the merge slots, the filter, the byte pairs and the whole-piece entry count
+    /// start, following the layout (CompactTokenizerFormat): the fields before them, each table aligned to 8 bytes.
+    static func mergeTableOffsets(_ t: Tokenizer) -> (slots: Int, bloom: Int, bytePairs: Int, entryCount: Int) {
+        func aligned(_ at: Int) -> Int { (at + 7) / 8 * 8 }
+        let tokens = t.model.tokens
+        let offsets = aligned(8 + t.pattern.utf8.count + 8)
+        let slots = aligned(offsets + 4 * (tokens.count + 1) + tokens.bytes.count + tokens.count) + 4 * 256 + 8
+        let bloom = slots + 8 * t.model.merges.slots.count, bytePairs = bloom + 8 * MergeTable.bloomWords
+        return (slots, bloom, bytePairs, bytePairs + 8 * 65536)
+    }
+
     func decode(_ bytes: [UInt8]) throws -> Tokenizer {
         try bytes.withUnsafeBytes { try CompactTokenizerFormat.decode($0, name: "x.qtok") }
     }
@@ -108,14 +119,8 @@ private extension String {
     @Test func derivedTablesAndPaddingAreChecked() throws {
         let model = Self.tokenizer.model
         let contents = Array(Self.compiled[24...])
-        var at = 8 + Self.tokenizer.pattern.utf8.count + 8
-        func align() { at = (at + 7) / 8 * 8 }
-        align()
-        at += 4 * (model.tokens.count + 1) + model.tokens.bytes.count + model.tokens.count
-        align()
-        at += 4 * 256 + 8
-        let slots = at, bloom = slots + 8 * model.merges.slots.count, bytePairs = bloom + 8 * MergeTable.bloomWords
-        let entryCount = bytePairs + 8 * 65536, entries = entryCount + 8
+        let (slots, bloom, bytePairs, entryCount) = Self.mergeTableOffsets(Self.tokenizer)
+        let entries = entryCount + 8
         #expect(contents[entryCount..<(entryCount + 4)].elementsEqual(withUnsafeBytes(of: UInt32(model.wholePieces.entries.count).littleEndian) { Array($0) }))
         func patched(_ at: Int, _ mask: UInt8) -> [UInt8] {
             var c = contents
@@ -142,11 +147,7 @@ private extension String {
     @Test func resealedDamageNeverTraps() throws {
         let tiny = try Tokenizer.load(path: fixturePath("checkpoints/q2-tied/tokenizer.json"))
         let contents = Array(tiny.compactForm()[24...])
-        let model = tiny.model
-        var at = 8 + tiny.pattern.utf8.count + 8
-        at = (at + 7) / 8 * 8 + 4 * (model.tokens.count + 1) + model.tokens.bytes.count + model.tokens.count
-        let bloom = (at + 7) / 8 * 8 + 4 * 256 + 8 + 8 * model.merges.slots.count
-        let afterPairs = bloom + 8 * (MergeTable.bloomWords + 65536)
+        let (_, bloom, _, afterPairs) = Self.mergeTableOffsets(tiny)
         let regions = [0..<bloom, afterPairs..<contents.count]
         let text = Array("Hello, world! 中文分词 ½ naïve <|endoftext|>\n\t  x = 42;".utf8)
         var rng = SplitMix64(seed: 15)

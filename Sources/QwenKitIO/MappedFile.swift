@@ -14,8 +14,8 @@ public enum FileResidency: Sendable {
     /// Read into memory of the process's own at open (`--no-mmap`), on 2 MB pages where the kernel gives them. Weights
     /// mapped from a file get 4 KB pages only (this project's machine: Linux 6.18, ext4, transparent huge pages on
     /// madvise, `MADV_COLLAPSE` refused for the file), and the generation kernels read 3-8% faster from 2 MB pages
-    /// (README, "Running a model"). Costs the read at open (0.13-1.2 s for 351 MB here, the most when the kernel must
-    /// compact memory for the pages) and the file's size in private memory.
+    /// (README, "Running a model"). Costs the read at open (for 351-397 MB here 0.07-0.1 s more than mapping, up to
+    /// 1.3 s when the kernel must first compact memory for the pages) and the file's size in private memory.
     case loaded
 }
 

@@ -101,6 +101,52 @@ import TestSupport
         expectError(Array(broken.utf8), containing: "merge 1 'Ġ @@@' names a token that is not in the vocabulary")
     }
 
+    /// The fixture, written by a recent `tokenizers`, keeps each merge as a pair (["Ġ", "Ġ"]); older files, and most on
+    /// the Hub, as one string ("Ġ Ġ"). Both read to the same flat merges, whose fingerprint is the embedded tokenizer's.
+    @Test func mergesAsStringsOrPairsReadTheSame() throws {
+        let text = String(decoding: Self.json, as: UTF8.self)
+        let pair = try NSRegularExpression(pattern: #"\[\n {8}"((?:[^"\\]|\\.)*)",\n {8}"((?:[^"\\]|\\.)*)"\n {6}\]"#)
+        let strings = pair.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text), withTemplate: "\"$1 $2\"")
+        #expect(pair.numberOfMatches(in: text, range: NSRange(text.startIndex..., in: text)) == 151_387)
+        let fromPairs = try Self.json.withUnsafeBufferPointer { try Tokenizer.parseTokenizerJSONSpec($0, path: "tokenizer.json") }
+        let fromStrings = try Array(strings.utf8).withUnsafeBufferPointer { try Tokenizer.parseTokenizerJSONSpec($0, path: "tokenizer.json") }
+        #expect(fromPairs.mergeCount == 151_387 && fromPairs.vocabCount == 151_643)
+        #expect(fromStrings.mergeBytes == fromPairs.mergeBytes && fromStrings.mergeEnds == fromPairs.mergeEnds)
+        #expect(fromStrings.fingerprint == Tokenizer.embeddedQwen2Fingerprint)
+        #expect(fromPairs.fingerprint == Tokenizer.embeddedQwen2Fingerprint)
+        // The arrays built from the flat form are the spec's: same fingerprint, and merge 1 is Ġ Ġ.
+        let spec = fromStrings.spec
+        #expect(spec.fingerprint == Tokenizer.embeddedQwen2Fingerprint)
+        #expect(spec.merges[0].left == Array("Ġ".utf8) && spec.merges[0].right == Array("Ġ".utf8) && spec.vocab[1000].id == 1000)
+    }
+
+    @Test func malformedMergesAreNamed() throws {
+        let s = String(decoding: Self.json, as: UTF8.self)
+        let first = "[\n        \"Ġ\",\n        \"Ġ\"\n      ]"
+        #expect(s.contains(first))
+        func with(_ merge: String) -> [UInt8] { Array(s.replacingOccurrences(of: first, with: merge).utf8) }
+        expectError(with("\"ĠĠ\""), containing: "merge \"ĠĠ\" is not two tokens separated by one space")
+        expectError(with("\"Ġ  Ġ\""), containing: "merge \"Ġ  Ġ\" is not two tokens separated by one space")
+        expectError(with("[\"Ġ\", \"Ġ\", \"Ġ\"]"), containing: "merge is not a pair of tokens")
+        expectError(with("[\"Ġ\"]"), containing: "merge is not a pair of tokens")
+        // merges.txt: each line two tokens and one space; the line is named.
+        try withTemporaryDirectory { dir in
+            let vocab = try TrainedModel.decompressed(fixturePath("tokenizers/qwen2/vocab.json.zst"))
+            try writeFile(dir + "/vocab.json", vocab)
+            for (line, bad) in [(2, " Ġ"), (2, "Ġ "), (2, "Ġ  Ġ"), (3, "ĠĠ")] {
+                try writeFile(dir + "/merges.txt", "#version: 0.2\nĠ Ġ\n" + (line == 3 ? "Ġ t\r\n" : "") + bad + "\ni n\n")
+                #expect(throws: TokenizerError.unreadable(path: dir + "/merges.txt", reason: "line \(line + 1) is not two tokens separated by one space")) {
+                    try Tokenizer.load(path: dir)
+                }
+            }
+            // A CR before the LF and no LF after the last line are fine.
+            try writeFile(dir + "/merges.txt", "#version: 0.2\r\nĠ Ġ\r\ni n")
+            let flat = try Tokenizer.loadVocabAndMergesSpec(vocab: dir + "/vocab.json", merges: dir + "/merges.txt", config: nil)
+            #expect(flat.mergeCount == 2 && flat.merge(1).left == ArraySlice("i".utf8) && flat.merge(1).right == ArraySlice("n".utf8))
+            #expect(flat.merge(0).left == ArraySlice("Ġ".utf8) && flat.merge(0).right == ArraySlice("Ġ".utf8))
+        }
+    }
+
     @Test func missingFilesAreNamed() {
         #expect(throws: TokenizerError.unreadable(path: "/nonexistent/tok.json", reason: "cannot open: No such file or directory")) {
             try Tokenizer.load(path: "/nonexistent/tok.json")

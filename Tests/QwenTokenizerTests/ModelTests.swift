@@ -16,7 +16,7 @@ import TestSupport
         // The directory's tokenizer.json comes first when it loads; the pair is read on its own here.
         let dir = Golden.url("tokenizers/qwen2").path
         let fromPair = try Tokenizer.loadVocabAndMergesSpec(vocab: dir + "/vocab.json.zst", merges: dir + "/merges.txt.zst",
-                                                           config: dir + "/tokenizer_config.json").build()
+                                                           config: dir + "/tokenizer_config.json").spec.build()
         let embedded = Self.tokenizer.compactForm()
         #expect(Array(Tokenizer.embeddedQwen2Data) == embedded)
         #expect(fromJSON.compactForm() == embedded)

@@ -29,11 +29,11 @@ extension TokenizerSpec {
                 throw TokenizerError.unreadable(path: path, reason: "no tokenizer.json, nor vocab.json with merges.txt, in this directory")
             }
             return try Tokenizer.loadVocabAndMergesSpec(vocab: vocab, merges: merges,
-                                                        config: Tokenizer.firstExisting(dir, ["tokenizer_config.json", "tokenizer_config.json.zst"]))
+                                                        config: Tokenizer.firstExisting(dir, ["tokenizer_config.json", "tokenizer_config.json.zst"])).spec
         }
         let data = try Tokenizer.readTokenizerFile(path)
         return try Tokenizer.withTokenizerErrors(path: path) { try data.withUnsafeBufferPointer { b in
-            try Tokenizer.parseTokenizerJSONSpec(b, path: path)
+            try Tokenizer.parseTokenizerJSONSpec(b, path: path).spec
         } }
     }
 }
@@ -95,8 +95,8 @@ extension Tokenizer {
         try buildNamed(try parseTokenizerJSONSpec(bytes, path: path), path: path, reusingEmbedded: reusingEmbedded)
     }
 
-    static func parseTokenizerJSONSpec(_ bytes: UnsafeBufferPointer<UInt8>, path: String) throws(TokenizerError) -> TokenizerSpec {
-        var spec = TokenizerSpec()
+    static func parseTokenizerJSONSpec(_ bytes: UnsafeBufferPointer<UInt8>, path: String) throws(TokenizerError) -> FlatTokenizerSpec {
+        var spec = FlatTokenizerSpec()
         var s = JSONScanner(bytes)
         var sawModel = false
         do {
@@ -141,10 +141,10 @@ extension Tokenizer {
     }
 
     /// The tokenizer of a spec read from `path` (naming it in errors); Qwen2's own is restored from the embedded
-    /// compiled copy (`buildReusingEmbedded`): `encode --tokenizer tokenizer.json` and `run` on a model directory
-    /// start ~0.2 s sooner.
-    private static func buildNamed(_ spec: TokenizerSpec, path: String, reusingEmbedded: Bool) throws(TokenizerError) -> Tokenizer {
-        do { return try reusingEmbedded ? spec.buildReusingEmbedded() : spec.build() } catch {
+    /// compiled copy (`FlatTokenizerSpec.build`), without the spec's arrays: `encode --tokenizer tokenizer.json` of one
+    /// line takes 55 ms (README, start-up).
+    private static func buildNamed(_ spec: FlatTokenizerSpec, path: String, reusingEmbedded: Bool) throws(TokenizerError) -> Tokenizer {
+        do { return try spec.build(reusingEmbedded: reusingEmbedded) } catch {
             if case .invalidTokenizer(let why) = error { throw TokenizerError.unreadable(path: path, reason: why) }
             throw error
         }
@@ -212,11 +212,10 @@ extension Tokenizer {
         }
     }
 
-    private static func readModel(_ s: inout JSONScanner, into spec: inout TokenizerSpec, path: String) throws {
+    private static func readModel(_ s: inout JSONScanner, into spec: inout FlatTokenizerSpec, path: String) throws {
         try s.beginObject()
         var key: [UInt8] = []
         var first = true
-        var buffer: [UInt8] = []
         while try s.nextKey(&key, first: &first) {
             switch String(decoding: key, as: UTF8.self) {
             case "type":
@@ -227,26 +226,31 @@ extension Tokenizer {
             case "merges":
                 try s.beginArray()
                 var firstEntry = true
-                spec.merges.reserveCapacity(160_000)
+                spec.mergeEnds.reserveCapacity(2 * 160_000)
+                spec.mergeBytes.reserveCapacity(s.bytes.count - s.offset)
                 while try s.nextElement(first: &firstEntry) {
+                    let start = spec.mergeBytes.count
                     if try s.peekKind() == .string {
-                        buffer.removeAll(keepingCapacity: true)
-                        try s.readString(into: &buffer)
-                        guard let space = buffer.firstIndex(of: 0x20), buffer.lastIndex(of: 0x20) == space else {
-                            throw s.error("merge \"\(String(decoding: buffer, as: UTF8.self))\" is not two tokens separated by one space")
+                        // "left right": read in place, then the space taken out.
+                        try s.readString(into: &spec.mergeBytes)
+                        let text = spec.mergeBytes[start...]
+                        guard let space = text.firstIndex(of: 0x20), text.lastIndex(of: 0x20) == space else {
+                            throw s.error("merge \"\(String(decoding: text, as: UTF8.self))\" is not two tokens separated by one space")
                         }
-                        spec.merges.append((Array(buffer[..<space]), Array(buffer[(space + 1)...])))
+                        spec.mergeBytes.remove(at: space)
+                        spec.endMerge(leftEnd: space)
                     } else {
+                        // ["left", "right"]
                         try s.beginArray()
                         var firstPart = true
-                        var parts: [[UInt8]] = []
+                        var parts = 0, leftEnd = start
                         while try s.nextElement(first: &firstPart) {
-                            var part: [UInt8] = []
-                            try s.readString(into: &part)
-                            parts.append(part)
+                            try s.readString(into: &spec.mergeBytes)
+                            parts += 1
+                            if parts == 1 { leftEnd = spec.mergeBytes.count }
                         }
-                        guard parts.count == 2 else { throw s.error("merge is not a pair of tokens") }
-                        spec.merges.append((parts[0], parts[1]))
+                        guard parts == 2 else { throw s.error("merge is not a pair of tokens") }
+                        spec.endMerge(leftEnd: leftEnd)
                     }
                 }
             case "byte_fallback":
@@ -269,15 +273,18 @@ extension Tokenizer {
 
     /// Reads a vocabulary object (`{"token": id, ...}`, byte-level token texts), as tokenizer.json's
     /// model.vocab and vocab.json both hold it.
-    private static func readVocabulary(_ s: inout JSONScanner, into spec: inout TokenizerSpec) throws(JSONError) {
+    private static func readVocabulary(_ s: inout JSONScanner, into spec: inout FlatTokenizerSpec) throws(JSONError) {
         try s.beginObject()
         var key: [UInt8] = []
         var first = true
-        spec.vocab.reserveCapacity(160_000)
+        spec.vocabEnds.reserveCapacity(160_000)
+        spec.vocabIDs.reserveCapacity(160_000)
+        spec.vocabBytes.reserveCapacity(s.bytes.count - s.offset)  // an upper bound; pages never written cost nothing
         while try s.nextKey(&key, first: &first) {
             let id = try s.readInteger()
             guard id >= 0 && id < 16_777_216 else { throw s.error("token id \(id) out of range") }
-            spec.vocab.append((key, UInt32(id)))
+            spec.vocabBytes.append(contentsOf: key)
+            spec.endVocabEntry(id: UInt32(id))
         }
     }
 
@@ -297,8 +304,8 @@ extension Tokenizer {
                        reusingEmbedded: reusingEmbedded)
     }
 
-    static func loadVocabAndMergesSpec(vocab vocabPath: String, merges mergesPath: String, config configPath: String?) throws(TokenizerError) -> TokenizerSpec {
-        var spec = TokenizerSpec()
+    static func loadVocabAndMergesSpec(vocab vocabPath: String, merges mergesPath: String, config configPath: String?) throws(TokenizerError) -> FlatTokenizerSpec {
+        var spec = FlatTokenizerSpec()
         let vocabData = try readTokenizerFile(vocabPath)
         try withTokenizerErrors(path: vocabPath) { try vocabData.withUnsafeBufferPointer { b in
             var s = JSONScanner(b)
@@ -308,18 +315,29 @@ extension Tokenizer {
                 throw TokenizerError.unreadable(path: vocabPath, reason: error.description)
             }
         } }
-        let mergesData = try readTokenizerFile(mergesPath)
+        let mergesFile = try readTokenizerFile(mergesPath)
+        spec.mergeBytes.reserveCapacity(mergesFile.count)
+        try mergesFile.withUnsafeBufferPointer { (mergesData) throws(TokenizerError) in
         var lineNumber = 0
-        for line in mergesData.split(separator: 0x0A, omittingEmptySubsequences: false) {
+        var lineStart = 0
+        while lineStart <= mergesData.count {
+            // One line, without its LF and a CR before it; the text after the last LF is a line too (maybe empty).
+            var end = mergesData[lineStart...].firstIndex(of: 0x0A) ?? mergesData.count
+            let next = end + 1
+            defer { lineStart = next }
             lineNumber += 1
-            var l = line
-            if l.last == 0x0D { l = l.dropLast() }
-            if l.isEmpty || (lineNumber == 1 && l.starts(with: Array("#version".utf8))) { continue }
-            let parts = l.split(separator: 0x20, omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+            if end > lineStart && mergesData[end - 1] == 0x0D { end -= 1 }
+            let line = mergesData[lineStart..<end]
+            if line.isEmpty || (lineNumber == 1 && line.starts(with: "#version".utf8)) { continue }
+            guard let space = line.firstIndex(of: 0x20), space > lineStart, space + 1 < end,
+                  line[(space + 1)...].firstIndex(of: 0x20) == nil else {
                 throw TokenizerError.unreadable(path: mergesPath, reason: "line \(lineNumber) is not two tokens separated by one space")
             }
-            spec.merges.append((Array(parts[0]), Array(parts[1])))
+            spec.mergeBytes.append(contentsOf: line[..<space])
+            let leftEnd = spec.mergeBytes.count
+            spec.mergeBytes.append(contentsOf: line[(space + 1)...])
+            spec.endMerge(leftEnd: leftEnd)
+        }
         }
         if let configPath {
             let configData = try readTokenizerFile(configPath)
@@ -342,14 +360,41 @@ extension Tokenizer {
 
     // MARK: Files
 
-    /// Reads a whole tokenizer file (decompressing .zst), at most 1 GiB.
-    static func readTokenizerFile(_ path: String) throws(TokenizerError) -> [UInt8] {
-        do {
-            return try openInput(path: path).readToEnd(limit: 1 << 30)
-        } catch {
-            throw TokenizerError.unreadable(path: path, reason: error.reasonWithoutPath)
+    /// A whole tokenizer file, at most 1 GiB: mapped when it is a regular file that is not .zst (no copy, and its pages
+    /// come from the page cache: reading Qwen2's 7 MB tokenizer.json into an array took 8 ms of a 70 ms load), else
+    /// read (decompressing .zst; a pipe).
+    struct FileBytes {
+        private let mapped: MappedFile?
+        private let read: [UInt8]
+
+        init(path: String) throws(TokenizerError) {
+            let limit = 1 << 30
+            if !path.hasSuffix(".zst"), let file = try? MappedFile(path: path), file.count <= limit {
+                mapped = file
+                read = []
+                return
+            }
+            mapped = nil
+            do {
+                read = try openInput(path: path).readToEnd(limit: limit)
+            } catch {
+                throw TokenizerError.unreadable(path: path, reason: error.reasonWithoutPath)
+            }
+        }
+
+        var count: Int { mapped?.count ?? read.count }
+
+        func withUnsafeBufferPointer<R, E: Error>(_ body: (UnsafeBufferPointer<UInt8>) throws(E) -> R) throws(E) -> R {
+            if let mapped { return try mapped.withUnsafeBytes { (raw) throws(E) in try body(raw.assumingMemoryBound(to: UInt8.self)) } }
+            return try read.withUnsafeBufferPointer(body)
+        }
+
+        func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+            try withUnsafeBufferPointer { (b) throws(E) in try body(UnsafeRawBufferPointer(b)) }
         }
     }
+
+    static func readTokenizerFile(_ path: String) throws(TokenizerError) -> FileBytes { try FileBytes(path: path) }
 
     /// Runs `body`, passing TokenizerErrors through and naming `path` in any other error.
     static func withTokenizerErrors<T>(path: String, _ body: () throws -> T) throws(TokenizerError) -> T {

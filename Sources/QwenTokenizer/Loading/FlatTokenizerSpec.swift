@@ -1,0 +1,140 @@
+// What a tokenizer file declares, read into flat storage: the vocabulary's texts back to back in one buffer, the
+// merges' likewise, each with a table of ends. Files are read into this form, not into TokenizerSpec's 450,000 small
+// arrays (allocating and freeing those, and the page faults of their memory, were most of the 0.14 s that loading
+// Qwen2's tokenizer.json took). The fingerprint is computed from it, so a file whose tokenizer is the embedded one is
+// recognised without building the arrays at all; they are built (`spec`) only for a tokenizer that is not.
+
+struct FlatTokenizerSpec {
+    var normalizesNFC = true
+    var pattern = Tokenizer.qwen2Pattern
+    var addedTokens: [AddedToken] = []
+    /// Vocabulary entry k's byte-level text is `vocabBytes[vocabEnds[k - 1] ..< vocabEnds[k]]` (from 0 for k = 0), its
+    /// id `vocabIDs[k]`, in file order.
+    var vocabBytes: [UInt8] = []
+    var vocabEnds: [UInt32] = []
+    var vocabIDs: [UInt32] = []
+    /// Merge k's left text ends at `mergeEnds[2k]`, its right one at `mergeEnds[2k + 1]`, back to back in `mergeBytes`, by
+    /// rank.
+    var mergeBytes: [UInt8] = []
+    var mergeEnds: [UInt32] = []
+
+    init() {}
+
+    /// The spec's contents in flat form (for its fingerprint).
+    init(_ spec: TokenizerSpec) {
+        normalizesNFC = spec.normalizesNFC
+        pattern = spec.pattern
+        addedTokens = spec.addedTokens
+        var vocabSize = 0, mergeSize = 0
+        for entry in spec.vocab { vocabSize += entry.token.count }
+        for merge in spec.merges { mergeSize += merge.left.count + merge.right.count }
+        vocabBytes.reserveCapacity(vocabSize)
+        vocabEnds.reserveCapacity(spec.vocab.count)
+        vocabIDs.reserveCapacity(spec.vocab.count)
+        mergeBytes.reserveCapacity(mergeSize)
+        mergeEnds.reserveCapacity(2 * spec.merges.count)
+        for entry in spec.vocab {
+            vocabBytes.append(contentsOf: entry.token)
+            endVocabEntry(id: entry.id)
+        }
+        for merge in spec.merges {
+            mergeBytes.append(contentsOf: merge.left)
+            mergeEnds.append(UInt32(truncatingIfNeeded: mergeBytes.count))
+            mergeBytes.append(contentsOf: merge.right)
+            mergeEnds.append(UInt32(truncatingIfNeeded: mergeBytes.count))
+        }
+    }
+
+    var vocabCount: Int { vocabEnds.count }
+    var mergeCount: Int { mergeEnds.count / 2 }
+
+    /// Ends the vocabulary entry whose text was appended to `vocabBytes` since the last one.
+    mutating func endVocabEntry(id: UInt32) {
+        vocabEnds.append(UInt32(truncatingIfNeeded: vocabBytes.count))
+        vocabIDs.append(id)
+    }
+
+    /// Ends the merge whose texts were appended to `mergeBytes` since the last one, the left one ending at `leftEnd`.
+    mutating func endMerge(leftEnd: Int) {
+        mergeEnds.append(UInt32(truncatingIfNeeded: leftEnd))
+        mergeEnds.append(UInt32(truncatingIfNeeded: mergeBytes.count))
+    }
+
+    /// Vocabulary entry k's text.
+    func vocabText(_ k: Int) -> ArraySlice<UInt8> {
+        vocabBytes[(k == 0 ? 0 : Int(vocabEnds[k - 1]))..<Int(vocabEnds[k])]
+    }
+
+    /// Merge k's two texts.
+    func merge(_ k: Int) -> (left: ArraySlice<UInt8>, right: ArraySlice<UInt8>) {
+        let start = k == 0 ? 0 : Int(mergeEnds[2 * k - 1]), middle = Int(mergeEnds[2 * k]), end = Int(mergeEnds[2 * k + 1])
+        return (mergeBytes[start..<middle], mergeBytes[middle..<end])
+    }
+
+    /// The spec with its vocabulary and merges as arrays (`TokenizerSpec`), for building the tables.
+    var spec: TokenizerSpec {
+        var spec = TokenizerSpec()
+        spec.normalizesNFC = normalizesNFC
+        spec.pattern = pattern
+        spec.addedTokens = addedTokens
+        spec.vocab = (0..<vocabCount).map { (Array(vocabText($0)), vocabIDs[$0]) }
+        spec.merges = (0..<mergeCount).map { let m = merge($0); return (Array(m.left), Array(m.right)) }
+        return spec
+    }
+
+    /// `TokenizerSpec.fingerprint`: XXH64 of the canonical form, written into one sized buffer.
+    var fingerprint: UInt64 {
+        let prefix = Array("qwenkit tokenizer spec 1".utf8), patternBytes = Array(pattern.utf8)
+        var size = prefix.count + 1 + 4 + patternBytes.count + 4 + 4 + 4
+        size += 8 * vocabCount + vocabBytes.count + 8 * mergeCount + mergeBytes.count
+        for token in addedTokens { size += 9 + token.content.count }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
+        defer { buffer.deallocate() }
+        var at = 0
+        func append(_ v: UInt32) {
+            buffer.storeBytes(of: v.littleEndian, toByteOffset: at, as: UInt32.self)
+            at += 4
+        }
+        func append<C: Collection<UInt8>>(raw bytes: C) {
+            UnsafeMutableRawBufferPointer(rebasing: buffer[at..<(at + bytes.count)]).copyBytes(from: bytes)
+            at += bytes.count
+        }
+        func append<C: Collection<UInt8>>(counted bytes: C) {
+            append(UInt32(truncatingIfNeeded: bytes.count))
+            append(raw: bytes)
+        }
+        append(raw: prefix)
+        append(raw: CollectionOfOne(normalizesNFC ? 1 : 0))
+        append(counted: patternBytes)
+        append(UInt32(truncatingIfNeeded: vocabCount))
+        // By id; a vocabulary is almost always in id order already, and equal ids (which build refuses) keep file order.
+        let inOrder = vocabIDs.indices.dropFirst().allSatisfy { vocabIDs[$0 - 1] < vocabIDs[$0] }
+        let order = inOrder ? Array(vocabIDs.indices) : vocabIDs.indices.sorted { (vocabIDs[$0], $0) < (vocabIDs[$1], $1) }
+        for k in order {
+            append(vocabIDs[k])
+            append(counted: vocabText(k))
+        }
+        append(UInt32(truncatingIfNeeded: mergeCount))
+        for k in 0..<mergeCount {
+            let m = merge(k)
+            append(counted: m.left)
+            append(counted: m.right)
+        }
+        append(UInt32(truncatingIfNeeded: addedTokens.count))
+        for k in addedTokens.indices.sorted(by: { (addedTokens[$0].id, $0) < (addedTokens[$1].id, $1) }) {
+            let token = addedTokens[k]
+            append(token.id)
+            append(counted: token.content)
+            append(raw: CollectionOfOne((token.special ? 1 : 0) | (token.lstrip ? 2 : 0) | (token.rstrip ? 4 : 0) | (token.normalized ? 8 : 0)))
+        }
+        precondition(at == size)
+        return XXH64.hash(UnsafeRawBufferPointer(buffer))
+    }
+
+    /// The tokenizer: the embedded one when the fingerprint is its (`Tokenizer.embeddedQwen2Fingerprint`) and
+    /// `reusingEmbedded`, else built from the spec.
+    func build(reusingEmbedded: Bool) throws(TokenizerError) -> Tokenizer {
+        if reusingEmbedded && fingerprint == Tokenizer.embeddedQwen2Fingerprint { return try Tokenizer.embeddedQwen2() }
+        return try spec.build()
+    }
+}

@@ -11,6 +11,43 @@ import TestSupport
     /// is used in place without the checks a .qtok file gets, so this test is what vouches for it), and
     /// vocab.json + merges.txt + tokenizer_config.json compile to the same. (Built from the specs: `Tokenizer.load`
     /// of these files restores the embedded copy instead, which the second test checks.)
+    /// Qwen2.5's added tokens: Qwen2's three, then 19 more (tokenizer.json of Qwen2.5-*-Instruct; from <tool_call> on
+    /// they are not special).
+    static let qwen25AddedTokens: [AddedToken] = {
+        let names = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|object_ref_start|>", "<|object_ref_end|>", "<|box_start|>",
+                     "<|box_end|>", "<|quad_start|>", "<|quad_end|>", "<|vision_start|>", "<|vision_end|>", "<|vision_pad|>",
+                     "<|image_pad|>", "<|video_pad|>", "<tool_call>", "</tool_call>", "<|fim_prefix|>", "<|fim_middle|>",
+                     "<|fim_suffix|>", "<|fim_pad|>", "<|repo_name|>", "<|file_sep|>"]
+        return names.enumerated().map { AddedToken(id: UInt32(151_643 + $0.offset), content: Array($0.element.utf8), special: $0.offset < 14) }
+    }()
+
+    /// A tokenizer that is Qwen2's but for its added tokens (Qwen2.5's) reuses the embedded tables with a new decoding
+    /// table: the same compiled form as building it from its spec, and the same ids.
+    @Test func otherAddedTokensReuseTheEmbeddedTables() throws {
+        var spec = try TokenizerSpec.load(path: Golden.url("tokenizers/qwen2/tokenizer.json.zst").path)
+        spec.addedTokens = Self.qwen25AddedTokens
+        let built = try spec.build()
+        let reused = try #require(try Tokenizer.embeddedQwen2(addedTokens: spec.addedTokens))
+        #expect(reused.compactForm() == built.compactForm())
+        #expect(reused.vocabularySize == 151_665 && reused.isSpecialToken(151_656) && !reused.isSpecialToken(151_657))
+        let text = Array("<|im_start|>user\n<|fim_prefix|>def f():<|fim_suffix|>\n<|fim_middle|>你好".utf8)
+        func ids(_ t: Tokenizer) throws -> [UInt32] {
+            var out: [UInt32] = []
+            try text.withUnsafeBufferPointer { try t.makeEncoder().encode($0, into: &out) }
+            return out
+        }
+        #expect(try ids(reused) == ids(built))
+        #expect(try ids(reused).prefix(5) == [151_644, 872, 198, 151_659, 750])
+        var decoded: [UInt8] = []
+        try reused.decode([151_659, 151_664] as [UInt32], into: &decoded)
+        #expect(decoded == Array("<|fim_prefix|><|file_sep|>".utf8))
+        // The loaders take this way (the spec's path would give the same, slower).
+        #expect(try spec.buildReusingEmbedded().compactForm() == built.compactForm())
+        // Refused, so built from the spec instead: an added token that replaces a model token, or of 3 bytes or fewer.
+        #expect(try Tokenizer.embeddedQwen2(addedTokens: [AddedToken(id: 100, content: Array("<|x|>".utf8), special: true)]) == nil)
+        #expect(try Tokenizer.embeddedQwen2(addedTokens: [AddedToken(id: 151_650, content: Array("你".utf8), special: true)]) == nil)
+    }
+
     @Test func embeddedTokenizerMatchesSourceFiles() throws {
         let fromJSON = try TokenizerSpec.load(path: Golden.url("tokenizers/qwen2/tokenizer.json.zst").path).build()
         // The directory's tokenizer.json comes first when it loads; the pair is read on its own here.

@@ -37,6 +37,20 @@ import TestSupport
         for c in changed { #expect(c.fingerprint != Tokenizer.embeddedQwen2Fingerprint) }
     }
 
+    /// Without its added tokens the fingerprint is the model fingerprint, which the added tokens do not change.
+    @Test func modelFingerprintLeavesOutTheAddedTokens() {
+        #expect(FlatTokenizerSpec(Self.spec).fingerprints.model == Tokenizer.embeddedQwen2ModelFingerprint)
+        var s = Self.spec
+        s.addedTokens = []
+        #expect(s.fingerprint == Tokenizer.embeddedQwen2ModelFingerprint)
+        s = Self.spec
+        s.addedTokens.append(AddedToken(id: 151_646, content: Array("<|object_ref_start|>".utf8), special: true))
+        #expect(FlatTokenizerSpec(s).fingerprints == (s.fingerprint, Tokenizer.embeddedQwen2ModelFingerprint))
+        #expect(s.fingerprint != Tokenizer.embeddedQwen2Fingerprint)
+        s.merges.removeLast()
+        #expect(FlatTokenizerSpec(s).fingerprints.model != Tokenizer.embeddedQwen2ModelFingerprint)
+    }
+
     /// The order of the vocabulary and of the added tokens in the file does not matter; the merges' order does (above).
     @Test func vocabularyOrderDoesNotMatter() {
         var s = Self.spec

@@ -83,7 +83,11 @@ struct FlatTokenizerSpec {
     }
 
     /// `TokenizerSpec.fingerprint`: XXH64 of the canonical form, written into one sized buffer.
-    var fingerprint: UInt64 {
+    var fingerprint: UInt64 { fingerprints.full }
+
+    /// The fingerprint (`full`), and the fingerprint of the same spec without its added tokens (`model`: the same for
+    /// Qwen2.5's tokenizer as for Qwen2's, which differ in their added tokens only), from one canonical form.
+    var fingerprints: (full: UInt64, model: UInt64) {
         let prefix = Array("qwenkit tokenizer spec 1".utf8), patternBytes = Array(pattern.utf8)
         var size = prefix.count + 1 + 4 + patternBytes.count + 4 + 4 + 4
         size += 8 * vocabCount + vocabBytes.count + 8 * mergeCount + mergeBytes.count
@@ -120,6 +124,9 @@ struct FlatTokenizerSpec {
             append(counted: m.left)
             append(counted: m.right)
         }
+        // The same form with no added tokens ends here with a count of 0.
+        buffer.storeBytes(of: UInt32(0), toByteOffset: at, as: UInt32.self)
+        let model = XXH64.hash(UnsafeRawBufferPointer(rebasing: buffer[..<(at + 4)]))
         append(UInt32(truncatingIfNeeded: addedTokens.count))
         for k in addedTokens.indices.sorted(by: { (addedTokens[$0].id, $0) < (addedTokens[$1].id, $1) }) {
             let token = addedTokens[k]
@@ -128,13 +135,20 @@ struct FlatTokenizerSpec {
             append(raw: CollectionOfOne((token.special ? 1 : 0) | (token.lstrip ? 2 : 0) | (token.rstrip ? 4 : 0) | (token.normalized ? 8 : 0)))
         }
         precondition(at == size)
-        return XXH64.hash(UnsafeRawBufferPointer(buffer))
+        return (XXH64.hash(UnsafeRawBufferPointer(buffer)), model)
     }
 
-    /// The tokenizer: the embedded one when the fingerprint is its (`Tokenizer.embeddedQwen2Fingerprint`) and
-    /// `reusingEmbedded`, else built from the spec.
+    /// The tokenizer: with `reusingEmbedded`, the embedded one when the fingerprint is its
+    /// (`Tokenizer.embeddedQwen2Fingerprint`), or its model with this spec's added tokens when only those differ and
+    /// `Tokenizer.embeddedQwen2(addedTokens:)` takes them; else built from the spec.
     func build(reusingEmbedded: Bool) throws(TokenizerError) -> Tokenizer {
-        if reusingEmbedded && fingerprint == Tokenizer.embeddedQwen2Fingerprint { return try Tokenizer.embeddedQwen2() }
+        if reusingEmbedded {
+            let (full, model) = fingerprints
+            if full == Tokenizer.embeddedQwen2Fingerprint { return try Tokenizer.embeddedQwen2() }
+            if model == Tokenizer.embeddedQwen2ModelFingerprint, let tokenizer = try Tokenizer.embeddedQwen2(addedTokens: addedTokens) {
+                return tokenizer
+            }
+        }
         return try spec.build()
     }
 }

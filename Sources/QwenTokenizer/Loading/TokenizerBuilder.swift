@@ -31,9 +31,7 @@ public struct TokenizerSpec: Sendable {
             pure[Int(v.id)] = isPure
         }
         for t in addedTokens {
-            var out: [UInt8] = []
-            t.content.withUnsafeBufferPointer { _ = ByteLevelAlphabet.decode($0, into: &out) }
-            perID[Int(t.id)] = out
+            perID[Int(t.id)] = t.decodedBytes
             pure[Int(t.id)] = false
         }
         var bytes: [UInt8] = []
@@ -84,7 +82,56 @@ extension TokenizerSpec {
     /// binary (a few milliseconds) instead of built from the vocabulary (`qwenkit run` on the 0.5B-shaped Qwen2 GGUF
     /// starts ~0.1 s sooner, README).
     public func buildReusingEmbedded() throws(TokenizerError) -> Tokenizer {
-        if fingerprint == Tokenizer.embeddedQwen2Fingerprint { return try Tokenizer.embeddedQwen2() }
-        return try build()
+        try FlatTokenizerSpec(self).build(reusingEmbedded: true)
+    }
+}
+
+extension AddedToken {
+    /// The bytes the decoder gives for this token: HF runs the ByteLevel decoder over added tokens too.
+    var decodedBytes: [UInt8] {
+        var out: [UInt8] = []
+        content.withUnsafeBufferPointer { _ = ByteLevelAlphabet.decode($0, into: &out) }
+        return out
+    }
+}
+
+extension Tokenizer {
+    /// `FlatTokenizerSpec.fingerprints.model` of the spec the embedded tokenizer is compiled from: the fingerprint
+    /// without the added tokens. TokenizerFingerprintTests checks it.
+    public static let embeddedQwen2ModelFingerprint: UInt64 = 0x5285_1444_2ECF_415B
+
+    /// The embedded tokenizer's model with `addedTokens` in place of its three, for a spec whose model (vocabulary,
+    /// merges, normalizer, pattern) is Qwen2's (`embeddedQwen2ModelFingerprint`): Qwen2.5's tokenizer, which adds 19
+    /// tokens, or a fine-tune's. Only the decoding table is made anew (the model tokens' bytes and the added tokens'); the
+    /// merge, whole-piece and character tables are the embedded ones, which is what building from the spec gives when
+    /// every added token has an id past the model's tokens (so it neither replaces one nor enters the merges) and decodes
+    /// to more than 3 bytes (`CharacterStarts` looks at every token of 1-3 bytes, added ones too). nil otherwise: the
+    /// caller builds from the spec. ModelTests compares the result with building Qwen2.5's tokenizer from its spec.
+    static func embeddedQwen2(addedTokens: [AddedToken]) throws(TokenizerError) -> Tokenizer? {
+        let embedded = try embeddedQwen2()
+        let model = embedded.model
+        let n = model.modelTokenCount
+        var idCount = n
+        var decoded: [Int: [UInt8]] = [:]
+        for token in addedTokens {
+            let bytes = token.decodedBytes
+            guard Int(token.id) >= n, bytes.count > 3 else { return nil }
+            decoded[Int(token.id)] = bytes  // a later entry for the same id wins, as in `build`
+            idCount = max(idCount, Int(token.id) + 1)
+        }
+        guard idCount <= 1 << 24 else { return nil }
+        let modelBytes = Int(model.tokens.offsets[n])
+        var bytes = Array(model.tokens.bytes.prefix(modelBytes))
+        var offsets = Array(model.tokens.offsets.prefix(n + 1))
+        offsets.reserveCapacity(idCount + 1)
+        for id in n..<idCount {
+            if let b = decoded[id] { bytes.append(contentsOf: b) }
+            offsets.append(UInt32(bytes.count))
+        }
+        let pure = Array(model.byteLevelPure.prefix(n)) + [Bool](repeating: false, count: idCount - n)
+        let withAdded = BPEModel(tokens: TokenTable(bytes: StoredTable(bytes), offsets: StoredTable(offsets)), wholePieces: model.wholePieces,
+                                 merges: model.merges, byteTokens: model.byteTokens, bytePairs: model.bytePairs, modelTokenCount: n,
+                                 byteLevelPure: pure, characterTables: model.storedCharacterTables)
+        return try Tokenizer(model: withAdded, addedTokens: addedTokens, normalizesNFC: embedded.normalizesNFC, pattern: embedded.pattern)
     }
 }

@@ -9,6 +9,14 @@ import QwenTokenizer
 extension TokenizerSpec {
     /// Reads `file`'s tokenizer; throws `.tokenizer` naming the key when it is missing or not Qwen2's kind.
     public init(gguf file: GGUFFile) throws(ConversionError) {
+        self = try FlatTokenizerSpec(gguf: file).spec
+    }
+}
+
+extension FlatTokenizerSpec {
+    /// Reads `file`'s tokenizer into flat storage (no array per token); throws `.tokenizer` naming the key when it is
+    /// missing or not Qwen2's kind.
+    public init(gguf file: GGUFFile) throws(ConversionError) {
         self.init()
         let path = file.path
         let meta: GGUFTokenizerMetadata
@@ -26,32 +34,25 @@ extension TokenizerSpec {
         guard types == nil || types!.count == tokens.count else {
             throw .tokenizer(path: path, reason: "tokenizer.ggml.token_type has \(types!.count) entries for \(tokens.count) tokens")
         }
-        var vocab: [(token: [UInt8], id: UInt32)] = []
         var added: [AddedToken] = []
-        vocab.reserveCapacity(tokens.count)
         tokens.forEachString { i, bytes in
-            let text = Array(bytes)
             let type = types.flatMap { $0.value(at: i).intValue }.flatMap { GGUFTokenizerMetadata.TokenType(rawValue: Int32($0)) } ?? .normal
             switch type {
-            case .control: added.append(AddedToken(id: UInt32(i), content: text, special: true))
-            case .userDefined: added.append(AddedToken(id: UInt32(i), content: text, special: false))
+            case .control: added.append(AddedToken(id: UInt32(i), content: Array(bytes), special: true))
+            case .userDefined: added.append(AddedToken(id: UInt32(i), content: Array(bytes), special: false))
             case .unused: break
-            default: vocab.append((text, UInt32(i)))
+            default: appendVocab(bytes, id: UInt32(i))
             }
         }
-        var pairs: [(left: [UInt8], right: [UInt8])] = []
-        pairs.reserveCapacity(merges.count)
         var bad: Int?
         merges.forEachString { i, bytes in
             guard let space = bytes.firstIndex(of: 0x20) else {
                 if bad == nil { bad = i }
                 return
             }
-            pairs.append((Array(bytes[..<space]), Array(bytes[(space + 1)...])))
+            appendMerge(left: UnsafeRawBufferPointer(rebasing: bytes[..<space]), right: UnsafeRawBufferPointer(rebasing: bytes[(space + 1)...]))
         }
         if let bad { throw .tokenizer(path: path, reason: "tokenizer.ggml.merges entry \(bad) is not two tokens separated by a space") }
-        self.vocab = vocab
-        self.merges = pairs
         self.addedTokens = added
     }
 }
@@ -92,6 +93,6 @@ extension TokenizerSpec {
         if let meta = try? GGUFTokenizerMetadata(gguf: file), ggufTokenizerHash(meta) == embeddedQwen2GGUFHash {
             return try Tokenizer.embeddedQwen2()
         }
-        return try TokenizerSpec(gguf: file).buildReusingEmbedded()
+        return try FlatTokenizerSpec(gguf: file).build(reusingEmbedded: true)
     }
 }

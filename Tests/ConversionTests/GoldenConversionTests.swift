@@ -90,3 +90,37 @@ func firstDifference(_ a: Data, _ b: Data) -> String {
         #expect(try TokenizerSpec.tokenizer(gguf: file).compactForm() == Tokenizer.embeddedQwen2().compactForm())
     }
 }
+
+/// Qwen2.5's tokenizer (Qwen2's with 19 more added tokens) through a GGUF, as `run` reads it: into flat storage, then
+/// the embedded tables with a decoding table of its own, the same compiled form as building it from the spec.
+@Test func qwen25TokenizerReadFromAGGUFReusesTheEmbeddedTables() throws {
+    try withTemporaryDirectory { dir in
+        let model = dir + "/hf"
+        try FileManager.default.createDirectory(atPath: model, withIntermediateDirectories: false)
+        for name in ["config.json", "model.safetensors"] {
+            try FileManager.default.copyItem(atPath: fixturePath("models/tiny-qwen2/" + name), toPath: model + "/" + name)
+        }
+        try FileManager.default.copyItem(atPath: fixturePath("tokenizers/qwen2/tokenizer_config.json"), toPath: model + "/tokenizer_config.json")
+        let names = ["<|object_ref_start|>", "<|object_ref_end|>", "<|box_start|>", "<|box_end|>", "<|quad_start|>", "<|quad_end|>",
+                     "<|vision_start|>", "<|vision_end|>", "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>", "<tool_call>",
+                     "</tool_call>", "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|fim_pad|>", "<|repo_name|>", "<|file_sep|>"]
+        let more = names.enumerated().map { k, name in
+            "{\"id\": \(151_646 + k), \"content\": \"\(name)\", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": \(k < 11)}"
+        }
+        let json = String(decoding: try TrainedModel.decompressed(fixturePath("tokenizers/qwen2/tokenizer.json.zst")), as: UTF8.self)
+        let end = try #require(json.range(of: "\n  ],\n  \"normalizer\""))
+        try writeFile(model + "/tokenizer.json", json.replacingCharacters(in: end.lowerBound..<end.lowerBound, with: ",\n" + more.joined(separator: ",\n")))
+        let conversion = try TokenizerConversion(directory: try HFModelDirectory(path: model), vocabularySize: 151_936)
+        let path = dir + "/tokenizer.gguf"
+        let writer = GGUFWriter(path: path)
+        for kv in conversion.entries() { try writer.add(kv.key, kv.value) }
+        try writer.write { _ in }
+        let file = try GGUFFile(path: path)
+        let flat = try FlatTokenizerSpec(gguf: file)
+        #expect(flat.addedTokens.count == 22 && flat.vocabCount == 151_643 && flat.mergeCount == 151_387)
+        #expect(flat.fingerprint == (try TokenizerSpec(gguf: file)).fingerprint && flat.fingerprint != Tokenizer.embeddedQwen2Fingerprint)
+        let tokenizer = try TokenizerSpec.tokenizer(gguf: file)
+        #expect(tokenizer.vocabularySize == 151_665 && tokenizer.addedTokenID("<|fim_prefix|>") == 151_659)
+        #expect(tokenizer.compactForm() == (try TokenizerSpec(gguf: file).build()).compactForm())
+    }
+}

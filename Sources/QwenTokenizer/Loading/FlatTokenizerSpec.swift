@@ -2,12 +2,13 @@
 // merges' likewise, each with a table of ends. Files are read into this form, not into TokenizerSpec's 450,000 small
 // arrays (allocating and freeing those, and the page faults of their memory, were most of the 0.14 s that loading
 // Qwen2's tokenizer.json took). The fingerprint is computed from it, so a file whose tokenizer is the embedded one is
-// recognised without building the arrays at all; they are built (`spec`) only for a tokenizer that is not.
+// recognised without building the arrays at all; they are built (`spec`) only for a tokenizer that is not. A GGUF's
+// tokenizer metadata is read into it too (Conversion's `FlatTokenizerSpec(gguf:)`).
 
-struct FlatTokenizerSpec {
-    var normalizesNFC = true
-    var pattern = Tokenizer.qwen2Pattern
-    var addedTokens: [AddedToken] = []
+public struct FlatTokenizerSpec: Sendable {
+    public var normalizesNFC = true
+    public var pattern = Tokenizer.qwen2Pattern
+    public var addedTokens: [AddedToken] = []
     /// Vocabulary entry k's byte-level text is `vocabBytes[vocabEnds[k - 1] ..< vocabEnds[k]]` (from 0 for k = 0), its
     /// id `vocabIDs[k]`, in file order.
     var vocabBytes: [UInt8] = []
@@ -18,10 +19,10 @@ struct FlatTokenizerSpec {
     var mergeBytes: [UInt8] = []
     var mergeEnds: [UInt32] = []
 
-    init() {}
+    public init() {}
 
     /// The spec's contents in flat form (for its fingerprint).
-    init(_ spec: TokenizerSpec) {
+    public init(_ spec: TokenizerSpec) {
         normalizesNFC = spec.normalizesNFC
         pattern = spec.pattern
         addedTokens = spec.addedTokens
@@ -33,20 +34,27 @@ struct FlatTokenizerSpec {
         vocabIDs.reserveCapacity(spec.vocab.count)
         mergeBytes.reserveCapacity(mergeSize)
         mergeEnds.reserveCapacity(2 * spec.merges.count)
-        for entry in spec.vocab {
-            vocabBytes.append(contentsOf: entry.token)
-            endVocabEntry(id: entry.id)
-        }
-        for merge in spec.merges {
-            mergeBytes.append(contentsOf: merge.left)
-            mergeEnds.append(UInt32(truncatingIfNeeded: mergeBytes.count))
-            mergeBytes.append(contentsOf: merge.right)
-            mergeEnds.append(UInt32(truncatingIfNeeded: mergeBytes.count))
-        }
+        for entry in spec.vocab { entry.token.withUnsafeBytes { appendVocab($0, id: entry.id) } }
+        for merge in spec.merges { merge.left.withUnsafeBytes { l in merge.right.withUnsafeBytes { appendMerge(left: l, right: $0) } } }
     }
 
-    var vocabCount: Int { vocabEnds.count }
-    var mergeCount: Int { mergeEnds.count / 2 }
+    public var vocabCount: Int { vocabEnds.count }
+    public var mergeCount: Int { mergeEnds.count / 2 }
+
+    /// Appends a vocabulary entry: its byte-level text and id. (Not generic: a generic method called from another
+    /// module runs unspecialized, a byte at a time: reading a GGUF's 151,936 tokens took 0.1 s more.)
+    public mutating func appendVocab(_ text: UnsafeRawBufferPointer, id: UInt32) {
+        vocabBytes.append(contentsOf: text)
+        endVocabEntry(id: id)
+    }
+
+    /// Appends the merge of rank `mergeCount`: its two byte-level texts.
+    public mutating func appendMerge(left: UnsafeRawBufferPointer, right: UnsafeRawBufferPointer) {
+        mergeBytes.append(contentsOf: left)
+        let leftEnd = mergeBytes.count
+        mergeBytes.append(contentsOf: right)
+        endMerge(leftEnd: leftEnd)
+    }
 
     /// Ends the vocabulary entry whose text was appended to `vocabBytes` since the last one.
     mutating func endVocabEntry(id: UInt32) {
@@ -72,7 +80,7 @@ struct FlatTokenizerSpec {
     }
 
     /// The spec with its vocabulary and merges as arrays (`TokenizerSpec`), for building the tables.
-    var spec: TokenizerSpec {
+    public var spec: TokenizerSpec {
         var spec = TokenizerSpec()
         spec.normalizesNFC = normalizesNFC
         spec.pattern = pattern
@@ -83,7 +91,7 @@ struct FlatTokenizerSpec {
     }
 
     /// `TokenizerSpec.fingerprint`: XXH64 of the canonical form, written into one sized buffer.
-    var fingerprint: UInt64 { fingerprints.full }
+    public var fingerprint: UInt64 { fingerprints.full }
 
     /// The fingerprint (`full`), and the fingerprint of the same spec without its added tokens (`model`: the same for
     /// Qwen2.5's tokenizer as for Qwen2's, which differ in their added tokens only), from one canonical form.
@@ -141,7 +149,7 @@ struct FlatTokenizerSpec {
     /// The tokenizer: with `reusingEmbedded`, the embedded one when the fingerprint is its
     /// (`Tokenizer.embeddedQwen2Fingerprint`), or its model with this spec's added tokens when only those differ and
     /// `Tokenizer.embeddedQwen2(addedTokens:)` takes them; else built from the spec.
-    func build(reusingEmbedded: Bool) throws(TokenizerError) -> Tokenizer {
+    public func build(reusingEmbedded: Bool) throws(TokenizerError) -> Tokenizer {
         if reusingEmbedded {
             let (full, model) = fingerprints
             if full == Tokenizer.embeddedQwen2Fingerprint { return try Tokenizer.embeddedQwen2() }

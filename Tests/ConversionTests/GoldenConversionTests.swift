@@ -62,25 +62,33 @@ func firstDifference(_ a: Data, _ b: Data) -> String {
     }
 }
 
+/// A GGUF of the tokenizer metadata `convert` writes for a model directory in `dir` (tiny-qwen2's weights, Qwen2's
+/// tokenizer_config.json, and the tokenizer.json that `tokenizerJSON` writes into the directory it is given), padded to
+/// Qwen2's 151,936 ids.
+private func tokenizerGGUF(in dir: String, tokenizerJSON: (String) throws -> Void) throws -> GGUFFile {
+    let model = dir + "/hf"
+    try FileManager.default.createDirectory(atPath: model, withIntermediateDirectories: false)
+    for name in ["config.json", "model.safetensors"] {
+        try FileManager.default.copyItem(atPath: fixturePath("models/tiny-qwen2/" + name), toPath: model + "/" + name)
+    }
+    try FileManager.default.copyItem(atPath: fixturePath("tokenizers/qwen2/tokenizer_config.json"), toPath: model + "/tokenizer_config.json")
+    try tokenizerJSON(model)
+    let conversion = try TokenizerConversion(directory: try HFModelDirectory(path: model), vocabularySize: 151_936)
+    let path = dir + "/tokenizer.gguf"
+    let writer = GGUFWriter(path: path)
+    for kv in conversion.entries() { try writer.add(kv.key, kv.value) }
+    try writer.write { _ in }
+    return try GGUFFile(path: path)
+}
+
 /// Qwen2's tokenizer as `convert` writes it into a GGUF (the same metadata as llama.cpp's converter, which the golden
 /// tests compare), read back the way `run` reads it, has the embedded tokenizer's fingerprint: `run`, `chat`, `serve`,
 /// `perplexity` and `imatrix` on a Qwen2 GGUF restore the compiled tokenizer instead of building it from the vocabulary.
 @Test func qwen2TokenizerReadFromAGGUFIsTheEmbeddedOne() throws {
     try withTemporaryDirectory { dir in
-        let model = dir + "/hf"
-        try FileManager.default.createDirectory(atPath: model, withIntermediateDirectories: false)
-        for name in ["config.json", "model.safetensors"] {
-            try FileManager.default.copyItem(atPath: fixturePath("models/tiny-qwen2/" + name), toPath: model + "/" + name)
+        let file = try tokenizerGGUF(in: dir) { model in
+            try FileManager.default.copyItem(atPath: fixturePath("tokenizers/qwen2/tokenizer.json.zst"), toPath: model + "/tokenizer.json.zst")
         }
-        for name in ["tokenizer.json.zst", "tokenizer_config.json"] {
-            try FileManager.default.copyItem(atPath: fixturePath("tokenizers/qwen2/" + name), toPath: model + "/" + name)
-        }
-        let conversion = try TokenizerConversion(directory: try HFModelDirectory(path: model), vocabularySize: 151_936)
-        let path = dir + "/tokenizer.gguf"
-        let writer = GGUFWriter(path: path)
-        for kv in conversion.entries() { try writer.add(kv.key, kv.value) }
-        try writer.write { _ in }
-        let file = try GGUFFile(path: path)
         let spec = try TokenizerSpec(gguf: file)
         #expect(spec.fingerprint == Tokenizer.embeddedQwen2Fingerprint)
         // Its raw tokenizer metadata hashes to the constant that lets a GGUF skip the spec, and the tokenizer that gives
@@ -95,32 +103,22 @@ func firstDifference(_ a: Data, _ b: Data) -> String {
 /// the embedded tables with a decoding table of its own, the same compiled form as building it from the spec.
 @Test func qwen25TokenizerReadFromAGGUFReusesTheEmbeddedTables() throws {
     try withTemporaryDirectory { dir in
-        let model = dir + "/hf"
-        try FileManager.default.createDirectory(atPath: model, withIntermediateDirectories: false)
-        for name in ["config.json", "model.safetensors"] {
-            try FileManager.default.copyItem(atPath: fixturePath("models/tiny-qwen2/" + name), toPath: model + "/" + name)
+        let file = try tokenizerGGUF(in: dir) { model in
+            let names = ["<|object_ref_start|>", "<|object_ref_end|>", "<|box_start|>", "<|box_end|>", "<|quad_start|>", "<|quad_end|>",
+                         "<|vision_start|>", "<|vision_end|>", "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>", "<tool_call>",
+                         "</tool_call>", "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|fim_pad|>", "<|repo_name|>", "<|file_sep|>"]
+            let more = names.enumerated().map { k, name in
+                "{\"id\": \(151_646 + k), \"content\": \"\(name)\", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": \(k < 11)}"
+            }
+            let json = String(decoding: try TrainedModel.decompressed(fixturePath("tokenizers/qwen2/tokenizer.json.zst")), as: UTF8.self)
+            let end = try #require(json.range(of: "\n  ],\n  \"normalizer\""))
+            try writeFile(model + "/tokenizer.json", json.replacingCharacters(in: end.lowerBound..<end.lowerBound, with: ",\n" + more.joined(separator: ",\n")))
         }
-        try FileManager.default.copyItem(atPath: fixturePath("tokenizers/qwen2/tokenizer_config.json"), toPath: model + "/tokenizer_config.json")
-        let names = ["<|object_ref_start|>", "<|object_ref_end|>", "<|box_start|>", "<|box_end|>", "<|quad_start|>", "<|quad_end|>",
-                     "<|vision_start|>", "<|vision_end|>", "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>", "<tool_call>",
-                     "</tool_call>", "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|fim_pad|>", "<|repo_name|>", "<|file_sep|>"]
-        let more = names.enumerated().map { k, name in
-            "{\"id\": \(151_646 + k), \"content\": \"\(name)\", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": \(k < 11)}"
-        }
-        let json = String(decoding: try TrainedModel.decompressed(fixturePath("tokenizers/qwen2/tokenizer.json.zst")), as: UTF8.self)
-        let end = try #require(json.range(of: "\n  ],\n  \"normalizer\""))
-        try writeFile(model + "/tokenizer.json", json.replacingCharacters(in: end.lowerBound..<end.lowerBound, with: ",\n" + more.joined(separator: ",\n")))
-        let conversion = try TokenizerConversion(directory: try HFModelDirectory(path: model), vocabularySize: 151_936)
-        let path = dir + "/tokenizer.gguf"
-        let writer = GGUFWriter(path: path)
-        for kv in conversion.entries() { try writer.add(kv.key, kv.value) }
-        try writer.write { _ in }
-        let file = try GGUFFile(path: path)
         let flat = try FlatTokenizerSpec(gguf: file)
         #expect(flat.addedTokens.count == 22 && flat.vocabCount == 151_643 && flat.mergeCount == 151_387)
         #expect(flat.fingerprint == (try TokenizerSpec(gguf: file)).fingerprint && flat.fingerprint != Tokenizer.embeddedQwen2Fingerprint)
         let tokenizer = try TokenizerSpec.tokenizer(gguf: file)
         #expect(tokenizer.vocabularySize == 151_665 && tokenizer.addedTokenID("<|fim_prefix|>") == 151_659)
-        #expect(tokenizer.compactForm() == (try TokenizerSpec(gguf: file).build()).compactForm())
+        #expect(try tokenizer.compactForm() == TokenizerSpec(gguf: file).build().compactForm())
     }
 }

@@ -80,7 +80,8 @@ extension TokenizerSpec {
     /// `build()`, except that a spec with the embedded Qwen2 tokenizer's fingerprint (`Tokenizer.embeddedQwen2Fingerprint`)
     /// gives the embedded tokenizer, which is the same tokenizer compiled: its tables are used where they lie in the
     /// binary (a few milliseconds) instead of built from the vocabulary (`qwenkit run` on the 0.5B-shaped Qwen2 GGUF
-    /// starts ~0.1 s sooner, README).
+    /// starts ~0.1 s sooner, README); and one that differs only in its added tokens gets the embedded tables with them
+    /// where `Tokenizer.embeddedQwen2(addedTokens:)` allows (`FlatTokenizerSpec.build`).
     public func buildReusingEmbedded() throws(TokenizerError) -> Tokenizer {
         try FlatTokenizerSpec(self).build(reusingEmbedded: true)
     }

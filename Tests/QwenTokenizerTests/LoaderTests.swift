@@ -139,6 +139,11 @@ import TestSupport
                     try Tokenizer.load(path: dir)
                 }
             }
+            // A merge naming a token the vocabulary lacks: merges.txt is named, not vocab.json.
+            try writeFile(dir + "/merges.txt", "#version: 0.2\nĠ Ġ\nĠ @@@\n")
+            #expect(throws: TokenizerError.unreadable(path: dir + "/merges.txt", reason: "merge 2 'Ġ @@@' names a token that is not in the vocabulary")) {
+                try Tokenizer.load(path: dir)
+            }
             // A CR before the LF and no LF after the last line are fine.
             try writeFile(dir + "/merges.txt", "#version: 0.2\r\nĠ Ġ\r\ni n")
             let flat = try Tokenizer.loadVocabAndMergesSpec(vocab: dir + "/vocab.json", merges: dir + "/merges.txt", config: nil)

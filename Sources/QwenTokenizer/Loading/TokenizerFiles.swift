@@ -143,9 +143,14 @@ extension Tokenizer {
     /// The tokenizer of a spec read from `path` (naming it in errors); Qwen2's own is restored from the embedded
     /// compiled copy (`FlatTokenizerSpec.build`), without the spec's arrays: `encode --tokenizer tokenizer.json` of one
     /// line takes 55 ms (README, start-up).
-    private static func buildNamed(_ spec: FlatTokenizerSpec, path: String, reusingEmbedded: Bool) throws(TokenizerError) -> Tokenizer {
+    /// `mergesPath`: the file the merges came from when it is not `path` (merges.txt beside vocab.json), named in the
+    /// errors about a merge (`TokenizerSpec.build` starts each with "merge N").
+    private static func buildNamed(_ spec: FlatTokenizerSpec, path: String, mergesPath: String? = nil,
+                                   reusingEmbedded: Bool) throws(TokenizerError) -> Tokenizer {
         do { return try spec.build(reusingEmbedded: reusingEmbedded) } catch {
-            if case .invalidTokenizer(let why) = error { throw TokenizerError.unreadable(path: path, reason: why) }
+            if case .invalidTokenizer(let why) = error {
+                throw TokenizerError.unreadable(path: why.hasPrefix("merge ") ? mergesPath ?? path : path, reason: why)
+            }
             throw error
         }
     }
@@ -301,7 +306,7 @@ extension Tokenizer {
     static func loadVocabAndMerges(vocab vocabPath: String, merges mergesPath: String, config configPath: String?,
                                    reusingEmbedded: Bool = true) throws(TokenizerError) -> Tokenizer {
         try buildNamed(try loadVocabAndMergesSpec(vocab: vocabPath, merges: mergesPath, config: configPath), path: vocabPath,
-                       reusingEmbedded: reusingEmbedded)
+                       mergesPath: mergesPath, reusingEmbedded: reusingEmbedded)
     }
 
     static func loadVocabAndMergesSpec(vocab vocabPath: String, merges mergesPath: String, config configPath: String?) throws(TokenizerError) -> FlatTokenizerSpec {

@@ -323,26 +323,26 @@ extension Tokenizer {
         let mergesFile = try readTokenizerFile(mergesPath)
         spec.mergeBytes.reserveCapacity(mergesFile.count)
         try mergesFile.withUnsafeBufferPointer { (mergesData) throws(TokenizerError) in
-        var lineNumber = 0
-        var lineStart = 0
-        while lineStart <= mergesData.count {
-            // One line, without its LF and a CR before it; the text after the last LF is a line too (maybe empty).
-            var end = mergesData[lineStart...].firstIndex(of: 0x0A) ?? mergesData.count
-            let next = end + 1
-            defer { lineStart = next }
-            lineNumber += 1
-            if end > lineStart && mergesData[end - 1] == 0x0D { end -= 1 }
-            let line = mergesData[lineStart..<end]
-            if line.isEmpty || (lineNumber == 1 && line.starts(with: "#version".utf8)) { continue }
-            guard let space = line.firstIndex(of: 0x20), space > lineStart, space + 1 < end,
-                  line[(space + 1)...].firstIndex(of: 0x20) == nil else {
-                throw TokenizerError.unreadable(path: mergesPath, reason: "line \(lineNumber) is not two tokens separated by one space")
+            var lineNumber = 0
+            var lineStart = 0
+            while lineStart <= mergesData.count {
+                // One line, without its LF and a CR before it; the text after the last LF is a line too (maybe empty).
+                var end = mergesData[lineStart...].firstIndex(of: 0x0A) ?? mergesData.count
+                let next = end + 1
+                defer { lineStart = next }
+                lineNumber += 1
+                if end > lineStart && mergesData[end - 1] == 0x0D { end -= 1 }
+                let line = mergesData[lineStart..<end]
+                if line.isEmpty || (lineNumber == 1 && line.starts(with: "#version".utf8)) { continue }
+                guard let space = line.firstIndex(of: 0x20), space > lineStart, space + 1 < end,
+                      line[(space + 1)...].firstIndex(of: 0x20) == nil else {
+                    throw TokenizerError.unreadable(path: mergesPath, reason: "line \(lineNumber) is not two tokens separated by one space")
+                }
+                spec.mergeBytes.append(contentsOf: line[..<space])
+                let leftEnd = spec.mergeBytes.count
+                spec.mergeBytes.append(contentsOf: line[(space + 1)...])
+                spec.endMerge(leftEnd: leftEnd)
             }
-            spec.mergeBytes.append(contentsOf: line[..<space])
-            let leftEnd = spec.mergeBytes.count
-            spec.mergeBytes.append(contentsOf: line[(space + 1)...])
-            spec.endMerge(leftEnd: leftEnd)
-        }
         }
         if let configPath {
             let configData = try readTokenizerFile(configPath)
@@ -365,16 +365,16 @@ extension Tokenizer {
 
     // MARK: Files
 
-    /// A whole tokenizer file, at most 1 GiB: mapped when it is a regular file that is not .zst (no copy, and its pages
-    /// come from the page cache: reading Qwen2's 7 MB tokenizer.json into an array took 8 ms of a 70 ms load), else
-    /// read (decompressing .zst; a pipe).
+    /// A whole tokenizer file, at most 1 GiB: mapped when it is a regular file that `openInput` would not decompress
+    /// (no copy, and its pages come from the page cache: reading Qwen2's 7 MB tokenizer.json into an array took 8 ms of a
+    /// 70 ms load), else read (decompressing .zst or .gz; a pipe).
     struct FileBytes {
         private let mapped: MappedFile?
         private let read: [UInt8]
 
         init(path: String) throws(TokenizerError) {
             let limit = 1 << 30
-            if !path.hasSuffix(".zst"), let file = try? MappedFile(path: path), file.count <= limit {
+            if !path.hasSuffix(".zst") && !path.hasSuffix(".gz"), let file = try? MappedFile(path: path), file.count <= limit {
                 mapped = file
                 read = []
                 return

@@ -122,15 +122,20 @@ public struct FlatTokenizerSpec: Sendable {
         // By id; a vocabulary is almost always in id order already, and equal ids (which build refuses) keep file order.
         let inOrder = vocabIDs.indices.dropFirst().allSatisfy { vocabIDs[$0 - 1] < vocabIDs[$0] }
         let order = inOrder ? Array(vocabIDs.indices) : vocabIDs.indices.sorted { (vocabIDs[$0], $0) < (vocabIDs[$1], $1) }
-        for k in order {
-            append(vocabIDs[k])
-            append(counted: vocabText(k))
+        // Through buffer pointers: an ArraySlice per entry retained and released the array, 900,000 times.
+        vocabBytes.withUnsafeBufferPointer { texts in
+            for k in order {
+                append(vocabIDs[k])
+                append(counted: UnsafeBufferPointer(rebasing: texts[(k == 0 ? 0 : Int(vocabEnds[k - 1]))..<Int(vocabEnds[k])]))
+            }
         }
         append(UInt32(truncatingIfNeeded: mergeCount))
-        for k in 0..<mergeCount {
-            let m = merge(k)
-            append(counted: m.left)
-            append(counted: m.right)
+        mergeBytes.withUnsafeBufferPointer { texts in
+            var start = 0
+            for end in mergeEnds {
+                append(counted: UnsafeBufferPointer(rebasing: texts[start..<Int(end)]))
+                start = Int(end)
+            }
         }
         // The same form with no added tokens ends here with a count of 0.
         buffer.storeBytes(of: UInt32(0), toByteOffset: at, as: UInt32.self)

@@ -122,8 +122,8 @@ extension Tokenizer {
         }
         guard idCount <= 1 << 24 else { return nil }
         let modelBytes = Int(model.tokens.offsets[n])
-        var bytes = Array(model.tokens.bytes.prefix(modelBytes))
-        var offsets = Array(model.tokens.offsets.prefix(n + 1))
+        var bytes = model.tokens.bytes.withUnsafeBufferPointer { Array(UnsafeBufferPointer(rebasing: $0[..<modelBytes])) }
+        var offsets = model.tokens.offsets.withUnsafeBufferPointer { Array(UnsafeBufferPointer(rebasing: $0[..<(n + 1)])) }
         offsets.reserveCapacity(idCount + 1)
         for id in n..<idCount {
             if let b = decoded[id] { bytes.append(contentsOf: b) }

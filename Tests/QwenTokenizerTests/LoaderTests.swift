@@ -152,6 +152,24 @@ import TestSupport
         }
     }
 
+    /// What building a spec refuses, each named (TokenizerSpec.build, over the flat storage).
+    @Test func buildRefusesByName() throws {
+        let spec = try TokenizerSpec.load(path: Golden.url("tokenizers/qwen2/tokenizer.json.zst").path)
+        func expectRefusal(_ reason: String, sourceLocation: SourceLocation = #_sourceLocation, _ change: (inout TokenizerSpec) -> Void) {
+            var s = spec
+            change(&s)
+            #expect(throws: TokenizerError.invalidTokenizer(reason), sourceLocation: sourceLocation) { try s.build() }
+        }
+        expectRefusal("id 1000 is assigned to two vocabulary entries") { $0.vocab.append((Array("zzzq".utf8), 1000)) }
+        expectRefusal("merge 6 '€ a' uses characters outside the byte-level alphabet") { $0.merges[5] = (Array("€".utf8), Array("a".utf8)) }
+        expectRefusal("merge 6 'Ġthe Ġthe' makes a token that is not in the vocabulary") {
+            $0.merges[5] = (Array("Ġthe".utf8), Array("Ġthe".utf8))
+        }
+        expectRefusal("ids up to 16777216 are beyond the supported 16777215") {
+            $0.addedTokens.append(AddedToken(id: 1 << 24, content: Array("<|x|>".utf8), special: true))
+        }
+    }
+
     @Test func missingFilesAreNamed() {
         #expect(throws: TokenizerError.unreadable(path: "/nonexistent/tok.json", reason: "cannot open: No such file or directory")) {
             try Tokenizer.load(path: "/nonexistent/tok.json")

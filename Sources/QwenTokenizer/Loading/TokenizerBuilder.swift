@@ -12,62 +12,8 @@ public struct TokenizerSpec: Sendable {
 
     public init() {}
 
-    public func build() throws(TokenizerError) -> Tokenizer {
-        var idCount = 0
-        for v in vocab { idCount = max(idCount, Int(v.id) + 1) }
-        let modelTokenCount = idCount
-        for t in addedTokens { idCount = max(idCount, Int(t.id) + 1) }
-        guard idCount <= 1 << 24 else { throw TokenizerError.invalidTokenizer("ids up to \(idCount - 1) are beyond the supported 16777215") }
-
-        // Decoded bytes per id: model tokens through the byte-level alphabet; added tokens take
-        // precedence for their ids, decoded the same way (HF runs the decoder over them too).
-        var perID = [[UInt8]?](repeating: nil, count: idCount)
-        var pure = [Bool](repeating: false, count: idCount)
-        for v in vocab {
-            var out: [UInt8] = []
-            let isPure = v.token.withUnsafeBufferPointer { ByteLevelAlphabet.decode($0, into: &out) }
-            if perID[Int(v.id)] != nil { throw TokenizerError.invalidTokenizer("id \(v.id) is assigned to two vocabulary entries") }
-            perID[Int(v.id)] = out
-            pure[Int(v.id)] = isPure
-        }
-        for t in addedTokens {
-            perID[Int(t.id)] = t.decodedBytes
-            pure[Int(t.id)] = false
-        }
-        var bytes: [UInt8] = []
-        var offsets: [UInt32] = [0]
-        offsets.reserveCapacity(idCount + 1)
-        for entry in perID {
-            if let entry { bytes.append(contentsOf: entry) }
-            offsets.append(UInt32(bytes.count))
-        }
-
-        // Merges: resolve both sides and the result through the byte map of pure model tokens.
-        let lookup = TokenTable(bytes: bytes, offsets: offsets) { id in id < modelTokenCount && pure[id] }
-        var resolved: [(left: UInt32, right: UInt32, result: UInt32)] = []
-        resolved.reserveCapacity(merges.count)
-        var a: [UInt8] = [], b: [UInt8] = []
-        for (rank, m) in merges.enumerated() {
-            a.removeAll(keepingCapacity: true)
-            b.removeAll(keepingCapacity: true)
-            let pa = m.left.withUnsafeBufferPointer { ByteLevelAlphabet.decode($0, into: &a) }
-            let pb = m.right.withUnsafeBufferPointer { ByteLevelAlphabet.decode($0, into: &b) }
-            let describe = { "merge \(rank + 1) '\(String(decoding: m.left, as: UTF8.self)) \(String(decoding: m.right, as: UTF8.self))'" }
-            guard pa, pb else { throw TokenizerError.invalidTokenizer("\(describe()) uses characters outside the byte-level alphabet") }
-            guard let l = a.withUnsafeBufferPointer({ lookup.id(for: $0) }),
-                  let r = b.withUnsafeBufferPointer({ lookup.id(for: $0) }) else {
-                throw TokenizerError.invalidTokenizer("\(describe()) names a token that is not in the vocabulary")
-            }
-            a.append(contentsOf: b)
-            guard let result = a.withUnsafeBufferPointer({ lookup.id(for: $0) }) else {
-                throw TokenizerError.invalidTokenizer("\(describe()) makes a token that is not in the vocabulary")
-            }
-            resolved.append((l, r, result))
-        }
-        let model = try BPEModel(tokenBytes: bytes, offsets: offsets, modelTokenCount: modelTokenCount,
-                                 byteLevelPure: pure, merges: resolved, selfMerging: nil)
-        return try Tokenizer(model: model, addedTokens: addedTokens, normalizesNFC: normalizesNFC, pattern: pattern)
-    }
+    /// The tokenizer's tables built from the spec (`FlatTokenizerSpec.buildTables`, which holds the building).
+    public func build() throws(TokenizerError) -> Tokenizer { try FlatTokenizerSpec(self).buildTables() }
 }
 
 extension TokenizerSpec {

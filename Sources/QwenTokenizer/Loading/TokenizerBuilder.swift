@@ -1,5 +1,6 @@
-// Collects a tokenizer's parts as its files state them (byte-level token strings, merges as string
-// pairs, added tokens) and builds the runtime form. Shared by every file format we read.
+// A tokenizer's parts as its files state them (byte-level token strings, merges as string pairs, added tokens), as
+// arrays: what conversion writes into a GGUF and tests change entry by entry. Loading reads files into the flat form
+// (FlatTokenizerSpec), which builds the runtime form; `build` here goes through it.
 
 public struct TokenizerSpec: Sendable {
     /// Model vocabulary: byte-level token text (UTF-8) -> id.

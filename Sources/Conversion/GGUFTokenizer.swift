@@ -87,8 +87,9 @@ extension TokenizerSpec {
 
     /// The tokenizer `file` carries: Qwen2's restored from the embedded compiled copy when the file's tokenizer metadata
     /// hashes as a Qwen2 GGUF's does (`ggufTokenizerHash`: hashing the 4 MB of it takes a few milliseconds where reading
-    /// its 450,000 strings into a spec to take the spec's fingerprint took 45-65), else built from the spec
-    /// (`buildReusingEmbedded`, which restores the embedded copy too when the spec is Qwen2's however the file wrote it).
+    /// its 450,000 strings into a spec to take the spec's fingerprint took 45-65), else read into flat storage and built
+    /// (`FlatTokenizerSpec.build`, which restores the embedded copy too when the spec is Qwen2's however the file wrote
+    /// it, or the embedded tables with other added tokens).
     public static func tokenizer(gguf file: GGUFFile) throws -> Tokenizer {
         if let meta = try? GGUFTokenizerMetadata(gguf: file), ggufTokenizerHash(meta) == embeddedQwen2GGUFHash {
             return try Tokenizer.embeddedQwen2()

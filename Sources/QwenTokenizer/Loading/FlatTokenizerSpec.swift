@@ -68,15 +68,22 @@ public struct FlatTokenizerSpec: Sendable {
         mergeEnds.append(UInt32(truncatingIfNeeded: mergeBytes.count))
     }
 
-    /// Vocabulary entry k's text.
-    func vocabText(_ k: Int) -> ArraySlice<UInt8> {
-        vocabBytes[(k == 0 ? 0 : Int(vocabEnds[k - 1]))..<Int(vocabEnds[k])]
+    /// Where vocabulary entry k's text lies in `vocabBytes`.
+    func vocabRange(_ k: Int) -> Range<Int> { (k == 0 ? 0 : Int(vocabEnds[k - 1]))..<Int(vocabEnds[k]) }
+
+    /// Where merge k's two texts lie in `mergeBytes`.
+    func mergeRanges(_ k: Int) -> (left: Range<Int>, right: Range<Int>) {
+        let start = k == 0 ? 0 : Int(mergeEnds[2 * k - 1]), middle = Int(mergeEnds[2 * k]), end = Int(mergeEnds[2 * k + 1])
+        return (start..<middle, middle..<end)
     }
+
+    /// Vocabulary entry k's text.
+    func vocabText(_ k: Int) -> ArraySlice<UInt8> { vocabBytes[vocabRange(k)] }
 
     /// Merge k's two texts.
     func merge(_ k: Int) -> (left: ArraySlice<UInt8>, right: ArraySlice<UInt8>) {
-        let start = k == 0 ? 0 : Int(mergeEnds[2 * k - 1]), middle = Int(mergeEnds[2 * k]), end = Int(mergeEnds[2 * k + 1])
-        return (mergeBytes[start..<middle], mergeBytes[middle..<end])
+        let (left, right) = mergeRanges(k)
+        return (mergeBytes[left], mergeBytes[right])
     }
 
     /// The spec with its vocabulary and merges as arrays (`TokenizerSpec`), for building the tables.
@@ -126,15 +133,15 @@ public struct FlatTokenizerSpec: Sendable {
         vocabBytes.withUnsafeBufferPointer { texts in
             for k in order {
                 append(vocabIDs[k])
-                append(counted: UnsafeBufferPointer(rebasing: texts[(k == 0 ? 0 : Int(vocabEnds[k - 1]))..<Int(vocabEnds[k])]))
+                append(counted: UnsafeBufferPointer(rebasing: texts[vocabRange(k)]))
             }
         }
         append(UInt32(truncatingIfNeeded: mergeCount))
         mergeBytes.withUnsafeBufferPointer { texts in
-            var start = 0
-            for end in mergeEnds {
-                append(counted: UnsafeBufferPointer(rebasing: texts[start..<Int(end)]))
-                start = Int(end)
+            for k in 0..<mergeCount {
+                let (left, right) = mergeRanges(k)
+                append(counted: UnsafeBufferPointer(rebasing: texts[left]))
+                append(counted: UnsafeBufferPointer(rebasing: texts[right]))
             }
         }
         // The same form with no added tokens ends here with a count of 0.
@@ -184,15 +191,13 @@ public struct FlatTokenizerSpec: Sendable {
         decoded.reserveCapacity(vocabBytes.count)
         decodedEnds.reserveCapacity(vocabCount)
         try vocabBytes.withUnsafeBufferPointer { (texts) throws(TokenizerError) in
-            var start = 0
             for k in 0..<vocabCount {
-                let end = Int(vocabEnds[k]), id = Int(vocabIDs[k])
-                let isPure = ByteLevelAlphabet.decode(UnsafeBufferPointer(rebasing: texts[start..<end]), into: &decoded)
+                let id = Int(vocabIDs[k])
+                let isPure = ByteLevelAlphabet.decode(UnsafeBufferPointer(rebasing: texts[vocabRange(k)]), into: &decoded)
                 decodedEnds.append(UInt32(decoded.count))
                 if source[id] != -1 { throw TokenizerError.invalidTokenizer("id \(id) is assigned to two vocabulary entries") }
                 source[id] = Int32(k)
                 pure[id] = isPure
-                start = end
             }
         }
         let added = addedTokens.map(\.decodedBytes)
@@ -222,11 +227,9 @@ public struct FlatTokenizerSpec: Sendable {
         resolved.reserveCapacity(mergeCount)
         var a: [UInt8] = [], b: [UInt8] = []
         try mergeBytes.withUnsafeBufferPointer { (texts) throws(TokenizerError) in
-            var start = 0
             for rank in 0..<mergeCount {
-                let middle = Int(mergeEnds[2 * rank]), end = Int(mergeEnds[2 * rank + 1])
-                let left = UnsafeBufferPointer(rebasing: texts[start..<middle]), right = UnsafeBufferPointer(rebasing: texts[middle..<end])
-                start = end
+                let (leftRange, rightRange) = mergeRanges(rank)
+                let left = UnsafeBufferPointer(rebasing: texts[leftRange]), right = UnsafeBufferPointer(rebasing: texts[rightRange])
                 a.removeAll(keepingCapacity: true)
                 b.removeAll(keepingCapacity: true)
                 let pa = ByteLevelAlphabet.decode(left, into: &a)

@@ -104,11 +104,8 @@ private func tokenizerGGUF(in dir: String, tokenizerJSON: (String) throws -> Voi
 @Test func qwen25TokenizerReadFromAGGUFReusesTheEmbeddedTables() throws {
     try withTemporaryDirectory { dir in
         let file = try tokenizerGGUF(in: dir) { model in
-            let names = ["<|object_ref_start|>", "<|object_ref_end|>", "<|box_start|>", "<|box_end|>", "<|quad_start|>", "<|quad_end|>",
-                         "<|vision_start|>", "<|vision_end|>", "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>", "<tool_call>",
-                         "</tool_call>", "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|fim_pad|>", "<|repo_name|>", "<|file_sep|>"]
-            let more = names.enumerated().map { k, name in
-                "{\"id\": \(151_646 + k), \"content\": \"\(name)\", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": \(k < 11)}"
+            let more = qwen25ExtraAddedTokens.enumerated().map { k, token in
+                "{\"id\": \(151_646 + k), \"content\": \"\(token.content)\", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": \(token.special)}"
             }
             let json = String(decoding: try TrainedModel.decompressed(fixturePath("tokenizers/qwen2/tokenizer.json.zst")), as: UTF8.self)
             let end = try #require(json.range(of: "\n  ],\n  \"normalizer\""))

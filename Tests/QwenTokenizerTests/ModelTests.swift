@@ -7,19 +7,10 @@ import TestSupport
 @Suite struct ModelTests {
     static let tokenizer = try! Tokenizer.embeddedQwen2()
 
-    /// The embedded compact tokenizer is exactly what compiling the committed tokenizer.json gives, byte for byte (it
-    /// is used in place without the checks a .qtok file gets, so this test is what vouches for it), and
-    /// vocab.json + merges.txt + tokenizer_config.json compile to the same. (Built from the specs: `Tokenizer.load`
-    /// of these files restores the embedded copy instead, which the second test checks.)
-    /// Qwen2.5's added tokens: Qwen2's three, then 19 more (tokenizer.json of Qwen2.5-*-Instruct; from <tool_call> on
-    /// they are not special).
-    static let qwen25AddedTokens: [AddedToken] = {
-        let names = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|object_ref_start|>", "<|object_ref_end|>", "<|box_start|>",
-                     "<|box_end|>", "<|quad_start|>", "<|quad_end|>", "<|vision_start|>", "<|vision_end|>", "<|vision_pad|>",
-                     "<|image_pad|>", "<|video_pad|>", "<tool_call>", "</tool_call>", "<|fim_prefix|>", "<|fim_middle|>",
-                     "<|fim_suffix|>", "<|fim_pad|>", "<|repo_name|>", "<|file_sep|>"]
-        return names.enumerated().map { AddedToken(id: UInt32(151_643 + $0.offset), content: Array($0.element.utf8), special: $0.offset < 14) }
-    }()
+    /// Qwen2.5's added tokens: Qwen2's three, then the 19 Qwen2.5 adds (TestSupport's `qwen25ExtraAddedTokens`).
+    static let qwen25AddedTokens: [AddedToken] =
+        ["<|endoftext|>", "<|im_start|>", "<|im_end|>"].enumerated().map { AddedToken(id: UInt32(151_643 + $0.offset), content: Array($0.element.utf8), special: true) }
+        + qwen25ExtraAddedTokens.enumerated().map { AddedToken(id: UInt32(151_646 + $0.offset), content: Array($0.element.content.utf8), special: $0.element.special) }
 
     /// A tokenizer that is Qwen2's but for its added tokens (Qwen2.5's) reuses the embedded tables with a new decoding
     /// table: the same compiled form as building it from its spec, and the same ids.
@@ -48,6 +39,10 @@ import TestSupport
         #expect(try Tokenizer.embeddedQwen2(addedTokens: [AddedToken(id: 151_650, content: Array("你".utf8), special: true)]) == nil)
     }
 
+    /// The embedded compact tokenizer is exactly what compiling the committed tokenizer.json gives, byte for byte (it
+    /// is used in place without the checks a .qtok file gets, so this test is what vouches for it), and
+    /// vocab.json + merges.txt + tokenizer_config.json compile to the same. (Built from the specs: `Tokenizer.load`
+    /// of these files restores the embedded copy instead, which the second test checks.)
     @Test func embeddedTokenizerMatchesSourceFiles() throws {
         let fromJSON = try TokenizerSpec.load(path: Golden.url("tokenizers/qwen2/tokenizer.json.zst").path).build()
         // The directory's tokenizer.json comes first when it loads; the pair is read on its own here.

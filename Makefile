@@ -83,7 +83,7 @@ bench: build
 # The kernels are compiled as Package.swift has SwiftPM compile them (clang -O3; AVX-512 by each function's target
 # attribute), here into one program with the benchmark.
 CLANG ?= clang
-KERNELS := Sources/CRuntimeKernels/dot_avx512.c Sources/CRuntimeKernels/gemm_avx512.c
+KERNELS := Sources/CRuntimeKernels/dot_avx512.c Sources/CRuntimeKernels/dot_avx2.c Sources/CRuntimeKernels/gemm_avx512.c
 
 bench-kernels:
 	@mkdir -p $(SCRATCH)

@@ -1,5 +1,5 @@
 // The runtime's generation kernels alone (Sources/CRuntimeKernels/dot_avx512.c, the rows kernels `qwenkit run` calls
-// for one token), against a plain AVX-512 read loop: GB/s of weights read from memory (a 512 MB buffer) and from L2
+// for one token; dot_avx2.c's on CPUs without AVX-512, or with --avx2), against a plain AVX-512 (AVX2) read loop: GB/s of weights read from memory (a 512 MB buffer) and from L2
 // (512 KB, read over and over), on one and on two threads. `make bench-kernels` builds and runs it; it is not a test.
 //
 // What it answers: how close a kernel comes to the read loop when both stream from memory, and whether its arithmetic
@@ -10,8 +10,8 @@
 // as mapped weights do; --huge-pages asks for 2 MB pages (madvise), as `qwenkit run --no-mmap` does.
 //
 //     clang -O3 -I Sources/CRuntimeKernels/include Fixtures/bench/kernel_bandwidth.c \
-//        Sources/CRuntimeKernels/dot_avx512.c Sources/CRuntimeKernels/gemm_avx512.c -lpthread -lm
-//     ./kernel_bandwidth [--repeat N] [--huge-pages]
+//        Sources/CRuntimeKernels/dot_avx512.c Sources/CRuntimeKernels/dot_avx2.c Sources/CRuntimeKernels/gemm_avx512.c -lpthread -lm
+//     ./kernel_bandwidth [--repeat N] [--huge-pages] [--avx2]
 
 #include "runtime_kernels.h"
 
@@ -40,6 +40,9 @@ static const Kind kinds[] = {
     {"IQ4_XS", 136, 256, 4864},
 };
 
+// The AVX2 kernels: the same kinds' slots (Q5_0 in the file's layout; F16, BF16 and Q8_0 have none, and are skipped).
+static int avx2 = 0;
+
 typedef struct {
     int kind;
     const uint8_t *rows;
@@ -49,7 +52,18 @@ typedef struct {
     long passes;
 } Job;
 
+__attribute__((target("avx2"))) static float read_loop_avx2(const uint8_t *p, ptrdiff_t n) {
+    __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
+    for (ptrdiff_t i = 0; i + 64 <= n; i += 64) {
+        a = _mm256_add_ps(a, _mm256_load_ps((const float *)(p + i)));
+        b = _mm256_add_ps(b, _mm256_load_ps((const float *)(p + i + 32)));
+    }
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(_mm256_add_ps(a, b)), _mm256_extractf128_ps(_mm256_add_ps(a, b), 1));
+    return s[0] + s[1] + s[2] + s[3];
+}
+
 __attribute__((target("avx512f"))) static float read_loop(const uint8_t *p, ptrdiff_t n) {
+    if (avx2) return read_loop_avx2(p, n);
     __m512 a = _mm512_setzero_ps(), b = _mm512_setzero_ps();
     for (ptrdiff_t i = 0; i + 128 <= n; i += 128) {
         a = _mm512_add_ps(a, _mm512_load_ps((const float *)(p + i)));
@@ -63,6 +77,17 @@ static volatile float sink;
 static void run_rows(const Job *j) {
     const Kind *k = &kinds[j->kind];
     ptrdiff_t n = k->columns;
+    if (avx2) {
+        switch (j->kind) {
+        case 0: sink = read_loop(j->rows, j->row_bytes * j->count); break;
+        case 4: qwenkit_rows_q5_0_avx2(j->rows, j->row_bytes, j->count, j->x, n, j->y); break;
+        case 5: qwenkit_rows_iq4_nl_avx2(j->rows, j->row_bytes, j->count, j->x, n, j->y, iq4_lo, iq4_hi); break;
+        case 6: qwenkit_rows_q4_K_avx2(j->rows, j->row_bytes, j->count, j->x, n, j->y); break;
+        case 7: qwenkit_rows_q6_K_avx2(j->rows, j->row_bytes, j->count, j->x, n, j->y); break;
+        case 8: qwenkit_rows_iq4_xs_avx2(j->rows, j->row_bytes, j->count, j->x, n, j->y, iq4_lo, iq4_hi); break;
+        }
+        return;
+    }
     switch (j->kind) {
     case 0: sink = read_loop(j->rows, j->row_bytes * j->count); break;
     case 1: qwenkit_rows_f16_avx512(j->rows, j->row_bytes, j->count, j->x, n, j->y); break;
@@ -122,13 +147,16 @@ int main(int argc, char **argv) {
             repeat = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--huge-pages") == 0) {
             huge = 1;
+        } else if (strcmp(argv[i], "--avx2") == 0) {
+            avx2 = 1;
         } else {
-            fprintf(stderr, "usage: %s [--repeat N] [--huge-pages]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--repeat N] [--huge-pages] [--avx2]\n", argv[0]);
             return 2;
         }
     }
-    if (!qwenkit_avx512_usable()) {
-        fprintf(stderr, "kernel_bandwidth: this CPU (or QWENKIT_NO_AVX512) does not run the AVX-512 kernels\n");
+    if (!avx2 && !qwenkit_avx512_usable()) avx2 = 1;
+    if (avx2 && !qwenkit_avx2_usable()) {
+        fprintf(stderr, "kernel_bandwidth: this CPU runs neither the AVX-512 nor the AVX2 kernels\n");
         return 1;
     }
     const size_t memory = (size_t)512 << 20, cached = (size_t)512 << 10;
@@ -143,15 +171,16 @@ int main(int argc, char **argv) {
     }
     for (int i = 0; i < 8192; i++) x[i] = (float)((i * 37) % 2001 - 1000) / 997.0f;
 
-    printf("%s pages\n%-13s %14s %14s %14s %14s\n", huge ? "2 MB" : "4 KB", "GB/s", "memory, 1 t", "memory, 2 t", "L2, 1 t",
+    printf("%s kernels, %s pages\n%-13s %14s %14s %14s %14s\n", avx2 ? "AVX2" : "AVX-512", huge ? "2 MB" : "4 KB", "GB/s", "memory, 1 t", "memory, 2 t", "L2, 1 t",
            "L2, 2 t");
     for (int kind = 0; kind < (int)(sizeof kinds / sizeof kinds[0]); kind++) {
+        if (avx2 && kind >= 1 && kind <= 3) continue;
         double m1 = measure(kind, buffer, memory, 1, 1, repeat, x, y);
         double m2 = measure(kind, buffer, memory, 2, 1, repeat, x, y);
         // From L2: each thread its own 512 KB, read 400 times per timing.
         double c1 = measure(kind, buffer, cached, 1, 400, repeat, x, y);
         double c2 = measure(kind, buffer, 2 * cached, 2, 400, repeat, x, y);
-        printf("%-13s %14.1f %14.1f %14.1f %14.1f\n", kinds[kind].name, m1, m2, c1, c2);
+        printf("%-13s %14.1f %14.1f %14.1f %14.1f\n", avx2 && kind == 4 ? "Q5_0" : kinds[kind].name, m1, m2, c1, c2);
         fflush(stdout);
     }
     free(buffer);

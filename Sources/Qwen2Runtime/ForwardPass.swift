@@ -35,6 +35,7 @@ final class ForwardPass {
     let pool: WorkerPool
     let kernels: KernelChoice
     private let usesAVX512: Bool
+    private let usesAVX2: Bool
     /// Sees the input of every matrix multiplication (importance matrices); nil costs nothing.
     weak var observer: (any ActivationObserver)?
 
@@ -89,6 +90,7 @@ final class ForwardPass {
         self.s = s
         self.kernels = kernels
         usesAVX512 = kernels.usesAVX512
+        usesAVX2 = kernels.usesAVX2
         self.maxRows = max(1, maxRows)
         self.maxPositions = max(1, maxPositions)
         self.threads = max(threads, 1)
@@ -215,7 +217,7 @@ final class ForwardPass {
         // starts a region late or reads its rows slower then takes fewer of them instead of holding the others at the
         // region's end (per-thread accounting, Q4_K_M on two threads: the caller waited 45-60 ms per 64 tokens at the
         // ends of regions with halves, 20-28 ms with ranges).
-        let g = WeightMatrix.rowGroup, wide = usesAVX512
+        let g = WeightMatrix.rowGroup, wide = usesAVX512, avx2 = usesAVX2
         @inline(__always) func items(_ job: Job?) -> Int { job.map { ($0.matrix.rows + g - 1) / g * g } ?? 0 }
         let endA = items(a), endB = endA + items(b), endC = endB + items(c)
         var rowBytes = a.matrix.rowBytes
@@ -228,7 +230,7 @@ final class ForwardPass {
                 let rows = max(range.lowerBound - start, 0)..<min(range.upperBound - start, m.rows)
                 guard !rows.isEmpty else { return }
                 m.multiply(input, batch: batch, rowRange: rows, into: job.output, yStride: m.rows, scratch: scratch(thread),
-                           wide: wide)
+                           wide: wide, avx2: avx2)
             }
             if range.lowerBound < endA { run(a, from: 0) }
             if let b, range.lowerBound < endB, range.upperBound > endA { run(b, from: endA) }
@@ -346,11 +348,12 @@ final class ForwardPass {
     private func swiGLU(_ mlp: DenseFeedForward, _ input: UnsafePointer<Float>, batch: Int, out: UnsafeMutablePointer<Float>) {
         let f = mlp.gate.rows
         observe(mlp.gate, mlp.up, input: input, batch: batch)
-        let g = WeightMatrix.rowGroup, wide = usesAVX512, gate = self.gate, up = self.up
+        let g = WeightMatrix.rowGroup, wide = usesAVX512, avx2 = usesAVX2, gate = self.gate, up = self.up
         let minimum = Self.minimumRange(rowBytes: mlp.gate.rowBytes + mlp.up.rowBytes, batch: batch)
         pool.run(items: f, granule: g, minimum: minimum) { rows, thread in
-            mlp.gate.multiply(input, batch: batch, rowRange: rows, into: gate, yStride: f, scratch: scratch(thread), wide: wide)
-            mlp.up.multiply(input, batch: batch, rowRange: rows, into: up, yStride: f, scratch: scratch(thread), wide: wide)
+            mlp.gate.multiply(input, batch: batch, rowRange: rows, into: gate, yStride: f, scratch: scratch(thread), wide: wide,
+                                avx2: avx2)
+            mlp.up.multiply(input, batch: batch, rowRange: rows, into: up, yStride: f, scratch: scratch(thread), wide: wide, avx2: avx2)
             for t in 0..<batch {
                 let gt = gate + t * f + rows.lowerBound, ut = up + t * f + rows.lowerBound
                 if wide { qwenkit_silu_multiply_avx512(gt, ut, rows.count) } else { VectorMath.siluMultiply(gt, ut, rows.count) }

@@ -1,10 +1,11 @@
 #ifndef QWENKIT_RUNTIME_KERNELS_H
 #define QWENKIT_RUNTIME_KERNELS_H
 
-// The runtime's AVX-512 kernels, chosen at run time. Release builds target haswell (AVX2) so that the binary runs on
-// every x86 server of the last decade; code for wider registers has to be compiled for them function by function and
-// called only where the CPU has them. Swift has no per-function target attribute, so these few kernels are C
-// (clang's `target` attribute and intrinsics). The portable Swift kernels stay, and the tests run both.
+// The runtime's AVX-512 kernels, and AVX2 ones for generation on CPUs without AVX-512, chosen at run time. Release
+// builds target haswell (AVX2) so that the binary runs on every x86 server of the last decade; code for wider registers
+// has to be compiled for them function by function and called only where the CPU has them. Swift has no per-function
+// target attribute, so these few kernels are C (clang's `target` attribute and intrinsics). The portable Swift kernels
+// stay, and the tests run all three.
 
 #include <stddef.h>
 #include <stdint.h>
@@ -107,6 +108,22 @@ void qwenkit_decode_iq4_nl_avx512(const void *row, float *out, ptrdiff_t n, uint
 void qwenkit_decode_iq4_xs_avx512(const void *row, float *out, ptrdiff_t n, uint64_t table_lo, uint64_t table_hi);
 /// Q6_K rows decoded to `n` floats (the output matrix of the K-quant mixes), the portable decoder's values.
 void qwenkit_decode_q6_K_avx512(const void *row, float *out, ptrdiff_t n);
+
+// AVX2 kernels for CPUs without AVX-512 (dot_avx2.c), chosen at run time the same way.
+
+/// 1 when this CPU runs the AVX2 kernels (AVX2 and FMA), else 0; fills their f16 -> float table when it returns 1.
+int qwenkit_avx2_usable(void);
+/// Generation's matrix products for the 4-, 5- and 6-bit types: y[r] = row r · x for r < rows, row r at base + r·row_bytes,
+/// n columns; each y[r] the same float whatever `rows` is (a row's sum does not depend on its neighbours). The IQ4
+/// kernels take kvalues_iq4nl as 16 int8 in two little-endian words, as the AVX-512 ones. Call only when
+/// qwenkit_avx2_usable() is 1.
+void qwenkit_rows_q4_K_avx2(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);
+void qwenkit_rows_q5_0_avx2(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);
+void qwenkit_rows_q6_K_avx2(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);
+void qwenkit_rows_iq4_nl_avx2(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y,
+                              uint64_t table_lo, uint64_t table_hi);
+void qwenkit_rows_iq4_xs_avx2(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y,
+                              uint64_t table_lo, uint64_t table_hi);
 
 #ifdef __cplusplus
 }

@@ -45,6 +45,9 @@ struct RowKernel: Sendable {
     /// The AVX-512 decoder, for the types whose portable decoder is a lookup per weight (the IQ4 tables) or eight
     /// lanes of unpacking (Q6_K).
     var wideDecode: Decode? = nil
+    /// The AVX2 kernel for a range of rows (dot_avx2.c), for the types whose portable dot product is far from the read
+    /// speed on AVX2 CPUs: generation's matrix products in sessions that choose the AVX2 kernels.
+    var avx2Rows: Rows? = nil
 
     /// The kernels for `type`, or nil when the runtime cannot read that type. Each is its own small function: one
     /// function switching over the types' inlined decoders got its SIMD conversions outlined (a call per eight
@@ -64,14 +67,17 @@ struct RowKernel: Sendable {
                                      wideRows: { qwenkit_rows_q4_0_avx512($0, $1, $2, $3, $4, $5) })
         case .q5_0: return RowKernel(dot: dotQ5_0, decode: { row, out, n in visitDecode(out) { visitQ5_0(row, n, $0) } },
                                      wideDot: { row, x, n in qwenkit_dot_q5_0_avx512(row, x, n) },
-                                     wideRows: { qwenkit_rows_q5_0_avx512($0, $1, $2, $3, $4, $5) })
+                                     wideRows: { qwenkit_rows_q5_0_avx512($0, $1, $2, $3, $4, $5) },
+                                     avx2Rows: { qwenkit_rows_q5_0_avx2($0, $1, $2, $3, $4, $5) })
         case .q4_K: return RowKernel(dot: dotQ4_K, decode: { row, out, n in visitDecode(out) { visitQ4_K(row, n, $0) } },
                                      wideDot: { row, x, n in qwenkit_dot_q4_K_avx512(row, x, n) },
-                                     wideRows: { qwenkit_rows_q4_K_avx512($0, $1, $2, $3, $4, $5) })
+                                     wideRows: { qwenkit_rows_q4_K_avx512($0, $1, $2, $3, $4, $5) },
+                                     avx2Rows: { qwenkit_rows_q4_K_avx2($0, $1, $2, $3, $4, $5) })
         case .q6_K: return RowKernel(dot: dotQ6_K, decode: { row, out, n in visitDecode(out) { visitQ6_K(row, n, $0) } },
                                      wideDot: { row, x, n in qwenkit_dot_q6_K_avx512(row, x, n) },
                                      wideRows: { qwenkit_rows_q6_K_avx512($0, $1, $2, $3, $4, $5) },
-                                     wideDecode: { row, out, n in qwenkit_decode_q6_K_avx512(row, out, n) })
+                                     wideDecode: { row, out, n in qwenkit_decode_q6_K_avx512(row, out, n) },
+                                     avx2Rows: { qwenkit_rows_q6_K_avx2($0, $1, $2, $3, $4, $5) })
         case .iq1_S: return RowKernel(dot: dotIQ1_S, decode: { row, out, n in visitDecode(out) { visitIQ1_S(row, n, $0) } })
         case .iq1_M: return RowKernel(dot: dotIQ1_M, decode: { row, out, n in visitDecode(out) { visitIQ1_M(row, n, $0) } })
         case .tq1_0: return RowKernel(dot: dotTQ1_0, decode: { row, out, n in visitDecode(out) { visitTQ1_0(row, n, $0) } })
@@ -86,13 +92,15 @@ struct RowKernel: Sendable {
             return RowKernel(dot: dotIQ4_NL, decode: { row, out, n in visitDecode(out) { visitIQ4_NL(row, n, $0) } },
                              wideDot: { row, x, n in qwenkit_dot_iq4_nl_avx512(row, x, n, lo, hi) },
                              wideRows: { qwenkit_rows_iq4_nl_avx512($0, $1, $2, $3, $4, $5, lo, hi) },
-                             wideDecode: { row, out, n in qwenkit_decode_iq4_nl_avx512(row, out, n, lo, hi) })
+                             wideDecode: { row, out, n in qwenkit_decode_iq4_nl_avx512(row, out, n, lo, hi) },
+                             avx2Rows: { qwenkit_rows_iq4_nl_avx2($0, $1, $2, $3, $4, $5, lo, hi) })
         case .iq4_XS:
             let (lo, hi) = IQ4PackedValues.littleEndianHalves
             return RowKernel(dot: dotIQ4_XS, decode: { row, out, n in visitDecode(out) { visitIQ4_XS(row, n, $0) } },
                              wideDot: { row, x, n in qwenkit_dot_iq4_xs_avx512(row, x, n, lo, hi) },
                              wideRows: { qwenkit_rows_iq4_xs_avx512($0, $1, $2, $3, $4, $5, lo, hi) },
-                             wideDecode: { row, out, n in qwenkit_decode_iq4_xs_avx512(row, out, n, lo, hi) })
+                             wideDecode: { row, out, n in qwenkit_decode_iq4_xs_avx512(row, out, n, lo, hi) },
+                             avx2Rows: { qwenkit_rows_iq4_xs_avx2($0, $1, $2, $3, $4, $5, lo, hi) })
         // No portable fused kernel: the portable path decodes these rows, then multiplies.
         case .q5_1: return decoded(type, wideDot: { row, x, n in qwenkit_dot_q5_1_avx512(row, x, n) },
                                    wideRows: { qwenkit_rows_q5_1_avx512($0, $1, $2, $3, $4, $5) })

@@ -20,8 +20,11 @@ public enum KernelChoice: Sendable, Hashable {
 
     /// Whether this choice runs the AVX-512 kernels on this machine.
     var usesAVX512: Bool { self == .best && KernelChoice.avx512Usable }
+    /// Whether this choice runs the AVX2 generation kernels (dot_avx2.c): on CPUs with AVX2 but not AVX-512.
+    var usesAVX2: Bool { self == .best && !KernelChoice.avx512Usable && KernelChoice.avx2Usable }
     /// Checked once.
     static let avx512Usable = qwenkit_avx512_usable() != 0
+    static let avx2Usable = qwenkit_avx2_usable() != 0
 }
 
 /// A read-only `rows × columns` matrix stored row-major in a ggml type, viewed in a memory-mapped file: row r's
@@ -95,9 +98,14 @@ struct WeightMatrix: @unchecked Sendable {
     /// `scratch` holds at least `rowGroup × columns` floats. One token takes the fused kernel row by row; a batch
     /// decodes four rows at a time and multiplies each token's vector into all four at once (the vector is loaded
     /// once per four rows, and the four sums are independent chains).
+    /// `avx2` (only where `wide` is false) takes the AVX2 kernels for one token where the type has them.
     func multiply(_ x: UnsafePointer<Float>, batch: Int, rowRange: Range<Int>, into y: UnsafeMutablePointer<Float>,
-                  yStride: Int, scratch: UnsafeMutablePointer<Float>, wide: Bool = false) {
+                  yStride: Int, scratch: UnsafeMutablePointer<Float>, wide: Bool = false, avx2: Bool = false) {
         // Plain branches: choosing the closure with `??` allocated a context on every call (a few per token).
+        if batch == 1, avx2, let rows = kernel.avx2Rows {
+            rows(base + rowRange.lowerBound * rowBytes, rowBytes, rowRange.count, x, columns, y + rowRange.lowerBound)
+            return
+        }
         if batch == 1, wide, let packed {
             packed.rows(packed.base + rowRange.lowerBound * rowBytes, rowBytes, rowRange.count, x, columns, y + rowRange.lowerBound)
             return

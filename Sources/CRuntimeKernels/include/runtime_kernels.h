@@ -118,6 +118,11 @@ int qwenkit_avx2_usable(void);
 /// kernels take kvalues_iq4nl as 16 int8 in two little-endian words, as the AVX-512 ones. Call only when
 /// qwenkit_avx2_usable() is 1.
 void qwenkit_rows_q4_K_avx2(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);
+/// y[t·y_stride + r] = Σ_c w[r·n + c] · x[t·n + c] for r < rows, t < batch (the batch path's decoded rows, as
+/// qwenkit_gemm_f32_avx512): tiles of 4 rows × 3 tokens over column blocks of about 1,024. Call only when
+/// qwenkit_avx2_usable() is 1.
+void qwenkit_gemm_f32_avx2(const float *w, ptrdiff_t rows, ptrdiff_t n, const float *x, ptrdiff_t batch, float *y,
+                           ptrdiff_t y_stride);
 void qwenkit_rows_q5_0_avx2(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);
 void qwenkit_rows_q6_K_avx2(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y);
 void qwenkit_rows_iq4_nl_avx2(const void *base, ptrdiff_t row_bytes, ptrdiff_t rows, const float *x, ptrdiff_t n, float *y,

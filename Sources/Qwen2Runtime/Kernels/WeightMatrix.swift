@@ -98,7 +98,8 @@ struct WeightMatrix: @unchecked Sendable {
     /// `scratch` holds at least `rowGroup × columns` floats. One token takes the fused kernel row by row; a batch
     /// decodes four rows at a time and multiplies each token's vector into all four at once (the vector is loaded
     /// once per four rows, and the four sums are independent chains).
-    /// `avx2` (only where `wide` is false) takes the AVX2 kernels for one token where the type has them.
+    /// `avx2` (only where `wide` is false) takes the AVX2 kernels: for one token where the type has them, and the AVX2
+    /// tiles for a batch.
     func multiply(_ x: UnsafePointer<Float>, batch: Int, rowRange: Range<Int>, into y: UnsafeMutablePointer<Float>,
                   yStride: Int, scratch: UnsafeMutablePointer<Float>, wide: Bool = false, avx2: Bool = false) {
         // Plain branches: choosing the closure with `??` allocated a context on every call (a few per token).
@@ -132,6 +133,16 @@ struct WeightMatrix: @unchecked Sendable {
                     for i in 0..<count { decodeRow(r + i, into: scratch + i * n) }
                 }
                 qwenkit_gemm_f32_avx512(scratch, count, n, x, batch, y + r, yStride)
+                r += count
+            }
+            return
+        }
+        if avx2 {
+            // The same decoded rows through the AVX2 tiles (4 rows × 3 tokens), 8 rows per decode.
+            while r < rowRange.upperBound {
+                let count = min(Self.rowGroup, rowRange.upperBound - r)
+                for i in 0..<count { decodeRow(r + i, into: scratch + i * n) }
+                qwenkit_gemm_f32_avx2(scratch, count, n, x, batch, y + r, yStride)
                 r += count
             }
             return

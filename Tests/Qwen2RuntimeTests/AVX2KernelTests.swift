@@ -7,7 +7,6 @@ import CRuntimeKernels
 import ModelFiles
 import Quantization
 import Testing
-import TestSupport
 @testable import Qwen2Runtime
 
 @Suite struct AVX2KernelTests {
@@ -49,26 +48,9 @@ import TestSupport
     /// The batch path's tiles: rows 1-19 (4-row tiles and the 1-3 rows past them), columns 1-4,864 (masked tails, column
     /// blocks of about 1,024 with partial sums carried between them), batches 1-10 (3-token tiles and their remainders).
     @Test(.enabled(if: KernelChoice.avx2Usable)) func tilesMatchAFloat64Reference() {
-        var rng = SplitMix64(seed: 7)
-        func values(_ n: Int) -> [Float] { (0..<n).map { _ in Float(Double(rng.next() % 2_000_001) / 1_000_000 - 1) } }
-        for (rows, n, batch) in [(8, 16, 3), (19, 37, 10), (16, 1024, 6), (13, 2100, 7), (1, 1, 1), (9, 1040, 4), (4, 17, 5),
-                                 (6, 896, 8), (7, 4864, 2), (8, 4864, 1), (3, 7, 2)] {
-            let w = values(rows * n), x = values(batch * n)
-            let stride = rows + 3
-            var y = [Float](repeating: .nan, count: batch * stride)
-            qwenkit_gemm_f32_avx2(w, rows, n, x, batch, &y, stride)
-            for t in 0..<batch {
-                for r in 0..<rows {
-                    var exact = 0.0, magnitude = 0.0
-                    for c in 0..<n {
-                        exact += Double(w[r * n + c]) * Double(x[t * n + c])
-                        magnitude += abs(Double(w[r * n + c]) * Double(x[t * n + c]))
-                    }
-                    #expect(abs(Double(y[t * stride + r]) - exact) <= 1e-6 * magnitude + 1e-7,
-                            "rows \(rows), n \(n), batch \(batch): y[\(t)][\(r)] = \(y[t * stride + r]), exact \(exact)")
-                }
-                for r in rows..<stride { #expect(y[t * stride + r].isNaN, "wrote past the rows") }
-            }
+        WideKernelTests.gemmMatchesFloat64(seed: 7, shapes: [(8, 16, 3), (19, 37, 10), (16, 1024, 6), (13, 2100, 7), (1, 1, 1),
+                                                             (9, 1040, 4), (4, 17, 5), (6, 896, 8), (7, 4864, 2), (8, 4864, 1), (3, 7, 2)]) {
+            qwenkit_gemm_f32_avx2($0, $1, $2, $3, $4, $5, $6)
         }
     }
 

@@ -17,14 +17,24 @@ import Verification
     /// Rows 1-19 (8-row tiles, 4-row tiles, single rows), columns 1-2,100 (masked tails, column blocks of about
     /// 1,024 with partial sums carried between them), batches 1-10 (3-token and 4-token tiles and their remainders).
     @Test(.enabled(if: KernelChoice.avx512Usable)) func matchesAFloat64Reference() {
-        var rng = SplitMix64(seed: 5)
+        Self.gemmMatchesFloat64(seed: 5, shapes: [(8, 16, 3), (19, 37, 10), (16, 1024, 6), (13, 2100, 7), (1, 1, 1), (9, 1040, 4),
+                                                  (4, 17, 5), (24, 896, 9), (7, 4864, 2), (8, 4864, 1)]) {
+            qwenkit_gemm_f32_avx512($0, $1, $2, $3, $4, $5, $6)
+        }
+    }
+
+    /// `gemm` (w, rows, n, x, batch, y, y stride: a batch path's tiles) on random rows and tokens of each (rows, n, batch)
+    /// against float64 sums: within a few ulps of the sum of magnitudes (float32 accumulation), nothing written past
+    /// the rows of a y row.
+    static func gemmMatchesFloat64(seed: UInt64, shapes: [(Int, Int, Int)],
+                                   _ gemm: (UnsafePointer<Float>, Int, Int, UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>, Int) -> Void) {
+        var rng = SplitMix64(seed: seed)
         func values(_ n: Int) -> [Float] { (0..<n).map { _ in Float(Double(rng.next() % 2_000_001) / 1_000_000 - 1) } }
-        for (rows, n, batch) in [(8, 16, 3), (19, 37, 10), (16, 1024, 6), (13, 2100, 7), (1, 1, 1), (9, 1040, 4), (4, 17, 5),
-                                 (24, 896, 9), (7, 4864, 2), (8, 4864, 1)] {
+        for (rows, n, batch) in shapes {
             let w = values(rows * n), x = values(batch * n)
             let stride = rows + 3
             var y = [Float](repeating: .nan, count: batch * stride)
-            qwenkit_gemm_f32_avx512(w, rows, n, x, batch, &y, stride)
+            gemm(w, rows, n, x, batch, &y, stride)
             for t in 0..<batch {
                 for r in 0..<rows {
                     var exact = 0.0, magnitude = 0.0
@@ -32,7 +42,6 @@ import Verification
                         exact += Double(w[r * n + c]) * Double(x[t * n + c])
                         magnitude += abs(Double(w[r * n + c]) * Double(x[t * n + c]))
                     }
-                    // float32 accumulation: a few ulps of the sum of magnitudes.
                     #expect(abs(Double(y[t * stride + r]) - exact) <= 1e-6 * magnitude + 1e-7,
                             "rows \(rows), n \(n), batch \(batch): y[\(t)][\(r)] = \(y[t * stride + r]), exact \(exact)")
                 }

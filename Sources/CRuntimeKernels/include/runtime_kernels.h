@@ -15,8 +15,8 @@ extern "C" {
 #endif
 
 /// 1 when this CPU and OS run the AVX-512 kernels (AVX-512 F, BW, VL, DQ and the ZMM state enabled), else 0.
-/// Unset environment variable QWENKIT_NO_AVX512 aside: with it set (any value) this returns 0, so that the portable
-/// path can be run and measured on any machine.
+/// Unset environment variable QWENKIT_NO_AVX512 aside: with it set (any value) this returns 0, so that what a CPU
+/// without AVX-512 runs (the AVX2 kernels below, the portable Swift ones) can be run and measured on any machine.
 int qwenkit_avx512_usable(void);
 
 /// Fills the f16 -> float table the generation kernels read their block scales from; qwenkit_avx512_usable() calls it

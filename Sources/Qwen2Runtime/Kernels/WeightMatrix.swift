@@ -13,14 +13,17 @@ import Darwin
 /// Which kernels a session multiplies with.
 public enum KernelChoice: Sendable, Hashable {
     /// The widest this CPU runs: AVX-512 for the batch path where the CPU has it (`qwenkit_avx512_usable`, which
-    /// the environment variable QWENKIT_NO_AVX512 turns off), else the portable ones.
+    /// the environment variable QWENKIT_NO_AVX512 turns off), else the AVX2 kernels where it has AVX2 (generation's
+    /// dot products for the 4- to 6-bit types and the batch path's tiles; the portable ones for the rest), else the
+    /// portable ones.
     case best
     /// The portable Swift kernels (AVX2 in release builds for x86_64).
     case portable
 
     /// Whether this choice runs the AVX-512 kernels on this machine.
     var usesAVX512: Bool { self == .best && KernelChoice.avx512Usable }
-    /// Whether this choice runs the AVX2 generation kernels (dot_avx2.c): on CPUs with AVX2 but not AVX-512.
+    /// Whether this choice runs the AVX2 kernels (dot_avx2.c, gemm_avx2.c): on CPUs with AVX2 but not AVX-512 (or with
+    /// QWENKIT_NO_AVX512 set).
     var usesAVX2: Bool { self == .best && !KernelChoice.avx512Usable && KernelChoice.avx2Usable }
     /// Checked once.
     static let avx512Usable = qwenkit_avx512_usable() != 0
